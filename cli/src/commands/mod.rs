@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod encode;
+pub mod keygen;
+pub mod progress;
+pub mod synth;

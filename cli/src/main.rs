@@ -1,0 +1,83 @@
+//! `pseudolink`: the command-line tool. It only parses arguments, shows progress and maps errors
+//! to exit codes; all logic lives in the `pseudolink` core crate.
+
+mod commands;
+mod exit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Privacy-preserving record linkage of person records.
+#[derive(Debug, Parser)]
+#[command(name = "pseudolink", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a new 256-bit secret to a file (mode 0600); never overwrites.
+    Keygen {
+        /// The secret file to create.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Print the key check value of a secret, to confirm two parties hold the same one.
+    CheckKey {
+        /// The secret file.
+        #[arg(long)]
+        secret_file: PathBuf,
+    },
+    /// Schema tools.
+    Schema {
+        #[command(subcommand)]
+        action: SchemaAction,
+    },
+    /// Encode a CSV extract with the shared secret.
+    Encode(commands::encode::Args),
+    /// Write synthetic agency extracts of one population, with the true pairs.
+    Synth(commands::synth::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaAction {
+    /// Print the default schema for UK person records.
+    Example,
+    /// Validate a schema file and print its fingerprint.
+    Check {
+        /// The schema file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen { output } => commands::keygen::run(&output),
+        Command::CheckKey { secret_file } => commands::keygen::check(&secret_file),
+        Command::Schema {
+            action: SchemaAction::Example,
+        } => {
+            print!("{}", pseudolink::Schema::example_json());
+            Ok(())
+        }
+        Command::Schema {
+            action: SchemaAction::Check { file },
+        } => pseudolink::Schema::from_file(&file).map(|s| {
+            println!(
+                "{}: valid schema, fingerprint {}",
+                file.display(),
+                s.fingerprint()
+            );
+        }),
+        Command::Encode(args) => commands::encode::run(&args),
+        Command::Synth(args) => commands::synth::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e),
+    }
+}

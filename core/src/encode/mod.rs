@@ -1,0 +1,16 @@
+//! Encoding: normalised values become keyed tokens and Bloom filters.
+//!
+//! See [`Encoder`] for the entry point and `docs/formats.md` for the file layout.
+
+pub mod bloom;
+pub mod layout;
+pub mod levels;
+pub mod record;
+pub mod token;
+pub mod value;
+
+pub use bloom::Bloom;
+pub use layout::Layout;
+pub use record::{EncodedRecord, Encoder, Scratch};
+pub use token::Token;
+pub use value::{FieldNormaliser, Value};

@@ -1,0 +1,325 @@
+//! The record encoder: raw values in, tokens and filters out.
+
+use crate::error::{Error, Result};
+use crate::normalise::date::{today_utc, Date};
+use crate::normalise::MissingReason;
+use crate::schema::{KeyRef, Level, Schema};
+use crate::secret::{DerivedKey, Secret};
+
+use super::bloom::{Bloom, BloomBuilder};
+use super::layout::{Layout, Slot};
+use super::token::Token;
+use super::value::{FieldNormaliser, Value};
+
+/// One encoded record: the agency's record id, token slots and Bloom slots (see [`Layout`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EncodedRecord {
+    /// The agency's own record id (not encoded: it is how results are returned to the agency).
+    pub id: String,
+    /// Token slots; `None` is a missing value.
+    pub tokens: Vec<Option<Token>>,
+    /// Bloom slots; `None` is a missing value.
+    pub blooms: Vec<Option<Bloom>>,
+}
+
+impl EncodedRecord {
+    /// Appends this record as one CSV row (no newline) in the layout's column order.
+    pub fn write_csv_row(&self, layout: &Layout, out: &mut Vec<u8>) {
+        write_csv_cell(&self.id, out);
+        for col in &layout.columns {
+            out.push(b',');
+            match col.slot {
+                Slot::Token(i) => {
+                    if let Some(Some(t)) = self.tokens.get(i) {
+                        t.write_hex(out);
+                    }
+                }
+                Slot::Bloom { index, .. } => {
+                    if let Some(Some(b)) = self.blooms.get(index) {
+                        b.write_base64(out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Appends `value` as a CSV cell, quoted when it holds a comma, quote, CR or LF.
+pub fn write_csv_cell(value: &str, out: &mut Vec<u8>) {
+    if value
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        || value.starts_with(' ')
+    {
+        out.push(b'"');
+        for b in value.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(value.as_bytes());
+    }
+}
+
+/// What happened to each field of one record.
+pub type FieldOutcomes = Vec<Option<MissingReason>>;
+
+struct FieldKeys {
+    token: DerivedKey,
+    bloom: DerivedKey,
+    levels: Vec<(Level, DerivedKey)>,
+}
+
+/// Encodes records under one schema and secret. Keys are derived once, here.
+///
+/// ```
+/// use pseudolink::{Encoder, Schema, Secret};
+/// let schema = Schema::example();
+/// let secret = Secret::from_hex(&"0f".repeat(32)).unwrap();
+/// let encoder = Encoder::new(&schema, &secret);
+/// let mut scratch = encoder.scratch();
+/// let values = ["r1", "Zoë", "", "O'Neil", "09/03/2014", "F", "cv1 2ab", "1 High St", "943 476 5919"];
+/// let (record, outcomes) = encoder.encode_values(&values, &mut scratch).unwrap();
+/// assert_eq!(record.id, "r1");
+/// assert_eq!(outcomes[1], Some(pseudolink::normalise::MissingReason::Empty)); // no middle name
+/// let again = encoder.encode_values(&values, &mut scratch).unwrap().0;
+/// assert_eq!(record, again); // deterministic
+/// ```
+pub struct Encoder {
+    schema: Schema,
+    layout: Layout,
+    normalisers: Vec<FieldNormaliser>,
+    keys: Vec<FieldKeys>,
+    block_keys: Vec<(DerivedKey, Vec<KeyRef>)>,
+    audit_key: DerivedKey,
+    check_value: String,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("schema_fingerprint", &self.schema.fingerprint())
+            .field("key_check_value", &self.check_value)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-thread working memory of an [`Encoder`] (Bloom position caches, buffers).
+pub struct Scratch<'e> {
+    builders: Vec<Option<BloomBuilder<'e>>>,
+    values: Vec<Option<Value>>,
+    block_buf: Vec<u8>,
+}
+
+impl Encoder {
+    /// An encoder for `schema` under `secret`, judging dates against today's date.
+    pub fn new(schema: &Schema, secret: &Secret) -> Encoder {
+        Encoder::with_today(schema, secret, today_utc())
+    }
+
+    /// An encoder that treats dates after `today` as implausible (for reproducible tests).
+    pub fn with_today(schema: &Schema, secret: &Secret, today: Date) -> Encoder {
+        let keys = schema
+            .fields
+            .iter()
+            .map(|f| FieldKeys {
+                token: secret.derive_key("token", f.key_group()),
+                bloom: secret.derive_key("bloom", f.key_group()),
+                levels: f
+                    .levels
+                    .iter()
+                    .map(|l| {
+                        // A swapped date is compared against the other side's exact token, so it
+                        // is tokenised under the same key.
+                        let key = if *l == Level::Swapped {
+                            secret.derive_key("token", f.key_group())
+                        } else {
+                            secret.derive_key(&format!("level {}", l.as_str()), f.key_group())
+                        };
+                        (*l, key)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let block_keys = schema
+            .blocking
+            .iter()
+            .map(|r| {
+                let refs = r.keys.iter().filter_map(|k| schema.parse_key(k)).collect();
+                (secret.derive_key("block", &r.name), refs)
+            })
+            .collect();
+        Encoder {
+            layout: Layout::new(schema),
+            normalisers: schema
+                .fields
+                .iter()
+                .map(|f| FieldNormaliser::new(f, today))
+                .collect(),
+            keys,
+            block_keys,
+            audit_key: secret.derive_key("audit", "input-file"),
+            check_value: secret.check_value(),
+            schema: schema.clone(),
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The column layout of the output.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The key check value of the secret.
+    pub fn check_value(&self) -> &str {
+        &self.check_value
+    }
+
+    /// A hasher keyed for audit hashes of cleartext input files: only holders of the secret can
+    /// confirm which file was encoded.
+    pub fn audit_hasher(&self) -> blake3::Hasher {
+        self.audit_key.hasher()
+    }
+
+    /// The normaliser of field `index`.
+    pub fn normaliser(&self, index: usize) -> Option<&FieldNormaliser> {
+        self.normalisers.get(index)
+    }
+
+    /// Fresh working memory for one thread.
+    pub fn scratch(&self) -> Scratch<'_> {
+        Scratch {
+            builders: self
+                .schema
+                .fields
+                .iter()
+                .zip(&self.keys)
+                .map(|(f, k)| f.bloom.map(|spec| BloomBuilder::new(&k.bloom, spec)))
+                .collect(),
+            values: Vec::with_capacity(self.schema.fields.len()),
+            block_buf: Vec::new(),
+        }
+    }
+
+    /// Encodes one record given as strings in [`Schema::input_columns`] order (record id first).
+    ///
+    /// An empty string is a missing value. Errors when the count of values is wrong or the record
+    /// id is empty.
+    pub fn encode_values<S: AsRef<str>>(
+        &self,
+        values: &[S],
+        scratch: &mut Scratch<'_>,
+    ) -> Result<(EncodedRecord, FieldOutcomes)> {
+        let expected = self.schema.fields.len() + 1;
+        if values.len() != expected {
+            return Err(Error::Invalid(format!(
+                "expected {expected} values (record id and {} fields), got {}",
+                expected - 1,
+                values.len()
+            )));
+        }
+        let id = values[0].as_ref();
+        if id.trim().is_empty() {
+            return Err(Error::Invalid("the record id is empty".into()));
+        }
+        Ok(self.encode_fields(id, |i| values.get(i + 1).map(|v| v.as_ref()), scratch))
+    }
+
+    /// Encodes one record: `raw(i)` gives the raw value of field `i`, `None` if the column is absent.
+    pub fn encode_fields<'a>(
+        &self,
+        id: &str,
+        raw: impl Fn(usize) -> Option<&'a str>,
+        scratch: &mut Scratch<'_>,
+    ) -> (EncodedRecord, FieldOutcomes) {
+        let mut record = EncodedRecord {
+            id: id.to_string(),
+            tokens: vec![None; self.layout.n_tokens],
+            blooms: vec![None; self.layout.n_blooms],
+        };
+        let mut outcomes = Vec::with_capacity(self.schema.fields.len());
+        scratch.values.clear();
+        for (i, normaliser) in self.normalisers.iter().enumerate() {
+            let value = match raw(i) {
+                None => Err(MissingReason::Empty),
+                Some(s) => normaliser.normalise(s),
+            };
+            match value {
+                Ok(v) => {
+                    outcomes.push(None);
+                    self.encode_value(i, &v, &mut record, scratch);
+                    scratch.values.push(Some(v));
+                }
+                Err(reason) => {
+                    outcomes.push(Some(reason));
+                    scratch.values.push(None);
+                }
+            }
+        }
+        for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
+            scratch.block_buf.clear();
+            let mut complete = true;
+            for r in refs {
+                let part = match scratch.values.get(r.field).and_then(Option::as_ref) {
+                    Some(v) => match r.level {
+                        None => Some(v.canonical().into_owned()),
+                        Some(l) => v.level(l),
+                    },
+                    None => None,
+                };
+                match part {
+                    Some(p) => {
+                        let len = u32::try_from(p.len()).unwrap_or(u32::MAX);
+                        scratch.block_buf.extend_from_slice(&len.to_le_bytes());
+                        scratch.block_buf.extend_from_slice(p.as_bytes());
+                    }
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            if complete {
+                if let Some(slot) = self
+                    .layout
+                    .blocks
+                    .get(rule)
+                    .and_then(|s| record.tokens.get_mut(*s))
+                {
+                    *slot = Some(Token::of(key, &scratch.block_buf));
+                }
+            }
+        }
+        (record, outcomes)
+    }
+
+    fn encode_value(
+        &self,
+        i: usize,
+        v: &Value,
+        record: &mut EncodedRecord,
+        scratch: &mut Scratch<'_>,
+    ) {
+        let slots = &self.layout.fields[i];
+        let keys = &self.keys[i];
+        let canonical = v.canonical();
+        if let Some(s) = slots.token {
+            record.tokens[s] = Some(Token::of(&keys.token, canonical.as_bytes()));
+        }
+        if let (Some(s), Some(Some(builder))) = (slots.bloom, scratch.builders.get_mut(i)) {
+            record.blooms[s] = Some(builder.build(&canonical));
+        }
+        for ((level, slot), (_, key)) in slots.levels.iter().zip(&keys.levels) {
+            if let Some(text) = v.level(*level) {
+                record.tokens[*slot] = Some(Token::of(key, text.as_bytes()));
+            }
+        }
+    }
+}

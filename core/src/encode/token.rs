@@ -1,0 +1,98 @@
+//! Exact-match tokens: 128 bits of keyed BLAKE3, written as 32 lower-case hex characters.
+
+use std::fmt;
+
+use crate::secret::DerivedKey;
+
+/// A 128-bit keyed-hash token. Equal tokens mean equal normalised values under the same key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Token(pub [u8; 16]);
+
+impl Token {
+    /// The token of `data` under `key` (the first 16 bytes of keyed BLAKE3).
+    #[inline]
+    pub fn of(key: &DerivedKey, data: &[u8]) -> Token {
+        let hash = key.hash(data);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&hash.as_bytes()[..16]);
+        Token(out)
+    }
+
+    /// Appends the 32 hex characters to `out`.
+    #[inline]
+    pub fn write_hex(&self, out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in self.0 {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    }
+
+    /// Parses 32 hex characters (either case).
+    pub fn from_hex(text: &[u8]) -> Option<Token> {
+        if text.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+            *o = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        }
+        Some(Token(out))
+    }
+
+    /// The token as a `u64` (its first 8 bytes), for hashing into tables.
+    #[inline]
+    pub fn prefix_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[..8]);
+        u64::from_le_bytes(b)
+    }
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut v = Vec::with_capacity(32);
+        self.write_hex(&mut v);
+        write!(f, "Token({})", String::from_utf8_lossy(&v))
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut v = Vec::with_capacity(32);
+        self.write_hex(&mut v);
+        f.write_str(&String::from_utf8_lossy(&v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hex_round_trip(bytes in proptest::array::uniform16(any::<u8>())) {
+            let t = Token(bytes);
+            let mut v = Vec::new();
+            t.write_hex(&mut v);
+            prop_assert_eq!(Token::from_hex(&v), Some(t));
+            prop_assert_eq!(t.to_string().len(), 32);
+        }
+    }
+
+    #[test]
+    fn bad_hex_is_refused() {
+        assert!(Token::from_hex(b"00").is_none());
+        assert!(Token::from_hex(&[b'g'; 32]).is_none());
+    }
+}

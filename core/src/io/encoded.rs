@@ -1,0 +1,239 @@
+//! Reading encoded extracts back (the linkage unit's input), checked against their manifest.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use csv::ByteRecord;
+
+use crate::encode::layout::{Layout, Slot};
+use crate::encode::{Bloom, EncodedRecord, Token};
+use crate::error::{Error, Location, Result};
+use crate::schema::Schema;
+
+use super::manifest::Manifest;
+
+/// A reader that hashes and counts what passes through it.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`, hashing with `hasher`.
+    pub fn new(inner: R, hasher: blake3::Hasher) -> Self {
+        HashingReader {
+            inner,
+            hasher,
+            bytes: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The hash (hex) and byte count of everything read.
+    pub fn finish(&self) -> (String, u64) {
+        (self.hasher.finalize().to_hex().to_string(), self.bytes)
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(read) = buf.get(..n) {
+            self.hasher.update(read);
+        }
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// An encoded extract in memory.
+#[derive(Debug, Clone)]
+pub struct EncodedExtract {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its manifest (absent only when reading unverified was allowed).
+    pub manifest: Option<Manifest>,
+    /// The records, in file order.
+    pub records: Vec<EncodedRecord>,
+    /// Things a user should know (e.g. the manifest check was skipped).
+    pub warnings: Vec<String>,
+}
+
+/// How strictly to read an encoded extract.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Read even without a manifest, or with one that does not match the file. Recorded in the
+    /// run summary as a warning.
+    pub allow_unverified: bool,
+}
+
+/// Reads and checks the encoded extract at `path` against `schema` and its manifest.
+pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Result<EncodedExtract> {
+    let mut warnings = Vec::new();
+    let manifest = match Manifest::read_for(path) {
+        Ok(m) => Some(m),
+        Err(e) if options.allow_unverified => {
+            warnings.push(format!("manifest not used for {}: {e}", path.display()));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(m) = &manifest {
+        if m.schema_fingerprint != schema.fingerprint() {
+            return Err(Error::Mismatch(format!(
+                "{} was encoded under schema {} but this run uses schema {}; link with the schema file the agencies encoded with",
+                path.display(),
+                m.schema_fingerprint,
+                schema.fingerprint()
+            )));
+        }
+    }
+    let layout = Layout::new(schema);
+    let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hashing = HashingReader::new(
+        BufReader::with_capacity(1 << 20, file),
+        blake3::Hasher::new(),
+    );
+    let mut records = Vec::new();
+    {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&mut hashing);
+        let mut row = ByteRecord::new();
+        let loc = |line: u64| Location::at(Some(path), line);
+        let read = |reader: &mut csv::Reader<_>, row: &mut ByteRecord| -> Result<bool> {
+            reader.read_byte_record(row).map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Error::input(loc(line), format!("malformed CSV: {e}"))
+            })
+        };
+        if !read(&mut reader, &mut row)? {
+            return Err(Error::input(
+                loc(1),
+                "the file is empty: an encoded extract starts with a header",
+            ));
+        }
+        let expected = layout.header();
+        let got: Vec<String> = row
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        if got != expected {
+            return Err(Error::Mismatch(format!(
+                "{}: the header does not match the schema's encoded columns (expected {}, found {})",
+                path.display(),
+                expected.join(","),
+                got.join(",")
+            )));
+        }
+        let mut ids = HashSet::new();
+        while read(&mut reader, &mut row)? {
+            let line = row.position().map(|p| p.line()).unwrap_or(0);
+            let record = parse_row(&layout, &row)
+                .map_err(|(field, msg)| Error::input(loc(line).field(field), msg))?;
+            if !ids.insert(record.id.clone()) {
+                return Err(Error::input(
+                    loc(line).field("record_id"),
+                    format!("record id '{}' appears twice", record.id),
+                ));
+            }
+            records.push(record);
+        }
+    }
+    if let Some(m) = &manifest {
+        let (hash, bytes) = hashing.finish();
+        let problem = if hash != m.output.blake3 || bytes != m.output.bytes {
+            Some(format!(
+                "{} does not match its manifest (size or hash differs): it was altered or truncated after encoding",
+                path.display()
+            ))
+        } else if records.len() as u64 != m.counts.encoded {
+            Some(format!(
+                "{} holds {} records but its manifest says {}",
+                path.display(),
+                records.len(),
+                m.counts.encoded
+            ))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            if options.allow_unverified {
+                warnings.push(p);
+            } else {
+                return Err(Error::Mismatch(p));
+            }
+        }
+    }
+    Ok(EncodedExtract {
+        path: path.to_path_buf(),
+        manifest,
+        records,
+        warnings,
+    })
+}
+
+/// Parses one data row of an encoded extract. Errors name the column.
+pub fn parse_row(
+    layout: &Layout,
+    row: &ByteRecord,
+) -> std::result::Result<EncodedRecord, (String, String)> {
+    if row.len() != layout.columns.len() + 1 {
+        return Err((
+            "record_id".into(),
+            format!(
+                "{} cells where the header has {} (truncated row?)",
+                row.len(),
+                layout.columns.len() + 1
+            ),
+        ));
+    }
+    let id = std::str::from_utf8(row.get(0).unwrap_or_default()).map_err(|_| {
+        (
+            "record_id".to_string(),
+            "record id is not valid UTF-8".to_string(),
+        )
+    })?;
+    if id.is_empty() {
+        return Err(("record_id".into(), "empty record id".into()));
+    }
+    let mut record = EncodedRecord {
+        id: id.to_string(),
+        tokens: vec![None; layout.n_tokens],
+        blooms: vec![None; layout.n_blooms],
+    };
+    for (col, cell) in layout.columns.iter().zip(row.iter().skip(1)) {
+        if cell.is_empty() {
+            continue;
+        }
+        match col.slot {
+            Slot::Token(i) => {
+                let t = Token::from_hex(cell).ok_or_else(|| {
+                    (
+                        col.name.clone(),
+                        "not a token (32 hex characters)".to_string(),
+                    )
+                })?;
+                record.tokens[i] = Some(t);
+            }
+            Slot::Bloom { index, bits } => {
+                let b = Bloom::from_base64(cell, bits).ok_or_else(|| {
+                    (
+                        col.name.clone(),
+                        format!("not a base64 Bloom filter of {bits} bits"),
+                    )
+                })?;
+                record.blooms[index] = Some(b);
+            }
+        }
+    }
+    Ok(record)
+}

@@ -1,0 +1,179 @@
+//! The manifest that travels beside every encoded extract (`OUT.csv.manifest.json`).
+//!
+//! It says what was read, what was rejected and why, what was produced, under which schema, secret
+//! (by key check value) and agreement, by whom and when: the record a data protection officer reads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result};
+
+/// Version of the encoded-extract file format (columns and manifest).
+pub const FORMAT_VERSION: u32 = 1;
+/// Value of [`Manifest::format`].
+pub const FORMAT_NAME: &str = "pseudolink-encoded-extract";
+
+/// Row counts of one run; `rows_read == encoded + rejected` always.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    /// Data rows read (the header is not a row; blank lines are not rows).
+    pub rows_read: u64,
+    /// Rows written to the encoded extract.
+    pub encoded: u64,
+    /// Rows written to the rejects file.
+    pub rejected: u64,
+}
+
+/// A file that was read or written, with its size and a hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRecord {
+    /// File name as given.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the contents (hex). For cleartext inputs it is keyed with a key derived from the
+    /// secret, so only holders of the secret can confirm which file was encoded.
+    pub blake3: String,
+}
+
+/// Who ran a step, where and when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    /// User name of the operator (from the environment), if known.
+    pub user: Option<String>,
+    /// Host name, if known.
+    pub host: Option<String>,
+    /// Start time (UTC, RFC 3339).
+    pub started_at: String,
+    /// End time (UTC, RFC 3339).
+    pub finished_at: String,
+    /// The Information Sharing Agreement reference, if given.
+    pub agreement: Option<String>,
+    /// The purpose of processing, if given.
+    pub purpose: Option<String>,
+}
+
+impl RunRecord {
+    /// A record of a run starting now.
+    pub fn start(agreement: Option<String>, purpose: Option<String>) -> Self {
+        RunRecord {
+            user: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .or_else(|_| std::env::var("USERNAME"))
+                .ok(),
+            host: host_name(),
+            started_at: crate::timestamp::now_rfc3339(),
+            finished_at: String::new(),
+            agreement,
+            purpose,
+        }
+    }
+
+    /// Marks the run finished now.
+    pub fn finish(&mut self) {
+        self.finished_at = crate::timestamp::now_rfc3339();
+    }
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+}
+
+/// The manifest of an encoded extract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// File format version ([`FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// Encoding version (part of every key derivation).
+    pub encoding_version: u32,
+    /// Version of pseudolink that wrote the file.
+    pub library_version: String,
+    /// Fingerprint of the schema used.
+    pub schema_fingerprint: String,
+    /// Key check value of the secret used.
+    pub key_check_value: String,
+    /// The columns of the extract, in order.
+    pub columns: Vec<String>,
+    /// The cleartext input that was encoded.
+    pub input: FileRecord,
+    /// The encoded extract this manifest describes.
+    pub output: FileRecord,
+    /// The rejects file, if rows were rejected to one.
+    pub rejects: Option<String>,
+    /// Row counts.
+    pub counts: Counts,
+    /// Rejected rows per reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Values treated as missing, per field and reason.
+    pub missing: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Input columns the schema does not use (not read, not encoded).
+    pub ignored_columns: Vec<String>,
+    /// Schema fields whose column was absent from the input (all treated as missing).
+    pub absent_columns: Vec<String>,
+    /// Who, where, when, under which agreement.
+    pub run: RunRecord,
+}
+
+/// Path of the manifest of the extract at `extract`.
+pub fn manifest_path(extract: &Path) -> PathBuf {
+    let mut s = extract.as_os_str().to_os_string();
+    s.push(".manifest.json");
+    PathBuf::from(s)
+}
+
+impl Manifest {
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads the manifest of the extract at `extract`.
+    pub fn read_for(extract: &Path) -> Result<Manifest> {
+        let path = manifest_path(extract);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::input(
+                    Location { file: Some(path.clone()), ..Location::default() },
+                    format!(
+                        "the manifest of {} is missing; an encoded extract must travel with its manifest",
+                        extract.display()
+                    ),
+                )
+            } else {
+                Error::io("read", &path, e)
+            }
+        })?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+            Error::input(
+                Location {
+                    file: Some(path.clone()),
+                    line: Some(e.line() as u64),
+                    field: None,
+                },
+                format!("not a valid pseudolink manifest: {e}"),
+            )
+        })?;
+        if m.format != FORMAT_NAME || m.format_version != FORMAT_VERSION {
+            return Err(Error::Mismatch(format!(
+                "{} is format '{}' version {}; this pseudolink reads '{FORMAT_NAME}' version {FORMAT_VERSION}",
+                path.display(),
+                m.format,
+                m.format_version
+            )));
+        }
+        Ok(m)
+    }
+}

@@ -1,0 +1,47 @@
+//! # pseudolink
+//!
+//! Privacy-preserving record linkage of person records, for partnerships of agencies that may
+//! share only pseudonymised data.
+//!
+//! Each agency normalises its extract and **encodes** it with a secret agreed under the
+//! Information Sharing Agreement: keyed-hash tokens for exact identifiers, Bloom filters of
+//! q-grams for fuzzy ones. Only encodings leave the agency. A linkage unit then links the encoded
+//! extracts without ever seeing a name.
+//!
+//! ```
+//! use pseudolink::{Encoder, Schema, Secret};
+//!
+//! let schema = Schema::example();                 // UK person records
+//! let secret = Secret::generate().unwrap();       // in practice: Secret::from_file(...)
+//! let encoder = Encoder::new(&schema, &secret);
+//! let mut scratch = encoder.scratch();
+//! let row = ["A1", "Zoë", "", "Smith-Jones", "9/3/14", "F", "CV1 2AB", "1 High St", ""];
+//! let (record, _missing) = encoder.encode_values(&row, &mut scratch).unwrap();
+//! let mut csv = Vec::new();
+//! record.write_csv_row(encoder.layout(), &mut csv);
+//! assert!(String::from_utf8(csv).unwrap().starts_with("A1,"));
+//! ```
+//!
+//! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
+//! [`io`], [`run`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod encode;
+pub mod error;
+pub mod io;
+pub mod normalise;
+pub mod run;
+pub mod schema;
+pub mod secret;
+pub mod synth;
+pub mod timestamp;
+
+pub use encode::{EncodedRecord, Encoder};
+pub use error::{Error, Location, Result};
+pub use schema::Schema;
+pub use secret::Secret;
+
+/// Version of this library.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

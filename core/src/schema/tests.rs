@@ -1,0 +1,183 @@
+use super::*;
+
+fn example_value() -> serde_json::Value {
+    serde_json::from_str(Schema::example_json()).unwrap()
+}
+
+fn error_path(value: &serde_json::Value) -> String {
+    match Schema::from_json(&value.to_string()) {
+        Err(Error::Schema { path, .. }) => path,
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}
+
+#[test]
+fn example_is_valid_and_round_trips() {
+    let s = Schema::example();
+    assert_eq!(s.fields.len(), 8);
+    assert_eq!(
+        s.input_columns(),
+        vec![
+            "record_id",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "postcode",
+            "address_line_1",
+            "nhs_number"
+        ]
+    );
+    let again = Schema::from_json(&s.to_json_pretty()).unwrap();
+    assert_eq!(s, again);
+}
+
+#[test]
+fn fingerprint_ignores_layout_order_description_and_explicit_defaults() {
+    let s = Schema::example();
+    let mut v = example_value();
+    v["description"] = "something else".into();
+    v["fields"][4]["token"] = true.into(); // explicit default
+    let compact = serde_json::to_string(&v).unwrap();
+    assert_eq!(
+        Schema::from_json(&compact).unwrap().fingerprint(),
+        s.fingerprint()
+    );
+    v["fields"][0]["bloom"]["hashes"] = 16.into();
+    assert_ne!(
+        Schema::from_json(&v.to_string()).unwrap().fingerprint(),
+        s.fingerprint()
+    );
+    assert_eq!(s.fingerprint().len(), 32);
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_path() {
+    let mut v = example_value();
+    v["fields"][2]["bloom"]["colour"] = "red".into();
+    assert_eq!(error_path(&v), "fields[2].bloom.colour");
+    let mut v = example_value();
+    v["surprise"] = 1.into();
+    assert_eq!(error_path(&v), "surprise");
+}
+
+#[test]
+fn wrong_types_are_refused_with_their_path() {
+    let mut v = example_value();
+    v["fields"][0]["bloom"]["bits"] = "many".into();
+    assert_eq!(error_path(&v), "fields[0].bloom.bits");
+    let mut v = example_value();
+    v["fields"][3]["kind"] = "colour".into();
+    assert_eq!(error_path(&v), "fields[3].kind");
+}
+
+#[test]
+fn impossible_settings_are_refused_with_their_path() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        ("version", Box::new(|v| v["version"] = 2.into())),
+        (
+            "fields[0].bloom.bits",
+            Box::new(|v| v["fields"][0]["bloom"]["bits"] = 100.into()),
+        ),
+        (
+            "fields[0].bloom.q",
+            Box::new(|v| v["fields"][0]["bloom"]["q"] = 0.into()),
+        ),
+        (
+            "fields[3].levels[0]",
+            Box::new(|v| v["fields"][3]["levels"][0] = "sector".into()),
+        ),
+        (
+            "fields[0].compare.dice[1]",
+            Box::new(|v| v["fields"][0]["compare"]["dice"][1] = 0.95.into()),
+        ),
+        (
+            "fields[0].compare.dice[0]",
+            Box::new(|v| v["fields"][0]["compare"]["dice"][0] = 1.5.into()),
+        ),
+        (
+            "fields[0].compare.cross_with",
+            Box::new(|v| v["fields"][0]["compare"]["cross_with"] = "postcode".into()),
+        ),
+        (
+            "fields[1].name",
+            Box::new(|v| v["fields"][1]["name"] = "first_name".into()),
+        ),
+        (
+            "fields[1].name",
+            Box::new(|v| v["fields"][1]["name"] = "Middle Name".into()),
+        ),
+        (
+            "fields[3].compare.levels[0]",
+            Box::new(|v| {
+                v["fields"][3]["levels"] = serde_json::json!(["year"]);
+                v["fields"][3]["compare"]["levels"] = serde_json::json!(["swapped"]);
+            }),
+        ),
+        (
+            "blocking[1].keys[0]",
+            Box::new(|v| v["blocking"][1]["keys"][0] = "date_of_birth.sector".into()),
+        ),
+        (
+            "blocking[1].name",
+            Box::new(|v| v["blocking"][1]["name"] = "nhs_number".into()),
+        ),
+        (
+            "fields[4].bloom",
+            Box::new(|v| v["fields"][4]["bloom"] = serde_json::json!({"bits": 64, "hashes": 2})),
+        ),
+        (
+            "fields[6].compare.dice",
+            Box::new(|v| {
+                v["fields"][6]["bloom"] = serde_json::Value::Null;
+            }),
+        ),
+        (
+            "fields[4]",
+            Box::new(|v| {
+                v["fields"][4]["token"] = false.into();
+            }),
+        ),
+        (
+            "fields[1].column",
+            Box::new(|v| v["fields"][1]["column"] = "record_id".into()),
+        ),
+        (
+            "link.max_block_size",
+            Box::new(|v| v["link"]["max_block_size"] = 1.into()),
+        ),
+        (
+            "fields[0].normalise.drop_titles",
+            Box::new(|v| v["fields"][3]["normalise"]["drop_titles"] = true.into()),
+        ),
+    ];
+    for (expected, mutate) in cases {
+        let mut v = example_value();
+        mutate(&mut v);
+        let got = error_path(&v);
+        // The drop_titles case reports the date field's path.
+        let expected = if expected.ends_with("drop_titles") {
+            "fields[3].normalise.drop_titles"
+        } else {
+            expected
+        };
+        assert_eq!(got, expected, "mutation for {expected}");
+    }
+}
+
+#[test]
+fn invalid_json_is_refused() {
+    assert!(matches!(Schema::from_json("{"), Err(Error::Schema { .. })));
+    assert!(matches!(Schema::from_json(""), Err(Error::Schema { .. })));
+}
+
+#[test]
+fn parse_key_understands_levels() {
+    let s = Schema::example();
+    let k = s.parse_key("date_of_birth.year").unwrap();
+    assert_eq!(k.level, Some(Level::Year));
+    assert_eq!(s.fields[k.field].name, "date_of_birth");
+    assert!(s.parse_key("date_of_birth.sector").is_none());
+    assert!(s.parse_key("nope").is_none());
+}

@@ -1,0 +1,320 @@
+//! The shared secret agreed under the Information Sharing Agreement, and the keys derived from it.
+//!
+//! A [`Secret`] is 32 random bytes. It is never printed: `Debug` shows `Secret(<redacted>)`, there is
+//! no `Display`, and the bytes are zeroized when the value is dropped. Per-field, per-purpose keys
+//! are derived with [`blake3::derive_key`] and a context string naming the encoding version, the
+//! purpose and the key group, so a token of a date of birth can never equal a token of a postcode.
+//!
+//! ```
+//! use pseudolink::Secret;
+//! let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
+//! assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+//! assert_eq!(secret.check_value().len(), 16);
+//! ```
+
+use std::fmt;
+use std::path::Path;
+
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{Error, Result};
+
+/// Length of a secret in bytes (256 bits).
+pub const SECRET_LEN: usize = 32;
+
+/// Version of the encoding, part of every key-derivation context. Changing how values are
+/// normalised or encoded in an incompatible way means a new version, so old and new encodings can
+/// never be confused.
+pub const ENCODING_VERSION: u32 = 1;
+
+/// The 256-bit secret shared by the agencies (never by the linkage unit).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Secret {
+    bytes: [u8; SECRET_LEN],
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    /// A new secret from the operating system's random number generator.
+    pub fn generate() -> Result<Self> {
+        let mut bytes = [0u8; SECRET_LEN];
+        getrandom::getrandom(&mut bytes).map_err(|e| {
+            Error::Secret(format!("the operating system gave no random bytes: {e}"))
+        })?;
+        Ok(Secret { bytes })
+    }
+
+    /// A secret from exactly 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let arr: [u8; SECRET_LEN] = bytes.try_into().map_err(|_| {
+            Error::Secret(format!(
+                "a secret must be exactly {SECRET_LEN} bytes, got {}",
+                bytes.len()
+            ))
+        })?;
+        Ok(Secret { bytes: arr })
+    }
+
+    /// A secret from 64 hexadecimal characters (surrounding whitespace ignored).
+    pub fn from_hex(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.len() != SECRET_LEN * 2 {
+            return Err(Error::Secret(format!(
+                "a secret must be {} hexadecimal characters (256 bits), got {} characters",
+                SECRET_LEN * 2,
+                text.chars().count()
+            )));
+        }
+        let mut bytes = Zeroizing::new([0u8; SECRET_LEN]);
+        for (i, pair) in text.as_bytes().chunks_exact(2).enumerate() {
+            let hi = hex_value(pair[0]);
+            let lo = hex_value(pair[1]);
+            match (hi, lo, bytes.get_mut(i)) {
+                (Some(h), Some(l), Some(b)) => *b = (h << 4) | l,
+                _ => {
+                    return Err(Error::Secret(
+                        "a secret must contain only hexadecimal characters 0-9 and a-f".into(),
+                    ))
+                }
+            }
+        }
+        Ok(Secret { bytes: *bytes })
+    }
+
+    /// Loads a secret file written by `pseudolink keygen` (64 hex characters, optional newline).
+    ///
+    /// The file's contents never appear in the error message.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = Zeroizing::new(std::fs::read(path).map_err(|e| Error::io("read", path, e))?);
+        if text.is_empty() {
+            return Err(Error::Secret(format!(
+                "secret file {} is empty",
+                path.display()
+            )));
+        }
+        let text = std::str::from_utf8(&text).map_err(|_| {
+            Error::Secret(format!(
+                "secret file {} is not text: expected 64 hexadecimal characters",
+                path.display()
+            ))
+        })?;
+        Secret::from_hex(text)
+            .map_err(|e| Error::Secret(format!("secret file {}: {}", path.display(), strip(e))))
+    }
+
+    /// The secret as 64 lower-case hex characters, for writing a key file. Handle with care: the
+    /// returned string is zeroized when dropped.
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        let mut s = Zeroizing::new(String::with_capacity(SECRET_LEN * 2));
+        for b in self.bytes {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        s
+    }
+
+    /// Derives a 32-byte key for `purpose` and key `group` (usually a field name).
+    ///
+    /// The context string is `pseudolink encoding v1 <purpose> <group>`.
+    pub fn derive_key(&self, purpose: &str, group: &str) -> DerivedKey {
+        let context = format!("pseudolink encoding v{ENCODING_VERSION} {purpose} {group}");
+        DerivedKey {
+            key: blake3::derive_key(&context, &self.bytes),
+        }
+    }
+
+    /// The key check value: 16 hex characters (64 bits) of a keyed hash of a fixed label.
+    ///
+    /// Parties compare check values to confirm they hold the same secret without revealing it.
+    pub fn check_value(&self) -> String {
+        let key = self.derive_key("key-check-value", "");
+        let hash = blake3::keyed_hash(&key.key, b"pseudolink key check value");
+        to_hex(&hash.as_bytes()[..8])
+    }
+}
+
+/// Writes a new random secret to `path` as 64 hex characters and a newline, with file mode 0600
+/// on Unix. Refuses to overwrite an existing file. Returns the new secret's key check value.
+pub fn write_new_secret_file(path: &Path) -> Result<String> {
+    use std::io::Write;
+    let secret = Secret::generate()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Secret(format!(
+                "{} already exists; pseudolink never overwrites a secret file",
+                path.display()
+            ))
+        } else {
+            Error::io("create", path, e)
+        }
+    })?;
+    let mut text = secret.to_hex();
+    text.push('\n');
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io("write", path, e))?;
+    file.sync_all().map_err(|e| Error::io("write", path, e))?;
+    Ok(secret.check_value())
+}
+
+/// A warning when the secret file at `path` can be read by users other than its owner (Unix).
+pub fn file_permission_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "secret file {} can be read by other users (mode {:o}); restrict it with: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
+}
+
+fn strip(e: Error) -> String {
+    match e {
+        Error::Secret(m) => m,
+        other => other.to_string(),
+    }
+}
+
+/// A key derived from the secret for one purpose and field. Zeroized on drop, never printed.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct DerivedKey {
+    key: [u8; 32],
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DerivedKey(<redacted>)")
+    }
+}
+
+impl DerivedKey {
+    /// Keyed BLAKE3 of `data` under this key.
+    #[inline]
+    pub fn hash(&self, data: &[u8]) -> blake3::Hash {
+        blake3::keyed_hash(&self.key, data)
+    }
+
+    /// A keyed BLAKE3 hasher, for inputs built in pieces or for extended output.
+    #[inline]
+    pub fn hasher(&self) -> blake3::Hasher {
+        blake3::Hasher::new_keyed(&self.key)
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Constant-time equality of two key check values (or any two strings of public length).
+pub fn check_values_equal(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+        let s = Secret::from_hex(hex).unwrap();
+        assert_eq!(s.to_hex().as_str(), hex.to_lowercase());
+        assert!(Secret::from_hex("abc").is_err());
+        assert!(Secret::from_hex(&"zz".repeat(32)).is_err());
+        assert!(Secret::from_bytes(&[1u8; 31]).is_err());
+    }
+
+    #[test]
+    fn error_messages_never_contain_the_secret() {
+        let almost = format!("{}g", "a1".repeat(31));
+        let err = Secret::from_hex(&format!("{almost}0"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("a1a1"), "{err}");
+    }
+
+    #[test]
+    fn derived_keys_are_separated_by_purpose_and_group() {
+        let s = Secret::from_bytes(&[7u8; 32]).unwrap();
+        let a = s.derive_key("token", "date_of_birth").hash(b"x");
+        let b = s.derive_key("token", "postcode").hash(b"x");
+        let c = s.derive_key("bloom", "date_of_birth").hash(b"x");
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn check_value_differs_between_secrets() {
+        let a = Secret::from_bytes(&[1u8; 32]).unwrap();
+        let b = Secret::from_bytes(&[2u8; 32]).unwrap();
+        assert_ne!(a.check_value(), b.check_value());
+        assert!(check_values_equal(&a.check_value(), &a.check_value()));
+        assert!(!check_values_equal(&a.check_value(), &b.check_value()));
+    }
+
+    #[test]
+    fn keygen_writes_0600_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.hex");
+        let kcv = write_new_secret_file(&path).unwrap();
+        assert_eq!(Secret::from_file(&path).unwrap().check_value(), kcv);
+        assert!(file_permission_warning(&path).is_none());
+        assert!(matches!(
+            write_new_secret_file(&path),
+            Err(Error::Secret(_))
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(file_permission_warning(&path)
+                .unwrap()
+                .contains("chmod 600"));
+        }
+    }
+
+    #[test]
+    fn generated_secrets_differ() {
+        let a = Secret::generate().unwrap();
+        let b = Secret::generate().unwrap();
+        assert_ne!(a.to_hex().as_str(), b.to_hex().as_str());
+    }
+}
