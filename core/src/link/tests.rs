@@ -1,0 +1,1 @@
+//! Tests of the linker against the all-pairs oracle.
