@@ -1,0 +1,236 @@
+//! `pseudolink encode` end to end.
+
+use crate::common::{csv_of, run, text, workspace};
+
+fn vector_rows() -> Vec<Vec<String>> {
+    pseudolink_tests::inputs()
+        .iter()
+        .map(|(_, v)| v.iter().map(|s| s.to_string()).collect())
+        .collect()
+}
+
+fn encode(p: &std::path::Path, input: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "encode",
+        "--schema",
+        "s.json",
+        "--secret-file",
+        "k.hex",
+        "--input",
+        input,
+        "--output",
+        "o.csv",
+    ];
+    args.extend_from_slice(extra);
+    run(p, &args)
+}
+
+#[test]
+fn cli_output_equals_the_golden_vectors() {
+    let (_d, p) = workspace();
+    std::fs::write(p.join("in.csv"), csv_of(&vector_rows())).unwrap();
+    let out = encode(&p, "in.csv", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let vectors = pseudolink_tests::generate().unwrap();
+    let written = std::fs::read_to_string(p.join("o.csv")).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some(vectors.header.as_str()));
+    for case in &vectors.cases {
+        assert_eq!(lines.next(), Some(case.row.as_str()), "case {}", case.note);
+    }
+    assert_eq!(lines.next(), None);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("o.csv.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["counts"]["rows_read"], vectors.cases.len());
+    assert_eq!(manifest["counts"]["encoded"], vectors.cases.len());
+    assert_eq!(
+        manifest["schema_fingerprint"],
+        vectors.schema_fingerprint.as_str()
+    );
+    assert_eq!(
+        manifest["key_check_value"],
+        vectors.key_check_value.as_str()
+    );
+}
+
+#[test]
+fn column_order_bom_crlf_and_extra_columns_do_not_change_the_encoding() {
+    let (_d, p) = workspace();
+    std::fs::write(
+        p.join("plain.csv"),
+        "record_id,first_name,last_name,date_of_birth\nA1,Zoë,Smith,2014-03-09\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("odd.csv"),
+        "\u{feff}notes,date_of_birth,last_name,record_id,first_name\r\n\"x, y\",09/03/2014,SMITH,A1,\"Zoë\"\r\n",
+    )
+    .unwrap();
+    assert!(encode(&p, "plain.csv", &[]).status.success());
+    let a = std::fs::read_to_string(p.join("o.csv")).unwrap();
+    let out = encode(&p, "odd.csv", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("notes"), "ignored column reported");
+    let b = std::fs::read_to_string(p.join("o.csv")).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn encoding_is_deterministic() {
+    let (_d, p) = workspace();
+    std::fs::write(p.join("in.csv"), csv_of(&vector_rows())).unwrap();
+    assert!(encode(&p, "in.csv", &[]).status.success());
+    let a = std::fs::read(p.join("o.csv")).unwrap();
+    assert!(encode(&p, "in.csv", &[]).status.success());
+    assert_eq!(a, std::fs::read(p.join("o.csv")).unwrap());
+}
+
+#[test]
+fn bad_rows_fail_the_run_without_a_rejects_file_and_leave_no_output() {
+    let (_d, p) = workspace();
+    std::fs::write(
+        p.join("in.csv"),
+        "record_id,first_name\nA1,Ann\nA2\nA3,Bob\n",
+    )
+    .unwrap();
+    let out = encode(&p, "in.csv", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains("in.csv") && msg.contains("line 3"), "{msg}");
+    assert!(!p.join("o.csv").exists() && !p.join("o.csv.manifest.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&p)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        leftovers
+            .iter()
+            .all(|n| !n.to_string_lossy().contains("partial")),
+        "{leftovers:?}"
+    );
+}
+
+#[test]
+fn rejected_rows_are_written_with_line_and_reason_and_counted() {
+    let (_d, p) = workspace();
+    let mut bytes =
+        b"record_id,first_name,last_name\nA1,Ann,Lee\nA2\nA1,Dup,Lee\n,No,Id\nA5,".to_vec();
+    bytes.extend_from_slice(b"Jos\xe9,Latin1\nA6,Ok,Fine\n");
+    std::fs::write(p.join("in.csv"), bytes).unwrap();
+    let out = encode(&p, "in.csv", &["--rejects", "r.csv"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("6 rows") && text(&out).contains("2 encoded + 4 rejected = 6"),
+        "{}",
+        text(&out)
+    );
+    let rejects = std::fs::read_to_string(p.join("r.csv")).unwrap();
+    let lines: Vec<&str> = rejects.lines().collect();
+    assert_eq!(lines[0], "line,reason,field,message,record_id");
+    assert!(lines[1].starts_with("3,wrong_field_count,"), "{rejects}");
+    assert!(
+        lines[2].starts_with("4,duplicate_record_id,record_id,"),
+        "{rejects}"
+    );
+    assert!(
+        lines[3].starts_with("5,empty_record_id,record_id,"),
+        "{rejects}"
+    );
+    assert!(
+        lines[4].starts_with("6,invalid_utf8,first_name,"),
+        "{rejects}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("o.csv.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["counts"]["rows_read"], 6);
+    assert_eq!(m["counts"]["encoded"], 2);
+    assert_eq!(m["counts"]["rejected"], 4);
+}
+
+#[test]
+fn unusable_files_get_clear_errors() {
+    let (_d, p) = workspace();
+    std::fs::write(p.join("empty.csv"), "").unwrap();
+    let out = encode(&p, "empty.csv", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).contains("empty"), "{}", text(&out));
+
+    std::fs::write(p.join("noid.csv"), "id,first_name\n1,Ann\n").unwrap();
+    let out = encode(&p, "noid.csv", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out).contains("no record id column 'record_id'"),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::write(
+        p.join("dup.csv"),
+        "record_id,first_name,first_name\n1,a,b\n",
+    )
+    .unwrap();
+    let out = encode(&p, "dup.csv", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).contains("twice"), "{}", text(&out));
+
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("record_id\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .collect();
+    std::fs::write(p.join("utf16.csv"), utf16).unwrap();
+    let out = encode(&p, "utf16.csv", &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).contains("UTF-16"), "{}", text(&out));
+
+    let out = encode(&p, "missing.csv", &[]);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text(&out).contains("missing.csv"), "{}", text(&out));
+
+    std::fs::write(p.join("bad.json"), "{\"version\": 1, \"record_id\": \"id\", \"fields\": [{\"name\": \"a\", \"kind\": \"nope\"}]}").unwrap();
+    let out = run(
+        &p,
+        &[
+            "encode",
+            "--schema",
+            "bad.json",
+            "--secret-file",
+            "k.hex",
+            "--input",
+            "noid.csv",
+            "--output",
+            "o.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out).contains("fields[0].kind"), "{}", text(&out));
+}
+
+#[test]
+fn header_only_file_gives_an_empty_extract() {
+    let (_d, p) = workspace();
+    std::fs::write(p.join("in.csv"), "record_id,first_name\n").unwrap();
+    let out = encode(&p, "in.csv", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("0 encoded + 0 rejected = 0"));
+    assert_eq!(
+        std::fs::read_to_string(p.join("o.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn schema_example_is_valid_and_check_prints_the_fingerprint() {
+    let (_d, p) = workspace();
+    let out = run(&p, &["schema", "example"]);
+    assert!(out.status.success());
+    std::fs::write(p.join("e.json"), &out.stdout).unwrap();
+    let out = run(&p, &["schema", "check", "e.json"]);
+    assert!(out.status.success());
+    assert!(text(&out).contains(&pseudolink::Schema::example().fingerprint()));
+}

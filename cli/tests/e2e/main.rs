@@ -1,0 +1,5 @@
+//! End-to-end tests of the `pseudolink` binary (one test binary, several modules).
+
+mod common;
+mod encode;
+mod keys;
