@@ -104,7 +104,9 @@ pub fn dedupe(args: &DedupeArgs) -> Result<()> {
 
 fn stage_bar() -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

@@ -46,7 +46,10 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
             .from_reader(&mut hashing);
         let csv_err = |e: csv::Error| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            Error::input(Location::at(Some(path), line), format!("malformed CSV: {e}"))
+            Error::input(
+                Location::at(Some(path), line),
+                format!("malformed CSV: {e}"),
+            )
         };
         let mut header = ByteRecord::new();
         if !reader.read_byte_record(&mut header).map_err(csv_err)? {

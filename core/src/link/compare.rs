@@ -253,10 +253,9 @@ impl Comparator {
                 levels.push(LevelKind::Exact);
             }
             let (bands, thresholds) = match (&c.clear, slots.bloom) {
-                (Some(cl), _) if clear => (
-                    Bands::Clear { metric: cl.metric },
-                    cl.thresholds.clone(),
-                ),
+                (Some(cl), _) if clear => {
+                    (Bands::Clear { metric: cl.metric }, cl.thresholds.clone())
+                }
                 (_, Some(slot)) if !c.dice.is_empty() => (Bands::Dice { slot }, c.dice.clone()),
                 _ => (Bands::None, Vec::new()),
             };

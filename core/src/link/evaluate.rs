@@ -156,9 +156,7 @@ pub fn curve(links: &[ScoredLink], truth: &BTreeSet<Pair>, unordered: bool) -> V
 /// Writes the curve as CSV: `threshold,precision,recall,f1,true_positives,false_positives,false_negatives`.
 pub fn write_curve(path: &Path, points: &[CurvePoint]) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
-    f.write_all(
-        b"threshold,precision,recall,f1,true_positives,false_positives,false_negatives\n",
-    )?;
+    f.write_all(b"threshold,precision,recall,f1,true_positives,false_positives,false_negatives\n")?;
     for p in points {
         let e = &p.evaluation;
         f.write_all(
@@ -234,10 +232,7 @@ fn rows(
 
 /// Reads a links file (columns `left_id`, `right_id`, `match_probability`, `band`; others ignored).
 pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
-    let (mut reader, idx) = open_csv(
-        path,
-        &["left_id", "right_id", "match_probability", "band"],
-    )?;
+    let (mut reader, idx) = open_csv(path, &["left_id", "right_id", "match_probability", "band"])?;
     let mut out = Vec::new();
     rows(path, &mut reader, |line, row| {
         let cell = |i: usize| row.get(idx[i]).unwrap_or("");

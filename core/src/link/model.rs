@@ -144,12 +144,11 @@ impl Model {
                             .and_then(|x| x.get(l))
                             .copied()
                             .map_or(0.5, clamp_probability);
-                        let u = u
-                            .u
-                            .get(f)
-                            .and_then(|x| x.get(l))
-                            .copied()
-                            .map_or(0.5, clamp_probability);
+                        let u =
+                            u.u.get(f)
+                                .and_then(|x| x.get(l))
+                                .copied()
+                                .map_or(0.5, clamp_probability);
                         LevelModel {
                             level: kind.name(),
                             m,
@@ -199,8 +198,8 @@ impl Model {
 
     /// Parses a model from JSON, checking its format and probabilities.
     pub fn from_json(text: &str) -> Result<Model> {
-        let model: Model =
-            serde_json::from_str(text).map_err(|e| Error::Model(format!("not a valid pseudolink model: {e}")))?;
+        let model: Model = serde_json::from_str(text)
+            .map_err(|e| Error::Model(format!("not a valid pseudolink model: {e}")))?;
         if model.format != MODEL_FORMAT || model.format_version != MODEL_FORMAT_VERSION {
             return Err(Error::Model(format!(
                 "format '{}' version {}; this pseudolink reads '{MODEL_FORMAT}' version {MODEL_FORMAT_VERSION}",
@@ -266,13 +265,16 @@ impl Model {
         }
         let names = comparator.level_names();
         let ok = self.fields.len() == names.len()
-            && self.fields.iter().zip(&names).zip(comparator.fields()).all(
-                |((f, n), c)| {
+            && self
+                .fields
+                .iter()
+                .zip(&names)
+                .zip(comparator.fields())
+                .all(|((f, n), c)| {
                     f.field == c.name
                         && f.levels.len() == n.len()
                         && f.levels.iter().zip(n).all(|(l, name)| &l.level == name)
-                },
-            );
+                });
         if !ok {
             return Err(Error::Model(
                 "the model's fields and levels do not match the schema's comparisons".into(),

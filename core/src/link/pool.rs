@@ -51,7 +51,7 @@ impl Pool {
         let mut names = Vec::with_capacity(sources.len());
         for (s, (name, recs)) in sources.into_iter().enumerate() {
             let s = u16::try_from(s).unwrap_or(u16::MAX);
-            source_of.extend(std::iter::repeat(s).take(recs.len()));
+            source_of.extend(std::iter::repeat_n(s, recs.len()));
             records.extend(recs);
             names.push(name);
         }

@@ -104,9 +104,8 @@ pub(crate) fn levels(schema: &Schema, pool: &Pool, clear: bool, a: u32, b: u32) 
             let o = schema
                 .field_index(other)
                 .and_then(|o| layout.fields[o].token);
-            candidates.push(
-                eq(tok(ra, slots.token), tok(rb, o)) || eq(tok(ra, o), tok(rb, slots.token)),
-            );
+            candidates
+                .push(eq(tok(ra, slots.token), tok(rb, o)) || eq(tok(ra, o), tok(rb, slots.token)));
         }
         candidates.push(true); // else
         out.push(candidates.iter().position(|x| *x).unwrap_or(0) as u8);

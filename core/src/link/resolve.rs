@@ -213,7 +213,7 @@ mod tests {
             .iter()
             .map(|(a, b, w)| (pack_pair(*a as u32, (left + *b) as u32), *w))
             .collect();
-        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v.sort_by_key(|x| x.0);
         v.dedup_by(|x, y| x.0 == y.0);
         let _ = pool;
         let pairs = v.iter().map(|x| x.0).collect();
