@@ -49,6 +49,7 @@ pub mod pool;
 pub mod resolve;
 pub mod sample;
 pub mod term_frequency;
+pub mod train;
 
 #[cfg(test)]
 mod reference;
@@ -330,19 +331,17 @@ pub fn link_pool(
             lap("u sample", &mut timings);
             check_cancel(cancel)?;
             report("EM", 0, 0);
-            let patterns = Patterns::aggregate(&levels, nf);
+            let rules = block::rule_masks(schema, &pool, &blocking.pairs);
+            let patterns = Patterns::aggregate(&levels, &rules, nf);
+            drop(rules);
             if patterns.is_empty() {
                 return Err(Error::Invalid(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = em::fit(
-                &patterns,
-                &u.u,
-                starting_lambda(&pool, n_pairs),
-                schema.link.em_tolerance,
-                schema.link.em_max_iterations,
-            );
+            let fit = train::train(schema, &comparator, &patterns, &u.u, |pairs| {
+                starting_lambda(&pool, pairs)
+            });
             lap("EM", &mut timings);
             (
                 Model::new(
@@ -401,7 +400,7 @@ pub fn link_pool(
 
 /// A starting prior for EM: at most one match per record of the smallest source (half of it
 /// linking), or one duplicate per ten records deduplicating, among the candidate pairs.
-fn starting_lambda(pool: &Pool, n_pairs: usize) -> f64 {
+fn starting_lambda(pool: &Pool, n_pairs: u64) -> f64 {
     let expected = if pool.is_dedupe() {
         pool.len() as f64 / 10.0
     } else {

@@ -79,7 +79,85 @@ pub struct Clusters {
     pub refused_merges: u64,
 }
 
+/// Pairs scored at or above the review threshold, as adjacency lists (both directions).
+struct Supported {
+    offsets: Vec<usize>,
+    neighbours: Vec<u32>,
+}
+
+impl Supported {
+    fn new(n: usize, scored: ScoredPairs<'_>, review_threshold: f64) -> Supported {
+        let mut degree = vec![0usize; n + 1];
+        let keep = |k: usize| scored.probabilities[k] >= review_threshold;
+        for (k, p) in scored.pairs.iter().enumerate() {
+            if keep(k) {
+                let (a, b) = unpack_pair(*p);
+                degree[a as usize] += 1;
+                degree[b as usize] += 1;
+            }
+        }
+        let mut offsets = vec![0usize; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + degree[i];
+        }
+        let mut fill = offsets.clone();
+        let mut neighbours = vec![0u32; offsets[n]];
+        for (k, p) in scored.pairs.iter().enumerate() {
+            if keep(k) {
+                let (a, b) = unpack_pair(*p);
+                neighbours[fill[a as usize]] = b;
+                fill[a as usize] += 1;
+                neighbours[fill[b as usize]] = a;
+                fill[b as usize] += 1;
+            }
+        }
+        Supported {
+            offsets,
+            neighbours,
+        }
+    }
+
+    fn of(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.neighbours.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// A cluster's members and how many of them each source holds (sorted by source).
+#[derive(Default)]
+struct Members {
+    records: Vec<u32>,
+    per_source: Vec<(u16, u64)>,
+}
+
+/// Pairs that may be compared across two clusters: all of them when deduplicating, else those
+/// whose records come from different sources.
+fn comparable_across(pool: &Pool, a: &Members, b: &Members) -> u64 {
+    let all = a.records.len() as u64 * b.records.len() as u64;
+    if pool.is_dedupe() {
+        return all;
+    }
+    let same: u64 = a
+        .per_source
+        .iter()
+        .map(|(s, n)| {
+            b.per_source
+                .iter()
+                .find(|(t, _)| t == s)
+                .map_or(0, |(_, m)| n * m)
+        })
+        .sum();
+    all - same
+}
+
 /// Clusters the pool (see the module documentation).
+///
+/// The support of a merge is counted from the adjacency lists of the smaller cluster's records,
+/// and the smaller cluster is merged into the larger, so the whole run costs
+/// O(pairs log records) whatever the cluster sizes.
 pub fn cluster(
     pool: &Pool,
     scored: ScoredPairs<'_>,
@@ -88,8 +166,20 @@ pub fn cluster(
     support: f64,
 ) -> Clusters {
     let n = pool.len();
+    let supported = Supported::new(n, scored, review_threshold);
     let mut parent: Vec<u32> = (0..n as u32).collect();
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut members: Vec<Members> = (0..n).map(|_| Members::default()).collect();
+    let get = |members: &mut Vec<Members>, r: u32| -> Members {
+        let m = std::mem::take(&mut members[r as usize]);
+        if m.records.is_empty() {
+            Members {
+                records: vec![r],
+                per_source: vec![(pool.source(r), 1)],
+            }
+        } else {
+            m
+        }
+    };
     let mut merges = 0u64;
     let mut refused = 0u64;
     for k in scored.edges(pool, threshold) {
@@ -98,36 +188,37 @@ pub fn cluster(
         if ra == rb {
             continue;
         }
-        let ma = cluster_members(&members, ra);
-        let mb = cluster_members(&members, rb);
-        let (mut total, mut supported) = (0u64, 0u64);
-        for &x in &ma {
-            for &y in &mb {
-                if pool.pair_allowed(x, y) {
-                    total += 1;
-                    if scored
-                        .probability_of(x, y)
-                        .is_some_and(|p| p >= review_threshold)
-                    {
-                        supported += 1;
-                    }
-                }
-            }
-        }
-        if (supported as f64) <= support * total as f64 {
-            refused += 1;
-            continue;
-        }
-        // Union by size: the larger cluster's root stays.
-        let (keep, gone, mut all, other) = if ma.len() >= mb.len() {
+        let ma = get(&mut members, ra);
+        let mb = get(&mut members, rb);
+        let (big_root, small_root, mut big, small) = if ma.records.len() >= mb.records.len() {
             (ra, rb, ma, mb)
         } else {
             (rb, ra, mb, ma)
         };
-        all.extend(other);
-        parent[gone as usize] = keep;
-        members[gone as usize] = Vec::new();
-        members[keep as usize] = all;
+        let total = comparable_across(pool, &big, &small);
+        let mut hits = 0u64;
+        for &x in &small.records {
+            for &y in supported.of(x) {
+                if find(&mut parent, y) == big_root && pool.pair_allowed(x, y) {
+                    hits += 1;
+                }
+            }
+        }
+        if (hits as f64) <= support * total as f64 {
+            refused += 1;
+            members[big_root as usize] = big;
+            members[small_root as usize] = small;
+            continue;
+        }
+        big.records.extend_from_slice(&small.records);
+        for (s, c) in small.per_source {
+            match big.per_source.iter_mut().find(|(t, _)| *t == s) {
+                Some((_, m)) => *m += c,
+                None => big.per_source.push((s, c)),
+            }
+        }
+        parent[small_root as usize] = big_root;
+        members[big_root as usize] = big;
         merges += 1;
     }
     let mut cluster_of = vec![0u32; n];
@@ -135,7 +226,7 @@ pub fn cluster(
     let mut next = 0u32;
     for i in 0..n as u32 {
         let r = find(&mut parent, i);
-        if members[r as usize].len() < 2 {
+        if members[r as usize].records.len() < 2 {
             continue;
         }
         if number_of_root[r as usize] == 0 {
@@ -149,13 +240,6 @@ pub fn cluster(
         clusters: u64::from(next),
         merges,
         refused_merges: refused,
-    }
-}
-
-fn cluster_members(members: &[Vec<u32>], root: u32) -> Vec<u32> {
-    match members.get(root as usize) {
-        Some(m) if !m.is_empty() => m.clone(),
-        _ => vec![root],
     }
 }
 
