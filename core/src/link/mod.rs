@@ -68,7 +68,7 @@ use crate::schema::Schema;
 use block::Blocking;
 use compare::Comparator;
 use em::Patterns;
-use model::{probability, Model, Scorer};
+use model::{Model, Scorer};
 use pool::{unpack_pair, Pool};
 use resolve::ScoredPairs;
 use term_frequency::TermFrequencies;
@@ -226,8 +226,6 @@ pub struct Linkage {
     pub levels: Vec<u8>,
     /// Match weight per candidate pair.
     pub weights: Vec<f64>,
-    /// Match probability per candidate pair.
-    pub probabilities: Vec<f64>,
     /// The output rows, sorted by left source and id, then right source and id.
     pub links: Vec<Link>,
     /// What resolution did.
@@ -367,7 +365,6 @@ pub fn link_pool(
         .zip(levels.par_chunks(nf.max(1)))
         .map(|(p, l)| scorer.weight(l, unpack_pair(*p).0))
         .collect();
-    let probabilities: Vec<f64> = weights.par_iter().map(|w| probability(*w)).collect();
     lap("scoring", &mut timings);
 
     check_cancel(cancel)?;
@@ -375,7 +372,6 @@ pub fn link_pool(
     let scored = ScoredPairs {
         pairs: &blocking.pairs,
         weights: &weights,
-        probabilities: &probabilities,
     };
     let (links, resolution) = resolve_links(&pool, scored, &options);
     lap("resolving", &mut timings);
@@ -388,7 +384,6 @@ pub fn link_pool(
         blocking,
         levels,
         weights,
-        probabilities,
         links,
         resolution,
         timings,
@@ -426,7 +421,7 @@ fn resolve_links(
             left,
             right,
             weight: scored.weights[k],
-            probability: scored.probabilities[k],
+            probability: scored.probability(k),
             band,
             cluster,
         }
@@ -435,7 +430,7 @@ fn resolve_links(
         report.method = "one_to_one".into();
         let accepted = resolve::one_to_one(pool, scored, options.threshold);
         for (k, ok) in accepted.iter().enumerate() {
-            let p = scored.probabilities[k];
+            let p = scored.probability(k);
             if *ok {
                 links.push(row(k, Band::Match, 0));
             } else if p >= options.threshold {
@@ -460,7 +455,7 @@ fn resolve_links(
             let (ca, cb) = (c.cluster_of[a as usize], c.cluster_of[b as usize]);
             if ca != 0 && ca == cb {
                 links.push(row(k, Band::Match, ca));
-            } else if scored.probabilities[k] >= options.review_threshold {
+            } else if scored.probability(k) >= options.review_threshold {
                 links.push(row(k, Band::Review, 0));
             }
         }

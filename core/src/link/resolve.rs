@@ -17,33 +17,39 @@
 
 use std::cmp::Ordering;
 
+use super::model::probability;
 use super::pool::{pack_pair, unpack_pair, Pool};
 
 /// Default share of supported cross pairs a merge needs (see the module documentation).
 pub const DEFAULT_CLUSTER_SUPPORT: f64 = 0.5;
 
-/// Scored candidate pairs: packed pairs (sorted), weights and probabilities, index-aligned.
+/// Scored candidate pairs: packed pairs (sorted) and their match weights, index-aligned; the
+/// probabilities are computed from the weights when needed.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoredPairs<'a> {
     /// Packed pairs, sorted ascending.
     pub pairs: &'a [u64],
     /// Match weights.
     pub weights: &'a [f64],
-    /// Match probabilities.
-    pub probabilities: &'a [f64],
 }
 
 impl ScoredPairs<'_> {
+    /// The match probability of pair `k`.
+    #[inline]
+    pub fn probability(&self, k: usize) -> f64 {
+        self.weights.get(k).map_or(0.0, |w| probability(*w))
+    }
+
     /// The probability of pair `(a, b)` if it was scored.
     pub fn probability_of(&self, a: u32, b: u32) -> Option<f64> {
         let k = self.pairs.binary_search(&pack_pair(a, b)).ok()?;
-        self.probabilities.get(k).copied()
+        self.weights.get(k).map(|w| probability(*w))
     }
 
     /// Indices of the pairs at or above `threshold`, by descending weight, ties by ids.
     fn edges(&self, pool: &Pool, threshold: f64) -> Vec<usize> {
         let mut edges: Vec<usize> = (0..self.pairs.len())
-            .filter(|&k| self.probabilities[k] >= threshold)
+            .filter(|&k| self.probability(k) >= threshold)
             .collect();
         edges.sort_by(|&x, &y| {
             self.weights[y]
@@ -88,7 +94,7 @@ struct Supported {
 impl Supported {
     fn new(n: usize, scored: ScoredPairs<'_>, review_threshold: f64) -> Supported {
         let mut degree = vec![0usize; n + 1];
-        let keep = |k: usize| scored.probabilities[k] >= review_threshold;
+        let keep = |k: usize| scored.probability(k) >= review_threshold;
         for (k, p) in scored.pairs.iter().enumerate() {
             if keep(k) {
                 let (a, b) = unpack_pair(*p);
@@ -314,7 +320,7 @@ mod tests {
         fn one_to_one_never_links_a_record_twice(raw in proptest::collection::vec((0usize..6, 0usize..6, -10.0f64..10.0), 0..40)) {
             let p = pool(6, 6);
             let (pairs, w, pr) = scored(&p, &raw, 6);
-            let s = ScoredPairs { pairs: &pairs, weights: &w, probabilities: &pr };
+            let s = ScoredPairs { pairs: &pairs, weights: &w };
             let acc = one_to_one(&p, s, 0.9);
             let mut seen = std::collections::HashSet::new();
             for (k, ok) in acc.iter().enumerate() {
@@ -338,7 +344,7 @@ mod tests {
                                           support in 0.0f64..=1.0) {
             let p = pool(6, 6);
             let (pairs, w, pr) = scored(&p, &raw, 6);
-            let s = ScoredPairs { pairs: &pairs, weights: &w, probabilities: &pr };
+            let s = ScoredPairs { pairs: &pairs, weights: &w };
             let c = cluster(&p, s, 0.9, 0.5, support);
             prop_assert_eq!(c.cluster_of.len(), 12);
             // Numbers are 1..=clusters, each used by at least two records.
@@ -366,11 +372,10 @@ mod tests {
         // a0-b1 unscored. Without the guard, all four join; with it, the last merge is refused.
         let p = pool(2, 2);
         let raw = [(0, 0, 20.0), (1, 1, 19.0), (1, 0, 10.0)];
-        let (pairs, w, pr) = scored(&p, &raw, 2);
+        let (pairs, w, _) = scored(&p, &raw, 2);
         let s = ScoredPairs {
             pairs: &pairs,
             weights: &w,
-            probabilities: &pr,
         };
         let chained = cluster(&p, s, 0.9, 0.5, 0.0);
         assert_eq!(chained.clusters, 1);
@@ -383,11 +388,10 @@ mod tests {
     fn one_to_one_ties_break_by_left_then_right_id() {
         let p = pool(2, 2);
         let raw = [(1, 0, 5.0), (0, 1, 5.0), (0, 0, 5.0)];
-        let (pairs, w, pr) = scored(&p, &raw, 2);
+        let (pairs, w, _) = scored(&p, &raw, 2);
         let s = ScoredPairs {
             pairs: &pairs,
             weights: &w,
-            probabilities: &pr,
         };
         let acc = one_to_one(&p, s, 0.9);
         let taken: Vec<(u32, u32)> = (0..pairs.len())
