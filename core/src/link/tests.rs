@@ -31,7 +31,7 @@ fn encode_rows(enc: &Encoder, rows: &[Row]) -> (Vec<EncodedRecord>, Vec<Option<B
             let v = enc
                 .normaliser(i)
                 .and_then(|n| n.normalise(raw).ok())
-                .map(|v| v.canonical().into_owned().into_boxed_str());
+                .map(|v| Box::<str>::from(&*v.canonical()));
             values.push(v);
         }
     }
