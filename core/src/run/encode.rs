@@ -88,7 +88,7 @@ pub fn encode_file(
     options: &EncodeFileOptions<'_>,
 ) -> Result<Manifest> {
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    refuse_utf16(input)?;
+    crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
         BufReader::with_capacity(1 << 20, file),
@@ -235,20 +235,6 @@ pub fn encode_file(
     Ok(manifest)
 }
 
-fn refuse_utf16(input: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut head = [0u8; 2];
-    let mut f = File::open(input).map_err(|e| Error::io("read", input, e))?;
-    let n = f.read(&mut head).map_err(|e| Error::io("read", input, e))?;
-    if n == 2 && (head == [0xFF, 0xFE] || head == [0xFE, 0xFF]) {
-        return Err(Error::input(
-            Location::at(Some(input), 1),
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8 CSV",
-        ));
-    }
-    Ok(())
-}
-
 fn display_name(p: &Path) -> String {
     p.display().to_string()
 }
@@ -326,17 +312,18 @@ fn check_chunk<'c>(
                     .entry(r.reason.as_str().to_string())
                     .or_default() += 1;
                 match rejects.as_deref_mut() {
-                    Some(f) => f.write_all(&rejection_row(&r, raw, row))?,
-                    None => {
+                    Some(f) if !r.reason.is_fatal() => f.write_all(&rejection_row(&r, raw, row))?,
+                    rejects => {
                         let mut loc = Location::at(Some(input), r.line);
                         loc.field = r.field.clone();
+                        let what_to_do = if r.reason.is_fatal() || rejects.is_some() {
+                            ""
+                        } else {
+                            "; fix the row, or pass a rejects file to set such rows aside and count them"
+                        };
                         return Err(Error::input(
                             loc,
-                            format!(
-                                "{} ({}); fix the row, or pass a rejects file to set such rows aside and count them",
-                                r.message,
-                                r.reason.as_str()
-                            ),
+                            format!("{} ({}){what_to_do}", r.message, r.reason.as_str()),
                         ));
                     }
                 }
