@@ -24,6 +24,7 @@ fi
 targets="${FUZZ_TARGETS:-$(cargo fuzz list)}"
 echo "== building fuzz targets (sanitizer: $SANITIZER)"
 cargo fuzz build --sanitizer "$SANITIZER" || exit 1
+[ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
 mkdir -p "$(dirname "$FUZZ_RESULTS")"
 logs="$CARGO_TARGET_DIR/fuzz-logs"

@@ -119,8 +119,18 @@ pub fn example_encoder() -> &'static Encoder {
 /// A private folder for the file-based checks, made once per process.
 fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary folder"))
-        .path()
+    DIR.get_or_init(|| {
+        // In memory where the system offers it: the pipeline syncs its outputs to disk, which on
+        // a real disk would dominate every execution.
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm)
+        } else {
+            tempfile::tempdir()
+        };
+        dir.expect("a temporary folder")
+    })
+    .path()
 }
 
 fn remove(paths: &[&Path]) {
