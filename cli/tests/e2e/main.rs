@@ -4,4 +4,5 @@ mod bad_inputs;
 mod common;
 mod encode;
 mod keys;
+mod limits;
 mod link;
