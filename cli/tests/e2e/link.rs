@@ -1,5 +1,7 @@
 //! `pseudolink link`, `dedupe` and `evaluate` end to end.
 
+#![allow(clippy::unwrap_used)] // helpers of the tests below
+
 use std::path::Path;
 
 use crate::common::{csv_of, run, text, workspace, write_secret};

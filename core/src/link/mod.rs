@@ -49,6 +49,7 @@ pub mod pool;
 pub mod resolve;
 pub mod sample;
 pub mod term_frequency;
+pub mod train;
 
 #[cfg(test)]
 mod reference;
@@ -67,7 +68,7 @@ use crate::schema::Schema;
 use block::Blocking;
 use compare::Comparator;
 use em::Patterns;
-use model::{probability, Model, Scorer};
+use model::{Model, Scorer};
 use pool::{unpack_pair, Pool};
 use resolve::ScoredPairs;
 use term_frequency::TermFrequencies;
@@ -225,8 +226,6 @@ pub struct Linkage {
     pub levels: Vec<u8>,
     /// Match weight per candidate pair.
     pub weights: Vec<f64>,
-    /// Match probability per candidate pair.
-    pub probabilities: Vec<f64>,
     /// The output rows, sorted by left source and id, then right source and id.
     pub links: Vec<Link>,
     /// What resolution did.
@@ -330,19 +329,17 @@ pub fn link_pool(
             lap("u sample", &mut timings);
             check_cancel(cancel)?;
             report("EM", 0, 0);
-            let patterns = Patterns::aggregate(&levels, nf);
+            let rules = block::rule_masks(schema, &pool, &blocking.pairs);
+            let patterns = Patterns::aggregate(&levels, &rules, nf);
+            drop(rules);
             if patterns.is_empty() {
                 return Err(Error::Invalid(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = em::fit(
-                &patterns,
-                &u.u,
-                starting_lambda(&pool, n_pairs),
-                schema.link.em_tolerance,
-                schema.link.em_max_iterations,
-            );
+            let fit = train::train(schema, &comparator, &patterns, &u.u, |pairs| {
+                starting_lambda(&pool, pairs)
+            });
             lap("EM", &mut timings);
             (
                 Model::new(
@@ -368,7 +365,6 @@ pub fn link_pool(
         .zip(levels.par_chunks(nf.max(1)))
         .map(|(p, l)| scorer.weight(l, unpack_pair(*p).0))
         .collect();
-    let probabilities: Vec<f64> = weights.par_iter().map(|w| probability(*w)).collect();
     lap("scoring", &mut timings);
 
     check_cancel(cancel)?;
@@ -376,7 +372,6 @@ pub fn link_pool(
     let scored = ScoredPairs {
         pairs: &blocking.pairs,
         weights: &weights,
-        probabilities: &probabilities,
     };
     let (links, resolution) = resolve_links(&pool, scored, &options);
     lap("resolving", &mut timings);
@@ -389,7 +384,6 @@ pub fn link_pool(
         blocking,
         levels,
         weights,
-        probabilities,
         links,
         resolution,
         timings,
@@ -401,7 +395,7 @@ pub fn link_pool(
 
 /// A starting prior for EM: at most one match per record of the smallest source (half of it
 /// linking), or one duplicate per ten records deduplicating, among the candidate pairs.
-fn starting_lambda(pool: &Pool, n_pairs: usize) -> f64 {
+fn starting_lambda(pool: &Pool, n_pairs: u64) -> f64 {
     let expected = if pool.is_dedupe() {
         pool.len() as f64 / 10.0
     } else {
@@ -427,7 +421,7 @@ fn resolve_links(
             left,
             right,
             weight: scored.weights[k],
-            probability: scored.probabilities[k],
+            probability: scored.probability(k),
             band,
             cluster,
         }
@@ -436,7 +430,7 @@ fn resolve_links(
         report.method = "one_to_one".into();
         let accepted = resolve::one_to_one(pool, scored, options.threshold);
         for (k, ok) in accepted.iter().enumerate() {
-            let p = scored.probabilities[k];
+            let p = scored.probability(k);
             if *ok {
                 links.push(row(k, Band::Match, 0));
             } else if p >= options.threshold {
@@ -461,7 +455,7 @@ fn resolve_links(
             let (ca, cb) = (c.cluster_of[a as usize], c.cluster_of[b as usize]);
             if ca != 0 && ca == cb {
                 links.push(row(k, Band::Match, ca));
-            } else if scored.probabilities[k] >= options.review_threshold {
+            } else if scored.probability(k) >= options.review_threshold {
                 links.push(row(k, Band::Review, 0));
             }
         }

@@ -169,11 +169,9 @@ fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expe
         );
         weights.push(w);
     }
-    let probabilities: Vec<f64> = weights.iter().map(|w| model::probability(*w)).collect();
     let scored = ScoredPairs {
         pairs: &oracle_pairs,
         weights: &weights,
-        probabilities: &probabilities,
     };
     let (links, _) = resolve_links(&linkage.pool, scored, &options());
     let key = |l: &Link| (l.left, l.right, l.band, l.cluster);
