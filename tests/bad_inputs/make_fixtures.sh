@@ -23,7 +23,7 @@ enc() { # schema secret input output
     "$pl" encode --schema "../common/$1.json" --secret-file "$work/$2.hex" --input "$3" \
         --output "$4" --agreement "ISA-TEST-0001" --purpose "bad-input corpus fixture" >/dev/null
 }
-rm -f ./*.enc.csv ./*.manifest.json
+rm -f ./*.enc.csv ./*.manifest.json ./model*.json
 # Good extracts, linkable with each other.
 enc schema secret raw-a.csv a.enc.csv
 enc schema secret raw-b.csv b.enc.csv
@@ -47,6 +47,12 @@ cp a-other-schema.enc.csv.manifest.json a-manifest-other-schema.enc.csv.manifest
 enc schema other-secret raw-a.csv "$work/a-other-secret.enc.csv"
 cp a.enc.csv a-manifest-other-secret.enc.csv
 cp "$work/a-other-secret.enc.csv.manifest.json" a-manifest-other-secret.enc.csv.manifest.json
+# A model trained on A and B, and the same model claiming another schema.
+"$pl" link --schema ../common/schema.json --left a.enc.csv --right b.enc.csv \
+    --output "$work/links.csv" --save-model model.json >/dev/null
+sed -E 's/"schema_fingerprint": "[0-9a-f]+"/"schema_fingerprint": "00000000000000000000000000000000"/' \
+    model.json > model-other-schema.json
+printf '{"format": "pseudolink-model", ' > model-cut-short.json
 # The run record names whoever made the fixtures; make it neutral (it is not hashed).
 for m in ./*.manifest.json; do
     sed -i -E 's/"user": "[^"]*"/"user": "fixture"/; s/"host": "[^"]*"/"host": "fixture-host"/' "$m"

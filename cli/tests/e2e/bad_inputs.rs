@@ -197,6 +197,9 @@ fn run_case(case: &Value, defaults: &Value, kinds: &Value) -> Vec<String> {
             if arg("allow_unverified").as_bool().unwrap_or(false) {
                 cli.push("--allow-unverified".into());
             }
+            if !arg("model").is_null() {
+                cli.extend(["--model".into(), s(file_arg(&arg("model"), "model", t))]);
+            }
         }
         "evaluate" => {
             cli.extend([
@@ -397,4 +400,17 @@ fn every_bad_input_gives_its_expected_outcome() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+#[test]
+fn docs_robustness_lists_every_case() {
+    let doc = std::fs::read_to_string(corpus_dir().join("../../docs/robustness.md"))
+        .expect("docs/robustness.md");
+    for c in load()["cases"].as_array().expect("cases") {
+        let id = c["id"].as_str().expect("id");
+        assert!(
+            doc.contains(&format!("| `{id}` |")),
+            "docs/robustness.md does not list case {id}"
+        );
+    }
 }
