@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PEOPLE ?= 2000
 
-.PHONY: demo test lint rust-test vectors bench clean
+.PHONY: demo test lint rust-test vectors bench fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
@@ -22,6 +22,16 @@ rust-test:
 ## Regenerate tests/vectors/encode.json (only when an encoding change is intended).
 vectors:
 	$(CARGO) run -q -p pseudolink-tests --bin gen-vectors
+
+## Run every fuzz target for FUZZ_SECONDS each (default 60; see fuzz/README.md and
+## docs/robustness.md). Not part of `make test`: too long. Installs cargo-fuzz into target/tools.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+
+## Build the fuzz targets only (cargo-fuzz with RUSTC_BOOTSTRAP=1 on the stable toolchain).
+fuzz-build:
+	FUZZ_BUILD_ONLY=1 bash fuzz/run.sh
 
 ## Whole-run encode benchmark on synthetic data (see docs/benchmarks.md).
 bench:
