@@ -103,7 +103,7 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
                             .map(|i| {
                                 let n = encoder.normaliser(i)?;
                                 let v = n.normalise(cell(i)?).ok()?;
-                                Some(v.canonical().into_owned().into_boxed_str())
+                                Some(Box::<str>::from(&*v.canonical()))
                             })
                             .collect();
                         (record, values)
