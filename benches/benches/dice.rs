@@ -142,7 +142,10 @@ fn limit_avx512(left: &[Filter], right: &[Filter], need: &[u32]) -> u64 {
                 _mm512_loadu_si512(a.add(8).cast()),
                 _mm512_loadu_si512(b.add(8).cast()),
             );
-            _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_popcnt_epi64(x0), _mm512_popcnt_epi64(x1)))
+            _mm512_reduce_add_epi64(_mm512_add_epi64(
+                _mm512_popcnt_epi64(x0),
+                _mm512_popcnt_epi64(x1),
+            ))
         };
         u64::from(s as u32 >= need[i])
     })
@@ -221,9 +224,11 @@ fn main() {
             && std::is_x86_feature_detected!("avx512vpopcntdq")
         {
             // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (checked above).
-            vector = Some(time("popcount limit (AVX-512 VPOPCNTDQ)", pairs, || unsafe {
-                limit_avx512(&left, &right, &need)
-            }));
+            vector = Some(time(
+                "popcount limit (AVX-512 VPOPCNTDQ)",
+                pairs,
+                || unsafe { limit_avx512(&left, &right, &need) },
+            ));
         }
     }
     for (name, k) in [
@@ -233,10 +238,7 @@ fn main() {
         let Some(k) = k else { continue };
         for (lname, l) in [("scalar POPCNT", scalar), ("AVX-512", vector)] {
             if let Some(l) = l {
-                println!(
-                    "{name} / popcount limit ({lname}): {:.0}%",
-                    100.0 * k / l
-                );
+                println!("{name} / popcount limit ({lname}): {:.0}%", 100.0 * k / l);
             }
         }
     }
