@@ -1,0 +1,270 @@
+//! `pl_encoder`: encodes records under one schema and secret.
+
+use std::os::raw::c_char;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use pseudolink::normalise::date::{today_utc, Date};
+use pseudolink::{Encoder, Schema, Secret};
+
+use crate::error::{pl_result, Failure};
+use crate::ffi::{
+    free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, slice_arg, utf8, write_bytes,
+};
+use crate::panic::{boundary, guard};
+use crate::schema::pl_schema;
+use crate::secret::pl_secret;
+
+/// Encodes records under one schema and secret (its keys are derived once, when it is made).
+/// Immutable from the caller's side: one encoder may be used by several threads at once, and
+/// sharing one is cheaper than making one per thread. Free it with `pl_encoder_free`.
+#[allow(non_camel_case_types)]
+pub struct pl_encoder {
+    schema: Schema,
+    /// `Some` for an encoder that follows the UTC date: the secret is kept to rebuild the
+    /// normalisers when the day changes. `None` for an encoder fixed to one date.
+    follow_today: Option<Secret>,
+    current: RwLock<Arc<Dated>>,
+}
+
+/// The core encoder for one "today" (dates after it are implausible).
+pub(crate) struct Dated {
+    today: Date,
+    pub(crate) encoder: Encoder,
+}
+
+impl pl_encoder {
+    fn new(schema: &Schema, secret: &Secret, fixed: Option<Date>) -> pl_encoder {
+        let today = fixed.unwrap_or_else(today_utc);
+        pl_encoder {
+            schema: schema.clone(),
+            follow_today: match fixed {
+                Some(_) => None,
+                None => Some(secret.clone()),
+            },
+            current: RwLock::new(Arc::new(Dated {
+                today,
+                encoder: Encoder::with_today(schema, secret, today),
+            })),
+        }
+    }
+
+    /// The core encoder for today's date. An encoder that follows the date is rebuilt (once, by
+    /// the first caller to notice) when the UTC day has changed since it was last used, so a
+    /// long-running process never judges a new date of birth as being in the future.
+    pub(crate) fn current(&self) -> Arc<Dated> {
+        let cur = Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner));
+        let Some(secret) = &self.follow_today else {
+            return cur;
+        };
+        let today = today_utc();
+        if cur.today == today {
+            return cur;
+        }
+        let mut slot = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if slot.today != today {
+            *slot = Arc::new(Dated {
+                today,
+                encoder: Encoder::with_today(&self.schema, secret, today),
+            });
+        }
+        Arc::clone(&slot)
+    }
+}
+
+/// Makes an encoder for `schema` under `secret`. Dates of birth after today's UTC date are
+/// treated as implausible (missing); the encoder follows the date, so one made at start-up stays
+/// right in a process that runs for months. The encoder keeps what it needs: the schema and the
+/// secret may be freed as soon as this returns. On success stores a new encoder in `*out`; free
+/// it with `pl_encoder_free`.
+///
+/// # Safety
+///
+/// `schema` and `secret` must be NULL or live handles; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encoder_new(
+    schema: *const pl_schema,
+    secret: *const pl_secret,
+    out: *mut *mut pl_encoder,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees both are NULL or live handles.
+        let (schema, secret) =
+            unsafe { (handle_arg(schema, "schema")?, handle_arg(secret, "secret")?) };
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        let out = unsafe { out_arg(out, "out") }?;
+        out.set(into_handle(pl_encoder::new(
+            &schema.inner,
+            &secret.inner,
+            None,
+        )));
+        Ok(())
+    })
+}
+
+/// Like `pl_encoder_new`, but dates after the fixed date `year`-`month`-`day` (not today's) are
+/// implausible: for reproducible results, e.g. checking the golden vectors. An impossible date
+/// is `PL_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// As `pl_encoder_new`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encoder_new_with_today(
+    schema: *const pl_schema,
+    secret: *const pl_secret,
+    year: u16,
+    month: u8,
+    day: u8,
+    out: *mut *mut pl_encoder,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees both are NULL or live handles.
+        let (schema, secret) =
+            unsafe { (handle_arg(schema, "schema")?, handle_arg(secret, "secret")?) };
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        let out = unsafe { out_arg(out, "out") }?;
+        let today = Date::new(year, month, day).ok_or_else(|| {
+            Failure::invalid(format!(
+                "{year:04}-{month:02}-{day:02} is not a date (year 1 to 9999)"
+            ))
+        })?;
+        out.set(into_handle(pl_encoder::new(
+            &schema.inner,
+            &secret.inner,
+            Some(today),
+        )));
+        Ok(())
+    })
+}
+
+/// Frees an encoder and wipes its keys. NULL is a no-op.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or an encoder from this library that has not been freed, and no other
+/// thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encoder_free(encoder: *mut pl_encoder) {
+    // SAFETY: the caller guarantees `encoder` is NULL or a live, unshared handle.
+    guard((), || unsafe { free_handle(encoder) })
+}
+
+/// Writes the header line of the encoded extract (the column names, comma-separated, no
+/// newline; not NUL-terminated) into `buf` and its length into `*written`: the first line of
+/// what `pl_encode_file` and `pseudolink encode` write. Buffer too small: `PL_BUFFER_TOO_SMALL`
+/// with `*written` set to the size needed.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or a live encoder; `buf` must be NULL or valid for writes of `buf_len`
+/// bytes; `written` must be NULL or valid for writing a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encoder_header(
+    encoder: *const pl_encoder,
+    buf: *mut c_char,
+    buf_len: usize,
+    written: *mut usize,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `encoder` is NULL or a live handle.
+        let encoder = unsafe { handle_arg(encoder, "encoder") }?;
+        // SAFETY: the caller guarantees `written` is NULL or valid for writes.
+        let written = unsafe { out_ref(written, "written") }?;
+        let header = encoder.current().encoder.layout().header().join(",");
+        // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
+        unsafe { write_bytes(header.as_bytes(), buf, buf_len, written) }
+    })
+}
+
+/// Encodes one record. `values[i]` / `lengths[i]` (UTF-8, not NUL-terminated) are the schema's
+/// input columns in schema order, record id first (see `pl_schema_input_column`); `n_values`
+/// must equal `pl_schema_input_column_count`. An empty value, or a NULL value with length 0
+/// (an SQL NULL), is a missing value; the record id must not be empty.
+///
+/// Writes the encoded row exactly as `pseudolink encode` writes it (no header, no newline, not
+/// NUL-terminated) into `buf` and its length into `*written`. If `buf_len` is too small, returns
+/// `PL_BUFFER_TOO_SMALL`, sets `*written` to the size needed and writes nothing to `buf`; a
+/// 4096-byte buffer holds any row of the default schema. Values that cannot be normalised (an
+/// impossible date, an invalid postcode) are encoded as missing, as `pseudolink encode` does.
+/// Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8` and `PL_INVALID_ARGUMENT` (wrong `n_values`,
+/// empty record id); the message names the value's index and column, never its contents.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or a live encoder; `values` and `lengths` must be NULL or valid for
+/// reads of `n_values` elements, and each `values[i]` NULL or valid for reads of `lengths[i]`
+/// bytes; `buf` must be NULL or valid for writes of `buf_len` bytes; `written` must be NULL or
+/// valid for writing a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_record(
+    encoder: *const pl_encoder,
+    values: *const *const c_char,
+    lengths: *const usize,
+    n_values: usize,
+    buf: *mut c_char,
+    buf_len: usize,
+    written: *mut usize,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `encoder` is NULL or a live handle.
+        let encoder = unsafe { handle_arg(encoder, "encoder") }?;
+        if values.is_null() {
+            return Err(Failure::null("values"));
+        }
+        if lengths.is_null() {
+            return Err(Failure::null("lengths"));
+        }
+        // SAFETY: the caller guarantees both arrays are valid for `n_values` reads.
+        let (values, lengths) = unsafe {
+            (
+                slice_arg(values, n_values, "values")?,
+                slice_arg(lengths, n_values, "lengths")?,
+            )
+        };
+        // SAFETY: the caller guarantees `written` is NULL or valid for writes.
+        let written = unsafe { out_ref(written, "written") }?;
+        // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
+        let buf = unsafe { out_buf(buf, buf_len, "buf") }?;
+        let expected = encoder.schema.fields.len() + 1;
+        if n_values != expected {
+            return Err(Failure::invalid(format!(
+                "n_values is {n_values} but the schema has {expected} input columns (record id and {} fields)",
+                expected - 1
+            )));
+        }
+        let mut strs: Vec<&str> = Vec::with_capacity(n_values);
+        for (i, (&ptr, &len)) in values.iter().zip(lengths).enumerate() {
+            // SAFETY: the caller guarantees `values[i]` is NULL or valid for `lengths[i]` reads.
+            let bytes = unsafe { slice_arg(ptr.cast::<u8>(), len, "values[i]") }
+                .map_err(|f| value_failure(f, i, &encoder.schema))?;
+            let s = utf8(bytes, "values[i]").map_err(|f| value_failure(f, i, &encoder.schema))?;
+            strs.push(s);
+        }
+        let dated = encoder.current();
+        let core = &dated.encoder;
+        let mut scratch = core.scratch();
+        let (record, _missing) = core.encode_values(&strs, &mut scratch)?;
+        let mut row = Vec::with_capacity(1024);
+        record.write_csv_row(core.layout(), &mut row);
+        buf.put(&row, written)
+    })
+}
+
+/// Renames a value's failure to name its index and column (never its contents).
+fn value_failure(f: Failure, index: usize, schema: &Schema) -> Failure {
+    let column = schema
+        .input_columns()
+        .get(index)
+        .map(|c| format!(" (column '{c}')"))
+        .unwrap_or_default();
+    let what = match f.code {
+        pl_result::PL_NULL_POINTER => "is NULL with a non-zero length".to_string(),
+        pl_result::PL_INVALID_UTF8 => match f.message.rfind("(at byte") {
+            Some(at) => format!("is not valid UTF-8 {}", &f.message[at..]),
+            None => "is not valid UTF-8".to_string(),
+        },
+        _ => return f,
+    };
+    Failure::new(f.code, format!("values[{index}]{column} {what}"))
+}
