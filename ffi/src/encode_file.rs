@@ -47,7 +47,7 @@ pub unsafe extern "C" fn pl_encode_file(
             ..EncodeFileOptions::default()
         };
         let dated = encoder.current();
-        encode_file(&dated.encoder, input, output, &options)?;
+        encode_file(dated.encoder(), input, output, &options)?;
         Ok(())
     })
 }

@@ -1,8 +1,9 @@
 //! `pl_encoder`: encodes records under one schema and secret.
 
 use std::os::raw::c_char;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use pseudolink::encode::Scratch;
 use pseudolink::normalise::date::{today_utc, Date};
 use pseudolink::{Encoder, Schema, Secret};
 
@@ -26,10 +27,72 @@ pub struct pl_encoder {
     current: RwLock<Arc<Dated>>,
 }
 
-/// The core encoder for one "today" (dates after it are implausible).
+/// The core encoder for one "today" (dates after it are implausible), with a pool of working
+/// memory ([`Scratch`]) so that single-record calls keep their Bloom filter position caches.
 pub(crate) struct Dated {
     today: Date,
-    pub(crate) encoder: Encoder,
+    // Field order matters: `pool` borrows from `encoder` and is dropped first.
+    pool: Mutex<Vec<Worker>>,
+    // Boxed so that its address is stable for the borrows in `pool`.
+    encoder: Box<Encoder>,
+}
+
+/// Working memory of one call: the core's scratch and a row buffer.
+struct Worker {
+    scratch: Scratch<'static>,
+    row: Vec<u8>,
+}
+
+/// Most idle scratches kept per encoder (one per thread that used it concurrently, at most this).
+const MAX_POOLED: usize = 64;
+
+impl Dated {
+    fn new(schema: &Schema, secret: &Secret, today: Date) -> Dated {
+        Dated {
+            today,
+            pool: Mutex::new(Vec::new()),
+            encoder: Box::new(Encoder::with_today(schema, secret, today)),
+        }
+    }
+
+    /// The core encoder.
+    pub(crate) fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Runs `f` with working memory from the pool (or new), then returns it to the pool.
+    fn with_worker<T>(&self, f: impl FnOnce(&Encoder, &mut Scratch<'_>, &mut Vec<u8>) -> T) -> T {
+        let pooled = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut worker = match pooled {
+            Some(w) => w,
+            None => {
+                let s: Scratch<'_> = self.encoder.scratch();
+                // SAFETY: the scratch borrows from `*self.encoder`, a heap allocation owned by
+                // `self` that never moves and is never mutated or freed while `self` lives. The
+                // scratch is only ever stored in `self.pool` (dropped before `self.encoder`, by
+                // field order) or held in this function while `self` is borrowed, so no
+                // reference outlives the encoder. `Scratch` is covariant in its lifetime, so only
+                // the lifetime changes.
+                let scratch = unsafe { std::mem::transmute::<Scratch<'_>, Scratch<'static>>(s) };
+                Worker {
+                    scratch,
+                    row: Vec::with_capacity(4096),
+                }
+            }
+        };
+        // A panic in `f` drops the worker (it may be half-updated) instead of pooling it.
+        worker.row.clear();
+        let value = f(&self.encoder, &mut worker.scratch, &mut worker.row);
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < MAX_POOLED {
+            pool.push(worker);
+        }
+        value
+    }
 }
 
 impl pl_encoder {
@@ -41,10 +104,7 @@ impl pl_encoder {
                 Some(_) => None,
                 None => Some(secret.clone()),
             },
-            current: RwLock::new(Arc::new(Dated {
-                today,
-                encoder: Encoder::with_today(schema, secret, today),
-            })),
+            current: RwLock::new(Arc::new(Dated::new(schema, secret, today))),
         }
     }
 
@@ -62,10 +122,7 @@ impl pl_encoder {
         }
         let mut slot = self.current.write().unwrap_or_else(PoisonError::into_inner);
         if slot.today != today {
-            *slot = Arc::new(Dated {
-                today,
-                encoder: Encoder::with_today(&self.schema, secret, today),
-            });
+            *slot = Arc::new(Dated::new(&self.schema, secret, today));
         }
         Arc::clone(&slot)
     }
@@ -171,7 +228,7 @@ pub unsafe extern "C" fn pl_encoder_header(
         let encoder = unsafe { handle_arg(encoder, "encoder") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
-        let header = encoder.current().encoder.layout().header().join(",");
+        let header = encoder.current().encoder().layout().header().join(",");
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(header.as_bytes(), buf, buf_len, written) }
     })
@@ -233,21 +290,28 @@ pub unsafe extern "C" fn pl_encode_record(
                 expected - 1
             )));
         }
-        let mut strs: Vec<&str> = Vec::with_capacity(n_values);
-        for (i, (&ptr, &len)) in values.iter().zip(lengths).enumerate() {
+        // The values as `&str`, on the stack for any usual schema.
+        let mut small = [""; 32];
+        let mut large = Vec::new();
+        let strs: &mut [&str] = match small.get_mut(..n_values) {
+            Some(s) => s,
+            None => {
+                large.resize(n_values, "");
+                &mut large
+            }
+        };
+        for (i, ((&ptr, &len), slot)) in values.iter().zip(lengths).zip(strs.iter_mut()).enumerate()
+        {
             // SAFETY: the caller guarantees `values[i]` is NULL or valid for `lengths[i]` reads.
             let bytes = unsafe { slice_arg(ptr.cast::<u8>(), len, "values[i]") }
                 .map_err(|f| value_failure(f, i, &encoder.schema))?;
-            let s = utf8(bytes, "values[i]").map_err(|f| value_failure(f, i, &encoder.schema))?;
-            strs.push(s);
+            *slot = utf8(bytes, "values[i]").map_err(|f| value_failure(f, i, &encoder.schema))?;
         }
-        let dated = encoder.current();
-        let core = &dated.encoder;
-        let mut scratch = core.scratch();
-        let (record, _missing) = core.encode_values(&strs, &mut scratch)?;
-        let mut row = Vec::with_capacity(1024);
-        record.write_csv_row(core.layout(), &mut row);
-        buf.put(&row, written)
+        encoder.current().with_worker(|core, scratch, row| {
+            let (record, _missing) = core.encode_values(strs, scratch)?;
+            record.write_csv_row(core.layout(), row);
+            buf.put(row, written)
+        })
     })
 }
 

@@ -263,6 +263,10 @@ mod tests {
         // SAFETY: NULL `written` is reported, not dereferenced.
         let r = unsafe { pl_last_error_message(buf.as_mut_ptr(), buf.len(), std::ptr::null_mut()) };
         assert_eq!(r, pl_result::PL_NULL_POINTER);
-        assert_eq!(last_error(), "twelve bytes", "reading never changes the message");
+        assert_eq!(
+            last_error(),
+            "twelve bytes",
+            "reading never changes the message"
+        );
     }
 }

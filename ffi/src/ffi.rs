@@ -9,7 +9,7 @@ use std::os::raw::c_char;
 use std::path::Path;
 use std::ptr::NonNull;
 
-use crate::error::{pl_result, FfiResult, Failure};
+use crate::error::{pl_result, Failure, FfiResult};
 
 /// Largest length a slice may have (`slice::from_raw_parts` requires at most `isize::MAX` bytes).
 fn check_len(len: usize, elem: usize, name: &str) -> FfiResult {
@@ -125,7 +125,9 @@ pub(crate) unsafe fn opt_cpath_arg<'a>(
 
 fn non_empty_path<'a>(s: &'a str, name: &str) -> FfiResult<&'a Path> {
     if s.is_empty() {
-        Err(Failure::invalid(format!("argument '{name}' is an empty path")))
+        Err(Failure::invalid(format!(
+            "argument '{name}' is an empty path"
+        )))
     } else {
         Ok(Path::new(s))
     }
@@ -321,7 +323,12 @@ mod tests {
         let mut written = 0usize;
         // SAFETY: valid buffer and out pointer.
         let e = unsafe {
-            write_bytes(b"abcd", buf.as_mut_ptr(), buf.len(), out_ref(&mut written, "w").unwrap())
+            write_bytes(
+                b"abcd",
+                buf.as_mut_ptr(),
+                buf.len(),
+                out_ref(&mut written, "w").unwrap(),
+            )
         }
         .unwrap_err();
         assert_eq!(e.code, pl_result::PL_BUFFER_TOO_SMALL);
@@ -329,13 +336,20 @@ mod tests {
         assert_eq!(buf, [0; 3]);
         // SAFETY: as above.
         unsafe {
-            write_bytes(b"abc", buf.as_mut_ptr(), buf.len(), out_ref(&mut written, "w").unwrap())
+            write_bytes(
+                b"abc",
+                buf.as_mut_ptr(),
+                buf.len(),
+                out_ref(&mut written, "w").unwrap(),
+            )
         }
         .unwrap();
         assert_eq!(written, 3);
         assert_eq!(buf, [b'a' as c_char, b'b' as c_char, b'c' as c_char]);
         // SAFETY: NULL with a length is reported, not written.
-        let e = unsafe { out_buf(std::ptr::null_mut(), 5, "buf") }.err().unwrap();
+        let e = unsafe { out_buf(std::ptr::null_mut(), 5, "buf") }
+            .err()
+            .unwrap();
         assert_eq!(e.code, pl_result::PL_NULL_POINTER);
     }
 
@@ -348,7 +362,9 @@ mod tests {
             free_handle(h);
             free_handle::<String>(std::ptr::null_mut());
             assert_eq!(
-                handle_arg::<String>(std::ptr::null(), "schema").unwrap_err().code,
+                handle_arg::<String>(std::ptr::null(), "schema")
+                    .unwrap_err()
+                    .code,
                 pl_result::PL_NULL_POINTER
             );
         }

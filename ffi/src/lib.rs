@@ -19,13 +19,20 @@
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod encode_file;
-pub mod encoder;
-pub mod error;
 mod ffi;
 mod panic;
+
+// The C types, in the order the header declares their functions (a blank line between each
+// keeps rustfmt from sorting them).
+pub mod error;
+
 pub mod schema;
+
 pub mod secret;
+
+pub mod encoder;
+
+pub mod encode_file;
 
 use std::os::raw::c_char;
 

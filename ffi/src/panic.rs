@@ -9,7 +9,9 @@ use crate::error::{clear_last_error, pl_result, set_last_error, FfiResult};
 
 // The boundary needs unwinding; with `panic = "abort"` it could not catch anything.
 #[cfg(panic = "abort")]
-compile_error!("pseudolink-ffi must be built with panic = \"unwind\": its panic boundary relies on it");
+compile_error!(
+    "pseudolink-ffi must be built with panic = \"unwind\": its panic boundary relies on it"
+);
 
 /// Runs the body of a function that returns `pl_result`.
 ///
@@ -106,7 +108,10 @@ mod tests {
         let r = quiet(|| boundary(|| panic!("index 7 out of range")));
         assert_eq!(r, pl_result::PL_PANIC);
         let m = last_error();
-        assert!(m.contains("internal error") && m.contains("index 7 out of range"), "{m}");
+        assert!(
+            m.contains("internal error") && m.contains("index 7 out of range"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -214,7 +214,10 @@ mod tests {
             );
             assert_eq!(text(&buf, n), Schema::example().fingerprint());
             let mut count = 0;
-            assert_eq!(pl_schema_input_column_count(s, &mut count), pl_result::PL_OK);
+            assert_eq!(
+                pl_schema_input_column_count(s, &mut count),
+                pl_result::PL_OK
+            );
             assert_eq!(count, 9);
             assert_eq!(
                 pl_schema_input_column(s, 0, buf.as_mut_ptr(), buf.len(), &mut n),
@@ -241,7 +244,10 @@ mod tests {
         assert!(last_error().contains("colour"), "{}", last_error());
         // SAFETY: NULL arguments are reported, not dereferenced.
         unsafe {
-            assert_eq!(pl_schema_from_json(null(), 4, &mut s), pl_result::PL_NULL_POINTER);
+            assert_eq!(
+                pl_schema_from_json(null(), 4, &mut s),
+                pl_result::PL_NULL_POINTER
+            );
             assert_eq!(
                 pl_schema_from_json(json.as_ptr().cast(), json.len(), null_mut()),
                 pl_result::PL_NULL_POINTER

@@ -138,7 +138,10 @@ mod tests {
         let mut n = 0;
         // SAFETY: valid arguments; the handle is freed once.
         unsafe {
-            assert_eq!(pl_secret_from_bytes(bytes.as_ptr(), 32, &mut s), pl_result::PL_OK);
+            assert_eq!(
+                pl_secret_from_bytes(bytes.as_ptr(), 32, &mut s),
+                pl_result::PL_OK
+            );
             assert_eq!(
                 pl_secret_check_value(s, buf.as_mut_ptr(), 15, &mut n),
                 pl_result::PL_BUFFER_TOO_SMALL
