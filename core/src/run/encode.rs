@@ -5,7 +5,7 @@
 //! whatever the number of threads. Rejected rows go to the rejects file with their line and reason;
 //! without a rejects file the first bad row stops the run. `rows_read == encoded + rejected`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -14,9 +14,10 @@ use std::sync::mpsc;
 
 use csv::ByteRecord;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::encode::record::write_csv_cell;
-use crate::encode::Encoder;
+use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::encoded::HashingReader;
@@ -74,7 +75,7 @@ struct Tally {
     missing: Vec<BTreeMap<MissingReason, u64>>,
     out_hash: blake3::Hasher,
     out_bytes: u64,
-    seen_ids: HashSet<u128>,
+    seen_ids: FxHashSet<u128>,
 }
 
 /// Encodes the CSV at `input` into `output` (and `output.manifest.json`). Returns the manifest.
@@ -126,7 +127,7 @@ pub fn encode_file(
         missing: vec![BTreeMap::new(); encoder.schema().fields.len()],
         out_hash: blake3::Hasher::new(),
         out_bytes: head.len() as u64,
-        seen_ids: HashSet::new(),
+        seen_ids: FxHashSet::default(),
     };
     tally.out_hash.update(&head);
     out.write_all(&head)?;
@@ -260,7 +261,7 @@ fn read_chunks(
 ) {
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);
     loop {
-        let mut row = ByteRecord::new();
+        let mut row = ByteRecord::with_capacity(256, 16);
         match reader.read_byte_record(&mut row) {
             Ok(true) => {
                 let line = row.position().map(|p| p.line()).unwrap_or(0);
@@ -355,8 +356,10 @@ fn encode_rows(encoder: &Encoder, raw: &RawLayout, rows: &[&ByteRecord]) -> Vec<
             |scratch, rows| {
                 let mut buf = Vec::with_capacity(rows.len() * 1024);
                 let mut miss = vec![BTreeMap::new(); raw.fields.len()];
+                let mut record = EncodedRecord::default();
+                let mut outcomes = Vec::new();
                 for row in rows {
-                    let (record, outcomes) = encoder.encode_fields(
+                    encoder.encode_fields_into(
                         raw.record_id(row),
                         |i| {
                             raw.fields
@@ -366,9 +369,11 @@ fn encode_rows(encoder: &Encoder, raw: &RawLayout, rows: &[&ByteRecord]) -> Vec<
                                 .map(|c| raw.cell(row, c))
                         },
                         scratch,
+                        &mut record,
+                        &mut outcomes,
                     );
-                    for (m, o) in miss.iter_mut().zip(outcomes) {
-                        if let Some(reason) = o {
+                    for (m, o) in miss.iter_mut().zip(&outcomes) {
+                        if let Some(reason) = *o {
                             *m.entry(reason).or_insert(0u64) += 1;
                         }
                     }
