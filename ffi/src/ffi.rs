@@ -293,6 +293,7 @@ mod tests {
         // SAFETY: the length check fails before the pointer is read.
         let e = unsafe { slice_arg(&b, usize::MAX, "bytes") }.unwrap_err();
         assert_eq!(e.code, pl_result::PL_INVALID_ARGUMENT);
+        // SAFETY: as above.
         let e = unsafe { slice_arg(&0u64, usize::MAX / 4, "lengths") }.unwrap_err();
         assert_eq!(e.code, pl_result::PL_INVALID_ARGUMENT);
     }
