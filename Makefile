@@ -60,7 +60,12 @@ c-test: header-check c-lib
 	$(CARGO) run -q --locked -p pseudolink-cli -- keygen --output $(C_BUILD)/example.secret.hex >/dev/null
 	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_BUILD)/example.secret.hex
 	$(C_BUILD)/encode_on_create_static $(C_BUILD)/example.secret.hex >/dev/null
-	@echo "C API: header, C test (valgrind, ASan+UBSan), C++ header compile, example (shared, static): ok"
+	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
+	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
+		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(CARGO) run -q --locked -p pseudolink-cli -- schema example > $(C_BUILD)/schema.json
+	$(C_BUILD)/doc_example $(C_BUILD)/schema.json $(C_BUILD)/example.secret.hex >/dev/null
+	@echo "C API: header, C test (valgrind, ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
 
 ## Regenerate ffi/include/pseudolink.h after changing the C API (then commit it).
 header: $(CBINDGEN)

@@ -112,11 +112,16 @@ impl pl_encoder {
     /// the first caller to notice) when the UTC day has changed since it was last used, so a
     /// long-running process never judges a new date of birth as being in the future.
     pub(crate) fn current(&self) -> Arc<Dated> {
+        self.current_on(today_utc)
+    }
+
+    /// [`current`](Self::current) with the clock passed in (for tests).
+    fn current_on(&self, clock: impl Fn() -> Date) -> Arc<Dated> {
         let cur = Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner));
         let Some(secret) = &self.follow_today else {
             return cur;
         };
-        let today = today_utc();
+        let today = clock();
         if cur.today == today {
             return cur;
         }
@@ -331,4 +336,85 @@ fn value_failure(f: Failure, index: usize, schema: &Schema) -> Failure {
         _ => return f,
     };
     Failure::new(f.code, format!("values[{index}]{column} {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: u16, m: u8, d: u8) -> Date {
+        Date::new(y, m, d).unwrap()
+    }
+
+    fn encode(dated: &Dated, dob: &str) -> Vec<u8> {
+        let values = ["r1", "Ann", "", "Lee", dob, "F", "CV1 2AB", "", ""];
+        dated.with_worker(|core, scratch, row| {
+            let (record, _) = core.encode_values(&values, scratch).unwrap();
+            record.write_csv_row(core.layout(), row);
+            row.clone()
+        })
+    }
+
+    #[test]
+    fn an_encoder_that_follows_the_date_is_rebuilt_when_the_day_changes() {
+        let schema = Schema::example();
+        let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+        let e = pl_encoder::new(&schema, &secret, None);
+        let monday = e.current_on(|| date(2030, 6, 3));
+        assert_eq!(monday.today, date(2030, 6, 3));
+        let same_day = e.current_on(|| date(2030, 6, 3));
+        assert!(Arc::ptr_eq(&monday, &same_day), "no rebuild within a day");
+        // A child born on Tuesday is implausible (missing) to Monday's encoder, not Tuesday's.
+        let tuesday = e.current_on(|| date(2030, 6, 4));
+        assert_eq!(tuesday.today, date(2030, 6, 4));
+        assert_ne!(encode(&monday, "2030-06-04"), encode(&tuesday, "2030-06-04"));
+        assert_eq!(encode(&tuesday, "2030-06-04"), {
+            let fixed = pl_encoder::new(&schema, &secret, Some(date(2030, 6, 4)));
+            encode(&fixed.current(), "2030-06-04")
+        });
+        // Earlier dates encode alike on both days.
+        assert_eq!(encode(&monday, "2014-03-09"), encode(&tuesday, "2014-03-09"));
+    }
+
+    #[test]
+    fn an_encoder_with_a_fixed_date_never_changes() {
+        let schema = Schema::example();
+        let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+        let e = pl_encoder::new(&schema, &secret, Some(date(2026, 1, 1)));
+        assert!(e.follow_today.is_none(), "keeps no secret");
+        let a = e.current_on(|| date(2031, 1, 1));
+        assert_eq!(a.today, date(2026, 1, 1));
+    }
+
+    #[test]
+    fn pooled_working_memory_gives_the_same_rows_as_fresh() {
+        let schema = Schema::example();
+        let secret = Secret::from_bytes(&[5u8; 32]).unwrap();
+        let e = pl_encoder::new(&schema, &secret, Some(date(2026, 1, 1)));
+        let dated = e.current();
+        let first = encode(&dated, "09/03/2014");
+        for _ in 0..3 {
+            assert_eq!(encode(&dated, "09/03/2014"), first);
+        }
+        let fresh = Encoder::with_today(&schema, &secret, date(2026, 1, 1));
+        let values = ["r1", "Ann", "", "Lee", "09/03/2014", "F", "CV1 2AB", "", ""];
+        let (record, _) = fresh.encode_values(&values, &mut fresh.scratch()).unwrap();
+        let mut row = Vec::new();
+        record.write_csv_row(fresh.layout(), &mut row);
+        assert_eq!(row, first);
+        assert_eq!(dated.pool.lock().unwrap().len(), 1, "one worker reused");
+    }
+
+    #[test]
+    fn a_panic_inside_the_encoder_leaves_it_usable() {
+        let schema = Schema::example();
+        let secret = Secret::from_bytes(&[5u8; 32]).unwrap();
+        let e = pl_encoder::new(&schema, &secret, Some(date(2026, 1, 1)));
+        let dated = e.current();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            dated.with_worker(|_, _, _| -> () { panic!("boom") })
+        }));
+        assert!(caught.is_err());
+        assert_eq!(encode(&dated, "2014-03-09"), encode(&dated, "2014-03-09"));
+    }
 }
