@@ -43,6 +43,14 @@ struct Worker {
     row: Vec<u8>,
 }
 
+// The handles are documented as shareable between threads: make the compiler check it.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<pl_encoder>();
+    shareable::<pl_schema>();
+    shareable::<pl_secret>();
+};
+
 /// Most idle scratches kept per encoder (one per thread that used it concurrently, at most this).
 const MAX_POOLED: usize = 64;
 
@@ -277,17 +285,12 @@ pub unsafe extern "C" fn pl_encode_record(
         if lengths.is_null() {
             return Err(Failure::null("lengths"));
         }
-        // SAFETY: the caller guarantees both arrays are valid for `n_values` reads.
-        let (values, lengths) = unsafe {
-            (
-                slice_arg(values, n_values, "values")?,
-                slice_arg(lengths, n_values, "lengths")?,
-            )
-        };
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         let buf = unsafe { out_buf(buf, buf_len, "buf") }?;
+        // The count is checked before the arrays are looked at: a wrong count may mean the
+        // arrays are shorter than `n_values`.
         let expected = encoder.schema.fields.len() + 1;
         if n_values != expected {
             return Err(Failure::invalid(format!(
@@ -295,6 +298,13 @@ pub unsafe extern "C" fn pl_encode_record(
                 expected - 1
             )));
         }
+        // SAFETY: the caller guarantees both arrays are valid for `n_values` reads.
+        let (values, lengths) = unsafe {
+            (
+                slice_arg(values, n_values, "values")?,
+                slice_arg(lengths, n_values, "lengths")?,
+            )
+        };
         // The values as `&str`, on the stack for any usual schema.
         let mut small = [""; 32];
         let mut large = Vec::new();
@@ -367,13 +377,19 @@ mod tests {
         // A child born on Tuesday is implausible (missing) to Monday's encoder, not Tuesday's.
         let tuesday = e.current_on(|| date(2030, 6, 4));
         assert_eq!(tuesday.today, date(2030, 6, 4));
-        assert_ne!(encode(&monday, "2030-06-04"), encode(&tuesday, "2030-06-04"));
+        assert_ne!(
+            encode(&monday, "2030-06-04"),
+            encode(&tuesday, "2030-06-04")
+        );
         assert_eq!(encode(&tuesday, "2030-06-04"), {
             let fixed = pl_encoder::new(&schema, &secret, Some(date(2030, 6, 4)));
             encode(&fixed.current(), "2030-06-04")
         });
         // Earlier dates encode alike on both days.
-        assert_eq!(encode(&monday, "2014-03-09"), encode(&tuesday, "2014-03-09"));
+        assert_eq!(
+            encode(&monday, "2014-03-09"),
+            encode(&tuesday, "2014-03-09")
+        );
     }
 
     #[test]
