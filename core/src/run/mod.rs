@@ -1,5 +1,14 @@
 //! Whole-file runs: what the CLI commands, `pl_encode_file` and `pseudolink.encode` all call.
 
 pub mod encode;
+mod rows;
+pub mod table;
+pub mod write;
 
-pub use encode::{encode_file, EncodeFileOptions, Progress};
+pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
+pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
+pub use table::{encode_table, TextColumns};
+pub use write::{write_encoded, WriteOptions};
+
+#[cfg(test)]
+mod tests;
