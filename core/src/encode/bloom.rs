@@ -7,9 +7,8 @@
 //! Filters are stored as packed `u64` words and written as standard base64 of their little-endian
 //! bytes.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
+use rustc_hash::FxHashMap;
 
 use crate::schema::BloomSpec;
 use crate::secret::DerivedKey;
@@ -58,15 +57,22 @@ impl Bloom {
 
     /// Appends the base64 (standard alphabet, padded) of the little-endian bytes to `out`.
     pub fn write_base64(&self, out: &mut Vec<u8>) {
-        let mut bytes = Vec::with_capacity(self.0.len() * 8);
-        for w in self.0.iter() {
-            bytes.extend_from_slice(&w.to_le_bytes());
+        let mut stack = [0u8; 1024];
+        let mut heap = Vec::new();
+        let bytes: &mut [u8] = if self.0.len() * 8 <= stack.len() {
+            &mut stack[..self.0.len() * 8]
+        } else {
+            heap.resize(self.0.len() * 8, 0);
+            &mut heap
+        };
+        for (chunk, w) in bytes.chunks_exact_mut(8).zip(self.0.iter()) {
+            chunk.copy_from_slice(&w.to_le_bytes());
         }
         let start = out.len();
         let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
         out.resize(start + len, 0);
         let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(&bytes, &mut out[start..])
+            .encode_slice(&*bytes, &mut out[start..])
             .unwrap_or(0);
         out.truncate(start + written);
     }
@@ -93,75 +99,118 @@ impl Bloom {
 
 /// Builds filters for one field, caching the bit positions of each q-gram it has seen.
 ///
-/// The cache is bounded: it is cleared when it holds more than [`BloomBuilder::MAX_CACHED`]
-/// q-grams, so memory does not grow with the input.
+/// The cache is keyed by the q-gram's bytes packed into a `u128` (a q-gram of at most 4
+/// characters is at most 16 bytes of UTF-8) and is bounded: it is cleared when it holds more than
+/// [`BloomBuilder::MAX_CACHED`] q-grams, so memory does not grow with the input.
 pub struct BloomBuilder<'k> {
     key: &'k DerivedKey,
     spec: BloomSpec,
-    cache: HashMap<Box<str>, Box<[u32]>>,
-    buf: String,
+    cache: FxHashMap<(u128, u8), Box<[u32]>>,
+    values: Option<FxHashMap<Box<str>, Bloom>>,
 }
 
 impl<'k> BloomBuilder<'k> {
     /// Largest number of q-grams kept in the position cache.
     pub const MAX_CACHED: usize = 50_000;
 
+    /// Largest number of whole values kept in the filter cache.
+    pub const MAX_CACHED_VALUES: usize = 100_000;
+
     /// A builder for filters of `spec` under `key`.
     pub fn new(key: &'k DerivedKey, spec: BloomSpec) -> Self {
         BloomBuilder {
             key,
             spec,
-            cache: HashMap::new(),
-            buf: String::new(),
+            cache: FxHashMap::default(),
+            values: None,
         }
     }
 
-    /// The filter of a normalised value.
+    /// Also caches whole filters by value: worth it for fields whose values repeat a lot
+    /// (names), not for nearly unique ones (addresses).
+    #[must_use]
+    pub fn caching_values(mut self) -> Self {
+        self.values = Some(FxHashMap::default());
+        self
+    }
+
+    /// The filter of a normalised value: its q-grams after padding with `q - 1` underscores on
+    /// each side.
     pub fn build(&mut self, value: &str) -> Bloom {
         let mut bloom = Bloom::empty(self.spec.bits);
-        let q = usize::from(self.spec.q);
-        self.buf.clear();
-        for _ in 1..q {
-            self.buf.push('_');
-        }
-        self.buf.push_str(value);
-        for _ in 1..q {
-            self.buf.push('_');
-        }
-        let padded = std::mem::take(&mut self.buf);
-        let starts: Vec<usize> = padded
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([padded.len()])
-            .collect();
-        for w in starts.windows(q + 1) {
-            let (Some(&a), Some(&b)) = (w.first(), w.last()) else {
-                continue;
-            };
-            let gram = &padded[a..b];
-            for &pos in self.positions(gram).iter() {
-                bloom.set(pos);
-            }
-        }
-        self.buf = padded;
+        self.build_into(value, &mut bloom);
         bloom
     }
 
-    fn positions(&mut self, gram: &str) -> &[u32] {
-        if !self.cache.contains_key(gram) {
-            if self.cache.len() >= Self::MAX_CACHED {
-                self.cache.clear();
-            }
-            let positions = bit_positions(self.key, self.spec, gram);
-            self.cache.insert(gram.into(), positions);
+    /// Like [`build`](Self::build), overwriting `bloom` (reusing its memory).
+    pub fn build_into(&mut self, value: &str, bloom: &mut Bloom) {
+        if let Some(cached) = self.values.as_ref().and_then(|v| v.get(value)) {
+            bloom.0.clone_from(&cached.0);
+            return;
         }
-        self.cache.get(gram).map(|b| &b[..]).unwrap_or(&[])
+        self.build_grams(value, bloom);
+        if let Some(values) = self.values.as_mut() {
+            if values.len() >= Self::MAX_CACHED_VALUES {
+                values.clear();
+            }
+            values.insert(value.into(), bloom.clone());
+        }
+    }
+
+    fn build_grams(&mut self, value: &str, bloom: &mut Bloom) {
+        let words = (self.spec.bits / 64) as usize;
+        if bloom.0.len() == words {
+            bloom.0.fill(0);
+        } else {
+            *bloom = Bloom::empty(self.spec.bits);
+        }
+        let q = usize::from(self.spec.q);
+        // A sliding window of the last q characters' UTF-8 bytes.
+        let mut window: [[u8; 4]; 4] = [[0; 4]; 4];
+        let mut lens = [0u8; 4];
+        let mut filled = 0usize;
+        let pad = std::iter::repeat_n('_', q - 1);
+        for c in pad.clone().chain(value.chars()).chain(pad) {
+            window.copy_within(1..4, 0);
+            lens.copy_within(1..4, 0);
+            let mut buf = [0u8; 4];
+            let len = c.encode_utf8(&mut buf).len();
+            window[3] = buf;
+            lens[3] = len as u8;
+            filled += 1;
+            if filled < q {
+                continue;
+            }
+            let mut gram = [0u8; 16];
+            let mut n = 0usize;
+            for k in (4 - q)..4 {
+                let l = usize::from(lens[k]);
+                gram[n..n + l].copy_from_slice(&window[k][..l]);
+                n += l;
+            }
+            for &pos in self.positions(&gram[..n]).iter() {
+                bloom.set(pos);
+            }
+        }
+    }
+
+    fn positions(&mut self, gram: &[u8]) -> &[u32] {
+        let mut packed = [0u8; 16];
+        packed[..gram.len()].copy_from_slice(gram);
+        let key = (u128::from_le_bytes(packed), gram.len() as u8);
+        if self.cache.len() >= Self::MAX_CACHED && !self.cache.contains_key(&key) {
+            self.cache.clear();
+        }
+        let (k, spec) = (self.key, self.spec);
+        self.cache
+            .entry(key)
+            .or_insert_with(|| bit_positions(k, spec, gram))
     }
 }
 
 /// The bit positions one q-gram sets (uncached; the reference definition).
-pub fn bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &str) -> Box<[u32]> {
-    let mut reader = key.hasher().update(gram.as_bytes()).finalize_xof();
+pub fn bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &[u8]) -> Box<[u32]> {
+    let mut reader = key.hasher().update(gram).finalize_xof();
     let mut bytes = vec![0u8; usize::from(spec.hashes) * 4];
     reader.fill(&mut bytes);
     bytes
@@ -204,12 +253,45 @@ mod tests {
         let f = b.build("ab");
         let mut expected = Bloom::empty(512);
         for g in ["_a", "ab", "b_"] {
-            for p in bit_positions(&key, spec(), g).iter() {
+            for p in bit_positions(&key, spec(), g.as_bytes()).iter() {
                 expected.set(*p);
             }
         }
         assert_eq!(f, expected);
         assert_eq!(b.build("ab"), expected);
+    }
+
+    #[test]
+    fn multibyte_qgrams_match_the_reference() {
+        let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+        let key = secret.derive_key("bloom", "name");
+        for q in 1u8..=4 {
+            let spec = BloomSpec {
+                bits: 256,
+                q,
+                hashes: 7,
+            };
+            let value = "zoë 王ab";
+            let padded: Vec<char> = std::iter::repeat_n('_', usize::from(q) - 1)
+                .chain(value.chars())
+                .chain(std::iter::repeat_n('_', usize::from(q) - 1))
+                .collect();
+            let mut expected = Bloom::empty(256);
+            for w in padded.windows(usize::from(q)) {
+                let gram: String = w.iter().collect();
+                for p in bit_positions(&key, spec, gram.as_bytes()).iter() {
+                    expected.set(*p);
+                }
+            }
+            assert_eq!(
+                BloomBuilder::new(&key, spec).build(value),
+                expected,
+                "q = {q}"
+            );
+            let mut cached = BloomBuilder::new(&key, spec).caching_values();
+            assert_eq!(cached.build(value), expected);
+            assert_eq!(cached.build(value), expected, "from the value cache");
+        }
     }
 
     #[test]

@@ -6,6 +6,11 @@ use crate::normalise::date::Date;
 ///
 /// Non-letters are skipped; `None` when there is no ASCII letter.
 pub fn soundex(name: &str) -> Option<String> {
+    soundex_code(name).and_then(|c| String::from_utf8(c.to_vec()).ok())
+}
+
+/// [`soundex`] as four ASCII bytes, without allocating.
+pub fn soundex_code(name: &str) -> Option<[u8; 4]> {
     fn code(c: u8) -> u8 {
         match c {
             b'b' | b'f' | b'p' | b'v' => b'1',
@@ -23,7 +28,9 @@ pub fn soundex(name: &str) -> Option<String> {
         .filter(u8::is_ascii_alphabetic)
         .map(|c| c.to_ascii_lowercase());
     let first = letters.next()?;
-    let mut out = vec![first.to_ascii_uppercase()];
+    let mut out = [b'0'; 4];
+    out[0] = first.to_ascii_uppercase();
+    let mut n = 1;
     let mut last = code(first);
     for c in letters {
         let k = code(c);
@@ -31,17 +38,15 @@ pub fn soundex(name: &str) -> Option<String> {
             continue; // h and w do not separate equal codes
         }
         if k != b'0' && k != last {
-            out.push(k);
-            if out.len() == 4 {
+            out[n] = k;
+            n += 1;
+            if n == 4 {
                 break;
             }
         }
         last = k;
     }
-    while out.len() < 4 {
-        out.push(b'0');
-    }
-    String::from_utf8(out).ok()
+    Some(out)
 }
 
 /// First character of a normalised name.

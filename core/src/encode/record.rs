@@ -1,9 +1,11 @@
 //! The record encoder: raw values in, tokens and filters out.
 
+use rustc_hash::FxHashMap;
+
 use crate::error::{Error, Result};
 use crate::normalise::date::{today_utc, Date};
 use crate::normalise::MissingReason;
-use crate::schema::{KeyRef, Level, Schema};
+use crate::schema::{FieldKind, KeyRef, Level, Schema};
 use crate::secret::{DerivedKey, Secret};
 
 use super::bloom::{Bloom, BloomBuilder};
@@ -107,11 +109,43 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-/// Per-thread working memory of an [`Encoder`] (Bloom position caches, buffers).
+/// Per-thread working memory of an [`Encoder`] (Bloom position caches, token cache, buffers).
 pub struct Scratch<'e> {
     builders: Vec<Option<BloomBuilder<'e>>>,
+    tokens: TokenCache,
     values: Vec<Option<Value>>,
     block_buf: Vec<u8>,
+}
+
+/// A bounded cache of tokens of short values (at most 16 bytes), keyed by which key and the
+/// value's bytes. Names, dates, postcode parts and levels repeat a lot; hashing is the costliest
+/// step of encoding, and a lookup is far cheaper. Cleared when it holds [`TokenCache::MAX`] entries.
+#[derive(Default)]
+struct TokenCache {
+    map: FxHashMap<(u32, u128, u8), Token>,
+}
+
+impl TokenCache {
+    const MAX: usize = 200_000;
+
+    #[inline]
+    fn token(&mut self, id: u32, key: &DerivedKey, data: &[u8]) -> Token {
+        if data.len() > 16 {
+            return Token::of(key, data);
+        }
+        let mut packed = [0u8; 16];
+        packed[..data.len()].copy_from_slice(data);
+        let k = (id, u128::from_le_bytes(packed), data.len() as u8);
+        if let Some(t) = self.map.get(&k) {
+            return *t;
+        }
+        if self.map.len() >= Self::MAX {
+            self.map.clear();
+        }
+        let t = Token::of(key, data);
+        self.map.insert(k, t);
+        t
+    }
 }
 
 impl Encoder {
@@ -201,8 +235,18 @@ impl Encoder {
                 .fields
                 .iter()
                 .zip(&self.keys)
-                .map(|(f, k)| f.bloom.map(|spec| BloomBuilder::new(&k.bloom, spec)))
+                .map(|(f, k)| {
+                    f.bloom.map(|spec| {
+                        let builder = BloomBuilder::new(&k.bloom, spec);
+                        if f.kind == FieldKind::Name {
+                            builder.caching_values()
+                        } else {
+                            builder
+                        }
+                    })
+                })
                 .collect(),
+            tokens: TokenCache::default(),
             values: Vec::with_capacity(self.schema.fields.len()),
             block_buf: Vec::new(),
         }
@@ -239,12 +283,28 @@ impl Encoder {
         raw: impl Fn(usize) -> Option<&'a str>,
         scratch: &mut Scratch<'_>,
     ) -> (EncodedRecord, FieldOutcomes) {
-        let mut record = EncodedRecord {
-            id: id.to_string(),
-            tokens: vec![None; self.layout.n_tokens],
-            blooms: vec![None; self.layout.n_blooms],
-        };
-        let mut outcomes = Vec::with_capacity(self.schema.fields.len());
+        let mut record = EncodedRecord::default();
+        let mut outcomes = Vec::new();
+        self.encode_fields_into(id, raw, scratch, &mut record, &mut outcomes);
+        (record, outcomes)
+    }
+
+    /// Like [`encode_fields`](Self::encode_fields), reusing the memory of `record` and
+    /// `outcomes` (the file pipeline encodes millions of rows through one of each).
+    pub fn encode_fields_into<'a>(
+        &self,
+        id: &str,
+        raw: impl Fn(usize) -> Option<&'a str>,
+        scratch: &mut Scratch<'_>,
+        record: &mut EncodedRecord,
+        outcomes: &mut FieldOutcomes,
+    ) {
+        record.id.clear();
+        record.id.push_str(id);
+        record.tokens.clear();
+        record.tokens.resize(self.layout.n_tokens, None);
+        record.blooms.resize(self.layout.n_blooms, None);
+        outcomes.clear();
         scratch.values.clear();
         for (i, normaliser) in self.normalisers.iter().enumerate() {
             let value = match raw(i) {
@@ -254,11 +314,14 @@ impl Encoder {
             match value {
                 Ok(v) => {
                     outcomes.push(None);
-                    self.encode_value(i, &v, &mut record, scratch);
+                    self.encode_value(i, &v, record, scratch);
                     scratch.values.push(Some(v));
                 }
                 Err(reason) => {
                     outcomes.push(Some(reason));
+                    if let Some(b) = self.layout.fields[i].bloom {
+                        record.blooms[b] = None;
+                    }
                     scratch.values.push(None);
                 }
             }
@@ -267,12 +330,11 @@ impl Encoder {
             scratch.block_buf.clear();
             let mut complete = true;
             for r in refs {
-                let part = match scratch.values.get(r.field).and_then(Option::as_ref) {
-                    Some(v) => match r.level {
-                        None => Some(v.canonical().into_owned()),
-                        Some(l) => v.level(l),
-                    },
-                    None => None,
+                let value = scratch.values.get(r.field).and_then(Option::as_ref);
+                let part = match (value, r.level) {
+                    (Some(v), None) => Some(v.canonical()),
+                    (Some(v), Some(l)) => v.level(l),
+                    (None, _) => None,
                 };
                 match part {
                     Some(p) => {
@@ -297,7 +359,6 @@ impl Encoder {
                 }
             }
         }
-        (record, outcomes)
     }
 
     fn encode_value(
@@ -310,15 +371,29 @@ impl Encoder {
         let slots = &self.layout.fields[i];
         let keys = &self.keys[i];
         let canonical = v.canonical();
+        // NHS numbers are unique per person: caching their tokens would only cost.
+        let cache = self.schema.fields[i].kind != FieldKind::NhsNumber;
+        let id = (i as u32) << 5;
         if let Some(s) = slots.token {
-            record.tokens[s] = Some(Token::of(&keys.token, canonical.as_bytes()));
+            record.tokens[s] = Some(if cache {
+                scratch.tokens.token(id, &keys.token, canonical.as_bytes())
+            } else {
+                Token::of(&keys.token, canonical.as_bytes())
+            });
         }
         if let (Some(s), Some(Some(builder))) = (slots.bloom, scratch.builders.get_mut(i)) {
-            record.blooms[s] = Some(builder.build(&canonical));
+            match &mut record.blooms[s] {
+                Some(bloom) => builder.build_into(&canonical, bloom),
+                empty => *empty = Some(builder.build(&canonical)),
+            }
         }
-        for ((level, slot), (_, key)) in slots.levels.iter().zip(&keys.levels) {
+        for (j, ((level, slot), (_, key))) in slots.levels.iter().zip(&keys.levels).enumerate() {
             if let Some(text) = v.level(*level) {
-                record.tokens[*slot] = Some(Token::of(key, text.as_bytes()));
+                record.tokens[*slot] = Some(scratch.tokens.token(
+                    id + 1 + j as u32,
+                    key,
+                    text.as_bytes(),
+                ));
             }
         }
     }

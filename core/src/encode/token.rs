@@ -21,11 +21,11 @@ impl Token {
     /// Appends the 32 hex characters to `out`.
     #[inline]
     pub fn write_hex(&self, out: &mut Vec<u8>) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        for b in self.0 {
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
+        let mut hex = [0u8; 32];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(self.0) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
+        out.extend_from_slice(&hex);
     }
 
     /// Parses 32 hex characters (either case).
@@ -48,6 +48,18 @@ impl Token {
         u64::from_le_bytes(b)
     }
 }
+
+/// The two lower-case hex characters of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    table
+};
 
 fn hex_digit(c: u8) -> Option<u8> {
     match c {

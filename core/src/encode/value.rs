@@ -1,6 +1,6 @@
 //! A field value after normalisation, and how a raw string becomes one.
 
-use std::borrow::Cow;
+use std::ops::Deref;
 
 use crate::normalise::date::{Date, DateOptions};
 use crate::normalise::name::NameOptions;
@@ -24,30 +24,116 @@ pub enum Value {
     Sex(Sex),
 }
 
-impl Value {
-    /// The canonical string that is tokenised and cut into q-grams.
-    pub fn canonical(&self) -> Cow<'_, str> {
+/// Text of a value or one of its levels: borrowed from the value, or short enough (at most 16
+/// bytes) to live inline, so encoding allocates nothing for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text<'a> {
+    /// Borrowed from the value.
+    Borrowed(&'a str),
+    /// Built inline: the bytes and their length.
+    Inline([u8; 16], u8),
+}
+
+impl Text<'_> {
+    fn digits(parts: &[(u32, usize)]) -> Text<'static> {
+        let mut buf = [0u8; 16];
+        let mut n = 0usize;
+        for (i, &(value, width)) in parts.iter().enumerate() {
+            if i > 0 {
+                buf[n] = b'-';
+                n += 1;
+            }
+            let mut v = value;
+            for k in (0..width).rev() {
+                buf[n + k] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            n += width;
+        }
+        Text::Inline(buf, n as u8)
+    }
+
+    fn date(d: &Date) -> Text<'static> {
+        Text::digits(&[
+            (u32::from(d.year), 4),
+            (u32::from(d.month), 2),
+            (u32::from(d.day), 2),
+        ])
+    }
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
         match self {
-            Value::Text(s) => Cow::Borrowed(s),
-            Value::Date(d) => Cow::Owned(d.iso()),
-            Value::Postcode(p) => Cow::Borrowed(p.as_str()),
-            Value::Sex(s) => Cow::Borrowed(s.as_str()),
+            Text::Borrowed(s) => s,
+            Text::Inline(buf, len) => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or(""),
+        }
+    }
+}
+
+impl Value {
+    /// The canonical string that is tokenised and cut into q-grams (dates as `YYYY-MM-DD`).
+    pub fn canonical(&self) -> Text<'_> {
+        match self {
+            Value::Text(s) => Text::Borrowed(s),
+            Value::Date(d) => Text::date(d),
+            Value::Postcode(p) => Text::Borrowed(p.as_str()),
+            Value::Sex(s) => Text::Borrowed(s.as_str()),
         }
     }
 
     /// The string of a level of this value, `None` when the level does not exist for it.
-    pub fn level(&self, level: Level) -> Option<String> {
+    pub fn level(&self, level: Level) -> Option<Text<'_>> {
         match (self, level) {
-            (Value::Date(d), Level::Swapped) => d.swapped().map(|s| s.iso()),
-            (Value::Date(d), Level::YearMonth) => Some(levels::year_month(d)),
-            (Value::Date(d), Level::Year) => Some(levels::year(d)),
-            (Value::Postcode(p), Level::Sector) => Some(p.sector().to_string()),
-            (Value::Postcode(p), Level::District) => Some(p.district().to_string()),
-            (Value::Postcode(p), Level::Area) => Some(p.area().to_string()),
-            (Value::Text(s), Level::Soundex) => levels::soundex(s),
-            (Value::Text(s), Level::Initial) => levels::initial(s),
+            (Value::Date(d), Level::Swapped) => d.swapped().map(|s| Text::date(&s)),
+            (Value::Date(d), Level::YearMonth) => Some(Text::digits(&[
+                (u32::from(d.year), 4),
+                (u32::from(d.month), 2),
+            ])),
+            (Value::Date(d), Level::Year) => Some(Text::digits(&[(u32::from(d.year), 4)])),
+            (Value::Postcode(p), Level::Sector) => Some(Text::Borrowed(p.sector())),
+            (Value::Postcode(p), Level::District) => Some(Text::Borrowed(p.district())),
+            (Value::Postcode(p), Level::Area) => Some(Text::Borrowed(p.area())),
+            (Value::Text(s), Level::Soundex) => levels::soundex_code(s).map(|c| {
+                let mut buf = [0u8; 16];
+                buf[..4].copy_from_slice(&c);
+                Text::Inline(buf, 4)
+            }),
+            (Value::Text(s), Level::Initial) => s
+                .char_indices()
+                .nth(1)
+                .map(|(i, _)| &s[..i])
+                .or(Some(s.as_str()))
+                .filter(|t| !t.is_empty())
+                .map(Text::Borrowed),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_text_matches_the_date_formats() {
+        let d = Date::new(2014, 3, 9).unwrap();
+        let v = Value::Date(d);
+        assert_eq!(&*v.canonical(), d.iso());
+        assert_eq!(&*v.level(Level::YearMonth).unwrap(), levels::year_month(&d));
+        assert_eq!(&*v.level(Level::Year).unwrap(), levels::year(&d));
+        assert_eq!(&*v.level(Level::Swapped).unwrap(), "2014-09-03");
+        assert!(Value::Date(Date::new(2014, 3, 13).unwrap())
+            .level(Level::Swapped)
+            .is_none());
+        let n = Value::Text("zoë".into());
+        assert_eq!(&*n.level(Level::Initial).unwrap(), "z");
+        assert_eq!(
+            &*Value::Text("ł".into()).level(Level::Initial).unwrap(),
+            "ł"
+        );
+        assert_eq!(&*n.level(Level::Soundex).unwrap(), "Z000");
     }
 }
 

@@ -311,7 +311,7 @@ fn read_chunks(
 ) {
     let mut chunk = Vec::with_capacity(CHUNK_ROWS);
     loop {
-        let mut row = ByteRecord::new();
+        let mut row = ByteRecord::with_capacity(256, 16);
         match reader.read_byte_record(&mut row) {
             Ok(true) => {
                 let line = row.position().map(|p| p.line()).unwrap_or(0);

@@ -1,11 +1,12 @@
 //! What the encoders share: row checks and totals, rejected rows, the parallel encoding step and
 //! the manifest.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use csv::ByteRecord;
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::encode::layout::Layout;
 use crate::encode::record::write_csv_cell;
@@ -110,7 +111,7 @@ pub(super) struct Tally {
     pub(super) counts: Counts,
     pub(super) rejected_by_reason: BTreeMap<String, u64>,
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
-    pub(super) seen_ids: HashSet<u128>,
+    pub(super) seen_ids: FxHashSet<u128>,
 }
 
 impl Tally {
@@ -119,7 +120,7 @@ impl Tally {
             counts: Counts::default(),
             rejected_by_reason: BTreeMap::new(),
             missing: vec![BTreeMap::new(); fields],
-            seen_ids: HashSet::new(),
+            seen_ids: FxHashSet::default(),
         }
     }
 
@@ -309,11 +310,18 @@ pub(super) fn encode_parallel<A: RowAccess>(
                     records: Vec::with_capacity(if to_csv { 0 } else { rows.len() }),
                     missing: vec![BTreeMap::new(); fields],
                 };
+                let mut record = EncodedRecord::default();
+                let mut outcomes = Vec::new();
                 for row in rows {
-                    let (record, outcomes) =
-                        encoder.encode_fields(access.id(row), |i| access.field(row, i), scratch);
-                    for (m, o) in part.missing.iter_mut().zip(outcomes) {
-                        if let Some(reason) = o {
+                    encoder.encode_fields_into(
+                        access.id(row),
+                        |i| access.field(row, i),
+                        scratch,
+                        &mut record,
+                        &mut outcomes,
+                    );
+                    for (m, o) in part.missing.iter_mut().zip(&outcomes) {
+                        if let Some(reason) = *o {
                             *m.entry(reason).or_insert(0u64) += 1;
                         }
                     }
@@ -321,7 +329,7 @@ pub(super) fn encode_parallel<A: RowAccess>(
                         record.write_csv_row(encoder.layout(), &mut part.csv);
                         part.csv.push(b'\n');
                     } else {
-                        part.records.push(record);
+                        part.records.push(std::mem::take(&mut record));
                     }
                 }
                 part

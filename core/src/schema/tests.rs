@@ -74,7 +74,8 @@ fn wrong_types_are_refused_with_their_path() {
 
 #[test]
 fn impossible_settings_are_refused_with_their_path() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("version", Box::new(|v| v["version"] = 2.into())),
         (
             "fields[0].bloom.bits",
