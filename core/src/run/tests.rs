@@ -87,7 +87,9 @@ fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
     let out = dir.path().join("mem.csv");
     let rejects = dir.path().join("mem.rejects.csv");
     let written = write_encoded(
-        &encoded,
+        &encoded.records,
+        &encoded.rejected,
+        &encoded.manifest,
         enc.layout(),
         &out,
         &WriteOptions {
@@ -191,7 +193,9 @@ fn cancelled_runs_stop_and_leave_nothing_behind() {
     .unwrap();
     let out = dir.path().join("out.csv");
     let written = write_encoded(
-        &encoded,
+        &encoded.records,
+        &encoded.rejected,
+        &encoded.manifest,
         enc.layout(),
         &out,
         &WriteOptions {

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 
-use super::rows::{display_name, header_line, Encoded, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS};
+use crate::encode::EncodedRecord;
+
+use super::rows::{display_name, header_line, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS};
 
 /// Options of [`write_encoded`].
 #[derive(Default)]
@@ -21,11 +23,14 @@ pub struct WriteOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
-/// Writes an in-memory extract to `output` and its manifest beside it (and the rejected rows to
+/// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
+/// `manifest`) to `output` and its manifest beside it (and the rejected rows to
 /// `options.rejects`): the same bytes [`encode_file`] writes for the same input. Returns the
 /// written manifest. Nothing appears unless every file is complete.
 pub fn write_encoded(
-    encoded: &Encoded,
+    records: &[EncodedRecord],
+    rejected: &[RejectedRow],
+    manifest: &Manifest,
     layout: &Layout,
     output: &Path,
     options: &WriteOptions<'_>,
@@ -37,7 +42,7 @@ pub fn write_encoded(
     let mut bytes = head.len() as u64;
     hash.update(&head);
     out.write_all(&head)?;
-    for chunk in encoded.records.chunks(CHUNK_ROWS) {
+    for chunk in records.chunks(CHUNK_ROWS) {
         if cancelled() {
             return Err(Error::Cancelled);
         }
@@ -63,14 +68,14 @@ pub fn write_encoded(
             let mut f = AtomicFile::create(p)?;
             f.write_all(REJECTS_HEADER.as_bytes())?;
             f.write_all(b"\n")?;
-            for r in &encoded.rejected {
+            for r in rejected {
                 f.write_all(&r.csv_row())?;
             }
             Some(f)
         }
         None => None,
     };
-    let mut manifest = encoded.manifest.clone();
+    let mut manifest = manifest.clone();
     manifest.output = FileRecord {
         path: display_name(output),
         bytes,
