@@ -30,7 +30,10 @@ for agency in agency_a agency_b; do
 done
 
 say "what an encoded row looks like (no name, date or postcode in it)"
-head -c 400 "$OUT/agency_a.encoded.csv"; echo " ..."
+head -n 1 "$OUT/agency_a.encoded.csv" | cut -c1-160 | sed 's/$/ .../'
+sed -n 2p "$OUT/agency_a.encoded.csv" | cut -c1-160 | sed 's/$/ .../'
+echo "the agency's cleartext row for the same record stays with the agency:"
+sed -n 2p "$OUT/data/agency_a.csv"
 
 if "$PL" link --help >/dev/null 2>&1; then
   say "the linkage unit links the two encoded extracts (it never holds the secret)"

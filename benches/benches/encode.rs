@@ -1,4 +1,5 @@
 //! Encoding one record with the default schema (single thread).
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pseudolink::synth::{generate, SynthConfig};

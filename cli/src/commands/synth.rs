@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use pseudolink::synth::{generate, write, SynthConfig};
-use pseudolink::{Error, Result};
+use pseudolink::Result;
 
 /// Arguments of `pseudolink synth`.
 #[derive(Debug, clap::Args)]
@@ -48,8 +48,8 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(e) = args.error_rate {
         config.error_rate = e;
     }
-    let data = generate(&config).map_err(|e| Error::Invalid(e.to_string()))?;
-    let paths = write(&data, &args.out).map_err(|e| Error::Invalid(e.to_string()))?;
+    let data = generate(&config)?;
+    let paths = write(&data, &args.out)?;
     for (name, records) in &data.extracts {
         println!("{name}: {} records", records.len());
     }
