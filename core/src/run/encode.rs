@@ -225,6 +225,9 @@ fn read_csv(
     let bytes_read = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
     let (input_blake3, input_bytes) = std::thread::scope(|scope| -> Result<(String, u64)> {
+        // The receiver belongs to this closure, so returning early (an error, a cancel) drops it
+        // and the reader's next send fails instead of blocking the scope's join forever.
+        let rx = rx;
         let bytes_read = &bytes_read;
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
         for message in rx.iter() {

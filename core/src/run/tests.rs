@@ -211,3 +211,28 @@ fn cancelled_runs_stop_and_leave_nothing_behind() {
     assert_eq!(left, vec![std::ffi::OsString::from("in.csv")]);
     assert!(!Path::new(&out).exists());
 }
+
+/// A run that stops early (a bad row without rejects, a cancel) must not wait for the reader
+/// thread, which is blocked sending the next chunks: it once hung forever.
+#[test]
+fn stopping_early_in_a_long_file_returns_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.csv");
+    let mut text = String::from("record_id,first_name\n,empty id on line 2\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("r{i},Ann\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    let enc = encoder();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let input2 = input.clone();
+    std::thread::spawn(move || {
+        let out = input2.with_extension("out");
+        let file = encode_file(&enc, &input2, &out, &EncodeFileOptions::default());
+        let memory = encode_csv(&enc, &input2, &EncodeOptions::default());
+        let _ = tx.send((file.is_err(), memory.is_err()));
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(60));
+    assert_eq!(got.ok(), Some((true, true)), "the run did not return");
+    assert!(!input.with_extension("out").exists());
+}
