@@ -111,8 +111,10 @@ def encode(
         )
     elif isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
         rows = data if isinstance(data, list) else list(data)
+        # No rows, no header: an empty table with the schema's columns.
+        source: Any = rows if rows else {c: [] for c in schema.input_columns}
         extract = _native.encode_python(
-            rows, schema, secret, input_name="<list of dicts>", **options
+            source, schema, secret, input_name="<list of dicts>", **options
         )
     else:
         raise TypeError(
@@ -131,7 +133,8 @@ def encode(
 
 def _is_pandas(data: object) -> bool:
     cls = type(data)
-    return cls.__module__.startswith("pandas.") and cls.__name__ == "DataFrame"
+    module = cls.__module__
+    return (module == "pandas" or module.startswith("pandas.")) and cls.__name__ == "DataFrame"
 
 
 def _input_name(data: object) -> str:

@@ -187,6 +187,25 @@ pub fn py_text(value: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     Ok(Some(value.str()?.to_cow()?.into_owned()))
 }
 
+/// A cell that is not valid Unicode (a lone surrogate) is an input error at its row and column,
+/// counted as in a CSV export (the first row is line 2); other errors pass through.
+fn cell_error(e: PyErr, row: usize, column: &str) -> PyErr {
+    Python::attach(|py| {
+        if !e.is_instance_of::<pyo3::exceptions::PyUnicodeError>(py) {
+            return e;
+        }
+        let err = InputError::new_err(format!(
+            "<input>, line {}, field '{column}': the value is not valid Unicode text ({})",
+            row + 2,
+            e.value(py)
+        ));
+        let value = err.value(py);
+        let _ = value.setattr("line", row + 2);
+        let _ = value.setattr("field", column);
+        err
+    })
+}
+
 /// A list of dicts (rows) as one batch: columns in order of first appearance; a key missing from
 /// a row is a missing value.
 pub fn records_to_table(rows: &Bound<'_, PyList>) -> PyResult<Table> {
@@ -210,7 +229,8 @@ pub fn records_to_table(rows: &Bound<'_, PyList>) -> PyResult<Table> {
                 .map_err(|_| {
                     PyTypeError::new_err(format!("row {r} has a key that is not a string: {k}"))
                 })?
-                .to_cow()?
+                .to_cow()
+                .map_err(|e| cell_error(e, r, "<key>"))?
                 .to_string();
             let col = match index.get(&key) {
                 Some(&c) => c,
@@ -221,7 +241,7 @@ pub fn records_to_table(rows: &Bound<'_, PyList>) -> PyResult<Table> {
                     columns.len() - 1
                 }
             };
-            columns[col][r] = py_text(&v)?;
+            columns[col][r] = py_text(&v).map_err(|e| cell_error(e, r, &names[col]))?;
         }
     }
     Ok(Table {
@@ -241,8 +261,8 @@ pub fn columns_to_table(columns: &Bound<'_, PyDict>) -> PyResult<Table> {
     for (k, v) in columns.iter() {
         let name = k.str()?.to_cow()?.into_owned();
         let mut cells = Vec::new();
-        for item in v.try_iter()? {
-            cells.push(py_text(&item?)?);
+        for (r, item) in v.try_iter()?.enumerate() {
+            cells.push(py_text(&item?).map_err(|e| cell_error(e, r, &name))?);
         }
         match rows {
             None => rows = Some(cells.len()),
