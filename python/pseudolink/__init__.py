@@ -143,7 +143,9 @@ def _input_name(data: object) -> str:
     return f"<{top}.{cls.__name__}>"
 
 
-def _encode_pandas(df: Any, schema: Schema, secret: Secret, options: dict[str, Any]) -> EncodedExtract:
+def _encode_pandas(
+    df: Any, schema: Schema, secret: Secret, options: dict[str, Any]
+) -> EncodedExtract:
     """pandas through pyarrow (Arrow buffers, no Python object per cell) when it is installed;
     otherwise one list per column."""
     try:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the golden vectors, the test secret, the CLI binary, small synthetic extracts."""
+"""Shared fixtures: golden vectors, the test secret, the CLI binary, small synthetic extracts."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ import pytest
 import pseudolink
 
 REPO = Path(__file__).resolve().parents[2]
+
+if os.environ.get("PSEUDOLINK_REQUIRE_EXTRAS"):
+    # `make python-test` runs the optional-extras tests too: a missing package is a failure,
+    # never a quiet skip.
+    import hypothesis  # noqa: F401
+    import pandas  # noqa: F401
+    import polars  # noqa: F401
+    import pyarrow  # noqa: F401
 VECTORS = REPO / "tests" / "vectors" / "encode.json"
 
 
@@ -100,8 +108,29 @@ BIG_ROWS = 200_000
 
 def make_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
     """n distinct person rows in the formats agencies send (unique ids, varied values)."""
-    first = ["Olivia", "Amelia", "Isla", "Ava", "Mohammed", "Noah", "Oliver", "George", "Zoë", "Siobhán"]
-    last = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "O'Neil", "Khan", "Łukasiewicz"]
+    first = [
+        "Olivia",
+        "Amelia",
+        "Isla",
+        "Ava",
+        "Mohammed",
+        "Noah",
+        "Oliver",
+        "George",
+        "Zoë",
+        "Siobhán",
+    ]
+    last = [
+        "Smith",
+        "Jones",
+        "Taylor",
+        "Brown",
+        "Williams",
+        "Wilson",
+        "O'Neil",
+        "Khan",
+        "Łukasiewicz",
+    ]
     rows = []
     for i in range(n):
         j = i + seed

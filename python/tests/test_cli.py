@@ -32,9 +32,22 @@ def cli_encode(cli, tmp_path, schema_file, secret_file, source, name):
     out = tmp_path / f"{name}.cli.csv"
     rejects = tmp_path / f"{name}.cli.rejects.csv"
     run_cli(
-        cli, "encode", "--schema", schema_file, "--secret-file", secret_file,
-        "--input", source, "--output", out, "--rejects", rejects,
-        "--agreement", "ISA-1", "--purpose", "tests",
+        cli,
+        "encode",
+        "--schema",
+        schema_file,
+        "--secret-file",
+        secret_file,
+        "--input",
+        source,
+        "--output",
+        out,
+        "--rejects",
+        rejects,
+        "--agreement",
+        "ISA-1",
+        "--purpose",
+        "tests",
     )
     return out, rejects
 
@@ -65,7 +78,9 @@ def compare(cli_files, py_files):
 
 
 @pytest.mark.parametrize("agency", ["agency_a", "agency_b"])
-def test_synthetic_extracts_encode_as_the_cli_does(cli, synth, tmp_path, schema_file, secret_file, agency):
+def test_synthetic_extracts_encode_as_the_cli_does(
+    cli, synth, tmp_path, schema_file, secret_file, agency
+):
     source = synth / f"{agency}.csv"
     cli_files = cli_encode(cli, tmp_path, schema_file, secret_file, source, agency)
     extract, *py_files = py_encode(tmp_path, schema_file, secret_file, source, agency)
@@ -83,7 +98,11 @@ def test_rejected_rows_match_the_cli(cli, tmp_path, schema_file, secret_file, ve
     compare(cli_files, tuple(py_files))
     reasons = [r["reason"] for r in extract.rejected]
     assert reasons == ["duplicate_record_id", "empty_record_id", "wrong_field_count"]
-    assert [r["line"] for r in extract.rejected] == [len(vector_rows) + 2, len(vector_rows) + 3, len(vector_rows) + 4]
+    assert [r["line"] for r in extract.rejected] == [
+        len(vector_rows) + 2,
+        len(vector_rows) + 3,
+        len(vector_rows) + 4,
+    ]
 
 
 def test_dataframe_of_a_csv_encodes_as_the_cli_does(cli, synth, tmp_path, schema_file, secret_file):

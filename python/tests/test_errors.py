@@ -1,4 +1,4 @@
-"""Errors: one base class, subclasses per kind, locations on input errors, never a PanicException."""
+"""Errors: one base class, a subclass per kind, locations on input errors, no PanicException."""
 
 from __future__ import annotations
 
@@ -23,9 +23,15 @@ def secret():
 
 def test_hierarchy():
     for cls in (
-        pseudolink.SchemaError, pseudolink.InputError, pseudolink.SecretError,
-        pseudolink.MismatchError, pseudolink.ModelError, pseudolink.FileError,
-        pseudolink.InvalidArgumentError, pseudolink.CancelledError, pseudolink.InternalError,
+        pseudolink.SchemaError,
+        pseudolink.InputError,
+        pseudolink.SecretError,
+        pseudolink.MismatchError,
+        pseudolink.ModelError,
+        pseudolink.FileError,
+        pseudolink.InvalidArgumentError,
+        pseudolink.CancelledError,
+        pseudolink.InternalError,
     ):
         assert issubclass(cls, pseudolink.PseudolinkError)
         assert cls.__module__ == "pseudolink"
@@ -43,8 +49,13 @@ def test_csv_input_errors_carry_file_line_and_field(schema, secret, tmp_path):
     with pytest.warns(pseudolink.RejectedRowsWarning, match="1 rows"):
         extract = pseudolink.encode(path, schema, secret)
     assert extract.rejected == [
-        {"line": 3, "reason": "duplicate_record_id", "field": "record_id",
-         "message": "record id 'a' was already used by an earlier row", "record_id": "a"}
+        {
+            "line": 3,
+            "reason": "duplicate_record_id",
+            "field": "record_id",
+            "message": "record id 'a' was already used by an earlier row",
+            "record_id": "a",
+        }
     ]
     assert len(extract) == 1
 
@@ -132,7 +143,7 @@ def test_a_rust_panic_arrives_as_internal_error(detached):
 def test_exceptions_are_catchable_and_picklable_as_exceptions(schema, secret):
     try:
         pseudolink.encode([{"record_id": ""}], schema, secret, strict=True)
-    except Exception as e:  # noqa: BLE001 - the point: a plain `except Exception` catches it
+    except Exception as e:
         caught = e
     assert isinstance(caught, pseudolink.InputError)
     again = pickle.loads(pickle.dumps(caught))

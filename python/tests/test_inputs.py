@@ -11,10 +11,26 @@ from conftest import write_csv
 import pseudolink
 
 ROWS = [
-    {"record_id": "1", "first_name": "Zoë", "last_name": "Smith", "date_of_birth": "2014-03-09",
-     "sex": "F", "postcode": "CV1 2AB", "nhs_number": "9434765919", "extra": "ignored"},
-    {"record_id": "2", "first_name": "John", "last_name": "O'Neil", "date_of_birth": "1980-02-29",
-     "sex": "M", "postcode": "", "nhs_number": "", "extra": ""},
+    {
+        "record_id": "1",
+        "first_name": "Zoë",
+        "last_name": "Smith",
+        "date_of_birth": "2014-03-09",
+        "sex": "F",
+        "postcode": "CV1 2AB",
+        "nhs_number": "9434765919",
+        "extra": "ignored",
+    },
+    {
+        "record_id": "2",
+        "first_name": "John",
+        "last_name": "O'Neil",
+        "date_of_birth": "1980-02-29",
+        "sex": "M",
+        "postcode": "",
+        "nhs_number": "",
+        "extra": "",
+    },
 ]
 
 
@@ -102,12 +118,24 @@ def test_typed_columns_read_as_their_csv_text(schema, secret, reference):
     )
     assert table(pseudolink.encode(frame, schema, secret)) == reference
     rows = [
-        {"record_id": 1, "first_name": "Zoë", "last_name": "Smith",
-         "date_of_birth": dt.date(2014, 3, 9), "sex": "F", "postcode": "CV1 2AB",
-         "nhs_number": 9434765919},
-        {"record_id": 2, "first_name": "John", "last_name": "O'Neil",
-         "date_of_birth": dt.datetime(1980, 2, 29), "sex": "M", "postcode": None,
-         "nhs_number": float("nan")},
+        {
+            "record_id": 1,
+            "first_name": "Zoë",
+            "last_name": "Smith",
+            "date_of_birth": dt.date(2014, 3, 9),
+            "sex": "F",
+            "postcode": "CV1 2AB",
+            "nhs_number": 9434765919,
+        },
+        {
+            "record_id": 2,
+            "first_name": "John",
+            "last_name": "O'Neil",
+            "date_of_birth": dt.datetime(1980, 2, 29),
+            "sex": "M",
+            "postcode": None,
+            "nhs_number": float("nan"),
+        },
     ]
     assert table(pseudolink.encode(rows, schema, secret)) == reference
     assert table(pseudolink.encode(frame.astype(object), schema, secret)) == reference

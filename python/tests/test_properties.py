@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 import pseudolink
 
+pytestmark = pytest.mark.filterwarnings("ignore::pseudolink.RejectedRowsWarning")
+
 SCHEMA = pseudolink.Schema.example()
 SECRET = pseudolink.Secret.from_bytes(b"p" * 32)
 COLUMNS = SCHEMA.input_columns

@@ -50,5 +50,11 @@ def test_constructors(tmp_path):
     assert len(a.check_value) == 16
     path = tmp_path / "k.hex"
     path.write_text(RAW.hex() + "\n")
-    assert pseudolink.Secret.from_file(path).check_value == pseudolink.Secret.from_bytes(RAW).check_value
-    assert pseudolink.Secret.from_file(str(path)).check_value == pseudolink.Secret.from_bytes(RAW).check_value
+    assert (
+        pseudolink.Secret.from_file(path).check_value
+        == pseudolink.Secret.from_bytes(RAW).check_value
+    )
+    assert (
+        pseudolink.Secret.from_file(str(path)).check_value
+        == pseudolink.Secret.from_bytes(RAW).check_value
+    )

@@ -32,7 +32,9 @@ def test_schema_and_secret_match_the_vectors(vectors, vector_schema, vector_secr
     assert vector_secret.check_value == vectors["key_check_value"]
 
 
-def test_list_of_dicts_gives_the_vector_bytes(vectors, vector_schema, vector_secret, vector_rows, tmp_path):
+def test_list_of_dicts_gives_the_vector_bytes(
+    vectors, vector_schema, vector_secret, vector_rows, tmp_path
+):
     # The vectors are generated with "today" = 2026-01-01; no case has a date between then and
     # now, so encoding with the real today gives the same bytes.
     extract = pseudolink.encode(vector_rows, vector_schema, vector_secret)
@@ -42,7 +44,9 @@ def test_list_of_dicts_gives_the_vector_bytes(vectors, vector_schema, vector_sec
     assert extract.columns == vectors["header"].split(",")
 
 
-def test_csv_path_gives_the_vector_bytes(vectors, vector_schema, vector_secret, vector_rows, tmp_path):
+def test_csv_path_gives_the_vector_bytes(
+    vectors, vector_schema, vector_secret, vector_rows, tmp_path
+):
     source = write_csv(tmp_path / "in.csv", vector_rows)
     for data in (source, str(source)):
         extract = pseudolink.encode(data, vector_schema, vector_secret)
