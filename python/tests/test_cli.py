@@ -8,9 +8,9 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, without_times, write_csv
 
 import pseudolink
+from conftest import run_cli, without_times, write_csv
 
 
 @pytest.fixture

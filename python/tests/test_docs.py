@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO
 
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)

@@ -6,9 +6,9 @@ import json
 import pickle
 
 import pytest
-from conftest import write_csv
 
 import pseudolink
+from conftest import write_csv
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import datetime as dt
 import sys
 
 import pytest
-from conftest import write_csv
 
 import pseudolink
+from conftest import write_csv
 
 ROWS = [
     {

@@ -7,9 +7,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import BIG_ROWS
 
 import pseudolink
+from conftest import BIG_ROWS
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_csv
 
 import pseudolink
+from conftest import write_csv
 
 
 def expected_rows(vectors: dict[str, Any]) -> list[str]:
