@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_arrow::PyTable;
 use rayon::prelude::*;
 
-use crate::errors::{guard, CoreResult, InputError};
+use crate::errors::{guard, InputError};
 use crate::input::{self, Table};
 use crate::run::detached;
 use crate::schema::PySchema;

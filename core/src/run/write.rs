@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 
@@ -42,26 +43,49 @@ pub fn write_encoded(
     let mut bytes = head.len() as u64;
     hash.update(&head);
     out.write_all(&head)?;
-    for chunk in records.chunks(CHUNK_ROWS) {
-        if cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let parts: Vec<Vec<u8>> = chunk
-            .par_chunks(TASK_ROWS)
-            .map(|records| {
-                let mut buf = Vec::with_capacity(records.len() * 1024);
-                for r in records {
-                    r.write_csv_row(layout, &mut buf);
-                    buf.push(b'\n');
+    // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
+    // previous chunks in order.
+    let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+    let written = std::thread::scope(|scope| -> Result<bool> {
+        let writer = scope.spawn(|| -> Result<()> {
+            for parts in rx {
+                for buf in parts {
+                    hash.update(&buf);
+                    bytes += buf.len() as u64;
+                    out.write_all(&buf)?;
                 }
-                buf
-            })
-            .collect();
-        for buf in parts {
-            hash.update(&buf);
-            bytes += buf.len() as u64;
-            out.write_all(&buf)?;
+            }
+            Ok(())
+        });
+        let mut complete = true;
+        for chunk in records.chunks(CHUNK_ROWS) {
+            if cancelled() {
+                complete = false;
+                break;
+            }
+            let parts: Vec<Vec<u8>> = chunk
+                .par_chunks(TASK_ROWS)
+                .map(|records| {
+                    let mut buf = Vec::with_capacity(records.len() * 1024);
+                    for r in records {
+                        r.write_csv_row(layout, &mut buf);
+                        buf.push(b'\n');
+                    }
+                    buf
+                })
+                .collect();
+            if tx.send(parts).is_err() {
+                break; // the writer failed: its error is returned below
+            }
         }
+        drop(tx);
+        match writer.join() {
+            Ok(result) => result.map(|()| complete),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    if !written {
+        return Err(Error::Cancelled);
     }
     let rejects_file = match &options.rejects {
         Some(p) => {
