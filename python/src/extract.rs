@@ -223,9 +223,9 @@ pub fn read_encoded(
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let schema = schema.map_or_else(Schema::example, |s| s.inner.clone());
-        let read = py
-            .detach(|| core_read(&path, &schema, ReadOptions::default()))
-            .py()?;
+        let read = detached(py, "reading", false, |_| {
+            core_read(&path, &schema, ReadOptions::default())
+        })?;
         let manifest = read.manifest.ok_or_else(|| {
             InputError::new_err(format!("{}: the manifest is missing", path.display()))
         })?;
