@@ -99,7 +99,6 @@ impl RawLayout {
         header: &ByteRecord,
         file: Option<&Path>,
     ) -> Result<RawLayout> {
-        let loc = || Location::at(file, 1);
         let mut names = Vec::with_capacity(header.len());
         for (i, cell) in header.iter().enumerate() {
             let cell = if i == 0 {
@@ -109,21 +108,33 @@ impl RawLayout {
             };
             if cell.contains(&0) {
                 return Err(Error::input(
-                    loc(),
+                    Location::at(file, 1),
                     "the header holds NUL bytes: the file is probably UTF-16 without a byte order mark, or not text at all; save it as UTF-8 CSV",
                 ));
             }
             let name = std::str::from_utf8(cell).map_err(|_| {
                 Error::input(
-                    loc(),
+                    Location::at(file, 1),
                     format!(
                         "header cell {} is not valid UTF-8; save the file as UTF-8",
                         i + 1
                     ),
                 )
             })?;
-            names.push(name.trim().to_string());
+            names.push(name.to_string());
         }
+        RawLayout::from_names(schema, names, file)
+    }
+
+    /// Maps column names (a CSV header, or the columns of an in-memory table) onto `schema`.
+    /// Names are trimmed; a name given twice is an error.
+    pub fn from_names(
+        schema: &Schema,
+        names: Vec<String>,
+        file: Option<&Path>,
+    ) -> Result<RawLayout> {
+        let loc = || Location::at(file, 1);
+        let names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
         let mut seen = HashSet::new();
         for n in &names {
             if !n.is_empty() && !seen.insert(n.as_str()) {
@@ -172,14 +183,29 @@ impl RawLayout {
 
     /// Checks one row: cell count (and an unbalanced quote), UTF-8 and size of the cells read, a non-empty record id.
     pub fn check_row(&self, row: &ByteRecord, line: u64) -> std::result::Result<(), Rejection> {
+        self.check_cells(row.len(), |c| row.get(c), line)
+    }
+
+    /// Checks one row given as `cells` cells, `cell(i)` being the bytes of cell `i` (`None` for a
+    /// null, which counts as empty): the checks of [`check_row`](Self::check_row), for rows that
+    /// do not come from a CSV file.
+    pub fn check_cells<'c>(
+        &self,
+        cells: usize,
+        cell: impl Fn(usize) -> Option<&'c [u8]>,
+        line: u64,
+    ) -> std::result::Result<(), Rejection> {
         let reject = |reason, field: Option<usize>, message: String| Rejection {
             line,
             reason,
             field: field.and_then(|i| self.names.get(i).cloned()),
             message,
         };
-        if row.len() != self.width {
-            let breaks = row.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        if cells != self.width {
+            let breaks: u64 = (0..cells)
+                .filter_map(&cell)
+                .map(|c| c.iter().filter(|&&b| b == b'\n').count() as u64)
+                .sum();
             if breaks > 0 {
                 return Err(reject(
                     RejectReason::UnbalancedQuote,
@@ -187,7 +213,7 @@ impl RawLayout {
                     format!(
                         "the row starting on line {line} runs to line {} and has {} cells where the header has {}: a quote (\") in it is not closed where it should be, so the lines after it were read as one cell and their rows cannot be counted; fix the quoting (the whole file is refused)",
                         line + breaks,
-                        row.len(),
+                        cells,
                         self.width
                     ),
                 ));
@@ -195,14 +221,14 @@ impl RawLayout {
             return Err(reject(
                 RejectReason::WrongFieldCount,
                 None,
-                format!("{} cells where the header has {}", row.len(), self.width),
+                format!("{} cells where the header has {}", cells, self.width),
             ));
         }
         for col in std::iter::once(Some(self.id))
             .chain(self.fields.iter().copied())
             .flatten()
         {
-            let cell = row.get(col).unwrap_or_default();
+            let cell = cell(col).unwrap_or_default();
             if cell.len() > MAX_CELL_BYTES {
                 return Err(reject(
                     RejectReason::BadCell,
@@ -231,7 +257,10 @@ impl RawLayout {
                 ));
             }
         }
-        if self.cell(row, self.id).trim().is_empty() {
+        let id = cell(self.id)
+            .and_then(|c| std::str::from_utf8(c).ok())
+            .unwrap_or("");
+        if id.trim().is_empty() {
             return Err(reject(
                 RejectReason::EmptyRecordId,
                 Some(self.id),
