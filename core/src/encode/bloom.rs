@@ -162,7 +162,7 @@ impl Hardening {
 /// A filter of an odd number of words is returned unchanged.
 pub fn xor_fold(bloom: &Bloom) -> Bloom {
     let words = bloom.0.len();
-    if words % 2 != 0 {
+    if !words.is_multiple_of(2) {
         return bloom.clone();
     }
     let (lo, hi) = bloom.0.split_at(words / 2);

@@ -33,7 +33,7 @@ fn check_thresholds(path: &str, values: &[f64]) -> Result<()> {
 
 /// Checks the shared settings of a field-level or record-level filter at JSON path `path`.
 fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
-    if bits == 0 || bits % 64 != 0 || bits > 8192 {
+    if bits == 0 || !bits.is_multiple_of(64) || bits > 8192 {
         return Err(Error::schema(
             format!("{path}.bits"),
             format!("{bits} bits: a filter must be a multiple of 64 bits, from 64 to 8192"),
@@ -42,7 +42,7 @@ fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
     if !(1..=4).contains(&q) {
         return Err(Error::schema(format!("{path}.q"), "q must be from 1 to 4"));
     }
-    if xor_fold && bits % 128 != 0 {
+    if xor_fold && !bits.is_multiple_of(128) {
         return Err(Error::schema(
             format!("{path}.xor_fold"),
             format!("{bits} bits cannot be folded: a folded filter needs a multiple of 128 bits"),
