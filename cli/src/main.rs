@@ -40,6 +40,9 @@ enum Command {
     Encode(commands::encode::Args),
     /// Write synthetic agency extracts of one population, with the true pairs.
     Synth(commands::synth::Args),
+    /// Estimate what an attacker holding an encoded extract and public name frequencies could
+    /// re-identify; exits 9 above --max-risk.
+    Audit(commands::audit::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +78,9 @@ fn main() -> ExitCode {
         }),
         Command::Encode(args) => commands::encode::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
+        Command::Audit(args) => {
+            return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -166,7 +166,10 @@ impl Schema {
                 ));
             }
             self.validate_compare(&p, i)?;
-            self.validate_salt(&p, i)?;
+        }
+        // Salts refer to other fields: checked once every field is known to be valid itself.
+        for i in 0..self.fields.len() {
+            self.validate_salt(&format!("fields[{i}]"), i)?;
         }
         self.validate_blocking()?;
         self.validate_record_bloom()?;
