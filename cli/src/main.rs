@@ -30,6 +30,9 @@ enum Command {
         /// The secret file.
         #[arg(long)]
         secret_file: PathBuf,
+        /// Refuse a secret file that other users can read (exit 5) instead of warning.
+        #[arg(long)]
+        strict: bool,
     },
     /// Schema tools.
     Schema {
@@ -60,7 +63,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { output } => commands::keygen::run(&output),
-        Command::CheckKey { secret_file } => commands::keygen::check(&secret_file),
+        Command::CheckKey {
+            secret_file,
+            strict,
+        } => commands::keygen::check(&secret_file, strict),
         Command::Schema {
             action: SchemaAction::Example,
         } => {

@@ -3,3 +3,4 @@
 mod common;
 mod encode;
 mod keys;
+mod secrets;

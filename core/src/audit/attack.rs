@@ -208,7 +208,8 @@ fn normal_cdf(x: f64) -> f64 {
     }
 }
 
-/// [`estimate`] within groups: the sum over the parts of `groups` of the estimate of each part.
+/// [`estimate`] within groups: the sum over the parts of `groups` of the estimate of each part
+/// (a part smaller than [`MIN_GROUP_SIZE`](super::MIN_GROUP_SIZE) gets the blind-guess rate).
 pub fn estimate_grouped(
     keys: &[Option<Key>],
     groups: &[Option<Key>],
@@ -228,6 +229,10 @@ pub fn estimate_grouped(
     parts
         .into_iter()
         .map(|(_, ks)| {
+            if (ks.len() as u64) < super::MIN_GROUP_SIZE {
+                // Too few records for frequencies to show anything: a blind guess.
+                return ks.len() as f64 * blind_share(public);
+            }
             let counts: Vec<u64> = ranked(ks).into_iter().map(|(_, n)| n).collect();
             estimate(&counts, public)
         })

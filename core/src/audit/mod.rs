@@ -43,7 +43,11 @@ use truth::Truth;
 pub const DEFAULT_MAX_RISK: f64 = 0.01;
 
 /// Token columns with at most this many distinct values are tried as groups.
-pub const MAX_GROUPS: u64 = 200;
+pub const MAX_GROUPS: u64 = 2000;
+
+/// ... and only if their groups hold this many records on average: in smaller groups
+/// frequencies show nothing, and a guess is blind.
+pub const MIN_GROUP_SIZE: u64 = 20;
 
 /// Settings of an audit.
 #[derive(Debug, Clone)]
@@ -226,6 +230,7 @@ pub fn audit_extract(
                 && !layout.columns[*i].name.ends_with(".bloom")
                 && (2..=MAX_GROUPS).contains(&k.distinct)
                 && k.records * 2 >= total
+                && k.records >= MIN_GROUP_SIZE * k.distinct
         })
         .map(|(i, _)| i)
         .collect();
@@ -311,6 +316,7 @@ fn list<'l>(
     group: Option<&str>,
     level: Option<Level>,
 ) -> &'l Vec<(String, u64)> {
+    let group = group.filter(|g| names.has_group(kind, g));
     lists
         .entry((kind, group.map(str::to_string), level))
         .or_insert_with(|| names.ranked(kind, group, level))

@@ -61,6 +61,8 @@ impl NameKind {
 pub struct PublicNames {
     /// `(kind, group, name) -> count`; the group is `""` when none was given.
     counts: BTreeMap<(NameKind, String, String), u64>,
+    /// The groups present per kind.
+    groups: std::collections::BTreeSet<(NameKind, String)>,
     /// Where the list came from, for reports.
     pub source: String,
 }
@@ -72,11 +74,19 @@ impl PublicNames {
             .counts
             .entry((kind, group.to_string(), name.to_string()))
             .or_default() += count;
+        if !group.is_empty() && !self.groups.contains(&(kind, group.to_string())) {
+            self.groups.insert((kind, group.to_string()));
+        }
+    }
+
+    /// Whether the list has rows of `kind` in `group`.
+    pub fn has_group(&self, kind: NameKind, group: &str) -> bool {
+        self.groups.contains(&(kind, group.to_string()))
     }
 
     /// Whether the list has per-group rows.
     pub fn has_groups(&self) -> bool {
-        self.counts.keys().any(|(_, g, _)| !g.is_empty())
+        !self.groups.is_empty()
     }
 
     /// Number of distinct names of `kind`.
@@ -93,11 +103,7 @@ impl PublicNames {
         group: Option<&str>,
         level: Option<Level>,
     ) -> Vec<(String, u64)> {
-        let in_group = group.filter(|g| {
-            self.counts
-                .keys()
-                .any(|(k, gg, _)| *k == kind && gg.as_str() == *g)
-        });
+        let in_group = group.filter(|g| self.has_group(kind, g));
         let mut sums: BTreeMap<String, u64> = BTreeMap::new();
         for ((k, g, name), n) in &self.counts {
             if *k != kind || in_group.is_some_and(|want| want != g) {
