@@ -11,9 +11,9 @@ use crate::common::{run, text, workspace};
 
 /// Every form of a secret that must appear nowhere.
 fn forms(hex: &str) -> Vec<Vec<u8>> {
-    let secret = pseudolink::Secret::from_hex(hex).unwrap();
+    let secret = pseudolink::Secret::from_hex(hex).expect("a valid secret");
     let raw: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
         .collect();
     let b64 = base64::engine::general_purpose::STANDARD;
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -48,12 +48,16 @@ fn scan_all(dir: &Path, outputs: &[(String, Output)], forms: &[Vec<u8>]) -> usiz
     let mut files = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let p = entry.expect("dir entry").path();
             if p.is_dir() {
                 stack.push(p);
             } else if !p.extension().is_some_and(|e| e == "hex") {
-                assert_clean(&p.display().to_string(), &std::fs::read(&p).unwrap(), forms);
+                assert_clean(
+                    &p.display().to_string(),
+                    &std::fs::read(&p).expect("read file"),
+                    forms,
+                );
                 files += 1;
             }
         }
