@@ -72,10 +72,11 @@ fn wrong_types_are_refused_with_their_path() {
     assert_eq!(error_path(&v), "fields[3].kind");
 }
 
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn impossible_settings_are_refused_with_their_path() {
-    type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
-    let cases: Vec<(&str, Mutation)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("version", Box::new(|v| v["version"] = 2.into())),
         (
             "fields[0].bloom.bits",
