@@ -52,7 +52,7 @@ fn scan_all(dir: &Path, outputs: &[(String, Output)], forms: &[Vec<u8>]) -> usiz
             let p = entry.expect("dir entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if !p.extension().is_some_and(|e| e == "hex") {
+            } else if p.extension().is_none_or(|e| e != "hex") {
                 assert_clean(
                     &p.display().to_string(),
                     &std::fs::read(&p).expect("read file"),
