@@ -41,6 +41,12 @@ enum Command {
     },
     /// Encode a CSV extract with the shared secret.
     Encode(commands::encode::Args),
+    /// Link two or more encoded extracts: candidate pairs, model, scores, clusters.
+    Link(commands::link::LinkArgs),
+    /// Find the records of one person within one encoded extract.
+    Dedupe(commands::link::DedupeArgs),
+    /// Precision, recall and F1 of a links file against known true pairs.
+    Evaluate(commands::evaluate::Args),
     /// Write synthetic agency extracts of one population, with the true pairs.
     Synth(commands::synth::Args),
     /// Estimate what an attacker holding an encoded extract and public name frequencies could
@@ -84,6 +90,9 @@ fn main() -> ExitCode {
         }),
         Command::Encode(args) => commands::encode::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
+        Command::Link(args) => commands::link::link(&args),
+        Command::Dedupe(args) => commands::link::dedupe(&args),
+        Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Audit(args) => {
             return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
         }

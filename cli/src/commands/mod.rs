@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod encode;
+pub mod evaluate;
 pub mod keygen;
+pub mod link;
 pub mod progress;
 pub mod synth;

@@ -3,4 +3,5 @@
 mod common;
 mod encode;
 mod keys;
+mod link;
 mod secrets;

@@ -106,6 +106,50 @@ fn the_secret_appears_in_no_output_of_any_command() {
             true,
         );
     }
+    go(
+        &[
+            "link",
+            "--schema",
+            "s.json",
+            "--left",
+            "agency_a.enc.csv",
+            "--right",
+            "agency_b.enc.csv",
+            "--output",
+            "links.csv",
+            "--save-model",
+            "model.json",
+            "--agreement",
+            "ISA-1",
+            "--purpose",
+            "test",
+        ],
+        true,
+    );
+    go(
+        &[
+            "dedupe",
+            "--schema",
+            "s.json",
+            "--input",
+            "agency_a.enc.csv",
+            "--output",
+            "dups.csv",
+        ],
+        true,
+    );
+    go(
+        &[
+            "evaluate",
+            "--links",
+            "links.csv",
+            "--truth",
+            "synth/truth.csv",
+            "--curve",
+            "curve.csv",
+        ],
+        true,
+    );
     // Errors must not echo the secret either: a wrong input, a wrong schema.
     go(
         &[
