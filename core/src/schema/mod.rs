@@ -433,7 +433,13 @@ impl Schema {
         let de = &mut serde_json::Deserializer::from_str(json);
         let schema: Schema = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let path = if path == "." { "$".to_string() } else { path };
+            // "." is the root; "?" is where a JSON syntax error leaves no path (the message
+            // gives its line and column).
+            let path = if path == "." || path == "?" {
+                "$".to_string()
+            } else {
+                path
+            };
             Error::schema(path, e.into_inner().to_string())
         })?;
         schema.validate()?;
@@ -442,8 +448,20 @@ impl Schema {
 
     /// Reads, parses and validates a schema file.
     pub fn from_file(path: &Path) -> Result<Schema> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Schema::from_json(&text).map_err(|e| match e {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        // A byte order mark, as Windows editors write, is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Error::schema(
+                "$",
+                format!(
+                    "the file is not UTF-8 text (byte {}); save it as UTF-8 (in {})",
+                    e.valid_up_to() + 1,
+                    path.display()
+                ),
+            )
+        })?;
+        Schema::from_json(text).map_err(|e| match e {
             Error::Schema { path: p, message } => {
                 Error::schema(p, format!("{message} (in {})", path.display()))
             }
