@@ -263,6 +263,7 @@ fn record_bloom_is_validated_with_its_paths() {
     v["fields"][6]["name"] = "record".into();
     v["fields"][6]["compare"] = serde_json::Value::Null;
     assert_eq!(error_path(&v), "record_bloom");
+}
 
 /// Found with the bad-input corpus: a schema saved with a byte order mark (Windows editors) was
 /// refused as invalid JSON, a non-UTF-8 one was an I/O error (exit 7) instead of a schema error,
