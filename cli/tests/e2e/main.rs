@@ -6,3 +6,4 @@ mod encode;
 mod keys;
 mod limits;
 mod link;
+mod secrets;
