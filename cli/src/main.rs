@@ -38,6 +38,12 @@ enum Command {
     },
     /// Encode a CSV extract with the shared secret.
     Encode(commands::encode::Args),
+    /// Link two or more encoded extracts: candidate pairs, model, scores, clusters.
+    Link(commands::link::LinkArgs),
+    /// Find the records of one person within one encoded extract.
+    Dedupe(commands::link::DedupeArgs),
+    /// Precision, recall and F1 of a links file against known true pairs.
+    Evaluate(commands::evaluate::Args),
     /// Write synthetic agency extracts of one population, with the true pairs.
     Synth(commands::synth::Args),
 }
@@ -75,6 +81,9 @@ fn main() -> ExitCode {
         }),
         Command::Encode(args) => commands::encode::run(&args),
         Command::Synth(args) => commands::synth::run(&args),
+        Command::Link(args) => commands::link::link(&args),
+        Command::Dedupe(args) => commands::link::dedupe(&args),
+        Command::Evaluate(args) => commands::evaluate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

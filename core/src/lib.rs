@@ -23,7 +23,7 @@
 //! ```
 //!
 //! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
-//! [`io`], [`run`].
+//! [`io`], [`link`], [`run`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -31,6 +31,7 @@
 pub mod encode;
 pub mod error;
 pub mod io;
+pub mod link;
 pub mod normalise;
 pub mod run;
 pub mod schema;

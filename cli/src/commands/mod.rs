@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod encode;
+pub mod evaluate;
 pub mod keygen;
+pub mod link;
 pub mod progress;
 pub mod synth;

@@ -88,7 +88,7 @@ pub fn encode_file(
     options: &EncodeFileOptions<'_>,
 ) -> Result<Manifest> {
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    refuse_utf16(input)?;
+    crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
         BufReader::with_capacity(1 << 20, file),
@@ -135,6 +135,11 @@ pub fn encode_file(
     let bytes_read = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
     let (input_blake3, input_bytes) = std::thread::scope(|scope| -> Result<(String, u64)> {
+        // The receiver lives in this closure, so an early return (a bad row, a cancel) drops it
+        // before the scope waits for the reader: the reader's next send then fails and it stops,
+        // instead of blocking for ever on a full channel (a deadlock, found by the bad-input
+        // corpus on a million-row file).
+        let rx = rx;
         let bytes_read = &bytes_read;
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
         for message in rx.iter() {
@@ -235,20 +240,6 @@ pub fn encode_file(
     Ok(manifest)
 }
 
-fn refuse_utf16(input: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut head = [0u8; 2];
-    let mut f = File::open(input).map_err(|e| Error::io("read", input, e))?;
-    let n = f.read(&mut head).map_err(|e| Error::io("read", input, e))?;
-    if n == 2 && (head == [0xFF, 0xFE] || head == [0xFE, 0xFF]) {
-        return Err(Error::input(
-            Location::at(Some(input), 1),
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8 CSV",
-        ));
-    }
-    Ok(())
-}
-
 fn display_name(p: &Path) -> String {
     p.display().to_string()
 }
@@ -326,17 +317,18 @@ fn check_chunk<'c>(
                     .entry(r.reason.as_str().to_string())
                     .or_default() += 1;
                 match rejects.as_deref_mut() {
-                    Some(f) => f.write_all(&rejection_row(&r, raw, row))?,
-                    None => {
+                    Some(f) if !r.reason.is_fatal() => f.write_all(&rejection_row(&r, raw, row))?,
+                    rejects => {
                         let mut loc = Location::at(Some(input), r.line);
                         loc.field = r.field.clone();
+                        let what_to_do = if r.reason.is_fatal() || rejects.is_some() {
+                            ""
+                        } else {
+                            "; fix the row, or pass a rejects file to set such rows aside and count them"
+                        };
                         return Err(Error::input(
                             loc,
-                            format!(
-                                "{} ({}); fix the row, or pass a rejects file to set such rows aside and count them",
-                                r.message,
-                                r.reason.as_str()
-                            ),
+                            format!("{} ({}){what_to_do}", r.message, r.reason.as_str()),
                         ));
                     }
                 }
@@ -418,4 +410,73 @@ fn rejection_row(r: &Rejection, raw: &RawLayout, row: &ByteRecord) -> Vec<u8> {
     write_csv_cell(&id, &mut out);
     out.push(b'\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Schema, Secret};
+
+    /// Runs `f` on another thread and fails if it takes more than `secs` (a hang would otherwise
+    /// hang the test suite).
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("finished in time: no deadlock")
+    }
+
+    fn big_file(dir: &Path, first_row: &str) -> PathBuf {
+        let mut text = String::from("record_id,first_name\n");
+        text.push_str(first_row);
+        for i in 0..(CHUNK_ROWS * 4) {
+            text.push_str(&format!("r{i},Anna\n"));
+        }
+        let p = dir.join("in.csv");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Found by the bad-input corpus (1,000,000 empty rows, no rejects file): when a bad row
+    /// stopped the run while the reader thread was blocked on a full channel, the run never
+    /// ended. The same held for a cancel (Ctrl-C).
+    #[test]
+    fn a_bad_row_in_a_big_file_stops_the_run_instead_of_deadlocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = big_file(dir.path(), ",no id\n");
+        let out = dir.path().join("out.csv");
+        let e = within(120, move || {
+            let encoder = Encoder::new(&Schema::example(), &Secret::generate().unwrap());
+            encode_file(&encoder, &input, &out, &EncodeFileOptions::default())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("the record id is empty"), "{e}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+
+    #[test]
+    fn a_cancelled_run_over_a_big_file_ends_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = big_file(dir.path(), "");
+        let out = dir.path().join("out.csv");
+        let d = dir.path().to_path_buf();
+        let e = within(120, move || {
+            static CANCEL: AtomicBool = AtomicBool::new(true);
+            let encoder = Encoder::new(&Schema::example(), &Secret::generate().unwrap());
+            let options = EncodeFileOptions {
+                cancel: Some(&CANCEL),
+                ..EncodeFileOptions::default()
+            };
+            encode_file(&encoder, &input, &out, &options)
+        })
+        .unwrap_err();
+        assert!(matches!(e, Error::Cancelled), "{e:?}");
+        let left: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("in.csv")]);
+    }
 }

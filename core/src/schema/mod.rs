@@ -279,6 +279,11 @@ pub struct LinkSpec {
     /// Seed of the random sampling, so runs are reproducible.
     #[serde(default)]
     pub seed: u64,
+    /// The blocking rules whose candidate pairs train the m probabilities, one EM session each.
+    /// Absent: every rule none of whose keys is a postcode or free-text field (households share
+    /// those, so EM on such pairs learns households rather than people).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_rules: Option<Vec<String>>,
 }
 
 fn default_max_block() -> usize {
@@ -302,6 +307,7 @@ impl Default for LinkSpec {
             em_max_iterations: default_em_iterations(),
             em_tolerance: default_em_tolerance(),
             seed: 0,
+            training_rules: None,
         }
     }
 }
@@ -321,7 +327,13 @@ impl Schema {
         let de = &mut serde_json::Deserializer::from_str(json);
         let schema: Schema = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let path = if path == "." { "$".to_string() } else { path };
+            // "." is the root; "?" is where a JSON syntax error leaves no path (the message
+            // gives its line and column).
+            let path = if path == "." || path == "?" {
+                "$".to_string()
+            } else {
+                path
+            };
             Error::schema(path, e.into_inner().to_string())
         })?;
         schema.validate()?;
@@ -330,8 +342,20 @@ impl Schema {
 
     /// Reads, parses and validates a schema file.
     pub fn from_file(path: &Path) -> Result<Schema> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Schema::from_json(&text).map_err(|e| match e {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        // A byte order mark, as Windows editors write, is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Error::schema(
+                "$",
+                format!(
+                    "the file is not UTF-8 text (byte {}); save it as UTF-8 (in {})",
+                    e.valid_up_to() + 1,
+                    path.display()
+                ),
+            )
+        })?;
+        Schema::from_json(text).map_err(|e| match e {
             Error::Schema { path: p, message } => {
                 Error::schema(p, format!("{message} (in {})", path.display()))
             }
@@ -395,6 +419,33 @@ impl Schema {
             field: index,
             level,
         })
+    }
+
+    /// Indices of the blocking rules that train the model (see [`LinkSpec::training_rules`]).
+    pub fn training_rule_indices(&self) -> Vec<usize> {
+        match &self.link.training_rules {
+            Some(names) => self
+                .blocking
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| names.contains(&r.name))
+                .map(|(i, _)| i)
+                .collect(),
+            None => self
+                .blocking
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    r.keys.iter().filter_map(|k| self.parse_key(k)).all(|k| {
+                        !matches!(
+                            self.fields[k.field].kind,
+                            FieldKind::Postcode | FieldKind::Text
+                        )
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect(),
+        }
     }
 
     /// The input columns in schema order, record id first (the order `pl_encode_record` takes).

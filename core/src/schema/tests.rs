@@ -183,3 +183,34 @@ fn parse_key_understands_levels() {
     assert!(s.parse_key("date_of_birth.sector").is_none());
     assert!(s.parse_key("nope").is_none());
 }
+
+/// Found with the bad-input corpus: a schema saved with a byte order mark (Windows editors) was
+/// refused as invalid JSON, a non-UTF-8 one was an I/O error (exit 7) instead of a schema error,
+/// and a JSON syntax error was reported "at ?".
+#[test]
+fn schema_files_with_a_bom_are_read_and_other_text_problems_are_schema_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.json");
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(Schema::example_json().as_bytes());
+    std::fs::write(&p, &bom).unwrap();
+    assert_eq!(Schema::from_file(&p).unwrap(), Schema::example());
+
+    std::fs::write(&p, b"{\"version\": 1, \"description\": \"caf\xe9\"}").unwrap();
+    match Schema::from_file(&p) {
+        Err(Error::Schema { path, message }) => {
+            assert_eq!(path, "$");
+            assert!(message.contains("not UTF-8"), "{message}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+
+    std::fs::write(&p, b"{\"version\": 1,").unwrap();
+    match Schema::from_file(&p) {
+        Err(Error::Schema { path, message }) => {
+            assert_eq!(path, "$");
+            assert!(message.contains("line 1"), "{message}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}

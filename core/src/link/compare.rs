@@ -1,0 +1,367 @@
+//! Comparison vectors: for each compared field of a pair, the index of the best level reached.
+//!
+//! The levels of a field, best first, are:
+//!
+//! 1. `exact`: the exact tokens are equal (when the field has a token);
+//! 2. one band per threshold, best first: the Dice coefficient of the Bloom filters (`dice>=0.9`),
+//!    or in cleartext mode the string similarity of the normalised values (`jaro_winkler>=0.94`)
+//!    when the field has a `compare.clear` comparator;
+//! 3. the level tokens of `compare.levels`, in order: `swapped` agrees when one record's swapped
+//!    date equals the other's exact token (either way round); other levels when both level tokens
+//!    are present and equal;
+//! 4. `crosswise` (with `cross_with`): this field's token equals the other record's `cross_with`
+//!    token, either way round (first name recorded as last name);
+//! 5. `else`.
+//!
+//! A field missing on either side gets [`MISSING`], which carries no weight. A field is present when
+//! its exact token is (or, without a token, its Bloom filter, or else any of its level tokens).
+
+use crate::encode::layout::Layout;
+use crate::error::{Error, Result};
+use crate::schema::{ClearMetric, Level, Schema};
+
+use super::dice;
+use super::pool::Pool;
+
+/// The level index of a field missing on either side.
+pub const MISSING: u8 = u8::MAX;
+
+/// Largest number of levels a field may have (level indices are `u8`, [`MISSING`] is reserved).
+pub const MAX_LEVELS: usize = 64;
+
+/// What one comparison level tests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LevelKind {
+    /// Exact tokens equal.
+    Exact,
+    /// Dice coefficient of the Bloom filters at least this.
+    Dice(f64),
+    /// Cleartext similarity at least `threshold`.
+    Similarity {
+        /// The string comparator.
+        metric: ClearMetric,
+        /// The threshold.
+        threshold: f64,
+    },
+    /// Level tokens agree.
+    Token(Level),
+    /// Crosswise agreement with the `cross_with` field.
+    Cross,
+    /// None of the above.
+    Else,
+}
+
+impl LevelKind {
+    /// The level's name in models, summaries and explanations (`exact`, `dice>=0.9`, `swapped`).
+    pub fn name(&self) -> String {
+        match self {
+            LevelKind::Exact => "exact".into(),
+            LevelKind::Dice(t) => format!("dice>={t}"),
+            LevelKind::Similarity { metric, threshold } => {
+                format!("{}>={threshold}", metric_name(*metric))
+            }
+            LevelKind::Token(l) => l.as_str().into(),
+            LevelKind::Cross => "crosswise".into(),
+            LevelKind::Else => "else".into(),
+        }
+    }
+}
+
+/// The schema name of a cleartext metric.
+pub fn metric_name(m: ClearMetric) -> &'static str {
+    match m {
+        ClearMetric::JaroWinkler => "jaro_winkler",
+        ClearMetric::DamerauLevenshtein => "damerau_levenshtein",
+        ClearMetric::Levenshtein => "levenshtein",
+    }
+}
+
+/// The similarity of two normalised strings under `metric`, in 0..=1.
+pub fn similarity(metric: ClearMetric, a: &str, b: &str) -> f64 {
+    match metric {
+        ClearMetric::JaroWinkler => strsim::jaro_winkler(a, b),
+        ClearMetric::DamerauLevenshtein => strsim::normalized_damerau_levenshtein(a, b),
+        ClearMetric::Levenshtein => strsim::normalized_levenshtein(a, b),
+    }
+}
+
+/// How the similarity bands of a field are measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bands {
+    None,
+    Dice { slot: usize },
+    Clear { metric: ClearMetric },
+}
+
+/// The comparison of one schema field.
+#[derive(Debug, Clone)]
+pub struct FieldComparator {
+    /// Index of the field in the schema.
+    pub field: usize,
+    /// Field name.
+    pub name: String,
+    /// The levels, best first ([`MISSING`] is not among them).
+    pub levels: Vec<LevelKind>,
+    /// Whether exact agreement is term-frequency adjusted.
+    pub term_frequency: bool,
+    token: Option<usize>,
+    presence: Presence,
+    bands: Bands,
+    thresholds: Vec<f64>,
+    token_levels: Vec<(Level, usize)>,
+    swapped_of_token: Option<usize>,
+    cross_token: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Presence {
+    Token(usize),
+    Bloom(usize),
+    Levels(Vec<usize>),
+}
+
+impl FieldComparator {
+    /// The index of the `exact` level, if the field has one.
+    pub fn exact_level(&self) -> Option<u8> {
+        self.token.map(|_| 0)
+    }
+
+    /// The token slot of the field's exact token.
+    pub fn token_slot(&self) -> Option<usize> {
+        self.token
+    }
+
+    /// Whether the field has a value in record `i`.
+    #[inline]
+    fn present(&self, pool: &Pool, i: u32) -> bool {
+        match &self.presence {
+            Presence::Token(s) => pool.token(i, *s).is_some(),
+            Presence::Bloom(s) => pool.bloom(i, *s).is_some(),
+            Presence::Levels(slots) => slots.iter().any(|s| pool.token(i, *s).is_some()),
+        }
+    }
+
+    /// The similarity used for the bands, `None` when it cannot reach the lowest band (Dice bound)
+    /// or a side lacks the value.
+    #[inline]
+    fn band_similarity(&self, pool: &Pool, a: u32, b: u32) -> Option<f64> {
+        match self.bands {
+            Bands::None => None,
+            Bands::Dice { slot } => {
+                let (ca, cb) = (pool.bloom_count(a, slot), pool.bloom_count(b, slot));
+                let lowest = self.thresholds.last().copied().unwrap_or(1.0);
+                if dice::upper_bound(ca, cb) < lowest {
+                    return None;
+                }
+                let fa = pool.bloom(a, slot)?;
+                let fb = pool.bloom(b, slot)?;
+                Some(dice::dice(dice::intersection_count(fa, fb), ca, cb))
+            }
+            Bands::Clear { metric } => {
+                let va = pool.clear_value(a, self.field)?;
+                let vb = pool.clear_value(b, self.field)?;
+                Some(similarity(metric, va, vb))
+            }
+        }
+    }
+
+    /// The level index of the pair `(a, b)` on this field.
+    #[inline]
+    pub fn compare(&self, pool: &Pool, a: u32, b: u32) -> u8 {
+        let tok = |i: u32, s: usize| pool.token(i, s);
+        let (ra, rb) = (a, b);
+        if !self.present(pool, a) || !self.present(pool, b) {
+            return MISSING;
+        }
+        let mut level = 0usize;
+        if let Some(s) = self.token {
+            if both_equal(tok(ra, s), tok(rb, s)) {
+                return 0;
+            }
+            level += 1;
+        }
+        if !self.thresholds.is_empty() {
+            if let Some(sim) = self.band_similarity(pool, a, b) {
+                if let Some(k) = self.thresholds.iter().position(|t| sim >= *t) {
+                    return to_level(level + k);
+                }
+            }
+            level += self.thresholds.len();
+        }
+        for (l, slot) in &self.token_levels {
+            let agree = if *l == Level::Swapped {
+                match (self.swapped_of_token, self.token) {
+                    (Some(sw), Some(t)) => {
+                        both_equal(tok(ra, *slot), tok(rb, t))
+                            || both_equal(tok(ra, t), tok(rb, sw))
+                    }
+                    _ => false,
+                }
+            } else {
+                both_equal(tok(ra, *slot), tok(rb, *slot))
+            };
+            if agree {
+                return to_level(level);
+            }
+            level += 1;
+        }
+        if let (Some(c), Some(t)) = (self.cross_token, self.token) {
+            if both_equal(tok(ra, t), tok(rb, c)) || both_equal(tok(ra, c), tok(rb, t)) {
+                return to_level(level);
+            }
+            level += 1;
+        }
+        to_level(level)
+    }
+}
+
+#[inline]
+fn to_level(i: usize) -> u8 {
+    u8::try_from(i).unwrap_or(MISSING - 1)
+}
+
+#[inline]
+fn both_equal(a: Option<[u64; 2]>, b: Option<[u64; 2]>) -> bool {
+    matches!((a, b), (Some(x), Some(y)) if x == y)
+}
+
+/// Compares pairs of records on every compared field of a schema.
+#[derive(Debug, Clone)]
+pub struct Comparator {
+    fields: Vec<FieldComparator>,
+    clear: bool,
+}
+
+impl Comparator {
+    /// The comparator of `schema`; `clear` selects the cleartext string comparators where the
+    /// schema gives one (`compare.clear`), Dice bands elsewhere.
+    ///
+    /// Errors when no field is compared or a field has more than [`MAX_LEVELS`] levels.
+    pub fn new(schema: &Schema, clear: bool) -> Result<Comparator> {
+        let layout = Layout::new(schema);
+        let mut fields = Vec::new();
+        for (i, f) in schema.fields.iter().enumerate() {
+            let Some(c) = &f.compare else { continue };
+            let slots = &layout.fields[i];
+            let mut levels = Vec::new();
+            if slots.token.is_some() {
+                levels.push(LevelKind::Exact);
+            }
+            let (bands, thresholds) = match (&c.clear, slots.bloom) {
+                (Some(cl), _) if clear => {
+                    (Bands::Clear { metric: cl.metric }, cl.thresholds.clone())
+                }
+                (_, Some(slot)) if !c.dice.is_empty() => (Bands::Dice { slot }, c.dice.clone()),
+                _ => (Bands::None, Vec::new()),
+            };
+            for t in &thresholds {
+                levels.push(match bands {
+                    Bands::Clear { metric } => LevelKind::Similarity {
+                        metric,
+                        threshold: *t,
+                    },
+                    _ => LevelKind::Dice(*t),
+                });
+            }
+            let mut token_levels = Vec::new();
+            for l in &c.levels {
+                if let Some(slot) = slots.level(*l) {
+                    token_levels.push((*l, slot));
+                    levels.push(LevelKind::Token(*l));
+                }
+            }
+            let cross_token = match &c.cross_with {
+                Some(other) => schema
+                    .field_index(other)
+                    .and_then(|o| layout.fields.get(o))
+                    .and_then(|s| s.token),
+                None => None,
+            };
+            if cross_token.is_some() && slots.token.is_some() {
+                levels.push(LevelKind::Cross);
+            }
+            levels.push(LevelKind::Else);
+            if levels.len() > MAX_LEVELS {
+                return Err(Error::schema(
+                    format!("fields[{i}].compare"),
+                    format!(
+                        "{} comparison levels; at most {MAX_LEVELS} are supported",
+                        levels.len()
+                    ),
+                ));
+            }
+            let presence = if let Some(t) = slots.token {
+                Presence::Token(t)
+            } else if let Some(b) = slots.bloom {
+                Presence::Bloom(b)
+            } else {
+                Presence::Levels(slots.levels.iter().map(|(_, s)| *s).collect())
+            };
+            fields.push(FieldComparator {
+                field: i,
+                name: f.name.clone(),
+                levels,
+                term_frequency: c.term_frequency && slots.token.is_some(),
+                token: slots.token,
+                presence,
+                bands,
+                thresholds,
+                swapped_of_token: slots.level(Level::Swapped),
+                token_levels,
+                cross_token: if slots.token.is_some() {
+                    cross_token
+                } else {
+                    None
+                },
+            });
+        }
+        if fields.is_empty() {
+            return Err(Error::schema(
+                "fields",
+                "no field has \"compare\": nothing to link on",
+            ));
+        }
+        Ok(Comparator { fields, clear })
+    }
+
+    /// The compared fields, in schema order.
+    pub fn fields(&self) -> &[FieldComparator] {
+        &self.fields
+    }
+
+    /// Number of compared fields (the length of a comparison vector).
+    pub fn n_fields(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether this comparator uses the cleartext string comparators.
+    pub fn is_clear(&self) -> bool {
+        self.clear
+    }
+
+    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field).
+    #[inline]
+    pub fn compare(&self, pool: &Pool, a: u32, b: u32, out: &mut [u8]) {
+        for (o, f) in out.iter_mut().zip(&self.fields) {
+            *o = f.compare(pool, a, b);
+        }
+    }
+
+    /// The level names of every compared field (`MISSING` not included).
+    pub fn level_names(&self) -> Vec<Vec<String>> {
+        self.fields
+            .iter()
+            .map(|f| f.levels.iter().map(LevelKind::name).collect())
+            .collect()
+    }
+}
+
+/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`]).
+pub fn level_name(f: &FieldComparator, level: u8) -> String {
+    if level == MISSING {
+        return "missing".into();
+    }
+    f.levels
+        .get(usize::from(level))
+        .map_or_else(|| format!("level {level}"), LevelKind::name)
+}

@@ -1,0 +1,360 @@
+//! Evaluation against known true pairs: precision, recall, F1 and the precision-recall curve.
+//!
+//! A link is predicted when its band is `match`. A pair is identified by `(left_id, right_id)`;
+//! with `unordered` (deduplication, where either record may come first) by the unordered pair.
+//! Links whose ids are absent from the truth are simply false positives. Precision is 0 when
+//! nothing is predicted, recall 0 when the truth is empty, F1 0 when both are 0.
+//!
+//! ```
+//! use pseudolink::link::evaluate::{evaluate, ScoredLink};
+//! use pseudolink::link::Band;
+//! let links = vec![
+//!     ScoredLink { left_id: "a1".into(), right_id: "b1".into(), probability: 0.99, band: Band::Match },
+//!     ScoredLink { left_id: "a2".into(), right_id: "b9".into(), probability: 0.95, band: Band::Match },
+//! ];
+//! let truth = [("a1".to_string(), "b1".to_string()), ("a3".to_string(), "b3".to_string())].into();
+//! let e = evaluate(&links, &truth, false);
+//! assert_eq!((e.true_positives, e.false_positives, e.false_negatives), (1, 1, 1));
+//! assert_eq!(e.f1, 0.5);
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Location, Result};
+use crate::io::atomic::AtomicFile;
+
+use super::Band;
+
+/// A pair as read back from a links file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredLink {
+    /// Left record id.
+    pub left_id: String,
+    /// Right record id.
+    pub right_id: String,
+    /// Match probability.
+    pub probability: f64,
+    /// Band.
+    pub band: Band,
+}
+
+/// Precision, recall and F1 with their counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// `tp / (tp + fp)`.
+    pub precision: f64,
+    /// `tp / (tp + fn)`.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Predicted pairs that are true.
+    pub true_positives: u64,
+    /// Predicted pairs that are not true.
+    pub false_positives: u64,
+    /// True pairs not predicted.
+    pub false_negatives: u64,
+}
+
+impl Evaluation {
+    fn from_counts(tp: u64, fp: u64, fn_: u64) -> Evaluation {
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let precision = ratio(tp, tp + fp);
+        let recall = ratio(tp, tp + fn_);
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        Evaluation {
+            precision,
+            recall,
+            f1,
+            true_positives: tp,
+            false_positives: fp,
+            false_negatives: fn_,
+        }
+    }
+}
+
+/// One point of the precision-recall curve: the pairs with probability at or above `threshold`
+/// (whatever their band) taken as predicted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// The probability threshold.
+    pub threshold: f64,
+    /// Evaluation at it.
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+}
+
+type Pair = (String, String);
+
+fn key(l: &str, r: &str, unordered: bool) -> Pair {
+    if unordered && r < l {
+        (r.to_string(), l.to_string())
+    } else {
+        (l.to_string(), r.to_string())
+    }
+}
+
+/// Precision, recall and F1 of the `match` links against `truth`.
+pub fn evaluate(links: &[ScoredLink], truth: &BTreeSet<Pair>, unordered: bool) -> Evaluation {
+    let truth: BTreeSet<Pair> = truth.iter().map(|(l, r)| key(l, r, unordered)).collect();
+    let predicted: BTreeSet<Pair> = links
+        .iter()
+        .filter(|l| l.band == Band::Match)
+        .map(|l| key(&l.left_id, &l.right_id, unordered))
+        .collect();
+    let tp = predicted.intersection(&truth).count() as u64;
+    let fp = predicted.len() as u64 - tp;
+    let fn_ = truth.len() as u64 - tp;
+    Evaluation::from_counts(tp, fp, fn_)
+}
+
+/// The precision-recall curve over every distinct probability in `links`, highest first.
+pub fn curve(links: &[ScoredLink], truth: &BTreeSet<Pair>, unordered: bool) -> Vec<CurvePoint> {
+    let truth: BTreeSet<Pair> = truth.iter().map(|(l, r)| key(l, r, unordered)).collect();
+    // Highest probability per distinct pair.
+    let mut best: BTreeMap<Pair, f64> = BTreeMap::new();
+    for l in links {
+        let k = key(&l.left_id, &l.right_id, unordered);
+        let e = best.entry(k).or_insert(l.probability);
+        if l.probability > *e {
+            *e = l.probability;
+        }
+    }
+    let mut scored: Vec<(f64, bool)> = best
+        .into_iter()
+        .map(|(k, p)| (p, truth.contains(&k)))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut points = Vec::new();
+    let (mut tp, mut fp) = (0u64, 0u64);
+    let total = truth.len() as u64;
+    let mut i = 0;
+    while i < scored.len() {
+        let t = scored[i].0;
+        while i < scored.len() && scored[i].0 == t {
+            if scored[i].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        points.push(CurvePoint {
+            threshold: t,
+            evaluation: Evaluation::from_counts(tp, fp, total - tp),
+        });
+    }
+    points
+}
+
+/// Writes the curve as CSV: `threshold,precision,recall,f1,true_positives,false_positives,false_negatives`.
+pub fn write_curve(path: &Path, points: &[CurvePoint]) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(b"threshold,precision,recall,f1,true_positives,false_positives,false_negatives\n")?;
+    for p in points {
+        let e = &p.evaluation;
+        f.write_all(
+            format!(
+                "{},{},{},{},{},{},{}\n",
+                p.threshold,
+                e.precision,
+                e.recall,
+                e.f1,
+                e.true_positives,
+                e.false_positives,
+                e.false_negatives
+            )
+            .as_bytes(),
+        )?;
+    }
+    f.commit()
+}
+
+fn open_csv(path: &Path, needed: &[&str]) -> Result<(csv::Reader<std::fs::File>, Vec<usize>)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(file);
+    let header = reader
+        .headers()
+        .map_err(|e| Error::input(Location::at(Some(path), 1), format!("malformed CSV: {e}")))?
+        .clone();
+    let names: Vec<&str> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}'))
+        .collect();
+    let mut idx = Vec::new();
+    for n in needed {
+        let i = names.iter().position(|h| h == n).ok_or_else(|| {
+            Error::input(
+                Location::at(Some(path), 1).field(*n),
+                format!(
+                    "no '{n}' column in the header (found: {})",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        idx.push(i);
+    }
+    Ok((reader, idx))
+}
+
+fn rows(
+    path: &Path,
+    reader: &mut csv::Reader<std::fs::File>,
+    mut each: impl FnMut(u64, &csv::StringRecord) -> Result<()>,
+) -> Result<()> {
+    let mut row = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(true) => {
+                let line = row.position().map(|p| p.line()).unwrap_or(0);
+                each(line, &row)?;
+            }
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(Error::input(
+                    Location::at(Some(path), line),
+                    format!("malformed CSV: {e}"),
+                ));
+            }
+        }
+    }
+}
+
+/// Reads a links file (columns `left_id`, `right_id`, `match_probability`, `band`; others ignored).
+pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
+    let (mut reader, idx) = open_csv(path, &["left_id", "right_id", "match_probability", "band"])?;
+    let mut out = Vec::new();
+    rows(path, &mut reader, |line, row| {
+        let cell = |i: usize| row.get(idx[i]).unwrap_or("");
+        let loc = |f: &str| Location::at(Some(path), line).field(f);
+        let probability: f64 = cell(2).trim().parse().map_err(|_| {
+            Error::input(
+                loc("match_probability"),
+                format!("'{}' is not a number", cell(2)),
+            )
+        })?;
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(Error::input(
+                loc("match_probability"),
+                format!("{probability} is not a probability from 0 to 1"),
+            ));
+        }
+        let band = match cell(3).trim() {
+            "match" => Band::Match,
+            "review" => Band::Review,
+            other => {
+                return Err(Error::input(
+                    loc("band"),
+                    format!("band '{other}' is neither 'match' nor 'review'"),
+                ))
+            }
+        };
+        let (l, r) = (cell(0).trim(), cell(1).trim());
+        if l.is_empty() || r.is_empty() {
+            return Err(Error::input(loc("left_id"), "empty record id"));
+        }
+        out.push(ScoredLink {
+            left_id: l.to_string(),
+            right_id: r.to_string(),
+            probability,
+            band,
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Reads a truth file (columns `left_id`, `right_id`; others ignored).
+pub fn read_truth(path: &Path) -> Result<BTreeSet<Pair>> {
+    let (mut reader, idx) = open_csv(path, &["left_id", "right_id"])?;
+    let mut out = BTreeSet::new();
+    rows(path, &mut reader, |line, row| {
+        let (l, r) = (
+            row.get(idx[0]).unwrap_or("").trim(),
+            row.get(idx[1]).unwrap_or("").trim(),
+        );
+        if l.is_empty() || r.is_empty() {
+            return Err(Error::input(
+                Location::at(Some(path), line),
+                "empty record id in a true pair",
+            ));
+        }
+        out.insert((l.to_string(), r.to_string()));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(l: &str, r: &str, p: f64, band: Band) -> ScoredLink {
+        ScoredLink {
+            left_id: l.into(),
+            right_id: r.into(),
+            probability: p,
+            band,
+        }
+    }
+
+    #[test]
+    fn counts_and_curve() {
+        let links = vec![
+            link("a", "x", 0.99, Band::Match),
+            link("b", "y", 0.95, Band::Match),
+            link("c", "z", 0.6, Band::Review),
+        ];
+        let truth: BTreeSet<Pair> = [("a", "x"), ("c", "z"), ("d", "w")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let e = evaluate(&links, &truth, false);
+        assert_eq!(
+            (e.true_positives, e.false_positives, e.false_negatives),
+            (1, 1, 2)
+        );
+        assert_eq!(e.precision, 0.5);
+        assert!((e.recall - 1.0 / 3.0).abs() < 1e-12);
+        let c = curve(&links, &truth, false);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].evaluation.true_positives, 1);
+        assert_eq!(c[2].evaluation.true_positives, 2);
+        assert_eq!(c[2].evaluation.false_positives, 1);
+        // Unordered keys match reversed truth pairs.
+        let rev: BTreeSet<Pair> = [("x".to_string(), "a".to_string())].into();
+        assert_eq!(evaluate(&links, &rev, true).true_positives, 1);
+        assert_eq!(evaluate(&links, &rev, false).true_positives, 0);
+        let none = evaluate(&[], &BTreeSet::new(), false);
+        assert_eq!((none.precision, none.recall, none.f1), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn bad_files_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("links.csv");
+        std::fs::write(
+            &p,
+            "left_id,right_id,match_weight,match_probability,band\na,b,1,0.9,match\na,c,1,x,match\n",
+        )
+        .unwrap();
+        let e = read_links(&p).unwrap_err().to_string();
+        assert!(e.contains("links.csv") && e.contains("line 3"), "{e}");
+        std::fs::write(&p, "left,right\n").unwrap();
+        let e = read_truth(&p).unwrap_err().to_string();
+        assert!(e.contains("left_id"), "{e}");
+        std::fs::write(&p, "left_id,right_id\na,b\nc\n").unwrap();
+        let e = read_truth(&p).unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+    }
+}

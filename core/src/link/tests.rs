@@ -1,0 +1,578 @@
+//! Tests of the linker against the all-pairs oracle, and of each comparison level.
+
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::compare::{level_name, Comparator, MISSING};
+use super::pool::{pack_pair, unpack_pair, ClearValues, Pool};
+use super::reference;
+use super::resolve::ScoredPairs;
+use super::*;
+use crate::encode::{EncodedRecord, Encoder};
+use crate::normalise::date::Date;
+use crate::schema::{BlockingRule, Schema};
+use crate::Secret;
+
+type Row = [String; 9];
+
+fn encoder(schema: &Schema) -> Encoder {
+    let secret = Secret::from_bytes(&[9u8; 32]).unwrap();
+    Encoder::with_today(schema, &secret, Date::new(2026, 1, 1).unwrap())
+}
+
+fn encode_rows(enc: &Encoder, rows: &[Row]) -> (Vec<EncodedRecord>, Vec<Option<Box<str>>>) {
+    let mut scratch = enc.scratch();
+    let mut records = Vec::new();
+    let mut values = Vec::new();
+    for row in rows {
+        records.push(enc.encode_values(row, &mut scratch).unwrap().0);
+        for (i, raw) in row.iter().skip(1).enumerate() {
+            let v = enc
+                .normaliser(i)
+                .and_then(|n| n.normalise(raw).ok())
+                .map(|v| Box::<str>::from(&*v.canonical()));
+            values.push(v);
+        }
+    }
+    (records, values)
+}
+
+fn pool_of(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Pool {
+    let enc = encoder(schema);
+    let mut all_values = Vec::new();
+    let mut srcs = Vec::new();
+    for (s, rows) in sources.iter().enumerate() {
+        let (records, values) = encode_rows(&enc, rows);
+        all_values.extend(values);
+        srcs.push((format!("s{s}"), records));
+    }
+    let pool = Pool::new(srcs, enc.layout().n_blooms).unwrap();
+    if clear {
+        pool.with_clear(ClearValues {
+            n_fields: schema.fields.len(),
+            values: all_values,
+        })
+        .unwrap()
+    } else {
+        pool
+    }
+}
+
+/// A valid NHS number (modulus 11) from nine digits, if the check digit exists.
+fn nhs(nine: u64) -> Option<String> {
+    let digits: Vec<u32> = format!("{nine:09}")
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .collect();
+    let sum: u32 = digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| d * (10 - i as u32))
+        .sum();
+    let check = (11 - sum % 11) % 11;
+    (check != 10).then(|| format!("{nine:09}{check}"))
+}
+
+fn random_rows(rng: &mut ChaCha8Rng, prefix: &str, n: usize, sex: Option<&str>) -> Vec<Row> {
+    const FIRST: &[&str] = &[
+        "anna", "ana", "hannah", "john", "jon", "omar", "priya", "li", "mohammed", "muhammad",
+    ];
+    const MIDDLE: &[&str] = &["", "k", "marie", "kate"];
+    const LAST: &[&str] = &["smith", "smyth", "khan", "patel", "brown", "browne", "li"];
+    const DOB: &[&str] = &[
+        "2014-03-09",
+        "2014-09-03",
+        "2014-03-10",
+        "1990-01-02",
+        "1990-02-01",
+        "1985-07-11",
+        "2001-12-05",
+        "",
+    ];
+    const SEX: &[&str] = &["F", "M", ""];
+    const POSTCODE: &[&str] = &["CV1 2AB", "CV1 2AD", "CV1 5XY", "CV3 4CD", "B1 1AA", ""];
+    const ADDRESS: &[&str] = &["1 high st", "1 high street", "2 low rd", "3 mill lane", ""];
+    let nhs_numbers: Vec<String> = [943476591u64, 401023213, 123456789, 0]
+        .iter()
+        .filter_map(|n| nhs(*n))
+        .collect();
+    let pick = |rng: &mut ChaCha8Rng, xs: &[&str]| xs[rng.gen_range(0..xs.len())].to_string();
+    (0..n)
+        .map(|i| {
+            let (mut first, mut last) = (pick(rng, FIRST), pick(rng, LAST));
+            if rng.gen_bool(0.15) {
+                std::mem::swap(&mut first, &mut last);
+            }
+            let nhs_number = if rng.gen_bool(0.5) {
+                nhs_numbers[rng.gen_range(0..nhs_numbers.len())].clone()
+            } else {
+                String::new()
+            };
+            [
+                format!("{prefix}{i}"),
+                first,
+                pick(rng, MIDDLE),
+                last,
+                pick(rng, DOB),
+                sex.map_or_else(|| pick(rng, SEX), str::to_string),
+                pick(rng, POSTCODE),
+                pick(rng, ADDRESS),
+                nhs_number,
+            ]
+        })
+        .collect()
+}
+
+fn options() -> LinkOptions {
+    LinkOptions {
+        threshold: 0.9,
+        review_threshold: 0.3,
+        ..LinkOptions::default()
+    }
+}
+
+/// Checks the blocked linker against the oracle on the pairs `expected` (all pairs, or those
+/// sharing a block).
+fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expected: bool) {
+    let oracle_pairs: Vec<u64> = reference::all_pairs(&pool)
+        .into_iter()
+        .filter(|(a, b)| all_pairs_expected || reference::shares_block(schema, &pool, *a, *b))
+        .map(|(a, b)| pack_pair(a, b))
+        .collect();
+    let linkage = match link_pool(schema, pool, clear, options(), None, None) {
+        Ok(l) => l,
+        Err(Error::Invalid(m)) if oracle_pairs.is_empty() => {
+            assert!(m.contains("no candidate pair"), "{m}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(linkage.blocking.pairs, oracle_pairs);
+    let nf = linkage.comparator.n_fields();
+    let mut weights = Vec::new();
+    for (k, p) in oracle_pairs.iter().enumerate() {
+        let (a, b) = unpack_pair(*p);
+        let want = reference::levels(schema, &linkage.pool, clear, a, b);
+        assert_eq!(
+            &linkage.levels[k * nf..(k + 1) * nf],
+            want.as_slice(),
+            "pair {} / {}",
+            linkage.pool.record(a).id,
+            linkage.pool.record(b).id
+        );
+        let w = reference::weight(schema, &linkage.model, &linkage.pool, &want, a);
+        assert!(
+            (w - linkage.weights[k]).abs() < 1e-9,
+            "weight {w} vs {}",
+            linkage.weights[k]
+        );
+        weights.push(w);
+    }
+    let scored = ScoredPairs {
+        pairs: &oracle_pairs,
+        weights: &weights,
+    };
+    let (links, _) = resolve_links(&linkage.pool, scored, &options());
+    let key = |l: &Link| (l.left, l.right, l.band, l.cluster);
+    assert_eq!(
+        links.iter().map(key).collect::<Vec<_>>(),
+        linkage.links.iter().map(key).collect::<Vec<_>>()
+    );
+}
+
+fn covering_schema() -> Schema {
+    let mut schema = Schema::example();
+    schema.blocking = vec![BlockingRule {
+        name: "everyone".into(),
+        keys: vec!["sex".into()],
+    }];
+    schema.link.u_sample_pairs = 10_000;
+    schema
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn blocked_linker_equals_the_all_pairs_oracle(seed in any::<u64>(), nl in 1usize..14, nr in 1usize..14) {
+        let schema = covering_schema();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, Some("F"));
+        let right = random_rows(&mut rng, "b", nr, Some("F"));
+        check_against_oracle(&schema, pool_of(&schema, &[left, right], false), false, true);
+    }
+
+    #[test]
+    fn cleartext_linker_equals_the_oracle(seed in any::<u64>(), nl in 1usize..10, nr in 1usize..10) {
+        let schema = covering_schema();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, Some("F"));
+        let right = random_rows(&mut rng, "b", nr, Some("F"));
+        check_against_oracle(&schema, pool_of(&schema, &[left, right], true), true, true);
+    }
+
+    #[test]
+    fn dedupe_and_many_sources_equal_the_oracle(seed in any::<u64>(), n in 2usize..16) {
+        let schema = covering_schema();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let one = random_rows(&mut rng, "a", n, Some("F"));
+        check_against_oracle(&schema, pool_of(&schema, &[one], false), false, true);
+        let sources: Vec<Vec<Row>> = ["a", "b", "c"].iter().map(|p| random_rows(&mut rng, p, n / 2 + 1, Some("F"))).collect();
+        check_against_oracle(&schema, pool_of(&schema, &sources, false), false, true);
+    }
+
+    #[test]
+    fn real_blocking_gives_exactly_the_pairs_sharing_a_block(seed in any::<u64>(), nl in 1usize..20, nr in 1usize..20) {
+        let mut schema = Schema::example();
+        schema.link.u_sample_pairs = 10_000;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, None);
+        let right = random_rows(&mut rng, "b", nr, None);
+        check_against_oracle(&schema, pool_of(&schema, &[left, right], false), false, false);
+    }
+}
+
+fn row(id: &str, v: [&str; 8]) -> Row {
+    let mut r: Row = Default::default();
+    r[0] = id.to_string();
+    for (o, x) in r.iter_mut().skip(1).zip(v) {
+        *o = x.to_string();
+    }
+    r
+}
+
+/// The level name of each compared field of one pair of rows.
+fn levels_of(schema: &Schema, a: Row, b: Row, clear: bool) -> Vec<(String, String)> {
+    let pool = pool_of(schema, &[vec![a], vec![b]], clear);
+    let cmp = Comparator::new(schema, clear).unwrap();
+    let mut v = vec![0u8; cmp.n_fields()];
+    cmp.compare(&pool, 0, 1, &mut v);
+    cmp.fields()
+        .iter()
+        .zip(&v)
+        .map(|(f, l)| (f.name.clone(), level_name(f, *l)))
+        .collect()
+}
+
+fn level<'a>(levels: &'a [(String, String)], field: &str) -> &'a str {
+    &levels.iter().find(|(f, _)| f == field).unwrap().1
+}
+
+const BASE: [&str; 8] = [
+    "Anna",
+    "",
+    "Smith",
+    "2014-03-09",
+    "F",
+    "CV1 2AB",
+    "1 High St",
+    "9434765919",
+];
+
+#[test]
+fn every_comparison_level() {
+    let schema = Schema::example();
+    let same = levels_of(&schema, row("a", BASE), row("b", BASE), false);
+    for f in [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "address_line_1",
+        "nhs_number",
+    ] {
+        assert_eq!(level(&same, f), "exact", "{f}");
+    }
+    assert_eq!(level(&same, "middle_name"), "missing");
+
+    let mut other = BASE;
+    other[0] = "Ana"; // a Dice band, not exact
+    other[3] = "2014-09-03"; // day and month swapped
+    other[5] = "CV1 2AD"; // same sector
+    other[6] = "1 Hihg St"; // a typo
+    other[7] = "";
+    let l = levels_of(&schema, row("a", BASE), row("b", other), false);
+    assert!(level(&l, "first_name").starts_with("dice>="), "{l:?}");
+    assert_eq!(level(&l, "date_of_birth"), "swapped");
+    assert_eq!(level(&l, "postcode"), "sector");
+    assert!(level(&l, "address_line_1").starts_with("dice>="), "{l:?}");
+    assert_eq!(level(&l, "nhs_number"), "missing");
+
+    let mut other = BASE;
+    other[3] = "2014-03-21"; // same year and month
+    other[5] = "CV1 5XY"; // same district
+    other[4] = "M";
+    let l = levels_of(&schema, row("a", BASE), row("b", other), false);
+    assert_eq!(level(&l, "date_of_birth"), "year_month");
+    assert_eq!(level(&l, "postcode"), "district");
+    assert_eq!(level(&l, "sex"), "else");
+
+    let mut other = BASE;
+    other[3] = "2014-11-21"; // same year
+    let l = levels_of(&schema, row("a", BASE), row("b", other), false);
+    assert_eq!(level(&l, "date_of_birth"), "year");
+
+    // Names recorded the other way round: crosswise on both name fields.
+    let mut a = BASE;
+    a[0] = "Priya";
+    a[2] = "Patel";
+    let mut b = BASE;
+    b[0] = "Patel";
+    b[2] = "Priya";
+    let l = levels_of(&schema, row("a", a), row("b", b), false);
+    assert_eq!(level(&l, "first_name"), "crosswise");
+    assert_eq!(level(&l, "last_name"), "crosswise");
+
+    // Completely different values fall to else.
+    let mut b = BASE;
+    b[0] = "Xavier";
+    b[2] = "Quentin";
+    b[3] = "1950-01-01";
+    b[5] = "B1 1AA";
+    b[6] = "99 Elm Road";
+    let l = levels_of(&schema, row("a", BASE), row("b", b), false);
+    for f in [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "postcode",
+        "address_line_1",
+    ] {
+        assert_eq!(level(&l, f), "else", "{f}");
+    }
+}
+
+#[test]
+fn middle_name_initial_level_and_cleartext_bands() {
+    let schema = Schema::example();
+    let mut a = BASE;
+    a[1] = "Kate";
+    let mut b = BASE;
+    b[1] = "Karl";
+    let l = levels_of(&schema, row("a", a), row("b", b), false);
+    assert_eq!(level(&l, "middle_name"), "initial");
+    // Cleartext: Jaro-Winkler bands instead of Dice.
+    let mut b = BASE;
+    b[0] = "Ann";
+    let l = levels_of(&schema, row("a", BASE), row("b", b), true);
+    assert!(
+        level(&l, "first_name").starts_with("jaro_winkler>="),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn dice_bands_follow_the_filters_and_the_bound_skips_only_hopeless_pairs() {
+    let schema = Schema::example();
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let f = &cmp.fields()[0];
+    let names = [
+        "anna",
+        "ana",
+        "annabel",
+        "hannah",
+        "jo",
+        "bartholomew",
+        "an",
+    ];
+    for x in names {
+        for y in names {
+            let mut a = BASE;
+            a[0] = x;
+            let mut b = BASE;
+            b[0] = y;
+            let pool = pool_of(&schema, &[vec![row("a", a)], vec![row("b", b)]], false);
+            let got = f.compare(&pool, 0, 1);
+            let fa = pool.record(0).blooms[0].as_ref().unwrap();
+            let fb = pool.record(1).blooms[0].as_ref().unwrap();
+            let d = fa.dice(fb);
+            let want = if x == y {
+                0
+            } else {
+                match [0.9, 0.75, 0.6].iter().position(|t| d >= *t) {
+                    Some(k) => k as u8 + 1,
+                    None => {
+                        // Below every band: not exact, not a band; soundex/initial are not
+                        // compared for first names, crosswise needs the last name: else.
+                        assert!(got >= 4, "{x} {y} {d} -> {got}");
+                        got
+                    }
+                }
+            };
+            assert_eq!(got, want, "{x} vs {y}: dice {d}");
+            assert_ne!(got, MISSING);
+        }
+    }
+}
+
+#[test]
+fn u_sample_is_reproducible_and_uses_every_pair_when_few() {
+    let schema = Schema::example();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let left = random_rows(&mut rng, "a", 300, None);
+    let right = random_rows(&mut rng, "b", 300, None);
+    let pool = pool_of(&schema, &[left, right], false);
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let a = sample::estimate_u(&pool, &cmp, 5_000, 11, None).unwrap();
+    let b = sample::estimate_u(&pool, &cmp, 5_000, 11, None).unwrap();
+    let c = sample::estimate_u(&pool, &cmp, 5_000, 12, None).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.pairs, 5_000);
+    let all = sample::estimate_u(&pool, &cmp, 1_000_000, 11, None).unwrap();
+    assert_eq!(all.pairs, 90_000);
+    for levels in &a.u {
+        assert!((levels.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+    }
+    // Every sampled pair crosses the sources.
+    for p in sample::sample_pairs(&pool, 1000, 5) {
+        let (x, y) = unpack_pair(p);
+        assert!(pool.pair_allowed(x, y));
+    }
+}
+
+#[test]
+fn oversized_blocks_are_skipped_and_reported() {
+    let mut schema = Schema::example();
+    schema.blocking = vec![BlockingRule {
+        name: "sex".into(),
+        keys: vec!["sex".into()],
+    }];
+    schema.link.max_block_size = 3;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let left = random_rows(&mut rng, "a", 5, Some("F"));
+    let right = random_rows(&mut rng, "b", 2, Some("F"));
+    let pool = pool_of(&schema, &[left, right], false);
+    let b = block::candidate_pairs(&schema, &pool, None).unwrap();
+    assert!(b.pairs.is_empty());
+    assert_eq!(b.rules[0].skipped_blocks, 1);
+    assert_eq!(b.skipped[0].sizes, vec![5, 2]);
+    // Within the limit, every pair of the block is formed once.
+    schema.link.max_block_size = 5;
+    let b = block::candidate_pairs(&schema, &pool, None).unwrap();
+    assert_eq!(b.pairs.len(), 10);
+    assert_eq!(b.rules[0].pairs, 10);
+}
+
+#[test]
+fn models_round_trip_and_are_refused_for_another_schema() {
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let left = random_rows(&mut rng, "a", 30, Some("F"));
+    let right = random_rows(&mut rng, "b", 30, Some("F"));
+    let pool = pool_of(&schema, &[left.clone(), right.clone()], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let json = linkage.model.to_json();
+    let model = model::Model::from_json(&json).unwrap();
+    assert_eq!(model, linkage.model);
+    let pool = pool_of(&schema, &[left.clone(), right.clone()], false);
+    let reused = link_pool(
+        &schema,
+        pool,
+        false,
+        LinkOptions {
+            model: Some(model.clone()),
+            ..options()
+        },
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(!reused.trained);
+    assert_eq!(reused.weights, linkage.weights);
+    let mut other = schema.clone();
+    other.link.seed = 99;
+    let pool = pool_of(&other, &[left, right], false);
+    let err = link_pool(
+        &other,
+        pool,
+        false,
+        LinkOptions {
+            model: Some(model),
+            ..options()
+        },
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Model(_)), "{err}");
+}
+
+#[test]
+fn term_frequency_makes_common_values_count_for_less() {
+    let schema = covering_schema();
+    // Ten Smiths and one Quinlan on each side.
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for i in 0..10 {
+        let mut v = BASE;
+        v[3] = "1990-01-02";
+        left.push(row(&format!("a{i}"), v));
+        right.push(row(&format!("b{i}"), v));
+    }
+    let mut q = BASE;
+    q[2] = "Quinlan";
+    left.push(row("aq", q));
+    right.push(row("bq", q));
+    let pool = pool_of(&schema, &[left, right], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let smith = linkage.explain("a0", "b0").unwrap();
+    let quinlan = linkage.explain("aq", "bq").unwrap();
+    let w = |e: &Explanation| {
+        e.fields
+            .iter()
+            .find(|c| c.field == "last_name")
+            .unwrap()
+            .clone()
+    };
+    assert!(w(&smith).term_frequency_adjusted && w(&quinlan).term_frequency_adjusted);
+    assert!((w(&smith).u.unwrap() - 20.0 / 22.0).abs() < 1e-6);
+    assert!((w(&quinlan).u.unwrap() - 2.0 / 22.0).abs() < 1e-6);
+    assert!(w(&quinlan).weight > w(&smith).weight);
+    // The explanation adds up.
+    let total: f64 = smith.prior_weight + smith.fields.iter().map(|c| c.weight).sum::<f64>();
+    assert!((total - smith.match_weight).abs() < 1e-9);
+    assert!(linkage.explain("a0", "nope").is_err());
+}
+
+#[test]
+fn cancel_stops_the_run() {
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let left = random_rows(&mut rng, "a", 5, Some("F"));
+    let pool = pool_of(&schema, &[left.clone(), left], false);
+    let flag = std::sync::atomic::AtomicBool::new(true);
+    let err = link_pool(&schema, pool, false, options(), None, Some(&flag)).unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+}
+
+#[test]
+fn training_rules_default_to_rules_without_location_keys_and_are_checked() {
+    let schema = Schema::example();
+    let names: Vec<&str> = schema
+        .training_rule_indices()
+        .into_iter()
+        .map(|i| schema.blocking[i].name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "nhs_number",
+            "dob",
+            "first_name_year",
+            "last_name_year",
+            "name_soundex"
+        ]
+    );
+    let mut json: serde_json::Value = serde_json::from_str(Schema::example_json()).unwrap();
+    json["link"]["training_rules"] = serde_json::json!(["dob"]);
+    let chosen = Schema::from_json(&json.to_string()).unwrap();
+    assert_eq!(chosen.training_rule_indices(), vec![1]);
+    json["link"]["training_rules"] = serde_json::json!(["nope"]);
+    let err = Schema::from_json(&json.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("link.training_rules[0]"), "{err}");
+}

@@ -1,0 +1,440 @@
+//! Linking files to a links file: what `pseudolink link` and `pseudolink dedupe` call.
+//!
+//! Reads the encoded extracts (checked against their manifests and against each other: the same
+//! schema, format version and secret, by key check value compared in constant time) or, in
+//! cleartext mode, the raw extracts; links them ([`crate::link::link_pool`]); writes the links file
+//! and its summary atomically, and the model if asked.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use rayon::prelude::*;
+
+use crate::encode::record::write_csv_cell;
+use crate::encode::{EncodedRecord, Encoder};
+use crate::error::{Error, Result};
+use crate::io::atomic::AtomicFile;
+use crate::io::encoded::{read_encoded, EncodedExtract, ReadOptions};
+use crate::io::manifest::{FileRecord, RunRecord};
+use crate::link::clear::read_clear;
+use crate::link::model::{ComparisonMode, Model};
+use crate::link::pool::{ClearValues, Pool};
+use crate::link::{link_pool, LinkOptions, LinkProgress, Linkage};
+use crate::schema::Schema;
+use crate::secret::{check_values_equal, Secret};
+
+use super::link_summary::{
+    summary_path, BandCounts, BlockingSummary, InputSummary, Outputs, RunSummary, Thresholds,
+    MAX_LISTED_SKIPPED_BLOCKS, SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION,
+};
+
+/// Options of [`link_files`].
+#[derive(Default)]
+pub struct LinkFileOptions<'a> {
+    /// The inputs, in order: one to deduplicate, two (left, right) or more to link.
+    pub inputs: Vec<PathBuf>,
+    /// Inputs are raw CSV extracts, compared in cleartext.
+    pub clear: bool,
+    /// Thresholds, resolution and guard (its `model` is ignored: see `model`).
+    pub link: LinkOptions,
+    /// Use this trained model instead of training one.
+    pub model: Option<PathBuf>,
+    /// Write the model used to this file.
+    pub save_model: Option<PathBuf>,
+    /// Accept inputs whose manifest is missing or does not match (recorded as a warning).
+    pub allow_unverified: bool,
+    /// Information Sharing Agreement reference, recorded in the summary.
+    pub agreement: Option<String>,
+    /// Purpose of processing, recorded in the summary.
+    pub purpose: Option<String>,
+    /// Called as the run advances.
+    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
+    /// Set to stop the run: nothing is written and [`Error::Cancelled`] returned.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+fn role(i: usize, n: usize) -> String {
+    match (i, n) {
+        (0, 1) => "input".into(),
+        (0, _) => "left".into(),
+        (1, 2) => "right".into(),
+        _ => format!("input {}", i + 1),
+    }
+}
+
+/// Links the inputs of `options` under `schema` and writes `output`, its summary
+/// (`output.summary.json`) and, if asked, the model. Returns the linkage and the summary.
+///
+/// Nothing is written unless the whole run succeeds.
+pub fn link_files(
+    schema: &Schema,
+    output: &Path,
+    options: &LinkFileOptions<'_>,
+) -> Result<(Linkage, RunSummary)> {
+    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
+    if options.inputs.is_empty() {
+        return Err(Error::Invalid("no input to link".into()));
+    }
+    options.link.validate()?;
+    let started = std::time::Instant::now();
+    let n = options.inputs.len();
+    let mut warnings = Vec::new();
+    let mut inputs = Vec::with_capacity(n);
+    let sources: Vec<(String, Vec<EncodedRecord>)>;
+    let mut clear_values = None;
+    if options.clear {
+        let secret = Secret::generate()?;
+        let encoder = Encoder::new(schema, &secret);
+        drop(secret);
+        let read: Vec<_> = options
+            .inputs
+            .par_iter()
+            .map(|p| read_clear(p, &encoder))
+            .collect::<Result<_>>()?;
+        let mut values = Vec::new();
+        let mut srcs = Vec::new();
+        for (i, (path, x)) in options.inputs.iter().zip(read).enumerate() {
+            inputs.push(InputSummary {
+                role: role(i, n),
+                file: FileRecord {
+                    path: path.display().to_string(),
+                    bytes: x.bytes,
+                    blake3: x.blake3,
+                },
+                records: x.records.len() as u64,
+                manifest_verified: false,
+                schema_fingerprint: None,
+                key_check_value: None,
+                format_version: None,
+                agreement: None,
+            });
+            values.extend(x.values);
+            srcs.push((path.display().to_string(), x.records));
+        }
+        sources = srcs;
+        clear_values = Some(ClearValues {
+            n_fields: schema.fields.len(),
+            values,
+        });
+        warnings.push(
+            "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
+        );
+    } else {
+        let read_options = ReadOptions {
+            allow_unverified: options.allow_unverified,
+        };
+        let extracts: Vec<EncodedExtract> = options
+            .inputs
+            .par_iter()
+            .map(|p| read_encoded(p, schema, read_options))
+            .collect::<Result<_>>()?;
+        check_compatible(&extracts, options.allow_unverified, &mut warnings)?;
+        let mut srcs = Vec::new();
+        for (i, x) in extracts.into_iter().enumerate() {
+            warnings.extend(x.warnings.iter().cloned());
+            let verified = x.manifest.is_some() && x.warnings.is_empty();
+            let m = x.manifest.as_ref();
+            inputs.push(InputSummary {
+                role: role(i, n),
+                file: FileRecord {
+                    path: x.path.display().to_string(),
+                    bytes: m.map_or(0, |m| m.output.bytes),
+                    blake3: m.map(|m| m.output.blake3.clone()).unwrap_or_default(),
+                },
+                records: x.records.len() as u64,
+                manifest_verified: verified,
+                schema_fingerprint: m.map(|m| m.schema_fingerprint.clone()),
+                key_check_value: m.map(|m| m.key_check_value.clone()),
+                format_version: m.map(|m| m.format_version),
+                agreement: m.and_then(|m| m.run.agreement.clone()),
+            });
+            srcs.push((x.path.display().to_string(), x.records));
+        }
+        sources = srcs;
+        if options.allow_unverified {
+            warnings.push(
+                "--allow-unverified: inputs were accepted without a matching manifest check"
+                    .to_string(),
+            );
+        }
+    }
+    let read_seconds = started.elapsed().as_secs_f64();
+    let layout = crate::encode::Layout::new(schema);
+    let mut pool = Pool::new(sources, layout.n_blooms)?;
+    if let Some(c) = clear_values {
+        pool = pool.with_clear(c)?;
+    }
+    let model = match &options.model {
+        Some(p) => Some(Model::read(p)?),
+        None => None,
+    };
+    let mut link_options = options.link.clone();
+    link_options.model = model;
+    let mut linkage = link_pool(
+        schema,
+        pool,
+        options.clear,
+        link_options,
+        options.progress,
+        options.cancel,
+    )?;
+    linkage.timings.insert(
+        0,
+        crate::link::StageTime {
+            stage: "reading".into(),
+            seconds: read_seconds,
+        },
+    );
+
+    let write_started = std::time::Instant::now();
+    // Every output is written under a temporary name first and renamed into place only when all
+    // of them were written, so a failure (say, an unwritable --save-model path) leaves no links
+    // file without its summary.
+    let (links_out, links_file) = write_links_uncommitted(&linkage, output)?;
+    let model_out = match &options.save_model {
+        Some(p) => {
+            let mut f = AtomicFile::create(p)?;
+            let mut json = linkage.model.to_json();
+            json.push('\n');
+            f.write_all(json.as_bytes())?;
+            Some(f)
+        }
+        None => None,
+    };
+    if !linkage.model.training.em_converged && linkage.trained {
+        warnings.push(format!(
+            "EM did not converge within {} iterations (last change {:.3e}); the model may be poor",
+            linkage.model.training.em_iterations, linkage.model.training.em_max_change
+        ));
+    }
+    if !linkage.blocking.skipped.is_empty() {
+        warnings.push(format!(
+            "{} blocks larger than max_block_size ({}) were skipped; their pairs were not compared unless another rule formed them",
+            linkage.blocking.skipped.len(),
+            schema.link.max_block_size
+        ));
+    }
+    linkage.timings.push(crate::link::StageTime {
+        stage: "writing".into(),
+        seconds: write_started.elapsed().as_secs_f64(),
+    });
+    run.finish();
+    let (matches, reviews) = linkage.band_counts();
+    let summary = RunSummary {
+        format: SUMMARY_FORMAT.into(),
+        format_version: SUMMARY_FORMAT_VERSION,
+        library_version: crate::VERSION.into(),
+        mode: if n == 1 { "dedupe" } else { "link" }.into(),
+        comparison: if options.clear {
+            ComparisonMode::Clear
+        } else {
+            ComparisonMode::Encoded
+        },
+        schema_fingerprint: schema.fingerprint(),
+        inputs,
+        blocking: BlockingSummary {
+            max_block_size: schema.link.max_block_size as u64,
+            rules: linkage.blocking.rules.clone(),
+            candidate_pairs: linkage.blocking.pairs.len() as u64,
+            skipped_blocks: linkage.blocking.skipped.len() as u64,
+            largest_skipped: largest_skipped(&linkage),
+        },
+        model_source: match &options.model {
+            Some(p) => p.display().to_string(),
+            None => "trained".into(),
+        },
+        model: linkage.model.clone(),
+        thresholds: Thresholds {
+            match_: linkage.threshold,
+            review: linkage.review_threshold,
+        },
+        resolution: linkage.resolution.clone(),
+        counts: BandCounts {
+            links: matches + reviews,
+            match_: matches,
+            review: reviews,
+        },
+        outputs: Outputs {
+            links: links_file,
+            model: options.save_model.as_ref().map(|p| p.display().to_string()),
+        },
+        timings: linkage.timings.clone(),
+        warnings,
+        run,
+    };
+    let mut json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    json.push('\n');
+    let mut summary_out = AtomicFile::create(&summary_path(output))?;
+    summary_out.write_all(json.as_bytes())?;
+    commit_all(
+        std::iter::once(links_out)
+            .chain(model_out)
+            .chain(std::iter::once(summary_out)),
+    )?;
+    Ok((linkage, summary))
+}
+
+fn largest_skipped(linkage: &Linkage) -> Vec<crate::link::block::SkippedBlock> {
+    let mut all = linkage.blocking.skipped.clone();
+    all.sort_by(|a, b| {
+        b.sizes
+            .iter()
+            .sum::<u64>()
+            .cmp(&a.sizes.iter().sum::<u64>())
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| b.sizes.cmp(&a.sizes))
+    });
+    all.truncate(MAX_LISTED_SKIPPED_BLOCKS);
+    all
+}
+
+/// Refuses extracts that disagree on format version, schema fingerprint, encoding version or key
+/// check value. Inputs without a manifest (allowed unverified) cannot be checked: a warning says so.
+fn check_compatible(
+    extracts: &[EncodedExtract],
+    allow_unverified: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let with: Vec<&EncodedExtract> = extracts.iter().filter(|x| x.manifest.is_some()).collect();
+    for x in extracts.iter().filter(|x| x.manifest.is_none()) {
+        if allow_unverified {
+            warnings.push(format!(
+                "{} has no usable manifest: its schema, format and key check value could not be confirmed",
+                x.path.display()
+            ));
+        }
+    }
+    let Some(first) = with.first() else {
+        return Ok(());
+    };
+    let Some(fm) = first.manifest.as_ref() else {
+        return Ok(());
+    };
+    for other in with.iter().skip(1) {
+        let Some(om) = other.manifest.as_ref() else {
+            continue;
+        };
+        let (a, b) = (first.path.display(), other.path.display());
+        if fm.format_version != om.format_version {
+            return Err(Error::Mismatch(format!(
+                "{a} is encoded-extract format version {} but {b} is version {}: re-encode both with the same pseudolink version",
+                fm.format_version, om.format_version
+            )));
+        }
+        if fm.schema_fingerprint != om.schema_fingerprint {
+            return Err(Error::Mismatch(format!(
+                "{a} was encoded under schema {} but {b} under schema {}: both agencies must encode with the same schema file",
+                fm.schema_fingerprint, om.schema_fingerprint
+            )));
+        }
+        if fm.encoding_version != om.encoding_version {
+            return Err(Error::Mismatch(format!(
+                "{a} uses encoding version {} but {b} uses {}: re-encode both with the same pseudolink version",
+                fm.encoding_version, om.encoding_version
+            )));
+        }
+        if !check_values_equal(&fm.key_check_value, &om.key_check_value) {
+            return Err(Error::Mismatch(format!(
+                "{a} was encoded with key check value {} but {b} with {}: both agencies must encode with the same secret",
+                fm.key_check_value, om.key_check_value
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Commits `files` in order; if one fails, removes those already committed, so the outputs appear
+/// all together or not at all.
+fn commit_all(files: impl IntoIterator<Item = AtomicFile>) -> Result<()> {
+    let mut done: Vec<PathBuf> = Vec::new();
+    for f in files {
+        let path = f.path().to_path_buf();
+        if let Err(e) = f.commit() {
+            for p in &done {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        done.push(path);
+    }
+    Ok(())
+}
+
+/// Writes the links file atomically; returns its size and BLAKE3.
+pub fn write_links(linkage: &Linkage, path: &Path) -> Result<FileRecord> {
+    let (f, record) = write_links_uncommitted(linkage, path)?;
+    f.commit()?;
+    Ok(record)
+}
+
+/// Writes the links file under its temporary name; the caller commits it.
+fn write_links_uncommitted(linkage: &Linkage, path: &Path) -> Result<(AtomicFile, FileRecord)> {
+    let pool = &linkage.pool;
+    let multi = pool.source_names().len() > 2;
+    let mut f = AtomicFile::create(path)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut bytes = 0u64;
+    let mut buf = Vec::with_capacity(1 << 16);
+    buf.extend_from_slice(b"left_id,right_id,match_weight,match_probability,band,cluster_id");
+    if multi {
+        buf.extend_from_slice(b",left_source,right_source");
+    }
+    buf.push(b'\n');
+    for l in &linkage.links {
+        write_csv_cell(&pool.record(l.left).id, &mut buf);
+        buf.push(b',');
+        write_csv_cell(&pool.record(l.right).id, &mut buf);
+        buf.extend_from_slice(
+            format!(
+                ",{:.6},{},{},",
+                l.weight,
+                round_probability(l.probability),
+                l.band.as_str()
+            )
+            .as_bytes(),
+        );
+        if l.cluster > 0 {
+            buf.extend_from_slice(l.cluster.to_string().as_bytes());
+        }
+        if multi {
+            let name = |i: u32| {
+                pool.source_names()
+                    .get(usize::from(pool.source(i)))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            buf.push(b',');
+            write_csv_cell(&name(l.left), &mut buf);
+            buf.push(b',');
+            write_csv_cell(&name(l.right), &mut buf);
+        }
+        buf.push(b'\n');
+        if buf.len() >= 1 << 16 {
+            hasher.update(&buf);
+            bytes += buf.len() as u64;
+            f.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    hasher.update(&buf);
+    bytes += buf.len() as u64;
+    f.write_all(&buf)?;
+    let record = FileRecord {
+        path: path.display().to_string(),
+        bytes,
+        blake3: hasher.finalize().to_hex().to_string(),
+    };
+    Ok((f, record))
+}
+
+/// A probability with 12 significant decimals, so the file is stable and readable.
+fn round_probability(p: f64) -> String {
+    let s = format!("{p:.12}");
+    let t = s.trim_end_matches('0');
+    let t = t.strip_suffix('.').unwrap_or(t);
+    if t.is_empty() {
+        "0".into()
+    } else {
+        t.to_string()
+    }
+}
