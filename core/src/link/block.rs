@@ -152,29 +152,6 @@ pub fn candidate_pairs(
     Ok(out)
 }
 
-/// For each pair, the blocking rules whose token the two records share (bit `r` for rule `r`;
-/// rules after the 64th are not represented).
-pub fn rule_masks(schema: &Schema, pool: &Pool, pairs: &[u64]) -> Vec<u64> {
-    use rayon::prelude::*;
-    let layout = Layout::new(schema);
-    let slots: Vec<usize> = layout.blocks.iter().take(64).copied().collect();
-    pairs
-        .par_iter()
-        .map(|p| {
-            let (a, b) = super::pool::unpack_pair(*p);
-            let mut mask = 0u64;
-            for (r, s) in slots.iter().enumerate() {
-                if let (Some(x), Some(y)) = (pool.token(a, *s), pool.token(b, *s)) {
-                    if x == y {
-                        mask |= 1u64 << r;
-                    }
-                }
-            }
-            mask
-        })
-        .collect()
-}
-
 /// The sorted union of two sorted, distinct vectors.
 fn merge_union(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
     if a.is_empty() {

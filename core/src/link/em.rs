@@ -100,6 +100,27 @@ impl Patterns {
         p
     }
 
+    /// Patterns from counts of `(vector, rule bits)`, sorted.
+    pub fn from_counts(n_fields: usize, counts: HashMap<(Vec<u8>, u64), u64>) -> Patterns {
+        let mut entries: Vec<((Vec<u8>, u64), u64)> = counts
+            .into_iter()
+            .filter(|((v, _), _)| v.len() == n_fields)
+            .collect();
+        entries.sort_unstable();
+        let mut p = Patterns {
+            n_fields,
+            vectors: Vec::with_capacity(entries.len() * n_fields),
+            rules: Vec::with_capacity(entries.len()),
+            counts: Vec::with_capacity(entries.len()),
+        };
+        for ((v, r), c) in entries {
+            p.vectors.extend_from_slice(&v);
+            p.rules.push(r);
+            p.counts.push(c);
+        }
+        p
+    }
+
     /// Number of distinct vectors.
     pub fn len(&self) -> usize {
         self.counts.len()
