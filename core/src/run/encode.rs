@@ -24,7 +24,7 @@ use crate::io::encoded::HashingReader;
 use crate::io::manifest::{
     manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
 };
-use crate::io::raw::{RawLayout, RejectReason, Rejection};
+use crate::io::raw::{LineGuard, RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
 
 /// Rows per chunk handed from the reader to the encoders.
@@ -91,7 +91,7 @@ pub fn encode_file(
     crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
-        BufReader::with_capacity(1 << 20, file),
+        LineGuard::new(BufReader::with_capacity(1 << 20, file)),
         encoder.audit_hasher(),
     );
     let mut reader = csv::ReaderBuilder::new()
@@ -245,7 +245,7 @@ fn display_name(p: &Path) -> String {
 }
 
 fn read_chunks(
-    reader: &mut csv::Reader<HashingReader<BufReader<File>>>,
+    reader: &mut csv::Reader<HashingReader<LineGuard<BufReader<File>>>>,
     input: &Path,
     bytes_read: &AtomicU64,
     tx: &mpsc::SyncSender<Message>,
@@ -386,11 +386,7 @@ fn id_hash(id: &str) -> u128 {
 }
 
 fn csv_error(input: &Path, e: &csv::Error) -> Error {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    Error::input(
-        Location::at(Some(input), line),
-        format!("malformed CSV: {e}"),
-    )
+    crate::io::raw::csv_error(input, e)
 }
 
 fn rejection_row(r: &Rejection, raw: &RawLayout, row: &ByteRecord) -> Vec<u8> {
