@@ -209,6 +209,13 @@ fn link_evaluate_explain_and_reuse_a_model() {
         s["inputs"][1]["key_check_value"]
     );
     assert_eq!(s["model_source"], "trained");
+    // λ is the match rate among all 300 x 255 pairs: 225 true pairs.
+    let lambda = s["model"]["lambda"].as_f64().unwrap();
+    let truth_rate = 225.0 / (300.0 * 255.0);
+    assert!(
+        lambda > truth_rate / 1.5 && lambda < truth_rate * 1.5,
+        "{lambda} vs {truth_rate}"
+    );
     assert_eq!(s["blocking"]["rules"].as_array().unwrap().len(), 6);
     assert!(s["blocking"]["candidate_pairs"].as_u64().unwrap() >= 225);
     assert_eq!(s["thresholds"]["match"], 0.9);

@@ -337,9 +337,14 @@ pub fn link_pool(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = train::train(schema, &comparator, &patterns, &u.u, |pairs| {
-                starting_lambda(&pool, pairs)
-            });
+            let fit = train::train(
+                schema,
+                &comparator,
+                &patterns,
+                &u.u,
+                sample::possible_pairs(&pool),
+                |pairs| starting_lambda(&pool, pairs),
+            );
             lap("EM", &mut timings);
             (
                 Model::new(

@@ -20,7 +20,7 @@ use crate::io::atomic::write_atomic;
 use crate::schema::Schema;
 
 use super::compare::{Comparator, MISSING};
-use super::em::{clamp_probability, EmFit, PSEUDO_COUNT};
+use super::em::{clamp_probability, EmFit, PSEUDO_COUNT, P_MAX};
 use super::sample::USample;
 use super::term_frequency::TermFrequencies;
 use super::train::{SessionReport, Trained};
@@ -54,7 +54,7 @@ pub struct Model {
     pub schema_fingerprint: String,
     /// Encoded or cleartext comparison.
     pub comparison: ComparisonMode,
-    /// Prior match rate among candidate pairs.
+    /// Prior match rate: the probability that two random records (from different sources) match.
     pub lambda: f64,
     /// `log2(λ / (1 - λ))`.
     pub prior_weight: f64,
@@ -132,7 +132,7 @@ impl Model {
         distinct_patterns: u64,
     ) -> Model {
         let fit: &EmFit = &trained.fit;
-        let lambda = clamp_probability(fit.lambda);
+        let lambda = fit.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
         let fields = comparator
             .fields()
             .iter()
@@ -350,7 +350,7 @@ impl Scorer {
             .zip(&u)
             .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
             .collect();
-        let lambda = clamp_probability(model.lambda);
+        let lambda = model.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
         Scorer {
             prior: (lambda / (1.0 - lambda)).log2(),
             weights,

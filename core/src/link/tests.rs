@@ -547,3 +547,32 @@ fn cancel_stops_the_run() {
     let err = link_pool(&schema, pool, false, options(), None, Some(&flag)).unwrap_err();
     assert!(matches!(err, Error::Cancelled));
 }
+
+#[test]
+fn training_rules_default_to_rules_without_location_keys_and_are_checked() {
+    let schema = Schema::example();
+    let names: Vec<&str> = schema
+        .training_rule_indices()
+        .into_iter()
+        .map(|i| schema.blocking[i].name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "nhs_number",
+            "dob",
+            "first_name_year",
+            "last_name_year",
+            "name_soundex"
+        ]
+    );
+    let mut json: serde_json::Value = serde_json::from_str(Schema::example_json()).unwrap();
+    json["link"]["training_rules"] = serde_json::json!(["dob"]);
+    let chosen = Schema::from_json(&json.to_string()).unwrap();
+    assert_eq!(chosen.training_rule_indices(), vec![1]);
+    json["link"]["training_rules"] = serde_json::json!(["nope"]);
+    let err = Schema::from_json(&json.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("link.training_rules[0]"), "{err}");
+}
