@@ -3,14 +3,33 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PEOPLE ?= 2000
 
-.PHONY: demo test lint rust-test vectors bench fuzz fuzz-build clean
+# Where cargo builds (honours CARGO_TARGET_DIR) and where the C tests and tools go.
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+C_BUILD := $(TARGET_DIR)/c-test
+C_STAGE := $(abspath $(C_BUILD)/stage)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The header generator, pinned and installed locally (not from the machine's PATH).
+CBINDGEN_VERSION := 0.29.4
+CBINDGEN_ROOT := $(TARGET_DIR)/tools/cbindgen-$(CBINDGEN_VERSION)
+CBINDGEN := $(CBINDGEN_ROOT)/bin/cbindgen
+CC ?= cc
+CXX ?= g++
+C_STRICT := -std=c11 -Wall -Wextra -Wpedantic -Werror
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+STAGE_PKG := PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig pkg-config
+PREFIX ?= /usr/local
+BENCH_RECORDS ?= 200000
+BENCH_ROUNDS ?= 5
+
+.PHONY: demo test lint rust-test c-test header header-check c-lib c-install bench-c vectors bench fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
 	bash scripts/demo.sh $(PEOPLE)
 
-## Every check and test: formatting, lints, Rust unit/property/golden/end-to-end tests.
-test: lint rust-test
+## Every check and test: formatting, lints, Rust unit/property/golden/end-to-end tests, C API.
+test: lint rust-test c-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -18,6 +37,73 @@ lint:
 
 rust-test:
 	$(CARGO) test --workspace --locked
+
+## C API: header up to date; C test under valgrind and under ASan+UBSan; C++ compile of the
+## header; the example built against the shared and the static library and run.
+c-test: header-check c-lib
+	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
+	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
+		-o $(C_BUILD)/test_pseudolink $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(VALGRIND) $(C_BUILD)/test_pseudolink tests/vectors/encode.json $(VERSION)
+	$(CC) $(C_STRICT) -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
+		-o $(C_BUILD)/test_pseudolink_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_pseudolink_asan tests/vectors/encode.json $(VERSION)
+	$(CXX) -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror \
+		$$($(STAGE_PKG) --cflags pseudolink) ffi/tests/cxx_header.cc
+	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
+		-o $(C_BUILD)/encode_on_create $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(CC) $(C_STRICT) -static-libgcc $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
+		-o $(C_BUILD)/encode_on_create_static $(C_STAGE)/lib/libpseudolink.a \
+		$$($(STAGE_PKG) --static --libs-only-l pseudolink | sed 's/-lpseudolink//')
+	rm -f $(C_BUILD)/example.secret.hex
+	$(CARGO) run -q --locked -p pseudolink-cli -- keygen --output $(C_BUILD)/example.secret.hex >/dev/null
+	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_BUILD)/example.secret.hex
+	$(C_BUILD)/encode_on_create_static $(C_BUILD)/example.secret.hex >/dev/null
+	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
+	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
+		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(CARGO) run -q --locked -p pseudolink-cli -- schema example > $(C_BUILD)/schema.json
+	$(C_BUILD)/doc_example $(C_BUILD)/schema.json $(C_BUILD)/example.secret.hex >/dev/null
+	@echo "C API: header, C test (valgrind, ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
+
+## Regenerate ffi/include/pseudolink.h after changing the C API (then commit it).
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate pseudolink-ffi --output ffi/include/pseudolink.h ffi
+
+## Fails if the committed header differs from a freshly generated one.
+header-check: $(CBINDGEN)
+	@mkdir -p $(C_BUILD)
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate pseudolink-ffi --output $(C_BUILD)/pseudolink.h ffi
+	@diff -u ffi/include/pseudolink.h $(C_BUILD)/pseudolink.h || \
+		{ echo "ffi/include/pseudolink.h is out of date: run 'make header' and commit it" >&2; exit 1; }
+
+$(CBINDGEN):
+	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --quiet \
+		--root $(CBINDGEN_ROOT) --target-dir $(TARGET_DIR)/tools/build
+
+c-lib:
+	$(CARGO) build -q --locked -p pseudolink-ffi
+
+## Install libpseudolink (release), pseudolink.h and pseudolink.pc under PREFIX (and DESTDIR).
+c-install:
+	$(CARGO) build -q --release --locked -p pseudolink-ffi
+	$(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/release DEST=$(DESTDIR)$(PREFIX) PC_PREFIX=$(PREFIX)
+
+c-install-to:
+	install -d $(DEST)/include $(DEST)/lib/pkgconfig
+	install -m 644 ffi/include/pseudolink.h $(DEST)/include/
+	install -m 755 $(LIB_DIR)/libpseudolink.so $(DEST)/lib/
+	install -m 644 $(LIB_DIR)/libpseudolink.a $(DEST)/lib/
+	sed -e 's|@PREFIX@|$(PC_PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/pseudolink.pc.in > $(DEST)/lib/pkgconfig/pseudolink.pc
+
+## pl_encode_record in a loop on one thread (release build): records per second.
+bench-c:
+	$(CARGO) build -q --release --locked -p pseudolink-ffi
+	@mkdir -p $(C_BUILD)
+	$(CC) -O2 $(C_STRICT) -Iffi/include benches/c_encode_record.c -o $(C_BUILD)/c_encode_record \
+		-L$(TARGET_DIR)/release -lpseudolink -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
+	$(C_BUILD)/c_encode_record $(BENCH_RECORDS) $(BENCH_ROUNDS)
 
 ## Regenerate tests/vectors/encode.json (only when an encoding change is intended).
 vectors:
