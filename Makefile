@@ -159,12 +159,13 @@ vectors:
 ## Run every fuzz target for FUZZ_SECONDS each (default 60; see fuzz/README.md and
 ## docs/robustness.md). Not part of `make test`: too long. Installs cargo-fuzz into target/tools.
 FUZZ_SECONDS ?= 60
+FUZZ_ENV = TOOLS_ROOT=$(abspath $(TARGET_DIR))/tools FUZZ_TARGET_DIR=$(abspath $(TARGET_DIR))/fuzz
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+	$(FUZZ_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
 
 ## Build the fuzz targets only (cargo-fuzz with RUSTC_BOOTSTRAP=1 on the stable toolchain).
 fuzz-build:
-	FUZZ_BUILD_ONLY=1 bash fuzz/run.sh
+	$(FUZZ_ENV) FUZZ_BUILD_ONLY=1 bash fuzz/run.sh
 
 ## Whole-run encode benchmark on synthetic data (see docs/benchmarks.md).
 bench:

@@ -90,7 +90,7 @@ impl Secret {
     ///
     /// The file's contents never appear in the error message.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = Zeroizing::new(std::fs::read(path).map_err(|e| Error::io("read", path, e))?);
+        let text = Zeroizing::new(read_small(path)?);
         if text.is_empty() {
             return Err(Error::Secret(format!(
                 "secret file {} is empty",
@@ -186,6 +186,28 @@ pub fn file_permission_warning(path: &Path) -> Option<String> {
     #[cfg(not(unix))]
     let _ = path;
     None
+}
+
+/// Longest secret file read, in bytes: a keygen file is 65; anything far longer is the wrong file.
+const MAX_SECRET_FILE_BYTES: u64 = 4096;
+
+/// Reads at most [`MAX_SECRET_FILE_BYTES`] of `path`, refusing a longer file (a data file or a
+/// device given by mistake is never read whole).
+fn read_small(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        bytes.zeroize();
+        return Err(Error::Secret(format!(
+            "secret file {} is longer than {MAX_SECRET_FILE_BYTES} bytes: a secret file holds 64 hexadecimal characters; is this the right file?",
+            path.display()
+        )));
+    }
+    Ok(bytes)
 }
 
 fn strip(e: Error) -> String {
@@ -316,5 +338,20 @@ mod tests {
         let a = Secret::generate().unwrap();
         let b = Secret::generate().unwrap();
         assert_ne!(a.to_hex().as_str(), b.to_hex().as_str());
+    }
+
+    /// Found while building the bad-input corpus: a secret path naming a large file (a data
+    /// extract given by mistake, a device) used to be read whole into memory before being refused.
+    #[test]
+    fn a_long_file_is_refused_without_being_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.csv");
+        std::fs::write(&p, "record_id,first_name\n".repeat(1000)).unwrap();
+        let e = Secret::from_file(&p).unwrap_err();
+        assert!(matches!(e, Error::Secret(_)), "{e:?}");
+        assert!(e.to_string().contains("longer than 4096 bytes"), "{e}");
+        let ok = dir.path().join("k.hex");
+        std::fs::write(&ok, format!("{}\n", "ab".repeat(32))).unwrap();
+        assert!(Secret::from_file(&ok).is_ok());
     }
 }

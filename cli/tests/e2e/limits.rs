@@ -241,9 +241,10 @@ fn wait_for_partial(dir: &Path, child: &mut Child) -> bool {
     false
 }
 
+/// Sends `sig` with the shell's built-in `kill` (bash is always there; `/bin/kill` may not be).
 fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
+    let ok = Command::new("bash")
+        .args(["-c", &format!("kill {sig} {}", child.id())])
         .status()
         .expect("kill runs")
         .success();

@@ -98,7 +98,7 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
     let layout = Layout::new(schema);
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hashing = HashingReader::new(
-        BufReader::with_capacity(1 << 20, file),
+        super::raw::LineGuard::new(BufReader::with_capacity(1 << 20, file)),
         blake3::Hasher::new(),
     );
     let mut records = Vec::new();
@@ -110,10 +110,9 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
         let mut row = ByteRecord::new();
         let loc = |line: u64| Location::at(Some(path), line);
         let read = |reader: &mut csv::Reader<_>, row: &mut ByteRecord| -> Result<bool> {
-            reader.read_byte_record(row).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::input(loc(line), format!("malformed CSV: {e}"))
-            })
+            reader
+                .read_byte_record(row)
+                .map_err(|e| super::raw::csv_error(path, &e))
         };
         if !read(&mut reader, &mut row)? {
             return Err(Error::input(

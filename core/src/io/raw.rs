@@ -327,6 +327,74 @@ pub fn refuse_non_csv(input: &Path) -> Result<()> {
     Err(Error::input(Location::at(Some(input), 1), message))
 }
 
+/// The input error of a CSV reading error in `file`, at its line (an error of the reader itself,
+/// such as a line too long, names its line in the message).
+pub fn csv_error(file: &Path, e: &csv::Error) -> Error {
+    let location = match e.position() {
+        Some(p) => Location::at(Some(file), p.line()),
+        None => Location {
+            file: Some(file.to_path_buf()),
+            ..Location::default()
+        },
+    };
+    Error::input(location, format!("malformed CSV: {e}"))
+}
+
+/// Longest line accepted in a CSV input, in bytes between two line breaks. A file without line
+/// breaks (a binary file, a dump on one line) would otherwise be buffered whole by the CSV reader;
+/// a real row, even with a 10 MB cell, is far shorter.
+pub const MAX_LINE_BYTES: u64 = 64 << 20;
+
+/// A reader that fails, with an [`std::io::ErrorKind::InvalidData`] error naming the line, once a
+/// line grows longer than its limit, so reading any input takes bounded memory.
+pub struct LineGuard<R> {
+    inner: R,
+    max: u64,
+    since_break: u64,
+    line: u64,
+}
+
+impl<R> LineGuard<R> {
+    /// Guards `inner` with the limit [`MAX_LINE_BYTES`].
+    pub fn new(inner: R) -> Self {
+        Self::with_limit(inner, MAX_LINE_BYTES)
+    }
+
+    /// Guards `inner` with the limit `max` bytes.
+    pub fn with_limit(inner: R, max: u64) -> Self {
+        LineGuard {
+            inner,
+            max,
+            since_break: 0,
+            line: 1,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        match read.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.line += read.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.since_break = (n - last - 1) as u64;
+            }
+            None => self.since_break += n as u64,
+        }
+        if self.since_break > self.max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "line {} runs past {} bytes without a line break: this is not a CSV extract",
+                    self.line, self.max
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,5 +473,19 @@ mod tests {
             std::fs::write(&p, ok).unwrap();
             assert!(refuse_non_csv(&p).is_ok());
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_stops_the_reader_and_names_the_line() {
+        use std::io::Read;
+        let mut ok = LineGuard::with_limit(&b"ab\ncdef\ngh\n"[..], 4);
+        let mut all = Vec::new();
+        ok.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 11);
+        let data = b"header\nrow\n0123456789".to_vec();
+        let mut bad = LineGuard::with_limit(&data[..], 4);
+        let e = bad.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("line 3 runs past 4 bytes"), "{e}");
     }
 }

@@ -36,7 +36,7 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
     crate::io::raw::refuse_non_csv(path)?;
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hashing = crate::io::encoded::HashingReader::new(
-        BufReader::with_capacity(1 << 20, file),
+        crate::io::raw::LineGuard::new(BufReader::with_capacity(1 << 20, file)),
         blake3::Hasher::new(),
     );
     let mut rows: Vec<(u64, ByteRecord)> = Vec::new();
@@ -45,13 +45,7 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
             .has_headers(false)
             .flexible(true)
             .from_reader(&mut hashing);
-        let csv_err = |e: csv::Error| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            Error::input(
-                Location::at(Some(path), line),
-                format!("malformed CSV: {e}"),
-            )
-        };
+        let csv_err = |e: csv::Error| crate::io::raw::csv_error(path, &e);
         let mut header = ByteRecord::new();
         if !reader.read_byte_record(&mut header).map_err(csv_err)? {
             return Err(Error::input(

@@ -23,7 +23,7 @@ use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::encoded::HashingReader;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
-use crate::io::raw::RawLayout;
+use crate::io::raw::{LineGuard, RawLayout};
 
 use super::rows::{
     build_manifest, display_name, encode_parallel, header_line, Check, CsvRows, Encoded, Read,
@@ -195,7 +195,7 @@ fn read_csv(
     crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
-        BufReader::with_capacity(1 << 20, file),
+        LineGuard::new(BufReader::with_capacity(1 << 20, file)),
         encoder.audit_hasher(),
     );
     let mut reader = csv::ReaderBuilder::new()
@@ -293,7 +293,7 @@ fn read_csv(
 }
 
 fn read_chunks(
-    reader: &mut csv::Reader<HashingReader<BufReader<File>>>,
+    reader: &mut csv::Reader<HashingReader<LineGuard<BufReader<File>>>>,
     input: &Path,
     bytes_read: &AtomicU64,
     tx: &mpsc::SyncSender<Message>,
@@ -333,11 +333,7 @@ fn read_chunks(
 }
 
 fn csv_error(input: &Path, e: &csv::Error) -> Error {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    Error::input(
-        Location::at(Some(input), line),
-        format!("malformed CSV: {e}"),
-    )
+    crate::io::raw::csv_error(input, e)
 }
 
 #[cfg(test)]
