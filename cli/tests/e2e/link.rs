@@ -1,5 +1,7 @@
 //! `pseudolink link`, `dedupe` and `evaluate` end to end.
 
+#![allow(clippy::unwrap_used)] // helpers of the tests below
+
 use std::path::Path;
 
 use crate::common::{csv_of, run, text, workspace, write_secret};
@@ -38,7 +40,7 @@ fn person(i: usize, side: char) -> Vec<String> {
     let mut last = LAST[(i * 7 + i / 20) % LAST.len()].to_string();
     let (y, m, d) = (1950 + (i * 13) % 70, 1 + (i * 5) % 12, 1 + (i * 3) % 28);
     let mut dob = format!("{y:04}-{m:02}-{d:02}");
-    let sex = if i % 2 == 0 { "F" } else { "M" };
+    let sex = if i.is_multiple_of(2) { "F" } else { "M" };
     let letters = b"ABDEFGHJLNPQRSTUWXYZ";
     let mut postcode = format!(
         "CV{} {}{}{}",
@@ -48,7 +50,7 @@ fn person(i: usize, side: char) -> Vec<String> {
         letters[(i / 20) % 20] as char
     );
     let address = format!("{} {} Road", 1 + i % 150, LAST[(i * 3) % LAST.len()]);
-    let mut nhs_number = if i % 3 == 0 {
+    let mut nhs_number = if i.is_multiple_of(3) {
         nhs(400_000_000 + i as u64 * 7919)
     } else {
         String::new()
@@ -206,6 +208,13 @@ fn link_evaluate_explain_and_reuse_a_model() {
         s["inputs"][1]["key_check_value"]
     );
     assert_eq!(s["model_source"], "trained");
+    // λ is the match rate among all 300 x 255 pairs: 225 true pairs.
+    let lambda = s["model"]["lambda"].as_f64().unwrap();
+    let truth_rate = 225.0 / (300.0 * 255.0);
+    assert!(
+        lambda > truth_rate / 1.5 && lambda < truth_rate * 1.5,
+        "{lambda} vs {truth_rate}"
+    );
     assert_eq!(s["blocking"]["rules"].as_array().unwrap().len(), 6);
     assert!(s["blocking"]["candidate_pairs"].as_u64().unwrap() >= 225);
     assert_eq!(s["thresholds"]["match"], 0.9);

@@ -17,7 +17,6 @@
 //! its exact token is (or, without a token, its Bloom filter, or else any of its level tokens).
 
 use crate::encode::layout::Layout;
-use crate::encode::{EncodedRecord, Token};
 use crate::error::{Error, Result};
 use crate::schema::{ClearMetric, Level, Schema};
 
@@ -132,13 +131,13 @@ impl FieldComparator {
         self.token
     }
 
-    /// Whether the field has a value in `r`.
+    /// Whether the field has a value in record `i`.
     #[inline]
-    fn present(&self, r: &EncodedRecord) -> bool {
+    fn present(&self, pool: &Pool, i: u32) -> bool {
         match &self.presence {
-            Presence::Token(s) => tok(r, *s).is_some(),
-            Presence::Bloom(s) => r.blooms.get(*s).is_some_and(Option::is_some),
-            Presence::Levels(slots) => slots.iter().any(|s| tok(r, *s).is_some()),
+            Presence::Token(s) => pool.token(i, *s).is_some(),
+            Presence::Bloom(s) => pool.bloom(i, *s).is_some(),
+            Presence::Levels(slots) => slots.iter().any(|s| pool.token(i, *s).is_some()),
         }
     }
 
@@ -154,9 +153,9 @@ impl FieldComparator {
                 if dice::upper_bound(ca, cb) < lowest {
                     return None;
                 }
-                let fa = pool.record(a).blooms.get(slot)?.as_ref()?;
-                let fb = pool.record(b).blooms.get(slot)?.as_ref()?;
-                Some(dice::dice(dice::intersection_count(&fa.0, &fb.0), ca, cb))
+                let fa = pool.bloom(a, slot)?;
+                let fb = pool.bloom(b, slot)?;
+                Some(dice::dice(dice::intersection_count(fa, fb), ca, cb))
             }
             Bands::Clear { metric } => {
                 let va = pool.clear_value(a, self.field)?;
@@ -169,8 +168,9 @@ impl FieldComparator {
     /// The level index of the pair `(a, b)` on this field.
     #[inline]
     pub fn compare(&self, pool: &Pool, a: u32, b: u32) -> u8 {
-        let (ra, rb) = (pool.record(a), pool.record(b));
-        if !self.present(ra) || !self.present(rb) {
+        let tok = |i: u32, s: usize| pool.token(i, s);
+        let (ra, rb) = (a, b);
+        if !self.present(pool, a) || !self.present(pool, b) {
             return MISSING;
         }
         let mut level = 0usize;
@@ -221,12 +221,7 @@ fn to_level(i: usize) -> u8 {
 }
 
 #[inline]
-fn tok(r: &EncodedRecord, slot: usize) -> Option<&Token> {
-    r.tokens.get(slot).and_then(Option::as_ref)
-}
-
-#[inline]
-fn both_equal(a: Option<&Token>, b: Option<&Token>) -> bool {
+fn both_equal(a: Option<[u64; 2]>, b: Option<[u64; 2]>) -> bool {
     matches!((a, b), (Some(x), Some(y)) if x == y)
 }
 

@@ -2,18 +2,27 @@
 //! pairs, with the u probabilities held fixed (estimated from random pairs, see
 //! [`sample`](super::sample)).
 //!
-//! Identical comparison vectors are first aggregated into [`Patterns`] (a few thousand at most),
-//! so each iteration costs O(patterns × fields), not O(pairs).
+//! Identical comparison vectors (with the set of blocking rules the pair satisfies) are first
+//! aggregated into [`Patterns`] (a few thousand), so each iteration costs O(patterns × fields),
+//! not O(pairs).
 //!
-//! Holding u fixed is the usual choice (Splink does the same): random pairs are almost all
-//! non-matches, so their level frequencies estimate u directly and well, and EM then has only one
-//! latent class to fit, which avoids the label switching and the drift of u towards the matches
-//! that a fully free two-class EM shows on blocked pairs (where matches are not rare).
+//! **Why u is fixed.** Random pairs are almost all non-matches, so their level frequencies estimate
+//! u directly and well; EM then has only the match class to fit, which avoids label switching.
 //!
-//! Each M-step adds a pseudo-count of [`PSEUDO_COUNT`] pairs to every level of every field
-//! (additive smoothing), so a level never seen among the likely matches keeps a small non-zero m,
-//! and every probability is clamped to [`P_MIN`, `P_MAX`]. A field missing on either side
-//! contributes to neither class.
+//! **Why one EM session per blocking rule.** Candidate pairs agree on their blocking keys by
+//! construction, so on those fields even non-matches look like matches to a u taken from random
+//! pairs, and a single EM over all candidates drifts to λ ≈ 1. As Splink does, m is therefore
+//! estimated in one session per blocking rule, over the candidate pairs that agree on that rule's
+//! keys, leaving out of the likelihood (and out of the estimate) every field the rule's keys use.
+//! Each field's m is the mean over the sessions that estimated it (a field used by every rule
+//! keeps its starting values, and the model says so). λ is then fitted by EM over all candidate
+//! pairs with m and u fixed.
+//!
+//! Each M-step adds a pseudo-count of [`PSEUDO_COUNT`] pairs to every level of every estimated
+//! field (additive smoothing), so a level never seen among the likely matches keeps a small
+//! non-zero m, and every probability is clamped to [`P_MIN`, `P_MAX`]. A field missing on either
+//! side contributes to neither class. A session stops when no parameter moves by more than the
+//! tolerance, or at the iteration limit.
 
 use std::collections::HashMap;
 
@@ -45,22 +54,27 @@ pub struct Patterns {
     pub n_fields: usize,
     /// The vectors, `n_fields` bytes each, concatenated in ascending order.
     pub vectors: Vec<u8>,
+    /// Per pattern, the blocking rules (bit `r` for rule `r`) its pairs satisfy.
+    pub rules: Vec<u64>,
     /// Number of pairs with each vector.
     pub counts: Vec<u64>,
 }
 
 impl Patterns {
-    /// Aggregates the comparison vectors in `levels` (`n_fields` bytes each).
-    pub fn aggregate(levels: &[u8], n_fields: usize) -> Patterns {
+    /// Aggregates the comparison vectors in `levels` (`n_fields` bytes each), each with the rule
+    /// bits of its pair in `rules` (or 0 for all when `rules` is empty).
+    pub fn aggregate(levels: &[u8], rules: &[u64], n_fields: usize) -> Patterns {
         if n_fields == 0 {
             return Patterns::default();
         }
-        let chunk = (4096 * n_fields).max(n_fields);
+        const CHUNK: usize = 4096;
+        let rule_of = |i: usize| rules.get(i).copied().unwrap_or(0);
         let merged = levels
-            .par_chunks(chunk)
-            .fold(HashMap::<&[u8], u64>::new, |mut map, part| {
-                for v in part.chunks_exact(n_fields) {
-                    *map.entry(v).or_insert(0) += 1;
+            .par_chunks(CHUNK * n_fields)
+            .enumerate()
+            .fold(HashMap::<(&[u8], u64), u64>::new, |mut map, (c, part)| {
+                for (i, v) in part.chunks_exact(n_fields).enumerate() {
+                    *map.entry((v, rule_of(c * CHUNK + i))).or_insert(0) += 1;
                 }
                 map
             })
@@ -70,15 +84,38 @@ impl Patterns {
                 }
                 a
             });
-        let mut entries: Vec<(&[u8], u64)> = merged.into_iter().collect();
+        let mut entries: Vec<((&[u8], u64), u64)> = merged.into_iter().collect();
         entries.sort_unstable();
         let mut p = Patterns {
             n_fields,
             vectors: Vec::with_capacity(entries.len() * n_fields),
+            rules: Vec::with_capacity(entries.len()),
             counts: Vec::with_capacity(entries.len()),
         };
-        for (k, c) in entries {
+        for ((k, r), c) in entries {
             p.vectors.extend_from_slice(k);
+            p.rules.push(r);
+            p.counts.push(c);
+        }
+        p
+    }
+
+    /// Patterns from counts of `(vector, rule bits)`, sorted.
+    pub fn from_counts(n_fields: usize, counts: HashMap<(Vec<u8>, u64), u64>) -> Patterns {
+        let mut entries: Vec<((Vec<u8>, u64), u64)> = counts
+            .into_iter()
+            .filter(|((v, _), _)| v.len() == n_fields)
+            .collect();
+        entries.sort_unstable();
+        let mut p = Patterns {
+            n_fields,
+            vectors: Vec::with_capacity(entries.len() * n_fields),
+            rules: Vec::with_capacity(entries.len()),
+            counts: Vec::with_capacity(entries.len()),
+        };
+        for ((v, r), c) in entries {
+            p.vectors.extend_from_slice(&v);
+            p.rules.push(r);
             p.counts.push(c);
         }
         p
@@ -139,19 +176,53 @@ pub fn starting_m(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Fits λ and m by EM over `patterns`, u fixed. `lambda0` is the starting prior.
+/// What one EM session fits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Only patterns satisfying this blocking rule (bit index), or all.
+    pub rule: Option<u32>,
+    /// Per field: whether it enters the likelihood.
+    pub used: Vec<bool>,
+    /// Per field: whether its m is re-estimated (only fields that are used).
+    pub estimated: Vec<bool>,
+}
+
+impl Session {
+    /// A session over every pattern that uses and estimates every field.
+    pub fn all(n_fields: usize) -> Session {
+        Session {
+            rule: None,
+            used: vec![true; n_fields],
+            estimated: vec![true; n_fields],
+        }
+    }
+}
+
+/// Fits λ and the estimated m by EM over the patterns of `session`, u fixed, starting from
+/// `m0` and `lambda0`.
 pub fn fit(
     patterns: &Patterns,
     u: &[Vec<f64>],
+    m0: &[Vec<f64>],
     lambda0: f64,
+    session: &Session,
     tolerance: f64,
     max_iterations: usize,
 ) -> EmFit {
-    let mut m: Vec<Vec<f64>> = u.iter().map(|levels| starting_m(levels.len())).collect();
+    let mut m: Vec<Vec<f64>> = m0.to_vec();
     let mut lambda = clamp_probability(lambda0);
     let ln_u: Vec<Vec<f64>> = u
         .iter()
         .map(|l| l.iter().map(|p| clamp_probability(*p).ln()).collect())
+        .collect();
+    let used = |f: usize| session.used.get(f).copied().unwrap_or(false);
+    let estimated = |f: usize| used(f) && session.estimated.get(f).copied().unwrap_or(false);
+    let selected: Vec<usize> = (0..patterns.len())
+        .filter(|&i| {
+            session.rule.is_none_or(|r| {
+                r < 64 && patterns.rules.get(i).is_some_and(|b| b & (1u64 << r) != 0)
+            })
+        })
         .collect();
     let mut fit = EmFit {
         lambda,
@@ -160,23 +231,23 @@ pub fn fit(
         converged: false,
         max_change: f64::INFINITY,
     };
-    if patterns.is_empty() {
+    if selected.is_empty() {
         return fit;
     }
     for iteration in 1..=max_iterations {
         let ln_m: Vec<Vec<f64>> = m
             .iter()
-            .map(|l| l.iter().map(|p| p.ln()).collect())
+            .map(|l| l.iter().map(|p| clamp_probability(*p).ln()).collect())
             .collect();
         let prior = (lambda / (1.0 - lambda)).ln();
         let mut match_mass = 0.0;
         let mut total = 0.0;
         let mut level_mass: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
-        for (i, &count) in patterns.counts.iter().enumerate() {
+        for &i in &selected {
             let v = patterns.vector(i);
             let mut llr = prior;
             for (f, &level) in v.iter().enumerate() {
-                if level == MISSING {
+                if level == MISSING || !used(f) {
                     continue;
                 }
                 let l = usize::from(level);
@@ -188,7 +259,7 @@ pub fn fit(
                 }
             }
             let g = 1.0 / (1.0 + (-llr).exp());
-            let c = count as f64;
+            let c = patterns.counts[i] as f64;
             match_mass += c * g;
             total += c;
             for (f, &level) in v.iter().enumerate() {
@@ -202,7 +273,10 @@ pub fn fit(
         }
         let new_lambda = clamp_probability(match_mass / total.max(1.0));
         let mut change = (new_lambda - lambda).abs();
-        for (mf, mass) in m.iter_mut().zip(&level_mass) {
+        for (f, (mf, mass)) in m.iter_mut().zip(&level_mass).enumerate() {
+            if !estimated(f) {
+                continue;
+            }
             let denom: f64 = mass.iter().sum::<f64>() + PSEUDO_COUNT * mass.len() as f64;
             for (p, x) in mf.iter_mut().zip(mass) {
                 let new = clamp_probability((x + PSEUDO_COUNT) / denom);
@@ -273,9 +347,10 @@ mod tests {
                 }
             }
         }
-        let patterns = Patterns::aggregate(&levels, 4);
+        let patterns = Patterns::aggregate(&levels, &[], 4);
         assert_eq!(patterns.total(), n as u64);
-        let fit = fit(&patterns, &u_true, 0.05, 1e-7, 500);
+        let m0: Vec<Vec<f64>> = u_true.iter().map(|l| starting_m(l.len())).collect();
+        let fit = fit(&patterns, &u_true, &m0, 0.05, &Session::all(4), 1e-7, 500);
         assert!(fit.converged, "{fit:?}");
         assert!((fit.lambda - lambda_true).abs() < 0.01, "{}", fit.lambda);
         for (got, want) in fit.m.iter().zip(&m_true) {
@@ -288,10 +363,11 @@ mod tests {
     #[test]
     fn aggregation_is_exact_and_sorted() {
         let levels = [0u8, 1, 0, 1, 2, MISSING, 0, 1];
-        let p = Patterns::aggregate(&levels, 2);
-        assert_eq!(p.vectors, vec![0, 1, 2, MISSING]);
-        assert_eq!(p.counts, vec![3, 1]);
-        assert_eq!(p.vector(1), &[2, MISSING]);
+        let p = Patterns::aggregate(&levels, &[1, 2, 1, 1], 2);
+        assert_eq!(p.vectors, vec![0, 1, 0, 1, 2, MISSING]);
+        assert_eq!(p.rules, vec![1, 2, 1]);
+        assert_eq!(p.counts, vec![2, 1, 1]);
+        assert_eq!(p.vector(2), &[2, MISSING]);
     }
 
     #[test]
@@ -307,8 +383,16 @@ mod tests {
     #[test]
     fn unseen_levels_keep_a_small_positive_m() {
         // Only level 0 is ever seen; level 1 must stay above zero.
-        let p = Patterns::aggregate(&[0u8; 100], 1);
-        let fit = fit(&p, &[vec![0.01, 0.99]], 0.5, 1e-9, 200);
+        let p = Patterns::aggregate(&[0u8; 100], &[], 1);
+        let fit = fit(
+            &p,
+            &[vec![0.01, 0.99]],
+            &[starting_m(2)],
+            0.5,
+            &Session::all(1),
+            1e-9,
+            200,
+        );
         assert!(fit.m[0][1] > 0.0 && fit.m[0][1] < 0.05, "{:?}", fit.m);
     }
 }

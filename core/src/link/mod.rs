@@ -49,12 +49,14 @@ pub mod pool;
 pub mod resolve;
 pub mod sample;
 pub mod term_frequency;
+pub mod train;
 
 #[cfg(test)]
 mod reference;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -67,7 +69,7 @@ use crate::schema::Schema;
 use block::Blocking;
 use compare::Comparator;
 use em::Patterns;
-use model::{probability, Model, Scorer};
+use model::{Model, Scorer};
 use pool::{unpack_pair, Pool};
 use resolve::ScoredPairs;
 use term_frequency::TermFrequencies;
@@ -81,6 +83,8 @@ pub const DEFAULT_REVIEW_THRESHOLD: f64 = 0.5;
 
 /// Pairs compared per progress report and cancel check.
 const COMPARE_CHUNK: usize = 1 << 20;
+/// Pairs compared per parallel task, in order of their second record.
+const COMPARE_TILE: usize = 1 << 16;
 
 /// Options of [`link_pool`].
 #[derive(Debug, Clone)]
@@ -225,8 +229,6 @@ pub struct Linkage {
     pub levels: Vec<u8>,
     /// Match weight per candidate pair.
     pub weights: Vec<f64>,
-    /// Match probability per candidate pair.
-    pub probabilities: Vec<f64>,
     /// The output rows, sorted by left source and id, then right source and id.
     pub links: Vec<Link>,
     /// What resolution did.
@@ -295,6 +297,13 @@ pub fn link_pool(
     let nf = comparator.n_fields();
     let n_pairs = blocking.pairs.len();
     let mut levels = vec![0u8; n_pairs * nf];
+    let training = options.model.is_none();
+    let block_slots: Vec<usize> = crate::encode::Layout::new(schema)
+        .blocks
+        .into_iter()
+        .take(64)
+        .collect();
+    let mut pattern_counts: HashMap<(Vec<u8>, u64), u64> = HashMap::new();
     for (i, (ps, ls)) in blocking
         .pairs
         .chunks(COMPARE_CHUNK)
@@ -303,14 +312,22 @@ pub fn link_pool(
     {
         check_cancel(cancel)?;
         report("comparing", (i * COMPARE_CHUNK) as u64, n_pairs as u64);
-        ps.par_chunks(1024)
-            .zip(ls.par_chunks_mut(1024 * nf))
-            .for_each(|(ps, ls)| {
-                for (p, l) in ps.iter().zip(ls.chunks_exact_mut(nf)) {
-                    let (a, b) = unpack_pair(*p);
-                    comparator.compare(&pool, a, b, l);
+        let tiles: Vec<TileCounts> = ps
+            .par_chunks(COMPARE_TILE)
+            .zip(ls.par_chunks_mut(COMPARE_TILE * nf))
+            .map(|(ps, ls)| {
+                let slots = if training { &block_slots[..] } else { &[][..] };
+                let masks = compare_tile(&comparator, &pool, slots, ps, ls);
+                if training {
+                    tile_patterns(&masks, ls, nf)
+                } else {
+                    Vec::new()
                 }
-            });
+            })
+            .collect();
+        for (k, c) in tiles.into_iter().flatten() {
+            *pattern_counts.entry(k).or_insert(0) += c;
+        }
     }
     report("comparing", n_pairs as u64, n_pairs as u64);
     lap("comparing", &mut timings);
@@ -330,18 +347,19 @@ pub fn link_pool(
             lap("u sample", &mut timings);
             check_cancel(cancel)?;
             report("EM", 0, 0);
-            let patterns = Patterns::aggregate(&levels, nf);
+            let patterns = Patterns::from_counts(nf, std::mem::take(&mut pattern_counts));
             if patterns.is_empty() {
                 return Err(Error::Invalid(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = em::fit(
+            let fit = train::train(
+                schema,
+                &comparator,
                 &patterns,
                 &u.u,
-                starting_lambda(&pool, n_pairs),
-                schema.link.em_tolerance,
-                schema.link.em_max_iterations,
+                sample::possible_pairs(&pool),
+                |pairs| starting_lambda(&pool, pairs),
             );
             lap("EM", &mut timings);
             (
@@ -368,7 +386,6 @@ pub fn link_pool(
         .zip(levels.par_chunks(nf.max(1)))
         .map(|(p, l)| scorer.weight(l, unpack_pair(*p).0))
         .collect();
-    let probabilities: Vec<f64> = weights.par_iter().map(|w| probability(*w)).collect();
     lap("scoring", &mut timings);
 
     check_cancel(cancel)?;
@@ -376,7 +393,6 @@ pub fn link_pool(
     let scored = ScoredPairs {
         pairs: &blocking.pairs,
         weights: &weights,
-        probabilities: &probabilities,
     };
     let (links, resolution) = resolve_links(&pool, scored, &options);
     lap("resolving", &mut timings);
@@ -389,7 +405,6 @@ pub fn link_pool(
         blocking,
         levels,
         weights,
-        probabilities,
         links,
         resolution,
         timings,
@@ -399,9 +414,67 @@ pub fn link_pool(
     })
 }
 
+/// Compares a tile of candidate pairs (sorted by first record, so their first records are few and
+/// stay in cache) in order of their second record, so the second records' rows are read in
+/// increasing address order rather than at random; writes each pair's levels at its own place.
+/// Returns, per pair, the blocking rules among `block_slots` (bit `r` for the `r`-th) whose token
+/// the pair shares (empty when `block_slots` is).
+fn compare_tile(
+    comparator: &Comparator,
+    pool: &Pool,
+    block_slots: &[usize],
+    pairs: &[u64],
+    levels: &mut [u8],
+) -> Vec<u64> {
+    let nf = comparator.n_fields();
+    let mut order: Vec<u64> = pairs
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (u64::from(unpack_pair(*p).1) << 32) | k as u64)
+        .collect();
+    order.sort_unstable();
+    let mut masks = if block_slots.is_empty() {
+        Vec::new()
+    } else {
+        vec![0u64; pairs.len()]
+    };
+    for o in order {
+        let k = (o & 0xFFFF_FFFF) as usize;
+        let (Some(p), Some(l)) = (pairs.get(k), levels.get_mut(k * nf..(k + 1) * nf)) else {
+            continue;
+        };
+        let (a, b) = unpack_pair(*p);
+        comparator.compare(pool, a, b, l);
+        if let Some(m) = masks.get_mut(k) {
+            for (r, s) in block_slots.iter().enumerate().take(64) {
+                if let (Some(x), Some(y)) = (pool.token(a, *s), pool.token(b, *s)) {
+                    if x == y {
+                        *m |= 1u64 << r;
+                    }
+                }
+            }
+        }
+    }
+    masks
+}
+
+type TileCounts = Vec<((Vec<u8>, u64), u64)>;
+
+/// The comparison patterns of a tile of compared pairs, each with its rule bits.
+fn tile_patterns(masks: &[u64], levels: &[u8], nf: usize) -> TileCounts {
+    let mut counts: HashMap<(&[u8], u64), u64> = HashMap::new();
+    for (m, l) in masks.iter().zip(levels.chunks_exact(nf.max(1))) {
+        *counts.entry((l, *m)).or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((l, m), c)| ((l.to_vec(), m), c))
+        .collect()
+}
+
 /// A starting prior for EM: at most one match per record of the smallest source (half of it
 /// linking), or one duplicate per ten records deduplicating, among the candidate pairs.
-fn starting_lambda(pool: &Pool, n_pairs: usize) -> f64 {
+fn starting_lambda(pool: &Pool, n_pairs: u64) -> f64 {
     let expected = if pool.is_dedupe() {
         pool.len() as f64 / 10.0
     } else {
@@ -427,7 +500,7 @@ fn resolve_links(
             left,
             right,
             weight: scored.weights[k],
-            probability: scored.probabilities[k],
+            probability: scored.probability(k),
             band,
             cluster,
         }
@@ -436,7 +509,7 @@ fn resolve_links(
         report.method = "one_to_one".into();
         let accepted = resolve::one_to_one(pool, scored, options.threshold);
         for (k, ok) in accepted.iter().enumerate() {
-            let p = scored.probabilities[k];
+            let p = scored.probability(k);
             if *ok {
                 links.push(row(k, Band::Match, 0));
             } else if p >= options.threshold {
@@ -461,7 +534,7 @@ fn resolve_links(
             let (ca, cb) = (c.cluster_of[a as usize], c.cluster_of[b as usize]);
             if ca != 0 && ca == cb {
                 links.push(row(k, Band::Match, ca));
-            } else if scored.probabilities[k] >= options.review_threshold {
+            } else if scored.probability(k) >= options.review_threshold {
                 links.push(row(k, Band::Review, 0));
             }
         }

@@ -20,9 +20,10 @@ use crate::io::atomic::write_atomic;
 use crate::schema::Schema;
 
 use super::compare::{Comparator, MISSING};
-use super::em::{clamp_probability, EmFit, PSEUDO_COUNT};
+use super::em::{clamp_probability, EmFit, PSEUDO_COUNT, P_MAX};
 use super::sample::USample;
 use super::term_frequency::TermFrequencies;
+use super::train::{SessionReport, Trained};
 
 /// Value of [`Model::format`].
 pub const MODEL_FORMAT: &str = "pseudolink-model";
@@ -53,7 +54,7 @@ pub struct Model {
     pub schema_fingerprint: String,
     /// Encoded or cleartext comparison.
     pub comparison: ComparisonMode,
-    /// Prior match rate among candidate pairs.
+    /// Prior match rate: the probability that two random records (from different sources) match.
     pub lambda: f64,
     /// `log2(λ / (1 - λ))`.
     pub prior_weight: f64,
@@ -101,11 +102,11 @@ pub struct Training {
     pub u_sample_pairs: u64,
     /// Seed of the random sample.
     pub seed: u64,
-    /// EM iterations run.
+    /// EM iterations run, over all sessions.
     pub em_iterations: u64,
-    /// Whether EM converged within the tolerance.
+    /// Whether every EM session converged within the tolerance.
     pub em_converged: bool,
-    /// Largest parameter change in the last EM iteration.
+    /// Largest parameter change in the last iteration of the λ session.
     pub em_max_change: f64,
     /// The tolerance.
     pub em_tolerance: f64,
@@ -113,6 +114,11 @@ pub struct Training {
     pub em_max_iterations: u64,
     /// Pseudo-count added per level.
     pub pseudo_count: f64,
+    /// The EM sessions: one per blocking rule (m of the fields its keys do not use), then λ.
+    pub sessions: Vec<SessionReport>,
+    /// Compared fields no session could estimate (used by every blocking rule): their m are the
+    /// starting values.
+    pub fields_not_estimated: Vec<String>,
 }
 
 impl Model {
@@ -121,11 +127,12 @@ impl Model {
         schema: &Schema,
         comparator: &Comparator,
         u: &USample,
-        fit: &EmFit,
+        trained: &Trained,
         candidate_pairs: u64,
         distinct_patterns: u64,
     ) -> Model {
-        let lambda = clamp_probability(fit.lambda);
+        let fit: &EmFit = &trained.fit;
+        let lambda = fit.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
         let fields = comparator
             .fields()
             .iter()
@@ -177,8 +184,8 @@ impl Model {
                 distinct_patterns,
                 u_sample_pairs: u.pairs,
                 seed: schema.link.seed,
-                em_iterations: fit.iterations as u64,
-                em_converged: fit.converged,
+                em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),
+                em_converged: trained.sessions.iter().all(|s| s.converged),
                 em_max_change: if fit.max_change.is_finite() {
                     fit.max_change
                 } else {
@@ -187,6 +194,8 @@ impl Model {
                 em_tolerance: schema.link.em_tolerance,
                 em_max_iterations: schema.link.em_max_iterations as u64,
                 pseudo_count: PSEUDO_COUNT,
+                sessions: trained.sessions.clone(),
+                fields_not_estimated: trained.not_estimated.clone(),
             },
         }
     }
@@ -341,7 +350,7 @@ impl Scorer {
             .zip(&u)
             .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
             .collect();
-        let lambda = clamp_probability(model.lambda);
+        let lambda = model.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
         Scorer {
             prior: (lambda / (1.0 - lambda)).log2(),
             weights,

@@ -17,33 +17,39 @@
 
 use std::cmp::Ordering;
 
+use super::model::probability;
 use super::pool::{pack_pair, unpack_pair, Pool};
 
 /// Default share of supported cross pairs a merge needs (see the module documentation).
 pub const DEFAULT_CLUSTER_SUPPORT: f64 = 0.5;
 
-/// Scored candidate pairs: packed pairs (sorted), weights and probabilities, index-aligned.
+/// Scored candidate pairs: packed pairs (sorted) and their match weights, index-aligned; the
+/// probabilities are computed from the weights when needed.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoredPairs<'a> {
     /// Packed pairs, sorted ascending.
     pub pairs: &'a [u64],
     /// Match weights.
     pub weights: &'a [f64],
-    /// Match probabilities.
-    pub probabilities: &'a [f64],
 }
 
 impl ScoredPairs<'_> {
+    /// The match probability of pair `k`.
+    #[inline]
+    pub fn probability(&self, k: usize) -> f64 {
+        self.weights.get(k).map_or(0.0, |w| probability(*w))
+    }
+
     /// The probability of pair `(a, b)` if it was scored.
     pub fn probability_of(&self, a: u32, b: u32) -> Option<f64> {
         let k = self.pairs.binary_search(&pack_pair(a, b)).ok()?;
-        self.probabilities.get(k).copied()
+        self.weights.get(k).map(|w| probability(*w))
     }
 
     /// Indices of the pairs at or above `threshold`, by descending weight, ties by ids.
     fn edges(&self, pool: &Pool, threshold: f64) -> Vec<usize> {
         let mut edges: Vec<usize> = (0..self.pairs.len())
-            .filter(|&k| self.probabilities[k] >= threshold)
+            .filter(|&k| self.probability(k) >= threshold)
             .collect();
         edges.sort_by(|&x, &y| {
             self.weights[y]
@@ -79,7 +85,85 @@ pub struct Clusters {
     pub refused_merges: u64,
 }
 
+/// Pairs scored at or above the review threshold, as adjacency lists (both directions).
+struct Supported {
+    offsets: Vec<usize>,
+    neighbours: Vec<u32>,
+}
+
+impl Supported {
+    fn new(n: usize, scored: ScoredPairs<'_>, review_threshold: f64) -> Supported {
+        let mut degree = vec![0usize; n + 1];
+        let keep = |k: usize| scored.probability(k) >= review_threshold;
+        for (k, p) in scored.pairs.iter().enumerate() {
+            if keep(k) {
+                let (a, b) = unpack_pair(*p);
+                degree[a as usize] += 1;
+                degree[b as usize] += 1;
+            }
+        }
+        let mut offsets = vec![0usize; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + degree[i];
+        }
+        let mut fill = offsets.clone();
+        let mut neighbours = vec![0u32; offsets[n]];
+        for (k, p) in scored.pairs.iter().enumerate() {
+            if keep(k) {
+                let (a, b) = unpack_pair(*p);
+                neighbours[fill[a as usize]] = b;
+                fill[a as usize] += 1;
+                neighbours[fill[b as usize]] = a;
+                fill[b as usize] += 1;
+            }
+        }
+        Supported {
+            offsets,
+            neighbours,
+        }
+    }
+
+    fn of(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.neighbours.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// A cluster's members and how many of them each source holds (sorted by source).
+#[derive(Default)]
+struct Members {
+    records: Vec<u32>,
+    per_source: Vec<(u16, u64)>,
+}
+
+/// Pairs that may be compared across two clusters: all of them when deduplicating, else those
+/// whose records come from different sources.
+fn comparable_across(pool: &Pool, a: &Members, b: &Members) -> u64 {
+    let all = a.records.len() as u64 * b.records.len() as u64;
+    if pool.is_dedupe() {
+        return all;
+    }
+    let same: u64 = a
+        .per_source
+        .iter()
+        .map(|(s, n)| {
+            b.per_source
+                .iter()
+                .find(|(t, _)| t == s)
+                .map_or(0, |(_, m)| n * m)
+        })
+        .sum();
+    all - same
+}
+
 /// Clusters the pool (see the module documentation).
+///
+/// The support of a merge is counted from the adjacency lists of the smaller cluster's records,
+/// and the smaller cluster is merged into the larger, so the whole run costs
+/// O(pairs log records) whatever the cluster sizes.
 pub fn cluster(
     pool: &Pool,
     scored: ScoredPairs<'_>,
@@ -88,8 +172,20 @@ pub fn cluster(
     support: f64,
 ) -> Clusters {
     let n = pool.len();
+    let supported = Supported::new(n, scored, review_threshold);
     let mut parent: Vec<u32> = (0..n as u32).collect();
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut members: Vec<Members> = (0..n).map(|_| Members::default()).collect();
+    let get = |members: &mut Vec<Members>, r: u32| -> Members {
+        let m = std::mem::take(&mut members[r as usize]);
+        if m.records.is_empty() {
+            Members {
+                records: vec![r],
+                per_source: vec![(pool.source(r), 1)],
+            }
+        } else {
+            m
+        }
+    };
     let mut merges = 0u64;
     let mut refused = 0u64;
     for k in scored.edges(pool, threshold) {
@@ -98,36 +194,37 @@ pub fn cluster(
         if ra == rb {
             continue;
         }
-        let ma = cluster_members(&members, ra);
-        let mb = cluster_members(&members, rb);
-        let (mut total, mut supported) = (0u64, 0u64);
-        for &x in &ma {
-            for &y in &mb {
-                if pool.pair_allowed(x, y) {
-                    total += 1;
-                    if scored
-                        .probability_of(x, y)
-                        .is_some_and(|p| p >= review_threshold)
-                    {
-                        supported += 1;
-                    }
-                }
-            }
-        }
-        if (supported as f64) <= support * total as f64 {
-            refused += 1;
-            continue;
-        }
-        // Union by size: the larger cluster's root stays.
-        let (keep, gone, mut all, other) = if ma.len() >= mb.len() {
+        let ma = get(&mut members, ra);
+        let mb = get(&mut members, rb);
+        let (big_root, small_root, mut big, small) = if ma.records.len() >= mb.records.len() {
             (ra, rb, ma, mb)
         } else {
             (rb, ra, mb, ma)
         };
-        all.extend(other);
-        parent[gone as usize] = keep;
-        members[gone as usize] = Vec::new();
-        members[keep as usize] = all;
+        let total = comparable_across(pool, &big, &small);
+        let mut hits = 0u64;
+        for &x in &small.records {
+            for &y in supported.of(x) {
+                if find(&mut parent, y) == big_root && pool.pair_allowed(x, y) {
+                    hits += 1;
+                }
+            }
+        }
+        if (hits as f64) <= support * total as f64 {
+            refused += 1;
+            members[big_root as usize] = big;
+            members[small_root as usize] = small;
+            continue;
+        }
+        big.records.extend_from_slice(&small.records);
+        for (s, c) in small.per_source {
+            match big.per_source.iter_mut().find(|(t, _)| *t == s) {
+                Some((_, m)) => *m += c,
+                None => big.per_source.push((s, c)),
+            }
+        }
+        parent[small_root as usize] = big_root;
+        members[big_root as usize] = big;
         merges += 1;
     }
     let mut cluster_of = vec![0u32; n];
@@ -135,7 +232,7 @@ pub fn cluster(
     let mut next = 0u32;
     for i in 0..n as u32 {
         let r = find(&mut parent, i);
-        if members[r as usize].len() < 2 {
+        if members[r as usize].records.len() < 2 {
             continue;
         }
         if number_of_root[r as usize] == 0 {
@@ -149,13 +246,6 @@ pub fn cluster(
         clusters: u64::from(next),
         merges,
         refused_merges: refused,
-    }
-}
-
-fn cluster_members(members: &[Vec<u32>], root: u32) -> Vec<u32> {
-    match members.get(root as usize) {
-        Some(m) if !m.is_empty() => m.clone(),
-        _ => vec![root],
     }
 }
 
@@ -230,7 +320,7 @@ mod tests {
         fn one_to_one_never_links_a_record_twice(raw in proptest::collection::vec((0usize..6, 0usize..6, -10.0f64..10.0), 0..40)) {
             let p = pool(6, 6);
             let (pairs, w, pr) = scored(&p, &raw, 6);
-            let s = ScoredPairs { pairs: &pairs, weights: &w, probabilities: &pr };
+            let s = ScoredPairs { pairs: &pairs, weights: &w };
             let acc = one_to_one(&p, s, 0.9);
             let mut seen = std::collections::HashSet::new();
             for (k, ok) in acc.iter().enumerate() {
@@ -254,7 +344,7 @@ mod tests {
                                           support in 0.0f64..=1.0) {
             let p = pool(6, 6);
             let (pairs, w, pr) = scored(&p, &raw, 6);
-            let s = ScoredPairs { pairs: &pairs, weights: &w, probabilities: &pr };
+            let s = ScoredPairs { pairs: &pairs, weights: &w };
             let c = cluster(&p, s, 0.9, 0.5, support);
             prop_assert_eq!(c.cluster_of.len(), 12);
             // Numbers are 1..=clusters, each used by at least two records.
@@ -282,11 +372,10 @@ mod tests {
         // a0-b1 unscored. Without the guard, all four join; with it, the last merge is refused.
         let p = pool(2, 2);
         let raw = [(0, 0, 20.0), (1, 1, 19.0), (1, 0, 10.0)];
-        let (pairs, w, pr) = scored(&p, &raw, 2);
+        let (pairs, w, _) = scored(&p, &raw, 2);
         let s = ScoredPairs {
             pairs: &pairs,
             weights: &w,
-            probabilities: &pr,
         };
         let chained = cluster(&p, s, 0.9, 0.5, 0.0);
         assert_eq!(chained.clusters, 1);
@@ -299,11 +388,10 @@ mod tests {
     fn one_to_one_ties_break_by_left_then_right_id() {
         let p = pool(2, 2);
         let raw = [(1, 0, 5.0), (0, 1, 5.0), (0, 0, 5.0)];
-        let (pairs, w, pr) = scored(&p, &raw, 2);
+        let (pairs, w, _) = scored(&p, &raw, 2);
         let s = ScoredPairs {
             pairs: &pairs,
             weights: &w,
-            probabilities: &pr,
         };
         let acc = one_to_one(&p, s, 0.9);
         let taken: Vec<(u32, u32)> = (0..pairs.len())

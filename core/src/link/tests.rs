@@ -31,7 +31,7 @@ fn encode_rows(enc: &Encoder, rows: &[Row]) -> (Vec<EncodedRecord>, Vec<Option<B
             let v = enc
                 .normaliser(i)
                 .and_then(|n| n.normalise(raw).ok())
-                .map(|v| v.canonical().into_owned().into_boxed_str());
+                .map(|v| Box::<str>::from(&*v.canonical()));
             values.push(v);
         }
     }
@@ -169,11 +169,9 @@ fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expe
         );
         weights.push(w);
     }
-    let probabilities: Vec<f64> = weights.iter().map(|w| model::probability(*w)).collect();
     let scored = ScoredPairs {
         pairs: &oracle_pairs,
         weights: &weights,
-        probabilities: &probabilities,
     };
     let (links, _) = resolve_links(&linkage.pool, scored, &options());
     let key = |l: &Link| (l.left, l.right, l.band, l.cluster);
@@ -548,4 +546,33 @@ fn cancel_stops_the_run() {
     let flag = std::sync::atomic::AtomicBool::new(true);
     let err = link_pool(&schema, pool, false, options(), None, Some(&flag)).unwrap_err();
     assert!(matches!(err, Error::Cancelled));
+}
+
+#[test]
+fn training_rules_default_to_rules_without_location_keys_and_are_checked() {
+    let schema = Schema::example();
+    let names: Vec<&str> = schema
+        .training_rule_indices()
+        .into_iter()
+        .map(|i| schema.blocking[i].name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "nhs_number",
+            "dob",
+            "first_name_year",
+            "last_name_year",
+            "name_soundex"
+        ]
+    );
+    let mut json: serde_json::Value = serde_json::from_str(Schema::example_json()).unwrap();
+    json["link"]["training_rules"] = serde_json::json!(["dob"]);
+    let chosen = Schema::from_json(&json.to_string()).unwrap();
+    assert_eq!(chosen.training_rule_indices(), vec![1]);
+    json["link"]["training_rules"] = serde_json::json!(["nope"]);
+    let err = Schema::from_json(&json.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("link.training_rules[0]"), "{err}");
 }

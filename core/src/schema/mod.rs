@@ -279,6 +279,11 @@ pub struct LinkSpec {
     /// Seed of the random sampling, so runs are reproducible.
     #[serde(default)]
     pub seed: u64,
+    /// The blocking rules whose candidate pairs train the m probabilities, one EM session each.
+    /// Absent: every rule none of whose keys is a postcode or free-text field (households share
+    /// those, so EM on such pairs learns households rather than people).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_rules: Option<Vec<String>>,
 }
 
 fn default_max_block() -> usize {
@@ -302,6 +307,7 @@ impl Default for LinkSpec {
             em_max_iterations: default_em_iterations(),
             em_tolerance: default_em_tolerance(),
             seed: 0,
+            training_rules: None,
         }
     }
 }
@@ -395,6 +401,33 @@ impl Schema {
             field: index,
             level,
         })
+    }
+
+    /// Indices of the blocking rules that train the model (see [`LinkSpec::training_rules`]).
+    pub fn training_rule_indices(&self) -> Vec<usize> {
+        match &self.link.training_rules {
+            Some(names) => self
+                .blocking
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| names.contains(&r.name))
+                .map(|(i, _)| i)
+                .collect(),
+            None => self
+                .blocking
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    r.keys.iter().filter_map(|k| self.parse_key(k)).all(|k| {
+                        !matches!(
+                            self.fields[k.field].kind,
+                            FieldKind::Postcode | FieldKind::Text
+                        )
+                    })
+                })
+                .map(|(i, _)| i)
+                .collect(),
+        }
     }
 
     /// The input columns in schema order, record id first (the order `pl_encode_record` takes).

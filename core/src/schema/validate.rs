@@ -162,6 +162,16 @@ impl Schema {
             self.validate_compare(&p, i)?;
         }
         self.validate_blocking()?;
+        if let Some(rules) = &self.link.training_rules {
+            for (i, name) in rules.iter().enumerate() {
+                if !self.blocking.iter().any(|r| &r.name == name) {
+                    return Err(Error::schema(
+                        format!("link.training_rules[{i}]"),
+                        format!("no blocking rule named '{name}'"),
+                    ));
+                }
+            }
+        }
         if self.link.max_block_size < 2 {
             return Err(Error::schema("link.max_block_size", "must be at least 2"));
         }
