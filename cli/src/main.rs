@@ -30,6 +30,9 @@ enum Command {
         /// The secret file.
         #[arg(long)]
         secret_file: PathBuf,
+        /// Refuse a secret file that other users can read (exit 5) instead of warning.
+        #[arg(long)]
+        strict: bool,
     },
     /// Schema tools.
     Schema {
@@ -46,6 +49,9 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// Write synthetic agency extracts of one population, with the true pairs.
     Synth(commands::synth::Args),
+    /// Estimate what an attacker holding an encoded extract and public name frequencies could
+    /// re-identify; exits 9 above --max-risk.
+    Audit(commands::audit::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,7 +69,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { output } => commands::keygen::run(&output),
-        Command::CheckKey { secret_file } => commands::keygen::check(&secret_file),
+        Command::CheckKey {
+            secret_file,
+            strict,
+        } => commands::keygen::check(&secret_file, strict),
         Command::Schema {
             action: SchemaAction::Example,
         } => {
@@ -84,6 +93,9 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::link(&args),
         Command::Dedupe(args) => commands::link::dedupe(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
+        Command::Audit(args) => {
+            return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod fuzz;
+
 use pseudolink::normalise::date::Date;
 use pseudolink::{Encoder, Result, Schema, Secret};
 use serde::{Deserialize, Serialize};

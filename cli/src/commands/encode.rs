@@ -33,12 +33,15 @@ pub struct Args {
     /// Purpose of processing, recorded in the manifest.
     #[arg(long)]
     pub purpose: Option<String>,
+    /// Refuse a secret file that other users can read (exit 5) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Runs the encode command.
 pub fn run(args: &Args) -> Result<()> {
     let schema = Schema::from_file(&args.schema)?;
-    let secret = super::keygen::load(&args.secret_file)?;
+    let secret = super::keygen::load(&args.secret_file, args.strict)?;
     let encoder = Encoder::new(&schema, &secret);
     drop(secret);
     let total = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use pseudolink::secret::{file_permission_warning, write_new_secret_file};
-use pseudolink::{Result, Secret};
+use pseudolink::{Error, Result, Secret};
 
 /// Writes a new secret file and prints its key check value (never the secret).
 pub fn run(output: &Path) -> Result<()> {
@@ -17,17 +17,21 @@ pub fn run(output: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Loads a secret file, warning when others can read it.
-pub fn load(path: &Path) -> Result<Secret> {
+/// Loads a secret file, warning when others can read it; with `strict` that is an error
+/// (exit 5) and the file is not read.
+pub fn load(path: &Path, strict: bool) -> Result<Secret> {
     if let Some(w) = file_permission_warning(path) {
+        if strict {
+            return Err(Error::Secret(format!("{w} (refused because of --strict)")));
+        }
         eprintln!("pseudolink: warning: {w}");
     }
     Secret::from_file(path)
 }
 
 /// Prints the key check value of a secret file.
-pub fn check(path: &Path) -> Result<()> {
-    let secret = load(path)?;
+pub fn check(path: &Path, strict: bool) -> Result<()> {
+    let secret = load(path, strict)?;
     println!("key check value: {}", secret.check_value());
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod encode;
 pub mod evaluate;
 pub mod keygen;

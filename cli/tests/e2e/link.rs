@@ -19,7 +19,7 @@ const LAST: &[&str] = &[
 fn nhs(nine: u64) -> String {
     let digits: Vec<u64> = format!("{nine:09}")
         .chars()
-        .map(|c| u64::from(c.to_digit(10).unwrap()))
+        .map(|c| u64::from(c.to_digit(10).expect("a digit")))
         .collect();
     let sum: u64 = digits
         .iter()
@@ -93,13 +93,13 @@ fn write_population(p: &Path) {
         .filter(|i| i % 4 != 0)
         .map(|i| person(i, 'b'))
         .collect();
-    std::fs::write(p.join("a.csv"), csv_of(&a)).unwrap();
-    std::fs::write(p.join("b.csv"), csv_of(&b)).unwrap();
+    std::fs::write(p.join("a.csv"), csv_of(&a)).expect("write a.csv");
+    std::fs::write(p.join("b.csv"), csv_of(&b)).expect("write b.csv");
     let mut truth = String::from("left_id,right_id\n");
     for i in (0..300).filter(|i| i % 4 != 0) {
         truth.push_str(&format!("a{i},b{i}\n"));
     }
-    std::fs::write(p.join("truth.csv"), truth).unwrap();
+    std::fs::write(p.join("truth.csv"), truth).expect("write truth.csv");
 }
 
 fn encode(p: &Path, input: &str, output: &str, secret: &str) {
@@ -129,7 +129,8 @@ fn encoded_population() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn json(p: &Path, file: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p.join(file)).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(p.join(file)).expect("read JSON file"))
+        .expect("valid JSON")
 }
 
 fn evaluate(p: &Path, links: &str) -> serde_json::Value {
@@ -146,7 +147,7 @@ fn evaluate(p: &Path, links: &str) -> serde_json::Value {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out.stdout).expect("evaluate prints JSON")
 }
 
 const LINK: &[&str] = &[
@@ -366,7 +367,7 @@ fn dedupe_finds_duplicates_within_one_extract() {
         truth.push_str(&format!("a{i},d{i}\n"));
     }
     std::fs::write(p.join("all.csv"), csv_of(&rows)).unwrap();
-    std::fs::write(p.join("truth.csv"), truth).unwrap();
+    std::fs::write(p.join("truth.csv"), truth).expect("write truth.csv");
     encode(&p, "all.csv", "all.enc.csv", "k.hex");
     let out = run(
         &p,

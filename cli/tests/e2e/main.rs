@@ -1,6 +1,9 @@
 //! End-to-end tests of the `pseudolink` binary (one test binary, several modules).
 
+mod bad_inputs;
 mod common;
 mod encode;
 mod keys;
+mod limits;
 mod link;
+mod secrets;

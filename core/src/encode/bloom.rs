@@ -6,6 +6,11 @@
 //! the filter length): no double hashing, so positions cannot be recovered without the key.
 //! Filters are stored as packed `u64` words and written as standard base64 of their little-endian
 //! bytes.
+//!
+//! Hardening (see `docs/security.md`): a *salted* q-gram is hashed as the salt's length (4 bytes
+//! little-endian), the salt and the q-gram, so the same name sets different bits under different
+//! salts; [`Hardening`] then optionally XOR-folds the filter in half and balances it (appends its
+//! complement and applies a keyed permutation).
 
 use base64::Engine as _;
 use rustc_hash::FxHashMap;
@@ -27,6 +32,19 @@ impl Bloom {
     #[inline]
     pub fn count_ones(&self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// Whether bit `pos` is set (false beyond the filter).
+    #[inline]
+    pub fn get(&self, pos: usize) -> bool {
+        self.0
+            .get(pos / 64)
+            .is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+    }
+
+    /// Length in bits.
+    pub fn bits(&self) -> usize {
+        self.0.len() * 64
     }
 
     /// Sets bit `pos`; positions beyond the filter are ignored.
@@ -97,16 +115,133 @@ impl Bloom {
     }
 }
 
+/// XOR folding and balancing of a filter, applied after its q-grams are hashed in.
+#[derive(Clone)]
+pub struct Hardening {
+    xor_fold: bool,
+    permutation: Option<Box<[u32]>>,
+}
+
+impl Hardening {
+    /// The hardening of `spec`; `balance_key` keys the permutation of a balanced filter. `None`
+    /// when the filter is written as built.
+    pub fn new(spec: BloomSpec, balance_key: &DerivedKey) -> Option<Hardening> {
+        if !spec.xor_fold && !spec.balanced {
+            return None;
+        }
+        let folded = if spec.xor_fold {
+            spec.bits / 2
+        } else {
+            spec.bits
+        };
+        Some(Hardening {
+            xor_fold: spec.xor_fold,
+            permutation: spec
+                .balanced
+                .then(|| keyed_permutation(balance_key, folded * 2)),
+        })
+    }
+
+    /// Writes the hardened form of `raw` into `out`.
+    pub fn apply(&self, raw: &Bloom, out: &mut Bloom) {
+        let folded;
+        let source = if self.xor_fold {
+            folded = xor_fold(raw);
+            &folded
+        } else {
+            raw
+        };
+        match &self.permutation {
+            Some(p) => balance_into(source, p, out),
+            None => out.0.clone_from(&source.0),
+        }
+    }
+}
+
+/// The filter folded in half: bit `i` of the result is bit `i` XOR bit `i + n/2` of `bloom`.
+/// A filter of an odd number of words is returned unchanged.
+pub fn xor_fold(bloom: &Bloom) -> Bloom {
+    let words = bloom.0.len();
+    if !words.is_multiple_of(2) {
+        return bloom.clone();
+    }
+    let (lo, hi) = bloom.0.split_at(words / 2);
+    Bloom(lo.iter().zip(hi).map(|(a, b)| a ^ b).collect())
+}
+
+/// The balanced form of `bloom` (n bits): the 2n bits of the filter followed by its complement,
+/// where output bit `j` is bit `permutation[j]` of that concatenation. Exactly n bits are set.
+pub fn balance(bloom: &Bloom, permutation: &[u32]) -> Bloom {
+    let mut out = Bloom::default();
+    balance_into(bloom, permutation, &mut out);
+    out
+}
+
+fn balance_into(bloom: &Bloom, permutation: &[u32], out: &mut Bloom) {
+    let n = bloom.0.len() * 64;
+    let words = n * 2 / 64;
+    if out.0.len() == words {
+        out.0.fill(0);
+    } else {
+        *out = Bloom(vec![0u64; words].into_boxed_slice());
+    }
+    for (j, &src) in permutation.iter().enumerate().take(2 * n) {
+        let src = src as usize;
+        let bit = if src < n {
+            bloom.get(src)
+        } else {
+            !bloom.get(src - n)
+        };
+        if bit {
+            out.set(j as u32);
+        }
+    }
+}
+
+/// A permutation of `0..n` drawn by Fisher-Yates from the extended output of keyed BLAKE3 of a
+/// fixed label: for `i` from `n - 1` down to 1, swap `i` with a uniform `j` in `0..=i` (unbiased
+/// 32-bit draws, rejecting the top remainder). The same key always gives the same permutation.
+pub fn keyed_permutation(key: &DerivedKey, n: u32) -> Box<[u32]> {
+    let mut reader = key
+        .hasher()
+        .update(b"pseudolink balanced filter permutation")
+        .finalize_xof();
+    let mut next = || {
+        let mut b = [0u8; 4];
+        reader.fill(&mut b);
+        u32::from_le_bytes(b)
+    };
+    let mut p: Vec<u32> = (0..n).collect();
+    for i in (1..n as usize).rev() {
+        let bound = i as u64 + 1;
+        let zone = (1u64 << 32) - ((1u64 << 32) % bound);
+        let j = loop {
+            let x = u64::from(next());
+            if x < zone {
+                break (x % bound) as usize;
+            }
+        };
+        p.swap(i, j);
+    }
+    p.into_boxed_slice()
+}
+
 /// Builds filters for one field, caching the bit positions of each q-gram it has seen.
 ///
 /// The cache is keyed by the q-gram's bytes packed into a `u128` (a q-gram of at most 4
 /// characters is at most 16 bytes of UTF-8) and is bounded: it is cleared when it holds more than
-/// [`BloomBuilder::MAX_CACHED`] q-grams, so memory does not grow with the input.
+/// [`BloomBuilder::MAX_CACHED`] q-grams, so memory does not grow with the input. Salted q-grams
+/// are not position-cached (their input differs per salt); whole salted filters are value-cached
+/// by salt and value.
 pub struct BloomBuilder<'k> {
     key: &'k DerivedKey,
     spec: BloomSpec,
     cache: FxHashMap<(u128, u8), Box<[u32]>>,
     values: Option<FxHashMap<Box<str>, Bloom>>,
+    hardening: Option<Hardening>,
+    raw: Bloom,
+    salted_input: Vec<u8>,
+    value_key: String,
 }
 
 impl<'k> BloomBuilder<'k> {
@@ -116,14 +251,26 @@ impl<'k> BloomBuilder<'k> {
     /// Largest number of whole values kept in the filter cache.
     pub const MAX_CACHED_VALUES: usize = 100_000;
 
-    /// A builder for filters of `spec` under `key`.
+    /// A builder for filters of `spec` under `key`, without folding or balancing (those are
+    /// added by [`hardened`](Self::hardened)).
     pub fn new(key: &'k DerivedKey, spec: BloomSpec) -> Self {
         BloomBuilder {
             key,
             spec,
             cache: FxHashMap::default(),
             values: None,
+            hardening: None,
+            raw: Bloom::empty(spec.bits),
+            salted_input: Vec::new(),
+            value_key: String::new(),
         }
+    }
+
+    /// Applies `hardening` (XOR folding, balancing) to every filter built.
+    #[must_use]
+    pub fn hardened(mut self, hardening: Option<Hardening>) -> Self {
+        self.hardening = hardening;
+        self
     }
 
     /// Also caches whole filters by value: worth it for fields whose values repeat a lot
@@ -137,33 +284,52 @@ impl<'k> BloomBuilder<'k> {
     /// The filter of a normalised value: its q-grams after padding with `q - 1` underscores on
     /// each side.
     pub fn build(&mut self, value: &str) -> Bloom {
-        let mut bloom = Bloom::empty(self.spec.bits);
-        self.build_into(value, &mut bloom);
+        let mut bloom = Bloom::empty(self.spec.output_bits());
+        self.build_into(value, None, &mut bloom);
         bloom
     }
 
-    /// Like [`build`](Self::build), overwriting `bloom` (reusing its memory).
-    pub fn build_into(&mut self, value: &str, bloom: &mut Bloom) {
-        if let Some(cached) = self.values.as_ref().and_then(|v| v.get(value)) {
+    /// The filter of a value under `salt` (`None`: unsalted), overwriting `bloom` (reusing its
+    /// memory).
+    pub fn build_into(&mut self, value: &str, salt: Option<&str>, bloom: &mut Bloom) {
+        self.value_key.clear();
+        if let Some(s) = salt {
+            // A salt never holds NUL (normalised values do not), so this key is unambiguous.
+            self.value_key.push_str(s);
+            self.value_key.push('\0');
+        }
+        self.value_key.push_str(value);
+        if let Some(cached) = self
+            .values
+            .as_ref()
+            .and_then(|v| v.get(self.value_key.as_str()))
+        {
             bloom.0.clone_from(&cached.0);
             return;
         }
-        self.build_grams(value, bloom);
+        let mut raw = std::mem::take(&mut self.raw);
+        if raw.0.len() * 64 == self.spec.bits as usize {
+            raw.0.fill(0);
+        } else {
+            raw = Bloom::empty(self.spec.bits);
+        }
+        self.add_into(value, salt, &mut raw);
+        match &self.hardening {
+            Some(h) => h.apply(&raw, bloom),
+            None => bloom.0.clone_from(&raw.0),
+        }
+        self.raw = raw;
         if let Some(values) = self.values.as_mut() {
             if values.len() >= Self::MAX_CACHED_VALUES {
                 values.clear();
             }
-            values.insert(value.into(), bloom.clone());
+            values.insert(self.value_key.as_str().into(), bloom.clone());
         }
     }
 
-    fn build_grams(&mut self, value: &str, bloom: &mut Bloom) {
-        let words = (self.spec.bits / 64) as usize;
-        if bloom.0.len() == words {
-            bloom.0.fill(0);
-        } else {
-            *bloom = Bloom::empty(self.spec.bits);
-        }
+    /// Sets the bits of the q-grams of `value` (under `salt`) in `raw`, a filter of the spec's
+    /// `bits` before any folding or balancing (record-level filters collect several fields so).
+    pub fn add_into(&mut self, value: &str, salt: Option<&str>, raw: &mut Bloom) {
         let q = usize::from(self.spec.q);
         // A sliding window of the last q characters' UTF-8 bytes.
         let mut window: [[u8; 4]; 4] = [[0; 4]; 4];
@@ -188,8 +354,18 @@ impl<'k> BloomBuilder<'k> {
                 gram[n..n + l].copy_from_slice(&window[k][..l]);
                 n += l;
             }
-            for &pos in self.positions(&gram[..n]).iter() {
-                bloom.set(pos);
+            match salt {
+                None => {
+                    for &pos in self.positions(&gram[..n]).iter() {
+                        raw.set(pos);
+                    }
+                }
+                Some(s) => {
+                    salted_gram(s, &gram[..n], &mut self.salted_input);
+                    for pos in bit_positions(self.key, self.spec, &self.salted_input).iter() {
+                        raw.set(*pos);
+                    }
+                }
             }
         }
     }
@@ -206,6 +382,16 @@ impl<'k> BloomBuilder<'k> {
             .entry(key)
             .or_insert_with(|| bit_positions(k, spec, gram))
     }
+}
+
+/// The hashed input of a salted q-gram (or token): the salt's length as 4 bytes little-endian,
+/// the salt, then `data`. Written into `out`.
+pub fn salted_gram(salt: &str, data: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let len = u32::try_from(salt.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(salt.as_bytes());
+    out.extend_from_slice(data);
 }
 
 /// The bit positions one q-gram sets (uncached; the reference definition).
@@ -229,6 +415,8 @@ mod tests {
             bits: 512,
             q: 2,
             hashes: 15,
+            xor_fold: false,
+            balanced: false,
         }
     }
 
@@ -270,6 +458,8 @@ mod tests {
                 bits: 256,
                 q,
                 hashes: 7,
+                xor_fold: false,
+                balanced: false,
             };
             let value = "zoë 王ab";
             let padded: Vec<char> = std::iter::repeat_n('_', usize::from(q) - 1)
@@ -292,6 +482,121 @@ mod tests {
             assert_eq!(cached.build(value), expected);
             assert_eq!(cached.build(value), expected, "from the value cache");
         }
+    }
+
+    fn hardened_spec(xor_fold: bool, balanced: bool) -> BloomSpec {
+        BloomSpec {
+            xor_fold,
+            balanced,
+            ..spec()
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn balanced_filters_have_exactly_half_their_bits_set(value in "\\PC{0,20}", fold in proptest::bool::ANY) {
+            let secret = Secret::from_bytes(&[5u8; 32]).unwrap();
+            let key = secret.derive_key("bloom", "name");
+            let balance_key = secret.derive_key("balance", "name");
+            let spec = hardened_spec(fold, true);
+            let mut b = BloomBuilder::new(&key, spec).hardened(Hardening::new(spec, &balance_key));
+            let f = b.build(&value);
+            proptest::prop_assert_eq!(f.bits(), spec.output_bits() as usize);
+            proptest::prop_assert_eq!(f.count_ones() as usize, f.bits() / 2);
+        }
+
+        #[test]
+        fn xor_folding_halves_the_length_and_xors_the_halves(value in "\\PC{0,20}") {
+            let secret = Secret::from_bytes(&[5u8; 32]).unwrap();
+            let key = secret.derive_key("bloom", "name");
+            let plain = BloomBuilder::new(&key, spec()).build(&value);
+            let spec = hardened_spec(true, false);
+            let folded = BloomBuilder::new(&key, spec)
+                .hardened(Hardening::new(spec, &key))
+                .build(&value);
+            proptest::prop_assert_eq!(folded.bits(), plain.bits() / 2);
+            for i in 0..folded.bits() {
+                proptest::prop_assert_eq!(folded.get(i), plain.get(i) ^ plain.get(i + plain.bits() / 2));
+            }
+        }
+
+        #[test]
+        fn balancing_keeps_the_information_of_the_filter(value in "\\PC{0,12}") {
+            // Every original bit appears once as itself and once complemented.
+            let secret = Secret::from_bytes(&[5u8; 32]).unwrap();
+            let key = secret.derive_key("bloom", "name");
+            let plain = BloomBuilder::new(&key, spec()).build(&value);
+            let p = keyed_permutation(&key, 1024);
+            let balanced = balance(&plain, &p);
+            for (j, &src) in p.iter().enumerate() {
+                let src = src as usize;
+                let expected = if src < 512 { plain.get(src) } else { !plain.get(src - 512) };
+                proptest::prop_assert_eq!(balanced.get(j), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn keyed_permutations_are_permutations_and_depend_on_the_key() {
+        let a = Secret::from_bytes(&[1u8; 32])
+            .unwrap()
+            .derive_key("balance", "x");
+        let b = Secret::from_bytes(&[2u8; 32])
+            .unwrap()
+            .derive_key("balance", "x");
+        let pa = keyed_permutation(&a, 1024);
+        let mut sorted = pa.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..1024).collect::<Vec<u32>>());
+        assert_eq!(pa, keyed_permutation(&a, 1024));
+        assert_ne!(pa, keyed_permutation(&b, 1024));
+        // Not the identity, nor close to it.
+        let fixed = pa
+            .iter()
+            .enumerate()
+            .filter(|(i, &p)| *i as u32 == p)
+            .count();
+        assert!(fixed < 10, "{fixed} fixed points");
+    }
+
+    #[test]
+    fn balanced_dice_still_ranks_similar_names_above_different_ones() {
+        let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+        let key = secret.derive_key("bloom", "name");
+        for (fold, balanced) in [(true, false), (false, true), (true, true)] {
+            let spec = hardened_spec(fold, balanced);
+            let mut b = BloomBuilder::new(&key, spec).hardened(Hardening::new(spec, &key));
+            let (jon, jon2, other) = (b.build("jonathan"), b.build("johnathan"), b.build("priya"));
+            assert_eq!(jon.dice(&jon), 1.0);
+            assert!(
+                jon.dice(&jon2) > jon.dice(&other) + 0.05,
+                "fold {fold} balanced {balanced}: {} vs {}",
+                jon.dice(&jon2),
+                jon.dice(&other)
+            );
+        }
+    }
+
+    #[test]
+    fn salted_filters_differ_across_salts_and_agree_within_one() {
+        let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+        let key = secret.derive_key("salted bloom", "name");
+        let mut b = BloomBuilder::new(&key, spec()).caching_values();
+        let mut f = |value: &str, salt: Option<&str>| {
+            let mut out = Bloom::default();
+            b.build_into(value, salt, &mut out);
+            out
+        };
+        let a1 = f("oliver", Some("2015"));
+        let a2 = f("oliver", Some("2015"));
+        let b1 = f("oliver", Some("2016"));
+        let unsalted = f("oliver", None);
+        assert_eq!(a1, a2);
+        assert!(a1.dice(&b1) < 0.3, "{}", a1.dice(&b1));
+        assert!(a1.dice(&unsalted) < 0.3);
+        // Similar names under one salt stay similar.
+        let c = f("olivier", Some("2015"));
+        assert!(a1.dice(&c) > 0.7, "{}", a1.dice(&c));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! In order: `record_id`; then for each field `<field>` (exact token, if enabled),
 //! `<field>.bloom` (if a filter is configured) and `<field>.<level>` for each level; then
-//! `block.<rule>` for each blocking rule. Tokens are 32 hex characters, filters base64, and an empty
+//! `record.bloom` (if the schema has a record-level filter); then `block.<rule>` for each blocking
+//! rule. Tokens are 32 hex characters, filters base64, and an empty
 //! cell means the value was missing.
 
 use crate::schema::{Level, Schema};
@@ -58,6 +59,8 @@ pub struct Layout {
     pub columns: Vec<Column>,
     /// Slots per schema field.
     pub fields: Vec<FieldSlots>,
+    /// Bloom slot of the record-level filter (`record.bloom`), if the schema has one.
+    pub record_bloom: Option<usize>,
     /// Token slot of each blocking rule's key.
     pub blocks: Vec<usize>,
     /// Number of token slots.
@@ -68,6 +71,9 @@ pub struct Layout {
 
 /// Name of the first column of every encoded extract.
 pub const RECORD_ID_COLUMN: &str = "record_id";
+
+/// Name of the column of the record-level filter.
+pub const RECORD_BLOOM_COLUMN: &str = "record.bloom";
 
 impl Layout {
     /// The layout for `schema`.
@@ -91,7 +97,7 @@ impl Layout {
                     name: format!("{}.bloom", f.name),
                     slot: Slot::Bloom {
                         index: nb,
-                        bits: b.bits,
+                        bits: b.output_bits(),
                     },
                 });
                 nb += 1;
@@ -106,6 +112,17 @@ impl Layout {
             }
             fields.push(slots);
         }
+        let record_bloom = schema.record_bloom.as_ref().map(|r| {
+            columns.push(Column {
+                name: RECORD_BLOOM_COLUMN.to_string(),
+                slot: Slot::Bloom {
+                    index: nb,
+                    bits: r.output_bits(),
+                },
+            });
+            nb += 1;
+            nb - 1
+        });
         let mut blocks = Vec::new();
         for rule in &schema.blocking {
             blocks.push(nt);
@@ -118,6 +135,7 @@ impl Layout {
         Layout {
             columns,
             fields,
+            record_bloom,
             blocks,
             n_tokens: nt,
             n_blooms: nb,

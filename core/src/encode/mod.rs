@@ -9,6 +9,9 @@ pub mod record;
 pub mod token;
 pub mod value;
 
+#[cfg(test)]
+mod tests;
+
 pub use bloom::Bloom;
 pub use layout::Layout;
 pub use record::{EncodedRecord, Encoder, Scratch};

@@ -5,10 +5,10 @@ use rustc_hash::FxHashMap;
 use crate::error::{Error, Result};
 use crate::normalise::date::{today_utc, Date};
 use crate::normalise::MissingReason;
-use crate::schema::{FieldKind, KeyRef, Level, Schema};
+use crate::schema::{BloomSpec, FieldKind, KeyRef, Level, Schema};
 use crate::secret::{DerivedKey, Secret};
 
-use super::bloom::{Bloom, BloomBuilder};
+use super::bloom::{salted_gram, Bloom, BloomBuilder, Hardening};
 use super::layout::{Layout, Slot};
 use super::token::Token;
 use super::value::{FieldNormaliser, Value};
@@ -73,6 +73,28 @@ struct FieldKeys {
     token: DerivedKey,
     bloom: DerivedKey,
     levels: Vec<(Level, DerivedKey)>,
+    /// The salt reference of a salted field.
+    salt: Option<KeyRef>,
+    /// Folding and balancing of the field's filter.
+    hardening: Option<Hardening>,
+}
+
+/// Keys and settings of the record-level filter.
+struct RecordKeys {
+    bits: u32,
+    /// Per contributing field: its index, its key and its filter settings.
+    fields: Vec<(usize, DerivedKey, BloomSpec)>,
+    hardening: Option<Hardening>,
+}
+
+/// The purpose string of a key: salted fields use their own purposes (`salted token`...), so a
+/// salted encoding can never equal an unsalted one.
+fn purpose(salted: bool, base: &str) -> String {
+    if salted {
+        format!("salted {base}")
+    } else {
+        base.to_string()
+    }
 }
 
 /// Encodes records under one schema and secret. Keys are derived once, here.
@@ -95,6 +117,7 @@ pub struct Encoder {
     layout: Layout,
     normalisers: Vec<FieldNormaliser>,
     keys: Vec<FieldKeys>,
+    record_keys: Option<RecordKeys>,
     block_keys: Vec<(DerivedKey, Vec<KeyRef>)>,
     audit_key: DerivedKey,
     check_value: String,
@@ -112,9 +135,12 @@ impl std::fmt::Debug for Encoder {
 /// Per-thread working memory of an [`Encoder`] (Bloom position caches, token cache, buffers).
 pub struct Scratch<'e> {
     builders: Vec<Option<BloomBuilder<'e>>>,
+    record_builders: Vec<BloomBuilder<'e>>,
+    record_raw: Bloom,
     tokens: TokenCache,
     values: Vec<Option<Value>>,
     block_buf: Vec<u8>,
+    salted: Vec<u8>,
 }
 
 /// A bounded cache of tokens of short values (at most 16 bytes), keyed by which key and the
@@ -159,25 +185,56 @@ impl Encoder {
         let keys = schema
             .fields
             .iter()
-            .map(|f| FieldKeys {
-                token: secret.derive_key("token", f.key_group()),
-                bloom: secret.derive_key("bloom", f.key_group()),
-                levels: f
-                    .levels
-                    .iter()
-                    .map(|l| {
-                        // A swapped date is compared against the other side's exact token, so it
-                        // is tokenised under the same key.
-                        let key = if *l == Level::Swapped {
-                            secret.derive_key("token", f.key_group())
-                        } else {
-                            secret.derive_key(&format!("level {}", l.as_str()), f.key_group())
-                        };
-                        (*l, key)
-                    })
-                    .collect(),
+            .map(|f| {
+                let salted = f.salt.is_some();
+                let group = f.key_group();
+                FieldKeys {
+                    token: secret.derive_key(&purpose(salted, "token"), group),
+                    bloom: secret.derive_key(&purpose(salted, "bloom"), group),
+                    levels: f
+                        .levels
+                        .iter()
+                        .map(|l| {
+                            // A swapped date is compared against the other side's exact token,
+                            // so it is tokenised under the same key.
+                            let base = if *l == Level::Swapped {
+                                "token".to_string()
+                            } else {
+                                format!("level {}", l.as_str())
+                            };
+                            (*l, secret.derive_key(&purpose(salted, &base), group))
+                        })
+                        .collect(),
+                    salt: f.salt.as_deref().and_then(|k| schema.parse_key(k)),
+                    hardening: f.bloom.and_then(|spec| {
+                        Hardening::new(spec, &secret.derive_key("balance", group))
+                    }),
+                }
             })
             .collect();
+        let record_keys = schema.record_bloom.as_ref().map(|r| RecordKeys {
+            bits: r.bits,
+            fields: r
+                .fields
+                .iter()
+                .filter_map(|rf| {
+                    let index = schema.field_index(&rf.field)?;
+                    let salted = schema.fields[index].salt.is_some();
+                    Some((
+                        index,
+                        secret.derive_key(&purpose(salted, "record bloom"), &rf.field),
+                        r.bloom_for(rf),
+                    ))
+                })
+                .collect(),
+            hardening: Hardening::new(
+                r.bloom_for(&crate::schema::RecordBloomField {
+                    field: String::new(),
+                    hashes: 1,
+                }),
+                &secret.derive_key("balance", "record"),
+            ),
+        });
         let block_keys = schema
             .blocking
             .iter()
@@ -194,6 +251,7 @@ impl Encoder {
                 .map(|f| FieldNormaliser::new(f, today))
                 .collect(),
             keys,
+            record_keys,
             block_keys,
             audit_key: secret.derive_key("audit", "input-file"),
             check_value: secret.check_value(),
@@ -237,7 +295,8 @@ impl Encoder {
                 .zip(&self.keys)
                 .map(|(f, k)| {
                     f.bloom.map(|spec| {
-                        let builder = BloomBuilder::new(&k.bloom, spec);
+                        let builder =
+                            BloomBuilder::new(&k.bloom, spec).hardened(k.hardening.clone());
                         if f.kind == FieldKind::Name {
                             builder.caching_values()
                         } else {
@@ -246,9 +305,17 @@ impl Encoder {
                     })
                 })
                 .collect(),
+            record_builders: self
+                .record_keys
+                .iter()
+                .flat_map(|r| &r.fields)
+                .map(|(_, key, spec)| BloomBuilder::new(key, *spec))
+                .collect(),
+            record_raw: Bloom::default(),
             tokens: TokenCache::default(),
             values: Vec::with_capacity(self.schema.fields.len()),
             block_buf: Vec::new(),
+            salted: Vec::new(),
         }
     }
 
@@ -314,18 +381,31 @@ impl Encoder {
             match value {
                 Ok(v) => {
                     outcomes.push(None);
-                    self.encode_value(i, &v, record, scratch);
                     scratch.values.push(Some(v));
                 }
                 Err(reason) => {
                     outcomes.push(Some(reason));
-                    if let Some(b) = self.layout.fields[i].bloom {
-                        record.blooms[b] = None;
-                    }
                     scratch.values.push(None);
                 }
             }
         }
+        // Salts may come from later fields, so values are encoded once all are normalised.
+        let values = std::mem::take(&mut scratch.values);
+        for (i, value) in values.iter().enumerate() {
+            let salt = self.salt_of(i, &values);
+            match (value, salt) {
+                (Some(v), Ok(salt)) => self.encode_value(i, v, salt.as_deref(), record, scratch),
+                (Some(_), Err(())) => {
+                    if let Some(o) = outcomes.get_mut(i) {
+                        *o = Some(MissingReason::SaltMissing);
+                    }
+                    self.clear_bloom(i, record);
+                }
+                (None, _) => self.clear_bloom(i, record),
+            }
+        }
+        self.encode_record_bloom(&values, record, scratch);
+        scratch.values = values;
         for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
             scratch.block_buf.clear();
             let mut complete = true;
@@ -361,10 +441,76 @@ impl Encoder {
         }
     }
 
+    /// The salt of field `i` in a record: `Ok(None)` for an unsalted field, `Err(())` when the
+    /// field is salted but the record's salt value is missing.
+    fn salt_of<'v>(
+        &self,
+        i: usize,
+        values: &'v [Option<Value>],
+    ) -> std::result::Result<Option<super::value::Text<'v>>, ()> {
+        let Some(r) = self.keys.get(i).and_then(|k| k.salt) else {
+            return Ok(None);
+        };
+        let v = values.get(r.field).and_then(Option::as_ref).ok_or(())?;
+        match r.level {
+            None => Ok(Some(v.canonical())),
+            Some(l) => v.level(l).map(Some).ok_or(()),
+        }
+    }
+
+    fn clear_bloom(&self, i: usize, record: &mut EncodedRecord) {
+        if let Some(b) = self.layout.fields.get(i).and_then(|f| f.bloom) {
+            record.blooms[b] = None;
+        }
+    }
+
+    fn encode_record_bloom(
+        &self,
+        values: &[Option<Value>],
+        record: &mut EncodedRecord,
+        scratch: &mut Scratch<'_>,
+    ) {
+        let (Some(keys), Some(slot)) = (&self.record_keys, self.layout.record_bloom) else {
+            return;
+        };
+        let raw = &mut scratch.record_raw;
+        if raw.bits() == keys.bits as usize {
+            raw.0.fill(0);
+        } else {
+            *raw = Bloom::empty(keys.bits);
+        }
+        let mut any = false;
+        for ((field, _, _), builder) in keys.fields.iter().zip(scratch.record_builders.iter_mut()) {
+            let Some(v) = values.get(*field).and_then(Option::as_ref) else {
+                continue;
+            };
+            let Ok(salt) = self.salt_of(*field, values) else {
+                continue;
+            };
+            builder.add_into(&v.canonical(), salt.as_deref(), raw);
+            any = true;
+        }
+        if !any {
+            record.blooms[slot] = None;
+            return;
+        }
+        match (&keys.hardening, &mut record.blooms[slot]) {
+            (Some(h), Some(out)) => h.apply(raw, out),
+            (Some(h), empty) => {
+                let mut out = Bloom::default();
+                h.apply(raw, &mut out);
+                *empty = Some(out);
+            }
+            (None, Some(out)) => out.0.clone_from(&raw.0),
+            (None, empty) => *empty = Some(raw.clone()),
+        }
+    }
+
     fn encode_value(
         &self,
         i: usize,
         v: &Value,
+        salt: Option<&str>,
         record: &mut EncodedRecord,
         scratch: &mut Scratch<'_>,
     ) {
@@ -374,26 +520,37 @@ impl Encoder {
         // NHS numbers are unique per person: caching their tokens would only cost.
         let cache = self.schema.fields[i].kind != FieldKind::NhsNumber;
         let id = (i as u32) << 5;
-        if let Some(s) = slots.token {
-            record.tokens[s] = Some(if cache {
-                scratch.tokens.token(id, &keys.token, canonical.as_bytes())
+        let (salted, tokens) = (&mut scratch.salted, &mut scratch.tokens);
+        let mut token = |id: u32, key: &DerivedKey, text: &str, cache: bool| -> Token {
+            let data: &[u8] = match salt {
+                Some(s) => {
+                    salted_gram(s, text.as_bytes(), salted);
+                    salted
+                }
+                None => text.as_bytes(),
+            };
+            if cache {
+                tokens.token(id, key, data)
             } else {
-                Token::of(&keys.token, canonical.as_bytes())
-            });
+                Token::of(key, data)
+            }
+        };
+        if let Some(s) = slots.token {
+            record.tokens[s] = Some(token(id, &keys.token, &canonical, cache));
         }
         if let (Some(s), Some(Some(builder))) = (slots.bloom, scratch.builders.get_mut(i)) {
             match &mut record.blooms[s] {
-                Some(bloom) => builder.build_into(&canonical, bloom),
-                empty => *empty = Some(builder.build(&canonical)),
+                Some(bloom) => builder.build_into(&canonical, salt, bloom),
+                empty => {
+                    let mut bloom = Bloom::default();
+                    builder.build_into(&canonical, salt, &mut bloom);
+                    *empty = Some(bloom);
+                }
             }
         }
         for (j, ((level, slot), (_, key))) in slots.levels.iter().zip(&keys.levels).enumerate() {
             if let Some(text) = v.level(*level) {
-                record.tokens[*slot] = Some(scratch.tokens.token(
-                    id + 1 + j as u32,
-                    key,
-                    text.as_bytes(),
-                ));
+                record.tokens[*slot] = Some(token(id + 1 + j as u32, key, &text, true));
             }
         }
     }

@@ -143,7 +143,7 @@ impl Manifest {
     /// Reads the manifest of the extract at `extract`.
     pub fn read_for(extract: &Path) -> Result<Manifest> {
         let path = manifest_path(extract);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let bytes = std::fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::input(
                     Location { file: Some(path.clone()), ..Location::default() },
@@ -156,7 +156,7 @@ impl Manifest {
                 Error::io("read", &path, e)
             }
         })?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
             Error::input(
                 Location {
                     file: Some(path.clone()),
@@ -175,5 +175,25 @@ impl Manifest {
             )));
         }
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `encoded_reader` fuzz target: a manifest that is not UTF-8 was reported as an
+    /// I/O error ("cannot read", exit 7) although the file was read; it is malformed input.
+    #[test]
+    fn a_manifest_that_is_not_utf8_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let extract = dir.path().join("x.csv");
+        std::fs::write(manifest_path(&extract), b"{\"format\": \"\xff\xfe\"}").unwrap();
+        let e = Manifest::read_for(&extract).unwrap_err();
+        assert!(matches!(e, Error::Input { .. }), "{e:?}");
+        assert!(
+            e.to_string().contains("not a valid pseudolink manifest"),
+            "{e}"
+        );
     }
 }

@@ -4,6 +4,11 @@
 //! reported; schema fields whose column is absent are treated as missing in every row. A row is
 //! rejected (never silently dropped) when it has the wrong number of cells, a cell the schema reads
 //! is not valid UTF-8, its record id is empty, or its record id was already seen.
+//!
+//! One defect is never a mere rejection: a row that runs over several lines *and* has the wrong
+//! number of cells, the mark of an unbalanced quote ([`RejectReason::UnbalancedQuote`]). The lines
+//! it swallowed held rows that can no longer be told apart or counted, so the whole file is
+//! refused ([`RejectReason::is_fatal`]).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -27,6 +32,10 @@ pub enum RejectReason {
     InvalidUtf8,
     /// A cell holds a NUL byte or is longer than [`MAX_CELL_BYTES`].
     BadCell,
+    /// A row runs over several lines and has the wrong number of cells: a quote opened in it is
+    /// not closed where it should be, so the following lines were read into one cell. Fatal: see
+    /// [`is_fatal`](Self::is_fatal).
+    UnbalancedQuote,
 }
 
 /// Longest cell accepted, in bytes (longer cells reject their row).
@@ -41,7 +50,15 @@ impl RejectReason {
             RejectReason::DuplicateRecordId => "duplicate_record_id",
             RejectReason::InvalidUtf8 => "invalid_utf8",
             RejectReason::BadCell => "bad_cell",
+            RejectReason::UnbalancedQuote => "unbalanced_quote",
         }
+    }
+
+    /// Whether a row rejected for this reason stops the run even when a rejects file was given:
+    /// true for [`UnbalancedQuote`](Self::UnbalancedQuote), whose swallowed lines would otherwise
+    /// be lost without being counted.
+    pub fn is_fatal(self) -> bool {
+        matches!(self, RejectReason::UnbalancedQuote)
     }
 }
 
@@ -82,7 +99,6 @@ impl RawLayout {
         header: &ByteRecord,
         file: Option<&Path>,
     ) -> Result<RawLayout> {
-        let loc = || Location::at(file, 1);
         let mut names = Vec::with_capacity(header.len());
         for (i, cell) in header.iter().enumerate() {
             let cell = if i == 0 {
@@ -90,17 +106,35 @@ impl RawLayout {
             } else {
                 cell
             };
+            if cell.contains(&0) {
+                return Err(Error::input(
+                    Location::at(file, 1),
+                    "the header holds NUL bytes: the file is probably UTF-16 without a byte order mark, or not text at all; save it as UTF-8 CSV",
+                ));
+            }
             let name = std::str::from_utf8(cell).map_err(|_| {
                 Error::input(
-                    loc(),
+                    Location::at(file, 1),
                     format!(
                         "header cell {} is not valid UTF-8; save the file as UTF-8",
                         i + 1
                     ),
                 )
             })?;
-            names.push(name.trim().to_string());
+            names.push(name.to_string());
         }
+        RawLayout::from_names(schema, names, file)
+    }
+
+    /// Maps column names (a CSV header, or the columns of an in-memory table) onto `schema`.
+    /// Names are trimmed; a name given twice is an error.
+    pub fn from_names(
+        schema: &Schema,
+        names: Vec<String>,
+        file: Option<&Path>,
+    ) -> Result<RawLayout> {
+        let loc = || Location::at(file, 1);
+        let names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
         let mut seen = HashSet::new();
         for n in &names {
             if !n.is_empty() && !seen.insert(n.as_str()) {
@@ -115,9 +149,10 @@ impl RawLayout {
             Error::input(
                 loc().field(schema.record_id.clone()),
                 format!(
-                    "no record id column '{}' in the header (found: {})",
+                    "no record id column '{}' in the header (found: {}){}",
                     schema.record_id,
-                    names.join(", ")
+                    names.join(", "),
+                    header_hint(&names, &schema.record_id)
                 ),
             )
         })?;
@@ -146,26 +181,54 @@ impl RawLayout {
         })
     }
 
-    /// Checks one row: cell count, UTF-8 and size of the cells read, a non-empty record id.
+    /// Checks one row: cell count (and an unbalanced quote), UTF-8 and size of the cells read, a non-empty record id.
     pub fn check_row(&self, row: &ByteRecord, line: u64) -> std::result::Result<(), Rejection> {
+        self.check_cells(row.len(), |c| row.get(c), line)
+    }
+
+    /// Checks one row given as `cells` cells, `cell(i)` being the bytes of cell `i` (`None` for a
+    /// null, which counts as empty): the checks of [`check_row`](Self::check_row), for rows that
+    /// do not come from a CSV file.
+    pub fn check_cells<'c>(
+        &self,
+        cells: usize,
+        cell: impl Fn(usize) -> Option<&'c [u8]>,
+        line: u64,
+    ) -> std::result::Result<(), Rejection> {
         let reject = |reason, field: Option<usize>, message: String| Rejection {
             line,
             reason,
             field: field.and_then(|i| self.names.get(i).cloned()),
             message,
         };
-        if row.len() != self.width {
+        if cells != self.width {
+            let breaks: u64 = (0..cells)
+                .filter_map(&cell)
+                .map(|c| c.iter().filter(|&&b| b == b'\n').count() as u64)
+                .sum();
+            if breaks > 0 {
+                return Err(reject(
+                    RejectReason::UnbalancedQuote,
+                    None,
+                    format!(
+                        "the row starting on line {line} runs to line {} and has {} cells where the header has {}: a quote (\") in it is not closed where it should be, so the lines after it were read as one cell and their rows cannot be counted; fix the quoting (the whole file is refused)",
+                        line + breaks,
+                        cells,
+                        self.width
+                    ),
+                ));
+            }
             return Err(reject(
                 RejectReason::WrongFieldCount,
                 None,
-                format!("{} cells where the header has {}", row.len(), self.width),
+                format!("{} cells where the header has {}", cells, self.width),
             ));
         }
         for col in std::iter::once(Some(self.id))
             .chain(self.fields.iter().copied())
             .flatten()
         {
-            let cell = row.get(col).unwrap_or_default();
+            let cell = cell(col).unwrap_or_default();
             if cell.len() > MAX_CELL_BYTES {
                 return Err(reject(
                     RejectReason::BadCell,
@@ -194,7 +257,10 @@ impl RawLayout {
                 ));
             }
         }
-        if self.cell(row, self.id).trim().is_empty() {
+        let id = cell(self.id)
+            .and_then(|c| std::str::from_utf8(c).ok())
+            .unwrap_or("");
+        if id.trim().is_empty() {
             return Err(reject(
                 RejectReason::EmptyRecordId,
                 Some(self.id),
@@ -214,5 +280,130 @@ impl RawLayout {
     /// The record id of a checked row (trimmed).
     pub fn record_id<'r>(&self, row: &'r ByteRecord) -> &'r str {
         self.cell(row, self.id).trim()
+    }
+}
+
+/// A hint for a header without the record id column: another separator, or another case.
+fn header_hint(names: &[String], record_id: &str) -> String {
+    if let [only] = names {
+        for (sep, what) in [(';', "semicolons"), ('\t', "tabs"), ('|', "vertical bars")] {
+            if only.contains(sep) {
+                return format!(
+                    "; the header is one cell holding {what}: pseudolink reads comma-separated CSV, so save the file as 'CSV UTF-8 (comma delimited)'"
+                );
+            }
+        }
+    }
+    match names.iter().find(|n| n.eq_ignore_ascii_case(record_id)) {
+        Some(n) => format!("; column names are case-sensitive: '{n}' is not '{record_id}'"),
+        None => String::new(),
+    }
+}
+
+/// Refuses, with a message saying what to do, a file that is plainly not a UTF-8 CSV: UTF-16
+/// (by its byte order mark) or an Excel workbook (by the ZIP or OLE2 signature of `.xlsx` and
+/// `.xls`) saved under a `.csv` name.
+pub fn refuse_non_csv(input: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut f = std::fs::File::open(input).map_err(|e| Error::io("read", input, e))?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", input, e)),
+        }
+    }
+    let head = &head[..n];
+    let message = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8 CSV"
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        "the file is a workbook or archive (an Excel .xlsx or .xls file?), not CSV text; open it in Excel and save it as 'CSV UTF-8 (comma delimited)'"
+    } else {
+        return Ok(());
+    };
+    Err(Error::input(Location::at(Some(input), 1), message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(cells: &[&str]) -> ByteRecord {
+        ByteRecord::from(cells.to_vec())
+    }
+
+    fn layout(header: &[&str]) -> Result<RawLayout> {
+        RawLayout::from_header(&Schema::example(), &record(header), None)
+    }
+
+    /// Found with the bad-input corpus: a quote never closed swallowed the following lines into
+    /// one cell, and the row was rejected as one `wrong_field_count` while the rows it swallowed
+    /// went uncounted. A multi-line row with the wrong cell count is now fatal.
+    #[test]
+    fn a_multi_line_row_with_the_wrong_cell_count_is_an_unbalanced_quote() {
+        let l = layout(&["record_id", "first_name", "last_name"]).unwrap();
+        let r = l
+            .check_row(
+                &record(&["A2", "Omar,Khan\nA3,Zoe,Brown\nA4,Ian,Jones\n"]),
+                3,
+            )
+            .unwrap_err();
+        assert_eq!(r.reason, RejectReason::UnbalancedQuote);
+        assert!(r.reason.is_fatal());
+        assert!(r.message.contains("runs to line 6"), "{}", r.message);
+        // One line, wrong count: an ordinary, counted rejection.
+        let r = l.check_row(&record(&["A2", "Omar"]), 3).unwrap_err();
+        assert_eq!(r.reason, RejectReason::WrongFieldCount);
+        assert!(!r.reason.is_fatal());
+        // Several lines, right count: a quoted cell with a line break, accepted.
+        assert!(l
+            .check_row(&record(&["A2", "Omar", "Flat 2\r\nKhan"]), 3)
+            .is_ok());
+    }
+
+    /// Found with the bad-input corpus: a UTF-16 file without a byte order mark gave "no record id
+    /// column" with NUL characters printed to the terminal.
+    #[test]
+    fn a_header_with_nul_bytes_is_refused_as_utf16() {
+        let e = layout(&["\0r\0e\0c", "x"]).unwrap_err();
+        assert!(
+            e.to_string().contains("UTF-16 without a byte order mark"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_id_column_hints_at_separators_and_case() {
+        let e = layout(&["record_id;first_name;last_name"]).unwrap_err();
+        assert!(e.to_string().contains("holding semicolons"), "{e}");
+        let e = layout(&["Record_ID", "first_name"]).unwrap_err();
+        assert!(e.to_string().contains("case-sensitive: 'Record_ID'"), "{e}");
+        let e = layout(&["id", "first_name"]).unwrap_err();
+        assert!(e.to_string().ends_with("(found: id, first_name)"), "{e}");
+    }
+
+    #[test]
+    fn workbooks_and_utf16_are_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&[u8], &str); 4] = [
+            (b"PK\x03\x04\x14\x00", "Excel .xlsx"),
+            (b"\xD0\xCF\x11\xE0\xA1\xB1", "Excel .xlsx"),
+            (b"\xFF\xFEr\0", "UTF-16"),
+            (b"\xFE\xFF\0r", "UTF-16"),
+        ];
+        for (bytes, says) in cases {
+            let p = dir.path().join("x.csv");
+            std::fs::write(&p, bytes).unwrap();
+            let e = refuse_non_csv(&p).unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+        }
+        for ok in [&b""[..], b"P", b"record_id\n"] {
+            let p = dir.path().join("ok.csv");
+            std::fs::write(&p, ok).unwrap();
+            assert!(refuse_non_csv(&p).is_ok());
+        }
     }
 }

@@ -33,6 +33,7 @@ pub struct ClearExtract {
 
 /// Reads, normalises and encodes the raw CSV extract at `path` with `encoder`.
 pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
+    crate::io::raw::refuse_non_csv(path)?;
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hashing = crate::io::encoded::HashingReader::new(
         BufReader::with_capacity(1 << 20, file),

@@ -272,7 +272,13 @@ const BASE: [&str; 8] = [
 
 #[test]
 fn every_comparison_level() {
-    let schema = Schema::example();
+    // Unsalted names: the default salts them with the year and month of birth, so a swapped date
+    // (below) would make the names disagree too; that is checked at the end.
+    let salted = Schema::example();
+    let mut schema = salted.clone();
+    for f in &mut schema.fields {
+        f.salt = None;
+    }
     let same = levels_of(&schema, row("a", BASE), row("b", BASE), false);
     for f in [
         "first_name",
@@ -324,6 +330,15 @@ fn every_comparison_level() {
     let l = levels_of(&schema, row("a", a), row("b", b), false);
     assert_eq!(level(&l, "first_name"), "crosswise");
     assert_eq!(level(&l, "last_name"), "crosswise");
+    // Salted (the default), crosswise still works within one month of birth...
+    let l = levels_of(&salted, row("a", a), row("b", b), false);
+    assert_eq!(level(&l, "first_name"), "crosswise");
+    // ... but a different month of birth makes equal names disagree.
+    let mut c = BASE;
+    c[3] = "2014-09-03";
+    let l = levels_of(&salted, row("a", BASE), row("b", c), false);
+    assert_eq!(level(&l, "first_name"), "else", "{l:?}");
+    assert_eq!(level(&l, "date_of_birth"), "swapped");
 
     // Completely different values fall to else.
     let mut b = BASE;

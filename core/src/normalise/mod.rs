@@ -67,11 +67,15 @@ pub enum MissingReason {
     Implausible,
     /// An explicit "unknown" code, such as sex `U`, `0`, `9` or `Not known`.
     Unknown,
+    /// Set by the encoder, never by a normaliser: the value was valid but the field is salted
+    /// (see the schema's `salt`) and the record's salt value is missing, so nothing of the field
+    /// was written rather than an unsalted encoding.
+    SaltMissing,
 }
 
 impl MissingReason {
     /// The reason as a stable lower-case string: `"empty"`, `"invalid"`,
-    /// `"impossible"`, `"implausible"` or `"unknown"`.
+    /// `"impossible"`, `"implausible"`, `"unknown"` or `"salt_missing"`.
     ///
     /// ```
     /// use pseudolink::normalise::MissingReason;
@@ -84,6 +88,7 @@ impl MissingReason {
             MissingReason::Impossible => "impossible",
             MissingReason::Implausible => "implausible",
             MissingReason::Unknown => "unknown",
+            MissingReason::SaltMissing => "salt_missing",
         }
     }
 }

@@ -1,11 +1,15 @@
-//! Encoding a CSV extract file to file, streaming, in parallel, in bounded memory.
+//! Encoding a CSV extract file to file, streaming, in parallel, in bounded memory; or into memory
+//! (what the Python binding returns), with the same checks, encodings and manifest.
 //!
 //! A reader thread parses chunks of rows; each chunk is checked (cell counts, UTF-8, record ids)
 //! in order, encoded in parallel with rayon, and written in order, so the output is the same bytes
-//! whatever the number of threads. Rejected rows go to the rejects file with their line and reason;
-//! without a rejects file the first bad row stops the run. `rows_read == encoded + rejected`.
+//! whatever the number of threads. Rejected rows go to the rejects file (or are kept in memory)
+//! with their line and reason; otherwise the first bad row stops the run.
+//! `rows_read == encoded + rejected`.
+//!
+//! [`write_encoded`](super::write_encoded) writes an in-memory result as exactly the bytes [`encode_file`] would have
+//! written for the same input.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -13,29 +17,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use csv::ByteRecord;
-use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
-use crate::encode::record::write_csv_cell;
-use crate::encode::{EncodedRecord, Encoder};
+use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::encoded::HashingReader;
-use crate::io::manifest::{
-    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
-};
-use crate::io::raw::{RawLayout, RejectReason, Rejection};
-use crate::normalise::MissingReason;
+use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
+use crate::io::raw::RawLayout;
 
-/// Rows per chunk handed from the reader to the encoders.
-const CHUNK_ROWS: usize = 16_384;
-/// Rows per parallel task within a chunk.
-const TASK_ROWS: usize = 512;
+use super::rows::{
+    build_manifest, display_name, encode_parallel, header_line, Check, CsvRows, Encoded, Read,
+    Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT, REJECTS_HEADER,
+};
 
 /// Progress of a run, reported after each chunk.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
-    /// Bytes of input read so far.
+    /// Bytes of input read so far (zero for in-memory tables).
     pub bytes_read: u64,
     /// Rows processed so far.
     pub rows: u64,
@@ -56,26 +54,19 @@ pub struct EncodeFileOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
-type Chunk = Vec<(u64, ByteRecord)>;
-
-/// What the reader thread sends.
-enum Message {
-    Rows(Chunk),
-    Done {
-        input_blake3: String,
-        input_bytes: u64,
-    },
-    Failed(Error),
-}
-
-/// Totals gathered while encoding.
-struct Tally {
-    counts: Counts,
-    rejected_by_reason: BTreeMap<String, u64>,
-    missing: Vec<BTreeMap<MissingReason, u64>>,
-    out_hash: blake3::Hasher,
-    out_bytes: u64,
-    seen_ids: FxHashSet<u128>,
+/// Options of the in-memory encoders [`encode_csv`] and [`encode_table`].
+#[derive(Default)]
+pub struct EncodeOptions<'a> {
+    /// Keep rejected rows in [`Encoded::rejected`]; without it the first bad row is an error.
+    pub keep_rejected: bool,
+    /// Information Sharing Agreement reference, recorded in the manifest.
+    pub agreement: Option<String>,
+    /// Purpose of processing, recorded in the manifest.
+    pub purpose: Option<String>,
+    /// Called after each chunk.
+    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Set to stop the run: [`Error::Cancelled`] is returned.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// Encodes the CSV at `input` into `output` (and `output.manifest.json`). Returns the manifest.
@@ -88,7 +79,120 @@ pub fn encode_file(
     options: &EncodeFileOptions<'_>,
 ) -> Result<Manifest> {
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    refuse_utf16(input)?;
+    let mut out = AtomicFile::create(output)?;
+    let mut rejects_file = match &options.rejects {
+        Some(p) => {
+            let mut f = AtomicFile::create(p)?;
+            f.write_all(REJECTS_HEADER.as_bytes())?;
+            f.write_all(b"\n")?;
+            Some(f)
+        }
+        None => None,
+    };
+    let head = header_line(encoder.layout());
+    let mut out_hash = blake3::Hasher::new();
+    let mut out_bytes = head.len() as u64;
+    out_hash.update(&head);
+    out.write_all(&head)?;
+    let read = {
+        let mut sink = Sink::File {
+            out: &mut out,
+            hash: &mut out_hash,
+            bytes: &mut out_bytes,
+        };
+        let rejects = match rejects_file.as_mut() {
+            Some(f) => Rejects::File(f),
+            None => Rejects::Fail,
+        };
+        read_csv(
+            encoder,
+            input,
+            &mut sink,
+            rejects,
+            FILE_HINT,
+            options.progress,
+            options.cancel,
+        )?
+    };
+    run.finish();
+    let output_record = FileRecord {
+        path: display_name(output),
+        bytes: out_bytes,
+        blake3: out_hash.finalize().to_hex().to_string(),
+    };
+    let manifest = build_manifest(
+        encoder,
+        run,
+        read,
+        output_record,
+        options.rejects.as_deref().map(display_name),
+    );
+    let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
+    manifest_file.write_all(manifest.to_json().as_bytes())?;
+    manifest_file.write_all(b"\n")?;
+    if let Some(r) = rejects_file {
+        r.commit()?;
+    }
+    out.commit()?;
+    manifest_file.commit()?;
+    Ok(manifest)
+}
+
+/// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as
+/// [`encode_file`], with the manifest's `output` left empty until [`write_encoded`].
+pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) -> Result<Encoded> {
+    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    let read = {
+        let mut sink = Sink::Memory(&mut records);
+        let rejects = if options.keep_rejected {
+            Rejects::Keep(&mut rejected)
+        } else {
+            Rejects::Fail
+        };
+        read_csv(
+            encoder,
+            input,
+            &mut sink,
+            rejects,
+            MEMORY_HINT,
+            options.progress,
+            options.cancel,
+        )?
+    };
+    run.finish();
+    let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+    Ok(Encoded {
+        records,
+        rejected,
+        manifest,
+    })
+}
+
+type Chunk = Vec<(u64, ByteRecord)>;
+
+/// What the reader thread sends.
+enum Message {
+    Rows(Chunk),
+    Done {
+        input_blake3: String,
+        input_bytes: u64,
+    },
+    Failed(Error),
+}
+
+/// Reads, checks and encodes the CSV at `input`, sending accepted rows to `sink`.
+fn read_csv(
+    encoder: &Encoder,
+    input: &Path,
+    sink: &mut Sink<'_>,
+    rejects: Rejects<'_>,
+    keep_hint: &'static str,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Read> {
+    crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
         BufReader::with_capacity(1 << 20, file),
@@ -109,32 +213,21 @@ pub fn encode_file(
         ));
     }
     let raw = RawLayout::from_header(encoder.schema(), &header, Some(input))?;
-
-    let mut out = AtomicFile::create(output)?;
-    let mut rejects = match &options.rejects {
-        Some(p) => {
-            let mut f = AtomicFile::create(p)?;
-            f.write_all(b"line,reason,field,message,record_id\n")?;
-            Some(f)
-        }
-        None => None,
+    let mut tally = Tally::new(encoder.schema().fields.len());
+    let mut check = Check {
+        raw: &raw,
+        input: Some(input),
+        rejects,
+        keep_hint,
     };
-    let mut head = encoder.layout().header().join(",").into_bytes();
-    head.push(b'\n');
-    let mut tally = Tally {
-        counts: Counts::default(),
-        rejected_by_reason: BTreeMap::new(),
-        missing: vec![BTreeMap::new(); encoder.schema().fields.len()],
-        out_hash: blake3::Hasher::new(),
-        out_bytes: head.len() as u64,
-        seen_ids: FxHashSet::default(),
-    };
-    tally.out_hash.update(&head);
-    out.write_all(&head)?;
+    let to_file = matches!(sink, Sink::File { .. });
 
     let bytes_read = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
     let (input_blake3, input_bytes) = std::thread::scope(|scope| -> Result<(String, u64)> {
+        // The receiver belongs to this closure, so returning early (an error, a cancel) drops it
+        // and the reader's next send fails instead of blocking the scope's join forever.
+        let rx = rx;
         let bytes_read = &bytes_read;
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
         for message in rx.iter() {
@@ -146,23 +239,37 @@ pub fn encode_file(
                 } => return Ok((input_blake3, input_bytes)),
                 Message::Failed(e) => return Err(e),
             };
-            if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return Err(Error::Cancelled);
             }
-            let accepted = check_chunk(&chunk, &raw, input, &mut tally, rejects.as_mut())?;
-            let parts = encode_rows(encoder, &raw, &accepted);
-            for (buf, miss) in parts {
-                tally.out_hash.update(&buf);
-                tally.out_bytes += buf.len() as u64;
-                out.write_all(&buf)?;
-                for (total, part) in tally.missing.iter_mut().zip(miss) {
-                    for (reason, n) in part {
-                        *total.entry(reason).or_default() += n;
+            let mut accepted = Vec::with_capacity(chunk.len());
+            for (line_no, row) in &chunk {
+                let verdict = raw.check_row(row, *line_no);
+                let raw_id = || {
+                    row.get(raw.id)
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_default()
+                        .into_owned()
+                };
+                if tally.admit(&mut check, verdict, raw.record_id(row), *line_no, raw_id)? {
+                    accepted.push(row);
+                }
+            }
+            let rows = CsvRows { raw: &raw };
+            let parts = encode_parallel(encoder, &rows, &accepted, to_file);
+            for part in parts {
+                tally.add_missing(part.missing);
+                match sink {
+                    Sink::File { out, hash, bytes } => {
+                        hash.update(&part.csv);
+                        **bytes += part.csv.len() as u64;
+                        out.write_all(&part.csv)?;
                     }
+                    Sink::Memory(records) => records.extend(part.records),
                 }
             }
             tally.counts.encoded += accepted.len() as u64;
-            if let Some(p) = options.progress {
+            if let Some(p) = progress {
                 p(Progress {
                     bytes_read: bytes_read.load(Ordering::Relaxed),
                     rows: tally.counts.rows_read,
@@ -174,83 +281,15 @@ pub fn encode_file(
             "reading stopped unexpectedly",
         ))
     })?;
-    debug_assert_eq!(
-        tally.counts.rows_read,
-        tally.counts.encoded + tally.counts.rejected
-    );
-
-    run.finish();
-    let schema = encoder.schema();
-    let manifest = Manifest {
-        format: FORMAT_NAME.to_string(),
-        format_version: FORMAT_VERSION,
-        encoding_version: crate::secret::ENCODING_VERSION,
-        library_version: crate::VERSION.to_string(),
-        schema_fingerprint: schema.fingerprint(),
-        key_check_value: encoder.check_value().to_string(),
-        columns: encoder
-            .layout()
-            .header()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+    Ok(Read {
+        tally,
+        raw,
         input: FileRecord {
             path: display_name(input),
             bytes: input_bytes,
             blake3: input_blake3,
         },
-        output: FileRecord {
-            path: display_name(output),
-            bytes: tally.out_bytes,
-            blake3: tally.out_hash.finalize().to_hex().to_string(),
-        },
-        rejects: options.rejects.as_deref().map(display_name),
-        counts: tally.counts,
-        rejected_by_reason: tally.rejected_by_reason,
-        missing: schema
-            .fields
-            .iter()
-            .zip(tally.missing)
-            .map(|(f, m)| {
-                (
-                    f.name.clone(),
-                    m.into_iter()
-                        .map(|(r, n)| (r.as_str().to_string(), n))
-                        .collect(),
-                )
-            })
-            .collect(),
-        ignored_columns: raw.ignored.clone(),
-        absent_columns: raw.absent.clone(),
-        run,
-    };
-    let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
-    manifest_file.write_all(manifest.to_json().as_bytes())?;
-    manifest_file.write_all(b"\n")?;
-    if let Some(r) = rejects {
-        r.commit()?;
-    }
-    out.commit()?;
-    manifest_file.commit()?;
-    Ok(manifest)
-}
-
-fn refuse_utf16(input: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut head = [0u8; 2];
-    let mut f = File::open(input).map_err(|e| Error::io("read", input, e))?;
-    let n = f.read(&mut head).map_err(|e| Error::io("read", input, e))?;
-    if n == 2 && (head == [0xFF, 0xFE] || head == [0xFE, 0xFF]) {
-        return Err(Error::input(
-            Location::at(Some(input), 1),
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8 CSV",
-        ));
-    }
-    Ok(())
-}
-
-fn display_name(p: &Path) -> String {
-    p.display().to_string()
+    })
 }
 
 fn read_chunks(
@@ -293,106 +332,6 @@ fn read_chunks(
     }
 }
 
-/// Checks rows in file order (so the first of two duplicate ids is kept); returns the good ones.
-fn check_chunk<'c>(
-    chunk: &'c Chunk,
-    raw: &RawLayout,
-    input: &Path,
-    tally: &mut Tally,
-    mut rejects: Option<&mut AtomicFile>,
-) -> Result<Vec<&'c ByteRecord>> {
-    let mut accepted = Vec::with_capacity(chunk.len());
-    for (line_no, row) in chunk {
-        tally.counts.rows_read += 1;
-        let verdict = raw.check_row(row, *line_no).and_then(|()| {
-            let id = raw.record_id(row);
-            if tally.seen_ids.insert(id_hash(id)) {
-                Ok(())
-            } else {
-                Err(Rejection {
-                    line: *line_no,
-                    reason: RejectReason::DuplicateRecordId,
-                    field: raw.names.get(raw.id).cloned(),
-                    message: format!("record id '{id}' was already used by an earlier row"),
-                })
-            }
-        });
-        match verdict {
-            Ok(()) => accepted.push(row),
-            Err(r) => {
-                tally.counts.rejected += 1;
-                *tally
-                    .rejected_by_reason
-                    .entry(r.reason.as_str().to_string())
-                    .or_default() += 1;
-                match rejects.as_deref_mut() {
-                    Some(f) => f.write_all(&rejection_row(&r, raw, row))?,
-                    None => {
-                        let mut loc = Location::at(Some(input), r.line);
-                        loc.field = r.field.clone();
-                        return Err(Error::input(
-                            loc,
-                            format!(
-                                "{} ({}); fix the row, or pass a rejects file to set such rows aside and count them",
-                                r.message,
-                                r.reason.as_str()
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(accepted)
-}
-
-type Part = (Vec<u8>, Vec<BTreeMap<MissingReason, u64>>);
-
-/// Encodes checked rows in parallel; the parts come back in input order.
-fn encode_rows(encoder: &Encoder, raw: &RawLayout, rows: &[&ByteRecord]) -> Vec<Part> {
-    rows.par_chunks(TASK_ROWS)
-        .map_init(
-            || encoder.scratch(),
-            |scratch, rows| {
-                let mut buf = Vec::with_capacity(rows.len() * 1024);
-                let mut miss = vec![BTreeMap::new(); raw.fields.len()];
-                let mut record = EncodedRecord::default();
-                let mut outcomes = Vec::new();
-                for row in rows {
-                    encoder.encode_fields_into(
-                        raw.record_id(row),
-                        |i| {
-                            raw.fields
-                                .get(i)
-                                .copied()
-                                .flatten()
-                                .map(|c| raw.cell(row, c))
-                        },
-                        scratch,
-                        &mut record,
-                        &mut outcomes,
-                    );
-                    for (m, o) in miss.iter_mut().zip(&outcomes) {
-                        if let Some(reason) = *o {
-                            *m.entry(reason).or_insert(0u64) += 1;
-                        }
-                    }
-                    record.write_csv_row(encoder.layout(), &mut buf);
-                    buf.push(b'\n');
-                }
-                (buf, miss)
-            },
-        )
-        .collect()
-}
-
-fn id_hash(id: &str) -> u128 {
-    let h = blake3::hash(id.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h.as_bytes()[..16]);
-    u128::from_le_bytes(b)
-}
-
 fn csv_error(input: &Path, e: &csv::Error) -> Error {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     Error::input(
@@ -401,21 +340,71 @@ fn csv_error(input: &Path, e: &csv::Error) -> Error {
     )
 }
 
-fn rejection_row(r: &Rejection, raw: &RawLayout, row: &ByteRecord) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(r.line.to_string().as_bytes());
-    out.push(b',');
-    out.extend_from_slice(r.reason.as_str().as_bytes());
-    out.push(b',');
-    write_csv_cell(r.field.as_deref().unwrap_or(""), &mut out);
-    out.push(b',');
-    write_csv_cell(&r.message, &mut out);
-    out.push(b',');
-    let id = row
-        .get(raw.id)
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    write_csv_cell(&id, &mut out);
-    out.push(b'\n');
-    out
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Schema, Secret};
+
+    /// Runs `f` on another thread and fails if it takes more than `secs` (a hang would otherwise
+    /// hang the test suite).
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("finished in time: no deadlock")
+    }
+
+    fn big_file(dir: &Path, first_row: &str) -> PathBuf {
+        let mut text = String::from("record_id,first_name\n");
+        text.push_str(first_row);
+        for i in 0..(CHUNK_ROWS * 4) {
+            text.push_str(&format!("r{i},Anna\n"));
+        }
+        let p = dir.join("in.csv");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Found by the bad-input corpus (1,000,000 empty rows, no rejects file): when a bad row
+    /// stopped the run while the reader thread was blocked on a full channel, the run never
+    /// ended. The same held for a cancel (Ctrl-C).
+    #[test]
+    fn a_bad_row_in_a_big_file_stops_the_run_instead_of_deadlocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = big_file(dir.path(), ",no id\n");
+        let out = dir.path().join("out.csv");
+        let e = within(120, move || {
+            let encoder = Encoder::new(&Schema::example(), &Secret::generate().unwrap());
+            encode_file(&encoder, &input, &out, &EncodeFileOptions::default())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("the record id is empty"), "{e}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+
+    #[test]
+    fn a_cancelled_run_over_a_big_file_ends_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = big_file(dir.path(), "");
+        let out = dir.path().join("out.csv");
+        let d = dir.path().to_path_buf();
+        let e = within(120, move || {
+            static CANCEL: AtomicBool = AtomicBool::new(true);
+            let encoder = Encoder::new(&Schema::example(), &Secret::generate().unwrap());
+            let options = EncodeFileOptions {
+                cancel: Some(&CANCEL),
+                ..EncodeFileOptions::default()
+            };
+            encode_file(&encoder, &input, &out, &options)
+        })
+        .unwrap_err();
+        assert!(matches!(e, Error::Cancelled), "{e:?}");
+        let left: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("in.csv")]);
+    }
 }

@@ -187,10 +187,20 @@ pub fn link_files(
     );
 
     let write_started = std::time::Instant::now();
-    let links_file = write_links(&linkage, output)?;
-    if let Some(p) = &options.save_model {
-        linkage.model.write(p)?;
-    }
+    // Every output is written under a temporary name first and renamed into place only when all
+    // of them were written, so a failure (say, an unwritable --save-model path) leaves no links
+    // file without its summary.
+    let (links_out, links_file) = write_links_uncommitted(&linkage, output)?;
+    let model_out = match &options.save_model {
+        Some(p) => {
+            let mut f = AtomicFile::create(p)?;
+            let mut json = linkage.model.to_json();
+            json.push('\n');
+            f.write_all(json.as_bytes())?;
+            Some(f)
+        }
+        None => None,
+    };
     if !linkage.model.training.em_converged && linkage.trained {
         warnings.push(format!(
             "EM did not converge within {} iterations (last change {:.3e}); the model may be poor",
@@ -254,7 +264,13 @@ pub fn link_files(
     };
     let mut json = serde_json::to_string_pretty(&summary).unwrap_or_default();
     json.push('\n');
-    crate::io::atomic::write_atomic(&summary_path(output), json.as_bytes())?;
+    let mut summary_out = AtomicFile::create(&summary_path(output))?;
+    summary_out.write_all(json.as_bytes())?;
+    commit_all(
+        std::iter::once(links_out)
+            .chain(model_out)
+            .chain(std::iter::once(summary_out)),
+    )?;
     Ok((linkage, summary))
 }
 
@@ -327,8 +343,32 @@ fn check_compatible(
     Ok(())
 }
 
+/// Commits `files` in order; if one fails, removes those already committed, so the outputs appear
+/// all together or not at all.
+fn commit_all(files: impl IntoIterator<Item = AtomicFile>) -> Result<()> {
+    let mut done: Vec<PathBuf> = Vec::new();
+    for f in files {
+        let path = f.path().to_path_buf();
+        if let Err(e) = f.commit() {
+            for p in &done {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        done.push(path);
+    }
+    Ok(())
+}
+
 /// Writes the links file atomically; returns its size and BLAKE3.
 pub fn write_links(linkage: &Linkage, path: &Path) -> Result<FileRecord> {
+    let (f, record) = write_links_uncommitted(linkage, path)?;
+    f.commit()?;
+    Ok(record)
+}
+
+/// Writes the links file under its temporary name; the caller commits it.
+fn write_links_uncommitted(linkage: &Linkage, path: &Path) -> Result<(AtomicFile, FileRecord)> {
     let pool = &linkage.pool;
     let multi = pool.source_names().len() > 2;
     let mut f = AtomicFile::create(path)?;
@@ -379,12 +419,12 @@ pub fn write_links(linkage: &Linkage, path: &Path) -> Result<FileRecord> {
     hasher.update(&buf);
     bytes += buf.len() as u64;
     f.write_all(&buf)?;
-    f.commit()?;
-    Ok(FileRecord {
+    let record = FileRecord {
         path: path.display().to_string(),
         bytes,
         blake3: hasher.finalize().to_hex().to_string(),
-    })
+    };
+    Ok((f, record))
 }
 
 /// A probability with 12 significant decimals, so the file is stable and readable.

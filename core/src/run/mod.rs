@@ -3,7 +3,16 @@
 pub mod encode;
 pub mod link;
 pub mod link_summary;
+mod rows;
+pub mod table;
+pub mod write;
 
-pub use encode::{encode_file, EncodeFileOptions, Progress};
+pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
 pub use link::{link_files, LinkFileOptions};
 pub use link_summary::{summary_path, RunSummary};
+pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
+pub use table::{encode_table, TextColumns};
+pub use write::{write_encoded, WriteOptions};
+
+#[cfg(test)]
+mod tests;

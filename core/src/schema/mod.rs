@@ -47,6 +47,10 @@ pub struct Schema {
     /// Settings of the linkage step.
     #[serde(default)]
     pub link: LinkSpec,
+    /// A record-level Bloom filter (CLK): the q-grams of several fields in one filter, written as
+    /// the column `record.bloom`. An alternative to field-level filters (see `docs/security.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_bloom: Option<RecordBloomSpec>,
 }
 
 /// What kind of value a field holds; decides its normaliser and the level tokens it can have.
@@ -149,6 +153,13 @@ pub struct FieldSpec {
     /// How the linkage step compares this field; absent means the field is not compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<CompareSpec>,
+    /// Salt this field's token, filter and level tokens with another field's value: a blocking-key
+    /// style reference, `field` or `field.level` (e.g. `date_of_birth.year`). Equal values then
+    /// give equal encodings only within records of equal salt, which defeats frequency attacks
+    /// across the whole file. A record whose salt is missing gets no encoding of this field (it
+    /// is counted as missing with reason `salt_missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 impl FieldSpec {
@@ -198,10 +209,105 @@ pub struct BloomSpec {
     pub q: u8,
     /// Bit positions set per q-gram, 1 to 64.
     pub hashes: u16,
+    /// Fold the filter in half by XOR of its two halves (the written filter has `bits / 2` bits;
+    /// `bits` must then be a multiple of 128). Done before balancing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub xor_fold: bool,
+    /// Balance the filter (Schnell): append its complement and permute the bits with a keyed
+    /// permutation, so every filter has exactly half its bits set and its weight no longer
+    /// reveals the length of the value. The written filter is twice as long.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub balanced: bool,
+}
+
+impl BloomSpec {
+    /// Length in bits of the filter as written: halved by XOR folding, doubled by balancing.
+    pub fn output_bits(&self) -> u32 {
+        let folded = if self.xor_fold {
+            self.bits / 2
+        } else {
+            self.bits
+        };
+        if self.balanced {
+            folded * 2
+        } else {
+            folded
+        }
+    }
 }
 
 fn default_q() -> u8 {
     2
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A record-level Bloom filter (cryptographic long-term key, CLK): the q-grams of every listed
+/// field hashed into one filter, each field with its own key and number of positions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBloomSpec {
+    /// Filter length in bits before folding and balancing: a multiple of 64 from 64 to 8192.
+    pub bits: u32,
+    /// q-gram length, 1 to 4 (default 2).
+    #[serde(default = "default_q")]
+    pub q: u8,
+    /// Fold by XOR of the two halves, as [`BloomSpec::xor_fold`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub xor_fold: bool,
+    /// Balance, as [`BloomSpec::balanced`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub balanced: bool,
+    /// The fields whose q-grams go into the filter, with the positions each q-gram sets.
+    pub fields: Vec<RecordBloomField>,
+    /// How the linkage step compares the record filters; absent means not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<RecordCompareSpec>,
+}
+
+impl RecordBloomSpec {
+    /// The filter settings for the q-grams of one of its fields.
+    pub fn bloom_for(&self, field: &RecordBloomField) -> BloomSpec {
+        BloomSpec {
+            bits: self.bits,
+            q: self.q,
+            hashes: field.hashes,
+            xor_fold: self.xor_fold,
+            balanced: self.balanced,
+        }
+    }
+
+    /// Length in bits of the filter as written.
+    pub fn output_bits(&self) -> u32 {
+        BloomSpec {
+            bits: self.bits,
+            q: self.q,
+            hashes: 1,
+            xor_fold: self.xor_fold,
+            balanced: self.balanced,
+        }
+        .output_bits()
+    }
+}
+
+/// One field of the record-level filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBloomField {
+    /// The field's name (a `name` or `text` field).
+    pub field: String,
+    /// Bit positions each of its q-grams sets, 1 to 64.
+    pub hashes: u16,
+}
+
+/// How the linkage step compares record-level filters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCompareSpec {
+    /// Dice-coefficient thresholds, strictly descending, in (0, 1].
+    pub dice: Vec<f64>,
 }
 
 /// How the linkage step compares a field. The comparison levels, best first, are: exact token
@@ -327,7 +433,13 @@ impl Schema {
         let de = &mut serde_json::Deserializer::from_str(json);
         let schema: Schema = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let path = if path == "." { "$".to_string() } else { path };
+            // "." is the root; "?" is where a JSON syntax error leaves no path (the message
+            // gives its line and column).
+            let path = if path == "." || path == "?" {
+                "$".to_string()
+            } else {
+                path
+            };
             Error::schema(path, e.into_inner().to_string())
         })?;
         schema.validate()?;
@@ -336,8 +448,20 @@ impl Schema {
 
     /// Reads, parses and validates a schema file.
     pub fn from_file(path: &Path) -> Result<Schema> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Schema::from_json(&text).map_err(|e| match e {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        // A byte order mark, as Windows editors write, is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Error::schema(
+                "$",
+                format!(
+                    "the file is not UTF-8 text (byte {}); save it as UTF-8 (in {})",
+                    e.valid_up_to() + 1,
+                    path.display()
+                ),
+            )
+        })?;
+        Schema::from_json(text).map_err(|e| match e {
             Error::Schema { path: p, message } => {
                 Error::schema(p, format!("{message} (in {})", path.display()))
             }

@@ -183,3 +183,115 @@ fn parse_key_understands_levels() {
     assert!(s.parse_key("date_of_birth.sector").is_none());
     assert!(s.parse_key("nope").is_none());
 }
+
+#[test]
+fn hardening_options_are_validated_with_their_paths() {
+    let mut v = example_value();
+    v["fields"][1]["salt"] = "date_of_birth.sector".into();
+    assert_eq!(error_path(&v), "fields[1].salt");
+    let mut v = example_value();
+    v["fields"][1]["salt"] = "middle_name".into();
+    assert_eq!(error_path(&v), "fields[1].salt");
+    // Crosswise-compared fields must share their salt.
+    let mut v = example_value();
+    v["fields"][0]["salt"] = "date_of_birth.year".into();
+    v["fields"][2]["salt"] = serde_json::Value::Null;
+    assert_eq!(error_path(&v), "fields[0].compare.cross_with");
+    // A salt field may not itself be salted.
+    let mut v = example_value();
+    v["fields"][3]["salt"] = "sex".into();
+    assert_eq!(error_path(&v), "fields[0].salt");
+    let mut v = example_value();
+    v["fields"][6]["bloom"] = serde_json::json!({ "bits": 64, "hashes": 5, "xor_fold": true });
+    assert_eq!(error_path(&v), "fields[6].bloom.xor_fold");
+    let mut v = example_value();
+    v["fields"][6]["bloom"]["balanced"] = "yes".into();
+    assert_eq!(error_path(&v), "fields[6].bloom.balanced");
+}
+
+#[test]
+fn record_bloom_is_validated_with_its_paths() {
+    let good = serde_json::json!({
+        "bits": 1024, "balanced": true,
+        "fields": [ { "field": "first_name", "hashes": 10 }, { "field": "address_line_1", "hashes": 5 } ],
+        "compare": { "dice": [0.9, 0.8] }
+    });
+    let mut v = example_value();
+    v["record_bloom"] = good.clone();
+    let s = Schema::from_json(&v.to_string()).unwrap();
+    assert_ne!(s.fingerprint(), Schema::example().fingerprint());
+    assert_eq!(s.record_bloom.as_ref().unwrap().output_bits(), 2048);
+    for (path, patch) in [
+        ("record_bloom.bits", serde_json::json!({ "bits": 100 })),
+        ("record_bloom.fields", serde_json::json!({ "fields": [] })),
+        (
+            "record_bloom.fields[0].field",
+            serde_json::json!({ "fields": [ { "field": "nope", "hashes": 3 } ] }),
+        ),
+        (
+            "record_bloom.fields[0].field",
+            serde_json::json!({ "fields": [ { "field": "date_of_birth", "hashes": 3 } ] }),
+        ),
+        (
+            "record_bloom.fields[1].field",
+            serde_json::json!({ "fields": [ { "field": "last_name", "hashes": 3 }, { "field": "last_name", "hashes": 3 } ] }),
+        ),
+        (
+            "record_bloom.fields[0].hashes",
+            serde_json::json!({ "fields": [ { "field": "last_name", "hashes": 0 } ] }),
+        ),
+        (
+            "record_bloom.compare.dice[1]",
+            serde_json::json!({ "compare": { "dice": [0.8, 0.9] } }),
+        ),
+        (
+            "record_bloom.compare.dice",
+            serde_json::json!({ "compare": { "dice": [] } }),
+        ),
+        ("record_bloom.colour", serde_json::json!({ "colour": 1 })),
+    ] {
+        let mut r = good.clone();
+        for (k, val) in patch.as_object().unwrap() {
+            r[k] = val.clone();
+        }
+        let mut v = example_value();
+        v["record_bloom"] = r;
+        assert_eq!(error_path(&v), path, "{patch}");
+    }
+    let mut v = example_value();
+    v["record_bloom"] = good;
+    v["fields"][6]["name"] = "record".into();
+    v["fields"][6]["compare"] = serde_json::Value::Null;
+    assert_eq!(error_path(&v), "record_bloom");
+}
+
+/// Found with the bad-input corpus: a schema saved with a byte order mark (Windows editors) was
+/// refused as invalid JSON, a non-UTF-8 one was an I/O error (exit 7) instead of a schema error,
+/// and a JSON syntax error was reported "at ?".
+#[test]
+fn schema_files_with_a_bom_are_read_and_other_text_problems_are_schema_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.json");
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(Schema::example_json().as_bytes());
+    std::fs::write(&p, &bom).unwrap();
+    assert_eq!(Schema::from_file(&p).unwrap(), Schema::example());
+
+    std::fs::write(&p, b"{\"version\": 1, \"description\": \"caf\xe9\"}").unwrap();
+    match Schema::from_file(&p) {
+        Err(Error::Schema { path, message }) => {
+            assert_eq!(path, "$");
+            assert!(message.contains("not UTF-8"), "{message}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+
+    std::fs::write(&p, b"{\"version\": 1,").unwrap();
+    match Schema::from_file(&p) {
+        Err(Error::Schema { path, message }) => {
+            assert_eq!(path, "$");
+            assert!(message.contains("line 1"), "{message}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}

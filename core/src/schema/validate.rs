@@ -31,6 +31,26 @@ fn check_thresholds(path: &str, values: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Checks the shared settings of a field-level or record-level filter at JSON path `path`.
+fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
+    if bits == 0 || !bits.is_multiple_of(64) || bits > 8192 {
+        return Err(Error::schema(
+            format!("{path}.bits"),
+            format!("{bits} bits: a filter must be a multiple of 64 bits, from 64 to 8192"),
+        ));
+    }
+    if !(1..=4).contains(&q) {
+        return Err(Error::schema(format!("{path}.q"), "q must be from 1 to 4"));
+    }
+    if xor_fold && !bits.is_multiple_of(128) {
+        return Err(Error::schema(
+            format!("{path}.xor_fold"),
+            format!("{bits} bits cannot be folded: a folded filter needs a multiple of 128 bits"),
+        ));
+    }
+    Ok(())
+}
+
 impl Schema {
     /// Checks everything serde cannot: versions, names, ranges and cross-references.
     pub(crate) fn validate(&self) -> Result<()> {
@@ -96,21 +116,7 @@ impl Schema {
             }
             self.validate_normalise(&p, i)?;
             if let Some(b) = &f.bloom {
-                if b.bits == 0 || b.bits % 64 != 0 || b.bits > 8192 {
-                    return Err(Error::schema(
-                        format!("{p}.bloom.bits"),
-                        format!(
-                            "{} bits: a filter must be a multiple of 64 bits, from 64 to 8192",
-                            b.bits
-                        ),
-                    ));
-                }
-                if !(1..=4).contains(&b.q) {
-                    return Err(Error::schema(
-                        format!("{p}.bloom.q"),
-                        "q must be from 1 to 4",
-                    ));
-                }
+                check_bloom(&format!("{p}.bloom"), b.bits, b.q, b.xor_fold)?;
                 if !(1..=64).contains(&b.hashes) {
                     return Err(Error::schema(
                         format!("{p}.bloom.hashes"),
@@ -161,7 +167,12 @@ impl Schema {
             }
             self.validate_compare(&p, i)?;
         }
+        // Salts refer to other fields: checked once every field is known to be valid itself.
+        for i in 0..self.fields.len() {
+            self.validate_salt(&format!("fields[{i}]"), i)?;
+        }
         self.validate_blocking()?;
+        self.validate_record_bloom()?;
         if let Some(rules) = &self.link.training_rules {
             for (i, name) in rules.iter().enumerate() {
                 if !self.blocking.iter().any(|r| &r.name == name) {
@@ -274,6 +285,15 @@ impl Schema {
                     "crosswise comparison needs exact tokens on both fields",
                 ));
             }
+            if o.salt != f.salt {
+                return Err(Error::schema(
+                    format!("{p}.cross_with"),
+                    format!(
+                        "'{}' and '{}' are compared crosswise, so they must have the same salt",
+                        f.name, o.name
+                    ),
+                ));
+            }
         }
         if let Some(clear) = &c.clear {
             if clear.thresholds.is_empty() {
@@ -283,6 +303,94 @@ impl Schema {
                 ));
             }
             check_thresholds(&format!("{p}.clear.thresholds"), &clear.thresholds)?;
+        }
+        Ok(())
+    }
+
+    fn validate_salt(&self, p: &str, i: usize) -> Result<()> {
+        let f = &self.fields[i];
+        let Some(salt) = &f.salt else { return Ok(()) };
+        let p = format!("{p}.salt");
+        let Some(key) = self.parse_key(salt) else {
+            return Err(Error::schema(
+                p,
+                format!(
+                    "'{salt}' is not a field, or not 'field.level' with a level the field encodes"
+                ),
+            ));
+        };
+        if key.field == i {
+            return Err(Error::schema(p, "a field cannot be salted with itself"));
+        }
+        if self.fields[key.field].salt.is_some() {
+            return Err(Error::schema(
+                p,
+                format!(
+                    "the salt field '{}' is itself salted; salt with an unsalted field",
+                    self.fields[key.field].name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_record_bloom(&self) -> Result<()> {
+        let Some(r) = &self.record_bloom else {
+            return Ok(());
+        };
+        let p = "record_bloom";
+        check_bloom(p, r.bits, r.q, r.xor_fold)?;
+        if self.field_index("record").is_some() {
+            return Err(Error::schema(
+                p,
+                "a field named 'record' would clash with the column record.bloom: rename it",
+            ));
+        }
+        if r.fields.is_empty() {
+            return Err(Error::schema(
+                format!("{p}.fields"),
+                "a record-level filter needs at least one field",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (j, rf) in r.fields.iter().enumerate() {
+            let fp = format!("{p}.fields[{j}]");
+            let Some(index) = self.field_index(&rf.field) else {
+                return Err(Error::schema(
+                    format!("{fp}.field"),
+                    format!("no field named '{}'", rf.field),
+                ));
+            };
+            if !matches!(self.fields[index].kind, FieldKind::Name | FieldKind::Text) {
+                return Err(Error::schema(
+                    format!("{fp}.field"),
+                    format!(
+                        "'{}' is a {:?} field; only name and text fields go into a record-level filter",
+                        rf.field, self.fields[index].kind
+                    ),
+                ));
+            }
+            if !seen.insert(rf.field.as_str()) {
+                return Err(Error::schema(
+                    format!("{fp}.field"),
+                    format!("field '{}' is listed twice", rf.field),
+                ));
+            }
+            if !(1..=64).contains(&rf.hashes) {
+                return Err(Error::schema(
+                    format!("{fp}.hashes"),
+                    "hashes must be from 1 to 64",
+                ));
+            }
+        }
+        if let Some(c) = &r.compare {
+            if c.dice.is_empty() {
+                return Err(Error::schema(
+                    format!("{p}.compare.dice"),
+                    "give at least one Dice threshold",
+                ));
+            }
+            check_thresholds(&format!("{p}.compare.dice"), &c.dice)?;
         }
         Ok(())
     }

@@ -1,0 +1,194 @@
+//! Encoder-level tests of the hardening options: salting, folding, balancing and the record-level
+//! filter, through the public [`Encoder`] API.
+
+use proptest::prelude::*;
+
+use super::{Bloom, Encoder, Token};
+use crate::normalise::date::Date;
+use crate::normalise::MissingReason;
+use crate::schema::Schema;
+use crate::Secret;
+
+fn secret() -> Secret {
+    Secret::from_bytes(&[9u8; 32]).unwrap()
+}
+
+fn today() -> Date {
+    Date::new(2026, 1, 1).unwrap()
+}
+
+/// A small schema: first and last name (salted or not) and a date of birth.
+fn schema(extra_first: &str, record_bloom: &str) -> Schema {
+    let json = format!(
+        r#"{{
+        "version": 1,
+        "record_id": "id",
+        "fields": [
+            {{ "name": "first_name", "kind": "name", "key_group": "name",
+               "bloom": {{ "bits": 256, "q": 2, "hashes": 10 }}, "levels": ["soundex"] {extra_first} }},
+            {{ "name": "last_name", "kind": "name", "bloom": {{ "bits": 256, "q": 2, "hashes": 10 }} }},
+            {{ "name": "date_of_birth", "kind": "date", "levels": ["year"] }}
+        ]
+        {record_bloom}
+    }}"#
+    );
+    match Schema::from_json(&json) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}\n{json}"),
+    }
+}
+
+fn encode(
+    schema: &Schema,
+    values: [&str; 4],
+) -> (super::EncodedRecord, Vec<Option<MissingReason>>) {
+    let encoder = Encoder::with_today(schema, &secret(), today());
+    let mut scratch = encoder.scratch();
+    encoder.encode_values(&values, &mut scratch).unwrap()
+}
+
+fn first_token(schema: &Schema, name: &str, dob: &str) -> Option<Token> {
+    let (r, _) = encode(schema, ["r", name, "x", dob]);
+    r.tokens[0]
+}
+
+proptest! {
+    #[test]
+    fn salting_keeps_equal_inputs_equal_and_separates_salts(
+        name in "q[a-z]{1,11}",
+        y1 in 1920u16..2025,
+        y2 in 1920u16..2025,
+    ) {
+        let salted = schema(r#", "salt": "date_of_birth.year""#, "");
+        let d1 = format!("{y1}-01-01");
+        let d2 = format!("{y2}-06-30");
+        let a = first_token(&salted, &name, &d1);
+        prop_assert!(a.is_some());
+        prop_assert_eq!(a, first_token(&salted, &name, &d1));
+        // Same year, other day: the salt is the year only, so the token is equal.
+        prop_assert_eq!(a, first_token(&salted, &name, &format!("{y1}-12-31")));
+        if y1 != y2 {
+            prop_assert_ne!(a, first_token(&salted, &name, &d2));
+        }
+        // Never equal to the unsalted token.
+        let plain = schema("", "");
+        prop_assert_ne!(a, first_token(&plain, &name, &d1));
+    }
+}
+
+#[test]
+fn salting_covers_the_filter_and_level_tokens_too() {
+    let salted = schema(r#", "salt": "date_of_birth.year""#, "");
+    let (a, _) = encode(&salted, ["r", "oliver", "smith", "2015-01-01"]);
+    let (b, _) = encode(&salted, ["r", "oliver", "smith", "2016-01-01"]);
+    assert_ne!(a.tokens[1], b.tokens[1], "soundex level token");
+    let (fa, fb) = (a.blooms[0].clone().unwrap(), b.blooms[0].clone().unwrap());
+    assert!(fa.dice(&fb) < 0.4, "{}", fa.dice(&fb));
+    // The unsalted last name is unaffected.
+    assert_eq!(a.blooms[1], b.blooms[1]);
+}
+
+#[test]
+fn a_missing_salt_writes_nothing_of_the_salted_field() {
+    let salted = schema(r#", "salt": "date_of_birth.year""#, "");
+    let (r, outcomes) = encode(&salted, ["r", "oliver", "smith", ""]);
+    assert_eq!(outcomes[0], Some(MissingReason::SaltMissing));
+    assert_eq!(outcomes[2], Some(MissingReason::Empty));
+    assert_eq!(r.tokens[0], None);
+    assert_eq!(r.tokens[1], None);
+    assert_eq!(r.blooms[0], None);
+    assert!(
+        r.blooms[1].is_some(),
+        "the unsalted last name is still encoded"
+    );
+    // The same encoder reused for a record with a salt writes the filter again.
+    let encoder = Encoder::with_today(&salted, &secret(), today());
+    let mut scratch = encoder.scratch();
+    let (_, o1) = encoder
+        .encode_values(&["a", "oliver", "smith", ""], &mut scratch)
+        .unwrap();
+    let (r2, o2) = encoder
+        .encode_values(&["b", "oliver", "smith", "2015-01-01"], &mut scratch)
+        .unwrap();
+    assert_eq!(o1[0], Some(MissingReason::SaltMissing));
+    assert_eq!(o2[0], None);
+    assert!(r2.blooms[0].is_some());
+}
+
+const RECORD: &str = r#", "record_bloom": {
+    "bits": 512, "q": 2, "balanced": true,
+    "fields": [ { "field": "first_name", "hashes": 8 }, { "field": "last_name", "hashes": 8 } ],
+    "compare": { "dice": [0.9] } }"#;
+
+#[test]
+fn record_level_filter_of_identical_records_has_dice_one() {
+    let s = schema("", RECORD);
+    let layout = super::Layout::new(&s);
+    let slot = layout.record_bloom.unwrap();
+    assert_eq!(
+        layout
+            .header()
+            .iter()
+            .filter(|c| **c == "record.bloom")
+            .count(),
+        1
+    );
+    let (a, _) = encode(&s, ["a", "Oliver", "Smith", "2015-01-01"]);
+    let (b, _) = encode(&s, ["b", "OLIVER", "smith", "1990-01-01"]);
+    let (c, _) = encode(&s, ["c", "Priya", "Kaur", "2015-01-01"]);
+    let (fa, fb, fc) = (
+        a.blooms[slot].clone().unwrap(),
+        b.blooms[slot].clone().unwrap(),
+        c.blooms[slot].clone().unwrap(),
+    );
+    assert_eq!(fa.bits(), 1024);
+    assert_eq!(fa.count_ones(), 512, "balanced");
+    assert_eq!(fa.dice(&fb), 1.0);
+    assert!(fa.dice(&fc) < 0.95, "{}", fa.dice(&fc));
+}
+
+#[test]
+fn record_level_filter_keeps_fields_apart_and_is_missing_only_when_all_are() {
+    let s = schema("", &RECORD.replace(r#""balanced": true,"#, ""));
+    let slot = super::Layout::new(&s).record_bloom.unwrap();
+    // The same name as first or as last name sets different bits (per-field keys).
+    let (a, _) = encode(&s, ["a", "morgan", "", ""]);
+    let (b, _) = encode(&s, ["b", "", "morgan", ""]);
+    let (fa, fb) = (
+        a.blooms[slot].clone().unwrap(),
+        b.blooms[slot].clone().unwrap(),
+    );
+    assert!(fa.dice(&fb) < 0.4, "{}", fa.dice(&fb));
+    let (none, _) = encode(&s, ["n", "", "", "2015-01-01"]);
+    assert_eq!(none.blooms[slot], None);
+    // The record filter is the union of the fields' q-gram bits.
+    let (both, _) = encode(&s, ["c", "morgan", "morgan", ""]);
+    let fboth: Bloom = both.blooms[slot].clone().unwrap();
+    for i in 0..fboth.bits() {
+        assert_eq!(fboth.get(i), fa.get(i) || fb.get(i));
+    }
+}
+
+#[test]
+fn hardened_extracts_round_trip_through_csv() {
+    let s = schema(
+        r#", "salt": "date_of_birth.year""#,
+        &RECORD.replace(
+            r#""balanced": true"#,
+            r#""balanced": true, "xor_fold": true"#,
+        ),
+    );
+    let layout = super::Layout::new(&s);
+    let (r, _) = encode(&s, ["a", "Oliver", "Smith", "2015-01-01"]);
+    let mut row = Vec::new();
+    r.write_csv_row(&layout, &mut row);
+    let record = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(row.as_slice())
+        .byte_records()
+        .next()
+        .unwrap()
+        .unwrap();
+    let back = crate::io::encoded::parse_row(&layout, &record).unwrap();
+    assert_eq!(back, r);
+}

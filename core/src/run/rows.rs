@@ -1,0 +1,355 @@
+//! What the encoders share: row checks and totals, rejected rows, the parallel encoding step and
+//! the manifest.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use csv::ByteRecord;
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+
+use crate::encode::layout::Layout;
+use crate::encode::record::write_csv_cell;
+use crate::encode::{EncodedRecord, Encoder};
+use crate::error::{Error, Location, Result};
+use crate::io::atomic::AtomicFile;
+use crate::io::manifest::{Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION};
+use crate::io::raw::{RawLayout, RejectReason, Rejection};
+use crate::normalise::MissingReason;
+
+/// Rows per chunk handed from the reader to the encoders.
+pub(super) const CHUNK_ROWS: usize = 16_384;
+/// Rows per parallel task within a chunk.
+pub(super) const TASK_ROWS: usize = 512;
+
+/// Header of the rejects file.
+pub const REJECTS_HEADER: &str = "line,reason,field,message,record_id";
+
+/// A row that was set aside, as written to the rejects file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// 1-based line where the row starts (for an in-memory table: its position + 2, the line it
+    /// would have in a CSV export with a header).
+    pub line: u64,
+    /// Why.
+    pub reason: RejectReason,
+    /// The column concerned, if one.
+    pub field: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+    /// The row's record id as read (possibly empty).
+    pub record_id: String,
+}
+
+impl RejectedRow {
+    /// The row of the rejects file (with its newline).
+    pub fn csv_row(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(self.line.to_string().as_bytes());
+        out.push(b',');
+        out.extend_from_slice(self.reason.as_str().as_bytes());
+        out.push(b',');
+        write_csv_cell(self.field.as_deref().unwrap_or(""), &mut out);
+        out.push(b',');
+        write_csv_cell(&self.message, &mut out);
+        out.push(b',');
+        write_csv_cell(&self.record_id, &mut out);
+        out.push(b'\n');
+        out
+    }
+}
+
+/// An encoded extract held in memory.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The encoded records, in input order.
+    pub records: Vec<EncodedRecord>,
+    /// The rows set aside, in input order.
+    pub rejected: Vec<RejectedRow>,
+    /// The manifest. Its `output` is empty until the extract is written by [`write_encoded`].
+    pub manifest: Manifest,
+}
+
+/// Where accepted rows go.
+pub(super) enum Sink<'a> {
+    /// Encoded CSV rows written to a file, hashed and counted.
+    File {
+        out: &'a mut AtomicFile,
+        hash: &'a mut blake3::Hasher,
+        bytes: &'a mut u64,
+    },
+    /// Records kept in memory.
+    Memory(&'a mut Vec<EncodedRecord>),
+}
+
+/// Where rejected rows go.
+pub(super) enum Rejects<'a> {
+    /// The first rejected row stops the run.
+    Fail,
+    /// Rows written to the rejects file.
+    File(&'a mut AtomicFile),
+    /// Rows kept in memory.
+    Keep(&'a mut Vec<RejectedRow>),
+}
+
+/// What the row checks need besides the totals.
+pub(super) struct Check<'a> {
+    pub(super) raw: &'a RawLayout,
+    pub(super) input: Option<&'a Path>,
+    pub(super) rejects: Rejects<'a>,
+    /// How the caller keeps rejected rows, for the error of the first bad row.
+    pub(super) keep_hint: &'static str,
+}
+
+/// Hint in errors of [`encode_file`].
+pub(super) const FILE_HINT: &str = "pass a rejects file";
+/// Hint in errors of the in-memory encoders.
+pub(super) const MEMORY_HINT: &str = "keep rejected rows";
+
+/// Totals gathered while encoding.
+pub(super) struct Tally {
+    pub(super) counts: Counts,
+    pub(super) rejected_by_reason: BTreeMap<String, u64>,
+    pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
+    pub(super) seen_ids: FxHashSet<u128>,
+}
+
+impl Tally {
+    pub(super) fn new(fields: usize) -> Self {
+        Tally {
+            counts: Counts::default(),
+            rejected_by_reason: BTreeMap::new(),
+            missing: vec![BTreeMap::new(); fields],
+            seen_ids: FxHashSet::default(),
+        }
+    }
+
+    /// Counts one row read at `line` and records its verdict (adding the duplicate-id check).
+    /// Returns whether the row is accepted; errors when a row is rejected and rejects are not
+    /// kept. `id` is the row's trimmed record id, `raw_id` gives it as read for the rejects.
+    pub(super) fn admit(
+        &mut self,
+        check: &mut Check<'_>,
+        verdict: std::result::Result<(), Rejection>,
+        id: &str,
+        line: u64,
+        raw_id: impl FnOnce() -> String,
+    ) -> Result<bool> {
+        self.counts.rows_read += 1;
+        let raw = check.raw;
+        let verdict = verdict.and_then(|()| {
+            if self.seen_ids.insert(id_hash(id)) {
+                Ok(())
+            } else {
+                Err(Rejection {
+                    line,
+                    reason: RejectReason::DuplicateRecordId,
+                    field: raw.names.get(raw.id).cloned(),
+                    message: format!("record id '{id}' was already used by an earlier row"),
+                })
+            }
+        });
+        let r = match verdict {
+            Ok(()) => return Ok(true),
+            Err(r) => r,
+        };
+        self.counts.rejected += 1;
+        *self
+            .rejected_by_reason
+            .entry(r.reason.as_str().to_string())
+            .or_default() += 1;
+        let row = |r: Rejection| RejectedRow {
+            line: r.line,
+            reason: r.reason,
+            field: r.field,
+            message: r.message,
+            record_id: raw_id(),
+        };
+        match &mut check.rejects {
+            Rejects::File(f) if !r.reason.is_fatal() => f.write_all(&row(r).csv_row())?,
+            Rejects::Keep(v) if !r.reason.is_fatal() => v.push(row(r)),
+            _ => {
+                let mut loc = Location::at(check.input, r.line);
+                loc.field = r.field.clone();
+                // A fatal rejection (an unclosed quote swallowing later rows) refuses the file
+                // whatever the rejects setting: its rows cannot be counted.
+                let what_to_do = if r.reason.is_fatal() {
+                    String::new()
+                } else {
+                    format!(
+                        "; fix the row, or {} to set such rows aside and count them",
+                        check.keep_hint
+                    )
+                };
+                return Err(Error::input(
+                    loc,
+                    format!("{} ({}){what_to_do}", r.message, r.reason.as_str()),
+                ));
+            }
+        }
+        Ok(false)
+    }
+
+    pub(super) fn add_missing(&mut self, miss: Vec<BTreeMap<MissingReason, u64>>) {
+        for (total, part) in self.missing.iter_mut().zip(miss) {
+            for (reason, n) in part {
+                *total.entry(reason).or_default() += n;
+            }
+        }
+    }
+}
+
+/// What reading an input gave: the totals, the column mapping and the input's record.
+pub(super) struct Read {
+    pub(super) tally: Tally,
+    pub(super) raw: RawLayout,
+    pub(super) input: FileRecord,
+}
+
+pub(super) fn header_line(layout: &Layout) -> Vec<u8> {
+    let mut head = layout.header().join(",").into_bytes();
+    head.push(b'\n');
+    head
+}
+
+pub(super) fn build_manifest(
+    encoder: &Encoder,
+    run: RunRecord,
+    read: Read,
+    output: FileRecord,
+    rejects: Option<String>,
+) -> Manifest {
+    let schema = encoder.schema();
+    let Read { tally, raw, input } = read;
+    debug_assert_eq!(
+        tally.counts.rows_read,
+        tally.counts.encoded + tally.counts.rejected
+    );
+    Manifest {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        encoding_version: crate::secret::ENCODING_VERSION,
+        library_version: crate::VERSION.to_string(),
+        schema_fingerprint: schema.fingerprint(),
+        key_check_value: encoder.check_value().to_string(),
+        columns: encoder
+            .layout()
+            .header()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        input,
+        output,
+        rejects,
+        counts: tally.counts,
+        rejected_by_reason: tally.rejected_by_reason,
+        missing: schema
+            .fields
+            .iter()
+            .zip(tally.missing)
+            .map(|(f, m)| {
+                (
+                    f.name.clone(),
+                    m.into_iter()
+                        .map(|(r, n)| (r.as_str().to_string(), n))
+                        .collect(),
+                )
+            })
+            .collect(),
+        ignored_columns: raw.ignored,
+        absent_columns: raw.absent,
+        run,
+    }
+}
+
+/// Access to the cells of accepted rows, whatever they come from.
+pub(super) trait RowAccess: Sync {
+    type Row: Sync;
+    /// The (trimmed) record id.
+    fn id<'r>(&'r self, row: &'r Self::Row) -> &'r str;
+    /// The raw value of schema field `i`, `None` when its column is absent or the cell null.
+    fn field<'r>(&'r self, row: &'r Self::Row, i: usize) -> Option<&'r str>;
+}
+
+pub(super) struct CsvRows<'a> {
+    pub(super) raw: &'a RawLayout,
+}
+
+impl<'a> RowAccess for CsvRows<'a> {
+    type Row = &'a ByteRecord;
+    fn id<'r>(&'r self, row: &'r Self::Row) -> &'r str {
+        self.raw.record_id(row)
+    }
+    fn field<'r>(&'r self, row: &'r Self::Row, i: usize) -> Option<&'r str> {
+        self.raw
+            .fields
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|c| self.raw.cell(row, c))
+    }
+}
+
+/// The output of one parallel task: CSV bytes or records, and the missing-value counts.
+pub(super) struct Part {
+    pub(super) csv: Vec<u8>,
+    pub(super) records: Vec<EncodedRecord>,
+    pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
+}
+
+/// Encodes accepted rows in parallel; the parts come back in input order. With `to_csv` each part
+/// holds the CSV rows (as [`EncodedRecord::write_csv_row`] writes them), otherwise the records.
+pub(super) fn encode_parallel<A: RowAccess>(
+    encoder: &Encoder,
+    access: &A,
+    rows: &[A::Row],
+    to_csv: bool,
+) -> Vec<Part> {
+    let fields = encoder.schema().fields.len();
+    rows.par_chunks(TASK_ROWS)
+        .map_init(
+            || encoder.scratch(),
+            |scratch, rows| {
+                let mut part = Part {
+                    csv: Vec::with_capacity(if to_csv { rows.len() * 1024 } else { 0 }),
+                    records: Vec::with_capacity(if to_csv { 0 } else { rows.len() }),
+                    missing: vec![BTreeMap::new(); fields],
+                };
+                let mut record = EncodedRecord::default();
+                let mut outcomes = Vec::new();
+                for row in rows {
+                    encoder.encode_fields_into(
+                        access.id(row),
+                        |i| access.field(row, i),
+                        scratch,
+                        &mut record,
+                        &mut outcomes,
+                    );
+                    for (m, o) in part.missing.iter_mut().zip(&outcomes) {
+                        if let Some(reason) = *o {
+                            *m.entry(reason).or_insert(0u64) += 1;
+                        }
+                    }
+                    if to_csv {
+                        record.write_csv_row(encoder.layout(), &mut part.csv);
+                        part.csv.push(b'\n');
+                    } else {
+                        part.records.push(std::mem::take(&mut record));
+                    }
+                }
+                part
+            },
+        )
+        .collect()
+}
+
+pub(super) fn id_hash(id: &str) -> u128 {
+    let h = blake3::hash(id.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_bytes()[..16]);
+    u128::from_le_bytes(b)
+}
+
+pub(super) fn display_name(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,238 @@
+//! The in-memory encoders and the writer give what `encode_file` gives.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use super::*;
+use crate::io::raw::RejectReason;
+use crate::{Encoder, Error, Schema, Secret};
+
+const CSV: &str = "record_id,first_name,middle_name,last_name,date_of_birth,sex,postcode,address_line_1,nhs_number,notes\n\
+a1,John,Paul,Smith,2014-03-09,M,CV1 2AB,12 High Street,9434765919,x\n\
+a2,Zoë,,\"O'Neil, Jr\",9/3/14,F,cv12ab,,,y\n\
+,Nobody,,Here,2000-01-01,F,,,,\n\
+a1,Dup,,Row,2000-01-01,F,,,,\n\
+a4,Sam,,Taylor,31/02/2014,9,CV3 4FJ,,,\n";
+
+fn encoder() -> Encoder {
+    let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
+    Encoder::new(&Schema::example(), &secret)
+}
+
+/// The CSV as an in-memory table: strings, with empty cells as nulls.
+struct Rows {
+    cells: Vec<Vec<Option<String>>>,
+}
+
+impl TextColumns for Rows {
+    fn rows(&self) -> usize {
+        self.cells.len()
+    }
+    fn cell(&self, column: usize, row: usize) -> Option<&str> {
+        self.cells[row][column].as_deref()
+    }
+}
+
+fn table() -> (Vec<String>, Vec<Rows>) {
+    let mut reader = csv::Reader::from_reader(CSV.as_bytes());
+    let names = reader.headers().unwrap().iter().map(String::from).collect();
+    let cells: Vec<Vec<Option<String>>> = reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|c| (!c.is_empty()).then(|| c.to_string()))
+                .collect()
+        })
+        .collect();
+    // Two batches, to check that lines run on across batches.
+    let (a, b) = cells.split_at(2);
+    (
+        names,
+        vec![Rows { cells: a.to_vec() }, Rows { cells: b.to_vec() }],
+    )
+}
+
+fn without_times(mut m: crate::io::Manifest) -> crate::io::Manifest {
+    m.run.started_at.clear();
+    m.run.finished_at.clear();
+    m
+}
+
+#[test]
+fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, CSV).unwrap();
+    let enc = encoder();
+    let cli_out = dir.path().join("cli.csv");
+    let cli_rejects = dir.path().join("cli.rejects.csv");
+    let options = EncodeFileOptions {
+        rejects: Some(cli_rejects.clone()),
+        ..EncodeFileOptions::default()
+    };
+    let cli_manifest = encode_file(&enc, &input, &cli_out, &options).unwrap();
+
+    let options = EncodeOptions {
+        keep_rejected: true,
+        ..EncodeOptions::default()
+    };
+    let encoded = encode_csv(&enc, &input, &options).unwrap();
+    assert_eq!(encoded.records.len(), 3);
+    assert_eq!(encoded.rejected.len(), 2);
+    assert_eq!(
+        encoded.manifest.output,
+        crate::io::manifest::FileRecord::default()
+    );
+    let out = dir.path().join("mem.csv");
+    let rejects = dir.path().join("mem.rejects.csv");
+    let written = write_encoded(
+        &encoded.records,
+        &encoded.rejected,
+        &encoded.manifest,
+        enc.layout(),
+        &out,
+        &WriteOptions {
+            rejects: Some(rejects.clone()),
+            cancel: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&cli_out).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(&rejects).unwrap(),
+        std::fs::read(&cli_rejects).unwrap()
+    );
+    let mut expected = without_times(cli_manifest);
+    expected.output.path = out.display().to_string();
+    expected.rejects = Some(rejects.display().to_string());
+    assert_eq!(without_times(written.clone()), expected);
+    let on_disk = crate::io::Manifest::read_for(&out).unwrap();
+    assert_eq!(on_disk, written);
+}
+
+#[test]
+fn tables_encode_like_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, CSV).unwrap();
+    let enc = encoder();
+    let options = EncodeOptions {
+        keep_rejected: true,
+        ..EncodeOptions::default()
+    };
+    let from_csv = encode_csv(&enc, &input, &options).unwrap();
+    let (names, batches) = table();
+    let from_table = encode_table(&enc, &names, &batches, "<rows>", &options).unwrap();
+    assert_eq!(from_table.records, from_csv.records);
+    assert_eq!(from_table.rejected, from_csv.rejected);
+    let (t, c) = (&from_table.manifest, &from_csv.manifest);
+    assert_eq!(t.counts, c.counts);
+    assert_eq!(t.missing, c.missing);
+    assert_eq!(t.rejected_by_reason, c.rejected_by_reason);
+    assert_eq!(t.ignored_columns, vec!["notes".to_string()]);
+    assert_eq!(t.input.path, "<rows>");
+    let reasons: Vec<RejectReason> = from_table.rejected.iter().map(|r| r.reason).collect();
+    assert_eq!(
+        reasons,
+        [RejectReason::EmptyRecordId, RejectReason::DuplicateRecordId]
+    );
+    assert_eq!(from_table.rejected[0].line, 4);
+    assert_eq!(from_table.rejected[1].line, 5);
+}
+
+#[test]
+fn without_keeping_rejects_the_first_bad_row_is_an_error_naming_line_and_field() {
+    let enc = encoder();
+    let (names, batches) = table();
+    let err =
+        encode_table(&enc, &names, &batches, "<rows>", &EncodeOptions::default()).unwrap_err();
+    match err {
+        Error::Input { location, message } => {
+            assert_eq!(location.line, Some(4));
+            assert_eq!(location.field.as_deref(), Some("record_id"));
+            assert!(location.file.is_none());
+            assert!(message.contains("keep rejected rows"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn cancelled_runs_stop_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, CSV).unwrap();
+    let enc = encoder();
+    let cancel = AtomicBool::new(true);
+    let options = EncodeOptions {
+        keep_rejected: true,
+        cancel: Some(&cancel),
+        ..EncodeOptions::default()
+    };
+    assert!(matches!(
+        encode_csv(&enc, &input, &options),
+        Err(Error::Cancelled)
+    ));
+    let (names, batches) = table();
+    assert!(matches!(
+        encode_table(&enc, &names, &batches, "<rows>", &options),
+        Err(Error::Cancelled)
+    ));
+    let encoded = encode_csv(
+        &enc,
+        &input,
+        &EncodeOptions {
+            keep_rejected: true,
+            ..EncodeOptions::default()
+        },
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    let written = write_encoded(
+        &encoded.records,
+        &encoded.rejected,
+        &encoded.manifest,
+        enc.layout(),
+        &out,
+        &WriteOptions {
+            rejects: None,
+            cancel: Some(&cancel),
+        },
+    );
+    assert!(matches!(written, Err(Error::Cancelled)));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("in.csv")]);
+    assert!(!Path::new(&out).exists());
+}
+
+/// A run that stops early (a bad row without rejects, a cancel) must not wait for the reader
+/// thread, which is blocked sending the next chunks: it once hung forever.
+#[test]
+fn stopping_early_in_a_long_file_returns_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.csv");
+    let mut text = String::from("record_id,first_name\n,empty id on line 2\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("r{i},Ann\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    let enc = encoder();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let input2 = input.clone();
+    std::thread::spawn(move || {
+        let out = input2.with_extension("out");
+        let file = encode_file(&enc, &input2, &out, &EncodeFileOptions::default());
+        let memory = encode_csv(&enc, &input2, &EncodeOptions::default());
+        let _ = tx.send((file.is_err(), memory.is_err()));
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(60));
+    assert_eq!(got.ok(), Some((true, true)), "the run did not return");
+    assert!(!input.with_extension("out").exists());
+}

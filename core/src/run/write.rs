@@ -1,0 +1,121 @@
+//! Writing an in-memory extract as the files [`encode_file`](super::encode_file) writes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use crate::encode::layout::Layout;
+use crate::error::{Error, Result};
+use crate::io::atomic::AtomicFile;
+use crate::io::manifest::{manifest_path, FileRecord, Manifest};
+
+use crate::encode::EncodedRecord;
+
+use super::rows::{display_name, header_line, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS};
+
+/// Options of [`write_encoded`].
+#[derive(Default)]
+pub struct WriteOptions<'a> {
+    /// Also write the rejected rows to this file.
+    pub rejects: Option<PathBuf>,
+    /// Set to stop writing: nothing is left behind and [`Error::Cancelled`] is returned.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
+/// `manifest`) to `output` and its manifest beside it (and the rejected rows to
+/// `options.rejects`): the same bytes [`encode_file`] writes for the same input. Returns the
+/// written manifest. Nothing appears unless every file is complete.
+pub fn write_encoded(
+    records: &[EncodedRecord],
+    rejected: &[RejectedRow],
+    manifest: &Manifest,
+    layout: &Layout,
+    output: &Path,
+    options: &WriteOptions<'_>,
+) -> Result<Manifest> {
+    let cancelled = || options.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut out = AtomicFile::create(output)?;
+    let head = header_line(layout);
+    let mut hash = blake3::Hasher::new();
+    let mut bytes = head.len() as u64;
+    hash.update(&head);
+    out.write_all(&head)?;
+    // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
+    // previous chunks in order.
+    let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+    let written = std::thread::scope(|scope| -> Result<bool> {
+        let writer = scope.spawn(|| -> Result<()> {
+            for parts in rx {
+                for buf in parts {
+                    hash.update(&buf);
+                    bytes += buf.len() as u64;
+                    out.write_all(&buf)?;
+                }
+            }
+            Ok(())
+        });
+        let mut complete = true;
+        for chunk in records.chunks(CHUNK_ROWS) {
+            if cancelled() {
+                complete = false;
+                break;
+            }
+            let parts: Vec<Vec<u8>> = chunk
+                .par_chunks(TASK_ROWS)
+                .map(|records| {
+                    let mut buf = Vec::with_capacity(records.len() * 1024);
+                    for r in records {
+                        r.write_csv_row(layout, &mut buf);
+                        buf.push(b'\n');
+                    }
+                    buf
+                })
+                .collect();
+            if tx.send(parts).is_err() {
+                break; // the writer failed: its error is returned below
+            }
+        }
+        drop(tx);
+        match writer.join() {
+            Ok(result) => result.map(|()| complete),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    if !written {
+        return Err(Error::Cancelled);
+    }
+    let rejects_file = match &options.rejects {
+        Some(p) => {
+            let mut f = AtomicFile::create(p)?;
+            f.write_all(REJECTS_HEADER.as_bytes())?;
+            f.write_all(b"\n")?;
+            for r in rejected {
+                f.write_all(&r.csv_row())?;
+            }
+            Some(f)
+        }
+        None => None,
+    };
+    let mut manifest = manifest.clone();
+    manifest.output = FileRecord {
+        path: display_name(output),
+        bytes,
+        blake3: hash.finalize().to_hex().to_string(),
+    };
+    manifest.rejects = options.rejects.as_deref().map(display_name);
+    let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
+    manifest_file.write_all(manifest.to_json().as_bytes())?;
+    manifest_file.write_all(b"\n")?;
+    if cancelled() {
+        return Err(Error::Cancelled);
+    }
+    if let Some(r) = rejects_file {
+        r.commit()?;
+    }
+    out.commit()?;
+    manifest_file.commit()?;
+    Ok(manifest)
+}

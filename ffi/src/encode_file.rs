@@ -1,0 +1,53 @@
+//! `pl_encode_file`: a whole extract, file to file, as `pseudolink encode` does it.
+
+use std::os::raw::c_char;
+
+use pseudolink::run::{encode_file, EncodeFileOptions};
+
+use crate::encoder::pl_encoder;
+use crate::error::pl_result;
+use crate::ffi::{cpath_arg, handle_arg, opt_cpath_arg};
+use crate::panic::boundary;
+
+/// Encodes the CSV extract at `input_path` into `output_path` and `output_path.manifest.json`,
+/// with the same behaviour and outputs as `pseudolink encode`: streaming, in parallel, in bounded
+/// memory; the output is the same bytes whatever the number of threads. Paths are NUL-terminated
+/// UTF-8.
+///
+/// Rows that cannot be encoded (wrong number of cells, invalid UTF-8, empty or duplicate record
+/// id) go to `rejects_path` with their line and reason; if `rejects_path` is NULL the first such
+/// row stops the run with `PL_INPUT_ERROR` (the message names the file, line and field). Nothing
+/// appears at the output, its manifest or the rejects path unless the whole run succeeds.
+/// Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path),
+/// `PL_IO_ERROR`, `PL_INPUT_ERROR`.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or a live encoder; each path must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_file(
+    encoder: *const pl_encoder,
+    input_path: *const c_char,
+    output_path: *const c_char,
+    rejects_path: *const c_char,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each path NULL
+        // or NUL-terminated.
+        let (encoder, input, output, rejects) = unsafe {
+            (
+                handle_arg(encoder, "encoder")?,
+                cpath_arg(input_path, "input_path")?,
+                cpath_arg(output_path, "output_path")?,
+                opt_cpath_arg(rejects_path, "rejects_path")?,
+            )
+        };
+        let options = EncodeFileOptions {
+            rejects: rejects.map(|p| p.to_path_buf()),
+            ..EncodeFileOptions::default()
+        };
+        let dated = encoder.current();
+        encode_file(dated.encoder(), input, output, &options)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,160 @@
+//! `pl_secret`: the 256-bit secret shared by the agencies.
+
+use std::os::raw::c_char;
+
+use pseudolink::Secret;
+
+use crate::error::pl_result;
+use crate::ffi::{
+    free_handle, handle_arg, into_handle, out_arg, out_ref, path_arg, slice_arg, write_bytes,
+};
+use crate::panic::{boundary, guard};
+
+/// The secret agreed under the Information Sharing Agreement (32 bytes). Its bytes are wiped
+/// when it is freed and never appear in any message. Immutable once made: it may be used from
+/// several threads at once. Free it with `pl_secret_free` as soon as the encoders that need it
+/// are made.
+#[allow(non_camel_case_types)]
+pub struct pl_secret {
+    pub(crate) inner: Secret,
+}
+
+/// Loads a secret file written by `pseudolink keygen` (64 hexadecimal characters and an optional
+/// newline). `path` is `path_len` bytes of UTF-8 (not NUL-terminated). On success stores a new
+/// secret in `*out`; free it with `pl_secret_free`. Errors: `PL_NULL_POINTER`,
+/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR` (cannot read the file),
+/// `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message never shows the file's
+/// contents).
+///
+/// # Safety
+///
+/// `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_from_file(
+    path: *const c_char,
+    path_len: usize,
+    out: *mut *mut pl_secret,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
+        let path = unsafe { path_arg(path, path_len, "path") }?;
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        let out = unsafe { out_arg(out, "out") }?;
+        let inner = Secret::from_file(path)?;
+        out.set(into_handle(pl_secret { inner }));
+        Ok(())
+    })
+}
+
+/// Makes a secret from exactly 32 raw bytes (`len` must be 32, else `PL_SECRET_ERROR`). The
+/// library keeps its own copy: the caller may wipe its buffer as soon as this returns. On success
+/// stores a new secret in `*out`; free it with `pl_secret_free`.
+///
+/// # Safety
+///
+/// `bytes` must be valid for reads of `len` bytes; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_from_bytes(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut pl_secret,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `bytes` is valid for `len` bytes.
+        let bytes = unsafe { slice_arg(bytes, len, "bytes") }?;
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        let out = unsafe { out_arg(out, "out") }?;
+        let inner = Secret::from_bytes(bytes)?;
+        out.set(into_handle(pl_secret { inner }));
+        Ok(())
+    })
+}
+
+/// Wipes and frees a secret. NULL is a no-op. Encoders made with the secret stay valid.
+///
+/// # Safety
+///
+/// `secret` must be NULL or a secret from this library that has not been freed, and no other
+/// thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_free(secret: *mut pl_secret) {
+    // SAFETY: the caller guarantees `secret` is NULL or a live, unshared handle. Dropping the
+    // `Secret` zeroizes its bytes.
+    guard((), || unsafe { free_handle(secret) })
+}
+
+/// Writes the secret's key check value (16 lower-case hex characters, not NUL-terminated) into
+/// `buf` and its length into `*written`. Parties compare check values (out of band) to confirm
+/// they hold the same secret without revealing it; `pseudolink check-key` prints the same value.
+/// Buffer too small: `PL_BUFFER_TOO_SMALL` with `*written` set to the size needed.
+///
+/// # Safety
+///
+/// `secret` must be NULL or a live secret; `buf` must be NULL or valid for writes of `buf_len`
+/// bytes; `written` must be NULL or valid for writing a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_check_value(
+    secret: *const pl_secret,
+    buf: *mut c_char,
+    buf_len: usize,
+    written: *mut usize,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `secret` is NULL or a live handle.
+        let secret = unsafe { handle_arg(secret, "secret") }?;
+        // SAFETY: the caller guarantees `written` is NULL or valid for writes.
+        let written = unsafe { out_ref(written, "written") }?;
+        let kcv = secret.inner.check_value();
+        // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
+        unsafe { write_bytes(kcv.as_bytes(), buf, buf_len, written) }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::last_error;
+    use std::ptr::null_mut;
+
+    #[test]
+    fn wrong_length_is_a_secret_error_without_the_bytes() {
+        let bytes = [0xabu8; 31];
+        let mut s: *mut pl_secret = null_mut();
+        // SAFETY: valid arguments.
+        let r = unsafe { pl_secret_from_bytes(bytes.as_ptr(), bytes.len(), &mut s) };
+        assert_eq!(r, pl_result::PL_SECRET_ERROR);
+        assert!(s.is_null());
+        let m = last_error();
+        assert!(m.contains("32 bytes") && !m.contains("ab"), "{m}");
+    }
+
+    #[test]
+    fn check_value_matches_the_core() {
+        let bytes = [7u8; 32];
+        let mut s: *mut pl_secret = null_mut();
+        let mut buf = [0 as c_char; 16];
+        let mut n = 0;
+        // SAFETY: valid arguments; the handle is freed once.
+        unsafe {
+            assert_eq!(
+                pl_secret_from_bytes(bytes.as_ptr(), 32, &mut s),
+                pl_result::PL_OK
+            );
+            assert_eq!(
+                pl_secret_check_value(s, buf.as_mut_ptr(), 15, &mut n),
+                pl_result::PL_BUFFER_TOO_SMALL
+            );
+            assert_eq!(n, 16);
+            assert_eq!(
+                pl_secret_check_value(s, buf.as_mut_ptr(), buf.len(), &mut n),
+                pl_result::PL_OK
+            );
+            pl_secret_free(s);
+        }
+        let got: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
+        let want = Secret::from_bytes(&bytes).unwrap().check_value();
+        assert_eq!(got, want.as_bytes());
+    }
+}

@@ -1,0 +1,821 @@
+/*
+ * C test of libpseudolink: calls every function of pseudolink.h, including every error path,
+ * and checks pl_encode_record and pl_encode_file against the golden vectors
+ * (tests/vectors/encode.json) that the Rust and Python tests read too.
+ *
+ * Usage: test_pseudolink VECTORS_JSON EXPECTED_VERSION LEFT RIGHT CLI_LINKS
+ * LEFT and RIGHT are encoded extracts (with manifests) and CLI_LINKS what `pseudolink link
+ * --left LEFT --right RIGHT --threshold 0.9` wrote for them: pl_link_files must write the same.
+ * Run by `make c-test` under valgrind and, separately, built with AddressSanitizer and UBSan.
+ * Prints "N passed, M failed" last and exits non-zero on any failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "pseudolink.h"
+
+static int passed, failed;
+
+static void check_at(int ok, const char *what, int line) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s\n", line, what);
+    }
+}
+#define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
+
+/* The last error message of this thread, NUL-terminated, in a static buffer. */
+static const char *last_error(void) {
+    static char msg[4096];
+    size_t n = 0;
+    if (pl_last_error_message(msg, sizeof msg - 1, &n) != PL_OK) return "<pl_last_error_message failed>";
+    msg[n] = '\0';
+    return msg;
+}
+
+/* Checks that `got` is `want`; on a mismatch prints the call and its last error message. */
+static void check_rc_at(pl_result got, pl_result want, const char *call, int line) {
+    if (got == want) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s returned %u, expected %u (%s)\n", line, call, (unsigned)got,
+                (unsigned)want, last_error());
+    }
+}
+#define CHECK_RC(call, want) check_rc_at((call), (want), #call, __LINE__)
+
+/* The last error message contains `part`. */
+#define CHECK_MSG(part)                                                                        \
+    do {                                                                                       \
+        const char *m_ = last_error();                                                         \
+        int ok_ = strstr(m_, (part)) != NULL;                                                  \
+        check_at(ok_, "last error contains \"" part "\"", __LINE__);                           \
+        if (!ok_) fprintf(stderr, "    message was: %s\n", m_);                                \
+    } while (0)
+
+static int bytes_eq(const char *a, size_t an, const char *b, size_t bn) {
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* ---- files ---- */
+
+static char tmpdir[64];
+static char paths[32][256];
+static int n_paths;
+
+/* A path in the test's temporary directory, removed at the end. */
+static const char *tmp_path(const char *name) {
+    if (n_paths >= 32) abort();
+    snprintf(paths[n_paths], sizeof paths[0], "%s/%s", tmpdir, name);
+    return paths[n_paths++];
+}
+
+static int write_file(const char *path, const char *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) return 0;
+    size_t w = fwrite(data, 1, len, f);
+    return fclose(f) == 0 && w == len;
+}
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf != NULL) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap) break;
+        char *bigger = realloc(buf, 2 * cap + 1);
+        if (bigger == NULL) { free(buf); buf = NULL; break; }
+        buf = bigger;
+        cap *= 2;
+    }
+    fclose(f);
+    if (buf == NULL) return NULL;
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Appends `s` (length n) as a CSV cell to `out`, quoted when needed. */
+static void csv_cell(char *out, size_t cap, const char *s, size_t n) {
+    size_t len = strlen(out);
+    int quote = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') quote = 1;
+    if (quote && len < cap - 1) out[len++] = '"';
+    for (size_t i = 0; i < n && len < cap - 2; i++) {
+        if (s[i] == '"') out[len++] = '"';
+        out[len++] = s[i];
+    }
+    if (quote && len < cap - 1) out[len++] = '"';
+    out[len] = '\0';
+}
+
+static void append(char *out, size_t cap, const char *s) {
+    size_t len = strlen(out);
+    snprintf(out + len, cap - len, "%s", s);
+}
+
+/* ---- the vectors ---- */
+
+typedef struct {
+    const jval *root, *cases;
+    const jval *secret_hex, *kcv, *schema_json, *fingerprint, *today, *header;
+} vectors;
+
+static int hex_to_bytes(const char *hex, uint8_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return 0;
+        out[i] = (uint8_t)v;
+    }
+    return 1;
+}
+
+/* The values of a case as the arrays pl_encode_record takes. */
+static size_t case_values(const jval *c, const char **values, size_t *lengths, size_t cap) {
+    const jval *vals = json_get(c, "values");
+    if (vals == NULL || vals->type != J_ARRAY || vals->n > cap) return 0;
+    for (size_t i = 0; i < vals->n; i++) {
+        values[i] = vals->items[i]->str;
+        lengths[i] = vals->items[i]->len;
+    }
+    return vals->n;
+}
+
+/* ---- tests ---- */
+
+static void test_version(const char *expected) {
+    const char *v = pl_version();
+    CHECK(v != NULL);
+    CHECK(v != NULL && strcmp(v, expected) == 0);
+    CHECK(pl_version() == v); /* static */
+}
+
+static void test_last_error(void) {
+    char buf[256];
+    size_t n = 99;
+    pl_schema *s = NULL;
+    /* After a failure the message is there, and reading it does not change it. */
+    CHECK_RC(pl_schema_from_json("{", 1, &s), PL_SCHEMA_ERROR);
+    CHECK_RC(pl_last_error_message(NULL, 0, &n), PL_BUFFER_TOO_SMALL);
+    size_t needed = n;
+    CHECK(needed > 10);
+    memset(buf, 'x', sizeof buf);
+    CHECK_RC(pl_last_error_message(buf, 3, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == needed);
+    CHECK(buf[0] == 'x' && buf[1] == 'x' && buf[2] == 'x'); /* nothing written */
+    CHECK_RC(pl_last_error_message(buf, n, &n), PL_OK);
+    CHECK(n == needed);
+    CHECK(strncmp(buf, "schema error", 12) == 0);
+    CHECK_RC(pl_last_error_message(buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_last_error_message(NULL, 5, &n), PL_NULL_POINTER);
+    CHECK_RC(pl_last_error_message(buf, sizeof buf, &n), PL_OK);
+    CHECK(n == needed); /* still the same message */
+    /* A successful call clears it. */
+    char fp[64];
+    CHECK_RC(pl_schema_example(NULL, 0, &n), PL_BUFFER_TOO_SMALL);
+    size_t ex_len = n;
+    char *ex = malloc(ex_len);
+    CHECK_RC(pl_schema_example(ex, ex_len, &n), PL_OK);
+    CHECK_RC(pl_last_error_message(buf, sizeof buf, &n), PL_OK);
+    CHECK(n == 0);
+    CHECK_RC(pl_schema_from_json(ex, ex_len, &s), PL_OK);
+    CHECK_RC(pl_schema_fingerprint(s, fp, sizeof fp, &n), PL_OK);
+    CHECK(n == 32);
+    pl_schema_free(s);
+    free(ex);
+}
+
+static void test_schema(const vectors *v) {
+    pl_schema *sentinel = (pl_schema *)&passed; /* any non-NULL address: must stay untouched */
+    pl_schema *s = sentinel;
+    char buf[8192];
+    size_t n = 0;
+
+    /* NULL pointers */
+    CHECK_RC(pl_schema_from_json(NULL, 10, &s), PL_NULL_POINTER);
+    CHECK_MSG("'json'");
+    CHECK_RC(pl_schema_from_json(v->schema_json->str, v->schema_json->len, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'out'");
+    CHECK_RC(pl_schema_from_json(NULL, 0, &s), PL_SCHEMA_ERROR); /* (NULL, 0) is "" */
+    /* invalid UTF-8 */
+    CHECK_RC(pl_schema_from_json("{\"version\": \xff}", 15, &s), PL_INVALID_UTF8);
+    CHECK_MSG("not valid UTF-8 (at byte 12)");
+    /* bad JSON, unknown key, impossible value: messages give the JSON path */
+    CHECK_RC(pl_schema_from_json("not json", 8, &s), PL_SCHEMA_ERROR);
+    const char *unknown = "{\"version\": 1, \"record_id\": \"id\", \"fields\": [], \"colour\": 1}";
+    CHECK_RC(pl_schema_from_json(unknown, strlen(unknown), &s), PL_SCHEMA_ERROR);
+    CHECK_MSG("colour");
+    const char *bits = "{\"version\": 1, \"record_id\": \"id\", \"fields\": [{\"name\": \"n\", \"kind\": \"name\", "
+                       "\"bloom\": {\"bits\": 100, \"hashes\": 10}}]}";
+    CHECK_RC(pl_schema_from_json(bits, strlen(bits), &s), PL_SCHEMA_ERROR);
+    CHECK_MSG("fields[0].bloom.bits");
+    CHECK(s == sentinel); /* outputs written only on success */
+
+    /* success */
+    CHECK_RC(pl_schema_from_json(v->schema_json->str, v->schema_json->len, &s), PL_OK);
+    CHECK(s != NULL && s != sentinel);
+
+    /* fingerprint: too small, then retry with the size reported */
+    memset(buf, 'x', sizeof buf);
+    CHECK_RC(pl_schema_fingerprint(s, buf, 10, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == 32);
+    CHECK(buf[0] == 'x');
+    CHECK_MSG("32 are needed");
+    CHECK_RC(pl_schema_fingerprint(s, buf, n, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->fingerprint->str, v->fingerprint->len));
+    CHECK_RC(pl_schema_fingerprint(NULL, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_MSG("'schema'");
+    CHECK_RC(pl_schema_fingerprint(s, buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_fingerprint(s, NULL, 64, &n), PL_NULL_POINTER);
+
+    /* input columns */
+    size_t count = 0;
+    CHECK_RC(pl_schema_input_column_count(s, &count), PL_OK);
+    CHECK(count == 9);
+    CHECK_RC(pl_schema_input_column_count(NULL, &count), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_input_column_count(s, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_input_column(s, 0, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, "record_id", 9));
+    CHECK_RC(pl_schema_input_column(s, 8, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, "nhs_number", 10));
+    CHECK_RC(pl_schema_input_column(s, 3, buf, 2, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == strlen("last_name"));
+    CHECK_RC(pl_schema_input_column(s, 3, buf, n, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, "last_name", 9));
+    CHECK_RC(pl_schema_input_column(s, 9, buf, sizeof buf, &n), PL_INVALID_ARGUMENT);
+    CHECK_MSG("out of range");
+    CHECK_RC(pl_schema_input_column(NULL, 0, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_input_column(s, 0, buf, sizeof buf, NULL), PL_NULL_POINTER);
+
+    /* the example is the vectors' schema */
+    CHECK_RC(pl_schema_example(buf, 10, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == v->schema_json->len);
+    CHECK_RC(pl_schema_example(buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->schema_json->str, v->schema_json->len));
+    CHECK_RC(pl_schema_example(buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_example(NULL, 100, &n), PL_NULL_POINTER);
+    pl_schema_free(s);
+
+    /* from a file */
+    const char *path = tmp_path("schema.json");
+    CHECK(write_file(path, v->schema_json->str, v->schema_json->len));
+    s = NULL;
+    CHECK_RC(pl_schema_from_file(path, strlen(path), &s), PL_OK);
+    CHECK_RC(pl_schema_fingerprint(s, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->fingerprint->str, v->fingerprint->len));
+    pl_schema_free(s);
+    s = sentinel;
+    const char *missing = tmp_path("no-such-schema.json");
+    CHECK_RC(pl_schema_from_file(missing, strlen(missing), &s), PL_IO_ERROR);
+    CHECK_MSG("no-such-schema.json");
+    const char *bad = tmp_path("bad-schema.json");
+    CHECK(write_file(bad, unknown, strlen(unknown)));
+    CHECK_RC(pl_schema_from_file(bad, strlen(bad), &s), PL_SCHEMA_ERROR);
+    CHECK_MSG("bad-schema.json");
+    CHECK_RC(pl_schema_from_file("", 0, &s), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_schema_from_file(NULL, 4, &s), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_from_file("\xff\xfe", 2, &s), PL_INVALID_UTF8);
+    CHECK_RC(pl_schema_from_file(path, strlen(path), NULL), PL_NULL_POINTER);
+    CHECK(s == sentinel);
+
+    pl_schema_free(NULL); /* no-op */
+}
+
+static void test_secret(const vectors *v) {
+    uint8_t key[32];
+    CHECK(hex_to_bytes(v->secret_hex->str, key, 32));
+    pl_secret *sentinel = (pl_secret *)&failed;
+    pl_secret *k = sentinel;
+    char buf[64];
+    size_t n = 0;
+
+    CHECK_RC(pl_secret_from_bytes(key, 31, &k), PL_SECRET_ERROR);
+    CHECK_MSG("exactly 32 bytes, got 31");
+    CHECK_RC(pl_secret_from_bytes(key, 0, &k), PL_SECRET_ERROR);
+    CHECK_RC(pl_secret_from_bytes(NULL, 32, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_bytes(key, 32, NULL), PL_NULL_POINTER);
+    CHECK(k == sentinel);
+    CHECK_RC(pl_secret_from_bytes(key, 32, &k), PL_OK);
+
+    /* key check value: too small, retry */
+    CHECK_RC(pl_secret_check_value(k, buf, 15, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == 16);
+    CHECK_RC(pl_secret_check_value(k, buf, n, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->kcv->str, v->kcv->len));
+    CHECK_RC(pl_secret_check_value(NULL, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_check_value(k, buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_check_value(k, NULL, 16, &n), PL_NULL_POINTER);
+    pl_secret_free(k);
+
+    /* from a file, as written by `pseudolink keygen` */
+    const char *path = tmp_path("secret.hex");
+    char text[80];
+    snprintf(text, sizeof text, "%s\n", v->secret_hex->str);
+    CHECK(write_file(path, text, strlen(text)));
+    k = NULL;
+    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_secret_check_value(k, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->kcv->str, v->kcv->len));
+    pl_secret_free(k);
+
+    k = sentinel;
+    const char *missing = tmp_path("no-such-secret.hex");
+    CHECK_RC(pl_secret_from_file(missing, strlen(missing), &k), PL_IO_ERROR);
+    CHECK_MSG("no-such-secret.hex");
+    const char *short_key = tmp_path("short.hex");
+    CHECK(write_file(short_key, "a1b2c3d4e5f6a7b8\n", 17));
+    CHECK_RC(pl_secret_from_file(short_key, strlen(short_key), &k), PL_SECRET_ERROR);
+    CHECK_MSG("64 hexadecimal characters");
+    CHECK(strstr(last_error(), "a1b2c3") == NULL); /* never the file's contents */
+    const char *empty = tmp_path("empty.hex");
+    CHECK(write_file(empty, "", 0));
+    CHECK_RC(pl_secret_from_file(empty, strlen(empty), &k), PL_SECRET_ERROR);
+    CHECK_MSG("is empty");
+    CHECK_RC(pl_secret_from_file(NULL, 3, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file("", 0, &k), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_secret_from_file("k\xc3", 2, &k), PL_INVALID_UTF8);
+    CHECK_RC(pl_secret_from_file(path, strlen(path), NULL), PL_NULL_POINTER);
+    CHECK(k == sentinel);
+
+    pl_secret_free(NULL); /* no-op */
+}
+
+/* Makes the vectors' encoder (fixed "today"), or NULL. */
+static pl_encoder *vector_encoder(const vectors *v) {
+    uint8_t key[32];
+    unsigned y = 0, m = 0, d = 0;
+    pl_schema *s = NULL;
+    pl_secret *k = NULL;
+    pl_encoder *e = NULL;
+    if (!hex_to_bytes(v->secret_hex->str, key, 32) || sscanf(v->today->str, "%4u-%2u-%2u", &y, &m, &d) != 3)
+        return NULL;
+    if (pl_schema_from_json(v->schema_json->str, v->schema_json->len, &s) == PL_OK &&
+        pl_secret_from_bytes(key, 32, &k) == PL_OK)
+        pl_encoder_new_with_today(s, k, (uint16_t)y, (uint8_t)m, (uint8_t)d, &e);
+    /* The encoder keeps what it needs: schema and secret can go at once. */
+    pl_secret_free(k);
+    pl_schema_free(s);
+    return e;
+}
+
+static void test_encoder(const vectors *v) {
+    uint8_t key[32];
+    CHECK(hex_to_bytes(v->secret_hex->str, key, 32));
+    pl_schema *s = NULL;
+    pl_secret *k = NULL;
+    CHECK_RC(pl_schema_from_json(v->schema_json->str, v->schema_json->len, &s), PL_OK);
+    CHECK_RC(pl_secret_from_bytes(key, 32, &k), PL_OK);
+    pl_encoder *sentinel = (pl_encoder *)&passed;
+    pl_encoder *e = sentinel;
+
+    CHECK_RC(pl_encoder_new(NULL, k, &e), PL_NULL_POINTER);
+    CHECK_MSG("'schema'");
+    CHECK_RC(pl_encoder_new(s, NULL, &e), PL_NULL_POINTER);
+    CHECK_MSG("'secret'");
+    CHECK_RC(pl_encoder_new(s, k, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_encoder_new_with_today(s, k, 2026, 2, 30, &e), PL_INVALID_ARGUMENT);
+    CHECK_MSG("2026-02-30 is not a date");
+    CHECK_RC(pl_encoder_new_with_today(s, k, 0, 1, 1, &e), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_encoder_new_with_today(NULL, k, 2026, 1, 1, &e), PL_NULL_POINTER);
+    CHECK_RC(pl_encoder_new_with_today(s, NULL, 2026, 1, 1, &e), PL_NULL_POINTER);
+    CHECK_RC(pl_encoder_new_with_today(s, k, 2026, 1, 1, NULL), PL_NULL_POINTER);
+    CHECK(e == sentinel);
+
+    CHECK_RC(pl_encoder_new(s, k, &e), PL_OK);
+    /* header */
+    char buf[4096];
+    size_t n = 0;
+    CHECK_RC(pl_encoder_header(e, buf, 5, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == v->header->len);
+    CHECK_RC(pl_encoder_header(e, buf, n, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->header->str, v->header->len));
+    CHECK_RC(pl_encoder_header(NULL, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_RC(pl_encoder_header(e, buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_encoder_header(e, NULL, 10, &n), PL_NULL_POINTER);
+
+    /* The encoder that follows today's date agrees with the vectors' fixed-date encoder on a
+       date of birth long past. */
+    const char *values[16];
+    size_t lengths[16];
+    const jval *first = v->cases->items[0];
+    size_t nv = case_values(first, values, lengths, 16);
+    const jval *row = json_get(first, "row");
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, buf, sizeof buf, &n), PL_OK);
+    CHECK(row != NULL && bytes_eq(buf, n, row->str, row->len));
+
+    pl_encoder_free(e);
+    pl_encoder_free(NULL); /* no-op */
+    pl_secret_free(k);
+    pl_schema_free(s);
+}
+
+static void test_encode_record(const vectors *v) {
+    pl_encoder *e = vector_encoder(v);
+    CHECK(e != NULL);
+    if (e == NULL) return;
+    char buf[4096];
+    size_t n = 0;
+    const char *values[16];
+    size_t lengths[16];
+
+    /* Every golden vector, byte for byte. */
+    size_t matched = 0;
+    for (size_t i = 0; i < v->cases->n; i++) {
+        const jval *c = v->cases->items[i];
+        size_t nv = case_values(c, values, lengths, 16);
+        const jval *row = json_get(c, "row");
+        const jval *note = json_get(c, "note");
+        pl_result r = pl_encode_record(e, values, lengths, nv, buf, sizeof buf, &n);
+        if (r == PL_OK && row != NULL && bytes_eq(buf, n, row->str, row->len)) {
+            matched++;
+        } else {
+            fprintf(stderr, "FAIL vector '%s': result %u, row differs\n", note ? note->str : "?", (unsigned)r);
+        }
+    }
+    CHECK(v->cases->n >= 20);
+    CHECK(matched == v->cases->n);
+    printf("golden vectors: %zu of %zu rows byte-identical to Rust\n", matched, v->cases->n);
+
+    const jval *c0 = v->cases->items[0];
+    size_t nv = case_values(c0, values, lengths, 16);
+    const jval *row0 = json_get(c0, "row");
+
+    /* Buffer too small, then retry with the size reported; nothing written on failure. */
+    memset(buf, 'x', sizeof buf);
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, buf, 100, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == row0->len);
+    CHECK(buf[0] == 'x' && buf[99] == 'x');
+    CHECK_MSG("are needed");
+    char *exact = malloc(n);
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, exact, n, &n), PL_OK);
+    CHECK(bytes_eq(exact, n, row0->str, row0->len));
+    free(exact);
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, NULL, 0, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == row0->len);
+
+    /* NULL pointers */
+    CHECK_RC(pl_encode_record(NULL, values, lengths, nv, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_MSG("'encoder'");
+    CHECK_RC(pl_encode_record(e, NULL, lengths, nv, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_MSG("'values'");
+    CHECK_RC(pl_encode_record(e, values, NULL, nv, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_MSG("'lengths'");
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, NULL, 10, &n), PL_NULL_POINTER);
+
+    /* wrong number of values */
+    CHECK_RC(pl_encode_record(e, values, lengths, nv - 1, buf, sizeof buf, &n), PL_INVALID_ARGUMENT);
+    CHECK_MSG("n_values is 8 but the schema has 9 input columns");
+
+    /* invalid UTF-8 in one value: named by index and column, never by contents */
+    const char *bad[16];
+    size_t bad_len[16];
+    memcpy(bad, values, nv * sizeof *bad);
+    memcpy(bad_len, lengths, nv * sizeof *bad_len);
+    bad[3] = "Sm\xc3\x28th";
+    bad_len[3] = 6;
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, buf, sizeof buf, &n), PL_INVALID_UTF8);
+    CHECK_MSG("values[3] (column 'last_name') is not valid UTF-8 (at byte 2)");
+    CHECK(strstr(last_error(), "Sm") == NULL);
+
+    /* a NULL value with a length */
+    bad[3] = NULL;
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, buf, sizeof buf, &n), PL_NULL_POINTER);
+    CHECK_MSG("values[3] (column 'last_name') is NULL");
+
+    /* a NULL value with length 0 is missing, like "" */
+    char with_null[4096], with_empty[4096];
+    size_t n_null = 0, n_empty = 0;
+    bad[3] = NULL;
+    bad_len[3] = 0;
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, with_null, sizeof with_null, &n_null), PL_OK);
+    bad[3] = "";
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, with_empty, sizeof with_empty, &n_empty), PL_OK);
+    CHECK(bytes_eq(with_null, n_null, with_empty, n_empty));
+    CHECK(!bytes_eq(with_null, n_null, row0->str, row0->len));
+
+    /* empty record id */
+    memcpy(bad, values, nv * sizeof *bad);
+    memcpy(bad_len, lengths, nv * sizeof *bad_len);
+    bad[0] = "  ";
+    bad_len[0] = 2;
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, buf, sizeof buf, &n), PL_INVALID_ARGUMENT);
+    CHECK_MSG("record id is empty");
+
+    /* a value that is not a plausible date is encoded as missing, not an error */
+    bad[0] = "x1";
+    bad_len[0] = 2;
+    bad[4] = "31/02/2014";
+    bad_len[4] = 10;
+    CHECK_RC(pl_encode_record(e, bad, bad_len, nv, buf, sizeof buf, &n), PL_OK);
+
+    /* the encoder still works after all those errors */
+    CHECK_RC(pl_encode_record(e, values, lengths, nv, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, row0->str, row0->len));
+    pl_encoder_free(e);
+}
+
+/* ---- threads: one encoder shared by several threads ---- */
+
+typedef struct {
+    const pl_encoder *encoder;
+    const vectors *v;
+    int rounds;
+    int ok;
+    int own_error_ok;
+} thread_job;
+
+static void *encode_thread(void *arg) {
+    thread_job *job = arg;
+    char buf[4096];
+    size_t n = 0;
+    const char *values[16];
+    size_t lengths[16];
+    job->ok = 1;
+    for (int r = 0; r < job->rounds; r++) {
+        for (size_t i = 0; i < job->v->cases->n; i++) {
+            const jval *c = job->v->cases->items[i];
+            size_t nv = case_values(c, values, lengths, 16);
+            const jval *row = json_get(c, "row");
+            if (pl_encode_record(job->encoder, values, lengths, nv, buf, sizeof buf, &n) != PL_OK ||
+                !bytes_eq(buf, n, row->str, row->len))
+                job->ok = 0;
+        }
+    }
+    /* The last error is per thread: an error here is seen here only. */
+    pl_encode_record(job->encoder, values, lengths, 1, buf, sizeof buf, &n);
+    job->own_error_ok = strstr(last_error(), "n_values is 1") != NULL;
+    return NULL;
+}
+
+static void test_threads(const vectors *v) {
+    pl_encoder *e = vector_encoder(v);
+    CHECK(e != NULL);
+    if (e == NULL) return;
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_from_json("[]", 2, &s), PL_SCHEMA_ERROR); /* this thread's last error */
+    enum { N = 4 };
+    pthread_t threads[N];
+    thread_job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (thread_job){e, v, 20, 0, 0};
+        CHECK(pthread_create(&threads[i], NULL, encode_thread, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        CHECK(jobs[i].ok);
+        CHECK(jobs[i].own_error_ok);
+    }
+    CHECK_MSG("schema error"); /* unchanged by the other threads' errors */
+    pl_encoder_free(e);
+}
+
+/* ---- files ---- */
+
+/* Writes the vectors as a CSV extract with the schema's header. */
+static int write_vectors_csv(const char *path, const vectors *v, const char *extra_rows) {
+    size_t cap = 1 << 16;
+    char *csv = calloc(1, cap);
+    if (csv == NULL) return 0;
+    append(csv, cap, "record_id,first_name,middle_name,last_name,date_of_birth,sex,postcode,address_line_1,nhs_number\n");
+    for (size_t i = 0; i < v->cases->n; i++) {
+        const jval *vals = json_get(v->cases->items[i], "values");
+        for (size_t j = 0; j < vals->n; j++) {
+            if (j > 0) append(csv, cap, ",");
+            csv_cell(csv, cap, vals->items[j]->str, vals->items[j]->len);
+        }
+        append(csv, cap, "\n");
+    }
+    append(csv, cap, extra_rows);
+    int ok = write_file(path, csv, strlen(csv));
+    free(csv);
+    return ok;
+}
+
+static void test_encode_file(const vectors *v) {
+    pl_encoder *e = vector_encoder(v);
+    CHECK(e != NULL);
+    if (e == NULL) return;
+    const char *input = tmp_path("extract.csv");
+    const char *output = tmp_path("encoded.csv");
+    const char *manifest = tmp_path("encoded.csv.manifest.json");
+    CHECK(write_vectors_csv(input, v, ""));
+
+    /* The file's rows are the vectors' rows: pl_encode_file == pl_encode_record == Rust. */
+    CHECK_RC(pl_encode_file(e, input, output, NULL), PL_OK);
+    size_t len = 0;
+    char *out = read_file(output, &len);
+    CHECK(out != NULL);
+    if (out != NULL) {
+        const char *line = out;
+        const char *nl = strchr(line, '\n');
+        CHECK(nl != NULL && bytes_eq(line, (size_t)(nl - line), v->header->str, v->header->len));
+        size_t same = 0;
+        for (size_t i = 0; i < v->cases->n && nl != NULL; i++) {
+            line = nl + 1;
+            nl = strchr(line, '\n');
+            const jval *row = json_get(v->cases->items[i], "row");
+            if (nl != NULL && bytes_eq(line, (size_t)(nl - line), row->str, row->len)) same++;
+        }
+        CHECK(same == v->cases->n);
+        CHECK(nl != NULL && nl[1] == '\0');
+        free(out);
+    }
+    CHECK(exists(manifest));
+    char *m = read_file(manifest, &len);
+    CHECK(m != NULL && strstr(m, v->fingerprint->str) != NULL && strstr(m, v->kcv->str) != NULL);
+    free(m);
+
+    /* Bad rows without a rejects file: the first stops the run, and nothing is written. */
+    const char *bad_input = tmp_path("bad-extract.csv");
+    const char *bad_output = tmp_path("bad-encoded.csv");
+    const char *rejects = tmp_path("rejects.csv");
+    tmp_path("bad-encoded.csv.manifest.json");
+    CHECK(write_vectors_csv(bad_input, v, "short,row\nv01,Dup,,Licate,,,,,\n"));
+    CHECK_RC(pl_encode_file(e, bad_input, bad_output, NULL), PL_INPUT_ERROR);
+    CHECK_MSG("bad-extract.csv, line 24");
+    CHECK(!exists(bad_output));
+    /* With a rejects file: the bad rows go there, the good ones are encoded. */
+    CHECK_RC(pl_encode_file(e, bad_input, bad_output, rejects), PL_OK);
+    char *rej = read_file(rejects, &len);
+    CHECK(rej != NULL && strncmp(rej, "line,reason,field,message,record_id\n", 36) == 0);
+    int lines = 0;
+    for (const char *p = rej; p != NULL && *p != '\0'; p++) lines += *p == '\n';
+    CHECK(lines == 3); /* header and two rejected rows */
+    CHECK(rej != NULL && strstr(rej, "24,") != NULL && strstr(rej, "25,") != NULL);
+    free(rej);
+    out = read_file(bad_output, &len);
+    lines = 0;
+    for (const char *p = out; p != NULL && *p != '\0'; p++) lines += *p == '\n';
+    CHECK(lines == 1 + (int)v->cases->n);
+    free(out);
+
+    /* Missing input; output directory that does not exist. */
+    const char *missing = tmp_path("no-such-extract.csv");
+    const char *nowhere = tmp_path("no-such-dir/encoded.csv");
+    CHECK_RC(pl_encode_file(e, missing, tmp_path("unused.csv"), NULL), PL_IO_ERROR);
+    CHECK_MSG("no-such-extract.csv");
+    CHECK_RC(pl_encode_file(e, input, nowhere, NULL), PL_IO_ERROR);
+    /* Empty input file. */
+    const char *empty = tmp_path("empty.csv");
+    CHECK(write_file(empty, "", 0));
+    CHECK_RC(pl_encode_file(e, empty, tmp_path("unused2.csv"), NULL), PL_INPUT_ERROR);
+    CHECK_MSG("empty");
+    /* NULL pointers, empty paths, invalid UTF-8 paths. */
+    CHECK_RC(pl_encode_file(NULL, input, output, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_encode_file(e, NULL, output, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'input_path'");
+    CHECK_RC(pl_encode_file(e, input, NULL, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'output_path'");
+    CHECK_RC(pl_encode_file(e, "", output, NULL), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_encode_file(e, input, output, ""), PL_INVALID_ARGUMENT);
+    CHECK_MSG("'rejects_path'");
+    CHECK_RC(pl_encode_file(e, "\xff.csv", output, NULL), PL_INVALID_UTF8);
+    pl_encoder_free(e);
+}
+
+static int count_lines(const char *path) {
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    int lines = 0;
+    for (size_t i = 0; text != NULL && i < len; i++) lines += text[i] == '\n';
+    free(text);
+    return text == NULL ? -1 : lines;
+}
+
+static void test_link_files(const char *left, const char *right, const char *cli_links) {
+    char json[16384];
+    size_t n = 0;
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_example(json, sizeof json, &n), PL_OK);
+    CHECK_RC(pl_schema_from_json(json, n, &s), PL_OK);
+    const char *out = tmp_path("links.csv");
+    const char *summary = tmp_path("links.csv.summary.json");
+
+    /* The same links file as the CLI, byte for byte. */
+    CHECK_RC(pl_link_files(s, left, right, out, 0.9), PL_OK);
+    size_t got_len = 0, want_len = 0;
+    char *got = read_file(out, &got_len);
+    char *want = read_file(cli_links, &want_len);
+    CHECK(got != NULL && want != NULL);
+    CHECK(got != NULL && want != NULL && bytes_eq(got, got_len, want, want_len));
+    CHECK(got != NULL && strncmp(got, "left_id,right_id,", 17) == 0);
+    free(got);
+    free(want);
+    CHECK(count_lines(out) > 10);
+    char *sum = read_file(summary, &n);
+    CHECK(sum != NULL && strstr(sum, "\"left\"") != NULL);
+    free(sum);
+
+    /* A lower threshold is accepted (review pairs start at it) and links more pairs. */
+    const char *low = tmp_path("links-low.csv");
+    tmp_path("links-low.csv.summary.json");
+    CHECK_RC(pl_link_files(s, left, right, low, 0.3), PL_OK);
+    CHECK(count_lines(low) >= count_lines(out));
+
+    /* Thresholds that are not probabilities. */
+    const char *never = tmp_path("links-never.csv");
+    CHECK_RC(pl_link_files(s, left, right, never, 1.5), PL_INVALID_ARGUMENT);
+    CHECK_MSG("from 0 to 1");
+    CHECK_RC(pl_link_files(s, left, right, never, -0.1), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_files(s, left, right, never, NAN), PL_INVALID_ARGUMENT);
+    /* Missing input, an input that is not an encoded extract, extracts under different secrets. */
+    const char *missing = tmp_path("no-such-left.csv");
+    CHECK_RC(pl_link_files(s, missing, right, never, 0.9), PL_INPUT_ERROR); /* its manifest is missing */
+    CHECK_MSG("no-such-left.csv");
+    CHECK_RC(pl_link_files(s, left, right, tmp_path("no-such-dir/links.csv"), 0.9), PL_IO_ERROR);
+    CHECK_MSG("no-such-dir");
+    pl_result r = pl_link_files(s, tmp_path("extract.csv"), right, never, 0.9);
+    CHECK(r == PL_INPUT_ERROR || r == PL_MISMATCH);
+    CHECK_RC(pl_link_files(s, tmp_path("encoded.csv"), right, never, 0.9), PL_MISMATCH);
+    CHECK_MSG("key check value");
+    CHECK(!exists(never));
+    /* NULL pointers, empty and invalid UTF-8 paths. */
+    CHECK_RC(pl_link_files(NULL, left, right, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'schema'");
+    CHECK_RC(pl_link_files(s, NULL, right, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'left_path'");
+    CHECK_RC(pl_link_files(s, left, NULL, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'right_path'");
+    CHECK_RC(pl_link_files(s, left, right, NULL, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'output_path'");
+    CHECK_RC(pl_link_files(s, left, right, "", 0.9), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_files(s, "\xc3", right, never, 0.9), PL_INVALID_UTF8);
+    CHECK(!exists(never));
+    pl_schema_free(s);
+}
+
+static void cleanup(void) {
+    for (int i = n_paths - 1; i >= 0; i--) remove(paths[i]);
+    rmdir(tmpdir);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s VECTORS_JSON EXPECTED_VERSION LEFT RIGHT CLI_LINKS\n", argv[0]);
+        return 2;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/pseudolink-c-test-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    size_t len = 0;
+    char *text = read_file(argv[1], &len);
+    if (text == NULL) {
+        fprintf(stderr, "cannot read %s: %s\n", argv[1], strerror(errno));
+        return 2;
+    }
+    vectors v = {0};
+    v.root = json_parse(text, len);
+    v.cases = json_get(v.root, "cases");
+    v.secret_hex = json_get(v.root, "secret_hex");
+    v.kcv = json_get(v.root, "key_check_value");
+    v.schema_json = json_get(v.root, "schema_json");
+    v.fingerprint = json_get(v.root, "schema_fingerprint");
+    v.today = json_get(v.root, "today");
+    v.header = json_get(v.root, "header");
+    if (v.cases == NULL || v.cases->type != J_ARRAY || v.cases->n == 0 || v.secret_hex == NULL ||
+        v.kcv == NULL || v.schema_json == NULL || v.fingerprint == NULL || v.today == NULL ||
+        v.header == NULL) {
+        fprintf(stderr, "%s is not a vectors file of the expected shape\n", argv[1]);
+        return 2;
+    }
+
+    test_version(argv[2]);
+    test_last_error();
+    test_schema(&v);
+    test_secret(&v);
+    test_encoder(&v);
+    test_encode_record(&v);
+    test_threads(&v);
+    test_encode_file(&v);
+    test_link_files(argv[3], argv[4], argv[5]); /* after test_encode_file: uses its files */
+
+    cleanup();
+    json_free((jval *)v.root);
+    free(text);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes the small seed corpora fuzz/corpus/<target>/seed-* (committed).
+
+Run from the repository root: python3 fuzz/make_seeds.py. Seeds are starting points only; the
+fuzzer grows its own corpus beside them (not committed). See tests/src/fuzz.rs for how each
+target reads its input.
+"""
+import json
+import os
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+HEADER = b"record_id,first_name,middle_name,last_name,date_of_birth,sex,postcode,address_line_1,nhs_number\n"
+VECTORS = json.load(open(os.path.join(ROOT, "..", "tests", "vectors", "encode.json")))
+SCHEMA = open(os.path.join(ROOT, "..", "core", "src", "schema", "example.json"), "rb").read()
+
+
+def csv_cell(v):
+    if any(c in v for c in ',"\n\r') or v.startswith(" "):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def rows(cases):
+    return "".join(",".join(csv_cell(v) for v in c["values"]) + "\n" for c in cases).encode()
+
+
+def write(target, name, data):
+    d = os.path.join(ROOT, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+cases = VECTORS["cases"]
+# schema: raw JSON (first byte < 128) and edit mode (first byte >= 128).
+write("schema", "example", b" " + SCHEMA)
+write("schema", "minimal", b' {"version":1,"record_id":"id","fields":[{"name":"n","kind":"name"}],"blocking":[]}')
+write("schema", "edit-1", bytes([0x80, 0, 0, 5, 2, 1]))
+write("schema", "edit-3", bytes([0x90, 2, 0, 17, 2, 3, 0, 40, 0, 5, 1, 9, 2, 14]))
+# raw_csv: mode byte (bit 0 header, bit 1 rejects, bit 2 twice), then CSV.
+write("raw_csv", "vectors", bytes([6]) + HEADER + rows(cases))
+write("raw_csv", "vectors-noheader", bytes([7]) + rows(cases[:5]))
+write("raw_csv", "bad-rows", bytes([3]) + b"A1,Ann,,Lee,2014-03-09,F,CV1 2AB,,\nA1,dup,,,,,,,\n,,,,,,,,\nA2,too,few\nA3,\xe9t\xe9,,,,,,,\n\"A4,open\n")
+write("raw_csv", "crlf-bom", bytes([2]) + b"\xef\xbb\xbfrecord_id,last_name\r\nA1,Smith\r\n\r\nA2,\"Jo\r\nnes\"\n")
+write("raw_csv", "empty", bytes([2]))
+# encode_record: tab-separated values, one record per line.
+write("encode_record", "vectors", "\n".join("\t".join(c["values"]) for c in cases).encode())
+write("encode_record", "empty-id", b"\tJohn\t\tSmith\n x\t\t\t\t\t\t\t\t")
+# normalisers
+for i, c in enumerate(cases[:12]):
+    v = c["values"]
+    write("norm_name", f"v{i:02}", v[1].encode() + b" " + v[3].encode())
+    write("norm_date", f"v{i:02}", bytes([25]) + v[4].encode())
+    write("norm_sex", f"v{i:02}", v[5].encode())
+    write("norm_postcode", f"v{i:02}", v[6].encode())
+    write("norm_text", f"v{i:02}", v[7].encode())
+    write("norm_nhs", f"v{i:02}", v[8].encode())
+for s in [b"Mr Dr John", b"O'Neil-Smith", b"\xc5\x81ukasiewicz", b"  ", b"Mx"]:
+    write("norm_name", "x-" + s.hex()[:16], s)
+for s in [b"9 Mar 2014", b"44927", b"31/02/2014", b"March 9, 2014", b"09-MAR-14", b"2014-03-09T00:00:00"]:
+    write("norm_date", "x-" + s.hex()[:16], bytes([25]) + s)
+for s in [b"4.01E+09", b"943 476 5919", b"401-023-2137", b"0000000000", b"\xef\xbc\x99434765919"]:
+    write("norm_nhs", "x-" + s.hex()[:16], s)
+for s in [b"Not_Known", b"girl", b"9", b"\xe2\x80\x93"]:
+    write("norm_sex", "x-" + s.hex()[:16], s)
+for s in [b"ec1a1bb", b"GIR 0AA", b"SW1A  1AA", b"BFPO 1", b"cv1"]:
+    write("norm_postcode", "x-" + s.hex()[:16], s)
+for s in [b"Flat 3, 45 Far Gosford St.", b"12a High Rd", b"The Old Rectory"]:
+    write("norm_text", "x-" + s.hex()[:16], s)
+# encoded_reader: mode byte (0 no manifest, 1 header + rows with manifest, 2 bytes with manifest,
+# 3 arbitrary manifest), then data.
+body = "".join(c["row"] + "\n" for c in cases).encode()
+full = VECTORS["header"].encode() + b"\n" + body
+write("encoded_reader", "rows", bytes([1]) + body)
+write("encoded_reader", "full", bytes([2]) + full)
+write("encoded_reader", "unverified", bytes([0]) + full)
+write("encoded_reader", "truncated", bytes([1]) + body[: len(body) // 2])
+m = json.dumps({"format": "pseudolink-encoded-extract", "format_version": 1}).encode()
+write("encoded_reader", "manifest", bytes([3, len(m) >> 8, len(m) & 255]) + m + full)
+# link: mode, thresholds, support, then per source a count and record bytes.
+write("link", "two", bytes([1, 0, 1, 6]) + bytes(range(1, 250)) + bytes([6]) + bytes(range(3, 250)))
+write("link", "dedupe", bytes([0, 1, 0, 10]) + bytes((i * 7) % 251 for i in range(600)))
+write("link", "one-to-one", bytes([9 | 16, 0, 1, 8]) + bytes((i * 13) % 251 for i in range(400)) + bytes([8]) + bytes((i * 5) % 251 for i in range(400)))
+write("link", "three", bytes([7, 2, 2, 4]) + bytes(range(0, 200)) + bytes([4]) + bytes(range(50, 250)) + bytes([4]) + bytes(range(1, 200)))

@@ -1,0 +1,167 @@
+"""pseudolink: privacy-preserving record linkage of person records.
+
+Each agency encodes its extract with a secret agreed under the Information Sharing Agreement:
+keyed-hash tokens for exact identifiers, Bloom filters for fuzzy ones. Only the encodings leave
+the agency. Everything here runs the same Rust core as the ``pseudolink`` command-line tool.
+
+>>> import pseudolink
+>>> schema = pseudolink.Schema.example()
+>>> secret = pseudolink.Secret.from_bytes(bytes(range(32)))
+>>> extract = pseudolink.encode([{"record_id": "A1", "first_name": "Zoë"}], schema, secret)
+>>> len(extract)
+1
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from pseudolink import _native
+from pseudolink._native import (
+    CancelledError,
+    EncodedExtract,
+    FileError,
+    InputError,
+    InternalError,
+    InvalidArgumentError,
+    MismatchError,
+    ModelError,
+    PseudolinkError,
+    Schema,
+    SchemaError,
+    Secret,
+    SecretError,
+    __version__,
+    read_encoded,
+)
+
+__all__ = [
+    "CancelledError",
+    "EncodedExtract",
+    "FileError",
+    "InputError",
+    "InternalError",
+    "InvalidArgumentError",
+    "MismatchError",
+    "ModelError",
+    "PseudolinkError",
+    "RejectedRowsWarning",
+    "Schema",
+    "SchemaError",
+    "Secret",
+    "SecretError",
+    "__version__",
+    "encode",
+    "read_encoded",
+]
+
+#: What :func:`encode` accepts: a CSV path, a list of dicts, a dict of columns, or a table
+#: (pandas or polars DataFrame, pyarrow Table, anything with ``__arrow_c_stream__``).
+Data = Union[str, "os.PathLike[str]", Iterable[Mapping[str, Any]], Mapping[str, Any], Any]
+
+
+class RejectedRowsWarning(UserWarning):
+    """Some rows were set aside (see ``EncodedExtract.rejected``) rather than encoded."""
+
+
+def encode(
+    data: Data,
+    schema: Schema,
+    secret: Secret,
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> EncodedExtract:
+    """Encodes person records with the shared secret.
+
+    ``data`` is a CSV file path (``str`` or ``os.PathLike``), a list of dicts (one per row), a
+    dict of columns, a pandas or polars DataFrame, or a pyarrow Table (or any object with
+    ``__arrow_c_stream__``). Columns are matched to the schema by name; other columns are ignored
+    and listed in the manifest.
+
+    Rows that cannot be encoded (empty or repeated record id, oversized cell, a malformed CSV row)
+    are set aside in ``EncodedExtract.rejected`` with a :class:`RejectedRowsWarning`; with
+    ``strict=True`` the first one raises :class:`InputError` instead, as the CLI does without
+    ``--rejects``. ``progress=True`` shows a row count on ``sys.stderr``. ``agreement`` and
+    ``purpose`` are recorded in the manifest. The GIL is released while encoding; Ctrl-C raises
+    ``KeyboardInterrupt`` within a second.
+    """
+    options: dict[str, Any] = {
+        "keep_rejected": not strict,
+        "progress": progress,
+        "agreement": agreement,
+        "purpose": purpose,
+    }
+    if isinstance(data, (str, os.PathLike)):
+        extract = _native.encode_csv(os.fspath(data), schema, secret, **options)
+    elif _is_pandas(data):
+        extract = _encode_pandas(data, schema, secret, options)
+    elif hasattr(data, "__arrow_c_stream__"):
+        extract = _native.encode_arrow(
+            data, schema, secret, input_name=_input_name(data), **options
+        )
+    elif isinstance(data, Mapping):
+        extract = _native.encode_python(
+            dict(data), schema, secret, input_name="<dict of columns>", **options
+        )
+    elif isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
+        rows = data if isinstance(data, list) else list(data)
+        # No rows, no header: an empty table with the schema's columns.
+        source: Any = rows if rows else {c: [] for c in schema.input_columns}
+        extract = _native.encode_python(
+            source, schema, secret, input_name="<list of dicts>", **options
+        )
+    else:
+        raise TypeError(
+            "pseudolink.encode() takes a CSV path, a list of dicts, a dict of columns, a pandas or "
+            f"polars DataFrame or a pyarrow Table, not {type(data).__name__}"
+        )
+    rejected = extract.manifest["counts"]["rejected"]
+    if rejected:
+        warnings.warn(
+            f"{rejected} rows were set aside and not encoded; see EncodedExtract.rejected",
+            RejectedRowsWarning,
+            stacklevel=2,
+        )
+    return extract
+
+
+def _is_pandas(data: object) -> bool:
+    cls = type(data)
+    module = cls.__module__
+    return (module == "pandas" or module.startswith("pandas.")) and cls.__name__ == "DataFrame"
+
+
+def _input_name(data: object) -> str:
+    cls = type(data)
+    top = cls.__module__.split(".")[0]
+    return f"<{top}.{cls.__name__}>"
+
+
+def _encode_pandas(
+    df: Any, schema: Schema, secret: Secret, options: dict[str, Any]
+) -> EncodedExtract:
+    """pandas through pyarrow (Arrow buffers, no Python object per cell) when it is installed;
+    otherwise one list per column."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        pa = None
+    if pa is not None:
+        try:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            table = None  # e.g. an object column mixing numbers and text: read it cell by cell
+        if table is not None:
+            return _native.encode_arrow(
+                table, schema, secret, input_name="<pandas.DataFrame>", **options
+            )
+    columns = {str(c): df[c].tolist() for c in df.columns}
+    return _native.encode_python(
+        columns, schema, secret, input_name="<pandas.DataFrame>", **options
+    )

@@ -1,0 +1,164 @@
+"""Type stubs of the native module ``pseudolink._native`` (checked by ``mypy.stubtest``)."""
+
+import os
+from typing import Any, NoReturn, final
+
+__all__ = [
+    "CancelledError",
+    "EncodedExtract",
+    "FileError",
+    "InputError",
+    "InternalError",
+    "InvalidArgumentError",
+    "MismatchError",
+    "ModelError",
+    "PseudolinkError",
+    "Schema",
+    "SchemaError",
+    "Secret",
+    "SecretError",
+    "__version__",
+    "_panic_for_tests",
+    "encode_arrow",
+    "encode_csv",
+    "encode_python",
+    "read_encoded",
+]
+
+__version__: str
+
+class PseudolinkError(Exception):
+    """Base class of every error pseudolink raises."""
+
+class SchemaError(PseudolinkError):
+    """The schema is invalid; ``path`` is the JSON path of the problem."""
+
+    path: str | None
+
+class InputError(PseudolinkError):
+    """An input is malformed; ``file``, ``line`` and ``field`` say where (``file`` is None for
+    in-memory tables, whose first row is line 2)."""
+
+    file: str | None
+    line: int | None
+    field: str | None
+
+class SecretError(PseudolinkError):
+    """A secret could not be loaded or generated."""
+
+class MismatchError(PseudolinkError):
+    """Extracts or files that must agree (schema, secret, manifest) do not."""
+
+class ModelError(PseudolinkError):
+    """A linkage model is invalid or does not fit the schema."""
+
+class FileError(PseudolinkError):
+    """A file could not be read or written; the OSError is the ``__cause__``."""
+
+    path: str | None
+    action: str | None
+
+class InvalidArgumentError(PseudolinkError):
+    """An argument that makes no sense."""
+
+class CancelledError(PseudolinkError):
+    """The operation was cancelled."""
+
+class InternalError(PseudolinkError):
+    """A bug in pseudolink (a Rust panic caught at the boundary)."""
+
+@final
+class Schema:
+    """A validated linkage schema (holds no secret)."""
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Schema: ...
+    @classmethod
+    def from_json(cls, json: str) -> Schema: ...
+    @classmethod
+    def example(cls) -> Schema: ...
+    def to_json(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def input_columns(self) -> list[str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Secret:
+    """The shared 256-bit secret. Never shown, never pickled."""
+
+    @classmethod
+    def generate(cls) -> Secret: ...
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Secret: ...
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Secret: ...
+    @property
+    def check_value(self) -> str: ...
+    def __reduce__(self) -> NoReturn: ...
+    def __getstate__(self) -> NoReturn: ...
+    def __copy__(self) -> NoReturn: ...
+    def __deepcopy__(self, memo: Any, /) -> NoReturn: ...
+
+@final
+class EncodedExtract:
+    """An encoded extract in memory."""
+
+    def __len__(self) -> int: ...
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+    @property
+    def schema(self) -> Schema: ...
+    @property
+    def rejected(self) -> list[dict[str, Any]]: ...
+    @property
+    def columns(self) -> list[str]: ...
+    def write_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        rejects: str | os.PathLike[str] | None = None,
+        progress: bool = False,
+    ) -> None: ...
+    def to_arrow(self) -> Any: ...
+    def to_pandas(self) -> Any: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+def encode_csv(
+    path: str | os.PathLike[str],
+    schema: Schema,
+    secret: Secret,
+    *,
+    keep_rejected: bool = True,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> EncodedExtract: ...
+def encode_arrow(
+    data: object,
+    schema: Schema,
+    secret: Secret,
+    *,
+    input_name: str,
+    keep_rejected: bool = True,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> EncodedExtract: ...
+def encode_python(
+    data: list[Any] | dict[str, Any],
+    schema: Schema,
+    secret: Secret,
+    *,
+    input_name: str,
+    keep_rejected: bool = True,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> EncodedExtract: ...
+def read_encoded(path: str | os.PathLike[str], schema: Schema | None = None) -> EncodedExtract: ...
+def _panic_for_tests(detached: bool) -> None: ...

@@ -1,0 +1,467 @@
+//! `pseudolink.EncodedExtract`, `encode_*` and `read_encoded`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
+use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
+use pseudolink::io::Manifest;
+use pseudolink::run::{self, EncodeOptions, Encoded, WriteOptions};
+use pseudolink::{EncodedRecord, Encoder, Schema};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use pyo3_arrow::PyTable;
+use rayon::prelude::*;
+
+use crate::errors::{guard, InputError};
+use crate::input::{self, Table};
+use crate::run::detached;
+use crate::schema::PySchema;
+use crate::secret::PySecret;
+
+/// Rows per Arrow record batch in `to_arrow()`.
+const BATCH_ROWS: usize = 1 << 18;
+
+/// An encoded extract held in memory: the result of `encode()` or `read_encoded()`.
+#[pyclass(frozen, module = "pseudolink._native", name = "EncodedExtract")]
+pub struct PyEncodedExtract {
+    pub data: Arc<ExtractData>,
+}
+
+/// The extract's contents, shared with linking.
+pub struct ExtractData {
+    pub schema: Schema,
+    pub layout: Layout,
+    pub records: Vec<EncodedRecord>,
+    pub rejected: Vec<run::RejectedRow>,
+    /// Updated when the extract is written.
+    pub manifest: Mutex<Manifest>,
+}
+
+impl ExtractData {
+    fn from_encoded(schema: Schema, encoded: Encoded) -> Self {
+        ExtractData {
+            layout: Layout::new(&schema),
+            schema,
+            records: encoded.records,
+            rejected: encoded.rejected,
+            manifest: Mutex::new(encoded.manifest),
+        }
+    }
+
+    fn manifest(&self) -> Manifest {
+        match self.manifest.lock() {
+            Ok(m) => m.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+/// Options shared by the encode entry points.
+struct Common<'a> {
+    schema: &'a PySchema,
+    secret: &'a PySecret,
+    keep_rejected: bool,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+}
+
+impl Common<'_> {
+    fn run(
+        self,
+        py: Python<'_>,
+        work: impl FnOnce(&Encoder, &EncodeOptions<'_>) -> pseudolink::Result<Encoded> + Send,
+    ) -> PyResult<PyEncodedExtract> {
+        let schema = self.schema.inner.clone();
+        let encoder = Encoder::new(&schema, &self.secret.inner);
+        let (keep_rejected, agreement, purpose) =
+            (self.keep_rejected, self.agreement, self.purpose);
+        let encoded = detached(py, "encoding", self.progress, move |control| {
+            let progress = control.progress();
+            let options = EncodeOptions {
+                keep_rejected,
+                agreement,
+                purpose,
+                progress: Some(&progress),
+                cancel: Some(&control.cancel),
+            };
+            work(&encoder, &options)
+        })?;
+        Ok(PyEncodedExtract {
+            data: Arc::new(ExtractData::from_encoded(schema, encoded)),
+        })
+    }
+}
+
+/// Encodes the CSV file at `path`.
+#[pyfunction]
+#[pyo3(signature = (path, schema, secret, *, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_csv(
+    py: Python<'_>,
+    path: PathBuf,
+    schema: &PySchema,
+    secret: &PySecret,
+    keep_rejected: bool,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+) -> PyResult<PyEncodedExtract> {
+    guard(|| {
+        let common = Common {
+            schema,
+            secret,
+            keep_rejected,
+            progress,
+            agreement,
+            purpose,
+        };
+        common.run(py, move |encoder, options| {
+            run::encode_csv(encoder, &path, options)
+        })
+    })
+}
+
+fn encode_text_table(
+    common: Common<'_>,
+    py: Python<'_>,
+    table: Table,
+    input_name: String,
+) -> PyResult<PyEncodedExtract> {
+    common.run(py, move |encoder, options| {
+        run::encode_table(encoder, &table.names, &table.batches, &input_name, options)
+    })
+}
+
+/// Encodes an Arrow table (any object with `__arrow_c_stream__`); `input_name` is recorded in
+/// the manifest.
+#[pyfunction]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_arrow(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    schema: &PySchema,
+    secret: &PySecret,
+    input_name: String,
+    keep_rejected: bool,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+) -> PyResult<PyEncodedExtract> {
+    guard(|| {
+        let (names, batches) = input::import_arrow(data)?;
+        let table = py
+            .detach(move || input::arrow_to_text(names, batches))
+            .map_err(|(column, message)| {
+                let err = InputError::new_err(format!("column '{column}' {message}"));
+                let _ = err.value(py).setattr("field", column);
+                err
+            })?;
+        let common = Common {
+            schema,
+            secret,
+            keep_rejected,
+            progress,
+            agreement,
+            purpose,
+        };
+        encode_text_table(common, py, table, input_name)
+    })
+}
+
+/// Encodes a list of dicts (one per row) or a dict of columns (name to sequence of values).
+#[pyfunction]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_python(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    schema: &PySchema,
+    secret: &PySecret,
+    input_name: String,
+    keep_rejected: bool,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+) -> PyResult<PyEncodedExtract> {
+    guard(|| {
+        let table = if let Ok(rows) = data.cast::<PyList>() {
+            input::records_to_table(rows)?
+        } else if let Ok(columns) = data.cast::<PyDict>() {
+            input::columns_to_table(columns)?
+        } else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "expected a list of dicts or a dict of columns",
+            ));
+        };
+        let common = Common {
+            schema,
+            secret,
+            keep_rejected,
+            progress,
+            agreement,
+            purpose,
+        };
+        encode_text_table(common, py, table, input_name)
+    })
+}
+
+/// Reads an encoded extract written by `pseudolink encode` or `EncodedExtract.write_csv`,
+/// checking it against its manifest and the schema.
+#[pyfunction]
+#[pyo3(signature = (path, schema=None))]
+pub fn read_encoded(
+    py: Python<'_>,
+    path: PathBuf,
+    schema: Option<&PySchema>,
+) -> PyResult<PyEncodedExtract> {
+    guard(|| {
+        let schema = schema.map_or_else(Schema::example, |s| s.inner.clone());
+        let read = detached(py, "reading", false, |_| {
+            core_read(&path, &schema, ReadOptions::default())
+        })?;
+        let manifest = read.manifest.ok_or_else(|| {
+            InputError::new_err(format!("{}: the manifest is missing", path.display()))
+        })?;
+        Ok(PyEncodedExtract {
+            data: Arc::new(ExtractData {
+                layout: Layout::new(&schema),
+                schema,
+                records: read.records,
+                rejected: Vec::new(),
+                manifest: Mutex::new(manifest),
+            }),
+        })
+    })
+}
+
+#[pymethods]
+impl PyEncodedExtract {
+    fn __len__(&self) -> usize {
+        self.data.records.len()
+    }
+
+    fn __repr__(&self) -> String {
+        let m = self.data.manifest();
+        format!(
+            "EncodedExtract(records={}, rejected={}, schema='{}', key_check_value='{}')",
+            self.data.records.len(),
+            m.counts.rejected,
+            m.schema_fingerprint,
+            m.key_check_value
+        )
+    }
+
+    /// The manifest as a dict (its `output` is filled in once the extract is written).
+    #[getter]
+    fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let json = self.data.manifest().to_json();
+            py.import("json")?.call_method1("loads", (json,))
+        })
+    }
+
+    /// The schema the extract was encoded under.
+    #[getter]
+    fn schema(&self) -> PySchema {
+        PySchema {
+            inner: self.data.schema.clone(),
+        }
+    }
+
+    /// The rows set aside, as dicts with `line`, `reason`, `field`, `message` and `record_id`.
+    #[getter]
+    fn rejected<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        guard(|| {
+            let list = PyList::empty(py);
+            for r in &self.data.rejected {
+                let d = PyDict::new(py);
+                d.set_item("line", r.line)?;
+                d.set_item("reason", r.reason.as_str())?;
+                d.set_item("field", r.field.as_deref())?;
+                d.set_item("message", &r.message)?;
+                d.set_item("record_id", &r.record_id)?;
+                list.append(d)?;
+            }
+            Ok(list)
+        })
+    }
+
+    /// The column names, `record_id` first.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.data
+            .layout
+            .header()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Writes the extract as CSV to `path` and its manifest to `path + ".manifest.json"` (and the
+    /// rejected rows to `rejects`), exactly as `pseudolink encode` writes them. Nothing appears
+    /// unless every file is complete.
+    #[pyo3(signature = (path, *, rejects=None, progress=false))]
+    fn write_csv(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        rejects: Option<PathBuf>,
+        progress: bool,
+    ) -> PyResult<()> {
+        guard(|| {
+            let data = Arc::clone(&self.data);
+            let written = detached(py, "writing", progress, move |control| {
+                write(&data, &path, rejects, &control.cancel)
+            })?;
+            match self.data.manifest.lock() {
+                Ok(mut m) => *m = written,
+                Err(poisoned) => *poisoned.into_inner() = written,
+            }
+            Ok(())
+        })
+    }
+
+    /// The extract as a `pyarrow.Table` (requires pyarrow): string columns, null where a value
+    /// was missing.
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| self.table(py)?.into_pyarrow(py))
+    }
+
+    /// The extract as a `pandas.DataFrame` (through pyarrow when it is installed; otherwise
+    /// from Python lists).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            if py.import("pyarrow").is_ok() {
+                return self.to_arrow(py)?.call_method0("to_pandas");
+            }
+            let pandas = py.import("pandas")?;
+            let data = Arc::clone(&self.data);
+            let columns: Vec<ArrayRef> = py.detach(move || {
+                (0..=data.layout.columns.len())
+                    .into_par_iter()
+                    .map(|c| column(&data.layout, &data.records, c))
+                    .collect()
+            });
+            let dict = PyDict::new(py);
+            for (name, col) in self.data.layout.header().into_iter().zip(columns) {
+                let strings = col.as_string::<i32>();
+                let values: Vec<Option<&str>> = strings.iter().collect();
+                dict.set_item(name, values)?;
+            }
+            pandas.call_method1("DataFrame", (dict,))
+        })
+    }
+
+    /// The Arrow PyCapsule stream interface: `pyarrow.table(extract)`, `polars.DataFrame(extract)`.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let table = self.table(py)?.into_pyobject(py)?;
+            table.call_method1("__arrow_c_stream__", (requested_schema,))
+        })
+    }
+}
+
+impl PyEncodedExtract {
+    fn table(&self, py: Python<'_>) -> PyResult<PyTable> {
+        let data = Arc::clone(&self.data);
+        let (batches, schema) = py.detach(move || arrow_batches(&data.layout, &data.records));
+        PyTable::try_new(batches?, schema)
+    }
+}
+
+fn write(
+    data: &ExtractData,
+    path: &std::path::Path,
+    rejects: Option<PathBuf>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> pseudolink::Result<Manifest> {
+    run::write_encoded(
+        &data.records,
+        &data.rejected,
+        &data.manifest(),
+        &data.layout,
+        path,
+        &WriteOptions {
+            rejects,
+            cancel: Some(cancel),
+        },
+    )
+}
+
+/// The Arrow schema and record batches of `records`.
+fn arrow_batches(
+    layout: &Layout,
+    records: &[EncodedRecord],
+) -> (PyResult<Vec<RecordBatch>>, SchemaRef) {
+    let header = layout.header();
+    let fields: Vec<Field> = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Field::new(*name, DataType::Utf8, i != 0))
+        .collect();
+    let schema: SchemaRef = Arc::new(ArrowSchema::new(fields));
+    let batches = records
+        .chunks(BATCH_ROWS)
+        .map(|chunk| {
+            let columns: Vec<ArrayRef> = (0..header.len())
+                .into_par_iter()
+                .map(|c| column(layout, chunk, c))
+                .collect();
+            RecordBatch::try_new(Arc::clone(&schema), columns)
+                .map_err(|e| crate::errors::InternalError::new_err(e.to_string()))
+        })
+        .collect();
+    (batches, schema)
+}
+
+/// Column `c` of the header (0 is the record id) for `records`.
+fn column(layout: &Layout, records: &[EncodedRecord], c: usize) -> ArrayRef {
+    let slot = c
+        .checked_sub(1)
+        .and_then(|i| layout.columns.get(i))
+        .map(|col| col.slot);
+    let width = match slot {
+        None => 16,
+        Some(Slot::Token(_)) => 32,
+        Some(Slot::Bloom { bits, .. }) => (bits as usize / 8).div_ceil(3) * 4,
+    };
+    let mut builder = StringBuilder::with_capacity(records.len(), records.len() * width);
+    let mut buf = Vec::with_capacity(width);
+    for r in records {
+        buf.clear();
+        let present = match slot {
+            None => {
+                builder.append_value(&r.id);
+                continue;
+            }
+            Some(Slot::Token(i)) => r
+                .tokens
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|t| t.write_hex(&mut buf)),
+            Some(Slot::Bloom { index, .. }) => r
+                .blooms
+                .get(index)
+                .and_then(Option::as_ref)
+                .map(|b| b.write_base64(&mut buf)),
+        };
+        match (present, std::str::from_utf8(&buf)) {
+            (Some(()), Ok(text)) => builder.append_value(text),
+            _ => builder.append_null(),
+        }
+    }
+    Arc::new(builder.finish())
+}

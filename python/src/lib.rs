@@ -1,0 +1,45 @@
+//! The native module `pseudolink._native` behind the pure-Python package `pseudolink`.
+//!
+//! It only translates: every behaviour comes from the `pseudolink` core crate, through the same
+//! functions the command-line tool calls. Errors become Python exceptions in one place
+//! ([`errors`]); every entry point runs inside [`errors::guard`] so no Rust panic reaches Python
+//! as `PanicException`; long work runs without the GIL and honours Ctrl-C ([`run`]).
+
+mod errors;
+mod extract;
+mod input;
+mod run;
+mod schema;
+mod secret;
+
+use pyo3::prelude::*;
+
+/// Raises a Rust panic inside the boundary guard; for tests that a panic arrives as
+/// `InternalError`.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, detached: bool) -> PyResult<()> {
+    errors::guard(|| {
+        if detached {
+            run::detached(py, "panicking", false, |_| -> pseudolink::Result<()> {
+                panic!("deliberate panic for tests")
+            })
+        } else {
+            panic!("deliberate panic for tests")
+        }
+    })
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", pseudolink::VERSION)?;
+    errors::register(m)?;
+    m.add_class::<schema::PySchema>()?;
+    m.add_class::<secret::PySecret>()?;
+    m.add_class::<extract::PyEncodedExtract>()?;
+    m.add_function(wrap_pyfunction!(extract::encode_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::encode_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::encode_python, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::read_encoded, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Running core work without the GIL while the calling thread watches for Ctrl-C and shows
+//! progress.
+//!
+//! The work runs on a scoped worker thread (which may use rayon's pool); the calling thread waits
+//! for it in slices of [`POLL`] with the GIL released, and between slices takes the GIL to run
+//! Python's signal handlers. A `KeyboardInterrupt` sets the core's cancel flag, which the core
+//! checks between chunks of rows, so the call ends within a second, its partial files removed,
+//! and the `KeyboardInterrupt` is raised.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+use crate::errors::to_py;
+
+/// How often the waiting thread checks for signals and updates progress.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What the work can see: the cancel flag and a row counter for progress.
+pub struct Control {
+    /// Set when the caller pressed Ctrl-C.
+    pub cancel: AtomicBool,
+    /// Rows processed so far.
+    pub rows: AtomicU64,
+}
+
+impl Control {
+    /// A progress callback for the core that stores the row count.
+    pub fn progress(&self) -> impl Fn(pseudolink::run::Progress) + Sync + '_ {
+        move |p| self.rows.store(p.rows, Ordering::Relaxed)
+    }
+}
+
+/// Runs `work` off the GIL. `label` names the work in the progress line, shown on `sys.stderr`
+/// only when `progress` is true.
+pub fn detached<T, F>(py: Python<'_>, label: &str, progress: bool, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> pseudolink::Result<T> + Send,
+{
+    let control = Control {
+        cancel: AtomicBool::new(false),
+        rows: AtomicU64::new(0),
+    };
+    let mut interrupted: Option<PyErr> = None;
+    let mut shown = None;
+    let finished = (Mutex::new(false), Condvar::new());
+    let result = std::thread::scope(|scope| {
+        let control = &control;
+        let finished_ref = &finished;
+        let worker = scope.spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(control)));
+            let (lock, cvar) = finished_ref;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            cvar.notify_all();
+            r
+        });
+        loop {
+            let done = py.detach(|| {
+                let (lock, cvar) = &finished;
+                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                match cvar.wait_timeout_while(guard, POLL, |done| !*done) {
+                    Ok((g, _)) => *g,
+                    Err(p) => *p.into_inner().0,
+                }
+            });
+            if done {
+                break;
+            }
+            if interrupted.is_none() {
+                if let Err(e) = py.check_signals() {
+                    control.cancel.store(true, Ordering::SeqCst);
+                    interrupted = Some(e);
+                }
+            }
+            if progress {
+                let rows = control.rows.load(Ordering::Relaxed);
+                if shown != Some(rows) {
+                    show(py, &format!("\r{label}: {rows} rows"));
+                    shown = Some(rows);
+                }
+            }
+        }
+        worker.join()
+    });
+    if progress && shown.is_some() {
+        let rows = control.rows.load(Ordering::Relaxed);
+        show(py, &format!("\r{label}: {rows} rows, done\n"));
+    }
+    let result = match result {
+        Ok(Ok(r)) => r,
+        Ok(Err(panic)) | Err(panic) => std::panic::resume_unwind(panic),
+    };
+    match (result, interrupted) {
+        (_, Some(e)) => Err(e),
+        (Ok(v), None) => Ok(v),
+        (Err(e), None) => Err(to_py(e)),
+    }
+}
+
+/// Writes `text` to Python's `sys.stderr` (so notebooks show it), ignoring failures.
+fn show(py: Python<'_>, text: &str) {
+    let _ = py
+        .import("sys")
+        .and_then(|sys| sys.getattr("stderr"))
+        .and_then(|err| {
+            err.call_method1("write", (text,))?;
+            err.call_method0("flush")
+        });
+}

@@ -1,0 +1,833 @@
+//! The checks behind every fuzz target (`fuzz/fuzz_targets/*.rs` are one-line wrappers).
+//!
+//! Each check takes arbitrary bytes, drives one part of pseudolink with them and panics when an
+//! invariant breaks: not only "no panic", but idempotent normalisers, deterministic encoding,
+//! `rows_read == encoded + rejected`, one-to-one links, clusters that partition the records, and
+//! no output file left behind by a failed run. They live here, in the normal workspace, so that
+//! `cargo test` runs every committed seed and every past crash input through them
+//! (`tests/tests/fuzz_inputs.rs`), and the fuzz workspace stays a thin, separately built shell.
+//!
+//! A failing input can be replayed without the fuzzer:
+//! `cargo test -p pseudolink-tests --test fuzz_inputs` after copying it to
+//! `fuzz/regressions/<target>/`, or `cargo fuzz run <target> <file>`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::encode::{Bloom, EncodedRecord, Token};
+use pseudolink::io::encoded::{parse_row, read_encoded, ReadOptions};
+use pseudolink::io::manifest::{
+    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
+};
+use pseudolink::link::pool::Pool;
+use pseudolink::link::{link_pool, Band, LinkOptions};
+use pseudolink::normalise::date::{normalise_date, Date, DateOptions};
+use pseudolink::normalise::name::{normalise_name, NameOptions};
+use pseudolink::normalise::nhs::{nhs_check_digit_valid, normalise_nhs_number};
+use pseudolink::normalise::postcode::normalise_postcode;
+use pseudolink::normalise::sex::normalise_sex;
+use pseudolink::normalise::text::normalise_text;
+use pseudolink::run::{encode_file, EncodeFileOptions};
+use pseudolink::schema::FieldKind;
+use pseudolink::{Encoder, Error, Schema, Secret};
+
+use crate::{TEST_SECRET_HEX, VECTOR_TODAY};
+
+/// A fuzz check: arbitrary bytes in, a panic when an invariant breaks.
+pub type Check = fn(&[u8]);
+
+/// Every fuzz target, by name (the name of its file in `fuzz/fuzz_targets/` and of its corpus
+/// folder), with its check.
+pub const TARGETS: &[(&str, Check)] = &[
+    ("schema", schema),
+    ("raw_csv", raw_csv),
+    ("encode_record", encode_record),
+    ("norm_name", norm_name),
+    ("norm_date", norm_date),
+    ("norm_postcode", norm_postcode),
+    ("norm_nhs", norm_nhs),
+    ("norm_sex", norm_sex),
+    ("norm_text", norm_text),
+    ("encoded_reader", encoded_reader),
+    ("link", link),
+];
+
+/// The check of the target called `name`.
+pub fn check(name: &str) -> Option<Check> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+/// Reads bytes off the front of the fuzz input; past its end it gives zeros and empty strings,
+/// so every input, even an empty one, is a complete test.
+pub struct Bytes<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    /// Wraps `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Bytes { data }
+    }
+
+    /// The next byte (0 at the end).
+    pub fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((b, rest)) => {
+                self.data = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+
+    /// The next `n` bytes (fewer at the end).
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.data)
+    }
+
+    /// A string of up to `max` bytes, its length taken from the next byte (lossy UTF-8).
+    pub fn string(&mut self, max: usize) -> String {
+        let n = usize::from(self.byte()) % (max + 1);
+        String::from_utf8_lossy(self.take(n)).into_owned()
+    }
+}
+
+fn today() -> Date {
+    let (y, m, d) = VECTOR_TODAY;
+    Date::new(y, m, d).expect("the vector date is valid")
+}
+
+fn secret() -> Secret {
+    Secret::from_hex(TEST_SECRET_HEX).expect("the test secret is valid")
+}
+
+/// The encoder of the example schema and the test secret, with the vectors' fixed "today".
+pub fn example_encoder() -> &'static Encoder {
+    static ENCODER: OnceLock<Encoder> = OnceLock::new();
+    ENCODER.get_or_init(|| Encoder::with_today(&Schema::example(), &secret(), today()))
+}
+
+/// A private folder for the file-based checks, made once per process.
+fn scratch_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // In memory where the system offers it: the pipeline syncs its outputs to disk, which on
+        // a real disk would dominate every execution.
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm)
+        } else {
+            tempfile::tempdir()
+        };
+        dir.expect("a temporary folder")
+    })
+    .path()
+}
+
+fn remove(paths: &[&Path]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Files in `dir` whose name says they are a partial output.
+fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".partial"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+/// Values a mutation may put anywhere in the example schema.
+fn odd_json(b: &mut Bytes<'_>) -> serde_json::Value {
+    use serde_json::json;
+    match b.byte() % 16 {
+        0 => json!(null),
+        1 => json!(0),
+        2 => json!(-1),
+        3 => json!(1e308),
+        4 => json!(u64::MAX),
+        5 => json!(""),
+        6 => json!(true),
+        7 => json!([]),
+        8 => json!({}),
+        9 => json!(0.5),
+        10 => json!(4294967296u64),
+        11 => json!("first_name"),
+        12 => json!("date_of_birth.year"),
+        13 => json!(1),
+        14 => json!(65),
+        _ => serde_json::Value::String(b.string(12)),
+    }
+}
+
+/// Every path (object keys and array indices) in `v`, parents before children.
+fn json_paths(v: &serde_json::Value, here: &mut Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {
+    out.push(here.clone());
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, child) in m {
+                here.push(PathStep::Key(k.clone()));
+                json_paths(child, here, out);
+                here.pop();
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                here.push(PathStep::Index(i));
+                json_paths(child, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone)]
+enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+fn at_path<'v>(
+    v: &'v mut serde_json::Value,
+    path: &[PathStep],
+) -> Option<&'v mut serde_json::Value> {
+    let mut cur = v;
+    for step in path {
+        cur = match step {
+            PathStep::Key(k) => cur.get_mut(k.as_str())?,
+            PathStep::Index(i) => cur.get_mut(*i)?,
+        };
+    }
+    Some(cur)
+}
+
+/// Schema JSON: parsing and validation never panic; a schema that validates survives a round trip
+/// through JSON with the same fingerprint, and can build a layout, an encoder and comparators that
+/// encode a record without panicking.
+///
+/// An input whose first byte is below 128 is the schema text itself; otherwise the rest of the
+/// input drives up to eight edits of the example schema (replace, delete or duplicate a value at
+/// any path), which reaches the validation rules far faster than raw JSON does.
+pub fn schema(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let text = if b.byte() < 128 {
+        String::from_utf8_lossy(b.rest()).into_owned()
+    } else {
+        let mut v: serde_json::Value =
+            serde_json::from_str(Schema::example_json()).expect("the example is JSON");
+        for _ in 0..(b.byte() % 8 + 1) {
+            let mut paths = Vec::new();
+            json_paths(&v, &mut Vec::new(), &mut paths);
+            let pick = usize::from(b.byte()) * 256 + usize::from(b.byte());
+            let path = paths[pick % paths.len()].clone();
+            let op = b.byte() % 4;
+            let new = odd_json(&mut b);
+            match (op, path.split_last()) {
+                (0, Some((PathStep::Key(k), parent))) => {
+                    if let Some(serde_json::Value::Object(m)) = at_path(&mut v, parent) {
+                        m.remove(k);
+                    }
+                }
+                (1, Some((PathStep::Index(i), parent))) => {
+                    if let Some(serde_json::Value::Array(a)) = at_path(&mut v, parent) {
+                        let copy = a[*i].clone();
+                        a.push(copy);
+                    }
+                }
+                _ => {
+                    if let Some(slot) = at_path(&mut v, &path) {
+                        *slot = new;
+                    }
+                }
+            }
+        }
+        v.to_string()
+    };
+    let Ok(schema) = Schema::from_json(&text) else {
+        return;
+    };
+    let json = schema.to_json_pretty();
+    let again = Schema::from_json(&json).expect("a valid schema's own JSON is valid");
+    assert_eq!(again.fingerprint(), schema.fingerprint(), "round trip");
+    let layout = Layout::new(&schema);
+    assert_eq!(layout.header().len(), layout.columns.len() + 1);
+    for clear in [false, true] {
+        let _ = pseudolink::link::compare::Comparator::new(&schema, clear);
+    }
+    let encoder = Encoder::with_today(&schema, &secret(), today());
+    let mut scratch = encoder.scratch();
+    let n = schema.fields.len();
+    for fill in ["", "x", "2014-03-09", "CV1 2AB"] {
+        let mut values = vec!["id".to_string()];
+        values.extend(std::iter::repeat_n(fill.to_string(), n));
+        let (record, _) = encoder
+            .encode_values(&values, &mut scratch)
+            .expect("a full row with an id encodes");
+        let mut row = Vec::new();
+        record.write_csv_row(encoder.layout(), &mut row);
+        let parsed = csv_row(&row);
+        assert_eq!(parse_row(encoder.layout(), &parsed).ok(), Some(record));
+    }
+}
+
+fn csv_row(bytes: &[u8]) -> csv::ByteRecord {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut row = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut row) {
+        Ok(true) => row,
+        other => panic!("a written row reads back as one CSV row: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw CSV through the real file pipeline
+
+/// The header of the example schema's raw extract.
+pub const EXAMPLE_HEADER: &str =
+    "record_id,first_name,middle_name,last_name,date_of_birth,sex,postcode,address_line_1,nhs_number\n";
+
+/// Data rows in a CSV file as the encoder's reader sees them (blank lines are not rows).
+fn count_csv_rows(bytes: &[u8]) -> Option<u64> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut row = csv::ByteRecord::new();
+    let mut n = 0u64;
+    while reader.read_byte_record(&mut row).ok()? {
+        n += 1;
+    }
+    Some(n.saturating_sub(1))
+}
+
+/// Arbitrary bytes as a raw extract, encoded by [`encode_file`] on a real file: the run either
+/// fails with an input error and leaves no output, manifest, rejects or partial file behind, or
+/// succeeds with `rows_read == encoded + rejected`, `rows_read` equal to the CSV rows in the file,
+/// an output that reads back (checked against its manifest) with exactly `encoded` records, a
+/// rejects file with exactly `rejected` rows, and, run a second time, the same bytes.
+///
+/// First byte: bit 0 puts the example header before the data, bit 1 asks for a rejects file,
+/// bit 2 encodes twice and compares.
+pub fn raw_csv(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let mode = b.byte();
+    let mut input_bytes = Vec::new();
+    if mode & 1 == 1 {
+        input_bytes.extend_from_slice(EXAMPLE_HEADER.as_bytes());
+    }
+    input_bytes.extend_from_slice(b.rest());
+    let dir = scratch_dir();
+    let input = dir.join("raw_csv.in.csv");
+    let output = dir.join("raw_csv.out.csv");
+    let rejects_path = dir.join("raw_csv.rejects.csv");
+    let manifest = manifest_path(&output);
+    remove(&[&output, &manifest, &rejects_path]);
+    std::fs::write(&input, &input_bytes).expect("write the input");
+    let encoder = example_encoder();
+    let options = EncodeFileOptions {
+        rejects: (mode & 2 == 2).then(|| rejects_path.clone()),
+        ..EncodeFileOptions::default()
+    };
+    let result = encode_file(encoder, &input, &output, &options);
+    assert!(partial_files(dir).is_empty(), "a partial file was left");
+    let m = match result {
+        Err(e) => {
+            assert!(
+                matches!(e, Error::Input { .. }),
+                "a raw extract fails only with an input error: {e:?}"
+            );
+            for p in [&output, &manifest, &rejects_path] {
+                assert!(!p.exists(), "{} exists after a failed run", p.display());
+            }
+            return;
+        }
+        Ok(m) => m,
+    };
+    let c = &m.counts;
+    assert_eq!(c.rows_read, c.encoded + c.rejected, "{c:?}");
+    assert_eq!(
+        c.rejected,
+        m.rejected_by_reason.values().sum::<u64>(),
+        "rejections by reason"
+    );
+    assert_eq!(Some(c.rows_read), count_csv_rows(&input_bytes), "rows read");
+    if options.rejects.is_none() {
+        assert_eq!(c.rejected, 0, "without a rejects file nothing is rejected");
+    } else {
+        let text = std::fs::read(&rejects_path).expect("the rejects file exists");
+        assert_eq!(
+            count_csv_rows(&text),
+            Some(c.rejected),
+            "rows in the rejects file"
+        );
+    }
+    let back = read_encoded(&output, encoder.schema(), ReadOptions::default())
+        .expect("an encoded extract reads back against its manifest");
+    assert_eq!(back.records.len() as u64, c.encoded);
+    if mode & 4 == 4 {
+        let first = std::fs::read(&output).expect("read the output");
+        let first_rejects = std::fs::read(&rejects_path).ok();
+        encode_file(encoder, &input, &output, &options).expect("the second run succeeds too");
+        assert_eq!(
+            std::fs::read(&output).expect("read the output"),
+            first,
+            "encoding is deterministic"
+        );
+        assert_eq!(std::fs::read(&rejects_path).ok(), first_rejects);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One record at a time
+
+/// Records given as lines of tab-separated values (record id first, nine columns of the example
+/// schema): encoding is deterministic (a second encoder from the same secret, and fresh working
+/// memory, give the same bytes as working memory reused across records), and every encoded row
+/// reads back as the same record.
+pub fn encode_record(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let encoder = example_encoder();
+    let other = Encoder::with_today(encoder.schema(), &secret(), today());
+    let width = encoder.schema().fields.len() + 1;
+    let mut reused = encoder.scratch();
+    for line in text.split('\n').take(64) {
+        let mut values: Vec<&str> = line.split('\t').collect();
+        values.resize(width, "");
+        values.truncate(width);
+        let got = encoder.encode_values(&values, &mut reused);
+        if values[0].trim().is_empty() {
+            assert!(matches!(got, Err(Error::Invalid(_))), "empty id refused");
+            continue;
+        }
+        let (record, outcomes) = got.expect("a row of the right width with an id encodes");
+        assert_eq!(outcomes.len(), width - 1);
+        let (fresh, fresh_outcomes) = other
+            .encode_values(&values, &mut other.scratch())
+            .expect("encodes");
+        assert_eq!(
+            record, fresh,
+            "same record from reused and fresh working memory"
+        );
+        assert_eq!(outcomes, fresh_outcomes);
+        let mut row = Vec::new();
+        record.write_csv_row(encoder.layout(), &mut row);
+        let mut row2 = Vec::new();
+        fresh.write_csv_row(other.layout(), &mut row2);
+        assert_eq!(row, row2);
+        let parsed = csv_row(&row);
+        assert_eq!(
+            parse_row(encoder.layout(), &parsed).ok().as_ref(),
+            Some(&record),
+            "the written row reads back"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisers
+
+/// The example schema's normaliser of the first field of `kind`, applied to `raw`: if it gives a
+/// value, normalising that value's canonical string gives the same value again.
+fn field_idempotent(kind: FieldKind, raw: &str) {
+    let encoder = example_encoder();
+    let Some(i) = encoder.schema().fields.iter().position(|f| f.kind == kind) else {
+        return;
+    };
+    let n = encoder.normaliser(i).expect("a normaliser per field");
+    if let Ok(v) = n.normalise(raw) {
+        let canonical = v.canonical().to_string();
+        assert_eq!(
+            n.normalise(&canonical),
+            Ok(v),
+            "normalise(normalise({raw:?}).canonical = {canonical:?}) differs"
+        );
+    }
+}
+
+fn assert_clean_words(s: &str, raw: &str) {
+    assert!(!s.is_empty(), "{raw:?} gave an empty value");
+    assert_eq!(s, s.trim(), "{raw:?} gave {s:?} with outer space");
+    assert!(!s.contains("  "), "{raw:?} gave {s:?} with a double space");
+}
+
+/// Names: total, idempotent with and without title dropping, single-spaced output.
+pub fn norm_name(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data);
+    for drop_titles in [true, false] {
+        let opts = NameOptions { drop_titles };
+        if let Ok(v) = normalise_name(&raw, &opts) {
+            assert_clean_words(&v, &raw);
+            assert_eq!(
+                normalise_name(&v, &opts).as_ref(),
+                Ok(&v),
+                "idempotent on {raw:?}"
+            );
+        }
+    }
+    field_idempotent(FieldKind::Name, &raw);
+}
+
+/// Dates: total; an accepted date is real, inside the plausible range, and reads back from its
+/// ISO form; the day-month swap is an involution.
+pub fn norm_date(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let pivot = b.byte() % 101;
+    let raw = String::from_utf8_lossy(b.rest());
+    let opts = DateOptions {
+        century_pivot: pivot,
+        min_year: 1900,
+        today: today(),
+    };
+    if let Ok(d) = normalise_date(&raw, &opts) {
+        assert_eq!(Date::new(d.year, d.month, d.day), Some(d), "a real date");
+        assert!(d.year >= opts.min_year && d <= opts.today, "plausible: {d}");
+        assert_eq!(
+            normalise_date(&d.iso(), &opts),
+            Ok(d),
+            "idempotent on {raw:?}"
+        );
+        assert_eq!(d.to_string(), d.iso());
+        if let Some(s) = d.swapped() {
+            assert_eq!(s.swapped(), Some(d), "swap twice");
+        }
+    }
+    field_idempotent(FieldKind::Date, &raw);
+}
+
+/// Postcodes: total, idempotent, and the levels are prefixes of the postcode.
+pub fn norm_postcode(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data);
+    if let Ok(p) = normalise_postcode(&raw) {
+        let s = p.as_str();
+        assert_eq!(
+            normalise_postcode(s).as_ref(),
+            Ok(&p),
+            "idempotent on {raw:?}"
+        );
+        assert!(s.is_ascii() && s == s.trim() && s.contains(' '), "{s:?}");
+        for part in [p.outward(), p.district(), p.sector(), p.area()] {
+            assert!(s.starts_with(part), "{part:?} is not a prefix of {s:?}");
+        }
+    }
+    field_idempotent(FieldKind::Postcode, &raw);
+}
+
+/// NHS numbers: total and idempotent; an accepted number passes the check digit; and a valid
+/// number built from the input's first nine bytes is never refused, however it is spaced.
+pub fn norm_nhs(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data);
+    if let Ok(n) = normalise_nhs_number(&raw) {
+        assert!(
+            nhs_check_digit_valid(&n),
+            "{n} from {raw:?} fails its check"
+        );
+        assert_eq!(normalise_nhs_number(&n).as_ref(), Ok(&n));
+    }
+    field_idempotent(FieldKind::NhsNumber, &raw);
+
+    let mut b = Bytes::new(data);
+    let digits: Vec<u32> = (0..9).map(|_| u32::from(b.byte() % 10)).collect();
+    let sum: u32 = digits.iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return, // no valid number starts with these nine digits
+        c => c,
+    };
+    let number: String = digits
+        .iter()
+        .chain(std::iter::once(&check))
+        .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+        .collect();
+    if number.bytes().all(|c| c == number.as_bytes()[0]) {
+        return; // placeholder numbers such as 0000000000 are refused by design
+    }
+    assert!(nhs_check_digit_valid(&number));
+    let spaced = format!("{} {} {}", &number[..3], &number[3..6], &number[6..]);
+    let dashed = format!("{}-{}-{}", &number[..3], &number[3..6], &number[6..]);
+    let padded = format!(" \u{feff}{number}\t");
+    for form in [&number, &spaced, &dashed, &padded] {
+        assert_eq!(
+            normalise_nhs_number(form).as_ref(),
+            Ok(&number),
+            "valid NHS number {form:?} refused"
+        );
+    }
+}
+
+/// Sex: total and idempotent.
+pub fn norm_sex(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data);
+    if let Ok(s) = normalise_sex(&raw) {
+        assert_eq!(normalise_sex(s.as_str()), Ok(s), "idempotent on {raw:?}");
+    }
+    field_idempotent(FieldKind::Sex, &raw);
+}
+
+/// Free text (address line 1): total, idempotent, single-spaced output.
+pub fn norm_text(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data);
+    if let Ok(v) = normalise_text(&raw) {
+        assert_clean_words(&v, &raw);
+        assert_eq!(normalise_text(&v).as_ref(), Ok(&v), "idempotent on {raw:?}");
+    }
+    field_idempotent(FieldKind::Text, &raw);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoded extracts and manifests
+
+/// A manifest for an extract of the example schema with the given bytes and record count.
+fn manifest_for(extract: &[u8], records: u64) -> Manifest {
+    let encoder = example_encoder();
+    Manifest {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        encoding_version: pseudolink::secret::ENCODING_VERSION,
+        library_version: pseudolink::VERSION.into(),
+        schema_fingerprint: encoder.schema().fingerprint(),
+        key_check_value: encoder.check_value().into(),
+        columns: encoder
+            .layout()
+            .header()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        input: FileRecord::default(),
+        output: FileRecord {
+            path: "x.csv".into(),
+            bytes: extract.len() as u64,
+            blake3: blake3::hash(extract).to_hex().to_string(),
+        },
+        rejects: None,
+        counts: Counts {
+            rows_read: records,
+            encoded: records,
+            rejected: 0,
+        },
+        rejected_by_reason: BTreeMap::new(),
+        missing: BTreeMap::new(),
+        ignored_columns: vec![],
+        absent_columns: vec![],
+        run: RunRecord::default(),
+    }
+}
+
+/// The encoded-extract and manifest readers on arbitrary files: they never panic; what they
+/// accept has distinct, non-empty record ids; a strict read accepts a file only when it matches
+/// its manifest (size, hash and record count), and a file without a manifest only unverified.
+///
+/// First byte, modulo 4: 0, the rest is the extract and there is no manifest; 1, the example
+/// header, then the rest, with a manifest that matches; 2, the rest is the extract, with a manifest
+/// that matches; 3, the next two bytes give the length of an arbitrary manifest, then the extract.
+pub fn encoded_reader(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let mode = b.byte() % 4;
+    let dir = scratch_dir();
+    let path = dir.join("encoded_reader.csv");
+    let mpath = manifest_path(&path);
+    remove(&[&path, &mpath]);
+    let encoder = example_encoder();
+    let schema = encoder.schema();
+    let extract: Vec<u8> = match mode {
+        0 => b.rest().to_vec(),
+        1 => {
+            let mut e = encoder.layout().header().join(",").into_bytes();
+            e.push(b'\n');
+            e.extend_from_slice(b.rest());
+            e
+        }
+        2 => b.rest().to_vec(),
+        _ => {
+            let n = usize::from(b.byte()) * 256 + usize::from(b.byte());
+            std::fs::write(&mpath, b.take(n)).expect("write the manifest");
+            b.rest().to_vec()
+        }
+    };
+    std::fs::write(&path, &extract).expect("write the extract");
+    let rows = count_csv_rows(&extract);
+    if matches!(mode, 1 | 2) {
+        let m = manifest_for(&extract, rows.unwrap_or(0));
+        std::fs::write(&mpath, m.to_json()).expect("write the manifest");
+    }
+    let _ = Manifest::read_for(&path);
+    for allow_unverified in [false, true] {
+        let got = read_encoded(&path, schema, ReadOptions { allow_unverified });
+        match got {
+            Ok(x) => {
+                let ids: HashSet<&str> = x.records.iter().map(|r| r.id.as_str()).collect();
+                assert_eq!(ids.len(), x.records.len(), "distinct ids");
+                assert!(!ids.contains(""), "no empty id");
+                if !allow_unverified {
+                    let m = x.manifest.as_ref().expect("a strict read has a manifest");
+                    assert_eq!(m.output.bytes, extract.len() as u64);
+                    assert_eq!(m.counts.encoded, x.records.len() as u64);
+                    assert!(x.warnings.is_empty());
+                    assert_eq!(Some(x.records.len() as u64), rows, "every row is a record");
+                }
+            }
+            Err(e) => {
+                assert!(
+                    matches!(e, Error::Input { .. } | Error::Mismatch(_)),
+                    "an extract fails only as input or mismatch: {e:?}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linking
+
+/// The example schema with small limits, so tiny pools form oversized blocks and train fast.
+fn link_schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(Schema::example_json()).expect("the example is JSON");
+        v["link"]["max_block_size"] = 5.into();
+        v["link"]["u_sample_pairs"] = 500.into();
+        v["link"]["em_max_iterations"] = 25.into();
+        Schema::from_json(&v.to_string()).expect("the small-limit schema is valid")
+    })
+}
+
+fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRecord {
+    let mut tokens = vec![None; layout.n_tokens];
+    let mut blooms = vec![None; layout.n_blooms];
+    for col in &layout.columns {
+        let x = b.byte();
+        match col.slot {
+            Slot::Token(i) => {
+                // Few distinct values, so records share tokens and form blocks.
+                if !x.is_multiple_of(4) {
+                    tokens[i] = Some(Token([x % 5; 16]));
+                }
+            }
+            Slot::Bloom { index, bits } => {
+                if !x.is_multiple_of(4) {
+                    let mut f = Bloom::empty(bits);
+                    for _ in 0..(x % 16) {
+                        let pos = u32::from(b.byte()) * 256 + u32::from(b.byte());
+                        f.set(pos % bits);
+                    }
+                    blooms[index] = Some(f);
+                }
+            }
+        }
+    }
+    EncodedRecord { id, tokens, blooms }
+}
+
+/// Linking small arbitrary encoded extracts (one to three sources, up to 24 records each, few
+/// distinct tokens so blocks form and some exceed the limit): it succeeds or refuses with an
+/// invalid-argument error (nothing to train on); probabilities are probabilities; pairs join two sources (or one, when
+/// deduplicating) and appear once; one-to-one links use each record once; `match` clusters
+/// partition the records; and linking again gives the same output.
+pub fn link(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let mode = b.byte();
+    let n_sources = match mode % 8 {
+        0 => 1,
+        7 => 3,
+        _ => 2,
+    };
+    let one_to_one = n_sources == 2 && mode & 8 == 8;
+    let thresholds = [(0.9, 0.5), (0.5, 0.5), (0.99, 0.0), (0.0, 0.0), (1.0, 0.3)];
+    let (threshold, review_threshold) = thresholds[usize::from(b.byte()) % thresholds.len()];
+    let cluster_support = [0.0, 0.5, 1.0][usize::from(b.byte() % 3)];
+    let schema = link_schema();
+    let layout = Layout::new(schema);
+    let mut sources = Vec::new();
+    for s in 0..n_sources {
+        let n = usize::from(b.byte() % 25);
+        let recs = (0..n)
+            .map(|i| arbitrary_record(&mut b, &layout, format!("s{s}r{i}")))
+            .collect();
+        sources.push((format!("source{s}"), recs));
+    }
+    let options = LinkOptions {
+        threshold,
+        review_threshold,
+        one_to_one,
+        cluster_support,
+        model: None,
+    };
+    let run = |sources: Vec<(String, Vec<EncodedRecord>)>| {
+        let pool = Pool::new(sources, layout.n_blooms).expect("a small pool");
+        link_pool(schema, pool, false, options.clone(), None, None)
+    };
+    let linkage = match run(sources.clone()) {
+        Ok(l) => l,
+        // Documented refusals: no candidate pair to train on, or no pair at all to sample.
+        Err(Error::Invalid(_)) => return,
+        Err(e) => panic!("linking failed: {e:?}"),
+    };
+    let pool = &linkage.pool;
+    let mut seen = HashSet::new();
+    let mut cluster_of: HashMap<u32, u32> = HashMap::new();
+    let mut used = HashSet::new();
+    for l in &linkage.links {
+        assert!(l.left < l.right, "left record first");
+        assert!((l.right as usize) < pool.len());
+        assert!(seen.insert((l.left, l.right)), "pair listed twice");
+        assert!((0.0..=1.0).contains(&l.probability), "{}", l.probability);
+        assert!(!l.weight.is_nan());
+        if n_sources > 1 {
+            assert_ne!(
+                pool.source(l.left),
+                pool.source(l.right),
+                "a pair within a source"
+            );
+        }
+        match l.band {
+            Band::Review => {
+                assert!(l.probability >= review_threshold);
+                assert_eq!(l.cluster, 0);
+            }
+            Band::Match => {
+                assert!(l.cluster > 0, "a match has a cluster");
+                if one_to_one {
+                    assert!(l.probability >= threshold);
+                    assert!(used.insert(l.left), "record {} linked twice", l.left);
+                    assert!(used.insert(l.right), "record {} linked twice", l.right);
+                }
+                for r in [l.left, l.right] {
+                    let c = *cluster_of.entry(r).or_insert(l.cluster);
+                    assert_eq!(c, l.cluster, "record {r} in two clusters");
+                }
+            }
+        }
+    }
+    let (m, r) = linkage.band_counts();
+    assert_eq!((m + r) as usize, linkage.links.len());
+    if mode & 16 == 16 {
+        let again = run(sources).expect("the same input links again");
+        let key = |x: &pseudolink::link::Linkage| -> Vec<(u32, u32, u64, Band, u32)> {
+            x.links
+                .iter()
+                .map(|l| (l.left, l.right, l.weight.to_bits(), l.band, l.cluster))
+                .collect()
+        };
+        assert_eq!(key(&linkage), key(&again), "linking is deterministic");
+    }
+}
