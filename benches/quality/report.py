@@ -52,7 +52,10 @@ def main():
                        f"{'MET' if pl > ca else 'MISSED'}")
     text = "\n".join([
         "### At the threshold a user would choose (no truth used)", "", *lines, "",
-        "### Best F1 over all thresholds (needs the truth: an upper bound, not a user's choice)", "",
+        "### Best F1 over all cuts of each tool's pair scores (needs the truth: not a user's choice)", "",
+        "pseudolink and Splink: cuts of the pairwise match weight before any resolution (pseudolink's "
+        "clusters can add pairs that no cut gives, so its F1 at the threshold may exceed this); "
+        "clkhash + anonlink: cuts of the Dice similarity of the greedy solution.", "",
         *best, "", "### Targets (issue 3, at the user's threshold)", "", *targets, ""])
     Path(out).write_text(text)
     print(text)
