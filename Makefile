@@ -23,12 +23,15 @@ CXX ?= g++
 C_STRICT := -std=c11 -Wall -Wextra -Wpedantic -Werror
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+C_LINK := $(C_BUILD)/link
+PL_CLI := $(TARGET_DIR)/debug/pseudolink
+C_TEST_ARGS = tests/vectors/encode.json $(VERSION) $(C_LINK)/a.csv $(C_LINK)/b.csv $(C_LINK)/cli_links.csv
 STAGE_PKG := PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig pkg-config
 PREFIX ?= /usr/local
 BENCH_RECORDS ?= 200000
 BENCH_ROUNDS ?= 5
 
-.PHONY: demo test lint rust-test c-test header header-check c-lib c-install bench-c python-test python-bench vectors bench fuzz fuzz-build clean
+.PHONY: demo test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
@@ -47,15 +50,15 @@ rust-test:
 
 ## C API: header up to date; C test under valgrind and under ASan+UBSan; C++ compile of the
 ## header; the example built against the shared and the static library and run.
-c-test: header-check c-lib
+c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
 		-o $(C_BUILD)/test_pseudolink $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
-	$(VALGRIND) $(C_BUILD)/test_pseudolink tests/vectors/encode.json $(VERSION)
+	$(VALGRIND) $(C_BUILD)/test_pseudolink $(C_TEST_ARGS)
 	$(CC) $(C_STRICT) -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
 		-o $(C_BUILD)/test_pseudolink_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
-	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_pseudolink_asan tests/vectors/encode.json $(VERSION)
+	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_pseudolink_asan $(C_TEST_ARGS)
 	$(CXX) -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror \
 		$$($(STAGE_PKG) --cflags pseudolink) ffi/tests/cxx_header.cc
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
@@ -63,16 +66,27 @@ c-test: header-check c-lib
 	$(CC) $(C_STRICT) -static-libgcc $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
 		-o $(C_BUILD)/encode_on_create_static $(C_STAGE)/lib/libpseudolink.a \
 		$$($(STAGE_PKG) --static --libs-only-l pseudolink | sed 's/-lpseudolink//')
-	rm -f $(C_BUILD)/example.secret.hex
-	$(CARGO) run -q --locked -p pseudolink-cli -- keygen --output $(C_BUILD)/example.secret.hex >/dev/null
-	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_BUILD)/example.secret.hex
-	$(C_BUILD)/encode_on_create_static $(C_BUILD)/example.secret.hex >/dev/null
+	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_LINK)/secret.hex
+	$(C_BUILD)/encode_on_create_static $(C_LINK)/secret.hex >/dev/null
 	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
-	$(CARGO) run -q --locked -p pseudolink-cli -- schema example > $(C_BUILD)/schema.json
-	$(C_BUILD)/doc_example $(C_BUILD)/schema.json $(C_BUILD)/example.secret.hex >/dev/null
+	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
 	@echo "C API: header, C test (valgrind, ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
+
+# Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
+# encoded under a new secret, and the links file `pseudolink link` writes for them.
+c-fixtures:
+	$(CARGO) build -q --locked -p pseudolink-cli
+	rm -rf $(C_LINK) && mkdir -p $(C_LINK)
+	$(PL_CLI) synth --people 300 --seed 5 --out $(C_LINK)/synth >/dev/null
+	$(PL_CLI) schema example > $(C_LINK)/schema.json
+	$(PL_CLI) keygen --output $(C_LINK)/secret.hex >/dev/null
+	for a in a b; do $(PL_CLI) encode --schema $(C_LINK)/schema.json --secret-file $(C_LINK)/secret.hex \
+		--input $(C_LINK)/synth/agency_$$a.csv --output $(C_LINK)/$$a.csv --rejects $(C_LINK)/$$a.rejects.csv \
+		>/dev/null || exit 1; done
+	$(PL_CLI) link --schema $(C_LINK)/schema.json --left $(C_LINK)/a.csv --right $(C_LINK)/b.csv \
+		--output $(C_LINK)/cli_links.csv --threshold 0.9 >/dev/null
 
 ## Regenerate ffi/include/pseudolink.h after changing the C API (then commit it).
 header: $(CBINDGEN)

@@ -401,6 +401,31 @@ pl_result pl_encode_file(const struct pl_encoder *encoder,
                          const char *output_path,
                          const char *rejects_path);
 
+/*
+ Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
+ and writes the links file `output_path` and its summary `output_path.summary.json`, with the
+ same behaviour and outputs as `pseudolink link --left L --right R --output O --threshold T`:
+ the inputs are checked against their manifests and against each other (same schema, format
+ version and secret), a model is trained, and pairs with a match probability of at least
+ `threshold` are links. Pairs from the default review threshold (0.5, or `threshold` if that is
+ lower) up to `threshold` are marked for clerical review. Paths are NUL-terminated UTF-8.
+ Nothing is written unless the whole run succeeds.
+
+ Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path, `threshold`
+ not a probability from 0 to 1), `PL_IO_ERROR`, `PL_INPUT_ERROR` (a malformed extract),
+ `PL_MISMATCH` (extracts from different schemas, secrets or format versions, or a manifest that
+ does not match its extract), `PL_MODEL_ERROR`.
+
+ # Safety
+
+ `schema` must be NULL or a live schema; each path must be NULL or a NUL-terminated string.
+ */
+pl_result pl_link_files(const struct pl_schema *schema,
+                        const char *left_path,
+                        const char *right_path,
+                        const char *output_path,
+                        double threshold);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

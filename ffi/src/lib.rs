@@ -34,6 +34,8 @@ pub mod encoder;
 
 pub mod encode_file;
 
+pub mod link;
+
 use std::os::raw::c_char;
 
 pub use error::pl_result;

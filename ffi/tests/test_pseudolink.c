@@ -3,12 +3,15 @@
  * and checks pl_encode_record and pl_encode_file against the golden vectors
  * (tests/vectors/encode.json) that the Rust and Python tests read too.
  *
- * Usage: test_pseudolink VECTORS_JSON EXPECTED_VERSION
+ * Usage: test_pseudolink VECTORS_JSON EXPECTED_VERSION LEFT RIGHT CLI_LINKS
+ * LEFT and RIGHT are encoded extracts (with manifests) and CLI_LINKS what `pseudolink link
+ * --left LEFT --right RIGHT --threshold 0.9` wrote for them: pl_link_files must write the same.
  * Run by `make c-test` under valgrind and, separately, built with AddressSanitizer and UBSan.
  * Prints "N passed, M failed" last and exits non-zero on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -692,14 +695,85 @@ static void test_encode_file(const vectors *v) {
     pl_encoder_free(e);
 }
 
+static int count_lines(const char *path) {
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    int lines = 0;
+    for (size_t i = 0; text != NULL && i < len; i++) lines += text[i] == '\n';
+    free(text);
+    return text == NULL ? -1 : lines;
+}
+
+static void test_link_files(const char *left, const char *right, const char *cli_links) {
+    char json[16384];
+    size_t n = 0;
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_example(json, sizeof json, &n), PL_OK);
+    CHECK_RC(pl_schema_from_json(json, n, &s), PL_OK);
+    const char *out = tmp_path("links.csv");
+    const char *summary = tmp_path("links.csv.summary.json");
+
+    /* The same links file as the CLI, byte for byte. */
+    CHECK_RC(pl_link_files(s, left, right, out, 0.9), PL_OK);
+    size_t got_len = 0, want_len = 0;
+    char *got = read_file(out, &got_len);
+    char *want = read_file(cli_links, &want_len);
+    CHECK(got != NULL && want != NULL);
+    CHECK(got != NULL && want != NULL && bytes_eq(got, got_len, want, want_len));
+    CHECK(got != NULL && strncmp(got, "left_id,right_id,", 17) == 0);
+    free(got);
+    free(want);
+    CHECK(count_lines(out) > 10);
+    char *sum = read_file(summary, &n);
+    CHECK(sum != NULL && strstr(sum, "\"left\"") != NULL);
+    free(sum);
+
+    /* A lower threshold is accepted (review pairs start at it) and links more pairs. */
+    const char *low = tmp_path("links-low.csv");
+    tmp_path("links-low.csv.summary.json");
+    CHECK_RC(pl_link_files(s, left, right, low, 0.3), PL_OK);
+    CHECK(count_lines(low) >= count_lines(out));
+
+    /* Thresholds that are not probabilities. */
+    const char *never = tmp_path("links-never.csv");
+    CHECK_RC(pl_link_files(s, left, right, never, 1.5), PL_INVALID_ARGUMENT);
+    CHECK_MSG("from 0 to 1");
+    CHECK_RC(pl_link_files(s, left, right, never, -0.1), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_files(s, left, right, never, NAN), PL_INVALID_ARGUMENT);
+    /* Missing input, an input that is not an encoded extract, extracts under different secrets. */
+    const char *missing = tmp_path("no-such-left.csv");
+    CHECK_RC(pl_link_files(s, missing, right, never, 0.9), PL_INPUT_ERROR); /* its manifest is missing */
+    CHECK_MSG("no-such-left.csv");
+    CHECK_RC(pl_link_files(s, left, right, tmp_path("no-such-dir/links.csv"), 0.9), PL_IO_ERROR);
+    CHECK_MSG("no-such-dir");
+    pl_result r = pl_link_files(s, tmp_path("extract.csv"), right, never, 0.9);
+    CHECK(r == PL_INPUT_ERROR || r == PL_MISMATCH);
+    CHECK_RC(pl_link_files(s, tmp_path("encoded.csv"), right, never, 0.9), PL_MISMATCH);
+    CHECK_MSG("key check value");
+    CHECK(!exists(never));
+    /* NULL pointers, empty and invalid UTF-8 paths. */
+    CHECK_RC(pl_link_files(NULL, left, right, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'schema'");
+    CHECK_RC(pl_link_files(s, NULL, right, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'left_path'");
+    CHECK_RC(pl_link_files(s, left, NULL, never, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'right_path'");
+    CHECK_RC(pl_link_files(s, left, right, NULL, 0.9), PL_NULL_POINTER);
+    CHECK_MSG("'output_path'");
+    CHECK_RC(pl_link_files(s, left, right, "", 0.9), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_files(s, "\xc3", right, never, 0.9), PL_INVALID_UTF8);
+    CHECK(!exists(never));
+    pl_schema_free(s);
+}
+
 static void cleanup(void) {
     for (int i = n_paths - 1; i >= 0; i--) remove(paths[i]);
     rmdir(tmpdir);
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s VECTORS_JSON EXPECTED_VERSION\n", argv[0]);
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s VECTORS_JSON EXPECTED_VERSION LEFT RIGHT CLI_LINKS\n", argv[0]);
         return 2;
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/pseudolink-c-test-XXXXXX");
@@ -737,6 +811,7 @@ int main(int argc, char **argv) {
     test_encode_record(&v);
     test_threads(&v);
     test_encode_file(&v);
+    test_link_files(argv[3], argv[4], argv[5]); /* after test_encode_file: uses its files */
 
     cleanup();
     json_free((jval *)v.root);
