@@ -27,7 +27,9 @@ from pseudolink._native import (
     InputError,
     InternalError,
     InvalidArgumentError,
+    Links,
     MismatchError,
+    Model,
     ModelError,
     PseudolinkError,
     Schema,
@@ -35,6 +37,8 @@ from pseudolink._native import (
     Secret,
     SecretError,
     __version__,
+    dedupe,
+    link,
     read_encoded,
 )
 
@@ -45,7 +49,9 @@ __all__ = [
     "InputError",
     "InternalError",
     "InvalidArgumentError",
+    "Links",
     "MismatchError",
+    "Model",
     "ModelError",
     "PseudolinkError",
     "RejectedRowsWarning",
@@ -54,7 +60,10 @@ __all__ = [
     "Secret",
     "SecretError",
     "__version__",
+    "dedupe",
     "encode",
+    "evaluate",
+    "link",
     "read_encoded",
 ]
 
@@ -165,3 +174,19 @@ def _encode_pandas(
     return _native.encode_python(
         columns, schema, secret, input_name="<pandas.DataFrame>", **options
     )
+
+
+def evaluate(links: Links | str | os.PathLike[str], truth: Any) -> dict[str, Any]:
+    """Precision, recall and F1 of the ``match`` links, with the counts behind them.
+
+    ``links`` is a :class:`Links` or the path of a links CSV file; ``truth`` the true pairs: a
+    DataFrame (pandas or polars) with ``left_id`` and ``right_id`` columns, or an iterable of
+    ``(left_id, right_id)`` pairs.
+    """
+    if hasattr(truth, "columns") and "left_id" in truth.columns and "right_id" in truth.columns:
+        pairs = list(zip(truth["left_id"].to_list(), truth["right_id"].to_list()))
+    else:
+        pairs = [(left, right) for left, right in truth]
+    pairs = [(str(left), str(right)) for left, right in pairs]
+    source: Any = links if isinstance(links, Links) else os.fspath(links)
+    return _native.evaluate(source, pairs)

@@ -10,7 +10,9 @@ __all__ = [
     "InputError",
     "InternalError",
     "InvalidArgumentError",
+    "Links",
     "MismatchError",
+    "Model",
     "ModelError",
     "PseudolinkError",
     "Schema",
@@ -19,9 +21,12 @@ __all__ = [
     "SecretError",
     "__version__",
     "_panic_for_tests",
+    "dedupe",
     "encode_arrow",
     "encode_csv",
     "encode_python",
+    "evaluate",
+    "link",
     "read_encoded",
 ]
 
@@ -161,4 +166,55 @@ def encode_python(
     purpose: str | None = None,
 ) -> EncodedExtract: ...
 def read_encoded(path: str | os.PathLike[str], schema: Schema | None = None) -> EncodedExtract: ...
+
+@final
+class Model:
+    """A trained Fellegi-Sunter model."""
+
+    @classmethod
+    def from_json(cls, json: str) -> Model: ...
+    def to_json(self) -> str: ...
+    @property
+    def lambda_(self) -> float: ...
+
+@final
+class Links:
+    """Scored, banded, clustered pairs: the result of link() or dedupe()."""
+
+    def __len__(self) -> int: ...
+    @property
+    def model(self) -> Model: ...
+    @property
+    def summary(self) -> dict[str, Any]: ...
+    def explain(self, left_id: str, right_id: str) -> dict[str, Any]: ...
+    def write_csv(self, path: str | os.PathLike[str]) -> None: ...
+    def to_arrow(self) -> Any: ...
+    def to_pandas(self) -> Any: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+def link(
+    left: EncodedExtract | str | os.PathLike[str],
+    right: EncodedExtract | str | os.PathLike[str],
+    schema: Schema,
+    *,
+    threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    model: Model | None = None,
+    clear: bool = False,
+    one_to_one: bool = False,
+    progress: bool = False,
+) -> Links: ...
+def dedupe(
+    data: EncodedExtract | str | os.PathLike[str],
+    schema: Schema,
+    *,
+    threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    model: Model | None = None,
+    clear: bool = False,
+    progress: bool = False,
+) -> Links: ...
+def evaluate(
+    links: Links | str | os.PathLike[str], truth: list[tuple[str, str]]
+) -> dict[str, Any]: ...
 def _panic_for_tests(detached: bool) -> None: ...

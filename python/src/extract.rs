@@ -53,7 +53,7 @@ impl ExtractData {
         }
     }
 
-    fn manifest(&self) -> Manifest {
+    pub fn manifest(&self) -> Manifest {
         match self.manifest.lock() {
             Ok(m) => m.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),

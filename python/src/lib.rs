@@ -8,6 +8,7 @@
 mod errors;
 mod extract;
 mod input;
+mod link;
 mod run;
 mod schema;
 mod secret;
@@ -40,6 +41,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract::encode_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(extract::encode_python, m)?)?;
     m.add_function(wrap_pyfunction!(extract::read_encoded, m)?)?;
+    m.add_class::<link::PyLinks>()?;
+    m.add_class::<link::PyModel>()?;
+    m.add_function(wrap_pyfunction!(link::link, m)?)?;
+    m.add_function(wrap_pyfunction!(link::dedupe, m)?)?;
+    m.add_function(wrap_pyfunction!(link::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

@@ -290,7 +290,8 @@ fn largest_skipped(linkage: &Linkage) -> Vec<crate::link::block::SkippedBlock> {
 
 /// Refuses extracts that disagree on format version, schema fingerprint, encoding version or key
 /// check value. Inputs without a manifest (allowed unverified) cannot be checked: a warning says so.
-fn check_compatible(
+/// (Also what the Python binding checks before linking extracts held in memory.)
+pub fn check_compatible(
     extracts: &[EncodedExtract],
     allow_unverified: bool,
     warnings: &mut Vec<String>,

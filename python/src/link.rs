@@ -1,0 +1,455 @@
+//! `pseudolink.link`, `dedupe`, `evaluate`, `Links` and `Model`: the core linking engine
+//! (`link::link_pool`, the engine `pseudolink link` runs) on extracts held in memory.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::builder::{Float64Builder, StringBuilder, UInt32Builder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema as ArrowSchema};
+use pseudolink::encode::Layout;
+use pseudolink::io::encoded::EncodedExtract;
+use pseudolink::link::clear::read_clear;
+use pseudolink::link::evaluate::{evaluate as core_evaluate, read_links, ScoredLink};
+use pseudolink::link::model::Model;
+use pseudolink::link::pool::{ClearValues, Pool};
+use pseudolink::link::{link_pool, LinkOptions, Linkage};
+use pseudolink::run::link::{check_compatible, write_links};
+use pseudolink::{EncodedRecord, Encoder, Schema, Secret};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use pyo3_arrow::PyTable;
+use serde::Serialize;
+
+use crate::errors::{guard, CoreResult};
+use crate::extract::PyEncodedExtract;
+use crate::run::detached;
+use crate::schema::PySchema;
+
+// The defaults in the signatures below are the core's, written out so Python shows them.
+const _: () = assert!(
+    pseudolink::link::DEFAULT_THRESHOLD == 0.9 && pseudolink::link::DEFAULT_REVIEW_THRESHOLD == 0.5
+);
+
+/// A trained Fellegi-Sunter model: reuse it to link new extracts without training.
+#[pyclass(frozen, module = "pseudolink._native", name = "Model")]
+pub struct PyModel {
+    pub inner: Model,
+}
+
+#[pymethods]
+impl PyModel {
+    /// Parses a model file's JSON (as `pseudolink link --save-model` writes it).
+    #[classmethod]
+    fn from_json(_cls: &Bound<'_, PyType>, json: &str) -> PyResult<Self> {
+        guard(|| {
+            Ok(PyModel {
+                inner: Model::from_json(json).py()?,
+            })
+        })
+    }
+
+    /// The model as JSON, as `pseudolink link --save-model` writes it.
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| Ok(self.inner.to_json()))
+    }
+
+    /// The prior match rate λ.
+    #[getter]
+    fn lambda_(&self) -> f64 {
+        self.inner.lambda
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Model(schema='{}', lambda={:.3e}, fields={})",
+            self.inner.schema_fingerprint,
+            self.inner.lambda,
+            self.inner.fields.len()
+        )
+    }
+}
+
+/// The result of `link()` or `dedupe()`: scored, banded, clustered pairs.
+#[pyclass(frozen, module = "pseudolink._native", name = "Links")]
+pub struct PyLinks {
+    linkage: Arc<Linkage>,
+}
+
+/// What a linking call was given: encoded extracts, or raw CSV files to compare in cleartext.
+enum Inputs<'a> {
+    Encoded(Vec<PyRef<'a, PyEncodedExtract>>),
+    Clear(Vec<PathBuf>),
+}
+
+fn inputs<'py>(items: &[Bound<'py, PyAny>], clear: bool) -> PyResult<Inputs<'py>> {
+    if clear {
+        let paths = items
+            .iter()
+            .map(|i| {
+                i.extract::<PathBuf>().map_err(|_| {
+                    PyTypeError::new_err("clear=True compares raw CSV files: pass their paths")
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        return Ok(Inputs::Clear(paths));
+    }
+    let extracts = items
+        .iter()
+        .map(|i| {
+            i.cast::<PyEncodedExtract>()
+                .map(|b| b.borrow())
+                .map_err(|_| {
+                    PyTypeError::new_err(
+                        "link() and dedupe() take EncodedExtracts (from encode() or read_encoded()), or CSV paths with clear=True",
+                    )
+                })
+        })
+        .collect::<PyResult<_>>()?;
+    Ok(Inputs::Encoded(extracts))
+}
+
+/// Runs the core linking engine on the inputs, as `pseudolink link` / `dedupe` does after
+/// reading its files.
+fn run_link(
+    py: Python<'_>,
+    items: &[Bound<'_, PyAny>],
+    schema: &PySchema,
+    options: LinkOptions,
+    clear: bool,
+    progress: bool,
+) -> PyResult<PyLinks> {
+    let schema: Schema = schema.inner.clone();
+    let names: Vec<String> = match items.len() {
+        1 => vec!["input".into()],
+        _ => vec!["left".into(), "right".into()],
+    };
+    let sources: Vec<(String, Vec<EncodedRecord>)>;
+    let mut clear_values = None;
+    match inputs(items, clear)? {
+        Inputs::Encoded(extracts) => {
+            // The same checks as `pseudolink link`: each extract under this schema, all of them
+            // under the same schema, format, encoding version and secret.
+            let checked: Vec<EncodedExtract> = extracts
+                .iter()
+                .zip(&names)
+                .map(|(x, name)| EncodedExtract {
+                    path: PathBuf::from(name),
+                    manifest: Some(x.data.manifest()),
+                    records: Vec::new(),
+                    warnings: Vec::new(),
+                })
+                .collect();
+            for (x, c) in extracts.iter().zip(&checked) {
+                if x.data.schema.fingerprint() != schema.fingerprint() {
+                    return Err(crate::errors::to_py(pseudolink::Error::Mismatch(format!(
+                        "{} was encoded under schema {} but this run uses schema {}",
+                        c.path.display(),
+                        x.data.schema.fingerprint(),
+                        schema.fingerprint()
+                    ))));
+                }
+            }
+            check_compatible(&checked, false, &mut Vec::new()).py()?;
+            sources = names
+                .iter()
+                .cloned()
+                .zip(extracts.iter().map(|x| x.data.records.clone()))
+                .collect();
+        }
+        Inputs::Clear(paths) => {
+            let read = py
+                .detach(|| {
+                    let secret = Secret::generate()?;
+                    let encoder = Encoder::new(&schema, &secret);
+                    drop(secret);
+                    paths
+                        .iter()
+                        .map(|p| read_clear(p, &encoder))
+                        .collect::<pseudolink::Result<Vec<_>>>()
+                })
+                .py()?;
+            let mut values = Vec::new();
+            let mut srcs = Vec::new();
+            for (name, x) in names.iter().zip(read) {
+                values.extend(x.values);
+                srcs.push((name.clone(), x.records));
+            }
+            sources = srcs;
+            clear_values = Some(ClearValues {
+                n_fields: schema.fields.len(),
+                values,
+            });
+        }
+    }
+    let linkage = detached(py, "linking", progress, move |control| {
+        let mut pool = Pool::new(sources, Layout::new(&schema).n_blooms)?;
+        if let Some(c) = clear_values {
+            pool = pool.with_clear(c)?;
+        }
+        let report = |p: pseudolink::link::LinkProgress| {
+            control
+                .rows
+                .store(p.done, std::sync::atomic::Ordering::Relaxed)
+        };
+        link_pool(
+            &schema,
+            pool,
+            clear,
+            options,
+            Some(&report),
+            Some(&control.cancel),
+        )
+    })?;
+    Ok(PyLinks {
+        linkage: Arc::new(linkage),
+    })
+}
+
+fn link_options(
+    threshold: f64,
+    review_threshold: f64,
+    one_to_one: bool,
+    model: Option<&PyModel>,
+) -> LinkOptions {
+    LinkOptions {
+        threshold,
+        review_threshold,
+        one_to_one,
+        model: model.map(|m| m.inner.clone()),
+        ..LinkOptions::default()
+    }
+}
+
+/// Links two encoded extracts (or, with `clear=True`, two raw CSV files).
+#[pyfunction]
+#[pyo3(signature = (left, right, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, one_to_one=false, progress=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn link(
+    py: Python<'_>,
+    left: Bound<'_, PyAny>,
+    right: Bound<'_, PyAny>,
+    schema: &PySchema,
+    threshold: f64,
+    review_threshold: f64,
+    model: Option<&PyModel>,
+    clear: bool,
+    one_to_one: bool,
+    progress: bool,
+) -> PyResult<PyLinks> {
+    guard(|| {
+        let options = link_options(threshold, review_threshold, one_to_one, model);
+        run_link(py, &[left, right], schema, options, clear, progress)
+    })
+}
+
+/// Finds the records of one extract (or, with `clear=True`, one raw CSV file) that are the same
+/// person.
+#[pyfunction]
+#[pyo3(signature = (data, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, progress=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn dedupe(
+    py: Python<'_>,
+    data: Bound<'_, PyAny>,
+    schema: &PySchema,
+    threshold: f64,
+    review_threshold: f64,
+    model: Option<&PyModel>,
+    clear: bool,
+    progress: bool,
+) -> PyResult<PyLinks> {
+    guard(|| {
+        let options = link_options(threshold, review_threshold, false, model);
+        run_link(py, &[data], schema, options, clear, progress)
+    })
+}
+
+/// Precision, recall and F1 of the `match` links against the true pairs (`(left_id, right_id)`
+/// tuples); `links` is a `Links` or the path of a links CSV file.
+#[pyfunction]
+pub fn evaluate<'py>(
+    py: Python<'py>,
+    links: Bound<'py, PyAny>,
+    truth: Vec<(String, String)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(|| {
+        let (scored, unordered) = if let Ok(l) = links.cast::<PyLinks>() {
+            let linkage = &l.get().linkage;
+            (scored_links(linkage), linkage.pool.is_dedupe())
+        } else if let Ok(path) = links.extract::<PathBuf>() {
+            (read_links(&path).py()?, false)
+        } else {
+            return Err(PyTypeError::new_err(
+                "evaluate() takes a Links or the path of a links CSV file",
+            ));
+        };
+        let truth: BTreeSet<(String, String)> = truth.into_iter().collect();
+        to_dict(py, &core_evaluate(&scored, &truth, unordered))
+    })
+}
+
+fn scored_links(linkage: &Linkage) -> Vec<ScoredLink> {
+    linkage
+        .links
+        .iter()
+        .map(|l| ScoredLink {
+            left_id: linkage.pool.record(l.left).id.clone(),
+            right_id: linkage.pool.record(l.right).id.clone(),
+            probability: l.probability,
+            band: l.band,
+        })
+        .collect()
+}
+
+fn to_dict<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| crate::errors::InternalError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (json,))
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    mode: &'static str,
+    records: Vec<usize>,
+    candidate_pairs: u64,
+    skipped_blocks: u64,
+    links: u64,
+    #[serde(rename = "match")]
+    match_: u64,
+    review: u64,
+    threshold: f64,
+    review_threshold: f64,
+    trained: bool,
+    resolution: &'a pseudolink::link::ResolutionReport,
+    timings: &'a [pseudolink::link::StageTime],
+}
+
+#[pymethods]
+impl PyLinks {
+    fn __len__(&self) -> usize {
+        self.linkage.links.len()
+    }
+
+    fn __repr__(&self) -> String {
+        let (m, r) = self.linkage.band_counts();
+        format!("Links(match={m}, review={r})")
+    }
+
+    /// The model used (trained on these extracts, or the one given).
+    #[getter]
+    fn model(&self) -> PyModel {
+        PyModel {
+            inner: self.linkage.model.clone(),
+        }
+    }
+
+    /// Counts, thresholds, resolution and timings of the run.
+    #[getter]
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let l = &self.linkage;
+            let (m, r) = l.band_counts();
+            let summary = Summary {
+                mode: if l.pool.is_dedupe() { "dedupe" } else { "link" },
+                records: l.pool.source_sizes(),
+                candidate_pairs: l.blocking.pairs.len() as u64,
+                skipped_blocks: l.blocking.skipped.len() as u64,
+                links: m + r,
+                match_: m,
+                review: r,
+                threshold: l.threshold,
+                review_threshold: l.review_threshold,
+                trained: l.trained,
+                resolution: &l.resolution,
+                timings: &l.timings,
+            };
+            to_dict(py, &summary)
+        })
+    }
+
+    /// Why the pair got its weight: the prior and each field's contribution.
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        left_id: &str,
+        right_id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_dict(py, &self.linkage.explain(left_id, right_id).py()?))
+    }
+
+    /// Writes the links CSV, exactly as `pseudolink link --output` writes it.
+    fn write_csv(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        guard(|| {
+            let linkage = Arc::clone(&self.linkage);
+            detached(py, "writing", false, move |_| {
+                write_links(&linkage, &path).map(|_| ())
+            })
+        })
+    }
+
+    /// The links as a `pyarrow.Table`: `left_id`, `right_id`, `match_weight`,
+    /// `match_probability`, `band`, `cluster_id` (null outside clusters).
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| self.table()?.into_pyarrow(py))
+    }
+
+    /// The links as a `pandas.DataFrame` (requires pyarrow).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| self.to_arrow(py)?.call_method0("to_pandas"))
+    }
+
+    /// The Arrow PyCapsule stream interface.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let table = self.table()?.into_pyobject(py)?;
+            table.call_method1("__arrow_c_stream__", (requested_schema,))
+        })
+    }
+}
+
+impl PyLinks {
+    fn table(&self) -> PyResult<PyTable> {
+        let l = &self.linkage;
+        let n = l.links.len();
+        let mut left = StringBuilder::with_capacity(n, n * 12);
+        let mut right = StringBuilder::with_capacity(n, n * 12);
+        let mut weight = Float64Builder::with_capacity(n);
+        let mut prob = Float64Builder::with_capacity(n);
+        let mut band = StringBuilder::with_capacity(n, n * 6);
+        let mut cluster = UInt32Builder::with_capacity(n);
+        for link in &l.links {
+            left.append_value(&l.pool.record(link.left).id);
+            right.append_value(&l.pool.record(link.right).id);
+            weight.append_value(link.weight);
+            prob.append_value(link.probability);
+            band.append_value(link.band.as_str());
+            cluster.append_option((link.cluster > 0).then_some(link.cluster));
+        }
+        let schema = Arc::new(ArrowSchema::new(vec![
+            Field::new("left_id", DataType::Utf8, false),
+            Field::new("right_id", DataType::Utf8, false),
+            Field::new("match_weight", DataType::Float64, false),
+            Field::new("match_probability", DataType::Float64, false),
+            Field::new("band", DataType::Utf8, false),
+            Field::new("cluster_id", DataType::UInt32, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(left.finish()),
+            Arc::new(right.finish()),
+            Arc::new(weight.finish()),
+            Arc::new(prob.finish()),
+            Arc::new(band.finish()),
+            Arc::new(cluster.finish()),
+        ];
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+            .map_err(|e| crate::errors::InternalError::new_err(e.to_string()))?;
+        PyTable::try_new(vec![batch], schema)
+    }
+}
