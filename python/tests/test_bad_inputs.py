@@ -329,6 +329,17 @@ def test_every_case_is_run_or_skipped_with_a_reason() -> None:
         assert c["expect"]["kind"].startswith("ok") or c["expect"]["kind"] in EXCEPTION
 
 
+def test_docs_list_what_each_binding_skips() -> None:
+    """docs/robustness.md's tables, skips included, are what table.py makes of cases.json."""
+    table = subprocess.run(
+        [sys.executable, str(CORPUS / "table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert table.returncode == 0, table.stderr
+
+
 if __name__ == "__main__":
     # The child: python test_bad_inputs.py PLAN_JSON REPORT_JSON
     plan_arg = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Rewrites the case tables of docs/robustness.md from cases.json (between the markers
-<!-- cases:start --> and <!-- cases:end -->). Run from anywhere: python3 tests/bad_inputs/table.py"""
+<!-- cases:start --> and <!-- cases:end -->), with the cases each binding skips. Run from anywhere:
+python3 tests/bad_inputs/table.py; with --check it only fails if the page is out of date."""
 import json
 import os
+import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 doc_path = os.path.join(here, "..", "..", "docs", "robustness.md")
@@ -34,9 +36,28 @@ for op, title in groups:
         if extra:
             what += " (" + ", ".join(extra) + ")"
         out.append(f"| `{c['id']}` | {what} | {res} | {c['decision'].replace('|', '/')} |")
+bindings = [("python", "Python"), ("c", "C")]
+skipped = [c for c in d["cases"] if c.get("skip")]
+out += ["\n### Cases a binding skips\n",
+        "Every case runs through the CLI. The Python and C runners run every other case too; these "
+        "they cannot express, for the reason given (the `skip` of the case in `cases.json`):\n",
+        "| case | " + " | ".join(name for _, name in bindings) + " |",
+        "| --- |" + " --- |" * len(bindings)]
+for c in skipped:
+    cells = [c["skip"].get(b, "runs").replace("|", "/") for b, _ in bindings]
+    out.append(f"| `{c['id']}` | " + " | ".join(cells) + " |")
+counts = ", ".join(
+    f"{name} {sum(1 for c in d['cases'] if b not in c.get('skip', {}))}" for b, name in bindings)
+out.append(f"\nCases run: CLI {len(d['cases'])}, {counts}.")
 doc = open(doc_path).read()
 start, end = "<!-- cases:start -->", "<!-- cases:end -->"
 head, rest = doc.split(start)
 _, tail = rest.split(end)
-open(doc_path, "w").write(head + start + "\n" + "\n".join(out) + "\n\n" + end + tail)
-print(f"{len(d['cases'])} cases written to {os.path.normpath(doc_path)}")
+new = head + start + "\n" + "\n".join(out) + "\n\n" + end + tail
+if "--check" in sys.argv[1:]:
+    if new != doc:
+        sys.exit(f"{os.path.normpath(doc_path)} is out of date: run python3 tests/bad_inputs/table.py")
+    print(f"{os.path.normpath(doc_path)} lists the {len(d['cases'])} cases")
+else:
+    open(doc_path, "w").write(new)
+    print(f"{len(d['cases'])} cases written to {os.path.normpath(doc_path)}")

@@ -349,6 +349,21 @@ fn the_corpus_holds_at_least_forty_files_and_cases_with_unique_ids() {
         for key in ["what", "op", "args", "expect", "decision"] {
             assert!(c.get(key).is_some(), "case {id} lacks {key}");
         }
+        // `skip` names the bindings that cannot express a case, with the reason; the CLI runs
+        // every case, so it is never named.
+        if let Some(skip) = c.get("skip") {
+            let skip = skip.as_object().expect("skip maps a binding to a reason");
+            for (binding, reason) in skip {
+                assert!(
+                    binding == "python" || binding == "c",
+                    "case {id} skips unknown binding {binding}"
+                );
+                assert!(
+                    reason.as_str().is_some_and(|r| !r.trim().is_empty()),
+                    "case {id} skips {binding} without a reason"
+                );
+            }
+        }
     }
     let mut files = 0;
     let mut stack = vec![corpus_dir()];
