@@ -273,7 +273,12 @@ pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) ->
         format: SUMMARY_FORMAT.into(),
         format_version: SUMMARY_FORMAT_VERSION,
         library_version: crate::VERSION.into(),
-        mode: if linkage.pool.is_dedupe() { "dedupe" } else { "link" }.into(),
+        mode: if linkage.pool.is_dedupe() {
+            "dedupe"
+        } else {
+            "link"
+        }
+        .into(),
         comparison: parts.comparison,
         schema_fingerprint: schema.fingerprint(),
         inputs: parts.inputs,

@@ -8,7 +8,9 @@ pub mod table;
 pub mod write;
 
 pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
-pub use link::{build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts};
+pub use link::{
+    build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
+};
 pub use link_summary::{summary_path, InputSummary, RunSummary};
 pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
 pub use table::{encode_table, TextColumns};
