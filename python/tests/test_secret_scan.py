@@ -390,7 +390,11 @@ def test_the_secret_appears_nowhere_in_what_the_python_api_gives_back(
     # No duplicates within one agency's extract: nothing to train on, so an error; with a model
     # it runs.
     scan.expect_error(
-        "dedupe(nothing to train on)", pseudolink.InvalidArgumentError, pseudolink.dedupe, left, schema
+        "dedupe(nothing to train on)",
+        pseudolink.InvalidArgumentError,
+        pseudolink.dedupe,
+        left,
+        schema,
     )
     dups = pseudolink.dedupe(left, schema, model=links.model, progress=True, agreement="ISA-7")
     scan.add_object("dedupe", dups)
