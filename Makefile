@@ -26,6 +26,7 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 C_LINK := $(C_BUILD)/link
 PL_CLI := $(TARGET_DIR)/debug/pseudolink
 C_TEST_ARGS = tests/vectors/encode.json $(VERSION) $(C_LINK)/a.csv $(C_LINK)/b.csv $(C_LINK)/cli_links.csv
+SECRET_SCAN_ARGS = $(C_LINK)/synth/agency_a.csv $(C_LINK)/synth/agency_b.csv
 STAGE_PKG := PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig pkg-config
 PREFIX ?= /usr/local
 BENCH_RECORDS ?= 200000
@@ -48,9 +49,9 @@ lint:
 rust-test:
 	$(CARGO) test --workspace --locked
 
-## C API: header up to date; C test under valgrind and under ASan+UBSan; the bad-input corpus
-## (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the example built against the
-## shared and the static library and run.
+## C API: header up to date; C test and secret scan under valgrind and under ASan+UBSan; the
+## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the example
+## built against the shared and the static library and run.
 c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
@@ -64,6 +65,13 @@ c-test: header-check c-lib c-fixtures
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/bad_inputs.c \
 		-o $(C_BUILD)/bad_inputs_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/bad_inputs_asan tests/bad_inputs $(C_BUILD)/bad-inputs
+	$(CC) $(C_STRICT) -g $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/secret_scan.c \
+		-o $(C_BUILD)/secret_scan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(VALGRIND) $(C_BUILD)/secret_scan $(SECRET_SCAN_ARGS)
+	$(CC) $(C_STRICT) -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/secret_scan.c \
+		-o $(C_BUILD)/secret_scan_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/secret_scan_asan $(SECRET_SCAN_ARGS)
 	$(CXX) -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror \
 		$$($(STAGE_PKG) --cflags pseudolink) ffi/tests/cxx_header.cc
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
@@ -77,7 +85,7 @@ c-test: header-check c-lib c-fixtures
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
-	@echo "C API: header, C test (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
+	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
 
 # Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
 # encoded under a new secret, and the links file `pseudolink link` writes for them.

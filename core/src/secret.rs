@@ -12,6 +12,7 @@
 //! assert_eq!(secret.check_value().len(), 16);
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
@@ -91,6 +92,7 @@ impl Secret {
     /// The file's contents never appear in the error message.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = Zeroizing::new(read_small(path)?);
+        let path = shown(path);
         if text.is_empty() {
             return Err(Error::Secret(format!(
                 "secret file {} is empty",
@@ -150,7 +152,9 @@ pub fn write_new_secret_file(path: &Path) -> Result<String> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    let shown_path = shown(path);
     let mut file = options.open(path).map_err(|e| {
+        let path = shown_path.as_ref();
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Secret(format!(
                 "{} already exists; pseudolink never overwrites a secret file",
@@ -163,8 +167,9 @@ pub fn write_new_secret_file(path: &Path) -> Result<String> {
     let mut text = secret.to_hex();
     text.push('\n');
     file.write_all(text.as_bytes())
-        .map_err(|e| Error::io("write", path, e))?;
-    file.sync_all().map_err(|e| Error::io("write", path, e))?;
+        .map_err(|e| Error::io("write", shown_path.as_ref(), e))?;
+    file.sync_all()
+        .map_err(|e| Error::io("write", shown_path.as_ref(), e))?;
     Ok(secret.check_value())
 }
 
@@ -174,6 +179,7 @@ pub fn file_permission_warning(path: &Path) -> Option<String> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        let path = shown(path);
         if mode & 0o077 != 0 {
             return Some(format!(
                 "secret file {} can be read by other users (mode {:o}); restrict it with: chmod 600 {}",
@@ -195,11 +201,12 @@ const MAX_SECRET_FILE_BYTES: u64 = 4096;
 /// device given by mistake is never read whole).
 fn read_small(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", shown(path), e))?;
+    let path = shown(path);
     let mut bytes = Vec::new();
     file.take(MAX_SECRET_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+        .map_err(|e| Error::io("read", path.as_ref(), e))?;
     if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
         bytes.zeroize();
         return Err(Error::Secret(format!(
@@ -208,6 +215,50 @@ fn read_small(path: &Path) -> Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+/// What messages show in place of a path that looks like key material.
+pub const HIDDEN_PATH: &str =
+    "<a path that looks like a secret itself, not the name of its file: not shown>";
+
+/// How a secret file's path appears in messages: as given, unless it looks like key material (a
+/// secret pasted where the name of its file belongs), which is never shown.
+fn shown(path: &Path) -> Cow<'_, Path> {
+    if looks_like_key_material(&path.to_string_lossy()) {
+        Cow::Owned(HIDDEN_PATH.into())
+    } else {
+        Cow::Borrowed(path)
+    }
+}
+
+/// True when `text` holds what could be a secret or half of one: a run of 32 or more hexadecimal
+/// digits, or (as a whole, surrounding whitespace aside) the base64 of 32 bytes. No file name
+/// pseudolink suggests looks like that.
+pub fn looks_like_key_material(text: &str) -> bool {
+    use base64::Engine as _;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_hexdigit() { run + 1 } else { 0 };
+        if run >= SECRET_LEN {
+            return true;
+        }
+    }
+    let t = text.trim();
+    let engines = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    engines.iter().any(|e| {
+        e.decode(t)
+            .map(|mut b| {
+                let is = b.len() == SECRET_LEN;
+                b.zeroize();
+                is
+            })
+            .unwrap_or(false)
+    })
 }
 
 fn strip(e: Error) -> String {
@@ -301,6 +352,53 @@ mod tests {
         let c = s.derive_key("bloom", "date_of_birth").hash(b"x");
         assert_ne!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_secret_given_as_its_own_path_is_never_shown() {
+        use base64::Engine as _;
+        let raw = [0x5au8; 32];
+        let hex = to_hex(&raw);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let dir = tempfile::tempdir().unwrap();
+        let dir_text = dir.path().display().to_string();
+        let cases = [
+            hex.clone(),
+            hex.to_uppercase(),
+            format!("{dir_text}/{hex}"),
+            format!("{}\n", &hex[..40]),
+            b64.clone(),
+            url.clone(),
+        ];
+        for given in &cases {
+            assert!(looks_like_key_material(given), "{given}");
+            let e = Secret::from_file(Path::new(given)).unwrap_err();
+            let text = format!("{e} {e:?}");
+            for form in [
+                &hex,
+                &hex.to_uppercase(),
+                &b64,
+                &url,
+                &hex[..32].to_string(),
+            ] {
+                assert!(!text.contains(form.as_str()), "{text}");
+            }
+            assert!(text.contains(HIDDEN_PATH), "{text}");
+            let e = write_new_secret_file(Path::new(&format!("/nonexistent/{hex}"))).unwrap_err();
+            assert!(!e.to_string().contains(&hex), "{e}");
+        }
+        // Ordinary names are shown, so the operator knows which file is wrong.
+        for ordinary in [
+            "partnership.secret.hex",
+            "/srv/pseudolink/keys/early-help-2026/secret.hex",
+            "/home/a/2024-01-01/k.hex",
+            "deadbeef.hex",
+        ] {
+            assert!(!looks_like_key_material(ordinary), "{ordinary}");
+            let e = Secret::from_file(Path::new(ordinary)).unwrap_err();
+            assert!(e.to_string().contains(ordinary), "{e}");
+        }
     }
 
     #[test]

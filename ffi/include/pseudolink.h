@@ -402,6 +402,27 @@ pl_result pl_encode_file(const struct pl_encoder *encoder,
                          const char *rejects_path);
 
 /*
+ Like `pl_encode_file`, and records in the manifest the Information Sharing Agreement
+ reference `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated
+ UTF-8 string; NULL records none), as `pseudolink encode --agreement A --purpose P` does. The
+ manifest also records who ran it (user name, host), when it started and ended, the input's
+ keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+ Errors: those of `pl_encode_file`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
+ UTF-8.
+
+ # Safety
+
+ `encoder` must be NULL or a live encoder; each path, `agreement` and `purpose` must be NULL
+ or a NUL-terminated string.
+ */
+pl_result pl_encode_file_with_agreement(const struct pl_encoder *encoder,
+                                        const char *input_path,
+                                        const char *output_path,
+                                        const char *rejects_path,
+                                        const char *agreement,
+                                        const char *purpose);
+
+/*
  Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
  and writes the links file `output_path` and its summary `output_path.summary.json`, with the
  same behaviour and outputs as `pseudolink link --left L --right R --output O --threshold T`:
@@ -425,6 +446,28 @@ pl_result pl_link_files(const struct pl_schema *schema,
                         const char *right_path,
                         const char *output_path,
                         double threshold);
+
+/*
+ Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
+ `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated UTF-8
+ string; NULL records none), as `pseudolink link --agreement A --purpose P` does. The summary
+ also records the inputs with their sizes, BLAKE3, schema fingerprints and key check values,
+ the counts, who ran it (user name, host), and when it started and ended.
+ Errors: those of `pl_link_files`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
+ UTF-8.
+
+ # Safety
+
+ `schema` must be NULL or a live schema; each path, `agreement` and `purpose` must be NULL or
+ a NUL-terminated string.
+ */
+pl_result pl_link_files_with_agreement(const struct pl_schema *schema,
+                                       const char *left_path,
+                                       const char *right_path,
+                                       const char *output_path,
+                                       double threshold,
+                                       const char *agreement,
+                                       const char *purpose);
 
 #ifdef __cplusplus
 }  // extern "C"

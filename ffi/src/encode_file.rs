@@ -6,7 +6,7 @@ use pseudolink::run::{encode_file, EncodeFileOptions};
 
 use crate::encoder::pl_encoder;
 use crate::error::pl_result;
-use crate::ffi::{cpath_arg, handle_arg, opt_cpath_arg};
+use crate::ffi::{cpath_arg, handle_arg, opt_cpath_arg, opt_cstr_arg};
 use crate::panic::boundary;
 
 /// Encodes the CSV extract at `input_path` into `output_path` and `output_path.manifest.json`,
@@ -31,19 +31,57 @@ pub unsafe extern "C" fn pl_encode_file(
     output_path: *const c_char,
     rejects_path: *const c_char,
 ) -> pl_result {
+    // SAFETY: forwarded to the caller; NULL agreement and purpose are allowed.
+    unsafe {
+        pl_encode_file_with_agreement(
+            encoder,
+            input_path,
+            output_path,
+            rejects_path,
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    }
+}
+
+/// Like `pl_encode_file`, and records in the manifest the Information Sharing Agreement
+/// reference `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated
+/// UTF-8 string; NULL records none), as `pseudolink encode --agreement A --purpose P` does. The
+/// manifest also records who ran it (user name, host), when it started and ended, the input's
+/// keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+/// Errors: those of `pl_encode_file`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
+/// UTF-8.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or a live encoder; each path, `agreement` and `purpose` must be NULL
+/// or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_file_with_agreement(
+    encoder: *const pl_encoder,
+    input_path: *const c_char,
+    output_path: *const c_char,
+    rejects_path: *const c_char,
+    agreement: *const c_char,
+    purpose: *const c_char,
+) -> pl_result {
     boundary(|| {
-        // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each path NULL
+        // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each string NULL
         // or NUL-terminated.
-        let (encoder, input, output, rejects) = unsafe {
+        let (encoder, input, output, rejects, agreement, purpose) = unsafe {
             (
                 handle_arg(encoder, "encoder")?,
                 cpath_arg(input_path, "input_path")?,
                 cpath_arg(output_path, "output_path")?,
                 opt_cpath_arg(rejects_path, "rejects_path")?,
+                opt_cstr_arg(agreement, "agreement")?,
+                opt_cstr_arg(purpose, "purpose")?,
             )
         };
         let options = EncodeFileOptions {
             rejects: rejects.map(|p| p.to_path_buf()),
+            agreement,
+            purpose,
             ..EncodeFileOptions::default()
         };
         let dated = encoder.current();

@@ -123,6 +123,20 @@ pub(crate) unsafe fn opt_cpath_arg<'a>(
     }
 }
 
+/// An optional NUL-terminated UTF-8 string: NULL is `None`.
+///
+/// # Safety
+///
+/// As [`cpath_arg`].
+pub(crate) unsafe fn opt_cstr_arg(ptr: *const c_char, name: &str) -> FfiResult<Option<String>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL, and NUL-terminated and unchanging (the caller's guarantee).
+    let c = unsafe { CStr::from_ptr(ptr) };
+    utf8(c.to_bytes(), name).map(|s| Some(s.to_string()))
+}
+
 fn non_empty_path<'a>(s: &'a str, name: &str) -> FfiResult<&'a Path> {
     if s.is_empty() {
         Err(Failure::invalid(format!(

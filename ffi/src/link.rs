@@ -6,7 +6,7 @@ use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD};
 use pseudolink::run::{link_files, LinkFileOptions};
 
 use crate::error::pl_result;
-use crate::ffi::{cpath_arg, handle_arg};
+use crate::ffi::{cpath_arg, handle_arg, opt_cstr_arg};
 use crate::panic::boundary;
 use crate::schema::pl_schema;
 
@@ -35,15 +35,53 @@ pub unsafe extern "C" fn pl_link_files(
     output_path: *const c_char,
     threshold: f64,
 ) -> pl_result {
+    // SAFETY: forwarded to the caller; NULL agreement and purpose are allowed.
+    unsafe {
+        pl_link_files_with_agreement(
+            schema,
+            left_path,
+            right_path,
+            output_path,
+            threshold,
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    }
+}
+
+/// Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
+/// `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated UTF-8
+/// string; NULL records none), as `pseudolink link --agreement A --purpose P` does. The summary
+/// also records the inputs with their sizes, BLAKE3, schema fingerprints and key check values,
+/// the counts, who ran it (user name, host), and when it started and ended.
+/// Errors: those of `pl_link_files`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
+/// UTF-8.
+///
+/// # Safety
+///
+/// `schema` must be NULL or a live schema; each path, `agreement` and `purpose` must be NULL or
+/// a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_files_with_agreement(
+    schema: *const pl_schema,
+    left_path: *const c_char,
+    right_path: *const c_char,
+    output_path: *const c_char,
+    threshold: f64,
+    agreement: *const c_char,
+    purpose: *const c_char,
+) -> pl_result {
     boundary(|| {
-        // SAFETY: the caller guarantees `schema` is NULL or a live handle and each path NULL or
-        // NUL-terminated.
-        let (schema, left, right, output) = unsafe {
+        // SAFETY: the caller guarantees `schema` is NULL or a live handle and each string NULL
+        // or NUL-terminated.
+        let (schema, left, right, output, agreement, purpose) = unsafe {
             (
                 handle_arg(schema, "schema")?,
                 cpath_arg(left_path, "left_path")?,
                 cpath_arg(right_path, "right_path")?,
                 cpath_arg(output_path, "output_path")?,
+                opt_cstr_arg(agreement, "agreement")?,
+                opt_cstr_arg(purpose, "purpose")?,
             )
         };
         let options = LinkFileOptions {
@@ -53,6 +91,8 @@ pub unsafe extern "C" fn pl_link_files(
                 review_threshold: review_threshold(threshold),
                 ..LinkOptions::default()
             },
+            agreement,
+            purpose,
             ..LinkFileOptions::default()
         };
         link_files(&schema.inner, output, &options)?;

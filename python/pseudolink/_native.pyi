@@ -203,6 +203,8 @@ def link(
     clear: bool = False,
     one_to_one: bool = False,
     progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
 ) -> Links: ...
 def dedupe(
     data: EncodedExtract | str | os.PathLike[str],
@@ -213,6 +215,8 @@ def dedupe(
     model: Model | None = None,
     clear: bool = False,
     progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
 ) -> Links: ...
 def evaluate(
     links: Links | str | os.PathLike[str], truth: list[tuple[str, str]]

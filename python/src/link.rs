@@ -10,12 +10,17 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use pseudolink::encode::Layout;
 use pseudolink::io::encoded::EncodedExtract;
+use pseudolink::io::manifest::{FileRecord, RunRecord};
 use pseudolink::link::clear::read_clear;
 use pseudolink::link::evaluate::{evaluate as core_evaluate, read_links, ScoredLink};
-use pseudolink::link::model::Model;
+use pseudolink::link::model::{ComparisonMode, Model};
 use pseudolink::link::pool::{ClearValues, Pool};
 use pseudolink::link::{link_pool, LinkOptions, Linkage};
-use pseudolink::run::link::{check_compatible, write_links};
+use pseudolink::run::link::{check_compatible, role};
+use pseudolink::run::{
+    build_summary, encoded_fingerprint, write_links_with_summary, InputSummary, RunSummary,
+    SummaryParts,
+};
 use pseudolink::{EncodedRecord, Encoder, Schema, Secret};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -76,6 +81,37 @@ impl PyModel {
 #[pyclass(frozen, module = "pseudolink._native", name = "Links")]
 pub struct PyLinks {
     linkage: Arc<Linkage>,
+    /// What the run summary needs besides the linkage (the core builds the summary).
+    record: Arc<RunDetails>,
+}
+
+/// The audit record of one `link()` / `dedupe()` call: the schema, the inputs with their
+/// fingerprints, who ran it when, under which agreement.
+struct RunDetails {
+    schema: Schema,
+    comparison: ComparisonMode,
+    inputs: Vec<InputSummary>,
+    warnings: Vec<String>,
+    run: RunRecord,
+}
+
+impl RunDetails {
+    /// The core's run summary of `linkage`, with `links` the links file written (if any).
+    fn summary(&self, linkage: &Linkage, links: FileRecord) -> RunSummary {
+        build_summary(
+            &self.schema,
+            linkage,
+            SummaryParts {
+                comparison: self.comparison,
+                inputs: self.inputs.clone(),
+                model_source: if linkage.trained { "trained" } else { "given" }.into(),
+                links,
+                model_file: None,
+                warnings: self.warnings.clone(),
+                run: self.run.clone(),
+            },
+        )
+    }
 }
 
 /// What a linking call was given: encoded extracts, or raw CSV files to compare in cleartext.
@@ -120,14 +156,19 @@ fn run_link(
     options: LinkOptions,
     clear: bool,
     progress: bool,
+    run: Audit,
 ) -> PyResult<PyLinks> {
+    let mut run = RunRecord::start(run.agreement, run.purpose);
     let schema: Schema = schema.inner.clone();
     let names: Vec<String> = match items.len() {
         1 => vec!["input".into()],
         _ => vec!["left".into(), "right".into()],
     };
+    let n = items.len();
     let sources: Vec<(String, Vec<EncodedRecord>)>;
     let mut clear_values = None;
+    let mut summaries = Vec::with_capacity(n);
+    let mut warnings = Vec::new();
     match inputs(items, clear)? {
         Inputs::Encoded(extracts) => {
             // The same checks as `pseudolink link`: each extract under this schema, all of them
@@ -153,6 +194,36 @@ fn run_link(
                 }
             }
             check_compatible(&checked, false, &mut Vec::new()).py()?;
+            // Each input by its file, or (held in memory, never written) by the size and
+            // BLAKE3 its file would have.
+            let data: Vec<_> = extracts.iter().map(|x| Arc::clone(&x.data)).collect();
+            let files: Vec<FileRecord> = py.detach(|| {
+                data.iter()
+                    .map(|d| {
+                        let m = d.manifest();
+                        if m.output.blake3.is_empty() {
+                            let (bytes, blake3) = encoded_fingerprint(&d.records, &d.layout);
+                            FileRecord {
+                                path: format!("<in-memory extract of {}>", m.input.path),
+                                bytes,
+                                blake3,
+                            }
+                        } else {
+                            m.output
+                        }
+                    })
+                    .collect()
+            });
+            for (i, (d, file)) in data.iter().zip(files).enumerate() {
+                let m = d.manifest();
+                summaries.push(InputSummary::encoded(
+                    role(i, n),
+                    file,
+                    d.records.len() as u64,
+                    Some(&m),
+                    true,
+                ));
+            }
             sources = names
                 .iter()
                 .cloned()
@@ -173,7 +244,21 @@ fn run_link(
                 .py()?;
             let mut values = Vec::new();
             let mut srcs = Vec::new();
-            for (name, x) in names.iter().zip(read) {
+            for (i, ((name, x), path)) in names.iter().zip(read).zip(&paths).enumerate() {
+                summaries.push(InputSummary {
+                    role: role(i, n),
+                    file: FileRecord {
+                        path: path.display().to_string(),
+                        bytes: x.bytes,
+                        blake3: x.blake3,
+                    },
+                    records: x.records.len() as u64,
+                    manifest_verified: false,
+                    schema_fingerprint: None,
+                    key_check_value: None,
+                    format_version: None,
+                    agreement: None,
+                });
                 values.extend(x.values);
                 srcs.push((name.clone(), x.records));
             }
@@ -182,9 +267,14 @@ fn run_link(
                 n_fields: schema.fields.len(),
                 values,
             });
+            warnings.push(
+                "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
+            );
         }
     }
+    let link_schema = schema.clone();
     let linkage = detached(py, "linking", progress, move |control| {
+        let schema = link_schema;
         let mut pool = Pool::new(sources, Layout::new(&schema).n_blooms)?;
         if let Some(c) = clear_values {
             pool = pool.with_clear(c)?;
@@ -203,9 +293,27 @@ fn run_link(
             Some(&control.cancel),
         )
     })?;
+    run.finish();
     Ok(PyLinks {
         linkage: Arc::new(linkage),
+        record: Arc::new(RunDetails {
+            schema,
+            comparison: if clear {
+                ComparisonMode::Clear
+            } else {
+                ComparisonMode::Encoded
+            },
+            inputs: summaries,
+            warnings,
+            run,
+        }),
     })
+}
+
+/// The agreement reference and purpose recorded in the run summary.
+struct Audit {
+    agreement: Option<String>,
+    purpose: Option<String>,
 }
 
 fn link_options(
@@ -225,7 +333,7 @@ fn link_options(
 
 /// Links two encoded extracts (or, with `clear=True`, two raw CSV files).
 #[pyfunction]
-#[pyo3(signature = (left, right, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, one_to_one=false, progress=false))]
+#[pyo3(signature = (left, right, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, one_to_one=false, progress=false, agreement=None, purpose=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn link(
     py: Python<'_>,
@@ -238,17 +346,20 @@ pub fn link(
     clear: bool,
     one_to_one: bool,
     progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
 ) -> PyResult<PyLinks> {
     guard(|| {
         let options = link_options(threshold, review_threshold, one_to_one, model);
-        run_link(py, &[left, right], schema, options, clear, progress)
+        let audit = Audit { agreement, purpose };
+        run_link(py, &[left, right], schema, options, clear, progress, audit)
     })
 }
 
 /// Finds the records of one extract (or, with `clear=True`, one raw CSV file) that are the same
 /// person.
 #[pyfunction]
-#[pyo3(signature = (data, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, progress=false))]
+#[pyo3(signature = (data, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, progress=false, agreement=None, purpose=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn dedupe(
     py: Python<'_>,
@@ -259,10 +370,13 @@ pub fn dedupe(
     model: Option<&PyModel>,
     clear: bool,
     progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
 ) -> PyResult<PyLinks> {
     guard(|| {
         let options = link_options(threshold, review_threshold, false, model);
-        run_link(py, &[data], schema, options, clear, progress)
+        let audit = Audit { agreement, purpose };
+        run_link(py, &[data], schema, options, clear, progress, audit)
     })
 }
 
@@ -324,6 +438,10 @@ struct Summary<'a> {
     trained: bool,
     resolution: &'a pseudolink::link::ResolutionReport,
     timings: &'a [pseudolink::link::StageTime],
+    schema_fingerprint: String,
+    inputs: &'a [InputSummary],
+    warnings: Vec<String>,
+    run: &'a RunRecord,
 }
 
 #[pymethods]
@@ -350,7 +468,9 @@ impl PyLinks {
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let l = &self.linkage;
+            let d = &self.record;
             let (m, r) = l.band_counts();
+            let full = d.summary(l, FileRecord::default());
             let summary = Summary {
                 mode: if l.pool.is_dedupe() { "dedupe" } else { "link" },
                 records: l.pool.source_sizes(),
@@ -364,6 +484,10 @@ impl PyLinks {
                 trained: l.trained,
                 resolution: &l.resolution,
                 timings: &l.timings,
+                schema_fingerprint: full.schema_fingerprint,
+                inputs: &d.inputs,
+                warnings: full.warnings,
+                run: &d.run,
             };
             to_dict(py, &summary)
         })
@@ -379,12 +503,15 @@ impl PyLinks {
         guard(|| to_dict(py, &self.linkage.explain(left_id, right_id).py()?))
     }
 
-    /// Writes the links CSV, exactly as `pseudolink link --output` writes it.
+    /// Writes the links CSV and its run summary (`path + ".summary.json"`), exactly as
+    /// `pseudolink link --output` writes them; both or neither.
     fn write_csv(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         guard(|| {
             let linkage = Arc::clone(&self.linkage);
+            let record = Arc::clone(&self.record);
             detached(py, "writing", false, move |_| {
-                write_links(&linkage, &path).map(|_| ())
+                write_links_with_summary(&linkage, &path, |file| record.summary(&linkage, file))
+                    .map(|_| ())
             })
         })
     }

@@ -198,6 +198,25 @@ fn the_secret_appears_in_no_output_of_any_command() {
         true,
     );
     go(&["keygen", "--output", "new.hex"], true);
+    // The secret pasted where the name of its file belongs is not echoed back either.
+    let hex = pseudolink_tests::TEST_SECRET_HEX;
+    let upper = hex.to_uppercase();
+    go(&["check-key", "--secret-file", hex], false);
+    go(&["check-key", "--secret-file", &upper, "--strict"], false);
+    go(
+        &[
+            "encode",
+            "--schema",
+            "s.json",
+            "--secret-file",
+            hex,
+            "--input",
+            "synth/agency_a.csv",
+            "--output",
+            "pasted.csv",
+        ],
+        false,
+    );
     let files = scan_all(&p, &outputs, &forms);
     assert!(files >= 8, "only {files} files scanned");
     // The secret made by keygen leaks nowhere either (its own file aside).

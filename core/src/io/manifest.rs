@@ -62,10 +62,7 @@ impl RunRecord {
     /// A record of a run starting now.
     pub fn start(agreement: Option<String>, purpose: Option<String>) -> Self {
         RunRecord {
-            user: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .or_else(|_| std::env::var("USERNAME"))
-                .ok(),
+            user: user_name(),
             host: host_name(),
             started_at: crate::timestamp::now_rfc3339(),
             finished_at: String::new(),
@@ -78,6 +75,41 @@ impl RunRecord {
     pub fn finish(&mut self) {
         self.finished_at = crate::timestamp::now_rfc3339();
     }
+}
+
+/// The operator: from the environment (`USER`, `LOGNAME`, `USERNAME`), else, as under cron,
+/// systemd or in a container where none is set, the name of the account the process runs as.
+fn user_name() -> Option<String> {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|s| s.trim().to_string())
+        .find(|s| !s.is_empty())
+        .or_else(account_name)
+}
+
+/// The account the process runs as: its name in `/etc/passwd`, else `uid N` (Linux: the owner
+/// of `/proc/self` is the process's user).
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let named = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut parts = line.split(':');
+                let name = parts.next()?;
+                let id = parts.nth(1)?;
+                (id.parse::<u32>().ok()? == uid && !name.is_empty()).then(|| name.to_string())
+            })
+        });
+    Some(named.unwrap_or_else(|| format!("uid {uid}")))
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
 }
 
 fn host_name() -> Option<String> {
@@ -181,6 +213,26 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_operator_is_known_even_without_user_in_the_environment() {
+        let name = account_name().expect("an account");
+        assert!(!name.is_empty());
+        // The process runs as the owner of the files it creates.
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let uid = std::fs::metadata(dir.path()).unwrap().uid();
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let listed = passwd.lines().any(|l| {
+            l.split(':').nth(2) == Some(&uid.to_string()) && l.starts_with(&format!("{name}:"))
+        });
+        assert!(
+            listed || name == format!("uid {uid}"),
+            "{name} is not uid {uid}"
+        );
+        assert!(RunRecord::start(None, None).user.is_some());
+    }
 
     /// Found by the `encoded_reader` fuzz target: a manifest that is not UTF-8 was reported as an
     /// I/O error ("cannot read", exit 7) although the file was read; it is malformed input.

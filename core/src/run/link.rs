@@ -53,7 +53,8 @@ pub struct LinkFileOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
 }
 
-fn role(i: usize, n: usize) -> String {
+/// The role of input `i` of `n` in a run summary: `input`, `left`, `right`, `input 3`...
+pub fn role(i: usize, n: usize) -> String {
     match (i, n) {
         (0, 1) => "input".into(),
         (0, _) => "left".into(),
@@ -134,20 +135,17 @@ pub fn link_files(
             warnings.extend(x.warnings.iter().cloned());
             let verified = x.manifest.is_some() && x.warnings.is_empty();
             let m = x.manifest.as_ref();
-            inputs.push(InputSummary {
-                role: role(i, n),
-                file: FileRecord {
+            inputs.push(InputSummary::encoded(
+                role(i, n),
+                FileRecord {
                     path: x.path.display().to_string(),
                     bytes: m.map_or(0, |m| m.output.bytes),
                     blake3: m.map(|m| m.output.blake3.clone()).unwrap_or_default(),
                 },
-                records: x.records.len() as u64,
-                manifest_verified: verified,
-                schema_fingerprint: m.map(|m| m.schema_fingerprint.clone()),
-                key_check_value: m.map(|m| m.key_check_value.clone()),
-                format_version: m.map(|m| m.format_version),
-                agreement: m.and_then(|m| m.run.agreement.clone()),
-            });
+                x.records.len() as u64,
+                m,
+                verified,
+            ));
             srcs.push((x.path.display().to_string(), x.records));
         }
         sources = srcs;
@@ -201,6 +199,62 @@ pub fn link_files(
         }
         None => None,
     };
+    linkage.timings.push(crate::link::StageTime {
+        stage: "writing".into(),
+        seconds: write_started.elapsed().as_secs_f64(),
+    });
+    run.finish();
+    let summary = build_summary(
+        schema,
+        &linkage,
+        SummaryParts {
+            comparison: if options.clear {
+                ComparisonMode::Clear
+            } else {
+                ComparisonMode::Encoded
+            },
+            inputs,
+            model_source: match &options.model {
+                Some(p) => p.display().to_string(),
+                None => "trained".into(),
+            },
+            links: links_file,
+            model_file: options.save_model.as_ref().map(|p| p.display().to_string()),
+            warnings,
+            run,
+        },
+    );
+    let summary_out = write_summary_uncommitted(&summary, output)?;
+    commit_all(
+        std::iter::once(links_out)
+            .chain(model_out)
+            .chain(std::iter::once(summary_out)),
+    )?;
+    Ok((linkage, summary))
+}
+
+/// What a run summary holds that only the caller of the linking engine knows.
+pub struct SummaryParts {
+    /// Encoded extracts or cleartext.
+    pub comparison: ComparisonMode,
+    /// The inputs, in order (the first is "left").
+    pub inputs: Vec<InputSummary>,
+    /// `trained`, or where the model came from.
+    pub model_source: String,
+    /// The links file written.
+    pub links: FileRecord,
+    /// The model file written, if any.
+    pub model_file: Option<String>,
+    /// Warnings about the inputs; those about the run (EM, skipped blocks) are added.
+    pub warnings: Vec<String>,
+    /// Who ran it, where, when (finished), under which agreement.
+    pub run: RunRecord,
+}
+
+/// The run summary of `linkage` (what `pseudolink link` writes beside its links file, and what
+/// the bindings write when they write links).
+pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) -> RunSummary {
+    let mut warnings = parts.warnings;
     if !linkage.model.training.em_converged && linkage.trained {
         warnings.push(format!(
             "EM did not converge within {} iterations (last change {:.3e}); the model may be poor",
@@ -214,35 +268,28 @@ pub fn link_files(
             schema.link.max_block_size
         ));
     }
-    linkage.timings.push(crate::link::StageTime {
-        stage: "writing".into(),
-        seconds: write_started.elapsed().as_secs_f64(),
-    });
-    run.finish();
     let (matches, reviews) = linkage.band_counts();
-    let summary = RunSummary {
+    RunSummary {
         format: SUMMARY_FORMAT.into(),
         format_version: SUMMARY_FORMAT_VERSION,
         library_version: crate::VERSION.into(),
-        mode: if n == 1 { "dedupe" } else { "link" }.into(),
-        comparison: if options.clear {
-            ComparisonMode::Clear
+        mode: if linkage.pool.is_dedupe() {
+            "dedupe"
         } else {
-            ComparisonMode::Encoded
-        },
+            "link"
+        }
+        .into(),
+        comparison: parts.comparison,
         schema_fingerprint: schema.fingerprint(),
-        inputs,
+        inputs: parts.inputs,
         blocking: BlockingSummary {
             max_block_size: schema.link.max_block_size as u64,
             rules: linkage.blocking.rules.clone(),
             candidate_pairs: linkage.blocking.pairs.len() as u64,
             skipped_blocks: linkage.blocking.skipped.len() as u64,
-            largest_skipped: largest_skipped(&linkage),
+            largest_skipped: largest_skipped(linkage),
         },
-        model_source: match &options.model {
-            Some(p) => p.display().to_string(),
-            None => "trained".into(),
-        },
+        model_source: parts.model_source,
         model: linkage.model.clone(),
         thresholds: Thresholds {
             match_: linkage.threshold,
@@ -255,23 +302,37 @@ pub fn link_files(
             review: reviews,
         },
         outputs: Outputs {
-            links: links_file,
-            model: options.save_model.as_ref().map(|p| p.display().to_string()),
+            links: parts.links,
+            model: parts.model_file,
         },
         timings: linkage.timings.clone(),
         warnings,
-        run,
-    };
-    let mut json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        run: parts.run,
+    }
+}
+
+/// Writes the summary beside `output` under its temporary name; the caller commits it.
+fn write_summary_uncommitted(summary: &RunSummary, output: &Path) -> Result<AtomicFile> {
+    let mut json = serde_json::to_string_pretty(summary).unwrap_or_default();
     json.push('\n');
-    let mut summary_out = AtomicFile::create(&summary_path(output))?;
-    summary_out.write_all(json.as_bytes())?;
-    commit_all(
-        std::iter::once(links_out)
-            .chain(model_out)
-            .chain(std::iter::once(summary_out)),
-    )?;
-    Ok((linkage, summary))
+    let mut f = AtomicFile::create(&summary_path(output))?;
+    f.write_all(json.as_bytes())?;
+    Ok(f)
+}
+
+/// Writes the links file `path` and its summary beside it (`path.summary.json`), both or
+/// neither: what the bindings call to write a linkage they hold in memory. `summary` makes the
+/// summary from the record of the links file written. Returns the summary.
+pub fn write_links_with_summary(
+    linkage: &Linkage,
+    path: &Path,
+    summary: impl FnOnce(FileRecord) -> RunSummary,
+) -> Result<RunSummary> {
+    let (links_out, links_file) = write_links_uncommitted(linkage, path)?;
+    let summary = summary(links_file);
+    let summary_out = write_summary_uncommitted(&summary, path)?;
+    commit_all([links_out, summary_out])?;
+    Ok(summary)
 }
 
 fn largest_skipped(linkage: &Linkage) -> Vec<crate::link::block::SkippedBlock> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::io::manifest::{FileRecord, RunRecord};
+use crate::io::manifest::{FileRecord, Manifest, RunRecord};
 use crate::link::block::{RuleCount, SkippedBlock};
 use crate::link::model::{ComparisonMode, Model};
 use crate::link::{ResolutionReport, StageTime};
@@ -83,6 +83,29 @@ pub struct InputSummary {
     pub format_version: Option<u32>,
     /// Agreement reference from the manifest.
     pub agreement: Option<String>,
+}
+
+impl InputSummary {
+    /// The entry of an encoded extract: its file (or, for one held in memory, its name and the
+    /// size and BLAKE3 its file would have) and what its manifest says.
+    pub fn encoded(
+        role: String,
+        file: FileRecord,
+        records: u64,
+        manifest: Option<&Manifest>,
+        verified: bool,
+    ) -> Self {
+        InputSummary {
+            role,
+            file,
+            records,
+            manifest_verified: verified,
+            schema_fingerprint: manifest.map(|m| m.schema_fingerprint.clone()),
+            key_check_value: manifest.map(|m| m.key_check_value.clone()),
+            format_version: manifest.map(|m| m.format_version),
+            agreement: manifest.and_then(|m| m.run.agreement.clone()),
+        }
+    }
 }
 
 /// Blocking counts.

@@ -8,11 +8,13 @@ pub mod table;
 pub mod write;
 
 pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
-pub use link::{link_files, LinkFileOptions};
-pub use link_summary::{summary_path, RunSummary};
+pub use link::{
+    build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
+};
+pub use link_summary::{summary_path, InputSummary, RunSummary};
 pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
 pub use table::{encode_table, TextColumns};
-pub use write::{write_encoded, WriteOptions};
+pub use write::{encoded_fingerprint, write_encoded, WriteOptions};
 
 #[cfg(test)]
 mod tests;

@@ -112,6 +112,11 @@ fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
     assert_eq!(without_times(written.clone()), expected);
     let on_disk = crate::io::Manifest::read_for(&out).unwrap();
     assert_eq!(on_disk, written);
+    // The fingerprint of the extract in memory is that of the file it is written to.
+    assert_eq!(
+        encoded_fingerprint(&encoded.records, enc.layout()),
+        (written.output.bytes, written.output.blake3.clone())
+    );
 }
 
 #[test]

@@ -119,3 +119,30 @@ pub fn write_encoded(
     manifest_file.commit()?;
     Ok(manifest)
 }
+
+/// Size and BLAKE3 of the extract file [`write_encoded`] writes for `records`: the fingerprint
+/// of an extract held in memory, recorded when it is linked without having been written.
+pub fn encoded_fingerprint(records: &[EncodedRecord], layout: &Layout) -> (u64, String) {
+    let head = header_line(layout);
+    let mut hash = blake3::Hasher::new();
+    let mut bytes = head.len() as u64;
+    hash.update(&head);
+    for chunk in records.chunks(CHUNK_ROWS) {
+        let parts: Vec<Vec<u8>> = chunk
+            .par_chunks(TASK_ROWS)
+            .map(|records| {
+                let mut buf = Vec::with_capacity(records.len() * 1024);
+                for r in records {
+                    r.write_csv_row(layout, &mut buf);
+                    buf.push(b'\n');
+                }
+                buf
+            })
+            .collect();
+        for buf in parts {
+            hash.update(&buf);
+            bytes += buf.len() as u64;
+        }
+    }
+    (bytes, hash.finalize().to_hex().to_string())
+}
