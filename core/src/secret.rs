@@ -194,6 +194,33 @@ pub fn file_permission_warning(path: &Path) -> Option<String> {
     None
 }
 
+/// A secret loaded with [`load_secret_file`], and what the user should be told about its file.
+#[derive(Debug)]
+pub struct LoadedSecret {
+    /// The secret.
+    pub secret: Secret,
+    /// Warnings about the file (today: other users can read it). Every front end shows them: the
+    /// CLI on stderr, Python as a `SecretPermissionWarning`, C through `pl_last_warning_message`.
+    pub warnings: Vec<String>,
+}
+
+/// Loads a secret file as every front end does: [`Secret::from_file`], with a warning when users
+/// other than its owner can read the file ([`file_permission_warning`]). With `strict` that
+/// warning is an [`Error::Secret`] instead, and the file is not read.
+pub fn load_secret_file(path: &Path, strict: bool) -> Result<LoadedSecret> {
+    let mut warnings = Vec::new();
+    if let Some(w) = file_permission_warning(path) {
+        if strict {
+            return Err(Error::Secret(format!("{w} (refused in strict mode)")));
+        }
+        warnings.push(w);
+    }
+    Ok(LoadedSecret {
+        secret: Secret::from_file(path)?,
+        warnings,
+    })
+}
+
 /// Longest secret file read, in bytes: a keygen file is 65; anything far longer is the wrong file.
 const MAX_SECRET_FILE_BYTES: u64 = 4096;
 
@@ -429,6 +456,37 @@ mod tests {
                 .unwrap()
                 .contains("chmod 600"));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn load_secret_file_warns_or_refuses_a_file_others_can_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.hex");
+        let kcv = write_new_secret_file(&path).unwrap();
+        for strict in [false, true] {
+            let loaded = load_secret_file(&path, strict).unwrap();
+            assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+            assert_eq!(loaded.secret.check_value(), kcv);
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let loaded = load_secret_file(&path, false).unwrap();
+        assert_eq!(loaded.secret.check_value(), kcv);
+        assert_eq!(loaded.warnings.len(), 1);
+        assert!(loaded.warnings[0].contains("can be read by other users (mode 640)"));
+        assert!(loaded.warnings[0].contains("chmod 600"));
+        let e = load_secret_file(&path, true).unwrap_err();
+        assert!(matches!(e, Error::Secret(_)), "{e:?}");
+        let m = e.to_string();
+        assert!(
+            m.contains("can be read by other users") && m.contains("strict"),
+            "{m}"
+        );
+        // Strict refuses before reading: a file that is not a secret gives the permission error.
+        std::fs::write(&path, "not a secret").unwrap();
+        let m = load_secret_file(&path, true).unwrap_err().to_string();
+        assert!(m.contains("can be read by other users"), "{m}");
     }
 
     #[test]

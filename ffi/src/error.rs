@@ -106,6 +106,36 @@ thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+thread_local! {
+    static LAST_WARNING: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Stores the core's `warnings` of the current call (one per line) for
+/// `pl_last_warning_message`.
+pub(crate) fn set_last_warnings(warnings: &[String]) {
+    let _ = LAST_WARNING.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            *m = warnings.join("\n");
+        }
+    });
+}
+
+/// Clears this thread's warnings (every call that returns a `pl_result` does, first).
+pub(crate) fn clear_last_warning() {
+    let _ = LAST_WARNING.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            m.clear();
+        }
+    });
+}
+
+/// A copy of this thread's warnings.
+pub(crate) fn last_warning() -> String {
+    LAST_WARNING
+        .try_with(|m| m.try_borrow().map(|m| m.clone()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
 /// Stores `message` as this thread's last error.
 pub(crate) fn set_last_error(message: &str) {
     // `try_with` fails only while the thread is being torn down; there is nobody to tell then.
@@ -157,6 +187,38 @@ pub unsafe extern "C" fn pl_last_error_message(
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         let message = last_error();
+        // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes of writes.
+        unsafe { write_bytes(message.as_bytes(), buf, buf_len, written) }
+    })
+}
+
+/// Writes the warnings of the last call on this thread into `buf` (UTF-8, not NUL-terminated;
+/// several warnings are separated by a newline) and their length into `*written`.
+///
+/// Some calls succeed but have something the user should know, which the CLI would print as a
+/// warning: `pl_secret_from_file` loaded a secret file that users other than its owner can read
+/// (`pl_secret_from_file_strict` refuses it instead), `pl_link_files_with_options` accepted
+/// inputs unverified, a linkage model did not converge. Every call that returns a `pl_result`
+/// (except this function and `pl_last_error_message`) first clears the warnings, so after a call
+/// without any `*written` is 0. Like the last error the warnings are per thread, never contain
+/// secret material, and follow the same buffer protocol: `PL_BUFFER_TOO_SMALL` with `*written`
+/// set to the size needed and nothing written to `buf`; `buf` may be NULL when `buf_len` is 0.
+/// Reading them does not clear them.
+///
+/// # Safety
+///
+/// `buf` must be NULL or valid for writes of `buf_len` bytes; `written` must be NULL or a valid
+/// pointer to a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_last_warning_message(
+    buf: *mut c_char,
+    buf_len: usize,
+    written: *mut usize,
+) -> pl_result {
+    crate::panic::boundary_keep_error(|| {
+        // SAFETY: the caller guarantees `written` is NULL or valid for writes.
+        let written = unsafe { out_ref(written, "written") }?;
+        let message = last_warning();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes of writes.
         unsafe { write_bytes(message.as_bytes(), buf, buf_len, written) }
     })
@@ -237,6 +299,38 @@ mod tests {
         assert_eq!(last_error(), "on the main thread");
         clear_last_error();
         assert_eq!(last_error(), "");
+    }
+
+    #[test]
+    fn warnings_are_per_thread_and_cleared_by_the_next_call() {
+        set_last_warnings(&["one".into(), "two".into()]);
+        let other = std::thread::spawn(last_warning).join().unwrap();
+        assert_eq!(other, "");
+        let mut written = 0usize;
+        let mut small = [0 as c_char; 3];
+        // SAFETY: valid buffer and out pointer.
+        let r = unsafe { pl_last_warning_message(small.as_mut_ptr(), small.len(), &mut written) };
+        assert_eq!(r, pl_result::PL_BUFFER_TOO_SMALL);
+        assert_eq!(written, 7);
+        assert_eq!(small, [0; 3], "nothing written on failure");
+        let mut buf = [0 as c_char; 7];
+        // SAFETY: valid buffer and out pointer.
+        let r = unsafe { pl_last_warning_message(buf.as_mut_ptr(), buf.len(), &mut written) };
+        assert_eq!(r, pl_result::PL_OK);
+        let bytes: Vec<u8> = buf[..written].iter().map(|&c| c as u8).collect();
+        assert_eq!(bytes, b"one\ntwo");
+        assert_eq!(
+            last_warning(),
+            "one\ntwo",
+            "reading never clears the warnings"
+        );
+        // The last error reader leaves them; any other call clears them first.
+        // SAFETY: NULL `written` is reported, not dereferenced.
+        let r = unsafe { pl_last_error_message(std::ptr::null_mut(), 0, std::ptr::null_mut()) };
+        assert_eq!(r, pl_result::PL_NULL_POINTER);
+        assert_eq!(last_warning(), "one\ntwo");
+        assert_eq!(crate::panic::boundary(|| Ok(())), pl_result::PL_OK);
+        assert_eq!(last_warning(), "");
     }
 
     #[test]

@@ -258,6 +258,22 @@ pub(crate) unsafe fn write_bytes(
     out.put(bytes, written)
 }
 
+/// A handle passed as `pl_x *` to a function that changes it (the `_set_` functions).
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `T` made by this library (not yet freed) that no
+/// other thread is using.
+pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> FfiResult<&'a mut T> {
+    if ptr.is_null() {
+        return Err(Failure::null(name));
+    }
+    check_aligned(ptr.cast_const(), name)?;
+    // SAFETY: a live handle made by `into_handle` that nobody else uses during 'a (the caller's
+    // guarantee): a valid, aligned, unaliased `T`.
+    Ok(unsafe { &mut *ptr })
+}
+
 /// Moves `value` to the heap and returns the handle the C caller owns.
 pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))

@@ -14,7 +14,8 @@
 //!   the size needed;
 //! - every body runs inside the panic boundary ([`panic`]): a Rust panic becomes `PL_PANIC`,
 //!   never an abort of the host process;
-//! - the message of the last error on a thread is read with `pl_last_error_message`.
+//! - the message of the last error on a thread is read with `pl_last_error_message`, and the
+//!   warnings of the last call (those the CLI prints) with `pl_last_warning_message`.
 
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]

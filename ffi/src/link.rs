@@ -1,13 +1,17 @@
-//! `pl_link_files`: link two encoded extracts, file to file, as `pseudolink link` does it.
+//! `pl_link_files` and `pl_link_files_with_options`: link two encoded extracts, file to file, as
+//! `pseudolink link` does it.
 
 use std::os::raw::c_char;
+use std::path::Path;
 
 use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD};
 use pseudolink::run::{link_files, LinkFileOptions};
 
-use crate::error::pl_result;
-use crate::ffi::{cpath_arg, handle_arg, opt_cstr_arg};
-use crate::panic::boundary;
+use crate::error::{pl_result, set_last_warnings, FfiResult};
+use crate::ffi::{
+    cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cstr_arg, out_arg,
+};
+use crate::panic::{boundary, guard};
 use crate::schema::pl_schema;
 
 /// Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
@@ -35,18 +39,28 @@ pub unsafe extern "C" fn pl_link_files(
     output_path: *const c_char,
     threshold: f64,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller; NULL agreement and purpose are allowed.
-    unsafe {
-        pl_link_files_with_agreement(
+    boundary(|| {
+        // SAFETY: the caller guarantees `schema` is NULL or a live handle and each path NULL or
+        // NUL-terminated.
+        let (schema, left, right, output) = unsafe {
+            (
+                handle_arg(schema, "schema")?,
+                cpath_arg(left_path, "left_path")?,
+                cpath_arg(right_path, "right_path")?,
+                cpath_arg(output_path, "output_path")?,
+            )
+        };
+        run(
             schema,
-            left_path,
-            right_path,
-            output_path,
-            threshold,
-            std::ptr::null(),
-            std::ptr::null(),
+            [left, right],
+            output,
+            &pl_link_options {
+                threshold,
+                ..pl_link_options::default()
+            },
+            Record::default(),
         )
-    }
+    })
 }
 
 /// Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
@@ -84,20 +98,177 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
                 opt_cstr_arg(purpose, "purpose")?,
             )
         };
-        let options = LinkFileOptions {
-            inputs: vec![left.to_path_buf(), right.to_path_buf()],
-            link: LinkOptions {
+        run(
+            schema,
+            [left, right],
+            output,
+            &pl_link_options {
                 threshold,
-                review_threshold: review_threshold(threshold),
-                ..LinkOptions::default()
+                ..pl_link_options::default()
             },
-            agreement,
-            purpose,
-            ..LinkFileOptions::default()
-        };
-        link_files(&schema.inner, output, &options)?;
+            Record { agreement, purpose },
+        )
+    })
+}
+
+/// Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
+/// `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
+/// free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
+/// inputs always checked against their manifests. The setters change the handle, so they must
+/// not run while another thread uses it; linking only reads it.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone)]
+pub struct pl_link_options {
+    threshold: f64,
+    allow_unverified: bool,
+}
+
+impl Default for pl_link_options {
+    fn default() -> Self {
+        pl_link_options {
+            threshold: pseudolink::link::DEFAULT_THRESHOLD,
+            allow_unverified: false,
+        }
+    }
+}
+
+/// Makes link options with the defaults (those of `pl_link_files` with threshold 0.9) and stores
+/// them in `*out`; free them with `pl_link_options_free`. Errors: `PL_NULL_POINTER`.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_new(out: *mut *mut pl_link_options) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        let out = unsafe { out_arg(out, "out") }?;
+        out.set(into_handle(pl_link_options::default()));
         Ok(())
     })
+}
+
+/// Frees link options. NULL is a no-op.
+///
+/// # Safety
+///
+/// `options` must be NULL or link options from this library that have not been freed, and no
+/// other thread may be using them.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_free(options: *mut pl_link_options) {
+    // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
+    guard((), || unsafe { free_handle(options) })
+}
+
+/// Sets the match threshold: pairs with a match probability of at least `threshold` are links
+/// (`--threshold`; the review threshold follows as in `pl_link_files`). A threshold that is not
+/// a probability from 0 to 1 is refused by `pl_link_files_with_options` with
+/// `PL_INVALID_ARGUMENT`. Errors: `PL_NULL_POINTER`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_threshold(
+    options: *mut pl_link_options,
+    threshold: f64,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
+        let options = unsafe { handle_mut(options, "options") }?;
+        options.threshold = threshold;
+        Ok(())
+    })
+}
+
+/// With `allow` true, link extracts whose manifest is missing or does not match them (altered or
+/// truncated after encoding), as `pseudolink link --allow-unverified` does: their schema, secret
+/// and row counts cannot be confirmed, so use it only when you know where the files came from.
+/// The run's warnings (which extracts were not verified) are recorded in the summary file and can
+/// be read with `pl_last_warning_message` after `pl_link_files_with_options`. A file that cannot
+/// be read as an encoded extract of the schema (a cut row, a raw extract) is still refused.
+/// Errors: `PL_NULL_POINTER`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_allow_unverified(
+    options: *mut pl_link_options,
+    allow: bool,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
+        let options = unsafe { handle_mut(options, "options") }?;
+        options.allow_unverified = allow;
+        Ok(())
+    })
+}
+
+/// `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and
+/// writes `output_path` and its summary, as `pseudolink link` does with the options set in
+/// `options` (see `pl_link_options_new`). The run's warnings (inputs accepted unverified, a
+/// model that did not converge...), also listed in the summary file, can be read with
+/// `pl_last_warning_message`. Errors: as `pl_link_files`; `PL_NULL_POINTER` also for `options`.
+///
+/// # Safety
+///
+/// As `pl_link_files`; `options` must be NULL or live link options.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_files_with_options(
+    schema: *const pl_schema,
+    left_path: *const c_char,
+    right_path: *const c_char,
+    output_path: *const c_char,
+    options: *const pl_link_options,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `schema` and `options` are NULL or live handles and
+        // each path NULL or NUL-terminated.
+        let (schema, left, right, output, options) = unsafe {
+            (
+                handle_arg(schema, "schema")?,
+                cpath_arg(left_path, "left_path")?,
+                cpath_arg(right_path, "right_path")?,
+                cpath_arg(output_path, "output_path")?,
+                handle_arg(options, "options")?,
+            )
+        };
+        run(schema, [left, right], output, options, Record::default())
+    })
+}
+
+/// What the summary records of the agreement the run is made under.
+#[derive(Default)]
+struct Record {
+    agreement: Option<String>,
+    purpose: Option<String>,
+}
+
+/// Links `inputs` into `output` with `options`, keeping the run's warnings for
+/// `pl_last_warning_message`.
+fn run(
+    schema: &pl_schema,
+    inputs: [&Path; 2],
+    output: &Path,
+    options: &pl_link_options,
+    record: Record,
+) -> FfiResult {
+    let file_options = LinkFileOptions {
+        inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
+        link: LinkOptions {
+            threshold: options.threshold,
+            review_threshold: review_threshold(options.threshold),
+            ..LinkOptions::default()
+        },
+        allow_unverified: options.allow_unverified,
+        agreement: record.agreement,
+        purpose: record.purpose,
+        ..LinkFileOptions::default()
+    };
+    let (_, summary) = link_files(&schema.inner, output, &file_options)?;
+    set_last_warnings(&summary.warnings);
+    Ok(())
 }
 
 /// The CLI's default review threshold, lowered to `threshold` when that is below it (the CLI

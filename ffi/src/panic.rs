@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{clear_last_error, pl_result, set_last_error, FfiResult};
+use crate::error::{clear_last_error, clear_last_warning, pl_result, set_last_error, FfiResult};
 
 // The boundary needs unwinding; with `panic = "abort"` it could not catch anything.
 #[cfg(panic = "abort")]
@@ -15,9 +15,12 @@ compile_error!(
 
 /// Runs the body of a function that returns `pl_result`.
 ///
-/// `Ok` clears the thread's last error and gives `PL_OK`; a [`Failure`](crate::error::Failure)
-/// stores its message and gives its code; a panic stores a message and gives `PL_PANIC`.
+/// It first clears the thread's warnings. `Ok` clears the thread's last error and gives `PL_OK`;
+/// a [`Failure`](crate::error::Failure) stores its message and gives its code; a panic stores a
+/// message and gives `PL_PANIC`.
 pub(crate) fn boundary(body: impl FnOnce() -> FfiResult) -> pl_result {
+    // The warnings read by `pl_last_warning_message` are those of this call only.
+    clear_last_warning();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => {
             clear_last_error();

@@ -2,9 +2,10 @@
 
 use std::os::raw::c_char;
 
+use pseudolink::secret::load_secret_file;
 use pseudolink::Secret;
 
-use crate::error::pl_result;
+use crate::error::{pl_result, set_last_warnings};
 use crate::ffi::{
     free_handle, handle_arg, into_handle, out_arg, out_ref, path_arg, slice_arg, write_bytes,
 };
@@ -26,6 +27,10 @@ pub struct pl_secret {
 /// `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message never shows the file's
 /// contents).
 ///
+/// A file that users other than its owner can read is loaded with a warning, read with
+/// `pl_last_warning_message` (the CLI prints the same warning); `pl_secret_from_file_strict`
+/// refuses such a file instead.
+///
 /// # Safety
 ///
 /// `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
@@ -36,13 +41,46 @@ pub unsafe extern "C" fn pl_secret_from_file(
     path_len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
+    // SAFETY: forwarded to the caller.
+    unsafe { from_file(path, path_len, out, false) }
+}
+
+/// As `pl_secret_from_file`, but a secret file that users other than its owner can read is
+/// refused with `PL_SECRET_ERROR` (the message names the file, its mode and the fix, chmod 600)
+/// and not read: the CLI's `--strict`.
+///
+/// # Safety
+///
+/// As `pl_secret_from_file`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_from_file_strict(
+    path: *const c_char,
+    path_len: usize,
+    out: *mut *mut pl_secret,
+) -> pl_result {
+    // SAFETY: forwarded to the caller.
+    unsafe { from_file(path, path_len, out, true) }
+}
+
+/// # Safety
+///
+/// As `pl_secret_from_file`.
+unsafe fn from_file(
+    path: *const c_char,
+    path_len: usize,
+    out: *mut *mut pl_secret,
+    strict: bool,
+) -> pl_result {
     boundary(|| {
         // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
         let path = unsafe { path_arg(path, path_len, "path") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
         let out = unsafe { out_arg(out, "out") }?;
-        let inner = Secret::from_file(path)?;
-        out.set(into_handle(pl_secret { inner }));
+        let loaded = load_secret_file(path, strict)?;
+        set_last_warnings(&loaded.warnings);
+        out.set(into_handle(pl_secret {
+            inner: loaded.secret,
+        }));
         Ok(())
     })
 }
@@ -115,7 +153,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::last_error;
+    use crate::error::{last_error, last_warning};
     use std::ptr::null_mut;
 
     #[test]
@@ -128,6 +166,54 @@ mod tests {
         assert!(s.is_null());
         let m = last_error();
         assert!(m.contains("32 bytes") && !m.contains("ab"), "{m}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_warns_or_is_refused_when_strict() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("pl-ffi-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.hex");
+        let _ = std::fs::remove_file(&path);
+        pseudolink::secret::write_new_secret_file(&path).unwrap();
+        let p = path.to_str().unwrap();
+        let load = |strict: bool| {
+            let mut s: *mut pl_secret = null_mut();
+            // SAFETY: valid arguments; the handle is freed once.
+            let r = unsafe {
+                if strict {
+                    pl_secret_from_file_strict(p.as_ptr().cast(), p.len(), &mut s)
+                } else {
+                    pl_secret_from_file(p.as_ptr().cast(), p.len(), &mut s)
+                }
+            };
+            // SAFETY: NULL or a live handle.
+            unsafe { pl_secret_free(s) };
+            (r, s.is_null(), last_warning(), last_error())
+        };
+        // Mode 0600: no warning either way.
+        assert_eq!(
+            load(false),
+            (pl_result::PL_OK, false, String::new(), String::new())
+        );
+        assert_eq!(
+            load(true),
+            (pl_result::PL_OK, false, String::new(), String::new())
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (r, null, warning, _) = load(false);
+        assert_eq!((r, null), (pl_result::PL_OK, false));
+        assert!(
+            warning.contains("can be read by other users (mode 644)"),
+            "{warning}"
+        );
+        assert!(warning.contains("chmod 600"), "{warning}");
+        let (r, null, warning, error) = load(true);
+        assert_eq!((r, null), (pl_result::PL_SECRET_ERROR, true));
+        assert_eq!(warning, "", "refused: an error, not a warning");
+        assert!(error.contains("can be read by other users"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

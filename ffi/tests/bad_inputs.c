@@ -5,9 +5,10 @@
  * Every case the C API can express runs in a child process (fork) with a time limit, so a hang, an
  * abort or a crash fails its case and the others still run; the parent never calls the library
  * (its threads would not survive a fork). The child calls pl_schema_from_file,
- * pl_secret_from_file, pl_encoder_new, pl_encode_file and pl_link_files and checks the pl_result
- * against the case's kind, the last error message (the core's) for the expected substring and
- * line, that a failed call left no output (complete or .partial), and, where rows were read, the
+ * pl_secret_from_file, pl_encoder_new, pl_encode_file and pl_link_files (or, for a case with
+ * allow_unverified, pl_link_files_with_options) and checks the pl_result against the case's kind,
+ * the last error message (the core's) for the expected substring and line (for a case that
+ * succeeds, the warnings read with pl_last_warning_message), that a failed call left no output (complete or .partial), and, where rows were read, the
  * manifest's counts against the extract and the rejects file.
  *
  * A case the C API cannot express names "c" in its "skip" (with the reason); any other case that
@@ -146,6 +147,15 @@ static const char *last_error(void) {
     return msg;
 }
 
+/* The warnings of the last call (pl_last_warning_message), NUL-terminated. */
+static const char *last_warning(void) {
+    static char msg[8192];
+    size_t n = 0;
+    if (pl_last_warning_message(msg, sizeof msg - 1, &n) != PL_OK) return "<warnings too long>";
+    msg[n] = '\0';
+    return msg;
+}
+
 /* The pl_result of an error kind, or -1. */
 static long code_of_kind(const char *kind) {
     static const struct {
@@ -172,6 +182,7 @@ typedef struct {
     const char *op;
     char schema[4096], secret[4096], input[4096], left[4096], right[4096];
     int rejects;
+    int allow_unverified;
     char work[1024];
 } plan;
 
@@ -179,9 +190,10 @@ static void in_work(char *out, size_t cap, const plan *p, const char *name) {
     snprintf(out, cap, "%s/%s", p->work, name);
 }
 
-/* Runs the case's operation; returns its pl_result and copies the last error message into
- * `msg` (before the handles are freed). */
-static pl_result run_op(const plan *p, char *msg, size_t cap) {
+/* Runs the case's operation; returns its pl_result, copies the last error message into `msg`
+ * (before the handles are freed) and the warnings of the call that loads the secret or links
+ * into `warn`. */
+static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t warn_cap) {
     pl_result rc = PL_OK;
     char out[2048], rejects[2048], links[2048];
     in_work(out, sizeof out, p, "out.csv");
@@ -190,10 +202,13 @@ static pl_result run_op(const plan *p, char *msg, size_t cap) {
     pl_schema *schema = NULL;
     pl_secret *secret = NULL;
     pl_encoder *encoder = NULL;
+    pl_link_options *options = NULL;
+    warn[0] = '\0';
     if (strcmp(p->op, "schema_check") == 0) {
         rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
     } else if (strcmp(p->op, "check_key") == 0) {
         rc = pl_secret_from_file(p->secret, strlen(p->secret), &secret);
+        snprintf(warn, warn_cap, "%s", last_warning());
         if (rc == PL_OK) {
             char kcv[64];
             size_t n = 0;
@@ -202,14 +217,26 @@ static pl_result run_op(const plan *p, char *msg, size_t cap) {
         }
     } else if (strcmp(p->op, "encode") == 0) {
         rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
-        if (rc == PL_OK) rc = pl_secret_from_file(p->secret, strlen(p->secret), &secret);
+        if (rc == PL_OK) {
+            rc = pl_secret_from_file(p->secret, strlen(p->secret), &secret);
+            snprintf(warn, warn_cap, "%s", last_warning());
+        }
         if (rc == PL_OK) rc = pl_encoder_new(schema, secret, &encoder);
         if (rc == PL_OK) rc = pl_encode_file(encoder, p->input, out, p->rejects ? rejects : NULL);
     } else if (strcmp(p->op, "link") == 0) {
         rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
-        if (rc == PL_OK) rc = pl_link_files(schema, p->left, p->right, links, 0.9);
+        if (rc == PL_OK && !p->allow_unverified) {
+            rc = pl_link_files(schema, p->left, p->right, links, 0.9);
+            snprintf(warn, warn_cap, "%s", last_warning());
+        } else if (rc == PL_OK) {
+            rc = pl_link_options_new(&options);
+            if (rc == PL_OK) rc = pl_link_options_set_allow_unverified(options, true);
+            if (rc == PL_OK) rc = pl_link_files_with_options(schema, p->left, p->right, links, options);
+            snprintf(warn, warn_cap, "%s", last_warning());
+        }
     }
     snprintf(msg, cap, "%s", rc == PL_OK ? "" : last_error());
+    pl_link_options_free(options);
     pl_encoder_free(encoder);
     pl_secret_free(secret);
     pl_schema_free(schema);
@@ -299,8 +326,8 @@ static int child(const plan *p, const jval *expect) {
         fail("unknown kind %s", kind != NULL ? kind : "(none)");
         return 1;
     }
-    static char msg[8192];
-    pl_result rc = run_op(p, msg, sizeof msg);
+    static char msg[8192], warn[8192];
+    pl_result rc = run_op(p, msg, sizeof msg, warn, sizeof warn);
     if (rc == PL_PANIC) fail("a panic in the library: %s", msg);
     if ((long)rc != want) fail("returned %u, expected %ld (%s): %s", (unsigned)rc, want, kind, msg);
     if (want != PL_OK) {
@@ -314,8 +341,13 @@ static int child(const plan *p, const jval *expect) {
         }
         check_no_output(p);
     } else {
-        /* An ok case's message is a warning the CLI prints: the C API has no channel for the
-         * core's warnings (see tests/bad_inputs/README.md), so it is not checked here. */
+        /* An ok case's message is a warning the CLI prints: here the same core warning, read with
+         * pl_last_warning_message after loading the secret or linking. Without a message there
+         * must be no secret or unverified-input warning. */
+        const char *m = get_str(expect, "message");
+        if (m != NULL && strstr(warn, m) == NULL) fail("no warning contains \"%s\": %s", m, warn);
+        if (m == NULL && (strstr(warn, "other users") != NULL || strstr(warn, "manifest") != NULL))
+            fail("unexpected warnings: %s", warn);
         check_partial(p);
         if (strcmp(p->op, "encode") == 0) check_encoded(p, expect, kind);
         if (strcmp(p->op, "link") == 0) {
@@ -436,10 +468,7 @@ static int prepare(plan *p, const jval *c, const jval *defaults, const char *cor
             *why = "a link with a model (pl_link_files takes none)";
             return 0;
         }
-        if (unverified != NULL && unverified->type == J_TRUE) {
-            *why = "a link with allow_unverified (pl_link_files has no such option)";
-            return 0;
-        }
+        p->allow_unverified = unverified != NULL && unverified->type == J_TRUE;
         return file_arg(arg(args, defaults, "schema"), "schema", corpus, p->work, p->schema,
                         sizeof p->schema) &&
                file_arg(json_get(args, "left"), "left", corpus, p->work, p->left, sizeof p->left) &&

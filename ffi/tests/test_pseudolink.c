@@ -44,6 +44,24 @@ static const char *last_error(void) {
     return msg;
 }
 
+/* The warnings of the last call on this thread, NUL-terminated, in a static buffer. */
+static const char *last_warning(void) {
+    static char msg[4096];
+    size_t n = 0;
+    if (pl_last_warning_message(msg, sizeof msg - 1, &n) != PL_OK) return "<pl_last_warning_message failed>";
+    msg[n] = '\0';
+    return msg;
+}
+
+/* The last warnings contain `part`. */
+#define CHECK_WARNING(part)                                                                    \
+    do {                                                                                       \
+        const char *m_ = last_warning();                                                       \
+        int ok_ = strstr(m_, (part)) != NULL;                                                  \
+        check_at(ok_, "last warning contains \"" part "\"", __LINE__);                         \
+        if (!ok_) fprintf(stderr, "    warnings were: %s\n", m_);                              \
+    } while (0)
+
 /* Checks that `got` is `want`; on a mismatch prints the call and its last error message. */
 static void check_rc_at(pl_result got, pl_result want, const char *call, int line) {
     if (got == want) {
@@ -72,12 +90,12 @@ static int bytes_eq(const char *a, size_t an, const char *b, size_t bn) {
 /* ---- files ---- */
 
 static char tmpdir[64];
-static char paths[32][256];
+static char paths[64][256];
 static int n_paths;
 
 /* A path in the test's temporary directory, removed at the end. */
 static const char *tmp_path(const char *name) {
-    if (n_paths >= 32) abort();
+    if (n_paths >= 64) abort();
     snprintf(paths[n_paths], sizeof paths[0], "%s/%s", tmpdir, name);
     return paths[n_paths++];
 }
@@ -356,7 +374,54 @@ static void test_secret(const vectors *v) {
     CHECK_RC(pl_secret_from_file("", 0, &k), PL_INVALID_ARGUMENT);
     CHECK_RC(pl_secret_from_file("k\xc3", 2, &k), PL_INVALID_UTF8);
     CHECK_RC(pl_secret_from_file(path, strlen(path), NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file_strict(NULL, 3, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file_strict(missing, strlen(missing), &k), PL_IO_ERROR);
     CHECK(k == sentinel);
+
+    /* A file others can read: loaded with a warning, refused by the strict variant (as the CLI
+     * warns, and refuses with --strict). */
+    CHECK(chmod(path, 0600) == 0);
+    k = NULL;
+    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_OK);
+    CHECK(n == 0);
+    pl_secret_free(k);
+    k = NULL;
+    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), &k), PL_OK);
+    CHECK(k != NULL);
+    pl_secret_free(k);
+    CHECK(chmod(path, 0644) == 0);
+    k = NULL;
+    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK(k != NULL);
+    CHECK_WARNING("can be read by other users (mode 644)");
+    CHECK_WARNING("chmod 600");
+    CHECK(strstr(last_warning(), v->secret_hex->str) == NULL);
+    /* The warning follows the buffer protocol and reading it does not clear it. */
+    CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_BUFFER_TOO_SMALL);
+    size_t needed = n;
+    CHECK(needed > 20);
+    memset(buf, 'x', sizeof buf);
+    CHECK_RC(pl_last_warning_message(buf, 3, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == needed && buf[0] == 'x');
+    CHECK_RC(pl_last_warning_message(buf, sizeof buf, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_last_warning_message(NULL, 5, &n), PL_NULL_POINTER);
+    CHECK_RC(pl_last_error_message(buf, sizeof buf, &n), PL_OK);
+    CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_BUFFER_TOO_SMALL);
+    CHECK(n == needed);
+    /* The next call clears it. */
+    CHECK_RC(pl_secret_check_value(k, buf, sizeof buf, &n), PL_OK);
+    CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_OK);
+    CHECK(n == 0);
+    pl_secret_free(k);
+    k = sentinel;
+    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), &k), PL_SECRET_ERROR);
+    CHECK_MSG("can be read by other users");
+    CHECK_MSG("strict");
+    CHECK(k == sentinel);
+    CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_OK);
+    CHECK(n == 0); /* refused: an error, not a warning */
 
     pl_secret_free(NULL); /* no-op */
 }
@@ -763,6 +828,59 @@ static void test_link_files(const char *left, const char *right, const char *cli
     CHECK_RC(pl_link_files(s, left, right, "", 0.9), PL_INVALID_ARGUMENT);
     CHECK_RC(pl_link_files(s, "\xc3", right, never, 0.9), PL_INVALID_UTF8);
     CHECK(!exists(never));
+
+    /* With options: the defaults give pl_link_files' links. */
+    pl_link_options *o = NULL;
+    CHECK_RC(pl_link_options_new(NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_link_options_new(&o), PL_OK);
+    const char *with = tmp_path("links-options.csv");
+    tmp_path("links-options.csv.summary.json");
+    CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
+    size_t a_len = 0, b_len = 0;
+    char *a = read_file(out, &a_len), *b = read_file(with, &b_len);
+    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len));
+    free(a);
+    free(b);
+    CHECK(strstr(last_warning(), "unverified") == NULL);
+    CHECK_RC(pl_link_options_set_threshold(o, 0.3), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
+    CHECK(count_lines(with) == count_lines(low));
+    CHECK_RC(pl_link_options_set_threshold(o, 1.5), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, never, o), PL_INVALID_ARGUMENT);
+    CHECK_MSG("from 0 to 1");
+    CHECK_RC(pl_link_options_set_threshold(o, 0.9), PL_OK);
+    CHECK_RC(pl_link_options_set_threshold(NULL, 0.9), PL_NULL_POINTER);
+    CHECK_RC(pl_link_options_set_allow_unverified(NULL, true), PL_NULL_POINTER);
+    CHECK_RC(pl_link_files_with_options(s, left, right, never, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'options'");
+    CHECK_RC(pl_link_files_with_options(NULL, left, right, never, o), PL_NULL_POINTER);
+    /* An extract without its manifest: refused unless allowed, then linked with warnings. */
+    const char *bare = tmp_path("bare.csv");
+    size_t left_len = 0;
+    char *left_text = read_file(left, &left_len);
+    CHECK(left_text != NULL && write_file(bare, left_text, left_len));
+    free(left_text);
+    CHECK_RC(pl_link_files_with_options(s, bare, right, never, o), PL_INPUT_ERROR);
+    CHECK_MSG("must travel with its manifest");
+    CHECK_RC(pl_link_options_set_allow_unverified(o, true), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, bare, right, with, o), PL_OK);
+    CHECK_WARNING("has no usable manifest");
+    CHECK_WARNING("manifest not used for");
+    a = read_file(out, &a_len);
+    b = read_file(with, &b_len);
+    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len)); /* the same rows, unverified */
+    free(a);
+    free(b);
+    char *with_summary = read_file(tmp_path("links-options.csv.summary.json"), &n);
+    CHECK(with_summary != NULL && strstr(with_summary, "has no usable manifest") != NULL);
+    CHECK(with_summary != NULL && strstr(with_summary, "\"manifest_verified\": false") != NULL);
+    free(with_summary);
+    /* Even allowed, a file that is not an encoded extract of the schema is refused. */
+    CHECK_RC(pl_link_files_with_options(s, tmp_path("extract.csv"), right, never, o), PL_MISMATCH);
+    CHECK_MSG("the header does not match");
+    CHECK(!exists(never));
+    pl_link_options_free(o);
+    pl_link_options_free(NULL); /* no-op */
     pl_schema_free(s);
 }
 

@@ -14,9 +14,10 @@ the agency. Everything here runs the same Rust core as the ``pseudolink`` comman
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
 from pseudolink import _native
@@ -36,6 +37,8 @@ from pseudolink._native import (
     SchemaError,
     Secret,
     SecretError,
+    SecretPermissionWarning,
+    UnverifiedExtractWarning,
     __version__,
     dedupe,
     link,
@@ -59,6 +62,8 @@ __all__ = [
     "SchemaError",
     "Secret",
     "SecretError",
+    "SecretPermissionWarning",
+    "UnverifiedExtractWarning",
     "__version__",
     "dedupe",
     "encode",
@@ -176,17 +181,101 @@ def _encode_pandas(
     )
 
 
-def evaluate(links: Links | str | os.PathLike[str], truth: Any) -> dict[str, Any]:
+#: What :func:`evaluate` accepts as the true pairs.
+Truth = Union[str, "os.PathLike[str]", Iterable[Sequence[Any]], Mapping[str, Any], Any]
+
+
+def evaluate(links: Links | str | os.PathLike[str], truth: Truth) -> dict[str, Any]:
     """Precision, recall and F1 of the ``match`` links, with the counts behind them.
 
-    ``links`` is a :class:`Links` or the path of a links CSV file; ``truth`` the true pairs: a
-    DataFrame (pandas or polars) with ``left_id`` and ``right_id`` columns, or an iterable of
-    ``(left_id, right_id)`` pairs.
+    ``links`` is a :class:`Links` or the path of a links CSV file; ``truth`` the true pairs: an
+    iterable of ``(left_id, right_id)`` pairs, a DataFrame (pandas or polars), pyarrow Table or
+    dict of columns with ``left_id`` and ``right_id`` columns, or the path of a truth CSV file
+    (read as ``pseudolink evaluate --truth`` reads it). Record ids are strings (integers are
+    taken as their text). Truth that is not of this shape (a missing column, a pair of three,
+    a ``None`` or empty id) raises :class:`InvalidArgumentError` saying where.
     """
-    if hasattr(truth, "columns") and "left_id" in truth.columns and "right_id" in truth.columns:
-        pairs = list(zip(truth["left_id"].to_list(), truth["right_id"].to_list()))
-    else:
-        pairs = [(left, right) for left, right in truth]
-    pairs = [(str(left), str(right)) for left, right in pairs]
     source: Any = links if isinstance(links, Links) else os.fspath(links)
-    return _native.evaluate(source, pairs)
+    if isinstance(truth, (str, os.PathLike)):
+        return _native.evaluate(source, os.fspath(truth))
+    return _native.evaluate(source, _truth_pairs(truth))
+
+
+def _truth_pairs(truth: Any) -> list[tuple[str, str]]:
+    """The true pairs of a table or an iterable of pairs, as (str, str) tuples."""
+    if truth is None:
+        raise InvalidArgumentError(
+            "truth is None: give the true pairs as (left_id, right_id) pairs, a table with "
+            "left_id and right_id columns, or the path of a truth CSV file"
+        )
+    columns = _column_names(truth)
+    if columns is not None:
+        missing = [c for c in ("left_id", "right_id") if c not in columns]
+        if missing:
+            listed = ", ".join(repr(c) for c in columns) or "none"
+            raise InvalidArgumentError(
+                f"truth has no {' or '.join(repr(c) for c in missing)} column: the true pairs "
+                f"need 'left_id' and 'right_id' columns (its columns: {listed})"
+            )
+        lefts, rights = _column(truth, "left_id"), _column(truth, "right_id")
+        return [
+            (_record_id(left, i, "left_id"), _record_id(right, i, "right_id"))
+            for i, (left, right) in enumerate(zip(lefts, rights))
+        ]
+    if isinstance(truth, (bytes, bytearray)) or not isinstance(truth, Iterable):
+        raise InvalidArgumentError(
+            f"truth is of type {type(truth).__name__}: give the true pairs as (left_id, right_id) "
+            "pairs, a table with left_id and right_id columns, or the path of a truth CSV file"
+        )
+    pairs = []
+    for i, pair in enumerate(truth):
+        # Tuples, lists, numpy rows: anything with a length and indexing, but not text.
+        if isinstance(pair, (str, bytes, bytearray)) or not (
+            hasattr(pair, "__len__") and hasattr(pair, "__getitem__")
+        ):
+            raise InvalidArgumentError(
+                f"true pair {i} is of type {type(pair).__name__}, not a (left_id, right_id) pair"
+            )
+        if len(pair) != 2:
+            raise InvalidArgumentError(
+                f"true pair {i} has {len(pair)} values, not 2 (left_id, right_id)"
+            )
+        pairs.append((_record_id(pair[0], i, "left_id"), _record_id(pair[1], i, "right_id")))
+    return pairs
+
+
+def _column_names(truth: Any) -> list[str] | None:
+    """The column names of a table (DataFrame, pyarrow Table, dict of columns), else None."""
+    if isinstance(truth, Mapping):
+        return [str(c) for c in truth]
+    names = getattr(truth, "column_names", None)  # pyarrow
+    if names is None and hasattr(truth, "columns") and hasattr(truth, "__getitem__"):
+        names = truth.columns  # pandas, polars
+    if names is None or isinstance(names, str):
+        return None
+    return [str(c) for c in names]
+
+
+def _column(table: Any, name: str) -> list[Any]:
+    column = table[name]
+    for method in ("to_list", "to_pylist", "tolist"):
+        if hasattr(column, method):
+            return list(getattr(column, method)())
+    return list(column)
+
+
+def _record_id(value: Any, pair: int, side: str) -> str:
+    """A record id of the truth: a string, or an integer taken as its text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(value)
+    if value is None:
+        what = "missing (None)"
+    elif type(value).__name__ in ("NAType", "NaTType") or (
+        isinstance(value, float) and value != value
+    ):
+        what = "missing (NaN)"  # NaN, or pandas' NA and NaT
+    else:
+        what = f"of type {type(value).__name__}"
+    raise InvalidArgumentError(f"true pair {pair}: {side} is {what}, not a record id (a string)")

@@ -19,6 +19,8 @@ __all__ = [
     "SchemaError",
     "Secret",
     "SecretError",
+    "SecretPermissionWarning",
+    "UnverifiedExtractWarning",
     "__version__",
     "_panic_for_tests",
     "dedupe",
@@ -72,6 +74,12 @@ class CancelledError(PseudolinkError):
 class InternalError(PseudolinkError):
     """A bug in pseudolink (a Rust panic caught at the boundary)."""
 
+class SecretPermissionWarning(UserWarning):
+    """A secret file can be read by users other than its owner (``Secret.from_file``)."""
+
+class UnverifiedExtractWarning(UserWarning):
+    """An extract read with ``allow_unverified=True`` could not be checked against its manifest."""
+
 @final
 class Schema:
     """A validated linkage schema (holds no secret)."""
@@ -99,7 +107,7 @@ class Secret:
     @classmethod
     def generate(cls) -> Secret: ...
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Secret: ...
+    def from_file(cls, path: str | os.PathLike[str], *, strict: bool = False) -> Secret: ...
     @classmethod
     def from_bytes(cls, data: bytes) -> Secret: ...
     @property
@@ -122,6 +130,8 @@ class EncodedExtract:
     def rejected(self) -> list[dict[str, Any]]: ...
     @property
     def columns(self) -> list[str]: ...
+    @property
+    def verified(self) -> bool: ...
     def write_csv(
         self,
         path: str | os.PathLike[str],
@@ -165,7 +175,12 @@ def encode_python(
     agreement: str | None = None,
     purpose: str | None = None,
 ) -> EncodedExtract: ...
-def read_encoded(path: str | os.PathLike[str], schema: Schema | None = None) -> EncodedExtract: ...
+def read_encoded(
+    path: str | os.PathLike[str],
+    schema: Schema | None = None,
+    *,
+    allow_unverified: bool = False,
+) -> EncodedExtract: ...
 
 @final
 class Model:
@@ -202,6 +217,7 @@ def link(
     model: Model | None = None,
     clear: bool = False,
     one_to_one: bool = False,
+    allow_unverified: bool = False,
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
@@ -214,11 +230,12 @@ def dedupe(
     review_threshold: float = 0.5,
     model: Model | None = None,
     clear: bool = False,
+    allow_unverified: bool = False,
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
 ) -> Links: ...
 def evaluate(
-    links: Links | str | os.PathLike[str], truth: list[tuple[str, str]]
+    links: Links | str | os.PathLike[str], truth: list[tuple[str, str]] | str | os.PathLike[str]
 ) -> dict[str, Any]: ...
 def _panic_for_tests(detached: bool) -> None: ...

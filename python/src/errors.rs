@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pseudolink::Error;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -72,6 +72,19 @@ create_exception!(
     "A bug in pseudolink (a Rust panic caught at the boundary). Please report it with the message."
 );
 
+create_exception!(
+    pseudolink,
+    SecretPermissionWarning,
+    PyUserWarning,
+    "A secret file can be read by users other than its owner: restrict it with chmod 600. Raised as an error (SecretError) instead with Secret.from_file(path, strict=True)."
+);
+create_exception!(
+    pseudolink,
+    UnverifiedExtractWarning,
+    PyUserWarning,
+    "An encoded extract was read with allow_unverified=True and its manifest was missing or did not match it, or extracts without a manifest were linked: their schema, secret and row counts could not be confirmed."
+);
+
 /// Adds the exception classes to the module, with class-level defaults for their attributes.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -88,6 +101,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("CancelledError", py.get_type::<CancelledError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add(
+        "SecretPermissionWarning",
+        py.get_type::<SecretPermissionWarning>(),
+    )?;
+    m.add(
+        "UnverifiedExtractWarning",
+        py.get_type::<UnverifiedExtractWarning>(),
+    )?;
     let none = py.None();
     let schema = py.get_type::<SchemaError>();
     schema.setattr("path", &none)?;
@@ -192,6 +213,19 @@ pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
             )))
         }
     }
+}
+
+/// Issues each of the core's `warnings` as a Python warning of `category`, attributed to the
+/// Python code that called the native function (stack level 1).
+pub fn warn_all<T: pyo3::PyTypeInfo>(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
+    let category = py.get_type::<T>();
+    for w in warnings {
+        // Core messages hold no NUL (paths come from Python strings, which can: replace it).
+        let message = std::ffi::CString::new(w.replace('\0', "\\0"))
+            .map_err(|e| InternalError::new_err(e.to_string()))?;
+        PyErr::warn(py, &category, &message, 1)?;
+    }
+    Ok(())
 }
 
 /// Extension for core results: `.py()?` converts the error.

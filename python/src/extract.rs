@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_arrow::PyTable;
 use rayon::prelude::*;
 
-use crate::errors::{guard, InputError};
+use crate::errors::{guard, warn_all, InputError, InvalidArgumentError, UnverifiedExtractWarning};
 use crate::input::{self, Table};
 use crate::run::detached;
 use crate::schema::PySchema;
@@ -38,8 +38,14 @@ pub struct ExtractData {
     pub layout: Layout,
     pub records: Vec<EncodedRecord>,
     pub rejected: Vec<run::RejectedRow>,
-    /// Updated when the extract is written.
-    pub manifest: Mutex<Manifest>,
+    /// Updated when the extract is written. `None` only for a file read with `allow_unverified`
+    /// whose manifest was missing or unreadable.
+    pub manifest: Mutex<Option<Manifest>>,
+    /// The file it was read from (`read_encoded`, or a path given to `link`), for messages.
+    pub path: Option<PathBuf>,
+    /// False when it was read with `allow_unverified` and its manifest was missing or did not
+    /// match the file.
+    pub verified: bool,
 }
 
 impl ExtractData {
@@ -49,11 +55,37 @@ impl ExtractData {
             schema,
             records: encoded.records,
             rejected: encoded.rejected,
-            manifest: Mutex::new(encoded.manifest),
+            manifest: Mutex::new(Some(encoded.manifest)),
+            path: None,
+            verified: true,
         }
     }
 
-    pub fn manifest(&self) -> Manifest {
+    /// Reads the encoded extract at `path` under `schema`, checked against its manifest unless
+    /// `allow_unverified` (as `pseudolink link --allow-unverified` reads its inputs). The core's
+    /// warnings (a manifest missing or not matching) are issued as `UnverifiedExtractWarning`s.
+    pub fn read(
+        py: Python<'_>,
+        path: PathBuf,
+        schema: Schema,
+        allow_unverified: bool,
+    ) -> PyResult<Self> {
+        let (read, schema) = detached(py, "reading", false, move |_| {
+            core_read(&path, &schema, ReadOptions { allow_unverified }).map(|r| (r, schema))
+        })?;
+        warn_all::<UnverifiedExtractWarning>(py, &read.warnings)?;
+        Ok(ExtractData {
+            layout: Layout::new(&schema),
+            schema,
+            verified: read.manifest.is_some() && read.warnings.is_empty(),
+            records: read.records,
+            rejected: Vec::new(),
+            manifest: Mutex::new(read.manifest),
+            path: Some(read.path),
+        })
+    }
+
+    pub fn manifest(&self) -> Option<Manifest> {
         match self.manifest.lock() {
             Ok(m) => m.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -213,30 +245,21 @@ pub fn encode_python(
 }
 
 /// Reads an encoded extract written by `pseudolink encode` or `EncodedExtract.write_csv`,
-/// checking it against its manifest and the schema.
+/// checking it against its manifest and the schema. With `allow_unverified=True` a missing or
+/// mismatching manifest is an `UnverifiedExtractWarning` instead of an error (the CLI's
+/// `--allow-unverified`).
 #[pyfunction]
-#[pyo3(signature = (path, schema=None))]
+#[pyo3(signature = (path, schema=None, *, allow_unverified=false))]
 pub fn read_encoded(
     py: Python<'_>,
     path: PathBuf,
     schema: Option<&PySchema>,
+    allow_unverified: bool,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let schema = schema.map_or_else(Schema::example, |s| s.inner.clone());
-        let read = detached(py, "reading", false, |_| {
-            core_read(&path, &schema, ReadOptions::default())
-        })?;
-        let manifest = read.manifest.ok_or_else(|| {
-            InputError::new_err(format!("{}: the manifest is missing", path.display()))
-        })?;
         Ok(PyEncodedExtract {
-            data: Arc::new(ExtractData {
-                layout: Layout::new(&schema),
-                schema,
-                records: read.records,
-                rejected: Vec::new(),
-                manifest: Mutex::new(manifest),
-            }),
+            data: Arc::new(ExtractData::read(py, path, schema, allow_unverified)?),
         })
     })
 }
@@ -248,23 +271,41 @@ impl PyEncodedExtract {
     }
 
     fn __repr__(&self) -> String {
-        let m = self.data.manifest();
-        format!(
-            "EncodedExtract(records={}, rejected={}, schema='{}', key_check_value='{}')",
-            self.data.records.len(),
-            m.counts.rejected,
-            m.schema_fingerprint,
-            m.key_check_value
-        )
+        let unverified = if self.data.verified {
+            ""
+        } else {
+            ", unverified"
+        };
+        match self.data.manifest() {
+            Some(m) => format!(
+                "EncodedExtract(records={}, rejected={}, schema='{}', key_check_value='{}'{unverified})",
+                self.data.records.len(),
+                m.counts.rejected,
+                m.schema_fingerprint,
+                m.key_check_value
+            ),
+            None => format!(
+                "EncodedExtract(records={}, no manifest{unverified})",
+                self.data.records.len()
+            ),
+        }
     }
 
-    /// The manifest as a dict (its `output` is filled in once the extract is written).
+    /// The manifest as a dict (its `output` is filled in once the extract is written). Empty for
+    /// an extract read with `allow_unverified=True` whose manifest was missing or unreadable.
     #[getter]
     fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| {
-            let json = self.data.manifest().to_json();
-            py.import("json")?.call_method1("loads", (json,))
+        guard(|| match self.data.manifest() {
+            Some(m) => py.import("json")?.call_method1("loads", (m.to_json(),)),
+            None => Ok(PyDict::new(py).into_any()),
         })
+    }
+
+    /// False for an extract read with `allow_unverified=True` whose manifest was missing or did
+    /// not match the file; true otherwise.
+    #[getter]
+    fn verified(&self) -> bool {
+        self.data.verified
     }
 
     /// The schema the extract was encoded under.
@@ -316,13 +357,18 @@ impl PyEncodedExtract {
         progress: bool,
     ) -> PyResult<()> {
         guard(|| {
+            let Some(manifest) = self.data.manifest().filter(|_| self.data.verified) else {
+                return Err(InvalidArgumentError::new_err(
+                    "this extract was read with allow_unverified=True and its manifest was missing or did not match it: writing it would give it a manifest that vouches for it; copy the file instead",
+                ));
+            };
             let data = Arc::clone(&self.data);
             let written = detached(py, "writing", progress, move |control| {
-                write(&data, &path, rejects, &control.cancel)
+                write(&data, &manifest, &path, rejects, &control.cancel)
             })?;
             match self.data.manifest.lock() {
-                Ok(mut m) => *m = written,
-                Err(poisoned) => *poisoned.into_inner() = written,
+                Ok(mut m) => *m = Some(written),
+                Err(poisoned) => *poisoned.into_inner() = Some(written),
             }
             Ok(())
         })
@@ -383,6 +429,7 @@ impl PyEncodedExtract {
 
 fn write(
     data: &ExtractData,
+    manifest: &Manifest,
     path: &std::path::Path,
     rejects: Option<PathBuf>,
     cancel: &std::sync::atomic::AtomicBool,
@@ -390,7 +437,7 @@ fn write(
     run::write_encoded(
         &data.records,
         &data.rejected,
-        &data.manifest(),
+        manifest,
         &data.layout,
         path,
         &WriteOptions {

@@ -12,7 +12,9 @@ use pseudolink::encode::Layout;
 use pseudolink::io::encoded::EncodedExtract;
 use pseudolink::io::manifest::{FileRecord, RunRecord};
 use pseudolink::link::clear::read_clear;
-use pseudolink::link::evaluate::{evaluate as core_evaluate, read_links, ScoredLink};
+use pseudolink::link::evaluate::{
+    evaluate as core_evaluate, read_links, read_truth, truth_from_pairs, ScoredLink,
+};
 use pseudolink::link::model::{ComparisonMode, Model};
 use pseudolink::link::pool::{ClearValues, Pool};
 use pseudolink::link::{link_pool, LinkOptions, Linkage};
@@ -24,12 +26,12 @@ use pseudolink::run::{
 use pseudolink::{EncodedRecord, Encoder, Schema, Secret};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyList, PyType};
 use pyo3_arrow::PyTable;
 use serde::Serialize;
 
-use crate::errors::{guard, CoreResult};
-use crate::extract::PyEncodedExtract;
+use crate::errors::{guard, warn_all, CoreResult, InvalidArgumentError, UnverifiedExtractWarning};
+use crate::extract::{ExtractData, PyEncodedExtract};
 use crate::run::detached;
 use crate::schema::PySchema;
 
@@ -114,36 +116,63 @@ impl RunDetails {
     }
 }
 
-/// What a linking call was given: encoded extracts, or raw CSV files to compare in cleartext.
-enum Inputs<'a> {
-    Encoded(Vec<PyRef<'a, PyEncodedExtract>>),
+/// What a linking call was given: encoded extracts (in memory, or read from the paths given),
+/// or raw CSV files to compare in cleartext.
+enum Inputs {
+    Encoded(Vec<Arc<ExtractData>>),
     Clear(Vec<PathBuf>),
 }
 
-fn inputs<'py>(items: &[Bound<'py, PyAny>], clear: bool) -> PyResult<Inputs<'py>> {
+const TAKES: &str = "link() and dedupe() take EncodedExtracts (from encode() or read_encoded()) or paths of encoded extracts, or with clear=True paths of raw CSV files";
+
+/// The inputs of a linking call. Without `clear`, a path is an encoded extract, read and checked
+/// as `read_encoded(path, schema, allow_unverified=...)` reads it; with `clear`, a path is a raw
+/// CSV extract (and an `EncodedExtract` makes no sense).
+fn inputs(
+    py: Python<'_>,
+    items: &[Bound<'_, PyAny>],
+    schema: &Schema,
+    clear: bool,
+    allow_unverified: bool,
+) -> PyResult<Inputs> {
+    let path = |i: &Bound<'_, PyAny>| -> Option<PathBuf> {
+        // A str or os.PathLike (bytes are not paths here).
+        if i.is_instance_of::<pyo3::types::PyBytes>() {
+            return None;
+        }
+        i.extract::<PathBuf>().ok()
+    };
     if clear {
         let paths = items
             .iter()
             .map(|i| {
-                i.extract::<PathBuf>().map_err(|_| {
-                    PyTypeError::new_err("clear=True compares raw CSV files: pass their paths")
+                path(i).ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "clear=True compares raw CSV files: pass their paths (str or os.PathLike)",
+                    )
                 })
             })
             .collect::<PyResult<_>>()?;
         return Ok(Inputs::Clear(paths));
     }
-    let extracts = items
-        .iter()
-        .map(|i| {
-            i.cast::<PyEncodedExtract>()
-                .map(|b| b.borrow())
-                .map_err(|_| {
-                    PyTypeError::new_err(
-                        "link() and dedupe() take EncodedExtracts (from encode() or read_encoded()), or CSV paths with clear=True",
-                    )
-                })
-        })
-        .collect::<PyResult<_>>()?;
+    let mut extracts = Vec::with_capacity(items.len());
+    for i in items {
+        if let Ok(x) = i.cast::<PyEncodedExtract>() {
+            extracts.push(Arc::clone(&x.get().data));
+        } else if let Some(p) = path(i) {
+            extracts.push(Arc::new(ExtractData::read(
+                py,
+                p,
+                schema.clone(),
+                allow_unverified,
+            )?));
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "{TAKES}, not {}",
+                i.get_type().name()?
+            )));
+        }
+    }
     Ok(Inputs::Encoded(extracts))
 }
 
@@ -155,6 +184,7 @@ fn run_link(
     schema: &PySchema,
     options: LinkOptions,
     clear: bool,
+    allow_unverified: bool,
     progress: bool,
     run: Audit,
 ) -> PyResult<PyLinks> {
@@ -169,65 +199,73 @@ fn run_link(
     let mut clear_values = None;
     let mut summaries = Vec::with_capacity(n);
     let mut warnings = Vec::new();
-    match inputs(items, clear)? {
+    match inputs(py, items, &schema, clear, allow_unverified)? {
         Inputs::Encoded(extracts) => {
             // The same checks as `pseudolink link`: each extract under this schema, all of them
-            // under the same schema, format, encoding version and secret.
+            // under the same schema, format, encoding version and secret. An extract without a
+            // manifest can only have been read with allow_unverified=True: the core then warns
+            // that it could not be checked.
             let checked: Vec<EncodedExtract> = extracts
                 .iter()
                 .zip(&names)
                 .map(|(x, name)| EncodedExtract {
-                    path: PathBuf::from(name),
-                    manifest: Some(x.data.manifest()),
+                    path: x.path.clone().unwrap_or_else(|| PathBuf::from(name)),
+                    manifest: x.manifest(),
                     records: Vec::new(),
                     warnings: Vec::new(),
                 })
                 .collect();
             for (x, c) in extracts.iter().zip(&checked) {
-                if x.data.schema.fingerprint() != schema.fingerprint() {
+                if x.schema.fingerprint() != schema.fingerprint() {
                     return Err(crate::errors::to_py(pseudolink::Error::Mismatch(format!(
                         "{} was encoded under schema {} but this run uses schema {}",
                         c.path.display(),
-                        x.data.schema.fingerprint(),
+                        x.schema.fingerprint(),
                         schema.fingerprint()
                     ))));
                 }
             }
-            check_compatible(&checked, false, &mut Vec::new()).py()?;
-            // Each input by its file, or (held in memory, never written) by the size and
-            // BLAKE3 its file would have.
-            let data: Vec<_> = extracts.iter().map(|x| Arc::clone(&x.data)).collect();
+            let unverified = extracts.iter().any(|x| !x.verified);
+            check_compatible(&checked, unverified, &mut warnings).py()?;
+            warn_all::<UnverifiedExtractWarning>(py, &warnings)?;
+            // Each input by its file (as its manifest describes it, like `pseudolink link`), or
+            // (held in memory, never written) by the size and BLAKE3 its file would have.
             let files: Vec<FileRecord> = py.detach(|| {
-                data.iter()
-                    .map(|d| {
-                        let m = d.manifest();
-                        if m.output.blake3.is_empty() {
+                extracts
+                    .iter()
+                    .map(|d| match (d.manifest(), &d.path) {
+                        (Some(m), _) if !m.output.blake3.is_empty() => m.output,
+                        (m, Some(path)) => FileRecord {
+                            path: path.display().to_string(),
+                            bytes: m.as_ref().map_or(0, |m| m.output.bytes),
+                            blake3: m.map(|m| m.output.blake3).unwrap_or_default(),
+                        },
+                        (m, None) => {
                             let (bytes, blake3) = encoded_fingerprint(&d.records, &d.layout);
+                            let from = m.map(|m| m.input.path).unwrap_or_default();
                             FileRecord {
-                                path: format!("<in-memory extract of {}>", m.input.path),
+                                path: format!("<in-memory extract of {from}>"),
                                 bytes,
                                 blake3,
                             }
-                        } else {
-                            m.output
                         }
                     })
                     .collect()
             });
-            for (i, (d, file)) in data.iter().zip(files).enumerate() {
+            for (i, (d, file)) in extracts.iter().zip(files).enumerate() {
                 let m = d.manifest();
                 summaries.push(InputSummary::encoded(
                     role(i, n),
                     file,
                     d.records.len() as u64,
-                    Some(&m),
-                    true,
+                    m.as_ref(),
+                    d.verified && m.is_some(),
                 ));
             }
             sources = names
                 .iter()
                 .cloned()
-                .zip(extracts.iter().map(|x| x.data.records.clone()))
+                .zip(extracts.iter().map(|x| x.records.clone()))
                 .collect();
         }
         Inputs::Clear(paths) => {
@@ -331,9 +369,10 @@ fn link_options(
     }
 }
 
-/// Links two encoded extracts (or, with `clear=True`, two raw CSV files).
+/// Links two encoded extracts (`EncodedExtract`s or paths of encoded extract files) or, with
+/// `clear=True`, two raw CSV files.
 #[pyfunction]
-#[pyo3(signature = (left, right, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, one_to_one=false, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (left, right, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, one_to_one=false, allow_unverified=false, progress=false, agreement=None, purpose=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn link(
     py: Python<'_>,
@@ -345,6 +384,7 @@ pub fn link(
     model: Option<&PyModel>,
     clear: bool,
     one_to_one: bool,
+    allow_unverified: bool,
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
@@ -352,14 +392,23 @@ pub fn link(
     guard(|| {
         let options = link_options(threshold, review_threshold, one_to_one, model);
         let audit = Audit { agreement, purpose };
-        run_link(py, &[left, right], schema, options, clear, progress, audit)
+        run_link(
+            py,
+            &[left, right],
+            schema,
+            options,
+            clear,
+            allow_unverified,
+            progress,
+            audit,
+        )
     })
 }
 
-/// Finds the records of one extract (or, with `clear=True`, one raw CSV file) that are the same
-/// person.
+/// Finds the records of one extract (an `EncodedExtract` or the path of an encoded extract file,
+/// or with `clear=True` a raw CSV file) that are the same person.
 #[pyfunction]
-#[pyo3(signature = (data, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (data, schema, *, threshold=0.9, review_threshold=0.5, model=None, clear=false, allow_unverified=false, progress=false, agreement=None, purpose=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn dedupe(
     py: Python<'_>,
@@ -369,6 +418,7 @@ pub fn dedupe(
     review_threshold: f64,
     model: Option<&PyModel>,
     clear: bool,
+    allow_unverified: bool,
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
@@ -376,17 +426,28 @@ pub fn dedupe(
     guard(|| {
         let options = link_options(threshold, review_threshold, false, model);
         let audit = Audit { agreement, purpose };
-        run_link(py, &[data], schema, options, clear, progress, audit)
+        run_link(
+            py,
+            &[data],
+            schema,
+            options,
+            clear,
+            allow_unverified,
+            progress,
+            audit,
+        )
     })
 }
 
-/// Precision, recall and F1 of the `match` links against the true pairs (`(left_id, right_id)`
-/// tuples); `links` is a `Links` or the path of a links CSV file.
+/// Precision, recall and F1 of the `match` links against the true pairs: a list of
+/// `(left_id, right_id)` tuples of strings, or the path of a truth CSV file (`left_id,right_id`,
+/// read as `pseudolink evaluate --truth` reads it); `links` is a `Links` or the path of a links
+/// CSV file.
 #[pyfunction]
 pub fn evaluate<'py>(
     py: Python<'py>,
     links: Bound<'py, PyAny>,
-    truth: Vec<(String, String)>,
+    truth: Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
         let (scored, unordered) = if let Ok(l) = links.cast::<PyLinks>() {
@@ -399,7 +460,22 @@ pub fn evaluate<'py>(
                 "evaluate() takes a Links or the path of a links CSV file",
             ));
         };
-        let truth: BTreeSet<(String, String)> = truth.into_iter().collect();
+        let truth: BTreeSet<(String, String)> = if truth.is_instance_of::<PyList>() {
+            truth
+                .extract::<Vec<(String, String)>>()
+                .map_err(|_| {
+                    InvalidArgumentError::new_err(
+                        "evaluate() takes the true pairs as a list of (left_id, right_id) tuples of strings",
+                    )
+                })
+                .and_then(|pairs| truth_from_pairs(pairs).py())?
+        } else if let Ok(path) = truth.extract::<PathBuf>() {
+            read_truth(&path).py()?
+        } else {
+            return Err(PyTypeError::new_err(
+                "evaluate() takes the true pairs as a list of (left_id, right_id) tuples or the path of a truth CSV file",
+            ));
+        };
         to_dict(py, &core_evaluate(&scored, &truth, unordered))
     })
 }

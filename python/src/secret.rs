@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
+use pseudolink::secret::load_secret_file;
 use pseudolink::Secret;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use crate::errors::{guard, CoreResult};
+use crate::errors::{guard, warn_all, CoreResult, SecretPermissionWarning};
 
 /// The 256-bit secret shared by the agencies under the Information Sharing Agreement.
 ///
@@ -34,11 +35,17 @@ impl PySecret {
     }
 
     /// Loads a secret file written by `pseudolink keygen` (64 hex characters).
+    ///
+    /// A file that users other than its owner can read gives a `SecretPermissionWarning` (as the
+    /// CLI warns); with `strict=True` it raises `SecretError` instead (the CLI's `--strict`).
     #[classmethod]
-    fn from_file(_cls: &Bound<'_, PyType>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, *, strict=false))]
+    fn from_file(cls: &Bound<'_, PyType>, path: PathBuf, strict: bool) -> PyResult<Self> {
         guard(|| {
+            let loaded = load_secret_file(&path, strict).py()?;
+            warn_all::<SecretPermissionWarning>(cls.py(), &loaded.warnings)?;
             Ok(PySecret {
-                inner: Secret::from_file(&path).py()?,
+                inner: loaded.secret,
             })
         })
     }

@@ -4,8 +4,9 @@ Each case runs in a child Python process with a time limit, so a hang, an abort 
 its case instead of the whole session. The child calls the public API (``encode``,
 ``read_encoded``, ``link``, ``evaluate``, ``Schema.from_file``, ``Secret.from_file``) and reports
 what happened; this process then checks the exception class against the case's kind, the message
-(the core's), the line, that a failed call left no file behind, and, where rows were read, that
-the counts add up across the manifest, the written extract and the rejects file.
+(the core's; for a case that succeeds, the warning that carries it), the line, that a failed call
+left no file behind, and, where rows were read, that the counts add up across the manifest, the
+written extract and the rejects file.
 
 A case this binding cannot express names ``python`` in its ``skip`` (with the reason) in
 cases.json; every other case must run, so a new case is never silently untested.
@@ -49,6 +50,8 @@ EXCEPTION = {
     "model": "ModelError",
 }
 OUTPUTS = ("out.csv", "rejects.csv", "links.csv")
+# The Python warnings that carry the core's warnings (what the CLI prints as "warning: ...").
+CORE_WARNINGS = {"SecretPermissionWarning", "UnverifiedExtractWarning"}
 
 
 def generate(recipe: list[dict[str, Any]], path: Path) -> None:
@@ -126,11 +129,10 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             elif op == "check_key":
                 report["check_value"] = pseudolink.Secret.from_file(plan["secret"]).check_value
             elif op == "link":
-                if plan["allow_unverified"]:
-                    raise AssertionError("read_encoded() has no allow_unverified: skip the case")
                 schema = pseudolink.Schema.from_file(plan["schema"])
-                left = pseudolink.read_encoded(plan["left"], schema)
-                right = pseudolink.read_encoded(plan["right"], schema)
+                unverified = plan["allow_unverified"]
+                left = pseudolink.read_encoded(plan["left"], schema, allow_unverified=unverified)
+                right = pseudolink.read_encoded(plan["right"], schema, allow_unverified=unverified)
                 model = None
                 if "model" in plan:
                     text = Path(plan["model"]).read_text(encoding="utf-8")
@@ -139,9 +141,8 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
                 report["links"] = len(links)
                 links.write_csv(work / "links.csv")
             elif op == "evaluate":
-                with open(plan["truth"], newline="", encoding="utf-8") as f:
-                    truth = [(r["left_id"], r["right_id"]) for r in csv.DictReader(f)]
-                report["evaluation"] = pseudolink.evaluate(plan["links"], truth)
+                # The truth file is read by the core, as `pseudolink evaluate --truth` reads it.
+                report["evaluation"] = pseudolink.evaluate(plan["links"], plan["truth"])
             else:
                 raise AssertionError(f"unknown op {op}")
         except Exception as e:
@@ -209,8 +210,15 @@ def check(case: dict[str, Any], report: dict[str, Any], work: Path) -> list[str]
     partial = [n for n in leftovers(work) if n.endswith(".partial")]
     if partial:
         problems.append(f"partial files left: {partial}")
-    # An ok case's message is a warning the CLI prints; the core's warnings have no Python
-    # counterpart (see tests/bad_inputs/README.md), so it is not checked here.
+    # An ok case's message is a warning the CLI prints: here the same core warning issued as a
+    # Python warning (SecretPermissionWarning, UnverifiedExtractWarning). Without a message, none
+    # of those may be issued.
+    core_warnings = [w for w in report["warnings"] if w["category"] in CORE_WARNINGS]
+    if "message" in expect:
+        if not any(expect["message"] in w["message"] for w in core_warnings):
+            problems.append(f"no warning contains {expect['message']!r}: {report['warnings']}")
+    elif core_warnings:
+        problems.append(f"unexpected warnings: {core_warnings}")
     if case["op"] == "encode":
         problems += check_encoded(case, report, work)
     if case["op"] == "evaluate":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import pickle
+import warnings
 
 import pytest
 
@@ -50,6 +52,7 @@ def test_constructors(tmp_path):
     assert len(a.check_value) == 16
     path = tmp_path / "k.hex"
     path.write_text(RAW.hex() + "\n")
+    path.chmod(0o600)
     assert (
         pseudolink.Secret.from_file(path).check_value
         == pseudolink.Secret.from_bytes(RAW).check_value
@@ -58,3 +61,35 @@ def test_constructors(tmp_path):
         pseudolink.Secret.from_file(str(path)).check_value
         == pseudolink.Secret.from_bytes(RAW).check_value
     )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_file_others_can_read_warns_and_strict_refuses_it(tmp_path):
+    """As the CLI: a warning naming the fix (chmod 600), or with strict=True a SecretError."""
+    path = tmp_path / "k.hex"
+    path.write_text(RAW.hex() + "\n")
+    path.chmod(0o600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails
+        assert pseudolink.Secret.from_file(path).check_value
+        assert pseudolink.Secret.from_file(path, strict=True).check_value
+    path.chmod(0o644)
+    with pytest.warns(pseudolink.SecretPermissionWarning) as caught:
+        secret = pseudolink.Secret.from_file(path)
+    assert secret.check_value == pseudolink.Secret.from_bytes(RAW).check_value
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "can be read by other users (mode 644)" in message
+    assert f"chmod 600 {path}" in message
+    assert RAW.hex() not in message
+    assert caught[0].filename == __file__, "attributed to the caller"
+    assert issubclass(pseudolink.SecretPermissionWarning, UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(pseudolink.SecretError, match="can be read by other users"):
+            pseudolink.Secret.from_file(path, strict=True)
+        # A warnings filter turning it into an error works as for any Python warning.
+        with pytest.raises(pseudolink.SecretPermissionWarning):
+            pseudolink.Secret.from_file(path)
+    with pytest.raises(TypeError):
+        pseudolink.Secret.from_file(path, True)  # strict is keyword-only

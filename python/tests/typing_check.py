@@ -25,4 +25,15 @@ def uses_the_api(path: Path) -> dict[str, Any]:
     except pseudolink.PseudolinkError:
         pass
     print(count, fingerprint)
+    strict: pseudolink.Secret = pseudolink.Secret.from_file(path, strict=True)
+    unverified = pseudolink.read_encoded(path, schema, allow_unverified=True)
+    verified: bool = unverified.verified
+    # Paths of encoded extracts (clear=False) or raw CSV files (clear=True).
+    links: pseudolink.Links = pseudolink.link(path, str(path), schema, allow_unverified=True)
+    pseudolink.dedupe(path, schema, clear=True)
+    scores = pseudolink.evaluate(links, path.with_suffix(".truth.csv"))
+    scores = pseudolink.evaluate(links, [("A1", "B1")])
+    category: type[UserWarning] = pseudolink.SecretPermissionWarning
+    category = pseudolink.UnverifiedExtractWarning
+    print(strict, verified, scores, category)
     return again.manifest

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use pseudolink::secret::{file_permission_warning, write_new_secret_file};
-use pseudolink::{Error, Result, Secret};
+use pseudolink::secret::{load_secret_file, write_new_secret_file};
+use pseudolink::{Result, Secret};
 
 /// Writes a new secret file and prints its key check value (never the secret).
 pub fn run(output: &Path) -> Result<()> {
@@ -17,16 +17,15 @@ pub fn run(output: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Loads a secret file, warning when others can read it; with `strict` that is an error
-/// (exit 5) and the file is not read.
+/// Loads a secret file, warning on stderr when others can read it; with `strict` that is an
+/// error (exit 5) and the file is not read. The check is the core's ([`load_secret_file`]), the
+/// same the Python and C bindings make.
 pub fn load(path: &Path, strict: bool) -> Result<Secret> {
-    if let Some(w) = file_permission_warning(path) {
-        if strict {
-            return Err(Error::Secret(format!("{w} (refused because of --strict)")));
-        }
+    let loaded = load_secret_file(path, strict)?;
+    for w in &loaded.warnings {
         eprintln!("pseudolink: warning: {w}");
     }
-    Secret::from_file(path)
+    Ok(loaded.secret)
 }
 
 /// Prints the key check value of a secret file.

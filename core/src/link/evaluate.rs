@@ -90,7 +90,8 @@ pub struct CurvePoint {
     pub evaluation: Evaluation,
 }
 
-type Pair = (String, String);
+/// A true pair: (left id, right id).
+pub type Pair = (String, String);
 
 fn key(l: &str, r: &str, unordered: bool) -> Pair {
     if unordered && r < l {
@@ -295,9 +296,39 @@ pub fn read_truth(path: &Path) -> Result<BTreeSet<Pair>> {
     Ok(out)
 }
 
+/// The true pairs given in memory (by a binding), checked as [`read_truth`] checks a file's: ids
+/// are trimmed and an empty one is an [`Error::Invalid`] naming the pair (counted from 0).
+pub fn truth_from_pairs(pairs: Vec<Pair>) -> Result<BTreeSet<Pair>> {
+    let mut out = BTreeSet::new();
+    for (i, (l, r)) in pairs.into_iter().enumerate() {
+        let (l, r) = (l.trim(), r.trim());
+        if l.is_empty() || r.is_empty() {
+            return Err(Error::Invalid(format!(
+                "true pair {i}: empty record id in a true pair"
+            )));
+        }
+        out.insert((l.to_string(), r.to_string()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truth_from_pairs_trims_and_refuses_empty_ids() {
+        let p = |l: &str, r: &str| (l.to_string(), r.to_string());
+        let t = truth_from_pairs(vec![p(" a ", "x"), p("a", "x"), p("b", "y")]).unwrap();
+        assert_eq!(t.len(), 2);
+        assert!(t.contains(&p("a", "x")));
+        let e = truth_from_pairs(vec![p("a", "x"), p("b", " ")]).unwrap_err();
+        assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+        assert!(
+            e.to_string().contains("true pair 1: empty record id"),
+            "{e}"
+        );
+    }
 
     fn link(l: &str, r: &str, p: f64, band: Band) -> ScoredLink {
         ScoredLink {
