@@ -178,6 +178,7 @@ fn inputs(
 
 /// Runs the core linking engine on the inputs, as `pseudolink link` / `dedupe` does after
 /// reading its files.
+#[allow(clippy::too_many_arguments)]
 fn run_link(
     py: Python<'_>,
     items: &[Bound<'_, PyAny>],
