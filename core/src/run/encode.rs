@@ -224,19 +224,43 @@ fn read_csv(
 
     let bytes_read = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
+    // Encoded CSV goes to a writer thread that hashes and writes it while the next chunk is
+    // encoded; records for memory are kept here.
+    let (file_sink, mut records) = match sink {
+        Sink::File { out, hash, bytes } => (Some((out, hash, bytes)), None),
+        Sink::Memory(records) => (None, Some(records)),
+    };
     let (input_blake3, input_bytes) = std::thread::scope(|scope| -> Result<(String, u64)> {
-        // The receiver belongs to this closure, so returning early (an error, a cancel) drops it
-        // and the reader's next send fails instead of blocking the scope's join forever.
+        // The receivers belong to this closure and the threads it starts, so returning early
+        // (an error, a cancel) drops them: the reader's next send fails instead of blocking the
+        // scope's join forever, and the writer sees the end of its channel.
         let rx = rx;
         let bytes_read = &bytes_read;
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
+        let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let writer = file_sink.map(|(out, hash, bytes)| {
+            scope.spawn(move || -> Result<()> {
+                for parts in wrx {
+                    for csv in parts {
+                        hash.update(&csv);
+                        **bytes += csv.len() as u64;
+                        out.write_all(&csv)?;
+                    }
+                }
+                Ok(())
+            })
+        });
+        let mut done = None;
         for message in rx.iter() {
             let chunk = match message {
                 Message::Rows(c) => c,
                 Message::Done {
                     input_blake3,
                     input_bytes,
-                } => return Ok((input_blake3, input_bytes)),
+                } => {
+                    done = Some((input_blake3, input_bytes));
+                    break;
+                }
                 Message::Failed(e) => return Err(e),
             };
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
@@ -257,16 +281,16 @@ fn read_csv(
             }
             let rows = CsvRows { raw: &raw };
             let parts = encode_parallel(encoder, &rows, &accepted, to_file);
+            let mut csv = Vec::with_capacity(parts.len());
             for part in parts {
                 tally.add_missing(part.missing);
-                match sink {
-                    Sink::File { out, hash, bytes } => {
-                        hash.update(&part.csv);
-                        **bytes += part.csv.len() as u64;
-                        out.write_all(&part.csv)?;
-                    }
-                    Sink::Memory(records) => records.extend(part.records),
+                if let Some(records) = records.as_mut() {
+                    records.extend(part.records);
                 }
+                csv.push(part.csv);
+            }
+            if to_file && wtx.send(csv).is_err() {
+                break; // the writer failed: its error is returned below
             }
             tally.counts.encoded += accepted.len() as u64;
             if let Some(p) = progress {
@@ -276,10 +300,16 @@ fn read_csv(
                 });
             }
         }
-        Err(Error::input(
-            Location::at(Some(input), 0),
-            "reading stopped unexpectedly",
-        ))
+        drop(wtx);
+        if let Some(writer) = writer {
+            match writer.join() {
+                Ok(result) => result?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done.ok_or_else(|| {
+            Error::input(Location::at(Some(input), 0), "reading stopped unexpectedly")
+        })
     })?;
     Ok(Read {
         tally,
