@@ -4,6 +4,7 @@
 #   pseudolink synth --people 20000 --seed 42: pseudolink encoded (and cleartext), Splink
 #   (cleartext, DuckDB), clkhash + anonlink; all scored pairwise against every true pair.
 # Usage: bash benches/quality.sh      (peers are installed into target/bench-venv from PyPI)
+# For pseudolink alone on any size and seed, with a calibration table: benches/quality_pseudolink.sh.
 # Prints a Markdown table and writes it to target/bench-results/quality.md; see
 # docs/benchmarks-quality.md.
 set -euo pipefail

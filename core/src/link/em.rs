@@ -15,8 +15,8 @@
 //! estimated in one session per blocking rule, over the candidate pairs that agree on that rule's
 //! keys, leaving out of the likelihood (and out of the estimate) every field the rule's keys use.
 //! Each field's m is the mean over the sessions that estimated it (a field used by every rule
-//! keeps its starting values, and the model says so). λ is then fitted by EM over all candidate
-//! pairs with m and u fixed.
+//! keeps its starting values, and the model says so). λ is then derived from the sessions (see
+//! [`train`](super::train)).
 //!
 //! Each M-step adds a pseudo-count of [`PSEUDO_COUNT`] pairs to every level of every estimated
 //! field (additive smoothing), so a level never seen among the likely matches keeps a small

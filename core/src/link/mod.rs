@@ -359,6 +359,7 @@ pub fn link_pool(
                 &patterns,
                 &u.u,
                 sample::possible_pairs(&pool),
+                max_matches(&pool),
                 |pairs| starting_lambda(&pool, pairs),
             );
             lap("EM", &mut timings);
@@ -470,6 +471,22 @@ fn tile_patterns(masks: &[u64], levels: &[u8], nf: usize) -> TileCounts {
         .into_iter()
         .map(|((l, m), c)| ((l.to_vec(), m), c))
         .collect()
+}
+
+/// The most matches the pool can plausibly hold: twice the smaller source of each pair of sources
+/// (one partner per record, with room for duplicates), or the number of records deduplicating.
+fn max_matches(pool: &Pool) -> f64 {
+    let sizes = pool.source_sizes();
+    if pool.is_dedupe() {
+        return pool.len() as f64;
+    }
+    let mut total = 0.0;
+    for (s, a) in sizes.iter().enumerate() {
+        for b in &sizes[s + 1..] {
+            total += 2.0 * (*a).min(*b) as f64;
+        }
+    }
+    total
 }
 
 /// A starting prior for EM: at most one match per record of the smallest source (half of it

@@ -185,7 +185,11 @@ impl Model {
                 u_sample_pairs: u.pairs,
                 seed: schema.link.seed,
                 em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),
-                em_converged: trained.sessions.iter().all(|s| s.converged),
+                em_converged: trained
+                    .sessions
+                    .iter()
+                    .filter(|s| s.used)
+                    .all(|s| s.converged),
                 em_max_change: if fit.max_change.is_finite() {
                     fit.max_change
                 } else {

@@ -482,6 +482,12 @@ fn models_round_trip_and_are_refused_for_another_schema() {
     let json = linkage.model.to_json();
     let model = model::Model::from_json(&json).unwrap();
     assert_eq!(model, linkage.model);
+    // Models saved before sessions recorded `used` still read, as used.
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for s in old["training"]["sessions"].as_array_mut().unwrap() {
+        s.as_object_mut().unwrap().remove("used").unwrap();
+    }
+    assert_eq!(model::Model::from_json(&old.to_string()).unwrap(), model);
     let pool = pool_of(&schema, &[left.clone(), right.clone()], false);
     let reused = link_pool(
         &schema,
@@ -590,4 +596,60 @@ fn training_rules_default_to_rules_without_location_keys_and_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("link.training_rules[0]"), "{err}");
+}
+
+#[test]
+fn sessions_finding_more_matches_than_the_inputs_hold_are_left_out() {
+    use super::em::Patterns;
+    use std::collections::HashMap;
+    let schema = Schema::example();
+    let comparator = Comparator::new(&schema, false).unwrap();
+    let sizes: Vec<usize> = comparator.fields().iter().map(|f| f.levels.len()).collect();
+    let all = |level: &dyn Fn(usize) -> u8| -> Vec<u8> { (0..sizes.len()).map(level).collect() };
+    let exact = all(&|_| 0);
+    let dob = comparator
+        .fields()
+        .iter()
+        .position(|f| f.name == "date_of_birth")
+        .unwrap();
+    let only_dob = all(&|f| if f == dob { 0 } else { (sizes[f] - 1) as u8 });
+    // Rule 0 (nhs_number): 50 pairs agreeing on everything. Rule 1 (dob): 100 such pairs among
+    // 10,000 that agree on the date of birth only.
+    let mut counts = HashMap::new();
+    counts.insert((exact.clone(), 1u64), 50u64);
+    counts.insert((exact, 2u64), 100u64);
+    counts.insert((only_dob, 2u64), 10_000u64);
+    let patterns = Patterns::from_counts(sizes.len(), counts);
+    let u: Vec<Vec<f64>> = sizes
+        .iter()
+        .map(|n| {
+            let mut l = vec![0.001; *n];
+            l[n - 1] = 1.0 - 0.001 * (*n - 1) as f64;
+            l
+        })
+        .collect();
+    let run = |max_matches: f64| {
+        train::train(
+            &schema,
+            &comparator,
+            &patterns,
+            &u,
+            1_000_000,
+            max_matches,
+            |_| 0.01,
+        )
+    };
+    let used = |t: &train::Trained| -> Vec<bool> { t.sessions.iter().map(|s| s.used).collect() };
+    let everything = run(f64::INFINITY);
+    assert_eq!(used(&everything), vec![true, true, true]);
+    // The dob session finds about 100 matches: more than 75 is implausible, so it is left out.
+    let guarded = run(75.0);
+    assert_eq!(used(&guarded), vec![true, false, true]);
+    assert!(guarded.sessions[1].fields_estimated.is_empty());
+    assert!((guarded.sessions[1].lambda * 10_100.0 - 100.0).abs() < 5.0);
+    assert!(guarded.fit.lambda * 1e6 < 60.0, "{}", guarded.fit.lambda);
+    // When no session is plausible, all are used rather than none.
+    let none = run(1.0);
+    assert_eq!(used(&none), vec![true, true, true]);
+    assert_eq!(none.fit, everything.fit);
 }

@@ -13,6 +13,10 @@
 //! every level down to that level token, or of `exact` and the similarity bands when that level is
 //! not compared). So the matches number `λ_r · pairs_r / recall_r`; λ is the median of that over
 //! the sessions, divided by the number of pairs the inputs can form.
+//!
+//! A session whose EM finds more matches (`λ_r · pairs_r`) than the inputs can hold
+//! (`max_matches`) has fitted some other group (e.g. a household) and is left out of both m and λ
+//! (`used: false` in its report), unless no session is plausible, when all are used.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +41,16 @@ pub struct SessionReport {
     pub iterations: u64,
     /// Whether it converged.
     pub converged: bool,
+    /// Whether its estimates were used: a session whose EM finds more matches than the inputs can
+    /// hold (`max_matches`) has fitted something other than matches (a group of non-matches that
+    /// agree on many fields, such as a household) and is left out, unless every session is.
+    /// Models saved before this field existed read as `true`.
+    #[serde(default = "used_default")]
+    pub used: bool,
+}
+
+fn used_default() -> bool {
+    true
 }
 
 /// The outcome of training.
@@ -115,7 +129,8 @@ fn rule_recall(schema: &Schema, comparator: &Comparator, m: &[Vec<f64>], r: usiz
 pub const LAMBDA_MIN: f64 = 1e-15;
 
 /// Trains m and λ over `patterns` (aggregated with rule bits) with u fixed. `possible_pairs` is
-/// the number of pairs the inputs can form; `lambda_guess` gives a starting λ for a session of
+/// the number of pairs the inputs can form, `max_matches` the most matches they can plausibly
+/// hold; `lambda_guess` gives a starting λ for a session of
 /// that many candidate pairs.
 pub fn train(
     schema: &Schema,
@@ -123,6 +138,7 @@ pub fn train(
     patterns: &Patterns,
     u: &[Vec<f64>],
     possible_pairs: u128,
+    max_matches: f64,
     lambda_guess: impl Fn(u64) -> f64,
 ) -> Trained {
     let nf = comparator.n_fields();
@@ -135,6 +151,7 @@ pub fn train(
     let mut estimates = vec![0usize; nf];
     let mut sessions = Vec::new();
     let mut session_matches: Vec<(usize, f64)> = Vec::new();
+    let mut fits = Vec::new();
     let tol = schema.link.em_tolerance;
     let max = schema.link.em_max_iterations;
     for r in schema
@@ -163,15 +180,25 @@ pub fn train(
             used,
         };
         let fit = em::fit(patterns, u, &m0, lambda_guess(pairs), &session, tol, max);
+        fits.push((r, pairs, session, fit));
+    }
+    // A session is plausible when the matches it finds fit in the inputs; if none is, all are used
+    // (the guard must not leave the model without estimates).
+    let plausible = |pairs: u64, fit: &EmFit| fit.lambda * pairs as f64 <= max_matches;
+    let any_plausible = fits.iter().any(|(_, pairs, _, fit)| plausible(*pairs, fit));
+    for (r, pairs, session, fit) in fits {
+        let used = !any_plausible || plausible(pairs, &fit);
         let mut names = Vec::new();
-        for f in (0..nf).filter(|f| session.estimated[*f]) {
+        for f in (0..nf).filter(|f| session.estimated[*f] && used) {
             for (s, m) in sums[f].iter_mut().zip(&fit.m[f]) {
                 *s += m;
             }
             estimates[f] += 1;
             names.push(comparator.fields()[f].name.clone());
         }
-        session_matches.push((r, fit.lambda * pairs as f64));
+        if used {
+            session_matches.push((r, fit.lambda * pairs as f64));
+        }
         sessions.push(SessionReport {
             rule: schema.blocking[r].name.clone(),
             pairs,
@@ -179,6 +206,7 @@ pub fn train(
             lambda: fit.lambda,
             iterations: fit.iterations as u64,
             converged: fit.converged,
+            used,
         });
     }
     let m: Vec<Vec<f64>> = (0..nf)
@@ -226,6 +254,7 @@ pub fn train(
         lambda,
         iterations: 0,
         converged: true,
+        used: true,
     });
     Trained {
         fit: EmFit { m, ..fit },
