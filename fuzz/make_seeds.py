@@ -86,7 +86,8 @@ write("link", "three", bytes([7, 2, 2, 4]) + bytes(range(0, 200)) + bytes([4]) +
 # 7 prefix of the example), secret byte (0 test secret, 2 raw with a length, 3 NULL or too
 # large), encoder byte (3 fixed date, 0-2 a NULL argument first), then records: a mode byte
 # (bit 7 an n_values byte follows, bits 5-6 the buffer, bits 0-4 NULL arrays or written) and per
-# value a length byte (below 0xF0) and its bytes; 0xF0-0xF3 NULL or too-large lengths.
+# value a length byte (below 0xF0) and its bytes; 0xF0-0xF3 NULL or too-large lengths, 0xF4 a
+# value that must never show in a message.
 def c_record(values, mode=0, extra=b""):
     out = bytes([mode]) + extra
     for v in values:
