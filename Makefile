@@ -172,7 +172,10 @@ vectors:
 ## Run every fuzz target for FUZZ_SECONDS each (default 60; see fuzz/README.md and
 ## docs/robustness.md). Not part of `make test`: too long. Installs cargo-fuzz into target/tools.
 FUZZ_SECONDS ?= 60
-FUZZ_ENV = TOOLS_ROOT=$(abspath $(TARGET_DIR))/tools FUZZ_TARGET_DIR=$(abspath $(TARGET_DIR))/fuzz
+# Where cargo-fuzz is installed and the fuzz builds go; both can be set in the environment.
+TOOLS_ROOT ?= $(abspath $(TARGET_DIR))/tools
+FUZZ_TARGET_DIR ?= $(abspath $(TARGET_DIR))/fuzz
+FUZZ_ENV = TOOLS_ROOT=$(TOOLS_ROOT) FUZZ_TARGET_DIR=$(FUZZ_TARGET_DIR)
 fuzz:
 	$(FUZZ_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
 

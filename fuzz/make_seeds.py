@@ -82,3 +82,26 @@ write("link", "two", bytes([1, 0, 1, 6]) + bytes(range(1, 250)) + bytes([6]) + b
 write("link", "dedupe", bytes([0, 1, 0, 10]) + bytes((i * 7) % 251 for i in range(600)))
 write("link", "one-to-one", bytes([9 | 16, 0, 1, 8]) + bytes((i * 13) % 251 for i in range(400)) + bytes([8]) + bytes((i * 5) % 251 for i in range(400)))
 write("link", "three", bytes([7, 2, 2, 4]) + bytes(range(0, 200)) + bytes([4]) + bytes(range(50, 250)) + bytes([4]) + bytes(range(1, 200)))
+# c_api: schema byte (0 example, 4 raw with 16-bit length, 5 NULL with a length, 6 NULL out,
+# 7 prefix of the example), secret byte (0 test secret, 2 raw with a length, 3 NULL or too
+# large), encoder byte (3 fixed date, 0-2 a NULL argument first), then records: a mode byte
+# (bit 7 an n_values byte follows, bits 5-6 the buffer, bits 0-4 NULL arrays or written) and per
+# value a length byte (below 0xF0) and its bytes; 0xF0-0xF3 NULL or too-large lengths, 0xF4 a
+# value that must never show in a message.
+def c_record(values, mode=0, extra=b""):
+    out = bytes([mode]) + extra
+    for v in values:
+        b = v.encode() if isinstance(v, str) else v
+        out += bytes([len(b)]) + b
+    return out
+
+
+minimal = b'{"version":1,"record_id":"id","fields":[{"name":"n","kind":"name"}],"blocking":[]}'
+write("c_api", "vectors", bytes([0, 0, 3]) + b"".join(c_record(c["values"]) for c in cases[:8]))
+write("c_api", "today", bytes([0, 0, 4]) + b"".join(c_record(c["values"]) for c in cases[8:12]))
+write("c_api", "small-buffers", bytes([0, 0, 3]) + c_record(cases[0]["values"], 0x20, bytes([10])) + c_record(cases[1]["values"], 0x40) + c_record(cases[2]["values"], 0x60, bytes([7])))
+write("c_api", "bad-values", bytes([0, 0, 3]) + c_record(["A1", b"\xff\xfe", "x"] + [""] * 6) + bytes([0, 0xF0, 0xF1, 5, 0xF2, 0xF3]) + bytes([0x80, 3]) + c_record(["A1", "B", "C"]) + c_record([""] * 9) + bytes([0x10]) + bytes([0x1F]))
+write("c_api", "raw-schema", bytes([4, len(minimal) >> 8, len(minimal) & 255]) + minimal + bytes([2, 32]) + bytes(range(32)) + bytes([3]) + c_record(["id1", "Ann"]) + c_record(["", "Bo"]))
+write("c_api", "bad-args", bytes([5, 9, 3, 255, 0]) + c_record(cases[0]["values"]))
+write("c_api", "null-out", bytes([6, 3, 254, 1]) + bytes([0xFF] * 9))
+write("c_api", "prefix", bytes([7, 0, 100, 2, 31]) + bytes(31) + bytes([2]) + c_record(cases[3]["values"]))

@@ -35,6 +35,9 @@ use pseudolink::{Encoder, Error, Schema, Secret};
 
 use crate::{TEST_SECRET_HEX, VECTOR_TODAY};
 
+mod c_api;
+pub use c_api::c_api;
+
 /// A fuzz check: arbitrary bytes in, a panic when an invariant breaks.
 pub type Check = fn(&[u8]);
 
@@ -52,6 +55,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("norm_text", norm_text),
     ("encoded_reader", encoded_reader),
     ("link", link),
+    ("c_api", c_api),
 ];
 
 /// The check of the target called `name`.
@@ -87,6 +91,11 @@ impl<'a> Bytes<'a> {
         let (head, rest) = self.data.split_at(n.min(self.data.len()));
         self.data = rest;
         head
+    }
+
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
     }
 
     /// Everything left.
