@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Whole-run encode benchmark: file to file with the default schema, on synthetic data.
 # Usage: bash benches/encode_run.sh [PEOPLE]   (default 1,000,000 people)
-# Prints rows, seconds, rows per second and peak memory; see docs/benchmarks.md.
+# Prints rows, wall seconds, rows per second, CPU (user+sys) per row, peak memory and the load
+# average (the machine may be shared: wall time alone says little); see docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEOPLE="${1:-1000000}"
 DIR="${BENCH_DIR:-target/bench-data}"
 cargo build --release --locked -q -p pseudolink-cli
-PL=target/release/pseudolink
+PL="${CARGO_TARGET_DIR:-target}/release/pseudolink"
 mkdir -p "$DIR"
 if [ ! -f "$DIR/p$PEOPLE/agency_a.csv" ]; then
   "$PL" synth --people "$PEOPLE" --seed 11 --out "$DIR/p$PEOPLE" >/dev/null
@@ -19,10 +20,11 @@ ROWS=$(($(wc -l < "$IN") - 1))
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "input: $IN ($ROWS rows, $(du -h "$IN" | cut -f1))"
 for run in 1 2 3; do
-  /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$PL" encode --schema "$DIR/schema.json" \
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" "$PL" encode --schema "$DIR/schema.json" \
     --secret-file "$DIR/bench.secret.hex" --input "$IN" --output "$DIR/out.csv" --rejects "$DIR/rej.csv" >/dev/null
-  read -r secs kb < "$DIR/time.txt"
-  awk -v r="$ROWS" -v s="$secs" -v k="$kb" -v n="$run" \
-    'BEGIN { printf "run %d: %.2f s, %.0f rows/s, peak RSS %.0f MB\n", n, s, r / s, k / 1024 }'
+  read -r secs user sys kb < "$DIR/time.txt"
+  awk -v r="$ROWS" -v s="$secs" -v u="$user" -v y="$sys" -v k="$kb" -v n="$run" -v l="$load" \
+    'BEGIN { printf "run %d: %.2f s, %.0f rows/s, CPU %.2f s (%.2f us/row), peak RSS %.0f MB, load %s\n", n, s, r / s, u + y, (u + y) * 1e6 / r, k / 1024, l }'
 done
 echo "output: $(du -h "$DIR/out.csv" | cut -f1)"
