@@ -499,10 +499,10 @@ def test_the_secret_appears_nowhere_in_what_the_python_api_gives_back(
         tmp_path / "no" / "such" / "dir.csv",
     )
     scan.expect_error(
-        "link(paths, not clear)",
-        TypeError,
+        "link(raw csv path, not clear)",
+        pseudolink.PseudolinkError,
         pseudolink.link,
-        str(out / "left.enc.csv"),
+        str(csv_path),
         right,
         schema,
     )
