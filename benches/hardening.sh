@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Accuracy cost and attack resistance of each hardening option (docs/security.md, "Measured").
 #
-# Usage: bash benches/hardening.sh [PEOPLE]   (default 100,000 people; needs jq)
+# Usage: [VARIANTS="record ..."] bash benches/hardening.sh [PEOPLE]   (default 100,000 people; needs jq)
 #
 # For each schema variant below (all made from `pseudolink schema example` with jq): encode both
 # synthetic agency extracts, link them and evaluate against the true pairs (F1 at the default
@@ -58,6 +58,8 @@ echo "| variant | what | F1 | precision | recall | attack on whole names: re-ide
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for i in "${!names[@]}"; do
   name="${names[$i]}"; filter="${filters[$i]}"; what="${whats[$i]}"
+  # VARIANTS="record default" runs only those variants (default: all).
+  if [ -n "${VARIANTS:-}" ] && [[ " $VARIANTS " != *" $name "* ]]; then continue; fi
   S="$DIR/variant.$name.json"
   jq "$filter" "$DIR/default.json" > "$S"
   for a in agency_a agency_b; do

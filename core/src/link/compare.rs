@@ -96,10 +96,14 @@ enum Bands {
 /// The comparison of one schema field.
 #[derive(Debug, Clone)]
 pub struct FieldComparator {
-    /// Index of the field in the schema.
+    /// Index of the field in the schema ([`RECORD_FILTER`] for the record-level filter).
     pub field: usize,
-    /// Field name.
+    /// Field name (`record` for the record-level filter).
     pub name: String,
+    /// The schema fields (indices) whose values this comparison depends on: the field itself, or
+    /// every field of the record-level filter. EM leaves it out of the sessions of blocking rules
+    /// with a key on any of them.
+    pub sources: Vec<usize>,
     /// The levels, best first ([`MISSING`] is not among them).
     pub levels: Vec<LevelKind>,
     /// Whether exact agreement is term-frequency adjusted.
@@ -225,7 +229,15 @@ fn both_equal(a: Option<[u64; 2]>, b: Option<[u64; 2]>) -> bool {
     matches!((a, b), (Some(x), Some(y)) if x == y)
 }
 
-/// Compares pairs of records on every compared field of a schema.
+/// [`FieldComparator::field`] of the record-level filter (`record_bloom` in the schema), which
+/// belongs to no single field.
+pub const RECORD_FILTER: usize = usize::MAX;
+
+/// [`FieldComparator::name`] of the record-level filter, as in its column `record.bloom`.
+pub const RECORD_FILTER_NAME: &str = "record";
+
+/// Compares pairs of records on every compared field of a schema (and on the record-level filter
+/// when the schema has one with `compare`).
 #[derive(Debug, Clone)]
 pub struct Comparator {
     fields: Vec<FieldComparator>,
@@ -300,6 +312,7 @@ impl Comparator {
             fields.push(FieldComparator {
                 field: i,
                 name: f.name.clone(),
+                sources: vec![i],
                 levels,
                 term_frequency: c.term_frequency && slots.token.is_some(),
                 token: slots.token,
@@ -314,6 +327,40 @@ impl Comparator {
                     None
                 },
             });
+        }
+        if let (Some(rb), Some(slot)) = (&schema.record_bloom, layout.record_bloom) {
+            if let Some(c) = rb.compare.as_ref().filter(|c| !c.dice.is_empty()) {
+                let mut levels: Vec<LevelKind> =
+                    c.dice.iter().map(|t| LevelKind::Dice(*t)).collect();
+                levels.push(LevelKind::Else);
+                if levels.len() > MAX_LEVELS {
+                    return Err(Error::schema(
+                        "record_bloom.compare.dice",
+                        format!(
+                            "{} comparison levels; at most {MAX_LEVELS} are supported",
+                            levels.len()
+                        ),
+                    ));
+                }
+                fields.push(FieldComparator {
+                    field: RECORD_FILTER,
+                    name: RECORD_FILTER_NAME.into(),
+                    sources: rb
+                        .fields
+                        .iter()
+                        .filter_map(|f| schema.field_index(&f.field))
+                        .collect(),
+                    levels,
+                    term_frequency: false,
+                    token: None,
+                    presence: Presence::Bloom(slot),
+                    bands: Bands::Dice { slot },
+                    thresholds: c.dice.clone(),
+                    swapped_of_token: None,
+                    token_levels: Vec::new(),
+                    cross_token: None,
+                });
+            }
         }
         if fields.is_empty() {
             return Err(Error::schema(

@@ -110,6 +110,19 @@ pub(crate) fn levels(schema: &Schema, pool: &Pool, clear: bool, a: u32, b: u32) 
         candidates.push(true); // else
         out.push(candidates.iter().position(|x| *x).unwrap_or(0) as u8);
     }
+    // The record-level filter, compared last, in its Dice bands.
+    if let (Some(rf), Some(bl)) = (&schema.record_bloom, layout.record_bloom) {
+        if let Some(c) = rf.compare.as_ref().filter(|c| !c.dice.is_empty()) {
+            match (&ra.blooms[bl], &rb.blooms[bl]) {
+                (Some(x), Some(y)) => {
+                    let d = x.dice(y);
+                    let band = c.dice.iter().position(|t| d >= *t);
+                    out.push(band.unwrap_or(c.dice.len()) as u8);
+                }
+                _ => out.push(MISSING),
+            }
+        }
+    }
     out
 }
 
@@ -124,13 +137,14 @@ pub(crate) fn weight(schema: &Schema, model: &Model, pool: &Pool, v: &[u8], a: u
         .filter(|(_, f)| f.compare.is_some())
         .map(|(i, _)| i)
         .collect();
-    for ((fm, &level), &fi) in model.fields.iter().zip(v).zip(&compared) {
+    // The compared schema fields, then the record-level filter (never term-frequency adjusted).
+    for (k, (fm, &level)) in model.fields.iter().zip(v).enumerate() {
         if level == MISSING {
             continue;
         }
         let lm = &fm.levels[level as usize];
         let mut u = lm.u;
-        if fm.term_frequency && lm.level == "exact" {
+        if let (true, true, Some(&fi)) = (fm.term_frequency, lm.level == "exact", compared.get(k)) {
             let slot = layout.fields[fi].token;
             let mut counts: HashMap<Token, usize> = HashMap::new();
             let mut present = 0;

@@ -653,3 +653,66 @@ fn sessions_finding_more_matches_than_the_inputs_hold_are_left_out() {
     assert_eq!(used(&none), vec![true, true, true]);
     assert_eq!(none.fit, everything.fit);
 }
+
+/// The example schema with a record-level filter of the three names (compared in two Dice bands)
+/// instead of their field-level filters, as `benches/hardening.sh`'s `record` variant.
+fn record_filter_schema() -> Schema {
+    let mut schema = Schema::example();
+    for f in schema
+        .fields
+        .iter_mut()
+        .filter(|f| f.name.ends_with("_name"))
+    {
+        if let Some(c) = f.compare.as_mut() {
+            c.dice.clear();
+        }
+    }
+    let json = r#"{ "bits": 1024, "q": 2,
+        "fields": [ { "field": "first_name", "hashes": 10 }, { "field": "middle_name", "hashes": 6 },
+                    { "field": "last_name", "hashes": 10 } ],
+        "compare": { "dice": [0.9, 0.7] } }"#;
+    schema.record_bloom = Some(serde_json::from_str(json).unwrap());
+    schema
+}
+
+#[test]
+fn the_record_level_filter_is_compared_in_its_dice_bands() {
+    let schema = record_filter_schema();
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let record = cmp.fields().iter().find(|f| f.name == "record").unwrap();
+    assert_eq!(record.levels.len(), 3, "two Dice bands and else");
+    let names = ["first_name", "middle_name", "last_name"];
+    assert_eq!(
+        record.sources,
+        names
+            .iter()
+            .map(|n| schema.field_index(n).unwrap())
+            .collect::<Vec<_>>()
+    );
+    let same = levels_of(&schema, row("a", BASE), row("b", BASE), false);
+    assert_eq!(level(&same, "record"), "dice>=0.9");
+    let mut typo = BASE;
+    typo[2] = "Smyth";
+    let close = levels_of(&schema, row("a", BASE), row("b", typo), false);
+    assert_ne!(level(&close, "record"), "dice>=0.9");
+    let mut other = BASE;
+    other[0] = "Zebedee";
+    other[2] = "Okonkwo-Baptiste";
+    let far = levels_of(&schema, row("a", BASE), row("b", other), false);
+    assert_eq!(level(&far, "record"), "else");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn with_a_record_level_filter_the_blocked_linker_equals_the_oracle(seed in any::<u64>(), nl in 1usize..12, nr in 1usize..12) {
+        let mut schema = record_filter_schema();
+        schema.blocking = covering_schema().blocking;
+        schema.link.u_sample_pairs = 10_000;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, Some("F"));
+        let right = random_rows(&mut rng, "b", nr, Some("F"));
+        check_against_oracle(&schema, pool_of(&schema, &[left, right], false), false, true);
+    }
+}

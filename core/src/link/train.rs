@@ -73,7 +73,14 @@ fn rule_fields(schema: &Schema, comparator: &Comparator, r: usize) -> Vec<usize>
     rule.keys
         .iter()
         .filter_map(|k| schema.parse_key(k))
-        .filter_map(|k| comparator.fields().iter().position(|f| f.field == k.field))
+        .flat_map(|k| {
+            comparator
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(move |(_, f)| f.sources.contains(&k.field))
+                .map(|(i, _)| i)
+        })
         .collect()
 }
 
