@@ -110,7 +110,12 @@ def main() -> int:
     polars_frame = pl.read_csv(source, infer_schema=False)
     arrow_table = pacsv.read_csv(source)
 
+    def encode_file() -> None:
+        pseudolink.encode_file(source, file_out, schema, secret, rejects=args.dir / "file.rej.csv")
+
+    file_out = args.dir / "py-file-bench.out.csv"
     cases: list[tuple[str, Callable[[], Any]]] = [
+        ("CSV path: encode_file (file to file)", encode_file),
         ("CSV path: encode", lambda: encode(source)),
         ("CSV path: encode + write_csv", lambda: encode_write(source)),
         ("pandas (dtype=str): encode", lambda: encode(frame_str)),
@@ -123,6 +128,7 @@ def main() -> int:
     for name, fn in cases:
         results.append((name, best_of(args.runs, fn)))
     assert out.read_bytes() == cli_out.read_bytes(), "Python and CLI outputs differ"
+    assert file_out.read_bytes() == cli_out.read_bytes(), "encode_file and CLI outputs differ"
 
     print(f"\n| what | best of {args.runs} (s) | rows/s | vs CLI |")
     print("| --- | ---: | ---: | ---: |")

@@ -14,6 +14,7 @@ the agency. Everything here runs the same Rust core as the ``pseudolink`` comman
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 import warnings
@@ -67,6 +68,7 @@ __all__ = [
     "__version__",
     "dedupe",
     "encode",
+    "encode_file",
     "evaluate",
     "link",
     "read_encoded",
@@ -143,6 +145,48 @@ def encode(
             stacklevel=2,
         )
     return extract
+
+
+def encode_file(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    schema: Schema,
+    secret: Secret,
+    *,
+    rejects: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> dict[str, Any]:
+    """Encodes the CSV file ``input`` into ``output``, file to file, exactly as ``pseudolink
+    encode`` does (same bytes, same ``output.manifest.json``, at the same speed: rows are written
+    while the next ones are encoded, and nothing is kept in memory). Returns the manifest.
+
+    Rows that cannot be encoded go to ``rejects`` (a CSV with line, reason and field) when it is
+    given, with a :class:`RejectedRowsWarning`; without it the first one raises
+    :class:`InputError`, as the CLI does without ``--rejects``. Nothing appears at ``output``, its
+    manifest or ``rejects`` unless the whole run succeeds (also on Ctrl-C).
+    """
+    manifest: dict[str, Any] = json.loads(
+        _native.encode_file(
+            os.fspath(input),
+            os.fspath(output),
+            schema,
+            secret,
+            rejects=None if rejects is None else os.fspath(rejects),
+            progress=progress,
+            agreement=agreement,
+            purpose=purpose,
+        )
+    )
+    rejected = manifest["counts"]["rejected"]
+    if rejected:
+        warnings.warn(
+            f"{rejected} rows were set aside and not encoded; see {os.fspath(rejects or '')}",
+            RejectedRowsWarning,
+            stacklevel=2,
+        )
+    return manifest
 
 
 def _is_pandas(data: object) -> bool:

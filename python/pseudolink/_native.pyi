@@ -26,6 +26,7 @@ __all__ = [
     "dedupe",
     "encode_arrow",
     "encode_csv",
+    "encode_file",
     "encode_python",
     "evaluate",
     "link",
@@ -153,6 +154,17 @@ def encode_csv(
     agreement: str | None = None,
     purpose: str | None = None,
 ) -> EncodedExtract: ...
+def encode_file(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    schema: Schema,
+    secret: Secret,
+    *,
+    rejects: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> str: ...
 def encode_arrow(
     data: object,
     schema: Schema,

@@ -159,6 +159,39 @@ pub fn encode_csv(
     })
 }
 
+/// Encodes the CSV file at `input` into `output` (and `output.manifest.json`, and `rejects` if
+/// given), exactly as `pseudolink encode` does; returns the manifest as JSON text.
+#[pyfunction]
+#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_file(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    schema: &PySchema,
+    secret: &PySecret,
+    rejects: Option<PathBuf>,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+) -> PyResult<String> {
+    guard(|| {
+        let encoder = Encoder::new(&schema.inner, &secret.inner);
+        let manifest = detached(py, "encoding", progress, move |control| {
+            let progress = control.progress();
+            let options = run::EncodeFileOptions {
+                rejects,
+                agreement,
+                purpose,
+                progress: Some(&progress),
+                cancel: Some(&control.cancel),
+            };
+            run::encode_file(&encoder, &input, &output, &options)
+        })?;
+        Ok(manifest.to_json())
+    })
+}
+
 fn encode_text_table(
     common: Common<'_>,
     py: Python<'_>,

@@ -128,3 +128,41 @@ def test_cli_output_reads_back(cli, synth, tmp_path, schema_file, secret_file):
     again = tmp_path / "again.csv"
     extract.write_csv(again)
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_encode_file_writes_what_the_cli_writes(
+    cli, tmp_path, schema_file, secret_file, vector_rows
+):
+    rows = [*vector_rows, dict(vector_rows[0]), {**vector_rows[1], "record_id": " "}]
+    source = write_csv(tmp_path / "bad.csv", rows)
+    cli_files = cli_encode(cli, tmp_path, schema_file, secret_file, source, "bad")
+    schema = pseudolink.Schema.from_file(schema_file)
+    secret = pseudolink.Secret.from_file(secret_file)
+    out, rejects = tmp_path / "bad.file.csv", tmp_path / "bad.file.rejects.csv"
+    with pytest.warns(pseudolink.RejectedRowsWarning):
+        manifest = pseudolink.encode_file(
+            source, out, schema, secret, rejects=rejects, agreement="ISA-1", purpose="tests"
+        )
+    compare(cli_files, (out, rejects))
+    assert manifest == json.loads(Path(f"{out}.manifest.json").read_text())
+    assert manifest["counts"]["rows_read"] == len(rows)
+    assert manifest["counts"]["rejected"] == 2
+
+
+def test_encode_file_without_rejects_fails_on_the_first_bad_row_and_writes_nothing(
+    tmp_path, schema_file, secret_file, vector_rows
+):
+    rows = [*vector_rows, dict(vector_rows[0])]
+    source = write_csv(tmp_path / "dup.csv", rows)
+    schema = pseudolink.Schema.from_file(schema_file)
+    secret = pseudolink.Secret.from_file(secret_file)
+    out = tmp_path / "dup.out.csv"
+    with pytest.raises(pseudolink.InputError) as info:
+        pseudolink.encode_file(source, out, schema, secret)
+    assert info.value.line == len(rows) + 1
+    assert "record_id" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dup.csv",
+        "schema.json",
+        "test.secret.hex",
+    ]
