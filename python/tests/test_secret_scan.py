@@ -353,6 +353,13 @@ def test_the_secret_appears_nowhere_in_what_the_python_api_gives_back(
     extracts["list of dicts"].write_csv(out / "list.enc.csv")
     right = pseudolink.encode(tmp_path / "right.csv", schema, secret, agreement="ISA-7")
     right.write_csv(out / "right.enc.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        file_manifest = pseudolink.encode_file(
+            csv_path, out / "file.enc.csv", schema, secret, rejects=out / "file.rejects.csv"
+        )
+    scan.add("encode_file warnings", [str(w.message) for w in caught])
+    scan.add("encode_file manifest", file_manifest)
     scan.add("manifest after write", left.manifest)
     again = pseudolink.read_encoded(out / "left.enc.csv")
     scan.add_object("read_encoded", again)
