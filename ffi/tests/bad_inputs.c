@@ -33,6 +33,7 @@
 
 #include "json.h"
 #include "pseudolink.h"
+#include "test_util.h"
 
 /* Longest a case may run (the generated 10 MB and million-row files included, debug build). */
 #ifndef TIME_LIMIT_SECONDS
@@ -40,36 +41,6 @@
 #endif
 
 /* ---- small helpers ---- */
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf != NULL) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (bigger == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf == NULL) return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
 
 /* A string member of an object, or NULL. */
 static const char *get_str(const jval *obj, const char *key) {
@@ -137,23 +108,6 @@ static void fail(const char *fmt, ...) {
     printf("\n");
     va_end(ap);
     problems++;
-}
-
-static const char *last_error(void) {
-    static char msg[8192];
-    size_t n = 0;
-    if (pl_last_error_message(msg, sizeof msg - 1, &n) != PL_OK) return "<message too long>";
-    msg[n] = '\0';
-    return msg;
-}
-
-/* The warnings of the last call (pl_last_warning_message), NUL-terminated. */
-static const char *last_warning(void) {
-    static char msg[8192];
-    size_t n = 0;
-    if (pl_last_warning_message(msg, sizeof msg - 1, &n) != PL_OK) return "<warnings too long>";
-    msg[n] = '\0';
-    return msg;
 }
 
 /* The pl_result of an error kind, or -1. */
@@ -279,7 +233,7 @@ static void check_encoded(const plan *p, const jval *expect, const char *kind) {
     char path[2048];
     in_work(path, sizeof path, p, "out.csv.manifest.json");
     size_t len = 0;
-    char *text = read_all(path, &len);
+    char *text = read_file(path, &len);
     if (text == NULL) {
         fail("no manifest written");
         return;
@@ -417,7 +371,7 @@ static const jval *arg(const jval *args, const jval *defaults, const char *key) 
 /* Copies the secret into the work folder with the case's mode (git does not keep modes). */
 static int copy_secret(plan *p, const jval *args, const jval *defaults) {
     size_t len = 0;
-    char *bytes = read_all(p->secret, &len);
+    char *bytes = read_file(p->secret, &len);
     if (bytes == NULL) return 1; /* a missing secret stays missing */
     char dst[2048];
     in_work(dst, sizeof dst, p, "secret.hex");
@@ -481,7 +435,7 @@ static int prepare(plan *p, const jval *c, const jval *defaults, const char *cor
 
 static void print_file(const char *path) {
     size_t len = 0;
-    char *text = read_all(path, &len);
+    char *text = read_file(path, &len);
     if (text != NULL && len > 0) fprintf(stdout, "---- stderr ----\n%s\n----\n", text);
     free(text);
 }
@@ -569,7 +523,7 @@ static int run_case(const jval *c, const jval *defaults, const char *corpus, con
                WEXITSTATUS(status));
     }
     size_t len = 0;
-    char *err = read_all(err_path, &len);
+    char *err = read_file(err_path, &len);
     if (err != NULL && strstr(err, "panicked") != NULL) {
         printf("FAIL %s: a panic was printed\n", case_id);
         ok = 0;
@@ -618,7 +572,7 @@ int main(int argc, char **argv) {
     char manifest_path[4096];
     snprintf(manifest_path, sizeof manifest_path, "%s/cases.json", corpus);
     size_t len = 0;
-    char *text = read_all(manifest_path, &len);
+    char *text = read_file(manifest_path, &len);
     if (text == NULL) {
         fprintf(stderr, "cannot read %s: %s\n", manifest_path, strerror(errno));
         return 2;

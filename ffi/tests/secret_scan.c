@@ -30,6 +30,7 @@
 
 #include "json.h"
 #include "pseudolink.h"
+#include "test_util.h"
 
 static int passed, failed;
 static long scanned;
@@ -179,31 +180,6 @@ static int write_file(const char *path, const void *data, size_t len) {
     size_t w = fwrite(data, 1, len, f);
     int ok = fclose(f) == 0 && w == len;
     return ok && chmod(path, 0600) == 0;
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf != NULL) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (bigger == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf == NULL) return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 /* Scans every file in `dir` (reporting leaks when `report`); returns how many files were

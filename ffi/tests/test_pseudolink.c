@@ -22,6 +22,7 @@
 
 #include "json.h"
 #include "pseudolink.h"
+#include "test_util.h"
 
 static int passed, failed;
 
@@ -34,24 +35,6 @@ static void check_at(int ok, const char *what, int line) {
     }
 }
 #define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
-
-/* The last error message of this thread, NUL-terminated, in a static buffer. */
-static const char *last_error(void) {
-    static char msg[4096];
-    size_t n = 0;
-    if (pl_last_error_message(msg, sizeof msg - 1, &n) != PL_OK) return "<pl_last_error_message failed>";
-    msg[n] = '\0';
-    return msg;
-}
-
-/* The warnings of the last call on this thread, NUL-terminated, in a static buffer. */
-static const char *last_warning(void) {
-    static char msg[4096];
-    size_t n = 0;
-    if (pl_last_warning_message(msg, sizeof msg - 1, &n) != PL_OK) return "<pl_last_warning_message failed>";
-    msg[n] = '\0';
-    return msg;
-}
 
 /* The last warnings contain `part`. */
 #define CHECK_WARNING(part)                                                                    \
@@ -105,32 +88,6 @@ static int write_file(const char *path, const char *data, size_t len) {
     if (f == NULL) return 0;
     size_t w = fwrite(data, 1, len, f);
     return fclose(f) == 0 && w == len;
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf != NULL) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (bigger == NULL) { free(buf); buf = NULL; break; }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf == NULL) return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 /* Appends `s` (length n) as a CSV cell to `out`, quoted when needed. */
