@@ -362,9 +362,7 @@ impl<'k> BloomBuilder<'k> {
                 }
                 Some(s) => {
                     salted_gram(s, &gram[..n], &mut self.salted_input);
-                    for pos in bit_positions(self.key, self.spec, &self.salted_input).iter() {
-                        raw.set(*pos);
-                    }
+                    set_bit_positions(self.key, self.spec, &self.salted_input, raw);
                 }
             }
         }
@@ -396,13 +394,36 @@ pub fn salted_gram(salt: &str, data: &[u8], out: &mut Vec<u8>) {
 
 /// The bit positions one q-gram sets (uncached; the reference definition).
 pub fn bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &[u8]) -> Box<[u32]> {
-    let mut reader = key.hasher().update(gram).finalize_xof();
-    let mut bytes = vec![0u8; usize::from(spec.hashes) * 4];
-    reader.fill(&mut bytes);
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) % spec.bits)
-        .collect()
+    let mut out = vec![0u32; usize::from(spec.hashes)];
+    bit_positions_into(key, spec, gram, &mut out);
+    out.into_boxed_slice()
+}
+
+/// Writes the bit positions of `gram` into `out` (its first `spec.hashes` entries): the extended
+/// output of keyed BLAKE3 of `gram`, 4 bytes little-endian per position, modulo `spec.bits`.
+#[inline]
+fn bit_positions_into(key: &DerivedKey, spec: BloomSpec, gram: &[u8], out: &mut [u32]) {
+    // At most 64 hashes (the schema refuses more), 4 bytes each.
+    let mut bytes = [0u8; 256];
+    let n = usize::from(spec.hashes).min(64).min(out.len());
+    key.hasher()
+        .update(gram)
+        .finalize_xof()
+        .fill(&mut bytes[..n * 4]);
+    for (o, c) in out.iter_mut().zip(bytes[..n * 4].chunks_exact(4)) {
+        *o = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) % spec.bits;
+    }
+}
+
+/// Sets the bit positions of `gram` in `raw` without keeping them.
+#[inline]
+fn set_bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &[u8], raw: &mut Bloom) {
+    let mut positions = [0u32; 64];
+    let n = usize::from(spec.hashes).min(64);
+    bit_positions_into(key, spec, gram, &mut positions[..n]);
+    for &pos in &positions[..n] {
+        raw.set(pos);
+    }
 }
 
 #[cfg(test)]
