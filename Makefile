@@ -25,7 +25,7 @@ VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 C_LINK := $(C_BUILD)/link
 PL_CLI := $(TARGET_DIR)/debug/pseudolink
-C_TEST_ARGS = tests/vectors/encode.json $(VERSION) $(C_LINK)/a.csv $(C_LINK)/b.csv $(C_LINK)/cli_links.csv
+C_TEST_ARGS = tests/vectors/encode.json $(VERSION) $(C_LINK)
 SECRET_SCAN_ARGS = $(C_LINK)/synth/agency_a.csv $(C_LINK)/synth/agency_b.csv
 STAGE_PKG := PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig pkg-config
 PREFIX ?= /usr/local
@@ -99,7 +99,12 @@ c-fixtures:
 		--input $(C_LINK)/synth/agency_$$a.csv --output $(C_LINK)/$$a.csv --rejects $(C_LINK)/$$a.rejects.csv \
 		>/dev/null || exit 1; done
 	$(PL_CLI) link --schema $(C_LINK)/schema.json --left $(C_LINK)/a.csv --right $(C_LINK)/b.csv \
-		--output $(C_LINK)/cli_links.csv --threshold 0.9 >/dev/null
+		--output $(C_LINK)/cli_links.csv --threshold 0.9 --save-model $(C_LINK)/model.json >/dev/null
+	$(PL_CLI) link --schema $(C_LINK)/schema.json --left $(C_LINK)/a.csv --right $(C_LINK)/b.csv \
+		--output $(C_LINK)/cli_model_links.csv --threshold 0.3 --review-threshold 0.3 \
+		--model $(C_LINK)/model.json >/dev/null
+	$(PL_CLI) evaluate --links $(C_LINK)/cli_links.csv --truth $(C_LINK)/synth/truth.csv \
+		> $(C_LINK)/cli_evaluation.json
 
 ## Regenerate ffi/include/pseudolink.h after changing the C API (then commit it).
 header: $(CBINDGEN)

@@ -112,7 +112,8 @@ typedef struct pl_encoder pl_encoder;
  Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
  `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
  free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
- inputs always checked against their manifests. The setters change the handle, so they must
+ inputs always checked against their manifests, a model trained on the inputs and not saved.
+ The setters change the handle, so they must
  not run while another thread uses it; linking only reads it.
  */
 typedef struct pl_link_options pl_link_options;
@@ -130,6 +131,37 @@ typedef struct pl_schema pl_schema;
  are made.
  */
 typedef struct pl_secret pl_secret;
+
+/*
+ The quality of a links file against the true pairs (what `pseudolink evaluate` prints).
+ Only `match` links count as predicted pairs; `review` pairs do not.
+ */
+typedef struct pl_evaluation {
+  /*
+   True positives over predicted pairs (0 when nothing is predicted).
+   */
+  double precision;
+  /*
+   True positives over true pairs (0 when there are no true pairs).
+   */
+  double recall;
+  /*
+   Harmonic mean of precision and recall (0 when both are 0).
+   */
+  double f1;
+  /*
+   Predicted pairs that are true.
+   */
+  uint64_t true_positives;
+  /*
+   Predicted pairs that are not true.
+   */
+  uint64_t false_positives;
+  /*
+   True pairs not predicted.
+   */
+  uint64_t false_negatives;
+} pl_evaluation;
 
 #ifdef __cplusplus
 extern "C" {
@@ -564,6 +596,34 @@ pl_result pl_link_options_set_threshold(struct pl_link_options *options, double 
 pl_result pl_link_options_set_allow_unverified(struct pl_link_options *options, bool allow);
 
 /*
+ Links with the saved model at `model_path` (a NUL-terminated UTF-8 path; NULL: train a model
+ on the inputs, the default) instead of training one, as `pseudolink link --model M` does: a
+ partnership reviews and signs off a model once and every run uses it. The model is read by
+ `pl_link_files_with_options`, which refuses one of another schema or a damaged file with
+ `PL_MODEL_ERROR`. Errors: `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`,
+ `PL_INVALID_ARGUMENT` (an empty path).
+
+ # Safety
+
+ `options` must be NULL or live link options that no other thread is using; `model_path` must
+ be NULL or a NUL-terminated string.
+ */
+pl_result pl_link_options_set_model(struct pl_link_options *options, const char *model_path);
+
+/*
+ Writes the model the run used (trained, or read with `pl_link_options_set_model`) to
+ `model_path` (a NUL-terminated UTF-8 path; NULL: do not save, the default), as
+ `pseudolink link --save-model M` does; written only if the whole run succeeds. Errors:
+ `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+
+ # Safety
+
+ `options` must be NULL or live link options that no other thread is using; `model_path` must
+ be NULL or a NUL-terminated string.
+ */
+pl_result pl_link_options_set_save_model(struct pl_link_options *options, const char *model_path);
+
+/*
  `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and
  writes `output_path` and its summary, as `pseudolink link` does with the options set in
  `options` (see `pl_link_options_new`). The run's warnings (inputs accepted unverified, a
@@ -579,6 +639,26 @@ pl_result pl_link_files_with_options(const struct pl_schema *schema,
                                      const char *right_path,
                                      const char *output_path,
                                      const struct pl_link_options *options);
+
+/*
+ Evaluates the links file at `links_path` (written by `pl_link_files` or `pseudolink link`)
+ against the true pairs at `truth_path` (CSV with columns `left_id,right_id`) and writes the
+ result to `*out`, as `pseudolink evaluate --links L --truth T` does (with `unordered` true, as
+ `--unordered`: pairs match whichever id comes first, for deduplication). Paths are
+ NUL-terminated UTF-8. A pair naming ids absent from the truth is a false positive, not an
+ error. Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path),
+ `PL_IO_ERROR`, `PL_INPUT_ERROR` (a malformed links or truth file: the message names the file,
+ line and column).
+
+ # Safety
+
+ Each path must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+ `pl_evaluation`.
+ */
+pl_result pl_evaluate_files(const char *links_path,
+                            const char *truth_path,
+                            bool unordered,
+                            struct pl_evaluation *out);
 
 #ifdef __cplusplus
 }  // extern "C"

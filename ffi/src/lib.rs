@@ -37,6 +37,8 @@ pub mod encode_file;
 
 pub mod link;
 
+pub mod evaluate;
+
 use std::os::raw::c_char;
 
 pub use error::pl_result;

@@ -2,14 +2,15 @@
 //! `pseudolink link` does it.
 
 use std::os::raw::c_char;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD};
 use pseudolink::run::{link_files, LinkFileOptions};
 
 use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
-    cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cstr_arg, out_arg,
+    cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cpath_arg, opt_cstr_arg,
+    out_arg,
 };
 use crate::panic::{boundary, guard};
 use crate::schema::pl_schema;
@@ -114,13 +115,16 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
 /// Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
 /// `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
 /// free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
-/// inputs always checked against their manifests. The setters change the handle, so they must
+/// inputs always checked against their manifests, a model trained on the inputs and not saved.
+/// The setters change the handle, so they must
 /// not run while another thread uses it; linking only reads it.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone)]
 pub struct pl_link_options {
     threshold: f64,
     allow_unverified: bool,
+    model: Option<PathBuf>,
+    save_model: Option<PathBuf>,
 }
 
 impl Default for pl_link_options {
@@ -128,6 +132,8 @@ impl Default for pl_link_options {
         pl_link_options {
             threshold: pseudolink::link::DEFAULT_THRESHOLD,
             allow_unverified: false,
+            model: None,
+            save_model: None,
         }
     }
 }
@@ -205,6 +211,64 @@ pub unsafe extern "C" fn pl_link_options_set_allow_unverified(
     })
 }
 
+/// Links with the saved model at `model_path` (a NUL-terminated UTF-8 path; NULL: train a model
+/// on the inputs, the default) instead of training one, as `pseudolink link --model M` does: a
+/// partnership reviews and signs off a model once and every run uses it. The model is read by
+/// `pl_link_files_with_options`, which refuses one of another schema or a damaged file with
+/// `PL_MODEL_ERROR`. Errors: `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`,
+/// `PL_INVALID_ARGUMENT` (an empty path).
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `model_path` must
+/// be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_model(
+    options: *mut pl_link_options,
+    model_path: *const c_char,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `model_path` NULL or NUL-terminated.
+        let (options, path) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_cpath_arg(model_path, "model_path")?,
+            )
+        };
+        options.model = path.map(Path::to_path_buf);
+        Ok(())
+    })
+}
+
+/// Writes the model the run used (trained, or read with `pl_link_options_set_model`) to
+/// `model_path` (a NUL-terminated UTF-8 path; NULL: do not save, the default), as
+/// `pseudolink link --save-model M` does; written only if the whole run succeeds. Errors:
+/// `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `model_path` must
+/// be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_save_model(
+    options: *mut pl_link_options,
+    model_path: *const c_char,
+) -> pl_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `model_path` NULL or NUL-terminated.
+        let (options, path) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_cpath_arg(model_path, "model_path")?,
+            )
+        };
+        options.save_model = path.map(Path::to_path_buf);
+        Ok(())
+    })
+}
+
 /// `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and
 /// writes `output_path` and its summary, as `pseudolink link` does with the options set in
 /// `options` (see `pl_link_options_new`). The run's warnings (inputs accepted unverified, a
@@ -262,6 +326,8 @@ fn run(
             ..LinkOptions::default()
         },
         allow_unverified: options.allow_unverified,
+        model: options.model.clone(),
+        save_model: options.save_model.clone(),
         agreement: record.agreement,
         purpose: record.purpose,
         ..LinkFileOptions::default()

@@ -5,8 +5,8 @@
  * Every case the C API can express runs in a child process (fork) with a time limit, so a hang, an
  * abort or a crash fails its case and the others still run; the parent never calls the library
  * (its threads would not survive a fork). The child calls pl_schema_from_file,
- * pl_secret_from_file, pl_encoder_new, pl_encode_file and pl_link_files (or, for a case with
- * allow_unverified, pl_link_files_with_options) and checks the pl_result against the case's kind,
+ * pl_secret_from_file, pl_encoder_new, pl_encode_file, pl_link_files (or, for a case with
+ * allow_unverified or a model, pl_link_files_with_options) and pl_evaluate_files, and checks the pl_result against the case's kind,
  * the last error message (the core's) for the expected substring and line (for a case that
  * succeeds, the warnings read with pl_last_warning_message), that a failed call left no output (complete or .partial), and, where rows were read, the
  * manifest's counts against the extract and the rejects file.
@@ -134,7 +134,8 @@ static long code_of_kind(const char *kind) {
 /* The case's resolved arguments, each a path (or NULL). */
 typedef struct {
     const char *op;
-    char schema[4096], secret[4096], input[4096], left[4096], right[4096];
+    char schema[4096], secret[4096], input[4096], left[4096], right[4096], model[4096];
+    char links[4096], truth[4096];
     int rejects;
     int allow_unverified;
     char work[1024];
@@ -147,7 +148,8 @@ static void in_work(char *out, size_t cap, const plan *p, const char *name) {
 /* Runs the case's operation; returns its pl_result, copies the last error message into `msg`
  * (before the handles are freed) and the warnings of the call that loads the secret or links
  * into `warn`. */
-static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t warn_cap) {
+static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t warn_cap,
+                        pl_evaluation *evaluation) {
     pl_result rc = PL_OK;
     char out[2048], rejects[2048], links[2048];
     in_work(out, sizeof out, p, "out.csv");
@@ -177,14 +179,17 @@ static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t
         }
         if (rc == PL_OK) rc = pl_encoder_new(schema, secret, &encoder);
         if (rc == PL_OK) rc = pl_encode_file(encoder, p->input, out, p->rejects ? rejects : NULL);
+    } else if (strcmp(p->op, "evaluate") == 0) {
+        rc = pl_evaluate_files(p->links, p->truth, false, evaluation);
     } else if (strcmp(p->op, "link") == 0) {
         rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
-        if (rc == PL_OK && !p->allow_unverified) {
+        if (rc == PL_OK && !p->allow_unverified && p->model[0] == '\0') {
             rc = pl_link_files(schema, p->left, p->right, links, 0.9);
             snprintf(warn, warn_cap, "%s", last_warning());
         } else if (rc == PL_OK) {
             rc = pl_link_options_new(&options);
-            if (rc == PL_OK) rc = pl_link_options_set_allow_unverified(options, true);
+            if (rc == PL_OK) rc = pl_link_options_set_allow_unverified(options, p->allow_unverified);
+            if (rc == PL_OK && p->model[0] != '\0') rc = pl_link_options_set_model(options, p->model);
             if (rc == PL_OK) rc = pl_link_files_with_options(schema, p->left, p->right, links, options);
             snprintf(warn, warn_cap, "%s", last_warning());
         }
@@ -272,6 +277,23 @@ static void check_encoded(const plan *p, const jval *expect, const char *kind) {
     free(text);
 }
 
+/* The expected counts of an evaluate case against what pl_evaluate_files gave. */
+static void check_evaluation(const pl_evaluation *got, const jval *expect) {
+    const jval *want = json_get(expect, "evaluation");
+    static const char *keys[] = {"true_positives", "false_positives", "false_negatives"};
+    const unsigned long long values[] = {got->true_positives, got->false_positives,
+                                         got->false_negatives};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        long long v = get_int(want, keys[i]);
+        if (v >= 0 && (unsigned long long)v != values[i])
+            fail("evaluation %s = %llu, expected %lld", keys[i], values[i], v);
+    }
+    if (got->precision < 0 || got->precision > 1 || got->recall < 0 || got->recall > 1 ||
+        got->f1 < 0 || got->f1 > 1)
+        fail("evaluation outside 0..1: precision %g, recall %g, f1 %g", got->precision,
+             got->recall, got->f1);
+}
+
 /* The child's work: run, check, exit 0 (as expected) or 1. */
 static int child(const plan *p, const jval *expect) {
     const char *kind = get_str(expect, "kind");
@@ -281,7 +303,9 @@ static int child(const plan *p, const jval *expect) {
         return 1;
     }
     static char msg[8192], warn[8192];
-    pl_result rc = run_op(p, msg, sizeof msg, warn, sizeof warn);
+    pl_evaluation evaluation;
+    memset(&evaluation, 0, sizeof evaluation);
+    pl_result rc = run_op(p, msg, sizeof msg, warn, sizeof warn, &evaluation);
     if (rc == PL_PANIC) fail("a panic in the library: %s", msg);
     if ((long)rc != want) fail("returned %u, expected %ld (%s): %s", (unsigned)rc, want, kind, msg);
     if (want != PL_OK) {
@@ -304,6 +328,7 @@ static int child(const plan *p, const jval *expect) {
             fail("unexpected warnings: %s", warn);
         check_partial(p);
         if (strcmp(p->op, "encode") == 0) check_encoded(p, expect, kind);
+        if (strcmp(p->op, "evaluate") == 0) check_evaluation(&evaluation, expect);
         if (strcmp(p->op, "link") == 0) {
             char path[2048];
             in_work(path, sizeof path, p, "links.csv");
@@ -417,11 +442,16 @@ static int prepare(plan *p, const jval *c, const jval *defaults, const char *cor
                file_arg(arg(args, defaults, "input"), "input", corpus, p->work, p->input,
                         sizeof p->input);
     }
+    if (strcmp(p->op, "evaluate") == 0) {
+        return file_arg(json_get(args, "links"), "links", corpus, p->work, p->links,
+                        sizeof p->links) &&
+               file_arg(json_get(args, "truth"), "truth", corpus, p->work, p->truth,
+                        sizeof p->truth);
+    }
     if (strcmp(p->op, "link") == 0) {
-        if (model != NULL && model->type != J_NULL) {
-            *why = "a link with a model (pl_link_files takes none)";
+        if (model != NULL && model->type != J_NULL &&
+            !file_arg(model, "model", corpus, p->work, p->model, sizeof p->model))
             return 0;
-        }
         p->allow_unverified = unverified != NULL && unverified->type == J_TRUE;
         return file_arg(arg(args, defaults, "schema"), "schema", corpus, p->work, p->schema,
                         sizeof p->schema) &&

@@ -841,16 +841,129 @@ static void test_link_files(const char *left, const char *right, const char *cli
     pl_schema_free(s);
 }
 
+/* A saved model and evaluation, against what the CLI gives for the same files. */
+static void test_model_and_evaluate(const char *dir, const char *left, const char *right,
+                                    const char *cli_links) {
+    char json[16384], model[1024], cli_model_links[1024], truth[1024], cli_eval[1024];
+    snprintf(model, sizeof model, "%s/model.json", dir);
+    snprintf(cli_model_links, sizeof cli_model_links, "%s/cli_model_links.csv", dir);
+    snprintf(truth, sizeof truth, "%s/synth/truth.csv", dir);
+    snprintf(cli_eval, sizeof cli_eval, "%s/cli_evaluation.json", dir);
+    size_t n = 0;
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_example(json, sizeof json, &n), PL_OK);
+    CHECK_RC(pl_schema_from_json(json, n, &s), PL_OK);
+    pl_link_options *o = NULL;
+    CHECK_RC(pl_link_options_new(&o), PL_OK);
+
+    /* Saving the trained model: the links are pl_link_files' and the model file appears. */
+    const char *saved = tmp_path("model.json");
+    const char *out = tmp_path("links-saved.csv");
+    tmp_path("links-saved.csv.summary.json");
+    CHECK_RC(pl_link_options_set_save_model(o, saved), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, out, o), PL_OK);
+    size_t a_len = 0, b_len = 0;
+    char *a = read_file(out, &a_len), *b = read_file(cli_links, &b_len);
+    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len));
+    free(a);
+    free(b);
+    char *saved_text = read_file(saved, &n);
+    CHECK(saved_text != NULL && strstr(saved_text, "\"fields\"") != NULL);
+    free(saved_text);
+
+    /* Linking with the CLI's saved model gives the CLI's links, byte for byte. */
+    const char *with_model = tmp_path("links-model.csv");
+    tmp_path("links-model.csv.summary.json");
+    CHECK_RC(pl_link_options_set_save_model(o, NULL), PL_OK);
+    CHECK_RC(pl_link_options_set_model(o, model), PL_OK);
+    CHECK_RC(pl_link_options_set_threshold(o, 0.3), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, with_model, o), PL_OK);
+    a = read_file(with_model, &a_len);
+    b = read_file(cli_model_links, &b_len);
+    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len));
+    free(a);
+    free(b);
+    char *summary = read_file(tmp_path("links-model.csv.summary.json"), &n);
+    CHECK(summary != NULL && strstr(summary, "model.json") != NULL);
+    free(summary);
+
+    /* A model that is not one: refused with PL_MODEL_ERROR, nothing written. */
+    const char *never = tmp_path("links-never.csv");
+    CHECK_RC(pl_link_options_set_model(o, truth), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, never, o), PL_MODEL_ERROR);
+    CHECK(!exists(never));
+    CHECK_RC(pl_link_options_set_model(o, tmp_path("no-such-model.json")), PL_OK);
+    pl_result r = pl_link_files_with_options(s, left, right, never, o);
+    CHECK(r == PL_IO_ERROR || r == PL_MODEL_ERROR);
+    CHECK_MSG("no-such-model.json");
+    CHECK(!exists(never));
+    CHECK_RC(pl_link_options_set_model(NULL, model), PL_NULL_POINTER);
+    CHECK_RC(pl_link_options_set_save_model(NULL, model), PL_NULL_POINTER);
+    CHECK_RC(pl_link_options_set_model(o, ""), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_options_set_model(o, "\xc3"), PL_INVALID_UTF8);
+    pl_link_options_free(o);
+
+    /* Evaluation: the numbers `pseudolink evaluate` printed for the same links and truth. */
+    pl_evaluation e;
+    memset(&e, 0, sizeof e);
+    CHECK_RC(pl_evaluate_files(cli_links, truth, false, &e), PL_OK);
+    char *cli = read_file(cli_eval, &n);
+    jval *want = cli != NULL ? json_parse(cli, n) : NULL;
+    const jval *tp = json_get(want, "true_positives"), *fp = json_get(want, "false_positives"),
+               *fn = json_get(want, "false_negatives"), *f1 = json_get(want, "f1"),
+               *precision = json_get(want, "precision"), *recall = json_get(want, "recall");
+    CHECK(tp != NULL && fp != NULL && fn != NULL && f1 != NULL && precision != NULL &&
+          recall != NULL);
+    if (tp != NULL && fp != NULL && fn != NULL && f1 != NULL && precision != NULL &&
+        recall != NULL) {
+        CHECK(e.true_positives == strtoull(tp->str, NULL, 10));
+        CHECK(e.false_positives == strtoull(fp->str, NULL, 10));
+        CHECK(e.false_negatives == strtoull(fn->str, NULL, 10));
+        CHECK(e.f1 == strtod(f1->str, NULL)); /* the same f64, printed shortest round-trip */
+        CHECK(e.precision == strtod(precision->str, NULL));
+        CHECK(e.recall == strtod(recall->str, NULL));
+    }
+    CHECK(e.true_positives > 100 && e.f1 > 0.9);
+    json_free(want);
+    free(cli);
+    /* Unordered: the same pairs here (left and right ids come from different agencies). */
+    pl_evaluation u;
+    memset(&u, 0, sizeof u);
+    CHECK_RC(pl_evaluate_files(cli_links, truth, true, &u), PL_OK);
+    CHECK(u.true_positives == e.true_positives);
+    /* Errors: a links file that is not one names the file; NULLs; nothing written on failure. */
+    pl_evaluation untouched;
+    memset(&untouched, 0xab, sizeof untouched);
+    CHECK_RC(pl_evaluate_files(truth, truth, false, &untouched), PL_INPUT_ERROR);
+    CHECK_MSG("truth.csv");
+    unsigned char pattern[sizeof untouched];
+    memset(pattern, 0xab, sizeof pattern);
+    CHECK(memcmp(&untouched, pattern, sizeof pattern) == 0);
+    CHECK_RC(pl_evaluate_files(tmp_path("no-such-links.csv"), truth, false, &e), PL_IO_ERROR);
+    CHECK_MSG("no-such-links.csv");
+    CHECK_RC(pl_evaluate_files(NULL, truth, false, &e), PL_NULL_POINTER);
+    CHECK_MSG("'links_path'");
+    CHECK_RC(pl_evaluate_files(cli_links, NULL, false, &e), PL_NULL_POINTER);
+    CHECK_RC(pl_evaluate_files(cli_links, truth, false, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'out'");
+    pl_schema_free(s);
+}
+
 static void cleanup(void) {
     for (int i = n_paths - 1; i >= 0; i--) remove(paths[i]);
     rmdir(tmpdir);
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s VECTORS_JSON EXPECTED_VERSION LEFT RIGHT CLI_LINKS\n", argv[0]);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s VECTORS_JSON EXPECTED_VERSION LINK_FIXTURES_DIR\n", argv[0]);
         return 2;
     }
+    /* The fixtures `make c-fixtures` writes with the CLI. */
+    static char left[1024], right[1024], cli_links[1024];
+    snprintf(left, sizeof left, "%s/a.csv", argv[3]);
+    snprintf(right, sizeof right, "%s/b.csv", argv[3]);
+    snprintf(cli_links, sizeof cli_links, "%s/cli_links.csv", argv[3]);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/pseudolink-c-test-XXXXXX");
     if (mkdtemp(tmpdir) == NULL) {
         perror("mkdtemp");
@@ -886,7 +999,8 @@ int main(int argc, char **argv) {
     test_encode_record(&v);
     test_threads(&v);
     test_encode_file(&v);
-    test_link_files(argv[3], argv[4], argv[5]); /* after test_encode_file: uses its files */
+    test_link_files(left, right, cli_links); /* after test_encode_file: uses its files */
+    test_model_and_evaluate(argv[3], left, right, cli_links);
 
     cleanup();
     json_free((jval *)v.root);
