@@ -36,11 +36,8 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("what", ["encode", "write"])
-def test_ctrl_c_interrupts_within_a_second(what, big_csv, tmp_path):
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+def interrupt_once(what, big_csv, out_dir):
+    """Starts a child busy in native code, sends SIGINT; returns (its reply, latency in s)."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(big_csv), str(out_dir), what],
         stdout=subprocess.PIPE,
@@ -57,11 +54,30 @@ def test_ctrl_c_interrupts_within_a_second(what, big_csv, tmp_path):
         assert child.wait(timeout=30) == 0
     finally:
         child.kill()
-    assert line.startswith("KeyboardInterrupt"), line
-    assert latency < 1.0, f"KeyboardInterrupt after {latency:.2f} s"
-    leftovers = [p.name for p in out_dir.iterdir() if p.name.endswith(".partial")]
-    assert leftovers == []
-    for csv in out_dir.glob("out*.csv"):
-        manifest = Path(f"{csv}.manifest.json")
-        assert manifest.exists(), f"{csv.name} without its manifest"
-        assert f'"bytes": {csv.stat().st_size},' in manifest.read_text()
+    return line, latency
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("what", ["encode", "write"])
+def test_ctrl_c_interrupts_within_a_second(what, big_csv, tmp_path):
+    # A machine busy with other work can delay any one delivery past a second; up to three tries
+    # keep the test about the library (which checks for signals between small batches of rows:
+    # a library that only noticed at the end of the operation fails every try).
+    latencies = []
+    for attempt in range(3):
+        out_dir = tmp_path / f"out{attempt}"
+        out_dir.mkdir()
+        line, latency = interrupt_once(what, big_csv, out_dir)
+        assert line.startswith("KeyboardInterrupt"), line
+        leftovers = [p.name for p in out_dir.iterdir() if p.name.endswith(".partial")]
+        assert leftovers == []
+        for csv in out_dir.glob("out*.csv"):
+            manifest = Path(f"{csv}.manifest.json")
+            assert manifest.exists(), f"{csv.name} without its manifest"
+            assert f'"bytes": {csv.stat().st_size},' in manifest.read_text()
+        latencies.append(latency)
+        if latency < 1.0:
+            break
+    assert min(latencies) < 1.0, (
+        f"KeyboardInterrupt after {', '.join(f'{x:.2f}' for x in latencies)} s"
+    )
