@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Writes the small seed corpora fuzz/corpus/<target>/seed-* (committed).
 
-Run from the repository root: python3 fuzz/make_seeds.py. Seeds are starting points only; the
+Run from the repository root: python3 fuzz/make_seeds.py (with --check: only fail if a committed
+seed differs from what this script writes, e.g. after the default schema changed). Seeds are starting points only; the
 fuzzer grows its own corpus beside them (not committed). See tests/src/fuzz.rs for how each
 target reads its input.
 """
 import json
 import os
+import sys
+
+CHECK = "--check" in sys.argv[1:]
+stale = []
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 HEADER = b"record_id,first_name,middle_name,last_name,date_of_birth,sex,postcode,address_line_1,nhs_number\n"
@@ -26,8 +31,13 @@ def rows(cases):
 
 def write(target, name, data):
     d = os.path.join(ROOT, "corpus", target)
+    path = os.path.join(d, "seed-" + name)
+    if CHECK:
+        if not os.path.exists(path) or open(path, "rb").read() != data:
+            stale.append(f"{target}/seed-{name}")
+        return
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "seed-" + name), "wb") as f:
+    with open(path, "wb") as f:
         f.write(data)
 
 
@@ -105,3 +115,8 @@ write("c_api", "raw-schema", bytes([4, len(minimal) >> 8, len(minimal) & 255]) +
 write("c_api", "bad-args", bytes([5, 9, 3, 255, 0]) + c_record(cases[0]["values"]))
 write("c_api", "null-out", bytes([6, 3, 254, 1]) + bytes([0xFF] * 9))
 write("c_api", "prefix", bytes([7, 0, 100, 2, 31]) + bytes(31) + bytes([2]) + c_record(cases[3]["values"]))
+
+if stale:
+    sys.exit("fuzz seeds out of date (run python3 fuzz/make_seeds.py): " + ", ".join(stale))
+if CHECK:
+    print("fuzz seeds up to date")
