@@ -44,7 +44,7 @@ test: lint rust-test c-test python-test
 
 lint:
 	$(CARGO) fmt --all -- --check
-	python3 fuzz/make_seeds.py --check
+	$(PYTHON) fuzz/make_seeds.py --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 rust-test:
