@@ -17,9 +17,170 @@
 
 /// `|A∩B|`: the popcount of the word-wise AND of two filters (extra words of the longer one are
 /// ignored; filters of one field always have the same length).
+///
+/// Chooses at run time the best kernel the CPU has (AVX-512 VPOPCNTDQ, else the POPCNT
+/// instruction, else portable code: the x86-64 baseline the library is built for has no POPCNT,
+/// so `count_ones` alone would be emulated). Every kernel gives the same count.
 #[inline]
 pub fn intersection_count(a: &[u64], b: &[u64]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match x86::kernel() {
+            x86::Kernel::Avx512 => return x86::intersection_avx512(a, b),
+            x86::Kernel::Popcnt => return x86::intersection_popcnt(a, b),
+            x86::Kernel::Portable => {}
+        }
+    }
+    intersection_portable(a, b)
+}
+
+/// [`intersection_count`] of `a` with each of the filters in `many` (consecutive filters of
+/// `a.len()` words each; a partial last one is ignored), written to `out` (as many as fit). The
+/// loop runs inside the chosen kernel, so there is no dispatch per pair: for comparing one filter
+/// against a block of others.
+pub fn intersection_counts(a: &[u64], many: &[u64], out: &mut [u32]) {
+    let words = a.len();
+    if words == 0 {
+        out.iter_mut().for_each(|o| *o = 0);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        match x86::kernel() {
+            x86::Kernel::Avx512 => return x86::intersections_avx512(a, many, out),
+            x86::Kernel::Popcnt => return x86::intersections_popcnt(a, many, out),
+            x86::Kernel::Portable => {}
+        }
+    }
+    for (o, b) in out.iter_mut().zip(many.chunks_exact(words)) {
+        *o = intersection_portable(a, b);
+    }
+}
+
+/// The portable kernel (the reference the others are tested against).
+#[inline]
+pub fn intersection_portable(a: &[u64], b: &[u64]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
+}
+
+/// Kernels for x86-64 CPUs with POPCNT or AVX-512 VPOPCNTDQ, chosen at run time. The only unsafe
+/// code of the core library: calling a function compiled for CPU features the CPU was just
+/// checked to have, and unaligned vector loads inside slice bounds.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    /// Which kernel this CPU runs.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub(super) enum Kernel {
+        Portable,
+        Popcnt,
+        Avx512,
+    }
+
+    /// 0: not yet detected; else 1 + the kernel's index.
+    static KERNEL: AtomicU8 = AtomicU8::new(0);
+
+    #[inline]
+    pub(super) fn kernel() -> Kernel {
+        match KERNEL.load(Ordering::Relaxed) {
+            1 => Kernel::Portable,
+            2 => Kernel::Popcnt,
+            3 => Kernel::Avx512,
+            _ => detect(),
+        }
+    }
+
+    #[cold]
+    fn detect() -> Kernel {
+        let k = if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            Kernel::Avx512
+        } else if std::arch::is_x86_feature_detected!("popcnt") {
+            Kernel::Popcnt
+        } else {
+            Kernel::Portable
+        };
+        let code = match k {
+            Kernel::Portable => 1,
+            Kernel::Popcnt => 2,
+            Kernel::Avx512 => 3,
+        };
+        KERNEL.store(code, Ordering::Relaxed);
+        k
+    }
+
+    /// The POPCNT kernel. Only called when [`kernel`] found POPCNT.
+    #[inline]
+    pub(super) fn intersection_popcnt(a: &[u64], b: &[u64]) -> u32 {
+        // SAFETY: `kernel()` returned Popcnt or Avx512, so the CPU has POPCNT.
+        unsafe { popcnt_one(a, b) }
+    }
+
+    pub(super) fn intersections_popcnt(a: &[u64], many: &[u64], out: &mut [u32]) {
+        // SAFETY: as above.
+        unsafe { popcnt_many(a, many, out) }
+    }
+
+    /// The AVX-512 kernel. Only called when [`kernel`] found AVX-512F and VPOPCNTDQ.
+    #[inline]
+    pub(super) fn intersection_avx512(a: &[u64], b: &[u64]) -> u32 {
+        // SAFETY: `kernel()` returned Avx512, so the CPU has AVX-512F, VPOPCNTDQ and POPCNT.
+        unsafe { avx512_one(a, b) }
+    }
+
+    pub(super) fn intersections_avx512(a: &[u64], many: &[u64], out: &mut [u32]) {
+        // SAFETY: as above.
+        unsafe { avx512_many(a, many, out) }
+    }
+
+    #[target_feature(enable = "popcnt")]
+    fn popcnt_one(a: &[u64], b: &[u64]) -> u32 {
+        super::intersection_portable(a, b)
+    }
+
+    #[target_feature(enable = "popcnt")]
+    fn popcnt_many(a: &[u64], many: &[u64], out: &mut [u32]) {
+        for (o, b) in out.iter_mut().zip(many.chunks_exact(a.len())) {
+            *o = super::intersection_portable(a, b);
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn avx512_one(a: &[u64], b: &[u64]) -> u32 {
+        use std::arch::x86_64::{
+            _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_popcnt_epi64,
+            _mm512_reduce_add_epi64, _mm512_setzero_si512,
+        };
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        let mut acc = _mm512_setzero_si512();
+        let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+        let (ar, br) = (ac.remainder(), bc.remainder());
+        for (x, y) in ac.zip(bc) {
+            // SAFETY: `x` and `y` are 8 u64 words (64 bytes) each: one unaligned 512-bit load.
+            let (x, y) = unsafe {
+                (
+                    _mm512_loadu_si512(x.as_ptr().cast()),
+                    _mm512_loadu_si512(y.as_ptr().cast()),
+                )
+            };
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
+        }
+        // At most 64 * n bits are set, so the sum fits a u32 for any filter under 2^26 words.
+        let vector = _mm512_reduce_add_epi64(acc) as u32;
+        vector + super::intersection_portable(ar, br)
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn avx512_many(a: &[u64], many: &[u64], out: &mut [u32]) {
+        for (o, b) in out.iter_mut().zip(many.chunks_exact(a.len())) {
+            *o = avx512_one(a, b);
+        }
+    }
 }
 
 /// `|A|`: the popcount of a filter (the machine's limit for a kernel that reads every word).
@@ -85,6 +246,60 @@ mod tests {
                 prop_assert!(upper_bound(ca, cb) >= t, "bound {} < t {} although dice {}", upper_bound(ca, cb), t, d);
             }
             prop_assert!(upper_bound(ca, cb) >= d);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_kernel_gives_the_portable_count(
+            words in 0usize..40,
+            seed in any::<u64>(),
+            n in 0usize..6,
+        ) {
+            // Filters of any length (not only multiples of 8 words) and any bits.
+            let mut x = seed | 1;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let a: Vec<u64> = (0..words).map(|_| next()).collect();
+            let many: Vec<u64> = (0..words * n).map(|_| next() & next()).collect();
+            let mut out = vec![u32::MAX; n];
+            intersection_counts(&a, &many, &mut out);
+            for (k, b) in many.chunks_exact(words.max(1)).enumerate().take(n) {
+                let want = intersection_portable(&a, b);
+                prop_assert_eq!(intersection_count(&a, b), want);
+                if words > 0 {
+                    prop_assert_eq!(out[k], want);
+                }
+            }
+            if words == 0 {
+                prop_assert!(out.iter().all(|&o| o == 0));
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn each_x86_kernel_the_cpu_has_matches_the_portable_one() {
+        let a: Vec<u64> = (0..16u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let b: Vec<u64> = (0..16u64)
+            .map(|i| !i.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+            .collect();
+        let want = intersection_portable(&a, &b);
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            assert_eq!(x86::intersection_popcnt(&a, &b), want);
+        }
+        if x86::kernel() == x86::Kernel::Avx512 {
+            assert_eq!(x86::intersection_avx512(&a, &b), want);
+            assert_eq!(
+                x86::intersection_avx512(&a[..11], &b[..11]),
+                intersection_portable(&a[..11], &b[..11])
+            );
         }
     }
 
