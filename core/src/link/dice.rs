@@ -177,8 +177,41 @@ mod x86 {
 
     #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
     fn avx512_many(a: &[u64], many: &[u64], out: &mut [u32]) {
-        for (o, b) in out.iter_mut().zip(many.chunks_exact(a.len())) {
-            *o = avx512_one(a, b);
+        match a.len() {
+            8 => avx512_many_fixed::<1>(a, many, out),
+            16 => avx512_many_fixed::<2>(a, many, out),
+            words => {
+                for (o, b) in out.iter_mut().zip(many.chunks_exact(words)) {
+                    *o = avx512_one(a, b);
+                }
+            }
+        }
+    }
+
+    /// `avx512_many` for filters of exactly `V` 512-bit vectors (512 or 1024 bits, the usual
+    /// sizes): `a` is loaded once, each filter of `many` with `V` loads and no remainder loop.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn avx512_many_fixed<const V: usize>(a: &[u64], many: &[u64], out: &mut [u32]) {
+        use std::arch::x86_64::{
+            __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_popcnt_epi64,
+            _mm512_reduce_add_epi64, _mm512_setzero_si512,
+        };
+        if a.len() != V * 8 {
+            return;
+        }
+        let mut av = [_mm512_setzero_si512(); V];
+        for (v, chunk) in av.iter_mut().zip(a.chunks_exact(8)) {
+            // SAFETY: `chunk` is 8 u64 words: one unaligned 512-bit load.
+            *v = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
+        }
+        for (o, b) in out.iter_mut().zip(many.chunks_exact(V * 8)) {
+            let mut acc: __m512i = _mm512_setzero_si512();
+            for (k, &x) in av.iter().enumerate() {
+                // SAFETY: `b` is V * 8 words, so words k * 8 .. k * 8 + 8 are inside it.
+                let y = unsafe { _mm512_loadu_si512(b.as_ptr().add(k * 8).cast()) };
+                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
+            }
+            *o = _mm512_reduce_add_epi64(acc) as u32;
         }
     }
 }
