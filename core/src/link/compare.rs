@@ -15,6 +15,19 @@
 //!
 //! A field missing on either side gets [`MISSING`], which carries no weight. A field is present when
 //! its exact token is (or, without a token, its Bloom filter, or else any of its level tokens).
+//!
+//! **Salted fields are compared only within equal salts.** A field with a `salt` (the default
+//! schema salts the names with `date_of_birth.year_month`) has tokens, level tokens and filters
+//! that can agree only when the two records' salts agree: under different salts its Dice
+//! coefficient is noise and its tokens never agree, whatever the names. So when the salt tokens of
+//! a pair differ the field gets [`SALT_DIFFERS`]: like [`MISSING`] it carries no weight and is left
+//! out of EM and of the u sample; the u of a salted field is estimated among random pairs *with
+//! equal salts* (see [`sample`](super::sample)), so its agreement no longer counts the salt's
+//! agreement a second time. The salt token is the salt field's exact token (`salt: "field"`) or its
+//! level token (`salt: "field.level"`), both in every encoded extract. The record-level filter is
+//! gated the same way when every field in it has one and the same salt. In cleartext mode a field
+//! compared with a string comparator (`compare.clear`) is not gated: its similarity is measured on
+//! the normalised values, which the salt does not change.
 
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
@@ -26,7 +39,19 @@ use super::pool::Pool;
 /// The level index of a field missing on either side.
 pub const MISSING: u8 = u8::MAX;
 
-/// Largest number of levels a field may have (level indices are `u8`, [`MISSING`] is reserved).
+/// The level index of a salted field whose two salts differ: not compared, no weight (see the
+/// module documentation).
+pub const SALT_DIFFERS: u8 = u8::MAX - 1;
+
+/// Whether `level` is one of the two levels that carry no weight and no information:
+/// [`MISSING`] or [`SALT_DIFFERS`].
+#[inline]
+pub fn is_uncompared(level: u8) -> bool {
+    level >= SALT_DIFFERS
+}
+
+/// Largest number of levels a field may have (level indices are `u8`; [`MISSING`] and
+/// [`SALT_DIFFERS`] are reserved).
 pub const MAX_LEVELS: usize = 64;
 
 /// What one comparison level tests.
@@ -108,6 +133,10 @@ pub struct FieldComparator {
     pub levels: Vec<LevelKind>,
     /// Whether exact agreement is term-frequency adjusted.
     pub term_frequency: bool,
+    /// The salt (`field` or `field.level`) within whose equal values this comparison is made, if
+    /// it is gated (see the module documentation).
+    pub salt: Option<String>,
+    salt_slot: Option<usize>,
     token: Option<usize>,
     presence: Presence,
     bands: Bands,
@@ -133,6 +162,11 @@ impl FieldComparator {
     /// The token slot of the field's exact token.
     pub fn token_slot(&self) -> Option<usize> {
         self.token
+    }
+
+    /// The token slot of the salt this comparison is gated on, if it is gated.
+    pub fn salt_slot(&self) -> Option<usize> {
+        self.salt_slot
     }
 
     /// Whether the field has a value in record `i`.
@@ -176,6 +210,11 @@ impl FieldComparator {
         let (ra, rb) = (a, b);
         if !self.present(pool, a) || !self.present(pool, b) {
             return MISSING;
+        }
+        if let Some(s) = self.salt_slot {
+            if !both_equal(tok(ra, s), tok(rb, s)) {
+                return SALT_DIFFERS;
+            }
         }
         let mut level = 0usize;
         if let Some(s) = self.token {
@@ -221,7 +260,7 @@ impl FieldComparator {
 
 #[inline]
 fn to_level(i: usize) -> u8 {
-    u8::try_from(i).unwrap_or(MISSING - 1)
+    u8::try_from(i).unwrap_or(SALT_DIFFERS - 1)
 }
 
 #[inline]
@@ -302,6 +341,12 @@ impl Comparator {
                     ),
                 ));
             }
+            // Gated on the salt unless compared in cleartext by a string comparator.
+            let gated = !matches!(bands, Bands::Clear { .. });
+            let salt = f.salt.clone().filter(|_| gated);
+            let salt_slot = salt
+                .as_deref()
+                .and_then(|k| salt_token_slot(schema, &layout, k));
             let presence = if let Some(t) = slots.token {
                 Presence::Token(t)
             } else if let Some(b) = slots.bloom {
@@ -315,6 +360,8 @@ impl Comparator {
                 sources: vec![i],
                 levels,
                 term_frequency: c.term_frequency && slots.token.is_some(),
+                salt: salt.filter(|_| salt_slot.is_some()),
+                salt_slot,
                 token: slots.token,
                 presence,
                 bands,
@@ -342,16 +389,34 @@ impl Comparator {
                         ),
                     ));
                 }
+                let sources: Vec<usize> = rb
+                    .fields
+                    .iter()
+                    .filter_map(|f| schema.field_index(&f.field))
+                    .collect();
+                // Gated when every field in the filter has one and the same salt: then the filters
+                // of two records with different salts share no q-gram bits but by chance.
+                let salts: Vec<Option<&String>> = sources
+                    .iter()
+                    .map(|i| schema.fields[*i].salt.as_ref())
+                    .collect();
+                let salt = match salts.first() {
+                    Some(Some(first)) if salts.iter().all(|s| *s == Some(*first)) => {
+                        Some((*first).clone())
+                    }
+                    _ => None,
+                };
+                let salt_slot = salt
+                    .as_deref()
+                    .and_then(|k| salt_token_slot(schema, &layout, k));
                 fields.push(FieldComparator {
                     field: RECORD_FILTER,
                     name: RECORD_FILTER_NAME.into(),
-                    sources: rb
-                        .fields
-                        .iter()
-                        .filter_map(|f| schema.field_index(&f.field))
-                        .collect(),
+                    sources,
                     levels,
                     term_frequency: false,
+                    salt: salt.filter(|_| salt_slot.is_some()),
+                    salt_slot,
                     token: None,
                     presence: Presence::Bloom(slot),
                     bands: Bands::Dice { slot },
@@ -403,10 +468,28 @@ impl Comparator {
     }
 }
 
-/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`]).
+/// The token slot of salt `key` (`field` or `field.level`): the field's exact token or its level
+/// token, `None` when the extract has no such token.
+pub fn salt_token_slot(schema: &Schema, layout: &Layout, key: &str) -> Option<usize> {
+    let k = schema.parse_key(key)?;
+    let slots = layout.fields.get(k.field)?;
+    match k.level {
+        None => slots.token,
+        Some(l) => slots.level(l),
+    }
+}
+
+/// The name of the level of a salted field whose salts differ.
+pub const SALT_DIFFERS_NAME: &str = "salts differ";
+
+/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`], `salts differ`
+/// for [`SALT_DIFFERS`]).
 pub fn level_name(f: &FieldComparator, level: u8) -> String {
     if level == MISSING {
         return "missing".into();
+    }
+    if level == SALT_DIFFERS {
+        return SALT_DIFFERS_NAME.into();
     }
     f.levels
         .get(usize::from(level))

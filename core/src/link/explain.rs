@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+use super::compare::SALT_DIFFERS_NAME;
 use super::model::{probability, Contribution};
 use super::pool::pack_pair;
 use super::{Band, Linkage};
@@ -129,21 +130,26 @@ impl fmt::Display for Explanation {
         )?;
         writeln!(
             f,
-            "  {:<20} {:<22} {:>10} {:>10} {:>8}",
+            "  {:<20} {:<26} {:>10} {:>10} {:>8}",
             "field", "level", "m", "u", "weight"
         )?;
         writeln!(
             f,
-            "  {:<20} {:<22} {:>10} {:>10} {:>8.3}",
+            "  {:<20} {:<26} {:>10} {:>10} {:>8.3}",
             "(prior)", "", "", "", self.prior_weight
         )?;
         for c in &self.fields {
             let num = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.6}"));
+            let level = if c.level == SALT_DIFFERS_NAME {
+                format!("not compared: {}", c.level)
+            } else {
+                c.level.clone()
+            };
             writeln!(
                 f,
-                "  {:<20} {:<22} {:>10} {:>10} {:>8.3}{}",
+                "  {:<20} {:<26} {:>10} {:>10} {:>8.3}{}",
                 c.field,
-                c.level,
+                level,
                 num(c.m),
                 num(c.u),
                 c.weight,

@@ -6,6 +6,14 @@
 //! two distinct uniform records. When the data has no more pairs than asked for, every pair is
 //! used instead. u of a level is its share among the sampled pairs where the field is present on
 //! both sides, with the pseudo-count of [`PSEUDO_COUNT`] per level, clamped.
+//!
+//! **Salted fields.** A salted field is compared only when the two salts agree (see
+//! [`compare`](super::compare)), so its u must be the level shares among random pairs *with equal
+//! salts*; in a uniform sample those are rare (about 1 in 1,000 for a salt of year and month of
+//! birth). For each salt, a second sample of `link.u_sample_pairs` pairs is therefore drawn
+//! uniformly among the pairs the inputs can form whose salt tokens are equal (a salt value with
+//! probability proportional to the pairs it forms, then a uniform pair of it), with a generator
+//! seeded from `link.seed` and the salt's token slot, and gives u of the fields gated on that salt.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
-use super::compare::{Comparator, MISSING};
+use super::compare::{is_uncompared, Comparator};
 use super::em::{clamp_probability, PSEUDO_COUNT};
 use super::pool::{pack_pair, unpack_pair, Pool};
 
@@ -26,6 +34,8 @@ pub struct USample {
     pub u: Vec<Vec<f64>>,
     /// Pairs compared.
     pub pairs: u64,
+    /// Pairs with equal salts compared for the salted fields (over every salt).
+    pub equal_salt_pairs: u64,
 }
 
 /// Number of pairs the pool can form.
@@ -109,24 +119,164 @@ pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
     out
 }
 
-/// Estimates u from `n` random pairs drawn with `seed`.
-pub fn estimate_u(
+/// The records holding a token in `slot`, grouped by token: `(token, source, index)` sorted, and
+/// per group its start, its records per source (start, count) and the pairs it forms.
+struct Groups {
+    keyed: Vec<([u64; 2], u16, u32)>,
+    groups: Vec<Group>,
+    /// Running total of the pairs of the groups, for a draw proportional to them.
+    cumulative: Vec<u128>,
+}
+
+struct Group {
+    start: usize,
+    len: usize,
+    by_source: Vec<(usize, usize)>,
+    pairs: u128,
+}
+
+impl Groups {
+    fn new(pool: &Pool, slot: usize) -> Groups {
+        let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+        let mut keyed: Vec<([u64; 2], u16, u32)> = (0..n)
+            .filter_map(|i| Some((pool.token(i, slot)?, pool.source(i), i)))
+            .collect();
+        keyed.par_sort_unstable();
+        let dedupe = pool.is_dedupe();
+        let n_sources = pool.source_names().len();
+        let mut groups = Vec::new();
+        let mut cumulative = Vec::new();
+        let mut total = 0u128;
+        let mut start = 0;
+        while start < keyed.len() {
+            let token = keyed[start].0;
+            let len = keyed[start..]
+                .iter()
+                .position(|k| k.0 != token)
+                .unwrap_or(keyed.len() - start);
+            let mut by_source = vec![(0usize, 0usize); n_sources];
+            for (k, (_, s, _)) in keyed[start..start + len].iter().enumerate() {
+                if let Some(b) = by_source.get_mut(usize::from(*s)) {
+                    if b.1 == 0 {
+                        b.0 = start + k;
+                    }
+                    b.1 += 1;
+                }
+            }
+            let pairs = if dedupe {
+                let l = len as u128;
+                l * l.saturating_sub(1) / 2
+            } else {
+                let mut p = 0u128;
+                for (s, a) in by_source.iter().enumerate() {
+                    for b in &by_source[s + 1..] {
+                        p += a.1 as u128 * b.1 as u128;
+                    }
+                }
+                p
+            };
+            if pairs > 0 {
+                total += pairs;
+                cumulative.push(total);
+                groups.push(Group {
+                    start,
+                    len,
+                    by_source,
+                    pairs,
+                });
+            }
+            start += len;
+        }
+        Groups {
+            keyed,
+            groups,
+            cumulative,
+        }
+    }
+
+    fn total(&self) -> u128 {
+        self.cumulative.last().copied().unwrap_or(0)
+    }
+}
+
+/// Up to `n` pairs drawn uniformly among the pairs the pool may form whose tokens in `slot` are
+/// equal (every such pair, in group order, when there are no more than `n`), in draw order.
+pub fn sample_pairs_agreeing(pool: &Pool, slot: usize, n: usize, seed: u64) -> Vec<u64> {
+    let g = Groups::new(pool, slot);
+    let total = g.total();
+    let mut out = Vec::new();
+    if total == 0 || n == 0 {
+        return out;
+    }
+    let dedupe = pool.is_dedupe();
+    let index = |k: usize| g.keyed[k].2;
+    if total <= n as u128 {
+        for group in &g.groups {
+            if dedupe {
+                for x in group.start..group.start + group.len {
+                    for y in x + 1..group.start + group.len {
+                        out.push(pack_pair(index(x), index(y)));
+                    }
+                }
+                continue;
+            }
+            for (s, a) in group.by_source.iter().enumerate() {
+                for b in &group.by_source[s + 1..] {
+                    for x in a.0..a.0 + a.1 {
+                        for y in b.0..b.0 + b.1 {
+                            out.push(pack_pair(index(x), index(y)));
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((0x5a17_u64 << 32) | slot as u64));
+    out.reserve(n);
+    while out.len() < n {
+        let x = rng.gen_range(0..total);
+        let Some(group) = g.groups.get(g.cumulative.partition_point(|c| *c <= x)) else {
+            continue;
+        };
+        if dedupe {
+            let i = rng.gen_range(0..group.len);
+            let j = rng.gen_range(0..group.len);
+            if i != j {
+                out.push(pack_pair(index(group.start + i), index(group.start + j)));
+            }
+            continue;
+        }
+        // A pair of sources in proportion to the pairs they form in this group, then a uniform
+        // record of each.
+        let mut y = rng.gen_range(0..group.pairs);
+        'pick: for (s, a) in group.by_source.iter().enumerate() {
+            for b in &group.by_source[s + 1..] {
+                let w = a.1 as u128 * b.1 as u128;
+                if y < w {
+                    let i = index(a.0 + rng.gen_range(0..a.1));
+                    let j = index(b.0 + rng.gen_range(0..b.1));
+                    out.push(pack_pair(i, j));
+                    break 'pick;
+                }
+                y -= w;
+            }
+        }
+    }
+    out
+}
+
+/// Level counts of every compared field over `pairs` (levels without weight not counted).
+fn level_counts(
     pool: &Pool,
     comparator: &Comparator,
-    n: usize,
-    seed: u64,
+    pairs: &[u64],
     cancel: Option<&AtomicBool>,
-) -> Result<USample> {
-    let pairs = sample_pairs(pool, n, seed);
-    if pairs.is_empty() {
-        return Err(Error::Invalid(
-            "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
-        ));
-    }
+) -> Result<Vec<Vec<u64>>> {
     let nf = comparator.n_fields();
     let sizes: Vec<usize> = comparator.fields().iter().map(|f| f.levels.len()).collect();
     let empty = || -> Vec<Vec<u64>> { sizes.iter().map(|n| vec![0u64; *n]).collect() };
-    let counts = pairs
+    pairs
         .par_chunks(8192)
         .map(|chunk| {
             let mut counts = empty();
@@ -138,7 +288,7 @@ pub fn estimate_u(
                 let (a, b) = unpack_pair(*p);
                 comparator.compare(pool, a, b, &mut v);
                 for (c, &l) in counts.iter_mut().zip(&v) {
-                    if l != MISSING {
+                    if !is_uncompared(l) {
                         if let Some(x) = c.get_mut(usize::from(l)) {
                             *x += 1;
                         }
@@ -154,7 +304,45 @@ pub fn estimate_u(
                 }
             }
             Ok(a)
-        })?;
+        })
+}
+
+/// Estimates u from `n` random pairs drawn with `seed`, and the u of salted fields from `n`
+/// random pairs with equal salts (per salt).
+pub fn estimate_u(
+    pool: &Pool,
+    comparator: &Comparator,
+    n: usize,
+    seed: u64,
+    cancel: Option<&AtomicBool>,
+) -> Result<USample> {
+    let pairs = sample_pairs(pool, n, seed);
+    if pairs.is_empty() {
+        return Err(Error::Invalid(
+            "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
+        ));
+    }
+    let mut counts = level_counts(pool, comparator, &pairs, cancel)?;
+    let mut salts: Vec<usize> = comparator
+        .fields()
+        .iter()
+        .filter_map(|f| f.salt_slot())
+        .collect();
+    salts.sort_unstable();
+    salts.dedup();
+    let mut equal_salt_pairs = 0u64;
+    for salt in salts {
+        let agreeing = sample_pairs_agreeing(pool, salt, n, seed);
+        equal_salt_pairs += agreeing.len() as u64;
+        // No pair with equal salts: the salted fields are never compared, and their u keep the
+        // pseudo-counts alone.
+        let salted = level_counts(pool, comparator, &agreeing, cancel)?;
+        for ((c, s), f) in counts.iter_mut().zip(salted).zip(comparator.fields()) {
+            if f.salt_slot() == Some(salt) {
+                *c = s;
+            }
+        }
+    }
     let u = counts
         .iter()
         .map(|c| {
@@ -168,5 +356,6 @@ pub fn estimate_u(
     Ok(USample {
         u,
         pairs: pairs.len() as u64,
+        equal_salt_pairs,
     })
 }

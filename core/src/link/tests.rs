@@ -161,7 +161,7 @@ fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expe
             linkage.pool.record(a).id,
             linkage.pool.record(b).id
         );
-        let w = reference::weight(schema, &linkage.model, &linkage.pool, &want, a);
+        let w = reference::weight(schema, &linkage.model, &linkage.pool, clear, &want, a);
         assert!(
             (w - linkage.weights[k]).abs() < 1e-9,
             "weight {w} vs {}",
@@ -333,12 +333,24 @@ fn every_comparison_level() {
     // Salted (the default), crosswise still works within one month of birth...
     let l = levels_of(&salted, row("a", a), row("b", b), false);
     assert_eq!(level(&l, "first_name"), "crosswise");
-    // ... but a different month of birth makes equal names disagree.
+    // ... but under a different month of birth salted names are not compared at all: their
+    // tokens could never agree and their filters are noise.
     let mut c = BASE;
     c[3] = "2014-09-03";
     let l = levels_of(&salted, row("a", BASE), row("b", c), false);
-    assert_eq!(level(&l, "first_name"), "else", "{l:?}");
+    assert_eq!(level(&l, "first_name"), "salts differ", "{l:?}");
+    assert_eq!(level(&l, "last_name"), "salts differ", "{l:?}");
+    assert_eq!(level(&l, "middle_name"), "missing", "missing comes first");
     assert_eq!(level(&l, "date_of_birth"), "swapped");
+    assert_eq!(
+        level(&l, "address_line_1"),
+        "exact",
+        "unsalted fields are compared"
+    );
+    // Cleartext mode compares the names themselves, which the salt does not change: not gated.
+    let l = levels_of(&salted, row("a", BASE), row("b", c), true);
+    assert_eq!(level(&l, "first_name"), "jaro_winkler>=0.94", "{l:?}");
+    assert_eq!(level(&l, "last_name"), "jaro_winkler>=0.94", "{l:?}");
 
     // Completely different values fall to else.
     let mut b = BASE;
@@ -535,6 +547,7 @@ fn term_frequency_makes_common_values_count_for_less() {
     }
     let mut q = BASE;
     q[2] = "Quinlan";
+    q[3] = "1990-01-02"; // the same salt as the Smiths
     left.push(row("aq", q));
     right.push(row("bq", q));
     let pool = pool_of(&schema, &[left, right], false);
@@ -715,4 +728,182 @@ proptest! {
         let right = random_rows(&mut rng, "b", nr, Some("F"));
         check_against_oracle(&schema, pool_of(&schema, &[left, right], false), false, true);
     }
+}
+
+#[test]
+fn salted_fields_carry_no_weight_when_the_salts_differ() {
+    // Same names, dates of birth a month apart: the names are salted with the year and month of
+    // birth, so their tokens differ. Without the gate they would count as strong disagreement.
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut left = random_rows(&mut rng, "a", 40, Some("F"));
+    let mut right = random_rows(&mut rng, "b", 40, Some("F"));
+    let mut a = BASE;
+    a[3] = "1990-01-02";
+    let mut b = BASE;
+    b[3] = "1990-02-02";
+    left.push(row("x", a));
+    right.push(row("y", b));
+    let pool = pool_of(&schema, &[left, right], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let e = linkage.explain("x", "y").unwrap();
+    for name in ["first_name", "last_name"] {
+        let c = e.fields.iter().find(|c| c.field == name).unwrap();
+        assert_eq!(c.level, "salts differ", "{name}");
+        assert_eq!((c.m, c.u, c.weight), (None, None, 0.0), "{name}");
+    }
+    let text = e.to_string();
+    assert!(text.contains("not compared: salts differ"), "{text}");
+    // The model records the salt of each gated field, and not of the others.
+    let salt_of = |f: &str| {
+        linkage
+            .model
+            .fields
+            .iter()
+            .find(|m| m.field == f)
+            .unwrap()
+            .salt
+            .clone()
+    };
+    assert_eq!(
+        salt_of("first_name").as_deref(),
+        Some("date_of_birth.year_month")
+    );
+    assert_eq!(salt_of("address_line_1"), None);
+    assert!(linkage.model.training.u_sample_equal_salt_pairs > 0);
+}
+
+#[test]
+fn u_of_a_salted_field_is_taken_among_pairs_with_equal_salts() {
+    // Two first names, half each, on two months of birth: among random pairs with equal months the
+    // exact name agrees half of the time; among all random pairs (different salts never agree) a
+    // quarter of the time. The gated u must be the former.
+    let schema = Schema::example();
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for i in 0..40 {
+        let mut v = BASE;
+        v[0] = if i % 2 == 0 { "Anna" } else { "Zebedee" };
+        v[3] = if (i / 2) % 2 == 0 {
+            "1990-01-02"
+        } else {
+            "1991-07-09"
+        };
+        left.push(row(&format!("a{i}"), v));
+        right.push(row(&format!("b{i}"), v));
+    }
+    let pool = pool_of(&schema, &[left, right], false);
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
+    assert_eq!(u.pairs, 1600, "every pair");
+    assert_eq!(u.equal_salt_pairs, 800, "every pair with equal salts");
+    let first = cmp
+        .fields()
+        .iter()
+        .position(|f| f.name == "first_name")
+        .unwrap();
+    // 400 of the 800 equal-salt pairs agree exactly (with the pseudo-counts).
+    let levels = cmp.fields()[first].levels.len() as f64;
+    let want = (400.0 + 0.5) / (800.0 + 0.5 * levels);
+    assert!(
+        (u.u[first][0] - want).abs() < 1e-12,
+        "{} vs {want}",
+        u.u[first][0]
+    );
+    // Unsalted fields keep the u of all random pairs: the address agrees on every pair.
+    let address = cmp
+        .fields()
+        .iter()
+        .position(|f| f.name == "address_line_1")
+        .unwrap();
+    let levels = cmp.fields()[address].levels.len() as f64;
+    assert!((u.u[address][0] - 1600.5 / (1600.0 + 0.5 * levels)).abs() < 1e-12);
+    // Dedupe: the same rule within one source.
+    let rows: Vec<Row> = (0..6)
+        .map(|i| {
+            let mut v = BASE;
+            v[3] = if i < 3 { "1990-01-02" } else { "1991-07-09" };
+            row(&format!("d{i}"), v)
+        })
+        .collect();
+    let pool = pool_of(&schema, &[rows], false);
+    let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
+    assert_eq!((u.pairs, u.equal_salt_pairs), (15, 6));
+}
+
+#[test]
+fn salted_term_frequencies_count_within_the_salt() {
+    // Smiths born in January 1990 are 1 in 2 of that month's records, though 1 in 4 overall.
+    let schema = covering_schema();
+    let rows = |p: &str| -> Vec<Row> {
+        (0..8)
+            .map(|i| {
+                let mut v = BASE;
+                v[2] = if i % 2 == 0 { "Smith" } else { "Quinlan" };
+                v[3] = if i < 4 { "1990-01-02" } else { "1991-07-09" };
+                if i >= 4 {
+                    v[2] = if i == 4 { "Smith" } else { "Jones" };
+                }
+                row(&format!("{p}{i}"), v)
+            })
+            .collect()
+    };
+    let pool = pool_of(&schema, &[rows("a"), rows("b")], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let e = linkage.explain("a0", "b0").unwrap();
+    let c = e.fields.iter().find(|c| c.field == "last_name").unwrap();
+    assert!(c.term_frequency_adjusted);
+    // January 1990: records a0..a3 and b0..b3, Smith on a0, a2, b0, b2.
+    assert!((c.u.unwrap() - 4.0 / 8.0).abs() < 1e-6, "{c:?}");
+    let e = linkage.explain("a4", "b4").unwrap();
+    let c = e.fields.iter().find(|c| c.field == "last_name").unwrap();
+    // July 1991: Smith on a4 and b4 only, of eight.
+    assert!((c.u.unwrap() - 2.0 / 8.0).abs() < 1e-6, "{c:?}");
+}
+
+#[test]
+fn a_record_level_filter_of_fields_with_one_salt_is_gated_on_it() {
+    let schema = record_filter_schema();
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let record = cmp.fields().iter().find(|f| f.name == "record").unwrap();
+    assert_eq!(record.salt.as_deref(), Some("date_of_birth.year_month"));
+    let mut other_month = BASE;
+    other_month[3] = "2014-04-09";
+    let l = levels_of(&schema, row("a", BASE), row("b", other_month), false);
+    assert_eq!(level(&l, "record"), "salts differ");
+    // With an unsalted field in the filter, the filter is compared whatever the salts.
+    let mut mixed = record_filter_schema();
+    mixed.fields[1].salt = None;
+    let cmp = Comparator::new(&mixed, false).unwrap();
+    let record = cmp.fields().iter().find(|f| f.name == "record").unwrap();
+    assert_eq!(record.salt, None);
+    let l = levels_of(&mixed, row("a", BASE), row("b", other_month), false);
+    assert_ne!(level(&l, "record"), "salts differ");
+}
+
+#[test]
+fn models_of_format_version_1_are_refused_with_the_reason() {
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let left = random_rows(&mut rng, "a", 20, Some("F"));
+    let right = random_rows(&mut rng, "b", 20, Some("F"));
+    let pool = pool_of(&schema, &[left, right], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&linkage.model.to_json()).unwrap();
+    old["format_version"] = serde_json::json!(1);
+    let err = model::Model::from_json(&old.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("version 1")
+            && err.contains("salted fields")
+            && err.contains("train a new model"),
+        "{err}"
+    );
+    // A model whose salts do not match the comparison is refused too.
+    let mut other = linkage.model.clone();
+    other.fields[0].salt = None;
+    let comparator = Comparator::new(&schema, false).unwrap();
+    assert!(other.check_fits(&schema, &comparator).is_err());
+    assert!(linkage.model.check_fits(&schema, &comparator).is_ok());
 }
