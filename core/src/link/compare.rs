@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::schema::{ClearMetric, Level, Schema};
 
 use super::dice;
-use super::pool::Pool;
+use super::pool::{Pool, Row};
 
 /// The level index of a field missing on either side.
 pub const MISSING: u8 = u8::MAX;
@@ -169,31 +169,38 @@ impl FieldComparator {
         self.salt_slot
     }
 
-    /// Whether the field has a value in record `i`.
+    /// Whether the field has a value in row `r`.
     #[inline]
-    fn present(&self, pool: &Pool, i: u32) -> bool {
+    fn present(&self, r: &Row<'_>) -> bool {
         match &self.presence {
-            Presence::Token(s) => pool.token(i, *s).is_some(),
-            Presence::Bloom(s) => pool.bloom(i, *s).is_some(),
-            Presence::Levels(slots) => slots.iter().any(|s| pool.token(i, *s).is_some()),
+            Presence::Token(s) => r.id(*s) != 0,
+            Presence::Bloom(s) => r.has_bloom(*s),
+            Presence::Levels(slots) => slots.iter().any(|s| r.id(*s) != 0),
         }
     }
 
     /// The similarity used for the bands, `None` when it cannot reach the lowest band (Dice bound)
     /// or a side lacks the value.
     #[inline]
-    fn band_similarity(&self, pool: &Pool, a: u32, b: u32) -> Option<f64> {
+    fn band_similarity(
+        &self,
+        pool: &Pool,
+        (a, ra): (u32, &Row<'_>),
+        (b, rb): (u32, &Row<'_>),
+    ) -> Option<f64> {
         match self.bands {
             Bands::None => None,
             Bands::Dice { slot } => {
-                let (ca, cb) = (pool.bloom_count(a, slot), pool.bloom_count(b, slot));
+                if !ra.has_bloom(slot) || !rb.has_bloom(slot) {
+                    return None;
+                }
+                let (ca, cb) = (ra.bloom_count(slot), rb.bloom_count(slot));
                 let lowest = self.thresholds.last().copied().unwrap_or(1.0);
                 if dice::upper_bound(ca, cb) < lowest {
                     return None;
                 }
-                let fa = pool.bloom(a, slot)?;
-                let fb = pool.bloom(b, slot)?;
-                Some(dice::dice(dice::intersection_count(fa, fb), ca, cb))
+                let both = dice::intersection_count(ra.bloom(slot), rb.bloom(slot));
+                Some(dice::dice(both, ca, cb))
             }
             Bands::Clear { metric } => {
                 let va = pool.clear_value(a, self.field)?;
@@ -206,19 +213,24 @@ impl FieldComparator {
     /// The level index of the pair `(a, b)` on this field.
     #[inline]
     pub fn compare(&self, pool: &Pool, a: u32, b: u32) -> u8 {
-        let tok = |i: u32, s: usize| pool.token(i, s);
-        let (ra, rb) = (a, b);
-        if !self.present(pool, a) || !self.present(pool, b) {
+        self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)))
+    }
+
+    /// The level index of the pair `(a, b)` on this field, given their rows.
+    #[inline]
+    pub fn compare_rows(&self, pool: &Pool, a: (u32, &Row<'_>), b: (u32, &Row<'_>)) -> u8 {
+        let (ra, rb) = (a.1, b.1);
+        if !self.present(ra) || !self.present(rb) {
             return MISSING;
         }
         if let Some(s) = self.salt_slot {
-            if !both_equal(tok(ra, s), tok(rb, s)) {
+            if !both_equal(ra.id(s), rb.id(s)) {
                 return SALT_DIFFERS;
             }
         }
         let mut level = 0usize;
         if let Some(s) = self.token {
-            if both_equal(tok(ra, s), tok(rb, s)) {
+            if both_equal(ra.id(s), rb.id(s)) {
                 return 0;
             }
             level += 1;
@@ -235,13 +247,12 @@ impl FieldComparator {
             let agree = if *l == Level::Swapped {
                 match (self.swapped_of_token, self.token) {
                     (Some(sw), Some(t)) => {
-                        both_equal(tok(ra, *slot), tok(rb, t))
-                            || both_equal(tok(ra, t), tok(rb, sw))
+                        both_equal(ra.id(*slot), rb.id(t)) || both_equal(ra.id(t), rb.id(sw))
                     }
                     _ => false,
                 }
             } else {
-                both_equal(tok(ra, *slot), tok(rb, *slot))
+                both_equal(ra.id(*slot), rb.id(*slot))
             };
             if agree {
                 return to_level(level);
@@ -249,7 +260,7 @@ impl FieldComparator {
             level += 1;
         }
         if let (Some(c), Some(t)) = (self.cross_token, self.token) {
-            if both_equal(tok(ra, t), tok(rb, c)) || both_equal(tok(ra, c), tok(rb, t)) {
+            if both_equal(ra.id(t), rb.id(c)) || both_equal(ra.id(c), rb.id(t)) {
                 return to_level(level);
             }
             level += 1;
@@ -263,9 +274,10 @@ fn to_level(i: usize) -> u8 {
     u8::try_from(i).unwrap_or(SALT_DIFFERS - 1)
 }
 
+/// Whether two token ids are equal and present.
 #[inline]
-fn both_equal(a: Option<[u64; 2]>, b: Option<[u64; 2]>) -> bool {
-    matches!((a, b), (Some(x), Some(y)) if x == y)
+fn both_equal(a: u32, b: u32) -> bool {
+    a != 0 && a == b
 }
 
 /// [`FieldComparator::field`] of the record-level filter (`record_bloom` in the schema), which
@@ -451,11 +463,24 @@ impl Comparator {
         self.clear
     }
 
-    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field).
+    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field). The
+    /// pool must be prepared ([`Pool::prepare`]).
     #[inline]
     pub fn compare(&self, pool: &Pool, a: u32, b: u32, out: &mut [u8]) {
+        self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)), out);
+    }
+
+    /// [`Comparator::compare`] given the two records' rows.
+    #[inline]
+    pub fn compare_rows(
+        &self,
+        pool: &Pool,
+        a: (u32, &Row<'_>),
+        b: (u32, &Row<'_>),
+        out: &mut [u8],
+    ) {
         for (o, f) in out.iter_mut().zip(&self.fields) {
-            *o = f.compare(pool, a, b);
+            *o = f.compare_rows(pool, a, b);
         }
     }
 

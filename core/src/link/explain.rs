@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 
 use super::compare::SALT_DIFFERS_NAME;
 use super::model::{probability, Contribution};
-use super::pool::pack_pair;
 use super::{Band, Linkage};
 
 /// The per-field contributions to one pair's match weight.
@@ -84,9 +83,8 @@ impl Linkage {
         let weight = scorer.weight(&levels, first);
         let candidate = self
             .blocking
-            .pairs
-            .binary_search(&pack_pair(first, second))
-            .is_ok();
+            .plan
+            .is_candidate(&pool.row(first), &pool.row(second));
         let band = self
             .links
             .iter()

@@ -421,6 +421,14 @@ impl Scorer {
             .unwrap_or(0.0)
     }
 
+    /// Whether the weight of comparison vector `levels` depends on the pair's first record: some
+    /// term-frequency adjusted field is at its exact level.
+    pub fn uses_term_frequency(&self, levels: &[u8]) -> bool {
+        levels.iter().enumerate().any(|(f, &l)| {
+            self.exact.get(f).copied().flatten() == Some(l) && self.tf.is_adjusted(f)
+        })
+    }
+
     /// The match weight of comparison vector `levels` of a pair whose first record is `a`.
     #[inline]
     pub fn weight(&self, levels: &[u8], a: u32) -> f64 {

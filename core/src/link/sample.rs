@@ -122,7 +122,7 @@ pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
 /// The records holding a token in `slot`, grouped by token: `(token, source, index)` sorted, and
 /// per group its start, its records per source (start, count) and the pairs it forms.
 struct Groups {
-    keyed: Vec<([u64; 2], u16, u32)>,
+    keyed: Vec<(u32, u16, u32)>,
     groups: Vec<Group>,
     /// Running total of the pairs of the groups, for a draw proportional to them.
     cumulative: Vec<u128>,
@@ -138,8 +138,9 @@ struct Group {
 impl Groups {
     fn new(pool: &Pool, slot: usize) -> Groups {
         let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-        let mut keyed: Vec<([u64; 2], u16, u32)> = (0..n)
-            .filter_map(|i| Some((pool.token(i, slot)?, pool.source(i), i)))
+        let mut keyed: Vec<(u32, u16, u32)> = (0..n)
+            .map(|i| (pool.id(i, slot), pool.source(i), i))
+            .filter(|k| k.0 != 0)
             .collect();
         keyed.par_sort_unstable();
         let dedupe = pool.is_dedupe();

@@ -17,7 +17,7 @@
 //! m is unchanged; EM is fitted without the adjustment (it works on level patterns). Frequencies are
 //! counted over tokens, never cleartext, and are not written to the model or the summary.
 
-use rayon::slice::ParallelSliceMut;
+use rustc_hash::FxHashMap;
 
 use super::compare::Comparator;
 use super::pool::Pool;
@@ -61,48 +61,26 @@ impl TermFrequencies {
 /// with `salt`, the same salt token); 0 when the record lacks the token.
 fn frequencies(pool: &Pool, slot: usize, salt: Option<usize>) -> Vec<f32> {
     let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-    // (salt, token, record): grouped by salt, then by token within it.
-    let mut keyed: Vec<(u128, u128, u32)> = (0..n)
-        .filter_map(|i| {
-            let t = pool.token(i, slot)?;
-            let s = match salt {
-                Some(s) => pool.token(i, s).map_or(0, join),
-                None => 0,
-            };
-            Some((s, join(t), i))
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    let mut out = vec![0f32; pool.len()];
-    let mut start = 0;
-    while start < keyed.len() {
-        let s = keyed[start].0;
-        let end = start
-            + keyed[start..]
-                .iter()
-                .position(|k| k.0 != s)
-                .unwrap_or(keyed.len() - start);
-        let present = (end - start) as f64;
-        let mut at = start;
-        while at < end {
-            let t = keyed[at].1;
-            let len = keyed[at..end]
-                .iter()
-                .position(|k| k.1 != t)
-                .unwrap_or(end - at);
-            let freq = (len as f64 / present) as f32;
-            for (_, _, i) in &keyed[at..at + len] {
-                if let Some(o) = out.get_mut(*i as usize) {
-                    *o = freq;
-                }
-            }
-            at += len;
+    let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
+    let salts: Vec<u32> = match salt {
+        Some(s) => (0..n).map(|i| pool.id(i, s)).collect(),
+        None => vec![0; ids.len()],
+    };
+    // Records with the token present per salt (ids are dense), and records per (salt, token):
+    // a salted token already implies its salt, but the count is kept to the definition.
+    let mut per_salt = vec![0u32; salts.iter().copied().max().unwrap_or(0) as usize + 1];
+    let mut per_token: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    for (&t, &s) in ids.iter().zip(&salts) {
+        if t != 0 {
+            per_salt[s as usize] += 1;
+            *per_token.entry((s, t)).or_insert(0) += 1;
         }
-        start = end;
     }
-    out
-}
-
-fn join(t: [u64; 2]) -> u128 {
-    (u128::from(t[0]) << 64) | u128::from(t[1])
+    ids.iter()
+        .zip(&salts)
+        .map(|(&t, &s)| match per_token.get(&(s, t)) {
+            Some(&c) if t != 0 => (f64::from(c) / f64::from(per_salt[s as usize])) as f32,
+            _ => 0.0,
+        })
+        .collect()
 }

@@ -47,7 +47,8 @@ fn pool_of(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Pool {
         all_values.extend(values);
         srcs.push((format!("s{s}"), records));
     }
-    let pool = Pool::new(srcs, enc.layout().n_blooms).unwrap();
+    let mut pool = Pool::new(srcs, enc.layout().n_blooms).unwrap();
+    pool.prepare(schema);
     if clear {
         pool.with_clear(ClearValues {
             n_fields: schema.fields.len(),
@@ -148,32 +149,44 @@ fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expe
         }
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(linkage.blocking.pairs, oracle_pairs);
-    let nf = linkage.comparator.n_fields();
+    // Every candidate pair, once, with the oracle's comparison vector and weight.
+    let candidates = linkage.candidates();
+    let got_pairs: Vec<u64> = candidates.iter().map(|c| c.0).collect();
+    assert_eq!(got_pairs, oracle_pairs);
+    assert_eq!(linkage.blocking.candidate_pairs, oracle_pairs.len() as u64);
     let mut weights = Vec::new();
-    for (k, p) in oracle_pairs.iter().enumerate() {
+    for (p, levels, weight) in &candidates {
         let (a, b) = unpack_pair(*p);
         let want = reference::levels(schema, &linkage.pool, clear, a, b);
         assert_eq!(
-            &linkage.levels[k * nf..(k + 1) * nf],
-            want.as_slice(),
+            levels,
+            &want,
             "pair {} / {}",
             linkage.pool.record(a).id,
             linkage.pool.record(b).id
         );
         let w = reference::weight(schema, &linkage.model, &linkage.pool, clear, &want, a);
-        assert!(
-            (w - linkage.weights[k]).abs() < 1e-9,
-            "weight {w} vs {}",
-            linkage.weights[k]
-        );
+        assert!((w - weight).abs() < 1e-9, "weight {w} vs {weight}");
         weights.push(w);
     }
+    // The run kept exactly the pairs reaching the review threshold, with their weights.
+    let reaching: Vec<(u64, f64)> = candidates
+        .iter()
+        .filter(|c| model::probability(c.2) >= options().review_threshold)
+        .map(|c| (c.0, c.2))
+        .collect();
+    let kept: Vec<(u64, f64)> = linkage
+        .review_pairs
+        .iter()
+        .copied()
+        .zip(linkage.review_weights.iter().copied())
+        .collect();
+    assert_eq!(kept, reaching);
     let scored = ScoredPairs {
         pairs: &oracle_pairs,
         weights: &weights,
     };
-    let (links, _) = resolve_links(&linkage.pool, scored, &options());
+    let (links, _) = resolve_links(&linkage.pool, scored, &options(), &|_| Vec::new());
     let key = |l: &Link| (l.left, l.right, l.band, l.cluster);
     assert_eq!(
         links.iter().map(key).collect::<Vec<_>>(),
@@ -472,14 +485,21 @@ fn oversized_blocks_are_skipped_and_reported() {
     let left = random_rows(&mut rng, "a", 5, Some("F"));
     let right = random_rows(&mut rng, "b", 2, Some("F"));
     let pool = pool_of(&schema, &[left, right], false);
+    let count = |b: &block::Blocking| -> usize {
+        let mut n = 0;
+        for t in b.plan.tasks() {
+            b.plan.for_each_pair(&pool, t, |_, _, _, _| n += 1);
+        }
+        n
+    };
     let b = block::candidate_pairs(&schema, &pool, None).unwrap();
-    assert!(b.pairs.is_empty());
+    assert_eq!(count(&b), 0);
     assert_eq!(b.rules[0].skipped_blocks, 1);
     assert_eq!(b.skipped[0].sizes, vec![5, 2]);
     // Within the limit, every pair of the block is formed once.
     schema.link.max_block_size = 5;
     let b = block::candidate_pairs(&schema, &pool, None).unwrap();
-    assert_eq!(b.pairs.len(), 10);
+    assert_eq!(count(&b), 10);
     assert_eq!(b.rules[0].pairs, 10);
 }
 
@@ -514,7 +534,9 @@ fn models_round_trip_and_are_refused_for_another_schema() {
     )
     .unwrap();
     assert!(!reused.trained);
-    assert_eq!(reused.weights, linkage.weights);
+    assert_eq!(reused.review_pairs, linkage.review_pairs);
+    assert_eq!(reused.review_weights, linkage.review_weights);
+    assert_eq!(reused.links, linkage.links);
     let mut other = schema.clone();
     other.link.seed = 99;
     let pool = pool_of(&other, &[left, right], false);

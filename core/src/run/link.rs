@@ -285,7 +285,7 @@ pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) ->
         blocking: BlockingSummary {
             max_block_size: schema.link.max_block_size as u64,
             rules: linkage.blocking.rules.clone(),
-            candidate_pairs: linkage.blocking.pairs.len() as u64,
+            candidate_pairs: linkage.blocking.candidate_pairs,
             skipped_blocks: linkage.blocking.skipped.len() as u64,
             largest_skipped: largest_skipped(linkage),
         },
