@@ -376,15 +376,7 @@ pub fn link_pool(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = train::train(
-                schema,
-                &comparator,
-                &patterns,
-                &u.u,
-                sample::possible_pairs(&pool),
-                max_matches(&pool),
-                |pairs| starting_lambda(&pool, pairs),
-            );
+            let (u, fit) = train_correcting_salted_u(schema, &comparator, &pool, &patterns, u);
             lap("EM", &mut timings);
             let model = Model::new(
                 schema,
@@ -497,6 +489,50 @@ fn inside_pairs(
         }
     }
     out
+}
+
+/// At most this many trainings with corrected u of the salted fields.
+const MAX_U_CORRECTIONS: u64 = 10;
+
+/// Trains the model, then, while some field is compared within a salt, corrects the u of those
+/// fields for the matches the model finds among pairs with equal salts and trains again, until λ
+/// changes by less than 0.1% (see [`sample::corrected_for_matches`]). Returns the u used and the
+/// fit.
+fn train_correcting_salted_u(
+    schema: &Schema,
+    comparator: &Comparator,
+    pool: &Pool,
+    patterns: &Patterns,
+    sampled: sample::USample,
+) -> (sample::USample, train::Trained) {
+    let possible = sample::possible_pairs(pool);
+    let run = |u: &sample::USample| {
+        train::train(
+            schema,
+            comparator,
+            patterns,
+            &u.u,
+            possible,
+            max_matches(pool),
+            |pairs| starting_lambda(pool, pairs),
+        )
+    };
+    let mut u = sampled.clone();
+    let mut fit = run(&u);
+    if sampled.salts.is_empty() {
+        return (u, fit);
+    }
+    for round in 1..=MAX_U_CORRECTIONS {
+        let matches = fit.fit.lambda * possible as f64;
+        u = sample::corrected_for_matches(&sampled, schema, comparator, &fit.fit.m, matches);
+        let before = fit.fit.lambda;
+        fit = run(&u);
+        fit.u_corrections = round;
+        if (fit.fit.lambda - before).abs() <= 1e-3 * before {
+            break;
+        }
+    }
+    (u, fit)
 }
 
 /// The most matches the pool can plausibly hold: twice the smaller source of each pair of sources

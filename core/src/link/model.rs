@@ -108,8 +108,12 @@ pub struct Training {
     pub distinct_patterns: u64,
     /// Random pairs compared for u.
     pub u_sample_pairs: u64,
-    /// Random pairs with equal salts compared for the u of the salted fields (over every salt).
-    pub u_sample_equal_salt_pairs: u64,
+    /// Per salt that fields are compared within: the sample of pairs with equal salts that gave
+    /// their u (see [`sample`](super::sample)).
+    pub equal_salt_samples: Vec<EqualSaltSample>,
+    /// Times the model was trained again with the u of the salted fields corrected for the
+    /// matches among pairs with equal salts.
+    pub salted_u_corrections: u64,
     /// Seed of the random sample.
     pub seed: u64,
     /// EM iterations run, over all sessions.
@@ -129,6 +133,20 @@ pub struct Training {
     /// Compared fields no session could estimate (used by every blocking rule): their m are the
     /// starting values.
     pub fields_not_estimated: Vec<String>,
+}
+
+/// The sample of pairs with equal salts behind the u of the fields compared within one salt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EqualSaltSample {
+    /// The salt (`field` or `field.level`).
+    pub salt: String,
+    /// Pairs with equal salts the inputs can form.
+    pub possible_pairs: u64,
+    /// Of them, compared for u.
+    pub sampled_pairs: u64,
+    /// The model's share of matches among them, taken out of u.
+    pub match_share: f64,
 }
 
 impl Model {
@@ -194,7 +212,17 @@ impl Model {
                 candidate_pairs,
                 distinct_patterns,
                 u_sample_pairs: u.pairs,
-                u_sample_equal_salt_pairs: u.equal_salt_pairs,
+                equal_salt_samples: u
+                    .salts
+                    .iter()
+                    .map(|s| EqualSaltSample {
+                        salt: s.salt.clone(),
+                        possible_pairs: u64::try_from(s.possible_pairs).unwrap_or(u64::MAX),
+                        sampled_pairs: s.sampled_pairs,
+                        match_share: s.match_share,
+                    })
+                    .collect(),
+                salted_u_corrections: trained.u_corrections,
                 seed: schema.link.seed,
                 em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),
                 em_converged: trained

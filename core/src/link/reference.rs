@@ -204,18 +204,22 @@ pub(crate) fn weight(
         }
         let lm = &fm.levels[level as usize];
         let mut u = lm.u;
-        if let (true, true, Some(&fi)) = (fm.term_frequency, lm.level == "exact", compared.get(k)) {
-            // Among the records with the field present and, if it is gated on a salt, the same salt
-            // as `a`.
+        // Term-frequency adjusted when the schema asks for it and the field is not compared
+        // within a salt.
+        let adjusted = compared.get(k).is_some_and(|&fi| {
+            schema.fields[fi]
+                .compare
+                .as_ref()
+                .is_some_and(|c| c.term_frequency)
+                && layout.fields[fi].token.is_some()
+                && field_gate(schema, &layout, clear, fi).is_none()
+        });
+        assert_eq!(adjusted, fm.term_frequency, "{}", fm.field);
+        if let (true, true, Some(&fi)) = (adjusted, lm.level == "exact", compared.get(k)) {
             let slot = layout.fields[fi].token;
-            let salt = field_gate(schema, &layout, clear, fi);
-            let salt_a = tok(pool.record(a), salt);
             let mut counts: HashMap<Token, usize> = HashMap::new();
             let mut present = 0;
             for r in pool.records() {
-                if salt.is_some() && tok(r, salt) != salt_a {
-                    continue;
-                }
                 if let Some(t) = tok(r, slot) {
                     *counts.entry(t).or_default() += 1;
                     present += 1;

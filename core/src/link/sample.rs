@@ -14,6 +14,17 @@
 //! uniformly among the pairs the inputs can form whose salt tokens are equal (a salt value with
 //! probability proportional to the pairs it forms, then a uniform pair of it), with a generator
 //! seeded from `link.seed` and the salt's token slot, and gives u of the fields gated on that salt.
+//!
+//! **Matches among pairs with equal salts.** Random pairs are almost all non-matches; random pairs
+//! with equal salts are not always: with 20,000 people there are about 30 records per month of
+//! birth, so about one in twenty pairs born in the same month is a match, and the u of an exact
+//! name among them (0.028) is mostly those matches. After training, the share `π` of matches among
+//! the pairs with equal salts is known from the model (the matches it implies, times the
+//! probability that a match has equal salts, over the pairs with equal salts), and
+//! [`corrected_for_matches`] takes them out: the sample is a mixture `(1 - π) u + π m`, so
+//! `u = (u_sampled - π m) / (1 - π)`. Training then runs again with the corrected u, until λ
+//! settles ([`link_pool`](super::link_pool)). With 1.4 million people `π` is about 0.0007 and the
+//! correction changes little.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,8 +45,24 @@ pub struct USample {
     pub u: Vec<Vec<f64>>,
     /// Pairs compared.
     pub pairs: u64,
-    /// Pairs with equal salts compared for the salted fields (over every salt).
-    pub equal_salt_pairs: u64,
+    /// Per salt that some field is compared within: its sample of pairs with equal salts.
+    pub salts: Vec<SaltSample>,
+}
+
+/// The sample of pairs with equal salts that gives the u of the fields compared within a salt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaltSample {
+    /// The salt's token slot.
+    pub slot: usize,
+    /// The salt (`field` or `field.level`).
+    pub salt: String,
+    /// Pairs with equal salts the inputs can form.
+    pub possible_pairs: u128,
+    /// Of them, compared.
+    pub sampled_pairs: u64,
+    /// The share of matches among them taken out of u (see [`corrected_for_matches`]); 0 until
+    /// corrected.
+    pub match_share: f64,
 }
 
 /// Number of pairs the pool can form.
@@ -324,22 +351,28 @@ pub fn estimate_u(
         ));
     }
     let mut counts = level_counts(pool, comparator, &pairs, cancel)?;
-    let mut salts: Vec<usize> = comparator
+    let mut salts: Vec<(usize, String)> = comparator
         .fields()
         .iter()
-        .filter_map(|f| f.salt_slot())
+        .filter_map(|f| Some((f.salt_slot()?, f.salt.clone()?)))
         .collect();
     salts.sort_unstable();
-    salts.dedup();
-    let mut equal_salt_pairs = 0u64;
-    for salt in salts {
-        let agreeing = sample_pairs_agreeing(pool, salt, n, seed);
-        equal_salt_pairs += agreeing.len() as u64;
+    salts.dedup_by_key(|s| s.0);
+    let mut samples = Vec::new();
+    for (slot, salt) in salts {
+        let agreeing = sample_pairs_agreeing(pool, slot, n, seed);
+        samples.push(SaltSample {
+            slot,
+            salt,
+            possible_pairs: Groups::new(pool, slot).total(),
+            sampled_pairs: agreeing.len() as u64,
+            match_share: 0.0,
+        });
         // No pair with equal salts: the salted fields are never compared, and their u keep the
         // pseudo-counts alone.
         let salted = level_counts(pool, comparator, &agreeing, cancel)?;
         for ((c, s), f) in counts.iter_mut().zip(salted).zip(comparator.fields()) {
-            if f.salt_slot() == Some(salt) {
+            if f.salt_slot() == Some(slot) {
                 *c = s;
             }
         }
@@ -357,6 +390,55 @@ pub fn estimate_u(
     Ok(USample {
         u,
         pairs: pairs.len() as u64,
-        equal_salt_pairs,
+        salts: samples,
     })
 }
+
+/// u of the fields compared within a salt, corrected for the matches among the sampled pairs with
+/// equal salts (see the module documentation): with `π` the share of matches among all pairs with
+/// equal salts, `u = (u_sampled - π m) / (1 - π)`, floored at [`P_MIN`](super::em::P_MIN) and
+/// renormalised. `matches` is the number of matches the model implies among all pairs, and
+/// `m` its m; a match has equal salts with the probability the model gives the salt key.
+pub fn corrected_for_matches(
+    sampled: &USample,
+    schema: &crate::schema::Schema,
+    comparator: &Comparator,
+    m: &[Vec<f64>],
+    matches: f64,
+) -> USample {
+    let mut out = sampled.clone();
+    for s in &mut out.salts {
+        let Some(key) = schema.parse_key(&s.salt) else {
+            continue;
+        };
+        s.match_share = if s.possible_pairs == 0 {
+            0.0
+        } else {
+            let recall = super::train::key_recall(comparator, m, key);
+            (matches * recall / s.possible_pairs as f64).clamp(0.0, MAX_MATCH_SHARE)
+        };
+    }
+    for (f, field) in comparator.fields().iter().enumerate() {
+        let Some(pi) = field
+            .salt_slot()
+            .and_then(|slot| out.salts.iter().find(|s| s.slot == slot))
+            .map(|s| s.match_share)
+        else {
+            continue;
+        };
+        let (Some(uf), Some(mf)) = (out.u.get_mut(f), m.get(f)) else {
+            continue;
+        };
+        for (x, mm) in uf.iter_mut().zip(mf) {
+            *x = ((*x - pi * mm) / (1.0 - pi)).max(super::em::P_MIN);
+        }
+        let sum: f64 = uf.iter().sum();
+        for x in uf.iter_mut() {
+            *x = clamp_probability(*x / sum);
+        }
+    }
+    out
+}
+
+/// The largest share of matches the correction takes out of a sample of pairs with equal salts.
+pub const MAX_MATCH_SHARE: f64 = 0.5;

@@ -8,16 +8,11 @@
 //! weight  = log2(m_exact / u_tf(v))       (u_tf clamped to [1e-6, 1 - 1e-6])
 //! ```
 //!
-//! For a salted field (compared only within equal salts, see [`compare`](super::compare)) the
-//! denominator counts only the records with the field present *and the same salt token*, so
-//! `u_tf(v)` is the chance that a random record with the same salt has the token `v`, as the
-//! field's u is the share among random pairs with equal salts.
+//! A field compared only within equal salts (see [`compare`](super::compare)) is not adjusted.
 //!
 //! A pair agreeing on a common surname thus gains less than one agreeing on a rare one. The model's
 //! m is unchanged; EM is fitted without the adjustment (it works on level patterns). Frequencies are
 //! counted over tokens, never cleartext, and are not written to the model or the summary.
-
-use rustc_hash::FxHashMap;
 
 use super::compare::Comparator;
 use super::pool::Pool;
@@ -38,7 +33,7 @@ impl TermFrequencies {
             .iter()
             .map(|f| {
                 let slot = f.token_slot().filter(|_| f.term_frequency)?;
-                Some(frequencies(pool, slot, f.salt_slot()))
+                Some(frequencies(pool, slot))
             })
             .collect();
         TermFrequencies { per_field }
@@ -57,30 +52,28 @@ impl TermFrequencies {
     }
 }
 
-/// Per record, the share of its token in `slot` among the records with the token present (and,
-/// with `salt`, the same salt token); 0 when the record lacks the token.
-fn frequencies(pool: &Pool, slot: usize, salt: Option<usize>) -> Vec<f32> {
+/// Per record, the share of its token in `slot` among the records with the token present; 0 when
+/// the record lacks the token.
+fn frequencies(pool: &Pool, slot: usize) -> Vec<f32> {
     let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
     let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
-    let salts: Vec<u32> = match salt {
-        Some(s) => (0..n).map(|i| pool.id(i, s)).collect(),
-        None => vec![0; ids.len()],
-    };
-    // Records with the token present per salt (ids are dense), and records per (salt, token):
-    // a salted token already implies its salt, but the count is kept to the definition.
-    let mut per_salt = vec![0u32; salts.iter().copied().max().unwrap_or(0) as usize + 1];
-    let mut per_token: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    for (&t, &s) in ids.iter().zip(&salts) {
+    // Records per token (ids are dense: 1, 2, ...; 0 is missing).
+    let mut per_token = vec![0u32; ids.iter().copied().max().unwrap_or(0) as usize + 1];
+    let mut present = 0u32;
+    for &t in &ids {
         if t != 0 {
-            per_salt[s as usize] += 1;
-            *per_token.entry((s, t)).or_insert(0) += 1;
+            per_token[t as usize] += 1;
+            present += 1;
         }
     }
+    let present = f64::from(present.max(1));
     ids.iter()
-        .zip(&salts)
-        .map(|(&t, &s)| match per_token.get(&(s, t)) {
-            Some(&c) if t != 0 => (f64::from(c) / f64::from(per_salt[s as usize])) as f32,
-            _ => 0.0,
+        .map(|&t| {
+            if t == 0 {
+                0.0
+            } else {
+                (f64::from(per_token[t as usize]) / present) as f32
+            }
         })
         .collect()
 }

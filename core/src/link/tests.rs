@@ -557,7 +557,11 @@ fn models_round_trip_and_are_refused_for_another_schema() {
 
 #[test]
 fn term_frequency_makes_common_values_count_for_less() {
-    let schema = covering_schema();
+    // Unsalted names: a field compared within a salt is not adjusted.
+    let mut schema = covering_schema();
+    for f in &mut schema.fields {
+        f.salt = None;
+    }
     // Ten Smiths and one Quinlan on each side.
     let mut left = Vec::new();
     let mut right = Vec::new();
@@ -792,7 +796,19 @@ fn salted_fields_carry_no_weight_when_the_salts_differ() {
         Some("date_of_birth.year_month")
     );
     assert_eq!(salt_of("address_line_1"), None);
-    assert!(linkage.model.training.u_sample_equal_salt_pairs > 0);
+    let samples = &linkage.model.training.equal_salt_samples;
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].salt, "date_of_birth.year_month");
+    assert!(samples[0].sampled_pairs > 0 && samples[0].possible_pairs >= samples[0].sampled_pairs);
+    assert!(linkage.model.training.salted_u_corrections >= 1);
+    // Fields compared within a salt are not term-frequency adjusted.
+    let first = linkage
+        .model
+        .fields
+        .iter()
+        .find(|m| m.field == "first_name")
+        .unwrap();
+    assert!(!first.term_frequency);
 }
 
 #[test]
@@ -818,7 +834,9 @@ fn u_of_a_salted_field_is_taken_among_pairs_with_equal_salts() {
     let cmp = Comparator::new(&schema, false).unwrap();
     let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
     assert_eq!(u.pairs, 1600, "every pair");
-    assert_eq!(u.equal_salt_pairs, 800, "every pair with equal salts");
+    assert_eq!(u.salts.len(), 1);
+    assert_eq!(u.salts[0].sampled_pairs, 800, "every pair with equal salts");
+    assert_eq!(u.salts[0].possible_pairs, 800);
     let first = cmp
         .fields()
         .iter()
@@ -850,37 +868,109 @@ fn u_of_a_salted_field_is_taken_among_pairs_with_equal_salts() {
         .collect();
     let pool = pool_of(&schema, &[rows], false);
     let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
-    assert_eq!((u.pairs, u.equal_salt_pairs), (15, 6));
+    assert_eq!((u.pairs, u.salts[0].sampled_pairs), (15, 6));
 }
 
 #[test]
-fn salted_term_frequencies_count_within_the_salt() {
-    // Smiths born in January 1990 are 1 in 2 of that month's records, though 1 in 4 overall.
-    let schema = covering_schema();
-    let rows = |p: &str| -> Vec<Row> {
-        (0..8)
-            .map(|i| {
-                let mut v = BASE;
-                v[2] = if i % 2 == 0 { "Smith" } else { "Quinlan" };
-                v[3] = if i < 4 { "1990-01-02" } else { "1991-07-09" };
-                if i >= 4 {
-                    v[2] = if i == 4 { "Smith" } else { "Jones" };
-                }
-                row(&format!("{p}{i}"), v)
-            })
-            .collect()
+fn fields_compared_within_a_salt_are_not_term_frequency_adjusted() {
+    // Ten Smiths and one Quinlan on each side, all born in one month.
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for i in 0..10 {
+        let mut v = BASE;
+        v[3] = "1990-01-02";
+        left.push(row(&format!("a{i}"), v));
+        right.push(row(&format!("b{i}"), v));
+    }
+    let mut q = BASE;
+    q[2] = "Quinlan";
+    q[3] = "1990-01-02";
+    left.push(row("aq", q));
+    right.push(row("bq", q));
+    let salted = covering_schema();
+    let pool = pool_of(&salted, &[left, right], false);
+    let linkage = link_pool(&salted, pool, false, options(), None, None).unwrap();
+    let c = linkage.explain("a0", "b0").unwrap();
+    let c = c.fields.iter().find(|c| c.field == "last_name").unwrap();
+    assert_eq!(c.level, "exact");
+    assert!(!c.term_frequency_adjusted);
+    let model = linkage
+        .model
+        .fields
+        .iter()
+        .find(|m| m.field == "last_name")
+        .unwrap();
+    assert_eq!(c.u, Some(model.levels[0].u), "the u of exact agreement");
+    // In cleartext mode the names are not gated, and keep their adjustment.
+    let comparator = Comparator::new(&salted, true).unwrap();
+    let last = comparator
+        .fields()
+        .iter()
+        .find(|f| f.name == "last_name")
+        .unwrap();
+    assert!(last.term_frequency && last.salt.is_none());
+}
+
+#[test]
+fn u_of_salted_fields_is_corrected_for_the_matches_among_equal_salts() {
+    let schema = Schema::example();
+    let comparator = Comparator::new(&schema, false).unwrap();
+    let sizes: Vec<usize> = comparator.fields().iter().map(|f| f.levels.len()).collect();
+    let first = 0;
+    assert_eq!(comparator.fields()[first].name, "first_name");
+    let dob = comparator
+        .fields()
+        .iter()
+        .position(|f| f.name == "date_of_birth")
+        .unwrap();
+    // Sampled u: exact first name in 10% of pairs with equal months, else in 90%.
+    let mut u: Vec<Vec<f64>> = sizes.iter().map(|n| vec![1.0 / *n as f64; *n]).collect();
+    let floor = super::em::P_MIN;
+    u[first] = vec![floor; sizes[first]];
+    u[first][0] = 0.1;
+    *u[first].last_mut().unwrap() = 0.9 - floor * (sizes[first] - 2) as f64;
+    // m: matches agree exactly on the first name 80% of the time, and on the date of birth
+    // (so on the month) always.
+    let mut m = u.clone();
+    m[first] = vec![0.0; sizes[first]];
+    m[first][0] = 0.8;
+    *m[first].last_mut().unwrap() = 0.2;
+    m[dob] = vec![0.0; sizes[dob]];
+    m[dob][0] = 1.0;
+    let slot = comparator.fields()[first].salt_slot().unwrap();
+    let sampled = sample::USample {
+        u: u.clone(),
+        pairs: 1000,
+        salts: vec![sample::SaltSample {
+            slot,
+            salt: "date_of_birth.year_month".into(),
+            possible_pairs: 10_000,
+            sampled_pairs: 1000,
+            match_share: 0.0,
+        }],
     };
-    let pool = pool_of(&schema, &[rows("a"), rows("b")], false);
-    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
-    let e = linkage.explain("a0", "b0").unwrap();
-    let c = e.fields.iter().find(|c| c.field == "last_name").unwrap();
-    assert!(c.term_frequency_adjusted);
-    // January 1990: records a0..a3 and b0..b3, Smith on a0, a2, b0, b2.
-    assert!((c.u.unwrap() - 4.0 / 8.0).abs() < 1e-6, "{c:?}");
-    let e = linkage.explain("a4", "b4").unwrap();
-    let c = e.fields.iter().find(|c| c.field == "last_name").unwrap();
-    // July 1991: Smith on a4 and b4 only, of eight.
-    assert!((c.u.unwrap() - 2.0 / 8.0).abs() < 1e-6, "{c:?}");
+    // 1,000 matches among 10,000 pairs with equal months: π = 0.1, so
+    // u(exact) = (0.1 - 0.1 * 0.8) / 0.9 and u(else) = (0.9 - 0.1 * 0.2) / 0.9.
+    let got = sample::corrected_for_matches(&sampled, &schema, &comparator, &m, 1000.0);
+    assert!((got.salts[0].match_share - 0.1).abs() < 1e-9);
+    let raw: Vec<f64> = u[first]
+        .iter()
+        .zip(&m[first])
+        .map(|(x, y)| ((x - 0.1 * y) / 0.9).max(floor))
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    for (g, r) in got.u[first].iter().zip(&raw) {
+        let want = super::em::clamp_probability(r / sum);
+        assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+    }
+    assert!((got.u[first][0] - 0.02 / 0.9 / sum).abs() < 1e-12);
+    // Unsalted fields keep their u.
+    assert_eq!(got.u[dob], u[dob]);
+    // No match: nothing changes.
+    let none = sample::corrected_for_matches(&sampled, &schema, &comparator, &m, 0.0);
+    for (g, w) in none.u[first].iter().zip(&u[first]) {
+        assert!((g - w).abs() < 1e-12);
+    }
 }
 
 #[test]
