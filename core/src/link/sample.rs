@@ -230,7 +230,10 @@ impl Groups {
 /// Up to `n` pairs drawn uniformly among the pairs the pool may form whose tokens in `slot` are
 /// equal (every such pair, in group order, when there are no more than `n`), in draw order.
 pub fn sample_pairs_agreeing(pool: &Pool, slot: usize, n: usize, seed: u64) -> Vec<u64> {
-    let g = Groups::new(pool, slot);
+    sample_in_groups(pool, &Groups::new(pool, slot), slot, n, seed)
+}
+
+fn sample_in_groups(pool: &Pool, g: &Groups, slot: usize, n: usize, seed: u64) -> Vec<u64> {
     let total = g.total();
     let mut out = Vec::new();
     if total == 0 || n == 0 {
@@ -360,11 +363,12 @@ pub fn estimate_u(
     salts.dedup_by_key(|s| s.0);
     let mut samples = Vec::new();
     for (slot, salt) in salts {
-        let agreeing = sample_pairs_agreeing(pool, slot, n, seed);
+        let groups = Groups::new(pool, slot);
+        let agreeing = sample_in_groups(pool, &groups, slot, n, seed);
         samples.push(SaltSample {
             slot,
             salt,
-            possible_pairs: Groups::new(pool, slot).total(),
+            possible_pairs: groups.total(),
             sampled_pairs: agreeing.len() as u64,
             match_share: 0.0,
         });

@@ -2,7 +2,8 @@
 //!
 //! **Comparing** ([`compare_task`]): every pair is compared and its comparison vector, with the
 //! blocking rules whose tokens the pair shares (the rule bits EM's sessions select by), is looked
-//! up in the task's table of distinct patterns; the pair keeps only its pattern's number (two
+//! up in the task's table of distinct patterns (by a one-integer code, [`PatternCoder`], when
+//! the patterns fit in 64 bits, as the default schema's do); the pair keeps only its pattern's number (two
 //! bytes; a task with more than 65,534 distinct patterns spills the rest to four). The tables are
 //! merged into the run's [`PatternTable`], which EM is trained on.
 //!
@@ -18,7 +19,7 @@
 use rustc_hash::FxHashMap;
 
 use super::block::{Plan, Task};
-use super::compare::Comparator;
+use super::compare::{Comparator, MISSING, SALT_DIFFERS};
 use super::model::{probability, Scorer};
 use super::pool::{pack_pair, Pool};
 
@@ -53,6 +54,57 @@ fn rule_bits(rule_slots: &[usize], ra: &super::pool::Row<'_>, rb: &super::pool::
     m
 }
 
+/// A comparison vector with its rule bits as one `u64`, when every such pattern fits: each level
+/// a digit of a mixed-radix number (the field's levels, then [`SALT_DIFFERS`] and [`MISSING`]),
+/// then the rule bits. Looking a pattern up is then one integer hash.
+#[derive(Debug, Clone)]
+pub struct PatternCoder {
+    levels: Vec<u64>,
+    rule_bits: u32,
+}
+
+impl PatternCoder {
+    /// The coder of `comparator`'s vectors with `n_rules` rule bits, `None` when they do not fit.
+    pub fn new(comparator: &Comparator, n_rules: usize) -> Option<PatternCoder> {
+        let rule_bits = u32::try_from(n_rules.min(64)).ok()?;
+        let mut room: u128 = 1u128 << rule_bits;
+        let levels: Vec<u64> = comparator
+            .fields()
+            .iter()
+            .map(|f| f.levels.len() as u64)
+            .collect();
+        for n in &levels {
+            room = room.checked_mul(u128::from(*n) + 2)?;
+        }
+        (room <= u128::from(u64::MAX)).then_some(PatternCoder { levels, rule_bits })
+    }
+
+    /// The code of comparison vector `v` with rule bits `bits`.
+    #[inline]
+    pub fn code(&self, v: &[u8], bits: u64) -> u64 {
+        let mut c = 0u64;
+        for (&l, &n) in v.iter().zip(&self.levels) {
+            let digit = match l {
+                SALT_DIFFERS => n,
+                MISSING => n + 1,
+                l => u64::from(l).min(n + 1),
+            };
+            c = c.wrapping_mul(n + 2).wrapping_add(digit);
+        }
+        if self.rule_bits == 0 {
+            c
+        } else {
+            (c << self.rule_bits) | (bits & (u64::MAX >> (64 - self.rule_bits)))
+        }
+    }
+}
+
+/// The task's table of distinct patterns, looked up by code or by bytes.
+enum Lookup {
+    Coded(PatternCoder, FxHashMap<u64, u32>, Option<(u64, u32)>),
+    Bytes(FxHashMap<Box<[u8]>, u32>, Option<(Vec<u8>, u32)>),
+}
+
 /// Compares the pairs of `task` and numbers their patterns (see the module documentation).
 /// `rule_slots` are the token slots of the blocking rules (at most 64 are used).
 pub fn compare_task(
@@ -67,33 +119,50 @@ pub fn compare_task(
         numbers: Vec::with_capacity(usize::try_from(task.pairs).unwrap_or(0)),
         ..TaskPatterns::default()
     };
-    let mut map: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    let mut lookup = match PatternCoder::new(comparator, rule_slots.len()) {
+        Some(c) => Lookup::Coded(c, FxHashMap::default(), None),
+        None => Lookup::Bytes(FxHashMap::default(), None),
+    };
     let mut key = vec![0u8; nf + 8];
-    let mut last: Option<(Vec<u8>, u32)> = None;
     plan.for_each_pair(pool, task, |a, ra, b, rb| {
         comparator.compare_rows(pool, (a, ra), (b, rb), &mut key[..nf]);
-        key[nf..].copy_from_slice(&rule_bits(rule_slots, ra, rb).to_le_bytes());
-        let number = match &last {
-            Some((k, n)) if *k == key => *n,
-            _ => {
-                let n = match map.get(key.as_slice()) {
-                    Some(n) => *n,
-                    None => {
-                        let n = out.keys.len() as u32;
-                        map.insert(key.clone().into_boxed_slice(), n);
-                        out.keys.push(key.clone().into_boxed_slice());
-                        out.counts.push(0);
+        let bits = rule_bits(rule_slots, ra, rb);
+        let number = match &mut lookup {
+            Lookup::Coded(coder, map, last) => {
+                let code = coder.code(&key[..nf], bits);
+                match last {
+                    Some((c, n)) if *c == code => *n,
+                    _ => {
+                        let n = *map.entry(code).or_insert_with(|| {
+                            key[nf..].copy_from_slice(&bits.to_le_bytes());
+                            out.keys.push(key.clone().into_boxed_slice());
+                            out.counts.push(0);
+                            (out.keys.len() - 1) as u32
+                        });
+                        *last = Some((code, n));
                         n
                     }
-                };
-                match &mut last {
-                    Some((k, m)) => {
-                        k.copy_from_slice(&key);
-                        *m = n;
-                    }
-                    None => last = Some((key.clone(), n)),
                 }
-                n
+            }
+            Lookup::Bytes(map, last) => {
+                key[nf..].copy_from_slice(&bits.to_le_bytes());
+                match last {
+                    Some((k, n)) if *k == key => *n,
+                    _ => {
+                        let n = match map.get(key.as_slice()) {
+                            Some(n) => *n,
+                            None => {
+                                let n = out.keys.len() as u32;
+                                map.insert(key.clone().into_boxed_slice(), n);
+                                out.keys.push(key.clone().into_boxed_slice());
+                                out.counts.push(0);
+                                n
+                            }
+                        };
+                        *last = Some((key.clone(), n));
+                        n
+                    }
+                }
             }
         };
         out.counts[number as usize] += 1;
@@ -261,6 +330,40 @@ pub fn compare_and_score_task(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::Schema;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn pattern_codes_are_distinct_for_distinct_patterns(
+            a in proptest::collection::vec(0u8..8, 9), b in proptest::collection::vec(0u8..8, 9),
+            ba in 0u64..64, bb in 0u64..64) {
+            let schema = Schema::example();
+            let comparator = Comparator::new(&schema, false).unwrap();
+            let coder = PatternCoder::new(&comparator, 6).unwrap();
+            let nf = comparator.n_fields();
+            // Any level of each field, or one of the two levels without weight.
+            let level = |f: usize, x: u8| -> u8 {
+                let n = comparator.fields()[f].levels.len() as u8;
+                match x % (n + 2) {
+                    x if x == n => SALT_DIFFERS,
+                    x if x == n + 1 => MISSING,
+                    x => x,
+                }
+            };
+            let va: Vec<u8> = (0..nf).map(|f| level(f, a[f])).collect();
+            let vb: Vec<u8> = (0..nf).map(|f| level(f, b[f])).collect();
+            prop_assert_eq!(coder.code(&va, ba) == coder.code(&vb, bb), va == vb && ba == bb);
+        }
+    }
+
+    #[test]
+    fn patterns_that_cannot_fit_are_not_coded() {
+        let schema = Schema::example();
+        let comparator = Comparator::new(&schema, false).unwrap();
+        assert!(PatternCoder::new(&comparator, 64).is_none());
+        assert!(PatternCoder::new(&comparator, 6).is_some());
+    }
 
     #[test]
     fn the_cut_never_drops_a_pair_reaching_the_review_threshold() {
