@@ -194,8 +194,23 @@ pub struct LinkProgress {
 pub struct StageTime {
     /// Stage name.
     pub stage: String,
-    /// Seconds.
+    /// Seconds (wall clock).
     pub seconds: f64,
+    /// CPU seconds of the whole process (user and system, every thread) in the stage, where the
+    /// system says (Linux): on a shared machine the wall clock measures the others too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+}
+
+/// CPU seconds (user and system, all threads) this process has used so far, from
+/// `/proc/self/stat` (Linux; its clock ticks are 1/100 s); `None` elsewhere.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 /// What resolution did.
@@ -286,12 +301,16 @@ pub fn link_pool(
     }
     let mut timings = Vec::new();
     let mut clock = Instant::now();
+    let mut cpu = process_cpu_seconds();
     let mut lap = |stage: &str, timings: &mut Vec<StageTime>| {
+        let now = process_cpu_seconds();
         timings.push(StageTime {
             stage: stage.to_string(),
             seconds: clock.elapsed().as_secs_f64(),
+            cpu_seconds: now.zip(cpu).map(|(b, a)| b - a),
         });
         clock = Instant::now();
+        cpu = now;
     };
 
     report("blocking", 0, 0);
