@@ -205,6 +205,17 @@ pub fn candidate_pairs(
     pool: &Pool,
     cancel: Option<&AtomicBool>,
 ) -> Result<Blocking> {
+    candidate_pairs_in_tasks_of(schema, pool, cancel, TASK_PAIRS)
+}
+
+/// [`candidate_pairs`] with tasks of about `task_pairs` pairs.
+pub(crate) fn candidate_pairs_in_tasks_of(
+    schema: &Schema,
+    pool: &Pool,
+    cancel: Option<&AtomicBool>,
+    task_pairs: u64,
+) -> Result<Blocking> {
+    let task_pairs = task_pairs.max(1);
     let layout = Layout::new(schema);
     let max = schema.link.max_block_size as u64;
     let mut out = Blocking::default();
@@ -282,13 +293,13 @@ pub fn candidate_pairs(
             blocks.starts.push(blocks.members.len() as u32);
             block_pair_counts.push(pairs);
         }
-        // Tasks: runs of blocks of about TASK_PAIRS pairs; a larger block in slices of its first
+        // Tasks: runs of blocks of about task_pairs pairs; a larger block in slices of its first
         // records.
         let mut k = 0u32;
         let n_blocks = block_pair_counts.len() as u32;
         while k < n_blocks {
             let pairs = block_pair_counts[k as usize];
-            if pairs > TASK_PAIRS {
+            if pairs > task_pairs {
                 let block = blocks.block(k);
                 let mut lo = 0usize;
                 let mut acc = 0u64;
@@ -299,7 +310,7 @@ pub fn candidate_pairs(
                         .filter(|&&b| dedupe || pool.source(b) != sa)
                         .count() as u64;
                     acc += later;
-                    if acc >= TASK_PAIRS || x + 1 == block.len() {
+                    if acc >= task_pairs || x + 1 == block.len() {
                         out.plan.tasks.push(Task {
                             rule: r as u32,
                             blocks: k..k + 1,
@@ -315,8 +326,8 @@ pub fn candidate_pairs(
             }
             let start = k;
             let mut acc = 0u64;
-            while k < n_blocks && block_pair_counts[k as usize] <= TASK_PAIRS {
-                if acc > 0 && acc + block_pair_counts[k as usize] > TASK_PAIRS {
+            while k < n_blocks && block_pair_counts[k as usize] <= task_pairs {
+                if acc > 0 && acc + block_pair_counts[k as usize] > task_pairs {
                     break;
                 }
                 acc += block_pair_counts[k as usize];

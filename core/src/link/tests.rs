@@ -1019,3 +1019,94 @@ fn models_of_format_version_1_are_refused_with_the_reason() {
     assert!(other.check_fits(&schema, &comparator).is_err());
     assert!(linkage.model.check_fits(&schema, &comparator).is_ok());
 }
+
+/// Every pair the tasks of `b` enumerate, in order.
+fn enumerated(b: &block::Blocking, pool: &Pool) -> Vec<u64> {
+    let mut out = Vec::new();
+    for t in b.plan.tasks() {
+        b.plan
+            .for_each_pair(pool, t, |x, _, y, _| out.push(pack_pair(x, y)));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn large_blocks_cut_into_slices_give_the_same_pairs(seed in any::<u64>(), nl in 1usize..30, nr in 1usize..30, task in 1u64..40) {
+        let mut schema = Schema::example();
+        schema.blocking.insert(1, BlockingRule { name: "sex".into(), keys: vec!["sex".into()] });
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, None);
+        let right = random_rows(&mut rng, "b", nr, None);
+        let pool = pool_of(&schema, &[left, right], false);
+        let whole = block::candidate_pairs(&schema, &pool, None).unwrap();
+        let cut = block::candidate_pairs_in_tasks_of(&schema, &pool, None, task).unwrap();
+        prop_assert!(cut.plan.tasks().len() >= whole.plan.tasks().len());
+        let (a, b) = (enumerated(&whole, &pool), enumerated(&cut, &pool));
+        prop_assert_eq!(&a, &b);
+        // Each pair once, and exactly the pairs that share a block.
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        prop_assert_eq!(sorted.len(), a.len());
+        let want: Vec<u64> = reference::all_pairs(&pool)
+            .into_iter()
+            .filter(|(x, y)| reference::shares_block(&schema, &pool, *x, *y))
+            .map(|(x, y)| pack_pair(x, y))
+            .collect();
+        prop_assert_eq!(sorted, want);
+    }
+}
+
+#[test]
+fn a_pair_in_a_skipped_block_of_one_rule_is_formed_by_the_next() {
+    // Rule "sex" (all records: one block, too large) and rule "dob" (small blocks): the pairs
+    // sharing a date of birth are candidates of "dob", each once, and the others are not.
+    let mut schema = Schema::example();
+    schema.blocking = vec![
+        BlockingRule {
+            name: "sex".into(),
+            keys: vec!["sex".into()],
+        },
+        BlockingRule {
+            name: "dob".into(),
+            keys: vec!["date_of_birth".into()],
+        },
+    ];
+    schema.link.max_block_size = 4;
+    schema.link.u_sample_pairs = 1000;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let left = random_rows(&mut rng, "a", 6, Some("F"));
+    let right = random_rows(&mut rng, "b", 6, Some("F"));
+    let pool = pool_of(&schema, &[left.clone(), right.clone()], false);
+    let b = block::candidate_pairs(&schema, &pool, None).unwrap();
+    assert_eq!(b.rules[0].skipped_blocks, 1);
+    let layout = crate::encode::Layout::new(&schema);
+    let dob = layout.blocks[1];
+    let mut want: Vec<u64> = reference::all_pairs(&pool)
+        .into_iter()
+        .filter(|(x, y)| {
+            let (tx, ty) = (pool.record(*x).tokens[dob], pool.record(*y).tokens[dob]);
+            tx.is_some() && tx == ty
+        })
+        .map(|(x, y)| pack_pair(x, y))
+        .collect();
+    want.sort_unstable();
+    let mut got = enumerated(&b, &pool);
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert!(!want.is_empty());
+    // The run agrees, and explain says which pairs were candidates.
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    assert_eq!(linkage.blocking.candidate_pairs, want.len() as u64);
+    assert_eq!(linkage.blocking.rules[0].new_pairs, 0);
+    assert_eq!(linkage.blocking.rules[1].new_pairs, want.len() as u64);
+    for (x, y) in reference::all_pairs(&linkage.pool) {
+        let e = linkage
+            .explain(&linkage.pool.record(x).id, &linkage.pool.record(y).id)
+            .unwrap();
+        assert_eq!(e.candidate, want.binary_search(&pack_pair(x, y)).is_ok());
+    }
+}
