@@ -42,28 +42,34 @@ read -r -a EXTRA <<< "${LINK_ARGS:-}"
 echo "address-space cap for the link run: $((CAP_KB / 1024 / 1024)) GB (LINK_MEM_CAP_KB to change); timeout ${TIMEOUT} s (LINK_TIMEOUT); extra link arguments: ${EXTRA[*]:-none} (LINK_ARGS)"
 for run in $(seq 1 "$RUNS"); do
   before=$(load)
-  if ! ( ulimit -v "$CAP_KB"; /usr/bin/time -f "%e %M" -o "$DIR/link.time" timeout "$TIMEOUT" "$PL" link \
+  if ! ( ulimit -v "$CAP_KB"; /usr/bin/time -f "%e %M %U %S" -o "$DIR/link.time" timeout "$TIMEOUT" "$PL" link \
       --schema "$DIR/schema.json" --left "$DIR/enc_a.csv" --right "$DIR/enc_b.csv" \
       --output "$DIR/links.csv" "${EXTRA[@]}" > "$DIR/link.log" 2> "$DIR/link.err" ); then
     echo "run $run FAILED ($(tail -1 "$DIR/link.err" 2>/dev/null)): $(tail -1 "$DIR/link.time" | awk '{printf "%.1f s wall, peak RSS %.2f GB", $1, $2/1024/1024}'); load $before -> $(load)"
     exit 1
   fi
-  read -r secs kb < "$DIR/link.time"
-  python3 - "$DIR/links.csv.summary.json" "$secs" "$kb" "$run" "$before" "$(load)" <<'PY'
+  read -r secs kb user sys < "$DIR/link.time"
+  python3 - "$DIR/links.csv.summary.json" "$secs" "$kb" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$run" "$before" "$(load)" <<'PY'
 import json, sys
-path, secs, kb, run, before, after = sys.argv[1:]
+path, secs, kb, cpu_s, run, before, after = sys.argv[1:]
+cpu_s = float(cpu_s)
 s = json.load(open(path))
 secs, kb = float(secs), float(kb)
 cand = s["blocking"]["candidate_pairs"]
 t = {x["stage"]: x["seconds"] for x in s["timings"]}
 cmp = t.get("comparing", 0.0)
-print(f"run {run}: {secs:.2f} s wall, peak RSS {kb / 1024:.0f} MB ({kb / 1024 / 1024:.2f} GB); load before {before}, after {after}")
+print(f"run {run}: {secs:.2f} s wall, {cpu_s:.2f} s CPU (user + system), peak RSS {kb / 1024:.0f} MB ({kb / 1024 / 1024:.2f} GB); load before {before}, after {after}")
 print(f"  candidate pairs {cand:,}; skipped blocks {s['blocking']['skipped_blocks']}; "
       f"{cand / cmp / 1e6:.2f} M pairs/s in the comparing stage ({cmp:.2f} s), "
       f"{cand / secs / 1e6:.2f} M pairs/s end to end")
 for r in s["blocking"]["rules"]:
     print(f"  rule {r['rule']}: {r['pairs']:,} pairs ({r['new_pairs']:,} new), {r['skipped_blocks']} blocks skipped")
-print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
+print("  stages (wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
+cpu = {x["stage"]: x.get("cpu_seconds") for x in s["timings"]}
+if all(v is not None for v in cpu.values()):
+    total = sum(cpu.values())
+    print("  stages (CPU, user + system): " + ", ".join(f"{k} {v:.2f} s" for k, v in cpu.items())
+          + f"; total {total:.1f} s; {cand / max(cpu.get('comparing', 0), 1e-9) / 1e6:.2f} M pairs per CPU second comparing")
 print(f"  model: lambda {s['model']['lambda']:.6f}, EM {s['model']['training']['em_iterations']} iterations; "
       f"links {s['counts']['match']:,} match, {s['counts']['review']:,} review")
 for w in s["warnings"]:
@@ -72,4 +78,18 @@ PY
 done
 if [ -f "$DIR/synth/truth.csv" ]; then
   "$PL" evaluate --links "$DIR/links.csv" --truth "$DIR/synth/truth.csv" | tr -d '\n ' | sed 's/^/quality at the default threshold: /'; echo
+  # Calibration: the share of true pairs among the output rows at or above 0.9, whatever their
+  # band, and the matches the model implies.
+  python3 - "$DIR" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+truth = {(r["left_id"], r["right_id"]) for r in csv.DictReader(open(f"{d}/synth/truth.csv"))}
+rows = [(float(r["match_probability"]), (r["left_id"], r["right_id"]) in truth)
+        for r in csv.DictReader(open(f"{d}/links.csv"))]
+high = [ok for p, ok in rows if p >= 0.9]
+s = json.load(open(f"{d}/links.csv.summary.json"))
+implied = s["model"]["lambda"] * s["inputs"][0]["records"] * s["inputs"][1]["records"]
+print(f"precision among rows with p >= 0.9: {sum(high) / max(1, len(high)):.4f} ({len(high):,} rows); "
+      f"implied matches {implied:,.0f} for {len(truth):,} true pairs ({implied / len(truth) - 1:+.1%})")
+PY
 fi

@@ -551,7 +551,7 @@ impl PyLinks {
             let summary = Summary {
                 mode: if l.pool.is_dedupe() { "dedupe" } else { "link" },
                 records: l.pool.source_sizes(),
-                candidate_pairs: l.blocking.pairs.len() as u64,
+                candidate_pairs: l.blocking.candidate_pairs,
                 skipped_blocks: l.blocking.skipped.len() as u64,
                 links: m + r,
                 match_: m,

@@ -23,7 +23,8 @@ enc() { # schema secret input output
     "$pl" encode --schema "../common/$1.json" --secret-file "$work/$2.hex" --input "$3" \
         --output "$4" --agreement "ISA-TEST-0001" --purpose "bad-input corpus fixture" >/dev/null
 }
-rm -f ./*.enc.csv ./*.manifest.json ./model*.json
+# model-version-1.json is a model saved by an older pseudolink (model format version 1) and is kept.
+rm -f ./*.enc.csv ./*.manifest.json ./model.json ./model-other-schema.json ./model-cut-short.json
 # Good extracts, linkable with each other.
 enc schema secret raw-a.csv a.enc.csv
 enc schema secret raw-b.csv b.enc.csv

@@ -1,6 +1,6 @@
 //! Reading encoded extracts back (the linkage unit's input), checked against their manifest.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -133,7 +133,7 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
                 got.join(",")
             )));
         }
-        let mut ids = HashSet::new();
+        let mut ids = FxHashSet::default();
         while read(&mut reader, &mut row)? {
             let line = row.position().map(|p| p.line()).unwrap_or(0);
             let record = parse_row(&layout, &row)

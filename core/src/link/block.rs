@@ -1,22 +1,33 @@
 //! Blocking: the candidate pairs are the union, over the schema's blocking rules, of the pairs of
 //! records that share the rule's `block.<rule>` token.
 //!
-//! For each rule, the records holding its token are sorted by `(token, index)` (compact: 16 + 4
-//! bytes per record), and each run of equal tokens is a block. A block with more than
-//! `max_block_size` records of any one source is skipped, counted and reported, never exploded.
-//! The pairs of each rule are packed into `u64`s, sorted and deduplicated, and merged into the
-//! running union, so each pair is kept once and memory stays at 8 bytes per candidate pair.
+//! For each rule, the records holding its token are sorted by `(token id, index)` (a counting sort
+//! over the dense token ids of the comparison rows, see [`pool`](super::pool)), and each run of
+//! equal tokens is a block. A block with more than `max_block_size` records of any one source is
+//! skipped, counted and reported, never exploded.
+//!
+//! **No pair list.** The candidate pairs are never materialised: they are enumerated block by
+//! block whenever a stage needs them ([`Plan::for_each_pair`]), which keeps the rows of a block in
+//! cache while its pairs are compared, and costs no memory per pair. Each pair is kept once, by
+//! the first rule that forms it: a pair of rule `r` is skipped when, for some earlier rule `q`, the
+//! two records have the same token of `q` and that token's block was not skipped (that is exactly
+//! when `q` formed the pair). Checking this reads two ids per earlier rule from the rows being
+//! compared anyway, so there is no global pair set and no per-pair hashing.
+//!
+//! The work is split into [`Task`]s (runs of blocks of about [`TASK_PAIRS`] pairs, or slices of one
+//! larger block), each enumerated in a fixed order, so a stage can run them in parallel and a later
+//! stage meets the same pairs in the same order.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 
-use super::pool::{pack_pair, Pool};
+use super::pool::{Pool, Row};
 
 /// Pairs contributed by one blocking rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,15 +56,148 @@ pub struct SkippedBlock {
 /// The outcome of blocking.
 #[derive(Debug, Clone, Default)]
 pub struct Blocking {
-    /// The candidate pairs, packed with [`pack_pair`], sorted and distinct.
-    pub pairs: Vec<u64>,
+    /// Number of candidate pairs (each pair once, over all rules).
+    pub candidate_pairs: u64,
     /// Per rule, in schema order.
     pub rules: Vec<RuleCount>,
     /// Every skipped block, by rule in schema order and then by decreasing size.
     pub skipped: Vec<SkippedBlock>,
+    /// How to enumerate the candidate pairs.
+    pub(crate) plan: Plan,
 }
 
-/// Forms the candidate pairs of `pool` under the blocking rules of `schema`.
+/// Pairs per task (about; a block is never split below one record's pairs).
+pub const TASK_PAIRS: u64 = 1 << 18;
+
+/// The blocks of one rule.
+#[derive(Debug, Clone, Default)]
+struct RuleBlocks {
+    /// The rule's token slot.
+    slot: usize,
+    /// The records of the compared blocks, block after block, each block in index order.
+    members: Vec<u32>,
+    /// Start of each compared block in `members`, and the end of the last.
+    starts: Vec<u32>,
+    /// Bit per token id: the block of that token was skipped.
+    skipped: Vec<u64>,
+}
+
+impl RuleBlocks {
+    #[inline]
+    fn is_skipped(&self, id: u32) -> bool {
+        self.skipped
+            .get(id as usize / 64)
+            .is_some_and(|w| w & (1u64 << (id % 64)) != 0)
+    }
+
+    fn block(&self, k: u32) -> &[u32] {
+        let (s, e) = (self.starts[k as usize], self.starts[k as usize + 1]);
+        &self.members[s as usize..e as usize]
+    }
+}
+
+/// A unit of work: blocks `blocks` of rule `rule`, or, when `first` is set, the pairs of the one
+/// block `blocks.start` whose first record is at a position in `first` within the block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// The rule.
+    pub rule: u32,
+    /// Blocks of the rule (indices among its compared blocks).
+    pub blocks: Range<u32>,
+    /// For a slice of one large block: the positions of the pairs' first records.
+    pub first: Option<Range<u32>>,
+    /// Pairs the rule forms in the task (before removing those of earlier rules).
+    pub pairs: u64,
+}
+
+/// How to enumerate the candidate pairs (see the module documentation).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    rules: Vec<RuleBlocks>,
+    tasks: Vec<Task>,
+    dedupe: bool,
+}
+
+impl Plan {
+    /// The tasks, in order.
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// Whether a pair of records with rows `ra`, `rb` is formed by rule `q`.
+    #[inline]
+    fn formed_by(&self, q: usize, ra: &Row<'_>, rb: &Row<'_>) -> bool {
+        let r = &self.rules[q];
+        let id = ra.id(r.slot);
+        id != 0 && id == rb.id(r.slot) && !r.is_skipped(id)
+    }
+
+    /// Whether the pair `(a, b)` (rows `ra`, `rb`) is a candidate: formed by some rule.
+    pub fn is_candidate(&self, ra: &Row<'_>, rb: &Row<'_>) -> bool {
+        (0..self.rules.len()).any(|q| self.formed_by(q, ra, rb))
+    }
+
+    /// Calls `f(a, row of a, b, row of b)` for every candidate pair of `task` that no earlier rule
+    /// formed, `a < b`, in a fixed order: block by block, by first record, then by second.
+    #[inline]
+    pub fn for_each_pair<'p>(
+        &self,
+        pool: &'p Pool,
+        task: &Task,
+        mut f: impl FnMut(u32, &Row<'p>, u32, &Row<'p>),
+    ) {
+        let r = task.rule as usize;
+        let Some(rule) = self.rules.get(r) else {
+            return;
+        };
+        for k in task.blocks.clone() {
+            let block = rule.block(k);
+            let firsts = match &task.first {
+                Some(x) => x.start as usize..(x.end as usize).min(block.len()),
+                None => 0..block.len(),
+            };
+            for x in firsts {
+                let a = block[x];
+                let ra = pool.row(a);
+                let sa = pool.source(a);
+                // Later members of other sources (members are in index order, so a source's
+                // members are contiguous and the first of another source ends a's run).
+                let mut y = x + 1;
+                if !self.dedupe {
+                    while y < block.len() && pool.source(block[y]) == sa {
+                        y += 1;
+                    }
+                }
+                for &b in &block[y..] {
+                    let rb = pool.row(b);
+                    if (0..r).any(|q| self.formed_by(q, &ra, &rb)) {
+                        continue;
+                    }
+                    f(a, &ra, b, &rb);
+                }
+            }
+        }
+    }
+}
+
+/// Pairs a block forms, given its records per source.
+fn block_pairs(sizes: &[u64], dedupe: bool) -> u64 {
+    if dedupe {
+        let n: u64 = sizes.iter().sum();
+        return n * n.saturating_sub(1) / 2;
+    }
+    let mut total = 0u64;
+    let mut before = 0u64;
+    for s in sizes {
+        total += before * s;
+        before += s;
+    }
+    total
+}
+
+/// Forms the blocks of `pool` (which must be prepared) under the blocking rules of `schema`, and
+/// the tasks that enumerate their pairs. `new_pairs` of each rule and `candidate_pairs` are
+/// filled in by the first enumeration of the pairs.
 ///
 /// `cancel` is checked between rules.
 pub fn candidate_pairs(
@@ -61,25 +205,54 @@ pub fn candidate_pairs(
     pool: &Pool,
     cancel: Option<&AtomicBool>,
 ) -> Result<Blocking> {
+    candidate_pairs_in_tasks_of(schema, pool, cancel, TASK_PAIRS)
+}
+
+/// [`candidate_pairs`] with tasks of about `task_pairs` pairs.
+pub(crate) fn candidate_pairs_in_tasks_of(
+    schema: &Schema,
+    pool: &Pool,
+    cancel: Option<&AtomicBool>,
+    task_pairs: u64,
+) -> Result<Blocking> {
+    let task_pairs = task_pairs.max(1);
     let layout = Layout::new(schema);
-    let max = schema.link.max_block_size;
+    let max = schema.link.max_block_size as u64;
     let mut out = Blocking::default();
     let n_sources = pool.source_names().len();
-    for (rule, &slot) in schema.blocking.iter().zip(&layout.blocks) {
+    let dedupe = pool.is_dedupe();
+    out.plan.dedupe = dedupe;
+    let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+    for (r, (rule, &slot)) in schema.blocking.iter().zip(&layout.blocks).enumerate() {
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(Error::Cancelled);
         }
-        let mut keyed: Vec<(u128, u32)> = pool
-            .records()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                let t = r.tokens.get(slot).and_then(Option::as_ref)?;
-                Some((u128::from_le_bytes(t.0), u32::try_from(i).ok()?))
-            })
-            .collect();
-        keyed.par_sort_unstable();
-        let mut pairs: Vec<u64> = Vec::new();
+        // Counting sort of the records holding the token by (id, index).
+        let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
+        let max_id = ids.iter().copied().max().unwrap_or(0) as usize;
+        let mut offsets = vec![0u32; max_id + 2];
+        for &id in &ids {
+            if id != 0 {
+                offsets[id as usize + 1] += 1;
+            }
+        }
+        for k in 1..offsets.len() {
+            offsets[k] += offsets[k - 1];
+        }
+        let mut sorted = vec![0u32; offsets[max_id + 1] as usize];
+        let mut fill = offsets.clone();
+        for (i, &id) in ids.iter().enumerate() {
+            if id != 0 {
+                sorted[fill[id as usize] as usize] = i as u32;
+                fill[id as usize] += 1;
+            }
+        }
+        let mut blocks = RuleBlocks {
+            slot,
+            members: Vec::new(),
+            starts: vec![0],
+            skipped: vec![0u64; (max_id + 1).div_ceil(64)],
+        };
         let mut count = RuleCount {
             rule: rule.name.clone(),
             pairs: 0,
@@ -89,56 +262,84 @@ pub fn candidate_pairs(
         };
         let mut skipped = Vec::new();
         let mut sizes = vec![0u64; n_sources];
-        let mut start = 0;
-        while start < keyed.len() {
-            let key = keyed[start].0;
-            let end = start
-                + keyed[start..]
-                    .iter()
-                    .position(|(k, _)| *k != key)
-                    .unwrap_or(keyed.len() - start);
-            let block = &keyed[start..end];
-            start = end;
+        let mut block_pair_counts = Vec::new();
+        for id in 1..=max_id {
+            let block = &sorted[offsets[id] as usize..offsets[id + 1] as usize];
             if block.len() < 2 {
                 continue;
             }
             sizes.iter_mut().for_each(|s| *s = 0);
-            for (_, i) in block {
-                if let Some(s) = sizes.get_mut(usize::from(pool.source(*i))) {
+            for &i in block {
+                if let Some(s) = sizes.get_mut(usize::from(pool.source(i))) {
                     *s += 1;
                 }
             }
-            let formable = if pool.is_dedupe() {
-                true
-            } else {
-                sizes.iter().filter(|s| **s > 0).count() > 1
-            };
-            if !formable {
+            if !dedupe && sizes.iter().filter(|s| **s > 0).count() < 2 {
                 continue;
             }
             count.blocks += 1;
-            if sizes.iter().any(|s| *s > max as u64) {
+            if sizes.iter().any(|s| *s > max) {
                 count.skipped_blocks += 1;
+                blocks.skipped[id / 64] |= 1u64 << (id % 64);
                 skipped.push(SkippedBlock {
                     rule: rule.name.clone(),
                     sizes: sizes.clone(),
                 });
                 continue;
             }
-            for (x, (_, a)) in block.iter().enumerate() {
-                for (_, b) in &block[x + 1..] {
-                    if pool.pair_allowed(*a, *b) {
-                        pairs.push(pack_pair(*a, *b));
+            let pairs = block_pairs(&sizes, dedupe);
+            count.pairs += pairs;
+            blocks.members.extend_from_slice(block);
+            blocks.starts.push(blocks.members.len() as u32);
+            block_pair_counts.push(pairs);
+        }
+        // Tasks: runs of blocks of about task_pairs pairs; a larger block in slices of its first
+        // records.
+        let mut k = 0u32;
+        let n_blocks = block_pair_counts.len() as u32;
+        while k < n_blocks {
+            let pairs = block_pair_counts[k as usize];
+            if pairs > task_pairs {
+                let block = blocks.block(k);
+                let mut lo = 0usize;
+                let mut acc = 0u64;
+                for x in 0..block.len() {
+                    let sa = pool.source(block[x]);
+                    let later = block[x + 1..]
+                        .iter()
+                        .filter(|&&b| dedupe || pool.source(b) != sa)
+                        .count() as u64;
+                    acc += later;
+                    if acc >= task_pairs || x + 1 == block.len() {
+                        out.plan.tasks.push(Task {
+                            rule: r as u32,
+                            blocks: k..k + 1,
+                            first: Some(lo as u32..x as u32 + 1),
+                            pairs: acc,
+                        });
+                        lo = x + 1;
+                        acc = 0;
                     }
                 }
+                k += 1;
+                continue;
             }
+            let start = k;
+            let mut acc = 0u64;
+            while k < n_blocks && block_pair_counts[k as usize] <= task_pairs {
+                if acc > 0 && acc + block_pair_counts[k as usize] > task_pairs {
+                    break;
+                }
+                acc += block_pair_counts[k as usize];
+                k += 1;
+            }
+            out.plan.tasks.push(Task {
+                rule: r as u32,
+                blocks: start..k,
+                first: None,
+                pairs: acc,
+            });
         }
-        pairs.par_sort_unstable();
-        pairs.dedup();
-        count.pairs = pairs.len() as u64;
-        let before = out.pairs.len();
-        out.pairs = merge_union(std::mem::take(&mut out.pairs), pairs);
-        count.new_pairs = (out.pairs.len() - before) as u64;
         skipped.sort_by(|a, b| {
             b.sizes
                 .iter()
@@ -148,51 +349,35 @@ pub fn candidate_pairs(
         });
         out.skipped.extend(skipped);
         out.rules.push(count);
+        out.plan.rules.push(blocks);
     }
     Ok(out)
 }
 
-/// The sorted union of two sorted, distinct vectors.
-fn merge_union(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
-    if a.is_empty() {
-        return b;
-    }
-    if b.is_empty() {
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        if x < y {
-            out.push(x);
-            i += 1;
-        } else if y < x {
-            out.push(y);
-            j += 1;
-        } else {
-            out.push(x);
-            i += 1;
-            j += 1;
+impl Blocking {
+    /// Records the pairs each of `tasks` (this blocking's) kept, new to its rule, from the first
+    /// enumeration.
+    pub(crate) fn count_new(&mut self, tasks: &[Task], kept_per_task: &[u64]) {
+        for c in &mut self.rules {
+            c.new_pairs = 0;
         }
+        for (t, kept) in tasks.iter().zip(kept_per_task) {
+            if let Some(c) = self.rules.get_mut(t.rule as usize) {
+                c.new_pairs += kept;
+            }
+        }
+        self.candidate_pairs = self.rules.iter().map(|c| c.new_pairs).sum();
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    proptest! {
-        #[test]
-        fn merge_is_the_set_union(a in proptest::collection::btree_set(0u64..50, 0..20),
-                                  b in proptest::collection::btree_set(0u64..50, 0..20)) {
-            let got = merge_union(a.iter().copied().collect(), b.iter().copied().collect());
-            let want: Vec<u64> = a.union(&b).copied().collect();
-            prop_assert_eq!(got, want);
-        }
+    #[test]
+    fn block_pairs_count_cross_source_pairs() {
+        assert_eq!(block_pairs(&[2, 3], false), 6);
+        assert_eq!(block_pairs(&[2, 3, 1], false), 11);
+        assert_eq!(block_pairs(&[4], true), 6);
     }
 }

@@ -15,18 +15,47 @@
 //!
 //! A field missing on either side gets [`MISSING`], which carries no weight. A field is present when
 //! its exact token is (or, without a token, its Bloom filter, or else any of its level tokens).
+//!
+//! **Salted fields are compared only within equal salts.** A field with a `salt` (the default
+//! schema salts the names with `date_of_birth.year_month`) has tokens, level tokens and filters
+//! that can agree only when the two records' salts agree: under different salts its Dice
+//! coefficient is noise and its tokens never agree, whatever the names. So when the salt tokens of
+//! a pair differ the field gets [`SALT_DIFFERS`]: like [`MISSING`] it carries no weight and is left
+//! out of EM and of the u sample; the u of a salted field is estimated among random pairs *with
+//! equal salts* (see [`sample`](super::sample)), so its agreement no longer counts the salt's
+//! agreement a second time. A field compared within a salt is not term-frequency adjusted
+//! (`compare.term_frequency` is ignored for it): a salted token differs per salt by design, so its
+//! frequency can only be counted among the records of one salt value (about 30 per month of birth
+//! in 20,000 people, 2,000 in 1.4 million), where the pair's own two records weigh heavily, and
+//! the field's u among pairs with equal salts is already the average agreement within a salt. The salt token is the salt field's exact token (`salt: "field"`) or its
+//! level token (`salt: "field.level"`), both in every encoded extract. The record-level filter is
+//! gated the same way when every field in it has one and the same salt. In cleartext mode a field
+//! compared with a string comparator (`compare.clear`) is not gated: its similarity is measured on
+//! the normalised values, which the salt does not change.
 
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
 use crate::schema::{ClearMetric, Level, Schema};
 
 use super::dice;
-use super::pool::Pool;
+use super::pool::{Pool, Row};
 
 /// The level index of a field missing on either side.
 pub const MISSING: u8 = u8::MAX;
 
-/// Largest number of levels a field may have (level indices are `u8`, [`MISSING`] is reserved).
+/// The level index of a salted field whose two salts differ: not compared, no weight (see the
+/// module documentation).
+pub const SALT_DIFFERS: u8 = u8::MAX - 1;
+
+/// Whether `level` is one of the two levels that carry no weight and no information:
+/// [`MISSING`] or [`SALT_DIFFERS`].
+#[inline]
+pub fn is_uncompared(level: u8) -> bool {
+    level >= SALT_DIFFERS
+}
+
+/// Largest number of levels a field may have (level indices are `u8`; [`MISSING`] and
+/// [`SALT_DIFFERS`] are reserved).
 pub const MAX_LEVELS: usize = 64;
 
 /// What one comparison level tests.
@@ -106,8 +135,13 @@ pub struct FieldComparator {
     pub sources: Vec<usize>,
     /// The levels, best first ([`MISSING`] is not among them).
     pub levels: Vec<LevelKind>,
-    /// Whether exact agreement is term-frequency adjusted.
+    /// Whether exact agreement is term-frequency adjusted (never for a field compared within a
+    /// salt).
     pub term_frequency: bool,
+    /// The salt (`field` or `field.level`) within whose equal values this comparison is made, if
+    /// it is gated (see the module documentation).
+    pub salt: Option<String>,
+    salt_slot: Option<usize>,
     token: Option<usize>,
     presence: Presence,
     bands: Bands,
@@ -135,31 +169,43 @@ impl FieldComparator {
         self.token
     }
 
-    /// Whether the field has a value in record `i`.
+    /// The token slot of the salt this comparison is gated on, if it is gated.
+    pub fn salt_slot(&self) -> Option<usize> {
+        self.salt_slot
+    }
+
+    /// Whether the field has a value in row `r`.
     #[inline]
-    fn present(&self, pool: &Pool, i: u32) -> bool {
+    fn present(&self, r: &Row<'_>) -> bool {
         match &self.presence {
-            Presence::Token(s) => pool.token(i, *s).is_some(),
-            Presence::Bloom(s) => pool.bloom(i, *s).is_some(),
-            Presence::Levels(slots) => slots.iter().any(|s| pool.token(i, *s).is_some()),
+            Presence::Token(s) => r.id(*s) != 0,
+            Presence::Bloom(s) => r.has_bloom(*s),
+            Presence::Levels(slots) => slots.iter().any(|s| r.id(*s) != 0),
         }
     }
 
     /// The similarity used for the bands, `None` when it cannot reach the lowest band (Dice bound)
     /// or a side lacks the value.
     #[inline]
-    fn band_similarity(&self, pool: &Pool, a: u32, b: u32) -> Option<f64> {
+    fn band_similarity(
+        &self,
+        pool: &Pool,
+        (a, ra): (u32, &Row<'_>),
+        (b, rb): (u32, &Row<'_>),
+    ) -> Option<f64> {
         match self.bands {
             Bands::None => None,
             Bands::Dice { slot } => {
-                let (ca, cb) = (pool.bloom_count(a, slot), pool.bloom_count(b, slot));
+                if !ra.has_bloom(slot) || !rb.has_bloom(slot) {
+                    return None;
+                }
+                let (ca, cb) = (ra.bloom_count(slot), rb.bloom_count(slot));
                 let lowest = self.thresholds.last().copied().unwrap_or(1.0);
                 if dice::upper_bound(ca, cb) < lowest {
                     return None;
                 }
-                let fa = pool.bloom(a, slot)?;
-                let fb = pool.bloom(b, slot)?;
-                Some(dice::dice(dice::intersection_count(fa, fb), ca, cb))
+                let both = dice::intersection_count(ra.bloom(slot), rb.bloom(slot));
+                Some(dice::dice(both, ca, cb))
             }
             Bands::Clear { metric } => {
                 let va = pool.clear_value(a, self.field)?;
@@ -172,14 +218,24 @@ impl FieldComparator {
     /// The level index of the pair `(a, b)` on this field.
     #[inline]
     pub fn compare(&self, pool: &Pool, a: u32, b: u32) -> u8 {
-        let tok = |i: u32, s: usize| pool.token(i, s);
-        let (ra, rb) = (a, b);
-        if !self.present(pool, a) || !self.present(pool, b) {
+        self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)))
+    }
+
+    /// The level index of the pair `(a, b)` on this field, given their rows.
+    #[inline]
+    pub fn compare_rows(&self, pool: &Pool, a: (u32, &Row<'_>), b: (u32, &Row<'_>)) -> u8 {
+        let (ra, rb) = (a.1, b.1);
+        if !self.present(ra) || !self.present(rb) {
             return MISSING;
+        }
+        if let Some(s) = self.salt_slot {
+            if !both_equal(ra.id(s), rb.id(s)) {
+                return SALT_DIFFERS;
+            }
         }
         let mut level = 0usize;
         if let Some(s) = self.token {
-            if both_equal(tok(ra, s), tok(rb, s)) {
+            if both_equal(ra.id(s), rb.id(s)) {
                 return 0;
             }
             level += 1;
@@ -196,13 +252,12 @@ impl FieldComparator {
             let agree = if *l == Level::Swapped {
                 match (self.swapped_of_token, self.token) {
                     (Some(sw), Some(t)) => {
-                        both_equal(tok(ra, *slot), tok(rb, t))
-                            || both_equal(tok(ra, t), tok(rb, sw))
+                        both_equal(ra.id(*slot), rb.id(t)) || both_equal(ra.id(t), rb.id(sw))
                     }
                     _ => false,
                 }
             } else {
-                both_equal(tok(ra, *slot), tok(rb, *slot))
+                both_equal(ra.id(*slot), rb.id(*slot))
             };
             if agree {
                 return to_level(level);
@@ -210,7 +265,7 @@ impl FieldComparator {
             level += 1;
         }
         if let (Some(c), Some(t)) = (self.cross_token, self.token) {
-            if both_equal(tok(ra, t), tok(rb, c)) || both_equal(tok(ra, c), tok(rb, t)) {
+            if both_equal(ra.id(t), rb.id(c)) || both_equal(ra.id(c), rb.id(t)) {
                 return to_level(level);
             }
             level += 1;
@@ -221,12 +276,13 @@ impl FieldComparator {
 
 #[inline]
 fn to_level(i: usize) -> u8 {
-    u8::try_from(i).unwrap_or(MISSING - 1)
+    u8::try_from(i).unwrap_or(SALT_DIFFERS - 1)
 }
 
+/// Whether two token ids are equal and present.
 #[inline]
-fn both_equal(a: Option<[u64; 2]>, b: Option<[u64; 2]>) -> bool {
-    matches!((a, b), (Some(x), Some(y)) if x == y)
+fn both_equal(a: u32, b: u32) -> bool {
+    a != 0 && a == b
 }
 
 /// [`FieldComparator::field`] of the record-level filter (`record_bloom` in the schema), which
@@ -302,6 +358,12 @@ impl Comparator {
                     ),
                 ));
             }
+            // Gated on the salt unless compared in cleartext by a string comparator.
+            let gated = !matches!(bands, Bands::Clear { .. });
+            let salt = f.salt.clone().filter(|_| gated);
+            let salt_slot = salt
+                .as_deref()
+                .and_then(|k| salt_token_slot(schema, &layout, k));
             let presence = if let Some(t) = slots.token {
                 Presence::Token(t)
             } else if let Some(b) = slots.bloom {
@@ -314,7 +376,10 @@ impl Comparator {
                 name: f.name.clone(),
                 sources: vec![i],
                 levels,
-                term_frequency: c.term_frequency && slots.token.is_some(),
+                // Not within a salt: see the module documentation.
+                term_frequency: c.term_frequency && slots.token.is_some() && salt_slot.is_none(),
+                salt: salt.filter(|_| salt_slot.is_some()),
+                salt_slot,
                 token: slots.token,
                 presence,
                 bands,
@@ -342,16 +407,34 @@ impl Comparator {
                         ),
                     ));
                 }
+                let sources: Vec<usize> = rb
+                    .fields
+                    .iter()
+                    .filter_map(|f| schema.field_index(&f.field))
+                    .collect();
+                // Gated when every field in the filter has one and the same salt: then the filters
+                // of two records with different salts share no q-gram bits but by chance.
+                let salts: Vec<Option<&String>> = sources
+                    .iter()
+                    .map(|i| schema.fields[*i].salt.as_ref())
+                    .collect();
+                let salt = match salts.first() {
+                    Some(Some(first)) if salts.iter().all(|s| *s == Some(*first)) => {
+                        Some((*first).clone())
+                    }
+                    _ => None,
+                };
+                let salt_slot = salt
+                    .as_deref()
+                    .and_then(|k| salt_token_slot(schema, &layout, k));
                 fields.push(FieldComparator {
                     field: RECORD_FILTER,
                     name: RECORD_FILTER_NAME.into(),
-                    sources: rb
-                        .fields
-                        .iter()
-                        .filter_map(|f| schema.field_index(&f.field))
-                        .collect(),
+                    sources,
                     levels,
                     term_frequency: false,
+                    salt: salt.filter(|_| salt_slot.is_some()),
+                    salt_slot,
                     token: None,
                     presence: Presence::Bloom(slot),
                     bands: Bands::Dice { slot },
@@ -386,11 +469,24 @@ impl Comparator {
         self.clear
     }
 
-    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field).
+    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field). The
+    /// pool must be prepared ([`Pool::prepare`]).
     #[inline]
     pub fn compare(&self, pool: &Pool, a: u32, b: u32, out: &mut [u8]) {
+        self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)), out);
+    }
+
+    /// [`Comparator::compare`] given the two records' rows.
+    #[inline]
+    pub fn compare_rows(
+        &self,
+        pool: &Pool,
+        a: (u32, &Row<'_>),
+        b: (u32, &Row<'_>),
+        out: &mut [u8],
+    ) {
         for (o, f) in out.iter_mut().zip(&self.fields) {
-            *o = f.compare(pool, a, b);
+            *o = f.compare_rows(pool, a, b);
         }
     }
 
@@ -403,10 +499,28 @@ impl Comparator {
     }
 }
 
-/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`]).
+/// The token slot of salt `key` (`field` or `field.level`): the field's exact token or its level
+/// token, `None` when the extract has no such token.
+pub fn salt_token_slot(schema: &Schema, layout: &Layout, key: &str) -> Option<usize> {
+    let k = schema.parse_key(key)?;
+    let slots = layout.fields.get(k.field)?;
+    match k.level {
+        None => slots.token,
+        Some(l) => slots.level(l),
+    }
+}
+
+/// The name of the level of a salted field whose salts differ.
+pub const SALT_DIFFERS_NAME: &str = "salts differ";
+
+/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`], `salts differ`
+/// for [`SALT_DIFFERS`]).
 pub fn level_name(f: &FieldComparator, level: u8) -> String {
     if level == MISSING {
         return "missing".into();
+    }
+    if level == SALT_DIFFERS {
+        return SALT_DIFFERS_NAME.into();
     }
     f.levels
         .get(usize::from(level))

@@ -21,14 +21,15 @@
 //! Each M-step adds a pseudo-count of [`PSEUDO_COUNT`] pairs to every level of every estimated
 //! field (additive smoothing), so a level never seen among the likely matches keeps a small
 //! non-zero m, and every probability is clamped to [`P_MIN`, `P_MAX`]. A field missing on either
-//! side contributes to neither class. A session stops when no parameter moves by more than the
+//! side, or salted with different salts (see [`compare`](super::compare)), contributes to neither
+//! class. A session stops when no parameter moves by more than the
 //! tolerance, or at the iteration limit.
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::compare::MISSING;
+use super::compare::is_uncompared;
 
 /// Smallest probability a model holds.
 pub const P_MIN: f64 = 1e-6;
@@ -247,7 +248,7 @@ pub fn fit(
             let v = patterns.vector(i);
             let mut llr = prior;
             for (f, &level) in v.iter().enumerate() {
-                if level == MISSING || !used(f) {
+                if is_uncompared(level) || !used(f) {
                     continue;
                 }
                 let l = usize::from(level);
@@ -301,6 +302,7 @@ pub fn fit(
 
 #[cfg(test)]
 mod tests {
+    use super::super::compare::MISSING;
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;

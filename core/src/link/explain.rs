@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+use super::compare::SALT_DIFFERS_NAME;
 use super::model::{probability, Contribution};
-use super::pool::pack_pair;
 use super::{Band, Linkage};
 
 /// The per-field contributions to one pair's match weight.
@@ -83,9 +83,8 @@ impl Linkage {
         let weight = scorer.weight(&levels, first);
         let candidate = self
             .blocking
-            .pairs
-            .binary_search(&pack_pair(first, second))
-            .is_ok();
+            .plan
+            .is_candidate(&pool.row(first), &pool.row(second));
         let band = self
             .links
             .iter()
@@ -129,21 +128,26 @@ impl fmt::Display for Explanation {
         )?;
         writeln!(
             f,
-            "  {:<20} {:<22} {:>10} {:>10} {:>8}",
+            "  {:<20} {:<26} {:>10} {:>10} {:>8}",
             "field", "level", "m", "u", "weight"
         )?;
         writeln!(
             f,
-            "  {:<20} {:<22} {:>10} {:>10} {:>8.3}",
+            "  {:<20} {:<26} {:>10} {:>10} {:>8.3}",
             "(prior)", "", "", "", self.prior_weight
         )?;
         for c in &self.fields {
             let num = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.6}"));
+            let level = if c.level == SALT_DIFFERS_NAME {
+                format!("not compared: {}", c.level)
+            } else {
+                c.level.clone()
+            };
             writeln!(
                 f,
-                "  {:<20} {:<22} {:>10} {:>10} {:>8.3}{}",
+                "  {:<20} {:<26} {:>10} {:>10} {:>8.3}{}",
                 c.field,
-                c.level,
+                level,
                 num(c.m),
                 num(c.u),
                 c.weight,

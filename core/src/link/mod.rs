@@ -2,8 +2,11 @@
 //!
 //! The stages, in order, each in its own module:
 //!
-//! 1. [`pool`]: the records of every source, addressed by `u32` indices;
-//! 2. [`block`]: candidate pairs, the union over the blocking rules, oversized blocks skipped;
+//! 1. [`pool`]: the records of every source, addressed by `u32` indices, with compact comparison
+//!    rows;
+//! 2. [`block`]: candidate pairs, the union over the blocking rules, oversized blocks skipped,
+//!    enumerated block by block (never stored) in tasks that [`scan`] runs: a first pass compares
+//!    and counts comparison patterns, a second scores;
 //! 3. [`compare`]: a comparison vector (one level per compared field) per pair, with the
 //!    [`dice`] kernel on Bloom filters, or [`clear`] string comparators in cleartext mode;
 //! 4. [`sample`] and [`em`]: the Fellegi-Sunter [`model`]: u from random pairs, m and λ by EM over
@@ -48,6 +51,7 @@ pub mod model;
 pub mod pool;
 pub mod resolve;
 pub mod sample;
+pub mod scan;
 pub mod term_frequency;
 pub mod train;
 
@@ -56,7 +60,6 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -70,8 +73,9 @@ use block::Blocking;
 use compare::Comparator;
 use em::Patterns;
 use model::{Model, Scorer};
-use pool::{unpack_pair, Pool};
+use pool::{pack_pair, unpack_pair, Pool};
 use resolve::ScoredPairs;
+use scan::{PatternTable, TaskPatterns};
 use term_frequency::TermFrequencies;
 
 pub use explain::Explanation;
@@ -81,10 +85,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.9;
 /// Default review threshold (probability).
 pub const DEFAULT_REVIEW_THRESHOLD: f64 = 0.5;
 
-/// Pairs compared per progress report and cancel check.
-const COMPARE_CHUNK: usize = 1 << 20;
-/// Pairs compared per parallel task, in order of their second record.
-const COMPARE_TILE: usize = 1 << 16;
+/// Blocking tasks run in parallel between progress reports and cancel checks.
+const TASKS_PER_CHUNK: usize = 64;
 
 /// Options of [`link_pool`].
 #[derive(Debug, Clone)]
@@ -192,8 +194,23 @@ pub struct LinkProgress {
 pub struct StageTime {
     /// Stage name.
     pub stage: String,
-    /// Seconds.
+    /// Seconds (wall clock).
     pub seconds: f64,
+    /// CPU seconds of the whole process (user and system, every thread) in the stage, where the
+    /// system says (Linux): on a shared machine the wall clock measures the others too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+}
+
+/// CPU seconds (user and system, all threads) this process has used so far, from
+/// `/proc/self/stat` (Linux; its clock ticks are 1/100 s); `None` elsewhere.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 /// What resolution did.
@@ -225,10 +242,12 @@ pub struct Linkage {
     pub trained: bool,
     /// Blocking outcome (candidate pairs, counts per rule, skipped blocks).
     pub blocking: Blocking,
-    /// Comparison vectors of the candidate pairs, `n_fields` bytes each.
-    pub levels: Vec<u8>,
-    /// Match weight per candidate pair.
-    pub weights: Vec<f64>,
+    /// The candidate pairs whose match probability reached the review threshold (what resolution
+    /// works on), packed with [`pool::pack_pair`] and sorted. [`Linkage::candidates`] gives every
+    /// candidate pair.
+    pub review_pairs: Vec<u64>,
+    /// Match weight of each of `review_pairs`.
+    pub review_weights: Vec<f64>,
     /// The output rows, sorted by left source and id, then right source and id.
     pub links: Vec<Link>,
     /// What resolution did.
@@ -282,59 +301,82 @@ pub fn link_pool(
     }
     let mut timings = Vec::new();
     let mut clock = Instant::now();
+    let mut cpu = process_cpu_seconds();
     let mut lap = |stage: &str, timings: &mut Vec<StageTime>| {
+        let now = process_cpu_seconds();
         timings.push(StageTime {
             stage: stage.to_string(),
             seconds: clock.elapsed().as_secs_f64(),
+            cpu_seconds: now.zip(cpu).map(|(b, a)| b - a),
         });
         clock = Instant::now();
+        cpu = now;
     };
 
     report("blocking", 0, 0);
-    let blocking = block::candidate_pairs(schema, &pool, cancel)?;
+    let mut pool = pool;
+    pool.prepare(schema);
+    let mut blocking = block::candidate_pairs(schema, &pool, cancel)?;
     lap("blocking", &mut timings);
 
     let nf = comparator.n_fields();
-    let n_pairs = blocking.pairs.len();
-    let mut levels = vec![0u8; n_pairs * nf];
-    let training = options.model.is_none();
-    let block_slots: Vec<usize> = crate::encode::Layout::new(schema)
+    let plan = std::mem::take(&mut blocking.plan);
+    let tasks = plan.tasks();
+    let total_pairs: u64 = tasks.iter().map(|t| t.pairs).sum();
+    let rule_slots: Vec<usize> = crate::encode::Layout::new(schema)
         .blocks
         .into_iter()
         .take(64)
         .collect();
-    let mut pattern_counts: HashMap<(Vec<u8>, u64), u64> = HashMap::new();
-    for (i, (ps, ls)) in blocking
-        .pairs
-        .chunks(COMPARE_CHUNK)
-        .zip(levels.chunks_mut(COMPARE_CHUNK * nf))
-        .enumerate()
-    {
-        check_cancel(cancel)?;
-        report("comparing", (i * COMPARE_CHUNK) as u64, n_pairs as u64);
-        let tiles: Vec<TileCounts> = ps
-            .par_chunks(COMPARE_TILE)
-            .zip(ls.par_chunks_mut(COMPARE_TILE * nf))
-            .map(|(ps, ls)| {
-                let slots = if training { &block_slots[..] } else { &[][..] };
-                let masks = compare_tile(&comparator, &pool, slots, ps, ls);
-                if training {
-                    tile_patterns(&masks, ls, nf)
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        for (k, c) in tiles.into_iter().flatten() {
-            *pattern_counts.entry(k).or_insert(0) += c;
-        }
-    }
-    report("comparing", n_pairs as u64, n_pairs as u64);
-    lap("comparing", &mut timings);
+    let review = options.review_threshold;
 
-    let (model, trained) = match options.model.clone() {
-        Some(m) => (m, false),
+    // With a model given: one pass compares and scores. Otherwise compare, train, then score.
+    let (model, trained, scorer, scored) = match options.model.clone() {
+        Some(model) => {
+            let tf = TermFrequencies::new(&pool, &comparator);
+            let scorer = Scorer::new(&model, &comparator, tf);
+            let mut scored = Vec::new();
+            let mut kept = Vec::with_capacity(tasks.len());
+            let mut done = 0u64;
+            for chunk in tasks.chunks(TASKS_PER_CHUNK) {
+                check_cancel(cancel)?;
+                report("comparing", done, total_pairs);
+                let parts: Vec<(Vec<(u64, f64)>, u64)> = chunk
+                    .par_iter()
+                    .map(|t| {
+                        scan::compare_and_score_task(&comparator, &pool, &plan, t, &scorer, review)
+                    })
+                    .collect();
+                for (p, k) in parts {
+                    scored.extend(p);
+                    kept.push(k);
+                }
+                done += chunk.iter().map(|t| t.pairs).sum::<u64>();
+            }
+            blocking.count_new(tasks, &kept);
+            report("comparing", total_pairs, total_pairs);
+            lap("comparing", &mut timings);
+            (model, false, scorer, scored)
+        }
         None => {
+            let mut found: Vec<TaskPatterns> = Vec::with_capacity(tasks.len());
+            let mut done = 0u64;
+            for chunk in tasks.chunks(TASKS_PER_CHUNK) {
+                check_cancel(cancel)?;
+                report("comparing", done, total_pairs);
+                let parts: Vec<TaskPatterns> = chunk
+                    .par_iter()
+                    .map(|t| scan::compare_task(&comparator, &pool, &plan, t, &rule_slots))
+                    .collect();
+                found.extend(parts);
+                done += chunk.iter().map(|t| t.pairs).sum::<u64>();
+            }
+            let kept: Vec<u64> = found.iter().map(|t| t.kept).collect();
+            blocking.count_new(tasks, &kept);
+            let table = PatternTable::merge(&mut found);
+            report("comparing", total_pairs, total_pairs);
+            lap("comparing", &mut timings);
+
             check_cancel(cancel)?;
             report("u sample", 0, schema.link.u_sample_pairs as u64);
             let u = sample::estimate_u(
@@ -347,55 +389,81 @@ pub fn link_pool(
             lap("u sample", &mut timings);
             check_cancel(cancel)?;
             report("EM", 0, 0);
-            let patterns = Patterns::from_counts(nf, std::mem::take(&mut pattern_counts));
+            let patterns = Patterns::from_counts(nf, table.counts_by_key(nf));
             if patterns.is_empty() {
                 return Err(Error::Invalid(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let fit = train::train(
+            let (u, fit) = train_correcting_salted_u(schema, &comparator, &pool, &patterns, u);
+            lap("EM", &mut timings);
+            let model = Model::new(
                 schema,
                 &comparator,
-                &patterns,
-                &u.u,
-                sample::possible_pairs(&pool),
-                max_matches(&pool),
-                |pairs| starting_lambda(&pool, pairs),
+                &u,
+                &fit,
+                blocking.candidate_pairs,
+                patterns.len() as u64,
             );
-            lap("EM", &mut timings);
-            (
-                Model::new(
-                    schema,
-                    &comparator,
-                    &u,
-                    &fit,
-                    n_pairs as u64,
-                    patterns.len() as u64,
-                ),
-                true,
-            )
+
+            check_cancel(cancel)?;
+            report("scoring", 0, total_pairs);
+            let tf = TermFrequencies::new(&pool, &comparator);
+            let scorer = Scorer::new(&model, &comparator, tf);
+            let weights = scan::pattern_weights(&table, &scorer, nf);
+            let mut scored = Vec::new();
+            let mut done = 0u64;
+            for (c, chunk) in tasks.chunks(TASKS_PER_CHUNK).enumerate() {
+                check_cancel(cancel)?;
+                report("scoring", done, total_pairs);
+                let first = c * TASKS_PER_CHUNK;
+                let parts: Vec<Vec<(u64, f64)>> = chunk
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let k = first + i;
+                        scan::score_task(
+                            &pool,
+                            &plan,
+                            t,
+                            &found[k],
+                            &table.numbering[k],
+                            &table,
+                            &weights,
+                            &scorer,
+                            nf,
+                            review,
+                        )
+                    })
+                    .collect();
+                for p in parts {
+                    scored.extend(p);
+                }
+                done += chunk.iter().map(|t| t.pairs).sum::<u64>();
+            }
+            (model, true, scorer, scored)
         }
     };
-
-    check_cancel(cancel)?;
-    report("scoring", 0, n_pairs as u64);
-    let tf = TermFrequencies::new(&pool, &comparator);
-    let scorer = Scorer::new(&model, &comparator, tf);
-    let weights: Vec<f64> = blocking
-        .pairs
-        .par_iter()
-        .zip(levels.par_chunks(nf.max(1)))
-        .map(|(p, l)| scorer.weight(l, unpack_pair(*p).0))
-        .collect();
     lap("scoring", &mut timings);
+    blocking.plan = plan;
 
     check_cancel(cancel)?;
     report("resolving", 0, 0);
+    let mut scored = scored;
+    scored.par_sort_unstable_by_key(|x| x.0);
+    let (review_pairs, review_weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
     let scored = ScoredPairs {
-        pairs: &blocking.pairs,
-        weights: &weights,
+        pairs: &review_pairs,
+        weights: &review_weights,
     };
-    let (links, resolution) = resolve_links(&pool, scored, &options);
+    let cut = scan::weight_cut(review);
+    let inside = |members: &[u32]| -> Vec<(u64, f64)> {
+        inside_pairs(&pool, &comparator, &blocking, &scorer, members)
+            .into_iter()
+            .filter(|(_, w)| !scan::reaches(*w, cut, review))
+            .collect()
+    };
+    let (links, resolution) = resolve_links(&pool, scored, &options, &inside);
     lap("resolving", &mut timings);
 
     Ok(Linkage {
@@ -404,8 +472,8 @@ pub fn link_pool(
         model,
         trained,
         blocking,
-        levels,
-        weights,
+        review_pairs,
+        review_weights,
         links,
         resolution,
         timings,
@@ -415,62 +483,75 @@ pub fn link_pool(
     })
 }
 
-/// Compares a tile of candidate pairs (sorted by first record, so their first records are few and
-/// stay in cache) in order of their second record, so the second records' rows are read in
-/// increasing address order rather than at random; writes each pair's levels at its own place.
-/// Returns, per pair, the blocking rules among `block_slots` (bit `r` for the `r`-th) whose token
-/// the pair shares (empty when `block_slots` is).
-fn compare_tile(
-    comparator: &Comparator,
+/// The candidate pairs among `members` (pool indices, ascending) with their weights.
+fn inside_pairs(
     pool: &Pool,
-    block_slots: &[usize],
-    pairs: &[u64],
-    levels: &mut [u8],
-) -> Vec<u64> {
-    let nf = comparator.n_fields();
-    let mut order: Vec<u64> = pairs
-        .iter()
-        .enumerate()
-        .map(|(k, p)| (u64::from(unpack_pair(*p).1) << 32) | k as u64)
-        .collect();
-    order.sort_unstable();
-    let mut masks = if block_slots.is_empty() {
-        Vec::new()
-    } else {
-        vec![0u64; pairs.len()]
-    };
-    for o in order {
-        let k = (o & 0xFFFF_FFFF) as usize;
-        let (Some(p), Some(l)) = (pairs.get(k), levels.get_mut(k * nf..(k + 1) * nf)) else {
-            continue;
-        };
-        let (a, b) = unpack_pair(*p);
-        comparator.compare(pool, a, b, l);
-        if let Some(m) = masks.get_mut(k) {
-            for (r, s) in block_slots.iter().enumerate().take(64) {
-                if let (Some(x), Some(y)) = (pool.token(a, *s), pool.token(b, *s)) {
-                    if x == y {
-                        *m |= 1u64 << r;
-                    }
-                }
+    comparator: &Comparator,
+    blocking: &Blocking,
+    scorer: &Scorer,
+    members: &[u32],
+) -> Vec<(u64, f64)> {
+    let mut out = Vec::new();
+    let mut levels = vec![0u8; comparator.n_fields()];
+    for (x, &a) in members.iter().enumerate() {
+        let ra = pool.row(a);
+        for &b in &members[x + 1..] {
+            if !pool.pair_allowed(a, b) {
+                continue;
             }
+            let rb = pool.row(b);
+            if !blocking.plan.is_candidate(&ra, &rb) {
+                continue;
+            }
+            comparator.compare_rows(pool, (a, &ra), (b, &rb), &mut levels);
+            out.push((pack_pair(a, b), scorer.weight(&levels, a)));
         }
     }
-    masks
+    out
 }
 
-type TileCounts = Vec<((Vec<u8>, u64), u64)>;
+/// At most this many trainings with corrected u of the salted fields.
+const MAX_U_CORRECTIONS: u64 = 10;
 
-/// The comparison patterns of a tile of compared pairs, each with its rule bits.
-fn tile_patterns(masks: &[u64], levels: &[u8], nf: usize) -> TileCounts {
-    let mut counts: HashMap<(&[u8], u64), u64> = HashMap::new();
-    for (m, l) in masks.iter().zip(levels.chunks_exact(nf.max(1))) {
-        *counts.entry((l, *m)).or_insert(0) += 1;
+/// Trains the model, then, while some field is compared within a salt, corrects the u of those
+/// fields for the matches the model finds among pairs with equal salts and trains again, until λ
+/// changes by less than 0.1% (see [`sample::corrected_for_matches`]). Returns the u used and the
+/// fit.
+fn train_correcting_salted_u(
+    schema: &Schema,
+    comparator: &Comparator,
+    pool: &Pool,
+    patterns: &Patterns,
+    sampled: sample::USample,
+) -> (sample::USample, train::Trained) {
+    let possible = sample::possible_pairs(pool);
+    let run = |u: &sample::USample| {
+        train::train(
+            schema,
+            comparator,
+            patterns,
+            &u.u,
+            possible,
+            max_matches(pool),
+            |pairs| starting_lambda(pool, pairs),
+        )
+    };
+    let mut u = sampled.clone();
+    let mut fit = run(&u);
+    if sampled.salts.is_empty() {
+        return (u, fit);
     }
-    counts
-        .into_iter()
-        .map(|((l, m), c)| ((l.to_vec(), m), c))
-        .collect()
+    for round in 1..=MAX_U_CORRECTIONS {
+        let matches = fit.fit.lambda * possible as f64;
+        u = sample::corrected_for_matches(&sampled, schema, comparator, &fit.fit.m, matches);
+        let before = fit.fit.lambda;
+        fit = run(&u);
+        fit.u_corrections = round;
+        if (fit.fit.lambda - before).abs() <= 1e-3 * before {
+            break;
+        }
+    }
+    (u, fit)
 }
 
 /// The most matches the pool can plausibly hold: twice the smaller source of each pair of sources
@@ -500,11 +581,19 @@ fn starting_lambda(pool: &Pool, n_pairs: u64) -> f64 {
     (expected / n_pairs.max(1) as f64).clamp(1e-4, 0.5)
 }
 
-/// Resolves scored pairs into output rows, sorted by left source and id, then right.
+/// Gives the candidate pairs among a cluster's members that resolution was not given, with their
+/// weights (see [`resolve_links`]).
+type InsidePairs<'a> = dyn Fn(&[u32]) -> Vec<(u64, f64)> + 'a;
+
+/// Resolves scored pairs into output rows, sorted by left source and id, then right. `scored`
+/// holds at least every candidate pair at or above the review threshold (resolution reads no
+/// other); `inside` gives, for the members of a cluster (ascending), the candidate pairs among them
+/// that `scored` lacks, with their weights, which are listed as matches too.
 fn resolve_links(
     pool: &Pool,
     scored: ScoredPairs<'_>,
     options: &LinkOptions,
+    inside: &InsidePairs<'_>,
 ) -> (Vec<Link>, ResolutionReport) {
     let mut links = Vec::new();
     let mut report = ResolutionReport {
@@ -555,6 +644,37 @@ fn resolve_links(
                 links.push(row(k, Band::Review, 0));
             }
         }
+        // The other candidate pairs inside each cluster (below the review threshold).
+        let mut starts = vec![0usize; c.clusters as usize + 2];
+        for &n in &c.cluster_of {
+            if n != 0 {
+                starts[n as usize + 1] += 1;
+            }
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut members = vec![0u32; starts[starts.len() - 1]];
+        let mut fill = starts.clone();
+        for (i, &n) in c.cluster_of.iter().enumerate() {
+            if n != 0 {
+                members[fill[n as usize]] = i as u32;
+                fill[n as usize] += 1;
+            }
+        }
+        for n in 1..=c.clusters as usize {
+            for (p, w) in inside(&members[starts[n]..starts[n + 1]]) {
+                let (left, right) = unpack_pair(p);
+                links.push(Link {
+                    left,
+                    right,
+                    weight: w,
+                    probability: model::probability(w),
+                    band: Band::Match,
+                    cluster: n as u32,
+                });
+            }
+        }
     }
     links.sort_by(|x, y| {
         let key = |l: &Link| {
@@ -589,5 +709,31 @@ impl Linkage {
     /// The scorer (model and term frequencies) of this run.
     pub fn scorer(&self) -> &Scorer {
         &self.scorer
+    }
+
+    /// Every candidate pair (packed, ascending) with its comparison vector and match weight,
+    /// compared and scored again: a run keeps only the pairs that reach the review threshold, so
+    /// this costs a comparison of every candidate pair.
+    pub fn candidates(&self) -> Vec<(u64, Vec<u8>, f64)> {
+        let plan = &self.blocking.plan;
+        let nf = self.comparator.n_fields();
+        let mut out: Vec<(u64, Vec<u8>, f64)> = plan
+            .tasks()
+            .par_iter()
+            .map(|t| {
+                let mut part = Vec::new();
+                plan.for_each_pair(&self.pool, t, |a, ra, b, rb| {
+                    let mut levels = vec![0u8; nf];
+                    self.comparator
+                        .compare_rows(&self.pool, (a, ra), (b, rb), &mut levels);
+                    let w = self.scorer.weight(&levels, a);
+                    part.push((pack_pair(a, b), levels, w));
+                });
+                part
+            })
+            .flatten_iter()
+            .collect();
+        out.par_sort_unstable_by_key(|x| x.0);
+        out
     }
 }

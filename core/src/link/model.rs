@@ -7,7 +7,8 @@
 //! w = log2(λ / (1 - λ)) + Σ_fields log2(m_f(level) / u_f(level))
 //! ```
 //!
-//! where a field missing on either side adds 0, and exact agreement on a term-frequency field uses
+//! where a field missing on either side, or salted with different salts on the two sides, adds 0
+//! (see [`compare`](super::compare)), and exact agreement on a term-frequency field uses
 //! the value's frequency for u (see [`term_frequency`](super::term_frequency)). The match
 //! probability is `2^w / (1 + 2^w)`.
 
@@ -19,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
 use crate::schema::Schema;
 
-use super::compare::{Comparator, MISSING};
+use super::compare::{is_uncompared, Comparator};
 use super::em::{clamp_probability, EmFit, PSEUDO_COUNT, P_MAX};
 use super::sample::USample;
 use super::term_frequency::TermFrequencies;
@@ -27,8 +28,10 @@ use super::train::{SessionReport, Trained};
 
 /// Value of [`Model::format`].
 pub const MODEL_FORMAT: &str = "pseudolink-model";
-/// Version of the model file format.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// Version of the model file format. Version 2: salted fields are compared only within equal
+/// salts, so their u are shares among random pairs with equal salts (version 1 models hold u among
+/// all random pairs, which mean something else, and are refused).
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 /// Which comparators a model was trained with: its levels differ between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +75,12 @@ pub struct FieldModel {
     pub field: String,
     /// Whether exact agreement is term-frequency adjusted when scoring.
     pub term_frequency: bool,
-    /// The levels, best first (the `missing` level, weight 0, is not listed).
+    /// The salt (`field` or `field.level`) the field is compared within: a pair whose salts
+    /// differ gets the level `salts differ` (weight 0), and u is the level shares among random pairs
+    /// with equal salts. Absent for an unsalted field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// The levels, best first (`missing` and `salts differ`, weight 0, are not listed).
     pub levels: Vec<LevelModel>,
 }
 
@@ -100,6 +108,12 @@ pub struct Training {
     pub distinct_patterns: u64,
     /// Random pairs compared for u.
     pub u_sample_pairs: u64,
+    /// Per salt that fields are compared within: the sample of pairs with equal salts that gave
+    /// their u (see [`sample`](super::sample)).
+    pub equal_salt_samples: Vec<EqualSaltSample>,
+    /// Times the model was trained again with the u of the salted fields corrected for the
+    /// matches among pairs with equal salts.
+    pub salted_u_corrections: u64,
     /// Seed of the random sample.
     pub seed: u64,
     /// EM iterations run, over all sessions.
@@ -121,6 +135,20 @@ pub struct Training {
     pub fields_not_estimated: Vec<String>,
 }
 
+/// The sample of pairs with equal salts behind the u of the fields compared within one salt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EqualSaltSample {
+    /// The salt (`field` or `field.level`).
+    pub salt: String,
+    /// Pairs with equal salts the inputs can form.
+    pub possible_pairs: u64,
+    /// Of them, compared for u.
+    pub sampled_pairs: u64,
+    /// The model's share of matches among them, taken out of u.
+    pub match_share: f64,
+}
+
 impl Model {
     /// Assembles a model from the u estimate and the EM fit.
     pub fn new(
@@ -140,6 +168,7 @@ impl Model {
             .map(|(f, c)| FieldModel {
                 field: c.name.clone(),
                 term_frequency: c.term_frequency,
+                salt: c.salt.clone(),
                 levels: c
                     .levels
                     .iter()
@@ -183,6 +212,17 @@ impl Model {
                 candidate_pairs,
                 distinct_patterns,
                 u_sample_pairs: u.pairs,
+                equal_salt_samples: u
+                    .salts
+                    .iter()
+                    .map(|s| EqualSaltSample {
+                        salt: s.salt.clone(),
+                        possible_pairs: u64::try_from(s.possible_pairs).unwrap_or(u64::MAX),
+                        sampled_pairs: s.sampled_pairs,
+                        match_share: s.match_share,
+                    })
+                    .collect(),
+                salted_u_corrections: trained.u_corrections,
                 seed: schema.link.seed,
                 em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),
                 em_converged: trained
@@ -211,7 +251,20 @@ impl Model {
 
     /// Parses a model from JSON, checking its format and probabilities.
     pub fn from_json(text: &str) -> Result<Model> {
-        let model: Model = serde_json::from_str(text)
+        // The version first, so an old model is refused for its version rather than for a field.
+        let head: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::Model(format!("not a valid pseudolink model: {e}")))?;
+        let version = head
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
+        if head.get("format").and_then(serde_json::Value::as_str) == Some(MODEL_FORMAT)
+            && version == Some(1)
+        {
+            return Err(Error::Model(format!(
+                "format '{MODEL_FORMAT}' version 1 was trained before salted fields were compared only within equal salts, so its u probabilities mean something else; train a new model (--save-model) with this pseudolink, which reads version {MODEL_FORMAT_VERSION}"
+            )));
+        }
+        let model: Model = serde_json::from_value(head)
             .map_err(|e| Error::Model(format!("not a valid pseudolink model: {e}")))?;
         if model.format != MODEL_FORMAT || model.format_version != MODEL_FORMAT_VERSION {
             return Err(Error::Model(format!(
@@ -285,6 +338,7 @@ impl Model {
                 .zip(comparator.fields())
                 .all(|((f, n), c)| {
                     f.field == c.name
+                        && f.salt == c.salt
                         && f.levels.len() == n.len()
                         && f.levels.iter().zip(n).all(|(l, name)| &l.level == name)
                 });
@@ -324,15 +378,17 @@ pub struct Scorer {
 pub struct Contribution {
     /// Field name.
     pub field: String,
-    /// Level reached (`missing` when a side lacks the value).
+    /// Level reached (`missing` when a side lacks the value, `salts differ` when the field is
+    /// salted and the two salts differ: not compared).
     pub level: String,
-    /// m of the level (absent for `missing`).
+    /// m of the level (absent for `missing` and `salts differ`).
     pub m: Option<f64>,
-    /// u of the level, or the term frequency when adjusted (absent for `missing`).
+    /// u of the level, or the term frequency when adjusted (absent for `missing` and
+    /// `salts differ`).
     pub u: Option<f64>,
     /// Whether u is the value's term frequency.
     pub term_frequency_adjusted: bool,
-    /// `log2(m / u)`, or 0 for `missing`.
+    /// `log2(m / u)`, or 0 for `missing` and `salts differ`.
     pub weight: f64,
 }
 
@@ -377,7 +433,7 @@ impl Scorer {
     /// The weight compared field `f` adds at `level` for a pair whose first record is `a`.
     #[inline]
     pub fn field_weight(&self, f: usize, level: u8, a: u32) -> f64 {
-        if level == MISSING {
+        if is_uncompared(level) {
             return 0.0;
         }
         if self.exact.get(f).copied().flatten() == Some(level) {
@@ -391,6 +447,14 @@ impl Scorer {
             .and_then(|w| w.get(usize::from(level)))
             .copied()
             .unwrap_or(0.0)
+    }
+
+    /// Whether the weight of comparison vector `levels` depends on the pair's first record: some
+    /// term-frequency adjusted field is at its exact level.
+    pub fn uses_term_frequency(&self, levels: &[u8]) -> bool {
+        levels.iter().enumerate().any(|(f, &l)| {
+            self.exact.get(f).copied().flatten() == Some(l) && self.tf.is_adjusted(f)
+        })
     }
 
     /// The match weight of comparison vector `levels` of a pair whose first record is `a`.
@@ -418,7 +482,7 @@ impl Scorer {
             .enumerate()
             .map(|(f, (c, &level))| {
                 let name = super::compare::level_name(c, level);
-                if level == MISSING {
+                if is_uncompared(level) {
                     return Contribution {
                         field: c.name.clone(),
                         level: name,

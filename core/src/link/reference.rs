@@ -8,7 +8,7 @@ use crate::encode::layout::Layout;
 use crate::encode::{EncodedRecord, Token};
 use crate::schema::{Level, Schema};
 
-use super::compare::{similarity, MISSING};
+use super::compare::{similarity, MISSING, SALT_DIFFERS};
 use super::model::Model;
 use super::pool::Pool;
 
@@ -18,6 +18,47 @@ fn tok(r: &EncodedRecord, slot: Option<usize>) -> Option<Token> {
 
 fn eq(a: Option<Token>, b: Option<Token>) -> bool {
     a.is_some() && a == b
+}
+
+/// The token slot of salt `key`, straight from the layout.
+fn salt_slot(schema: &Schema, layout: &Layout, key: Option<&String>) -> Option<usize> {
+    let key = schema.parse_key(key?)?;
+    let s = &layout.fields[key.field];
+    match key.level {
+        None => s.token,
+        Some(l) => s.levels.iter().find(|(x, _)| *x == l).map(|(_, t)| *t),
+    }
+}
+
+/// The salt slot a comparison of field `i` is gated on: its salt's, unless it is compared in
+/// cleartext by a string comparator.
+fn field_gate(schema: &Schema, layout: &Layout, clear: bool, i: usize) -> Option<usize> {
+    let f = &schema.fields[i];
+    if clear && f.compare.as_ref().is_some_and(|c| c.clear.is_some()) {
+        return None;
+    }
+    salt_slot(schema, layout, f.salt.as_ref())
+}
+
+/// The salt slot the record-level filter is gated on: the salt of its fields when they all have
+/// the same one.
+fn record_gate(schema: &Schema, layout: &Layout) -> Option<usize> {
+    let rf = schema.record_bloom.as_ref()?;
+    let salts: Vec<Option<&String>> = rf
+        .fields
+        .iter()
+        .map(|f| {
+            schema
+                .field_index(&f.field)
+                .and_then(|i| schema.fields[i].salt.as_ref())
+        })
+        .collect();
+    let first = (*salts.first()?)?;
+    if salts.iter().all(|s| *s == Some(first)) {
+        salt_slot(schema, layout, Some(first))
+    } else {
+        None
+    }
 }
 
 /// Every pair the pool may form, `(i, j)` with `i < j`.
@@ -63,6 +104,12 @@ pub(crate) fn levels(schema: &Schema, pool: &Pool, clear: bool, a: u32, b: u32) 
         if !present(ra) || !present(rb) {
             out.push(MISSING);
             continue;
+        }
+        if let Some(salt) = field_gate(schema, &layout, clear, i) {
+            if !eq(tok(ra, Some(salt)), tok(rb, Some(salt))) {
+                out.push(SALT_DIFFERS);
+                continue;
+            }
         }
         let mut candidates: Vec<bool> = Vec::new();
         if slots.token.is_some() {
@@ -113,7 +160,13 @@ pub(crate) fn levels(schema: &Schema, pool: &Pool, clear: bool, a: u32, b: u32) 
     // The record-level filter, compared last, in its Dice bands.
     if let (Some(rf), Some(bl)) = (&schema.record_bloom, layout.record_bloom) {
         if let Some(c) = rf.compare.as_ref().filter(|c| !c.dice.is_empty()) {
+            let gate = record_gate(schema, &layout);
             match (&ra.blooms[bl], &rb.blooms[bl]) {
+                (Some(_), Some(_))
+                    if gate.is_some_and(|g| !eq(tok(ra, Some(g)), tok(rb, Some(g)))) =>
+                {
+                    out.push(SALT_DIFFERS)
+                }
                 (Some(x), Some(y)) => {
                     let d = x.dice(y);
                     let band = c.dice.iter().position(|t| d >= *t);
@@ -126,8 +179,15 @@ pub(crate) fn levels(schema: &Schema, pool: &Pool, clear: bool, a: u32, b: u32) 
     out
 }
 
-/// The match weight of `(a, b)` under `model`, naively.
-pub(crate) fn weight(schema: &Schema, model: &Model, pool: &Pool, v: &[u8], a: u32) -> f64 {
+/// The match weight of `(a, b)` under `model`, naively (`clear`: cleartext comparison).
+pub(crate) fn weight(
+    schema: &Schema,
+    model: &Model,
+    pool: &Pool,
+    clear: bool,
+    v: &[u8],
+    a: u32,
+) -> f64 {
     let layout = Layout::new(schema);
     let mut w = (model.lambda / (1.0 - model.lambda)).log2();
     let compared: Vec<usize> = schema
@@ -139,12 +199,23 @@ pub(crate) fn weight(schema: &Schema, model: &Model, pool: &Pool, v: &[u8], a: u
         .collect();
     // The compared schema fields, then the record-level filter (never term-frequency adjusted).
     for (k, (fm, &level)) in model.fields.iter().zip(v).enumerate() {
-        if level == MISSING {
+        if level == MISSING || level == SALT_DIFFERS {
             continue;
         }
         let lm = &fm.levels[level as usize];
         let mut u = lm.u;
-        if let (true, true, Some(&fi)) = (fm.term_frequency, lm.level == "exact", compared.get(k)) {
+        // Term-frequency adjusted when the schema asks for it and the field is not compared
+        // within a salt.
+        let adjusted = compared.get(k).is_some_and(|&fi| {
+            schema.fields[fi]
+                .compare
+                .as_ref()
+                .is_some_and(|c| c.term_frequency)
+                && layout.fields[fi].token.is_some()
+                && field_gate(schema, &layout, clear, fi).is_none()
+        });
+        assert_eq!(adjusted, fm.term_frequency, "{}", fm.field);
+        if let (true, true, Some(&fi)) = (adjusted, lm.level == "exact", compared.get(k)) {
             let slot = layout.fields[fi].token;
             let mut counts: HashMap<Token, usize> = HashMap::new();
             let mut present = 0;

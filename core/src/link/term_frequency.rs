@@ -8,11 +8,11 @@
 //! weight  = log2(m_exact / u_tf(v))       (u_tf clamped to [1e-6, 1 - 1e-6])
 //! ```
 //!
+//! A field compared only within equal salts (see [`compare`](super::compare)) is not adjusted.
+//!
 //! A pair agreeing on a common surname thus gains less than one agreeing on a rare one. The model's
 //! m is unchanged; EM is fitted without the adjustment (it works on level patterns). Frequencies are
 //! counted over tokens, never cleartext, and are not written to the model or the summary.
-
-use rayon::slice::ParallelSliceMut;
 
 use super::compare::Comparator;
 use super::pool::Pool;
@@ -52,33 +52,28 @@ impl TermFrequencies {
     }
 }
 
+/// Per record, the share of its token in `slot` among the records with the token present; 0 when
+/// the record lacks the token.
 fn frequencies(pool: &Pool, slot: usize) -> Vec<f32> {
-    let mut keyed: Vec<(u128, u32)> = pool
-        .records()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let t = r.tokens.get(slot).and_then(Option::as_ref)?;
-            Some((u128::from_le_bytes(t.0), u32::try_from(i).ok()?))
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    let present = keyed.len().max(1) as f64;
-    let mut out = vec![0f32; pool.len()];
-    let mut start = 0;
-    while start < keyed.len() {
-        let key = keyed[start].0;
-        let len = keyed[start..]
-            .iter()
-            .position(|(k, _)| *k != key)
-            .unwrap_or(keyed.len() - start);
-        let freq = (len as f64 / present) as f32;
-        for (_, i) in &keyed[start..start + len] {
-            if let Some(o) = out.get_mut(*i as usize) {
-                *o = freq;
-            }
+    let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+    let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
+    // Records per token (ids are dense: 1, 2, ...; 0 is missing).
+    let mut per_token = vec![0u32; ids.iter().copied().max().unwrap_or(0) as usize + 1];
+    let mut present = 0u32;
+    for &t in &ids {
+        if t != 0 {
+            per_token[t as usize] += 1;
+            present += 1;
         }
-        start += len;
     }
-    out
+    let present = f64::from(present.max(1));
+    ids.iter()
+        .map(|&t| {
+            if t == 0 {
+                0.0
+            } else {
+                (f64::from(per_token[t as usize]) / present) as f32
+            }
+        })
+        .collect()
 }

@@ -47,7 +47,8 @@ fn pool_of(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Pool {
         all_values.extend(values);
         srcs.push((format!("s{s}"), records));
     }
-    let pool = Pool::new(srcs, enc.layout().n_blooms).unwrap();
+    let mut pool = Pool::new(srcs, enc.layout().n_blooms).unwrap();
+    pool.prepare(schema);
     if clear {
         pool.with_clear(ClearValues {
             n_fields: schema.fields.len(),
@@ -148,32 +149,44 @@ fn check_against_oracle(schema: &Schema, pool: Pool, clear: bool, all_pairs_expe
         }
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(linkage.blocking.pairs, oracle_pairs);
-    let nf = linkage.comparator.n_fields();
+    // Every candidate pair, once, with the oracle's comparison vector and weight.
+    let candidates = linkage.candidates();
+    let got_pairs: Vec<u64> = candidates.iter().map(|c| c.0).collect();
+    assert_eq!(got_pairs, oracle_pairs);
+    assert_eq!(linkage.blocking.candidate_pairs, oracle_pairs.len() as u64);
     let mut weights = Vec::new();
-    for (k, p) in oracle_pairs.iter().enumerate() {
+    for (p, levels, weight) in &candidates {
         let (a, b) = unpack_pair(*p);
         let want = reference::levels(schema, &linkage.pool, clear, a, b);
         assert_eq!(
-            &linkage.levels[k * nf..(k + 1) * nf],
-            want.as_slice(),
+            levels,
+            &want,
             "pair {} / {}",
             linkage.pool.record(a).id,
             linkage.pool.record(b).id
         );
-        let w = reference::weight(schema, &linkage.model, &linkage.pool, &want, a);
-        assert!(
-            (w - linkage.weights[k]).abs() < 1e-9,
-            "weight {w} vs {}",
-            linkage.weights[k]
-        );
+        let w = reference::weight(schema, &linkage.model, &linkage.pool, clear, &want, a);
+        assert!((w - weight).abs() < 1e-9, "weight {w} vs {weight}");
         weights.push(w);
     }
+    // The run kept exactly the pairs reaching the review threshold, with their weights.
+    let reaching: Vec<(u64, f64)> = candidates
+        .iter()
+        .filter(|c| model::probability(c.2) >= options().review_threshold)
+        .map(|c| (c.0, c.2))
+        .collect();
+    let kept: Vec<(u64, f64)> = linkage
+        .review_pairs
+        .iter()
+        .copied()
+        .zip(linkage.review_weights.iter().copied())
+        .collect();
+    assert_eq!(kept, reaching);
     let scored = ScoredPairs {
         pairs: &oracle_pairs,
         weights: &weights,
     };
-    let (links, _) = resolve_links(&linkage.pool, scored, &options());
+    let (links, _) = resolve_links(&linkage.pool, scored, &options(), &|_| Vec::new());
     let key = |l: &Link| (l.left, l.right, l.band, l.cluster);
     assert_eq!(
         links.iter().map(key).collect::<Vec<_>>(),
@@ -333,12 +346,24 @@ fn every_comparison_level() {
     // Salted (the default), crosswise still works within one month of birth...
     let l = levels_of(&salted, row("a", a), row("b", b), false);
     assert_eq!(level(&l, "first_name"), "crosswise");
-    // ... but a different month of birth makes equal names disagree.
+    // ... but under a different month of birth salted names are not compared at all: their
+    // tokens could never agree and their filters are noise.
     let mut c = BASE;
     c[3] = "2014-09-03";
     let l = levels_of(&salted, row("a", BASE), row("b", c), false);
-    assert_eq!(level(&l, "first_name"), "else", "{l:?}");
+    assert_eq!(level(&l, "first_name"), "salts differ", "{l:?}");
+    assert_eq!(level(&l, "last_name"), "salts differ", "{l:?}");
+    assert_eq!(level(&l, "middle_name"), "missing", "missing comes first");
     assert_eq!(level(&l, "date_of_birth"), "swapped");
+    assert_eq!(
+        level(&l, "address_line_1"),
+        "exact",
+        "unsalted fields are compared"
+    );
+    // Cleartext mode compares the names themselves, which the salt does not change: not gated.
+    let l = levels_of(&salted, row("a", BASE), row("b", c), true);
+    assert_eq!(level(&l, "first_name"), "jaro_winkler>=0.94", "{l:?}");
+    assert_eq!(level(&l, "last_name"), "jaro_winkler>=0.94", "{l:?}");
 
     // Completely different values fall to else.
     let mut b = BASE;
@@ -460,14 +485,21 @@ fn oversized_blocks_are_skipped_and_reported() {
     let left = random_rows(&mut rng, "a", 5, Some("F"));
     let right = random_rows(&mut rng, "b", 2, Some("F"));
     let pool = pool_of(&schema, &[left, right], false);
+    let count = |b: &block::Blocking| -> usize {
+        let mut n = 0;
+        for t in b.plan.tasks() {
+            b.plan.for_each_pair(&pool, t, |_, _, _, _| n += 1);
+        }
+        n
+    };
     let b = block::candidate_pairs(&schema, &pool, None).unwrap();
-    assert!(b.pairs.is_empty());
+    assert_eq!(count(&b), 0);
     assert_eq!(b.rules[0].skipped_blocks, 1);
     assert_eq!(b.skipped[0].sizes, vec![5, 2]);
     // Within the limit, every pair of the block is formed once.
     schema.link.max_block_size = 5;
     let b = block::candidate_pairs(&schema, &pool, None).unwrap();
-    assert_eq!(b.pairs.len(), 10);
+    assert_eq!(count(&b), 10);
     assert_eq!(b.rules[0].pairs, 10);
 }
 
@@ -502,7 +534,9 @@ fn models_round_trip_and_are_refused_for_another_schema() {
     )
     .unwrap();
     assert!(!reused.trained);
-    assert_eq!(reused.weights, linkage.weights);
+    assert_eq!(reused.review_pairs, linkage.review_pairs);
+    assert_eq!(reused.review_weights, linkage.review_weights);
+    assert_eq!(reused.links, linkage.links);
     let mut other = schema.clone();
     other.link.seed = 99;
     let pool = pool_of(&other, &[left, right], false);
@@ -523,7 +557,11 @@ fn models_round_trip_and_are_refused_for_another_schema() {
 
 #[test]
 fn term_frequency_makes_common_values_count_for_less() {
-    let schema = covering_schema();
+    // Unsalted names: a field compared within a salt is not adjusted.
+    let mut schema = covering_schema();
+    for f in &mut schema.fields {
+        f.salt = None;
+    }
     // Ten Smiths and one Quinlan on each side.
     let mut left = Vec::new();
     let mut right = Vec::new();
@@ -535,6 +573,7 @@ fn term_frequency_makes_common_values_count_for_less() {
     }
     let mut q = BASE;
     q[2] = "Quinlan";
+    q[3] = "1990-01-02"; // the same salt as the Smiths
     left.push(row("aq", q));
     right.push(row("bq", q));
     let pool = pool_of(&schema, &[left, right], false);
@@ -714,5 +753,360 @@ proptest! {
         let left = random_rows(&mut rng, "a", nl, Some("F"));
         let right = random_rows(&mut rng, "b", nr, Some("F"));
         check_against_oracle(&schema, pool_of(&schema, &[left, right], false), false, true);
+    }
+}
+
+#[test]
+fn salted_fields_carry_no_weight_when_the_salts_differ() {
+    // Same names, dates of birth a month apart: the names are salted with the year and month of
+    // birth, so their tokens differ. Without the gate they would count as strong disagreement.
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut left = random_rows(&mut rng, "a", 40, Some("F"));
+    let mut right = random_rows(&mut rng, "b", 40, Some("F"));
+    let mut a = BASE;
+    a[3] = "1990-01-02";
+    let mut b = BASE;
+    b[3] = "1990-02-02";
+    left.push(row("x", a));
+    right.push(row("y", b));
+    let pool = pool_of(&schema, &[left, right], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let e = linkage.explain("x", "y").unwrap();
+    for name in ["first_name", "last_name"] {
+        let c = e.fields.iter().find(|c| c.field == name).unwrap();
+        assert_eq!(c.level, "salts differ", "{name}");
+        assert_eq!((c.m, c.u, c.weight), (None, None, 0.0), "{name}");
+    }
+    let text = e.to_string();
+    assert!(text.contains("not compared: salts differ"), "{text}");
+    // The model records the salt of each gated field, and not of the others.
+    let salt_of = |f: &str| {
+        linkage
+            .model
+            .fields
+            .iter()
+            .find(|m| m.field == f)
+            .unwrap()
+            .salt
+            .clone()
+    };
+    assert_eq!(
+        salt_of("first_name").as_deref(),
+        Some("date_of_birth.year_month")
+    );
+    assert_eq!(salt_of("address_line_1"), None);
+    let samples = &linkage.model.training.equal_salt_samples;
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].salt, "date_of_birth.year_month");
+    assert!(samples[0].sampled_pairs > 0 && samples[0].possible_pairs >= samples[0].sampled_pairs);
+    assert!(linkage.model.training.salted_u_corrections >= 1);
+    // Fields compared within a salt are not term-frequency adjusted.
+    let first = linkage
+        .model
+        .fields
+        .iter()
+        .find(|m| m.field == "first_name")
+        .unwrap();
+    assert!(!first.term_frequency);
+}
+
+#[test]
+fn u_of_a_salted_field_is_taken_among_pairs_with_equal_salts() {
+    // Two first names, half each, on two months of birth: among random pairs with equal months the
+    // exact name agrees half of the time; among all random pairs (different salts never agree) a
+    // quarter of the time. The gated u must be the former.
+    let schema = Schema::example();
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for i in 0..40 {
+        let mut v = BASE;
+        v[0] = if i % 2 == 0 { "Anna" } else { "Zebedee" };
+        v[3] = if (i / 2) % 2 == 0 {
+            "1990-01-02"
+        } else {
+            "1991-07-09"
+        };
+        left.push(row(&format!("a{i}"), v));
+        right.push(row(&format!("b{i}"), v));
+    }
+    let pool = pool_of(&schema, &[left, right], false);
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
+    assert_eq!(u.pairs, 1600, "every pair");
+    assert_eq!(u.salts.len(), 1);
+    assert_eq!(u.salts[0].sampled_pairs, 800, "every pair with equal salts");
+    assert_eq!(u.salts[0].possible_pairs, 800);
+    let first = cmp
+        .fields()
+        .iter()
+        .position(|f| f.name == "first_name")
+        .unwrap();
+    // 400 of the 800 equal-salt pairs agree exactly (with the pseudo-counts).
+    let levels = cmp.fields()[first].levels.len() as f64;
+    let want = (400.0 + 0.5) / (800.0 + 0.5 * levels);
+    assert!(
+        (u.u[first][0] - want).abs() < 1e-12,
+        "{} vs {want}",
+        u.u[first][0]
+    );
+    // Unsalted fields keep the u of all random pairs: the address agrees on every pair.
+    let address = cmp
+        .fields()
+        .iter()
+        .position(|f| f.name == "address_line_1")
+        .unwrap();
+    let levels = cmp.fields()[address].levels.len() as f64;
+    assert!((u.u[address][0] - 1600.5 / (1600.0 + 0.5 * levels)).abs() < 1e-12);
+    // Dedupe: the same rule within one source.
+    let rows: Vec<Row> = (0..6)
+        .map(|i| {
+            let mut v = BASE;
+            v[3] = if i < 3 { "1990-01-02" } else { "1991-07-09" };
+            row(&format!("d{i}"), v)
+        })
+        .collect();
+    let pool = pool_of(&schema, &[rows], false);
+    let u = sample::estimate_u(&pool, &cmp, 1_000_000, 3, None).unwrap();
+    assert_eq!((u.pairs, u.salts[0].sampled_pairs), (15, 6));
+}
+
+#[test]
+fn fields_compared_within_a_salt_are_not_term_frequency_adjusted() {
+    // Ten Smiths and one Quinlan on each side, all born in one month.
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for i in 0..10 {
+        let mut v = BASE;
+        v[3] = "1990-01-02";
+        left.push(row(&format!("a{i}"), v));
+        right.push(row(&format!("b{i}"), v));
+    }
+    let mut q = BASE;
+    q[2] = "Quinlan";
+    q[3] = "1990-01-02";
+    left.push(row("aq", q));
+    right.push(row("bq", q));
+    let salted = covering_schema();
+    let pool = pool_of(&salted, &[left, right], false);
+    let linkage = link_pool(&salted, pool, false, options(), None, None).unwrap();
+    let c = linkage.explain("a0", "b0").unwrap();
+    let c = c.fields.iter().find(|c| c.field == "last_name").unwrap();
+    assert_eq!(c.level, "exact");
+    assert!(!c.term_frequency_adjusted);
+    let model = linkage
+        .model
+        .fields
+        .iter()
+        .find(|m| m.field == "last_name")
+        .unwrap();
+    assert_eq!(c.u, Some(model.levels[0].u), "the u of exact agreement");
+    // In cleartext mode the names are not gated, and keep their adjustment.
+    let comparator = Comparator::new(&salted, true).unwrap();
+    let last = comparator
+        .fields()
+        .iter()
+        .find(|f| f.name == "last_name")
+        .unwrap();
+    assert!(last.term_frequency && last.salt.is_none());
+}
+
+#[test]
+fn u_of_salted_fields_is_corrected_for_the_matches_among_equal_salts() {
+    let schema = Schema::example();
+    let comparator = Comparator::new(&schema, false).unwrap();
+    let sizes: Vec<usize> = comparator.fields().iter().map(|f| f.levels.len()).collect();
+    let first = 0;
+    assert_eq!(comparator.fields()[first].name, "first_name");
+    let dob = comparator
+        .fields()
+        .iter()
+        .position(|f| f.name == "date_of_birth")
+        .unwrap();
+    // Sampled u: exact first name in 10% of pairs with equal months, else in 90%.
+    let mut u: Vec<Vec<f64>> = sizes.iter().map(|n| vec![1.0 / *n as f64; *n]).collect();
+    let floor = super::em::P_MIN;
+    u[first] = vec![floor; sizes[first]];
+    u[first][0] = 0.1;
+    *u[first].last_mut().unwrap() = 0.9 - floor * (sizes[first] - 2) as f64;
+    // m: matches agree exactly on the first name 80% of the time, and on the date of birth
+    // (so on the month) always.
+    let mut m = u.clone();
+    m[first] = vec![0.0; sizes[first]];
+    m[first][0] = 0.8;
+    *m[first].last_mut().unwrap() = 0.2;
+    m[dob] = vec![0.0; sizes[dob]];
+    m[dob][0] = 1.0;
+    let slot = comparator.fields()[first].salt_slot().unwrap();
+    let sampled = sample::USample {
+        u: u.clone(),
+        pairs: 1000,
+        salts: vec![sample::SaltSample {
+            slot,
+            salt: "date_of_birth.year_month".into(),
+            possible_pairs: 10_000,
+            sampled_pairs: 1000,
+            match_share: 0.0,
+        }],
+    };
+    // 1,000 matches among 10,000 pairs with equal months: π = 0.1, so
+    // u(exact) = (0.1 - 0.1 * 0.8) / 0.9 and u(else) = (0.9 - 0.1 * 0.2) / 0.9.
+    let got = sample::corrected_for_matches(&sampled, &schema, &comparator, &m, 1000.0);
+    assert!((got.salts[0].match_share - 0.1).abs() < 1e-9);
+    let raw: Vec<f64> = u[first]
+        .iter()
+        .zip(&m[first])
+        .map(|(x, y)| ((x - 0.1 * y) / 0.9).max(floor))
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    for (g, r) in got.u[first].iter().zip(&raw) {
+        let want = super::em::clamp_probability(r / sum);
+        assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+    }
+    assert!((got.u[first][0] - 0.02 / 0.9 / sum).abs() < 1e-12);
+    // Unsalted fields keep their u.
+    assert_eq!(got.u[dob], u[dob]);
+    // No match: nothing changes.
+    let none = sample::corrected_for_matches(&sampled, &schema, &comparator, &m, 0.0);
+    for (g, w) in none.u[first].iter().zip(&u[first]) {
+        assert!((g - w).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn a_record_level_filter_of_fields_with_one_salt_is_gated_on_it() {
+    let schema = record_filter_schema();
+    let cmp = Comparator::new(&schema, false).unwrap();
+    let record = cmp.fields().iter().find(|f| f.name == "record").unwrap();
+    assert_eq!(record.salt.as_deref(), Some("date_of_birth.year_month"));
+    let mut other_month = BASE;
+    other_month[3] = "2014-04-09";
+    let l = levels_of(&schema, row("a", BASE), row("b", other_month), false);
+    assert_eq!(level(&l, "record"), "salts differ");
+    // With an unsalted field in the filter, the filter is compared whatever the salts.
+    let mut mixed = record_filter_schema();
+    mixed.fields[1].salt = None;
+    let cmp = Comparator::new(&mixed, false).unwrap();
+    let record = cmp.fields().iter().find(|f| f.name == "record").unwrap();
+    assert_eq!(record.salt, None);
+    let l = levels_of(&mixed, row("a", BASE), row("b", other_month), false);
+    assert_ne!(level(&l, "record"), "salts differ");
+}
+
+#[test]
+fn models_of_format_version_1_are_refused_with_the_reason() {
+    let schema = covering_schema();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let left = random_rows(&mut rng, "a", 20, Some("F"));
+    let right = random_rows(&mut rng, "b", 20, Some("F"));
+    let pool = pool_of(&schema, &[left, right], false);
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&linkage.model.to_json()).unwrap();
+    old["format_version"] = serde_json::json!(1);
+    let err = model::Model::from_json(&old.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("version 1")
+            && err.contains("salted fields")
+            && err.contains("train a new model"),
+        "{err}"
+    );
+    // A model whose salts do not match the comparison is refused too.
+    let mut other = linkage.model.clone();
+    other.fields[0].salt = None;
+    let comparator = Comparator::new(&schema, false).unwrap();
+    assert!(other.check_fits(&schema, &comparator).is_err());
+    assert!(linkage.model.check_fits(&schema, &comparator).is_ok());
+}
+
+/// Every pair the tasks of `b` enumerate, in order.
+fn enumerated(b: &block::Blocking, pool: &Pool) -> Vec<u64> {
+    let mut out = Vec::new();
+    for t in b.plan.tasks() {
+        b.plan
+            .for_each_pair(pool, t, |x, _, y, _| out.push(pack_pair(x, y)));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn large_blocks_cut_into_slices_give_the_same_pairs(seed in any::<u64>(), nl in 1usize..30, nr in 1usize..30, task in 1u64..40) {
+        let mut schema = Schema::example();
+        schema.blocking.insert(1, BlockingRule { name: "sex".into(), keys: vec!["sex".into()] });
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let left = random_rows(&mut rng, "a", nl, None);
+        let right = random_rows(&mut rng, "b", nr, None);
+        let pool = pool_of(&schema, &[left, right], false);
+        let whole = block::candidate_pairs(&schema, &pool, None).unwrap();
+        let cut = block::candidate_pairs_in_tasks_of(&schema, &pool, None, task).unwrap();
+        prop_assert!(cut.plan.tasks().len() >= whole.plan.tasks().len());
+        let (a, b) = (enumerated(&whole, &pool), enumerated(&cut, &pool));
+        prop_assert_eq!(&a, &b);
+        // Each pair once, and exactly the pairs that share a block.
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        prop_assert_eq!(sorted.len(), a.len());
+        let want: Vec<u64> = reference::all_pairs(&pool)
+            .into_iter()
+            .filter(|(x, y)| reference::shares_block(&schema, &pool, *x, *y))
+            .map(|(x, y)| pack_pair(x, y))
+            .collect();
+        prop_assert_eq!(sorted, want);
+    }
+}
+
+#[test]
+fn a_pair_in_a_skipped_block_of_one_rule_is_formed_by_the_next() {
+    // Rule "sex" (all records: one block, too large) and rule "dob" (small blocks): the pairs
+    // sharing a date of birth are candidates of "dob", each once, and the others are not.
+    let mut schema = Schema::example();
+    schema.blocking = vec![
+        BlockingRule {
+            name: "sex".into(),
+            keys: vec!["sex".into()],
+        },
+        BlockingRule {
+            name: "dob".into(),
+            keys: vec!["date_of_birth".into()],
+        },
+    ];
+    schema.link.max_block_size = 4;
+    schema.link.u_sample_pairs = 1000;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let left = random_rows(&mut rng, "a", 6, Some("F"));
+    let right = random_rows(&mut rng, "b", 6, Some("F"));
+    let pool = pool_of(&schema, &[left.clone(), right.clone()], false);
+    let b = block::candidate_pairs(&schema, &pool, None).unwrap();
+    assert_eq!(b.rules[0].skipped_blocks, 1);
+    let layout = crate::encode::Layout::new(&schema);
+    let dob = layout.blocks[1];
+    let mut want: Vec<u64> = reference::all_pairs(&pool)
+        .into_iter()
+        .filter(|(x, y)| {
+            let (tx, ty) = (pool.record(*x).tokens[dob], pool.record(*y).tokens[dob]);
+            tx.is_some() && tx == ty
+        })
+        .map(|(x, y)| pack_pair(x, y))
+        .collect();
+    want.sort_unstable();
+    let mut got = enumerated(&b, &pool);
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert!(!want.is_empty());
+    // The run agrees, and explain says which pairs were candidates.
+    let linkage = link_pool(&schema, pool, false, options(), None, None).unwrap();
+    assert_eq!(linkage.blocking.candidate_pairs, want.len() as u64);
+    assert_eq!(linkage.blocking.rules[0].new_pairs, 0);
+    assert_eq!(linkage.blocking.rules[1].new_pairs, want.len() as u64);
+    for (x, y) in reference::all_pairs(&linkage.pool) {
+        let e = linkage
+            .explain(&linkage.pool.record(x).id, &linkage.pool.record(y).id)
+            .unwrap();
+        assert_eq!(e.candidate, want.binary_search(&pack_pair(x, y)).is_ok());
     }
 }

@@ -63,6 +63,8 @@ pub struct Trained {
     pub sessions: Vec<SessionReport>,
     /// Compared fields used by every blocking rule, whose m kept the starting values.
     pub not_estimated: Vec<String>,
+    /// Times training ran again with corrected u of the salted fields (set by the caller).
+    pub u_corrections: u64,
 }
 
 /// The compared fields (indices into `comparator.fields()`) that rule `r`'s keys use.
@@ -86,49 +88,56 @@ fn rule_fields(schema: &Schema, comparator: &Comparator, r: usize) -> Vec<usize>
 
 /// P(rule `r`'s keys all agree | match) from the fitted `m`.
 fn rule_recall(schema: &Schema, comparator: &Comparator, m: &[Vec<f64>], r: usize) -> f64 {
-    use super::compare::LevelKind;
     let Some(rule) = schema.blocking.get(r) else {
         return 1.0;
     };
     let mut recall = 1.0;
     for key in rule.keys.iter().filter_map(|k| schema.parse_key(k)) {
-        let Some(c) = comparator
-            .fields()
+        recall *= key_recall(comparator, m, key);
+    }
+    recall
+}
+
+/// P(key agrees | match) from the fitted `m` (for `field`: m of `exact`; for `field.level`: the m
+/// of every level down to that level token, or of `exact` and the similarity bands when that
+/// level is not compared), clamped to [1e-6, 1]; 1 when the key's field is not compared.
+pub fn key_recall(comparator: &Comparator, m: &[Vec<f64>], key: crate::schema::KeyRef) -> f64 {
+    use super::compare::LevelKind;
+    let Some(c) = comparator
+        .fields()
+        .iter()
+        .position(|f| f.field == key.field)
+    else {
+        return 1.0;
+    };
+    let levels = &comparator.fields()[c].levels;
+    let m = &m[c];
+    let p: f64 = match key.level {
+        None => levels
             .iter()
-            .position(|f| f.field == key.field)
-        else {
-            continue;
-        };
-        let levels = &comparator.fields()[c].levels;
-        let m = &m[c];
-        let p: f64 = match key.level {
+            .zip(m)
+            .filter(|(l, _)| matches!(l, LevelKind::Exact))
+            .map(|(_, p)| p)
+            .sum(),
+        Some(level) => match levels
+            .iter()
+            .position(|l| matches!(l, LevelKind::Token(t) if *t == level))
+        {
+            Some(idx) => m.iter().take(idx + 1).sum::<f64>(),
             None => levels
                 .iter()
                 .zip(m)
-                .filter(|(l, _)| matches!(l, LevelKind::Exact))
+                .filter(|(l, _)| {
+                    matches!(
+                        l,
+                        LevelKind::Exact | LevelKind::Dice(_) | LevelKind::Similarity { .. }
+                    )
+                })
                 .map(|(_, p)| p)
                 .sum(),
-            Some(level) => match levels
-                .iter()
-                .position(|l| matches!(l, LevelKind::Token(t) if *t == level))
-            {
-                Some(idx) => m.iter().take(idx + 1).sum::<f64>(),
-                None => levels
-                    .iter()
-                    .zip(m)
-                    .filter(|(l, _)| {
-                        matches!(
-                            l,
-                            LevelKind::Exact | LevelKind::Dice(_) | LevelKind::Similarity { .. }
-                        )
-                    })
-                    .map(|(_, p)| p)
-                    .sum(),
-            },
-        };
-        recall *= p.clamp(1e-6, 1.0);
-    }
-    recall
+        },
+    };
+    p.clamp(1e-6, 1.0)
 }
 
 /// Smallest λ a model holds (two random records of a city-sized pair of extracts match with
@@ -267,5 +276,6 @@ pub fn train(
         fit: EmFit { m, ..fit },
         sessions,
         not_estimated,
+        u_corrections: 0,
     }
 }

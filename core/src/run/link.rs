@@ -78,6 +78,7 @@ pub fn link_files(
     }
     options.link.validate()?;
     let started = std::time::Instant::now();
+    let cpu_started = crate::link::process_cpu_seconds();
     let n = options.inputs.len();
     let mut warnings = Vec::new();
     let mut inputs = Vec::with_capacity(n);
@@ -157,6 +158,9 @@ pub fn link_files(
         }
     }
     let read_seconds = started.elapsed().as_secs_f64();
+    let read_cpu = crate::link::process_cpu_seconds()
+        .zip(cpu_started)
+        .map(|(b, a)| b - a);
     let layout = crate::encode::Layout::new(schema);
     let mut pool = Pool::new(sources, layout.n_blooms)?;
     if let Some(c) = clear_values {
@@ -181,10 +185,12 @@ pub fn link_files(
         crate::link::StageTime {
             stage: "reading".into(),
             seconds: read_seconds,
+            cpu_seconds: read_cpu,
         },
     );
 
     let write_started = std::time::Instant::now();
+    let write_cpu = crate::link::process_cpu_seconds();
     // Every output is written under a temporary name first and renamed into place only when all
     // of them were written, so a failure (say, an unwritable --save-model path) leaves no links
     // file without its summary.
@@ -202,6 +208,9 @@ pub fn link_files(
     linkage.timings.push(crate::link::StageTime {
         stage: "writing".into(),
         seconds: write_started.elapsed().as_secs_f64(),
+        cpu_seconds: crate::link::process_cpu_seconds()
+            .zip(write_cpu)
+            .map(|(b, a)| b - a),
     });
     run.finish();
     let summary = build_summary(
@@ -285,7 +294,7 @@ pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) ->
         blocking: BlockingSummary {
             max_block_size: schema.link.max_block_size as u64,
             rules: linkage.blocking.rules.clone(),
-            candidate_pairs: linkage.blocking.pairs.len() as u64,
+            candidate_pairs: linkage.blocking.candidate_pairs,
             skipped_blocks: linkage.blocking.skipped.len() as u64,
             largest_skipped: largest_skipped(linkage),
         },
