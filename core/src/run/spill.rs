@@ -14,13 +14,15 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::error::{Error, Result};
 
 /// How often, in values, a long loop looks at the cancel flag.
 const CANCEL_EVERY: u64 = 1 << 16;
 
 /// A value that sorts and has a fixed-size little-endian form on disk.
-pub(super) trait Fixed: Copy + Ord {
+pub(super) trait Fixed: Copy + Ord + Send {
     /// Writes the value.
     fn put(self, out: &mut impl Write) -> std::io::Result<()>;
     /// Reads one value.
@@ -185,7 +187,8 @@ impl<'a, T: Fixed> Sorter<'a, T> {
     }
 
     fn spill(&mut self) -> Result<()> {
-        self.buffer.sort_unstable();
+        // The encoders wait while the id check sorts: the sort can use every core.
+        self.buffer.par_sort_unstable();
         let mut w = RunWriter::new(&self.disk)?;
         for v in self.buffer.drain(..) {
             w.push(v)?;
@@ -198,7 +201,7 @@ impl<'a, T: Fixed> Sorter<'a, T> {
     /// buffer is freed and the runs are merged down to at most `fan_in`, then streamed.
     pub(super) fn finish(mut self) -> Result<Sorted<'a, T>> {
         if self.runs.is_empty() {
-            self.buffer.sort_unstable();
+            self.buffer.par_sort_unstable();
             return Ok(Sorted::Memory(self.buffer.into_iter()));
         }
         if !self.buffer.is_empty() {
