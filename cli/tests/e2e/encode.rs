@@ -236,7 +236,7 @@ fn schema_example_is_valid_and_check_prints_the_fingerprint() {
 }
 
 /// 100,000 rows whose ids come from 70,000 (about 53,000 distinct), some rows bad for other
-/// reasons: with `--id-memory 1` (28,672 ids in memory, runs of 43,690 rows on disk) the id check
+/// reasons: with `--id-memory 1` (28,672 ids in memory, runs of 32,768 rows on disk) the id check
 /// goes to disk, and the extract, rejects and manifest counts are those of the default run.
 #[test]
 fn a_small_id_memory_gives_the_same_extract_rejects_and_counts() {

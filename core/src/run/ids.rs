@@ -58,16 +58,20 @@ const ENTRY_BYTES: usize = 24;
 
 impl Limits {
     /// The limits that keep the check within `bytes`: the in-memory set including the moment it
-    /// grows (old and new tables both allocated); the scan's buffer; while duplicates are found,
-    /// half for the run readers and half for the duplicates' buffer. Each temporary file being
-    /// written adds one I/O buffer (at most 64 KiB).
+    /// grows (old and new tables both allocated); then the readers of one merge (`fan_in` I/O
+    /// buffers, at most a quarter of the budget) and, while scanning, the scan's buffer, or, while
+    /// finding duplicates, the readers of a second merge and the duplicates' buffer. The run being
+    /// written adds one I/O buffer (at most 64 KiB). Budgets under about 8 KiB are for tests: the
+    /// runs and merges then have floors of their own.
     pub(super) fn for_budget(bytes: usize) -> Limits {
         let io_buffer = (bytes / 128).clamp(512, 64 << 10);
+        let fan_in = (bytes / 4 / io_buffer).clamp(2, 64);
+        let readers = fan_in * io_buffer;
         Limits {
             in_memory: ids_in_memory(bytes),
-            scan_run: (bytes / ENTRY_BYTES).max(MIN_RUN),
-            duplicate_run: (bytes / 2 / 8).max(MIN_RUN),
-            fan_in: (bytes / 2 / io_buffer).clamp(2, 64),
+            scan_run: (bytes.saturating_sub(readers) / ENTRY_BYTES).max(MIN_RUN),
+            duplicate_run: (bytes.saturating_sub(2 * readers) / 8).max(MIN_RUN),
+            fan_in,
             io_buffer,
         }
     }
@@ -360,14 +364,22 @@ mod tests {
 
     #[test]
     fn limits_fit_the_budget() {
+        for budget in [8 << 10, 1 << 20, DEFAULT_ID_MEMORY, 1 << 30] {
+            let l = Limits::for_budget(budget);
+            let readers = l.fan_in * l.io_buffer;
+            assert!(readers <= budget / 4, "{budget}");
+            assert!(readers + l.scan_run * ENTRY_BYTES <= budget, "{budget}");
+            assert!(readers + l.scan_run * ENTRY_BYTES > budget - ENTRY_BYTES);
+            assert!(2 * readers + l.duplicate_run * 8 <= budget, "{budget}");
+        }
         let l = Limits::for_budget(DEFAULT_ID_MEMORY);
-        assert!(l.scan_run * ENTRY_BYTES <= DEFAULT_ID_MEMORY);
-        assert!(l.scan_run * ENTRY_BYTES > DEFAULT_ID_MEMORY - ENTRY_BYTES);
-        assert_eq!(l.fan_in, 64);
-        assert_eq!(l.io_buffer, 64 << 10);
-        assert!(l.fan_in * l.io_buffer + l.duplicate_run * 8 <= DEFAULT_ID_MEMORY);
+        assert_eq!((l.fan_in, l.io_buffer), (64, 64 << 10));
+        assert_eq!(l.scan_run, 2_621_440);
         let tiny = Limits::for_budget(0);
-        assert_eq!((tiny.in_memory, tiny.fan_in), (0, 2));
+        assert_eq!(
+            (tiny.in_memory, tiny.fan_in, tiny.scan_run),
+            (0, 2, MIN_RUN)
+        );
     }
 
     fn encoder() -> Encoder {
@@ -531,8 +543,9 @@ mod tests {
         assert!(manifest.rejected_by_reason.len() >= 4, "{manifest:?}");
         // The default budget keeps these ids in memory; it gives the same bytes too.
         assert_eq!(encode_on(&input, None, true), (unbounded.clone(), false));
-        // 0: every id on disk from the first row; 8 KiB: 224 ids in memory, runs of 341 rows
-        // merged two at a time (6 rounds), 512 duplicates per run; 64 KiB: 1,792 ids.
+        // 0: every id on disk from the first row, runs of 64 rows merged two at a time (8
+        // levels); 8 KiB: 224 ids in memory, runs of 256 rows merged four at a time, 512
+        // duplicates per run; 64 KiB: 1,792 ids, runs of 2,048 rows.
         for budget in [0, 8 << 10, 64 << 10] {
             let limits = Limits::for_budget(budget);
             assert!((limits.in_memory as u64) < encoded);

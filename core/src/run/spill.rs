@@ -1,6 +1,9 @@
 //! An external sort of fixed-size values in bounded memory: values are gathered in a buffer of a
 //! set length, each full buffer is sorted and written to an anonymous temporary file (a run), and
-//! the runs are merged, `fan_in` at a time, into one sorted stream.
+//! the runs are merged, `fan_in` at a time, into one sorted stream. Runs are merged as they come,
+//! like the digits of a counter in base `fan_in` (whenever `fan_in` runs of one level are on disk
+//! they become one run of the next level), so at most `fan_in - 1` runs per level are open, a few
+//! file descriptors whatever the input's size, and each value is rewritten once per level.
 //!
 //! Temporary files are created with [`tempfile::tempfile_in`]: readable by their owner only, and
 //! unlinked from the start (never under a name another process could open), so the operating
@@ -75,6 +78,8 @@ fn temp_place(dir: &Path) -> PathBuf {
 struct Run {
     file: File,
     len: u64,
+    /// 0 for a run written from the buffer, `n + 1` for a merge of runs of level `n`.
+    level: u32,
 }
 
 /// Writes one sorted run.
@@ -103,13 +108,14 @@ impl<'d, 'a> RunWriter<'d, 'a> {
         Ok(())
     }
 
-    fn finish(self) -> Result<Run> {
+    fn finish(self, level: u32) -> Result<Run> {
         let error = self.disk.error("write");
         let mut file = self.out.into_inner().map_err(|e| error(e.into_error()))?;
         file.rewind().map_err(&error)?;
         Ok(Run {
             file,
             len: self.len,
+            level,
         })
     }
 }
@@ -180,7 +186,7 @@ impl<'a, T: Fixed> Sorter<'a, T> {
         Ok(())
     }
 
-    /// Runs written so far.
+    /// Runs on disk now.
     #[cfg(test)]
     pub(super) fn runs(&self) -> usize {
         self.runs.len()
@@ -193,7 +199,20 @@ impl<'a, T: Fixed> Sorter<'a, T> {
         for v in self.buffer.drain(..) {
             w.push(v)?;
         }
-        self.runs.push(w.finish()?);
+        self.runs.push(w.finish(0)?);
+        // Levels never increase along `runs`, so runs of one level are at its end.
+        let fan_in = self.disk.fan_in.max(2);
+        while let Some(start) = self.runs.len().checked_sub(fan_in) {
+            let Some(level) = self.runs.last().map(|r| r.level) else {
+                break;
+            };
+            if self.runs.get(start).is_none_or(|r| r.level != level) {
+                break;
+            }
+            let group = self.runs.split_off(start);
+            let merged = merge_runs::<T>(group, &self.disk, level + 1)?;
+            self.runs.push(merged);
+        }
         Ok(())
     }
 
@@ -220,18 +239,24 @@ impl<'a, T: Fixed> Sorter<'a, T> {
                     merged.extend(group);
                     break;
                 }
-                let mut from = Merge::<T>::new(group, &disk)?;
-                let mut w = RunWriter::new(&disk)?;
-                while let Some(v) = from.next(&disk)? {
-                    w.push(v)?;
-                }
-                merged.push(w.finish()?);
+                let level = group.iter().map(|r| r.level).max().unwrap_or(0) + 1;
+                merged.push(merge_runs::<T>(group, &disk, level)?);
             }
             runs = merged;
         }
         let merge = Merge::new(runs, &disk)?;
         Ok(Sorted::Disk { merge, disk })
     }
+}
+
+/// Merges `runs` into one run of `level`.
+fn merge_runs<T: Fixed>(runs: Vec<Run>, disk: &Disk<'_>, level: u32) -> Result<Run> {
+    let mut from = Merge::<T>::new(runs, disk)?;
+    let mut w = RunWriter::new(disk)?;
+    while let Some(v) = from.next(disk)? {
+        w.push(v)?;
+    }
+    w.finish(level)
 }
 
 /// Merges sorted runs.
@@ -318,10 +343,14 @@ mod tests {
     }
 
     #[test]
-    fn many_runs_merge_in_several_rounds() {
+    fn many_runs_merge_as_they_come_and_few_stay_open() {
         let values: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 1009).collect();
+        // 143 runs of 7 (the last one in memory): 142 = 0b10001110 in base 2 leaves 4 on disk.
         let (out, runs) = sort(&values, 7, 2);
-        assert!(runs > 100, "{runs}");
+        assert_eq!(runs, 4);
+        let (_, runs) = sort(&values, 7, 3);
+        // 142 = 12021 in base 3: 6 runs.
+        assert_eq!(runs, 6);
         let mut expected = values.clone();
         expected.sort_unstable();
         assert_eq!(out, expected);
