@@ -185,6 +185,7 @@ pub fn encode_file(
                 purpose,
                 progress: Some(&progress),
                 cancel: Some(&control.cancel),
+                ..run::EncodeFileOptions::default()
             };
             run::encode_file(&encoder, &input, &output, &options)
         })?;

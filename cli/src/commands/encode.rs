@@ -1,6 +1,7 @@
 //! `pseudolink encode`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pseudolink::io::manifest_path;
 use pseudolink::run::{encode_file, EncodeFileOptions, Progress};
@@ -36,6 +37,17 @@ pub struct Args {
     /// Refuse a secret file that other users can read (exit 5) instead of warning.
     #[arg(long)]
     pub strict: bool,
+    /// Memory for the duplicate record id check, in MiB (at least 1). The default, 64, checks
+    /// about 1.8 million distinct ids in memory; past its limit the input is read a second time
+    /// and id hashes are sorted on disk (24 bytes per row, in --temp-dir), with the same output.
+    #[arg(long, value_name = "MIB",
+          default_value_t = (pseudolink::run::DEFAULT_ID_MEMORY >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub id_memory: u64,
+    /// Folder for the temporary files of the duplicate id check (default: the output's folder).
+    /// They are removed when the run ends, even when it fails or is interrupted.
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// Runs the encode command.
@@ -47,13 +59,21 @@ pub fn run(args: &Args) -> Result<()> {
     let total = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
     let bar = bytes_bar(total, "encoding");
     let cancel = cancel_flag();
-    let progress = |p: Progress| bar.set_position(p.bytes_read);
+    let ids_on_disk = AtomicBool::new(false);
+    let progress = |p: Progress| {
+        bar.set_position(p.bytes_read);
+        if p.ids_on_disk {
+            ids_on_disk.store(true, Ordering::Relaxed);
+        }
+    };
     let options = EncodeFileOptions {
         rejects: args.rejects.clone(),
         agreement: args.agreement.clone(),
         purpose: args.purpose.clone(),
         progress: Some(&progress),
         cancel: Some(&cancel),
+        id_memory: Some(usize::try_from(args.id_memory << 20).unwrap_or(usize::MAX)),
+        temp_dir: args.temp_dir.clone(),
     };
     let started = std::time::Instant::now();
     let result = encode_file(&encoder, &args.input, &args.output, &options);
@@ -76,6 +96,12 @@ pub fn run(args: &Args) -> Result<()> {
         if c.rejected > 0 {
             println!("  rejected rows are listed in {}", r.display());
         }
+    }
+    if ids_on_disk.load(Ordering::Relaxed) {
+        println!(
+            "  record ids: more than --id-memory {} MiB holds in memory: checked on disk (the input was read twice)",
+            args.id_memory
+        );
     }
     for (field, reasons) in &manifest.missing {
         let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();

@@ -234,3 +234,88 @@ fn schema_example_is_valid_and_check_prints_the_fingerprint() {
     assert!(out.status.success());
     assert!(text(&out).contains(&pseudolink::Schema::example().fingerprint()));
 }
+
+/// 100,000 rows whose ids come from 70,000 (about 53,000 distinct), some rows bad for other
+/// reasons: with `--id-memory 1` (28,672 ids in memory, runs of 32,768 rows on disk) the id check
+/// goes to disk, and the extract, rejects and manifest counts are those of the default run.
+#[test]
+fn a_small_id_memory_gives_the_same_extract_rejects_and_counts() {
+    use std::io::Write;
+    let (_d, p) = workspace();
+    let mut w = std::io::BufWriter::new(std::fs::File::create(p.join("in.csv")).unwrap());
+    writeln!(w, "record_id,sex,date_of_birth").unwrap();
+    let mut x: u64 = 7;
+    for i in 0..100_000u64 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let id = (x >> 33) % 70_000;
+        match i % 97 {
+            0 => writeln!(w, "r{id},F").unwrap(),
+            1 => writeln!(w, ",F,2001-02-03").unwrap(),
+            2 => writeln!(w, " r{id} ,M,1990-01-01").unwrap(),
+            _ => writeln!(
+                w,
+                "r{id},{},19{:02}-0{}-11",
+                ["F", "M"][i as usize % 2],
+                i % 100,
+                i % 9 + 1
+            )
+            .unwrap(),
+        }
+    }
+    drop(w);
+    std::fs::create_dir(p.join("tmp")).unwrap();
+    let run_with = |name: &str, extra: &[&str]| {
+        let out_name = format!("{name}.csv");
+        let rejects = format!("{name}.rejects.csv");
+        let mut args = vec![
+            "encode",
+            "--schema",
+            "s.json",
+            "--secret-file",
+            "k.hex",
+            "--input",
+            "in.csv",
+            "--output",
+            &out_name,
+            "--rejects",
+            &rejects,
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&p, &args);
+        assert!(out.status.success(), "{}", text(&out));
+        let on_disk = text(&out).contains("record ids: more than --id-memory 1 MiB");
+        assert_eq!(on_disk, name == "small", "{}", text(&out));
+        let mut m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(p.join(format!("{out_name}.manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        for key in ["run", "output", "rejects"] {
+            m.as_object_mut().unwrap().remove(key);
+        }
+        (
+            std::fs::read(p.join(&out_name)).unwrap(),
+            std::fs::read(p.join(&rejects)).unwrap(),
+            m,
+        )
+    };
+    let default = run_with("default", &[]);
+    let small = run_with("small", &["--id-memory", "1", "--temp-dir", "tmp"]);
+    let dups = default.2["rejected_by_reason"]["duplicate_record_id"]
+        .as_u64()
+        .unwrap();
+    assert!(dups > 40_000, "{dups}");
+    assert!(default.2["counts"]["encoded"].as_u64().unwrap() > 28_672 * 3 / 2);
+    assert!(default.0 == small.0, "the extracts differ");
+    assert!(default.1 == small.1, "the rejects differ");
+    assert_eq!(default.2, small.2);
+    // The temporary files are gone.
+    assert_eq!(std::fs::read_dir(p.join("tmp")).unwrap().count(), 0);
+    // A missing temporary folder, and no memory at all, are usage errors.
+    let out = encode(&p, "in.csv", &["--temp-dir", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("nowhere"), "{}", text(&out));
+    let out = encode(&p, "in.csv", &["--id-memory", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}

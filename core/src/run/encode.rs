@@ -25,6 +25,7 @@ use crate::io::encoded::HashingReader;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
 use crate::io::raw::{LineGuard, RawLayout};
 
+use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
     build_manifest, display_name, encode_parallel, header_line, Check, CsvRows, Encoded, Read,
     Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT, REJECTS_HEADER,
@@ -37,6 +38,9 @@ pub struct Progress {
     pub bytes_read: u64,
     /// Rows processed so far.
     pub rows: u64,
+    /// Whether the duplicate record id check went to disk: its ids outgrew
+    /// [`EncodeFileOptions::id_memory`], so the input was read a second time.
+    pub ids_on_disk: bool,
 }
 
 /// Options of [`encode_file`].
@@ -52,6 +56,14 @@ pub struct EncodeFileOptions<'a> {
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     /// Set to stop the run: outputs are removed and [`Error::Cancelled`] returned.
     pub cancel: Option<&'a AtomicBool>,
+    /// Memory budget of the duplicate record id check, in bytes; `None` for
+    /// [`DEFAULT_ID_MEMORY`] (64 MiB, about 1.8 million distinct ids). Past it the check reads the
+    /// input a second time and sorts id hashes on disk, in bounded memory, with the same result.
+    pub id_memory: Option<usize>,
+    /// Folder of the check's temporary files when it goes to disk; `None` for the output's
+    /// folder. They are anonymous (removed when closed, even on a crash) and hold id hashes and
+    /// row numbers, 24 bytes per row.
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// Options of the in-memory encoders [`encode_csv`] and [`encode_table`].
@@ -78,6 +90,26 @@ pub fn encode_file(
     output: &Path,
     options: &EncodeFileOptions<'_>,
 ) -> Result<Manifest> {
+    let temp_dir = match &options.temp_dir {
+        Some(d) if d.is_dir() => d.clone(),
+        Some(d) => {
+            return Err(Error::Invalid(format!(
+                "the folder for temporary files {} does not exist or is not a folder",
+                d.display()
+            )))
+        }
+        None => match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    let ids = IdCheck::bounded(Rescan {
+        encoder,
+        input,
+        temp_dir,
+        budget: options.id_memory.unwrap_or(DEFAULT_ID_MEMORY),
+        cancel: options.cancel,
+    });
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let mut out = AtomicFile::create(output)?;
     let mut rejects_file = match &options.rejects {
@@ -109,6 +141,7 @@ pub fn encode_file(
             input,
             &mut sink,
             rejects,
+            ids,
             FILE_HINT,
             options.progress,
             options.cancel,
@@ -156,6 +189,7 @@ pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) 
             input,
             &mut sink,
             rejects,
+            IdCheck::unbounded(),
             MEMORY_HINT,
             options.progress,
             options.cancel,
@@ -182,16 +216,13 @@ enum Message {
     Failed(Error),
 }
 
-/// Reads, checks and encodes the CSV at `input`, sending accepted rows to `sink`.
-fn read_csv(
-    encoder: &Encoder,
-    input: &Path,
-    sink: &mut Sink<'_>,
-    rejects: Rejects<'_>,
-    keep_hint: &'static str,
-    progress: Option<&(dyn Fn(Progress) + Sync)>,
-    cancel: Option<&AtomicBool>,
-) -> Result<Read> {
+/// The CSV reader of a raw input: its bytes hashed with the audit key, lines bounded.
+pub(super) type CsvInput = csv::Reader<HashingReader<LineGuard<BufReader<File>>>>;
+
+/// Opens the CSV at `input` and maps its header: the reader positioned on the first row. The
+/// encoding pass and the duplicate id scan ([`super::ids`]) both read through it, so they see the
+/// same rows.
+pub(super) fn open_csv(encoder: &Encoder, input: &Path) -> Result<(CsvInput, RawLayout)> {
     crate::io::raw::refuse_non_csv(input)?;
     let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
     let hashing = HashingReader::new(
@@ -213,12 +244,29 @@ fn read_csv(
         ));
     }
     let raw = RawLayout::from_header(encoder.schema(), &header, Some(input))?;
+    Ok((reader, raw))
+}
+
+/// Reads, checks and encodes the CSV at `input`, sending accepted rows to `sink`.
+#[allow(clippy::too_many_arguments)]
+fn read_csv(
+    encoder: &Encoder,
+    input: &Path,
+    sink: &mut Sink<'_>,
+    rejects: Rejects<'_>,
+    ids: IdCheck<'_>,
+    keep_hint: &'static str,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Read> {
+    let (mut reader, raw) = open_csv(encoder, input)?;
     let mut tally = Tally::new(encoder.schema().fields.len());
     let mut check = Check {
         raw: &raw,
         input: Some(input),
         rejects,
         keep_hint,
+        ids,
     };
     let to_file = matches!(sink, Sink::File { .. });
 
@@ -297,6 +345,7 @@ fn read_csv(
                 p(Progress {
                     bytes_read: bytes_read.load(Ordering::Relaxed),
                     rows: tally.counts.rows_read,
+                    ids_on_disk: check.ids.on_disk(),
                 });
             }
         }
@@ -311,6 +360,8 @@ fn read_csv(
             Error::input(Location::at(Some(input), 0), "reading stopped unexpectedly")
         })
     })?;
+    check.ids.check_input(&input_blake3, input_bytes)?;
+    drop(check);
     Ok(Read {
         tally,
         raw,
@@ -323,7 +374,7 @@ fn read_csv(
 }
 
 fn read_chunks(
-    reader: &mut csv::Reader<HashingReader<LineGuard<BufReader<File>>>>,
+    reader: &mut CsvInput,
     input: &Path,
     bytes_read: &AtomicU64,
     tx: &mpsc::SyncSender<Message>,

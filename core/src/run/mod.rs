@@ -1,13 +1,16 @@
 //! Whole-file runs: what the CLI commands, `pl_encode_file` and `pseudolink.encode` all call.
 
 pub mod encode;
+mod ids;
 pub mod link;
 pub mod link_summary;
 mod rows;
+mod spill;
 pub mod table;
 pub mod write;
 
 pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
+pub use ids::DEFAULT_ID_MEMORY;
 pub use link::{
     build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
 };

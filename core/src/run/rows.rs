@@ -6,7 +6,6 @@ use std::path::Path;
 
 use csv::ByteRecord;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
 use crate::encode::layout::Layout;
 use crate::encode::record::write_csv_cell;
@@ -16,6 +15,8 @@ use crate::io::atomic::AtomicFile;
 use crate::io::manifest::{Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION};
 use crate::io::raw::{RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
+
+use super::ids::IdCheck;
 
 /// Rows per chunk handed from the reader to the encoders.
 pub(super) const CHUNK_ROWS: usize = 16_384;
@@ -99,6 +100,8 @@ pub(super) struct Check<'a> {
     pub(super) rejects: Rejects<'a>,
     /// How the caller keeps rejected rows, for the error of the first bad row.
     pub(super) keep_hint: &'static str,
+    /// The duplicate record id check.
+    pub(super) ids: IdCheck<'a>,
 }
 
 /// Hint in errors of [`encode_file`].
@@ -111,7 +114,6 @@ pub(super) struct Tally {
     pub(super) counts: Counts,
     pub(super) rejected_by_reason: BTreeMap<String, u64>,
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
-    pub(super) seen_ids: FxHashSet<u128>,
 }
 
 impl Tally {
@@ -120,7 +122,6 @@ impl Tally {
             counts: Counts::default(),
             rejected_by_reason: BTreeMap::new(),
             missing: vec![BTreeMap::new(); fields],
-            seen_ids: FxHashSet::default(),
         }
     }
 
@@ -137,20 +138,14 @@ impl Tally {
     ) -> Result<bool> {
         self.counts.rows_read += 1;
         let raw = check.raw;
-        let verdict = verdict.and_then(|()| {
-            if self.seen_ids.insert(id_hash(id)) {
-                Ok(())
-            } else {
-                Err(Rejection {
-                    line,
-                    reason: RejectReason::DuplicateRecordId,
-                    field: raw.names.get(raw.id).cloned(),
-                    message: format!("record id '{id}' was already used by an earlier row"),
-                })
-            }
-        });
         let r = match verdict {
-            Ok(()) => return Ok(true),
+            Ok(()) if check.ids.first_use(id, self.counts.rows_read, line)? => return Ok(true),
+            Ok(()) => Rejection {
+                line,
+                reason: RejectReason::DuplicateRecordId,
+                field: raw.names.get(raw.id).cloned(),
+                message: format!("record id '{id}' was already used by an earlier row"),
+            },
             Err(r) => r,
         };
         self.counts.rejected += 1;

@@ -8,6 +8,7 @@ use crate::io::manifest::{FileRecord, RunRecord};
 use crate::io::raw::RawLayout;
 
 use super::encode::{EncodeOptions, Progress};
+use super::ids::IdCheck;
 use super::rows::{
     build_manifest, encode_parallel, Check, Encoded, Read, Rejects, RowAccess, Tally, CHUNK_ROWS,
     MEMORY_HINT,
@@ -50,6 +51,7 @@ pub fn encode_table<B: TextColumns>(
             Rejects::Fail
         },
         keep_hint: MEMORY_HINT,
+        ids: IdCheck::unbounded(),
     };
     let mut line = 1u64;
     for batch in batches {
@@ -82,6 +84,7 @@ pub fn encode_table<B: TextColumns>(
                 p(Progress {
                     bytes_read: 0,
                     rows: tally.counts.rows_read,
+                    ids_on_disk: false,
                 });
             }
             start = end;
