@@ -46,6 +46,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(PYTHON) fuzz/make_seeds.py --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked -q
 
 rust-test:
 	$(CARGO) test --workspace --locked

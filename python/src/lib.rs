@@ -2,8 +2,8 @@
 //!
 //! It only translates: every behaviour comes from the `pseudolink` core crate, through the same
 //! functions the command-line tool calls. Errors become Python exceptions in one place
-//! ([`errors`]); every entry point runs inside [`errors::guard`] so no Rust panic reaches Python
-//! as `PanicException`; long work runs without the GIL and honours Ctrl-C ([`run`]).
+//! (module `errors`); every entry point runs inside `errors::guard` so no Rust panic reaches Python
+//! as `PanicException`; long work runs without the GIL and honours Ctrl-C (module `run`).
 
 mod errors;
 mod extract;

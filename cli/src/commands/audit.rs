@@ -20,8 +20,9 @@ pub struct Args {
     /// The schema file it was encoded with.
     #[arg(long, required_unless_present = "export_names")]
     pub schema: Option<PathBuf>,
-    /// The attacker's public list of name frequencies (CSV: kind,name,count[,group]); default:
-    /// the built-in list (names of an independent synthetic population).
+    /// The attacker's public list of name frequencies (CSV with columns kind,name,count and
+    /// optionally group); default: the built-in list (names of an independent synthetic
+    /// population).
     #[arg(long)]
     pub names: Option<PathBuf>,
     /// The cleartext extract that was encoded (the agency's own file): the attack is then also

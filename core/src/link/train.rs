@@ -1,4 +1,4 @@
-//! Training the model: one EM session per training rule for m (see [`em`](super::em) for why),
+//! Training the model: one EM session per training rule for m (see [`em`] for why),
 //! then λ, the probability that two random records (from different sources) match.
 //!
 //! **λ is the match rate among all pairs, not among candidate pairs**, because u comes from random

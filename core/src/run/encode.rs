@@ -66,7 +66,7 @@ pub struct EncodeFileOptions<'a> {
     pub temp_dir: Option<PathBuf>,
 }
 
-/// Options of the in-memory encoders [`encode_csv`] and [`encode_table`].
+/// Options of the in-memory encoders [`encode_csv`] and [`encode_table`](super::encode_table).
 #[derive(Default)]
 pub struct EncodeOptions<'a> {
     /// Keep rejected rows in [`Encoded::rejected`]; without it the first bad row is an error.
@@ -172,7 +172,7 @@ pub fn encode_file(
 }
 
 /// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as
-/// [`encode_file`], with the manifest's `output` left empty until [`write_encoded`].
+/// [`encode_file`], with the manifest's `output` left empty until [`write_encoded`](super::write_encoded).
 pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) -> Result<Encoded> {
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let mut records = Vec::new();

@@ -67,7 +67,7 @@ pub struct Encoded {
     pub records: Vec<EncodedRecord>,
     /// The rows set aside, in input order.
     pub rejected: Vec<RejectedRow>,
-    /// The manifest. Its `output` is empty until the extract is written by [`write_encoded`].
+    /// The manifest. Its `output` is empty until the extract is written by [`write_encoded`](super::write_encoded).
     pub manifest: Manifest,
 }
 

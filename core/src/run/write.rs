@@ -26,7 +26,7 @@ pub struct WriteOptions<'a> {
 
 /// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
 /// `manifest`) to `output` and its manifest beside it (and the rejected rows to
-/// `options.rejects`): the same bytes [`encode_file`] writes for the same input. Returns the
+/// `options.rejects`): the same bytes [`encode_file`](super::encode_file) writes for the same input. Returns the
 /// written manifest. Nothing appears unless every file is complete.
 pub fn write_encoded(
     records: &[EncodedRecord],
