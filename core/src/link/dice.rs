@@ -57,6 +57,103 @@ pub fn intersection_counts(a: &[u64], many: &[u64], out: &mut [u32]) {
     }
 }
 
+/// The filters of `many` (consecutive filters of `a.len()` words, with popcounts `counts`) whose
+/// Dice coefficient with `a` (popcount `count_a`) is at least `threshold`: appends their indices
+/// and coefficients to `out`, in order; returns how many were appended. Exactly the pairs, and
+/// the coefficients, of testing `dice(intersection_count(a, b), count_a, count_b) >= threshold`
+/// for each: a cheap screen (single-precision, with a margin that can only let more through)
+/// runs over all of them inside the chosen kernel, and the few that pass get the exact test. For
+/// all-pairs candidate search (what anonlink does) and the all-pairs benchmark.
+///
+/// ```
+/// use pseudolink::link::dice;
+/// let a = [0b1111u64];
+/// let many = [0b1111u64, 0b0111, 0b1000_0000];
+/// let counts = [4, 3, 1];
+/// let mut found = Vec::new();
+/// assert_eq!(dice::dice_at_least(&a, 4, &many, &counts, 0.8, &mut found), 2);
+/// assert_eq!(found, vec![(0, 1.0), (1, 6.0 / 7.0)]);
+/// ```
+pub fn dice_at_least(
+    a: &[u64],
+    count_a: u32,
+    many: &[u64],
+    counts: &[u32],
+    threshold: f64,
+    out: &mut Vec<(u32, f64)>,
+) -> usize {
+    let words = a.len();
+    let before = out.len();
+    if words == 0 {
+        return 0;
+    }
+    let n = (many.len() / words).min(counts.len());
+    // 2|A∩B| >= screen (|A| + |B|) in f32 for every pair whose exact Dice reaches the threshold:
+    // f32 products of these small integers are off by at most 2^-24 relative, far inside the
+    // margin.
+    let screen = (threshold * (1.0 - 1e-5)) as f32;
+    let mut both = [0u32; CHUNK];
+    let mut pass = [0u8; CHUNK];
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let len = end - start;
+        let chunk = &many[start * words..end * words];
+        #[cfg(target_arch = "x86_64")]
+        let screened = x86::kernel() == x86::Kernel::Avx512 && {
+            x86::screen_avx512(
+                a,
+                count_a,
+                chunk,
+                &counts[start..end],
+                screen,
+                &mut both[..len],
+                &mut pass[..len],
+            );
+            true
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let screened = false;
+        if !screened {
+            intersection_counts(a, chunk, &mut both[..len]);
+            screen_counts(
+                count_a,
+                &both[..len],
+                &counts[start..end],
+                screen,
+                &mut pass[..len],
+            );
+        }
+        // Most filters fail the screen: look at the flags eight at a time.
+        for (w, flags) in pass[..len].chunks(8).enumerate() {
+            let mut word = [0u8; 8];
+            word[..flags.len()].copy_from_slice(flags);
+            if u64::from_le_bytes(word) == 0 {
+                continue;
+            }
+            for (k, _) in flags.iter().enumerate().filter(|(_, p)| **p != 0) {
+                let j = start + w * 8 + k;
+                let d = dice(both[w * 8 + k], count_a, counts[j]);
+                if d >= threshold {
+                    out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
+                }
+            }
+        }
+    }
+    out.len() - before
+}
+
+/// `pass[k]`: 1 if `2 both[k] >= screen (count_a + counts[k])` in f32, else 0.
+#[inline(always)]
+fn screen_counts(count_a: u32, both: &[u32], counts: &[u32], screen: f32, pass: &mut [u8]) {
+    let ca = count_a as f32;
+    for ((p, &b), &cb) in pass.iter_mut().zip(both).zip(counts) {
+        *p = u8::from(2.0 * b as f32 >= screen * (ca + cb as f32));
+    }
+}
+
+/// Filters per batch of [`dice_at_least`].
+const CHUNK: usize = 256;
+
 /// The portable kernel (the reference the others are tested against).
 #[inline]
 pub fn intersection_portable(a: &[u64], b: &[u64]) -> u32 {
@@ -188,13 +285,43 @@ mod x86 {
         }
     }
 
+    /// The counts of `a` against `many` and the screen of [`super::dice_at_least`], both in
+    /// AVX-512 code. Only called when [`kernel`] found AVX-512F and VPOPCNTDQ.
+    pub(super) fn screen_avx512(
+        a: &[u64],
+        count_a: u32,
+        many: &[u64],
+        counts: &[u32],
+        screen: f32,
+        both: &mut [u32],
+        pass: &mut [u8],
+    ) {
+        // SAFETY: `kernel()` returned Avx512, so the CPU has AVX-512F, VPOPCNTDQ and POPCNT.
+        unsafe { screen_avx512_inner(a, count_a, many, counts, screen, both, pass) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn screen_avx512_inner(
+        a: &[u64],
+        count_a: u32,
+        many: &[u64],
+        counts: &[u32],
+        screen: f32,
+        both: &mut [u32],
+        pass: &mut [u8],
+    ) {
+        avx512_many(a, many, both);
+        super::screen_counts(count_a, both, counts, screen, pass);
+    }
+
     /// `avx512_many` for filters of exactly `V` 512-bit vectors (512 or 1024 bits, the usual
     /// sizes): `a` is loaded once, each filter of `many` with `V` loads and no remainder loop.
     #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
     fn avx512_many_fixed<const V: usize>(a: &[u64], many: &[u64], out: &mut [u32]) {
         use std::arch::x86_64::{
             __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_popcnt_epi64,
-            _mm512_reduce_add_epi64, _mm512_setzero_si512,
+            _mm512_reduce_add_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2,
+            _mm512_storeu_si512, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
         };
         if a.len() != V * 8 {
             return;
@@ -204,14 +331,55 @@ mod x86 {
             // SAFETY: `chunk` is 8 u64 words: one unaligned 512-bit load.
             *v = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
         }
-        for (o, b) in out.iter_mut().zip(many.chunks_exact(V * 8)) {
+        // The 8 lanes of partial popcounts of `a` AND `b`.
+        let partial = |b: &[u64]| -> __m512i {
             let mut acc: __m512i = _mm512_setzero_si512();
             for (k, &x) in av.iter().enumerate() {
                 // SAFETY: `b` is V * 8 words, so words k * 8 .. k * 8 + 8 are inside it.
                 let y = unsafe { _mm512_loadu_si512(b.as_ptr().add(k * 8).cast()) };
                 acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
             }
-            *o = _mm512_reduce_add_epi64(acc) as u32;
+            acc
+        };
+        let n = out.len().min(many.len() / (V * 8));
+        let groups = n / 8;
+        // Eight filters at a time: their eight partial-sum vectors are reduced together by a
+        // transposing add tree (3 levels instead of 8 separate horizontal sums), giving the 8
+        // totals in order in one vector.
+        for g in 0..groups {
+            let base = g * 8 * V * 8;
+            let acc: [__m512i; 8] =
+                std::array::from_fn(|r| partial(&many[base + r * V * 8..base + (r + 1) * V * 8]));
+            // Level 1: 128-bit lane j of s(r, r+1) holds (sum of pair j of acc r, of acc r+1).
+            let pair = |x: __m512i, y: __m512i| {
+                _mm512_add_epi64(_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y))
+            };
+            let (s01, s23, s45, s67) = (
+                pair(acc[0], acc[1]),
+                pair(acc[2], acc[3]),
+                pair(acc[4], acc[5]),
+                pair(acc[6], acc[7]),
+            );
+            // Levels 2 and 3: add 128-bit lanes (0+1, 2+3), then across the two halves.
+            let fold = |x: __m512i, y: __m512i| {
+                _mm512_add_epi64(
+                    _mm512_shuffle_i64x2::<0x88>(x, y),
+                    _mm512_shuffle_i64x2::<0xDD>(x, y),
+                )
+            };
+            let totals = fold(fold(s01, s23), fold(s45, s67));
+            let mut t = [0u64; 8];
+            // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
+            unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
+            for (o, v) in out[g * 8..g * 8 + 8].iter_mut().zip(t) {
+                *o = v as u32;
+            }
+        }
+        for (o, b) in out[groups * 8..n]
+            .iter_mut()
+            .zip(many[groups * 8 * V * 8..].chunks_exact(V * 8))
+        {
+            *o = _mm512_reduce_add_epi64(partial(b)) as u32;
         }
     }
 }
@@ -285,9 +453,9 @@ mod tests {
     proptest! {
         #[test]
         fn every_kernel_gives_the_portable_count(
-            words in 0usize..40,
+            words in prop_oneof![Just(8usize), Just(16usize), 0usize..40],
             seed in any::<u64>(),
-            n in 0usize..6,
+            n in 0usize..40,
         ) {
             // Filters of any length (not only multiples of 8 words) and any bits.
             let mut x = seed | 1;
@@ -312,6 +480,57 @@ mod tests {
                 prop_assert!(out.iter().all(|&o| o == 0));
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn dice_at_least_finds_exactly_the_pairs_the_plain_test_finds(
+            words in prop_oneof![Just(8usize), Just(16usize), 1usize..24],
+            seed in any::<u64>(),
+            n in 0usize..600,
+            t in prop_oneof![0.0f64..=1.0, Just(0.8), Just(0.75), Just(1.0), Just(0.0)],
+        ) {
+            let mut x = seed | 1;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let a: Vec<u64> = (0..words).map(|_| next() | next()).collect();
+            // Near copies of `a` (so that some pairs reach high thresholds) and random filters.
+            let many: Vec<u64> = (0..words * n)
+                .map(|i| {
+                    if (i / words) % 3 == 0 {
+                        a[i % words] & (next() | next() | next())
+                    } else {
+                        next() & next()
+                    }
+                })
+                .collect();
+            let counts: Vec<u32> = many.chunks_exact(words).map(popcount).collect();
+            let ca = popcount(&a);
+            let mut got = vec![(u32::MAX, -1.0)];
+            let added = dice_at_least(&a, ca, &many, &counts, t, &mut got);
+            let want: Vec<(u32, f64)> = std::iter::once((u32::MAX, -1.0))
+                .chain(many.chunks_exact(words).enumerate().filter_map(|(j, b)| {
+                    let d = dice(intersection_portable(&a, b), ca, counts[j]);
+                    (d >= t).then_some((j as u32, d))
+                }))
+                .collect();
+            prop_assert_eq!(added, want.len() - 1);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn dice_at_least_keeps_a_pair_exactly_at_the_threshold() {
+        // 2 * 4 / (5 + 5) = 0.8 exactly as the f64 division rounds it.
+        let a = [0b1_1111u64];
+        let many = [0b0_1111u64 | 1 << 40];
+        let mut found = Vec::new();
+        dice_at_least(&a, 5, &many, &[5], dice(4, 5, 5), &mut found);
+        assert_eq!(found, vec![(0, dice(4, 5, 5))]);
     }
 
     #[cfg(target_arch = "x86_64")]
