@@ -157,6 +157,8 @@ def encode_file(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    id_memory: int | None = None,
+    temp_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Encodes the CSV file ``input`` into ``output``, file to file, exactly as ``pseudolink
     encode`` does (same bytes, same ``output.manifest.json``, at the same speed: rows are written
@@ -166,6 +168,12 @@ def encode_file(
     given, with a :class:`RejectedRowsWarning`; without it the first one raises
     :class:`InputError`, as the CLI does without ``--rejects``. Nothing appears at ``output``, its
     manifest or ``rejects`` unless the whole run succeeds (also on Ctrl-C).
+
+    ``id_memory`` (MiB, default 64) bounds the memory of the duplicate record id check and
+    ``temp_dir`` holds its temporary files (default: the output's folder), as the CLI's
+    ``--id-memory`` and ``--temp-dir``: past the budget the input is read a second time and id
+    hashes are sorted on disk, with the same result. A budget outside 1 to 1,048,576 MiB raises
+    :class:`InvalidArgumentError`.
     """
     manifest: dict[str, Any] = json.loads(
         _native.encode_file(
@@ -177,6 +185,8 @@ def encode_file(
             progress=progress,
             agreement=agreement,
             purpose=purpose,
+            id_memory=id_memory,
+            temp_dir=None if temp_dir is None else os.fspath(temp_dir),
         )
     )
     rejected = manifest["counts"]["rejected"]

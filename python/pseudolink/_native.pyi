@@ -164,6 +164,8 @@ def encode_file(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    id_memory: int | None = None,
+    temp_dir: str | os.PathLike[str] | None = None,
 ) -> str: ...
 def encode_arrow(
     data: object,

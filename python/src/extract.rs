@@ -17,7 +17,9 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_arrow::PyTable;
 use rayon::prelude::*;
 
-use crate::errors::{guard, warn_all, InputError, InvalidArgumentError, UnverifiedExtractWarning};
+use crate::errors::{
+    guard, to_py, warn_all, InputError, InvalidArgumentError, UnverifiedExtractWarning,
+};
 use crate::input::{self, Table};
 use crate::run::detached;
 use crate::schema::PySchema;
@@ -162,7 +164,7 @@ pub fn encode_csv(
 /// Encodes the CSV file at `input` into `output` (and `output.manifest.json`, and `rejects` if
 /// given), exactly as `pseudolink encode` does; returns the manifest as JSON text.
 #[pyfunction]
-#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_file(
     py: Python<'_>,
@@ -174,8 +176,14 @@ pub fn encode_file(
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    id_memory: Option<u64>,
+    temp_dir: Option<PathBuf>,
 ) -> PyResult<String> {
     guard(|| {
+        let id_memory = id_memory
+            .map(run::id_memory_from_mib)
+            .transpose()
+            .map_err(to_py)?;
         let encoder = Encoder::new(&schema.inner, &secret.inner);
         let manifest = detached(py, "encoding", progress, move |control| {
             let progress = control.progress();
@@ -185,7 +193,8 @@ pub fn encode_file(
                 purpose,
                 progress: Some(&progress),
                 cancel: Some(&control.cancel),
-                ..run::EncodeFileOptions::default()
+                id_memory,
+                temp_dir,
             };
             run::encode_file(&encoder, &input, &output, &options)
         })?;

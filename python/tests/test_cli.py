@@ -166,3 +166,58 @@ def test_encode_file_without_rejects_fails_on_the_first_bad_row_and_writes_nothi
         "schema.json",
         "test.secret.hex",
     ]
+
+
+def test_encode_file_with_a_small_id_memory_writes_what_the_cli_writes(
+    cli, tmp_path, schema_file, secret_file, vector_rows
+):
+    # 60,000 rows, every third repeating an earlier id (from far back): past 1 MiB (about 28,000
+    # ids) the duplicate check goes to disk, in the CLI and in Python alike, with the same result.
+    rows = []
+    for i in range(60_000):
+        row = dict(vector_rows[i % len(vector_rows)])
+        row["record_id"] = f"R{i // 3 * 2 if i % 3 == 2 else i}"
+        rows.append(row)
+    source = write_csv(tmp_path / "many.csv", rows)
+    out, rejects = tmp_path / "many.cli.csv", tmp_path / "many.cli.rejects.csv"
+    run_cli(
+        cli,
+        "encode",
+        "--schema",
+        schema_file,
+        "--secret-file",
+        secret_file,
+        "--input",
+        source,
+        "--output",
+        out,
+        "--rejects",
+        rejects,
+        "--id-memory",
+        "1",
+    )
+    schema = pseudolink.Schema.from_file(schema_file)
+    secret = pseudolink.Secret.from_file(secret_file)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    py_out, py_rejects = tmp_path / "many.py.csv", tmp_path / "many.py.rejects.csv"
+    with pytest.warns(pseudolink.RejectedRowsWarning):
+        manifest = pseudolink.encode_file(
+            source, py_out, schema, secret, rejects=py_rejects, id_memory=1, temp_dir=temp
+        )
+    compare((out, rejects), (py_out, py_rejects))
+    seen: set[str] = set()
+    repeats = sum(r["record_id"] in seen or seen.add(r["record_id"]) is not None for r in rows)
+    assert manifest["counts"]["rejected"] == repeats > 10_000
+    assert list(temp.iterdir()) == []  # temporary files are gone
+    # The default budget (no spill) gives the same extract.
+    plain = tmp_path / "many.plain.csv"
+    with pytest.warns(pseudolink.RejectedRowsWarning):
+        pseudolink.encode_file(
+            source, plain, schema, secret, rejects=tmp_path / "many.plain.rejects.csv"
+        )
+    assert plain.read_bytes() == py_out.read_bytes()
+    for bad in (0, 1 << 21):
+        with pytest.raises(pseudolink.InvalidArgumentError, match="id memory"):
+            pseudolink.encode_file(source, tmp_path / "never.csv", schema, secret, id_memory=bad)
+    assert not (tmp_path / "never.csv").exists()

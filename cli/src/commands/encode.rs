@@ -42,7 +42,7 @@ pub struct Args {
     /// and id hashes are sorted on disk (24 bytes per row, in --temp-dir), with the same output.
     #[arg(long, value_name = "MIB",
           default_value_t = (pseudolink::run::DEFAULT_ID_MEMORY >> 20) as u64,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+          value_parser = clap::value_parser!(u64).range(1..=pseudolink::run::MAX_ID_MEMORY_MIB))]
     pub id_memory: u64,
     /// Folder for the temporary files of the duplicate id check (default: the output's folder).
     /// They are removed when the run ends, even when it fails or is interrupted.
@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> Result<()> {
         purpose: args.purpose.clone(),
         progress: Some(&progress),
         cancel: Some(&cancel),
-        id_memory: Some(usize::try_from(args.id_memory << 20).unwrap_or(usize::MAX)),
+        id_memory: Some(pseudolink::run::id_memory_from_mib(args.id_memory)?),
         temp_dir: args.temp_dir.clone(),
     };
     let started = std::time::Instant::now();

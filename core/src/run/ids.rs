@@ -35,6 +35,30 @@ use super::spill::{Disk, Fixed, Sorted, Sorter};
 /// distinct ids are checked in memory; beyond that the check goes to disk (file to file only).
 pub const DEFAULT_ID_MEMORY: usize = 64 << 20;
 
+/// Largest budget that can be asked for, in MiB (1 TiB).
+pub const MAX_ID_MEMORY_MIB: u64 = 1 << 20;
+
+/// The budget in bytes of `mib` MiB (as `--id-memory MIB` takes it): from 1 to
+/// [`MAX_ID_MEMORY_MIB`], else an invalid-argument error.
+///
+/// ```
+/// use pseudolink::run::id_memory_from_mib;
+/// assert_eq!(id_memory_from_mib(64).unwrap(), 64 << 20);
+/// assert!(id_memory_from_mib(0).is_err());
+/// ```
+pub fn id_memory_from_mib(mib: u64) -> crate::Result<usize> {
+    if !(1..=MAX_ID_MEMORY_MIB).contains(&mib) {
+        return Err(crate::Error::Invalid(format!(
+            "the id memory must be from 1 to {MAX_ID_MEMORY_MIB} MiB, not {mib}"
+        )));
+    }
+    usize::try_from(mib << 20).map_err(|_| {
+        crate::Error::Invalid(format!(
+            "{mib} MiB does not fit this machine's address space"
+        ))
+    })
+}
+
 /// What a budget allows each part of the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Limits {

@@ -10,7 +10,7 @@ pub mod table;
 pub mod write;
 
 pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
-pub use ids::DEFAULT_ID_MEMORY;
+pub use ids::{id_memory_from_mib, DEFAULT_ID_MEMORY, MAX_ID_MEMORY_MIB};
 pub use link::{
     build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
 };
