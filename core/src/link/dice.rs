@@ -61,7 +61,7 @@ pub fn intersection_counts(a: &[u64], many: &[u64], out: &mut [u32]) {
 /// Dice coefficient with `a` (popcount `count_a`) is at least `threshold`: appends their indices
 /// and coefficients to `out`, in order; returns how many were appended. Exactly the pairs, and
 /// the coefficients, of testing `dice(intersection_count(a, b), count_a, count_b) >= threshold`
-/// for each: a cheap screen (single-precision, with a margin that can only let more through)
+/// for each: a cheap screen (with a margin that can only let more pairs through)
 /// runs over all of them inside the chosen kernel, and the few that pass get the exact test. For
 /// all-pairs candidate search (what anonlink does) and the all-pairs benchmark.
 ///
@@ -91,6 +91,17 @@ pub fn dice_at_least(
     // 2|A∩B| >= screen (|A| + |B|) in f32 for every pair whose exact Dice reaches the threshold:
     // f32 products of these small integers are off by at most 2^-24 relative, far inside the
     // margin.
+    #[cfg(target_arch = "x86_64")]
+    if x86::kernel() == x86::Kernel::Avx512 && (words == 8 || words == 16) {
+        let (many, counts) = (&many[..n * words], &counts[..n]);
+        let screen = threshold * (1.0 - 1e-5);
+        if words == 8 {
+            x86::at_least_fixed::<1>(a, count_a, many, counts, screen, threshold, out);
+        } else {
+            x86::at_least_fixed::<2>(a, count_a, many, counts, screen, threshold, out);
+        }
+        return out.len() - before;
+    }
     let screen = (threshold * (1.0 - 1e-5)) as f32;
     let mut both = [0u32; CHUNK];
     let mut pass = [0u8; CHUNK];
@@ -166,6 +177,13 @@ pub fn intersection_portable(a: &[u64], b: &[u64]) -> u32 {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod x86 {
+    use std::arch::x86_64::{
+        __m512i, _mm256_loadu_si256, _mm512_add_epi64, _mm512_add_pd, _mm512_and_si512,
+        _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_epi32, _mm512_loadu_si512,
+        _mm512_mul_pd, _mm512_popcnt_epi64, _mm512_reduce_add_epi64, _mm512_set1_pd,
+        _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_storeu_si512, _mm512_unpackhi_epi64,
+        _mm512_unpacklo_epi64, _CMP_GE_OQ,
+    };
     use std::sync::atomic::{AtomicU8, Ordering};
 
     /// Which kernel this CPU runs.
@@ -248,10 +266,6 @@ mod x86 {
 
     #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
     fn avx512_one(a: &[u64], b: &[u64]) -> u32 {
-        use std::arch::x86_64::{
-            _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_popcnt_epi64,
-            _mm512_reduce_add_epi64, _mm512_setzero_si512,
-        };
         let n = a.len().min(b.len());
         let (a, b) = (&a[..n], &b[..n]);
         let mut acc = _mm512_setzero_si512();
@@ -318,56 +332,14 @@ mod x86 {
     /// sizes): `a` is loaded once, each filter of `many` with `V` loads and no remainder loop.
     #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
     fn avx512_many_fixed<const V: usize>(a: &[u64], many: &[u64], out: &mut [u32]) {
-        use std::arch::x86_64::{
-            __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_loadu_si512, _mm512_popcnt_epi64,
-            _mm512_reduce_add_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2,
-            _mm512_storeu_si512, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
-        };
         if a.len() != V * 8 {
             return;
         }
-        let mut av = [_mm512_setzero_si512(); V];
-        for (v, chunk) in av.iter_mut().zip(a.chunks_exact(8)) {
-            // SAFETY: `chunk` is 8 u64 words: one unaligned 512-bit load.
-            *v = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
-        }
-        // The 8 lanes of partial popcounts of `a` AND `b`.
-        let partial = |b: &[u64]| -> __m512i {
-            let mut acc: __m512i = _mm512_setzero_si512();
-            for (k, &x) in av.iter().enumerate() {
-                // SAFETY: `b` is V * 8 words, so words k * 8 .. k * 8 + 8 are inside it.
-                let y = unsafe { _mm512_loadu_si512(b.as_ptr().add(k * 8).cast()) };
-                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
-            }
-            acc
-        };
+        let av = load_filter::<V>(a);
         let n = out.len().min(many.len() / (V * 8));
         let groups = n / 8;
-        // Eight filters at a time: their eight partial-sum vectors are reduced together by a
-        // transposing add tree (3 levels instead of 8 separate horizontal sums), giving the 8
-        // totals in order in one vector.
         for g in 0..groups {
-            let base = g * 8 * V * 8;
-            let acc: [__m512i; 8] =
-                std::array::from_fn(|r| partial(&many[base + r * V * 8..base + (r + 1) * V * 8]));
-            // Level 1: 128-bit lane j of s(r, r+1) holds (sum of pair j of acc r, of acc r+1).
-            let pair = |x: __m512i, y: __m512i| {
-                _mm512_add_epi64(_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y))
-            };
-            let (s01, s23, s45, s67) = (
-                pair(acc[0], acc[1]),
-                pair(acc[2], acc[3]),
-                pair(acc[4], acc[5]),
-                pair(acc[6], acc[7]),
-            );
-            // Levels 2 and 3: add 128-bit lanes (0+1, 2+3), then across the two halves.
-            let fold = |x: __m512i, y: __m512i| {
-                _mm512_add_epi64(
-                    _mm512_shuffle_i64x2::<0x88>(x, y),
-                    _mm512_shuffle_i64x2::<0xDD>(x, y),
-                )
-            };
-            let totals = fold(fold(s01, s23), fold(s45, s67));
+            let totals = totals8::<V>(&av, &many[g * 8 * V * 8..(g + 1) * 8 * V * 8]);
             let mut t = [0u64; 8];
             // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
             unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
@@ -379,8 +351,126 @@ mod x86 {
             .iter_mut()
             .zip(many[groups * 8 * V * 8..].chunks_exact(V * 8))
         {
-            *o = _mm512_reduce_add_epi64(partial(b)) as u32;
+            *o = _mm512_reduce_add_epi64(partial::<V>(&av, b)) as u32;
         }
+    }
+
+    /// [`super::dice_at_least`] for filters of exactly `V` 512-bit vectors, all in AVX-512: eight
+    /// filters at a time, their counts screened as one vector (`2|A∩B| >= screen (|A| + |B|)` in
+    /// f64), and only those that pass tested exactly. Only called when [`kernel`] found AVX-512F
+    /// and VPOPCNTDQ.
+    pub(super) fn at_least_fixed<const V: usize>(
+        a: &[u64],
+        count_a: u32,
+        many: &[u64],
+        counts: &[u32],
+        screen: f64,
+        threshold: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        // SAFETY: only called when `kernel()` returned Avx512.
+        unsafe { at_least_fixed_inner::<V>(a, count_a, many, counts, screen, threshold, out) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn at_least_fixed_inner<const V: usize>(
+        a: &[u64],
+        count_a: u32,
+        many: &[u64],
+        counts: &[u32],
+        screen: f64,
+        threshold: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        if a.len() != V * 8 {
+            return;
+        }
+        let av = load_filter::<V>(a);
+        let n = counts.len().min(many.len() / (V * 8));
+        let groups = n / 8;
+        let mut exact = |j: usize, both: u32| {
+            let d = super::dice(both, count_a, counts[j]);
+            if d >= threshold {
+                out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
+            }
+        };
+        let ca = _mm512_set1_pd(f64::from(count_a));
+        let scr = _mm512_set1_pd(screen);
+        for g in 0..groups {
+            let totals = totals8::<V>(&av, &many[g * 8 * V * 8..(g + 1) * 8 * V * 8]);
+            // SAFETY: counts[g * 8..g * 8 + 8] is inside `counts` (g < n / 8): one 256-bit load.
+            let cb = unsafe { _mm256_loadu_si256(counts[g * 8..g * 8 + 8].as_ptr().cast()) };
+            let both = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(totals));
+            let lhs = _mm512_add_pd(both, both);
+            let rhs = _mm512_mul_pd(scr, _mm512_add_pd(ca, _mm512_cvtepi32_pd(cb)));
+            let mask = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lhs, rhs);
+            if mask != 0 {
+                let mut t = [0u64; 8];
+                // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
+                unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
+                for (k, &v) in t.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0) {
+                    exact(g * 8 + k, v as u32);
+                }
+            }
+        }
+        for (j, b) in (groups * 8..n).zip(many[groups * 8 * V * 8..].chunks_exact(V * 8)) {
+            let both = _mm512_reduce_add_epi64(partial::<V>(&av, b)) as u32;
+            if 2.0 * f64::from(both) >= screen * (f64::from(count_a) + f64::from(counts[j])) {
+                exact(j, both);
+            }
+        }
+    }
+
+    /// The `V` 512-bit vectors of a filter of `V * 8` words.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    fn load_filter<const V: usize>(a: &[u64]) -> [__m512i; V] {
+        let mut av = [_mm512_setzero_si512(); V];
+        for (v, chunk) in av.iter_mut().zip(a.chunks_exact(8)) {
+            // SAFETY: `chunk` is 8 u64 words: one unaligned 512-bit load.
+            *v = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) };
+        }
+        av
+    }
+
+    /// The 8 lanes of partial popcounts of `a` AND `b` (`b` of `V * 8` words).
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    fn partial<const V: usize>(av: &[__m512i; V], b: &[u64]) -> __m512i {
+        let mut acc: __m512i = _mm512_setzero_si512();
+        for (x, y) in av.iter().zip(b.chunks_exact(8)) {
+            // SAFETY: `y` is 8 u64 words: one unaligned 512-bit load.
+            let y = unsafe { _mm512_loadu_si512(y.as_ptr().cast()) };
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(*x, y)));
+        }
+        acc
+    }
+
+    /// `|A∩B|` of eight consecutive filters `group` (8 * V * 8 words), in order, as the 8 u64
+    /// lanes of one vector: their partial-sum vectors are reduced together by a transposing add
+    /// tree (3 levels instead of 8 separate horizontal sums).
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    fn totals8<const V: usize>(av: &[__m512i; V], group: &[u64]) -> __m512i {
+        let mut acc = [_mm512_setzero_si512(); 8];
+        for (r, b) in acc.iter_mut().zip(group.chunks_exact(V * 8)) {
+            *r = partial::<V>(av, b);
+        }
+        // Level 1: 128-bit lane j of pair(x, y) holds (sum of pair j of x, of y).
+        let pair = |x: __m512i, y: __m512i| {
+            _mm512_add_epi64(_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y))
+        };
+        // Levels 2 and 3: add 128-bit lanes (0+1, 2+3), then across the two halves.
+        let fold = |x: __m512i, y: __m512i| {
+            _mm512_add_epi64(
+                _mm512_shuffle_i64x2::<0x88>(x, y),
+                _mm512_shuffle_i64x2::<0xDD>(x, y),
+            )
+        };
+        fold(
+            fold(pair(acc[0], acc[1]), pair(acc[2], acc[3])),
+            fold(pair(acc[4], acc[5]), pair(acc[6], acc[7])),
+        )
     }
 }
 
