@@ -227,18 +227,8 @@ pub unsafe extern "C" fn pl_link_options_set_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
-        // `model_path` NULL or NUL-terminated.
-        let (options, path) = unsafe {
-            (
-                handle_mut(options, "options")?,
-                opt_cpath_arg(model_path, "model_path")?,
-            )
-        };
-        options.model = path.map(Path::to_path_buf);
-        Ok(())
-    })
+    // SAFETY: forwarded from the caller's guarantees.
+    unsafe { set_model_path(options, model_path, |o| &mut o.model) }
 }
 
 /// Writes the model the run used (trained, or read with `pl_link_options_set_model`) to
@@ -255,6 +245,20 @@ pub unsafe extern "C" fn pl_link_options_set_save_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
+    // SAFETY: forwarded from the caller's guarantees.
+    unsafe { set_model_path(options, model_path, |o| &mut o.save_model) }
+}
+
+/// Sets the model path `field` picks of `options` to `model_path` (NULL: none).
+///
+/// # Safety
+///
+/// As `pl_link_options_set_model`.
+unsafe fn set_model_path(
+    options: *mut pl_link_options,
+    model_path: *const c_char,
+    field: fn(&mut pl_link_options) -> &mut Option<PathBuf>,
+) -> pl_result {
     boundary(|| {
         // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
         // `model_path` NULL or NUL-terminated.
@@ -264,7 +268,7 @@ pub unsafe extern "C" fn pl_link_options_set_save_model(
                 opt_cpath_arg(model_path, "model_path")?,
             )
         };
-        options.save_model = path.map(Path::to_path_buf);
+        *field(options) = path.map(Path::to_path_buf);
         Ok(())
     })
 }

@@ -28,7 +28,7 @@ def schema_file(tmp_path: Path, vectors) -> Path:
     return path
 
 
-def cli_encode(cli, tmp_path, schema_file, secret_file, source, name):
+def cli_encode(cli, tmp_path, schema_file, secret_file, source, name, *extra):
     out = tmp_path / f"{name}.cli.csv"
     rejects = tmp_path / f"{name}.cli.rejects.csv"
     run_cli(
@@ -48,6 +48,7 @@ def cli_encode(cli, tmp_path, schema_file, secret_file, source, name):
         "ISA-1",
         "--purpose",
         "tests",
+        *extra,
     )
     return out, rejects
 
@@ -179,22 +180,8 @@ def test_encode_file_with_a_small_id_memory_writes_what_the_cli_writes(
         row["record_id"] = f"R{i // 3 * 2 if i % 3 == 2 else i}"
         rows.append(row)
     source = write_csv(tmp_path / "many.csv", rows)
-    out, rejects = tmp_path / "many.cli.csv", tmp_path / "many.cli.rejects.csv"
-    run_cli(
-        cli,
-        "encode",
-        "--schema",
-        schema_file,
-        "--secret-file",
-        secret_file,
-        "--input",
-        source,
-        "--output",
-        out,
-        "--rejects",
-        rejects,
-        "--id-memory",
-        "1",
+    out, rejects = cli_encode(
+        cli, tmp_path, schema_file, secret_file, source, "many", "--id-memory", "1"
     )
     schema = pseudolink.Schema.from_file(schema_file)
     secret = pseudolink.Secret.from_file(secret_file)
@@ -203,7 +190,15 @@ def test_encode_file_with_a_small_id_memory_writes_what_the_cli_writes(
     py_out, py_rejects = tmp_path / "many.py.csv", tmp_path / "many.py.rejects.csv"
     with pytest.warns(pseudolink.RejectedRowsWarning):
         manifest = pseudolink.encode_file(
-            source, py_out, schema, secret, rejects=py_rejects, id_memory=1, temp_dir=temp
+            source,
+            py_out,
+            schema,
+            secret,
+            rejects=py_rejects,
+            agreement="ISA-1",
+            purpose="tests",
+            id_memory=1,
+            temp_dir=temp,
         )
     compare((out, rejects), (py_out, py_rejects))
     seen: set[str] = set()
