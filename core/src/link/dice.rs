@@ -165,6 +165,116 @@ fn screen_counts(count_a: u32, both: &[u32], counts: &[u32], screen: f32, pass: 
 /// Filters per batch of [`dice_at_least`].
 const CHUNK: usize = 256;
 
+/// Filters of one length laid out for [`dice_at_least_block`]: word `k` of eight consecutive
+/// filters stored together, so that a kernel ANDs one word of the query with one word of eight
+/// filters at once and gets eight counts without any horizontal sum. Made once for a block of
+/// filters that many queries are compared against (the right side of an all-pairs run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterBlock {
+    words: usize,
+    len: usize,
+    /// Groups of eight filters, each `words` rows of eight words (zero filters pad the last).
+    transposed: Vec<u64>,
+    /// The filters' popcounts (zero for the padding).
+    counts: Vec<u32>,
+}
+
+impl FilterBlock {
+    /// The block of the consecutive filters of `words` words each in `filters` (a partial last
+    /// one is ignored).
+    pub fn new(filters: &[u64], words: usize) -> FilterBlock {
+        let len = filters.len().checked_div(words).unwrap_or(0);
+        let groups = len.div_ceil(8);
+        let mut transposed = vec![0u64; groups * words * 8];
+        let mut counts = vec![0u32; groups * 8];
+        for (j, f) in filters.chunks_exact(words.max(1)).take(len).enumerate() {
+            let (g, lane) = (j / 8, j % 8);
+            for (k, &w) in f.iter().enumerate() {
+                transposed[(g * words + k) * 8 + lane] = w;
+            }
+            counts[j] = popcount(f);
+        }
+        FilterBlock {
+            words,
+            len,
+            transposed,
+            counts,
+        }
+    }
+
+    /// Number of filters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the block holds no filter.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Words per filter.
+    pub fn words(&self) -> usize {
+        self.words
+    }
+}
+
+/// [`dice_at_least`] against a [`FilterBlock`]: the indices (into the block) and Dice
+/// coefficients of its filters whose Dice with `a` (popcount `count_a`) is at least `threshold`,
+/// appended to `out` in order; returns how many. `a` must have the block's number of words (else
+/// nothing is found).
+///
+/// ```
+/// use pseudolink::link::dice::{dice_at_least_block, FilterBlock};
+/// let block = FilterBlock::new(&[0b1111u64, 0b0111, 0b1000_0000], 1);
+/// let mut found = Vec::new();
+/// assert_eq!(dice_at_least_block(&[0b1111u64], 4, &block, 0.8, &mut found), 2);
+/// assert_eq!(found, vec![(0, 1.0), (1, 6.0 / 7.0)]);
+/// ```
+pub fn dice_at_least_block(
+    a: &[u64],
+    count_a: u32,
+    block: &FilterBlock,
+    threshold: f64,
+    out: &mut Vec<(u32, f64)>,
+) -> usize {
+    let before = out.len();
+    if a.len() != block.words || block.len == 0 {
+        return 0;
+    }
+    let screen = threshold * (1.0 - 1e-5);
+    #[cfg(target_arch = "x86_64")]
+    if x86::kernel() == x86::Kernel::Avx512 && (block.words == 8 || block.words == 16) {
+        if block.words == 8 {
+            x86::block_at_least::<8>(a, count_a, block, screen, threshold, out);
+        } else {
+            x86::block_at_least::<16>(a, count_a, block, screen, threshold, out);
+        }
+        return out.len() - before;
+    }
+    let words = block.words;
+    for (g, group) in block.transposed.chunks_exact(words * 8).enumerate() {
+        for lane in 0..8 {
+            let j = g * 8 + lane;
+            if j >= block.len {
+                break;
+            }
+            let both: u32 = a
+                .iter()
+                .enumerate()
+                .map(|(k, x)| (x & group[k * 8 + lane]).count_ones())
+                .sum();
+            let cb = block.counts[j];
+            if 2.0 * f64::from(both) >= screen * (f64::from(count_a) + f64::from(cb)) {
+                let d = dice(both, count_a, cb);
+                if d >= threshold {
+                    out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
+                }
+            }
+        }
+    }
+    out.len() - before
+}
+
 /// The portable kernel (the reference the others are tested against).
 #[inline]
 pub fn intersection_portable(a: &[u64], b: &[u64]) -> u32 {
@@ -180,9 +290,9 @@ mod x86 {
     use std::arch::x86_64::{
         __m512i, _mm256_loadu_si256, _mm512_add_epi64, _mm512_add_pd, _mm512_and_si512,
         _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_epi32, _mm512_loadu_si512,
-        _mm512_mul_pd, _mm512_popcnt_epi64, _mm512_reduce_add_epi64, _mm512_set1_pd,
-        _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_storeu_si512, _mm512_unpackhi_epi64,
-        _mm512_unpacklo_epi64, _CMP_GE_OQ,
+        _mm512_mul_pd, _mm512_popcnt_epi64, _mm512_reduce_add_epi64, _mm512_set1_epi64,
+        _mm512_set1_pd, _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_storeu_si512,
+        _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _CMP_GE_OQ,
     };
     use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -438,6 +548,96 @@ mod x86 {
         }
     }
 
+    /// [`super::dice_at_least_block`] in AVX-512 for filters of `W` words: the words of `a` are
+    /// broadcast once; per group of eight filters each is ANDed with that word of the eight and
+    /// the popcounts added lane by lane, so the eight counts come out in one vector; screened as
+    /// in `at_least_fixed`. Only called when [`kernel`] found AVX-512F and VPOPCNTDQ.
+    pub(super) fn block_at_least<const W: usize>(
+        a: &[u64],
+        count_a: u32,
+        block: &super::FilterBlock,
+        screen: f64,
+        threshold: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        // SAFETY: only called when `kernel()` returned Avx512.
+        unsafe { block_at_least_inner::<W>(a, count_a, block, screen, threshold, out) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    fn block_at_least_inner<const W: usize>(
+        a: &[u64],
+        count_a: u32,
+        block: &super::FilterBlock,
+        screen: f64,
+        threshold: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        if a.len() != W || block.words != W {
+            return;
+        }
+        let mut ax = [_mm512_setzero_si512(); W];
+        for (x, &w) in ax.iter_mut().zip(a) {
+            *x = _mm512_set1_epi64(w as i64);
+        }
+        let ca = _mm512_set1_pd(f64::from(count_a));
+        let scr = _mm512_set1_pd(screen);
+        let groups = block.transposed.len() / (W * 8);
+        let screened = |g: usize| {
+            let rows = &block.transposed[g * W * 8..(g + 1) * W * 8];
+            let (mut acc0, mut acc1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+            for k in (0..W).step_by(2) {
+                // SAFETY: rows has W * 8 words; rows k and k + 1 (k + 1 < W, W even) are inside.
+                let (y0, y1) = unsafe {
+                    (
+                        _mm512_loadu_si512(rows.as_ptr().add(k * 8).cast()),
+                        _mm512_loadu_si512(rows.as_ptr().add(k * 8 + 8).cast()),
+                    )
+                };
+                acc0 = _mm512_add_epi64(acc0, _mm512_popcnt_epi64(_mm512_and_si512(ax[k], y0)));
+                acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(_mm512_and_si512(ax[k + 1], y1)));
+            }
+            let totals = _mm512_add_epi64(acc0, acc1);
+            // SAFETY: counts has 8 entries per group: one 256-bit load.
+            let cb = unsafe { _mm256_loadu_si256(block.counts[g * 8..g * 8 + 8].as_ptr().cast()) };
+            let both = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(totals));
+            let lhs = _mm512_add_pd(both, both);
+            let rhs = _mm512_mul_pd(scr, _mm512_add_pd(ca, _mm512_cvtepi32_pd(cb)));
+            (totals, _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lhs, rhs))
+        };
+        let mut hits = |g: usize, totals: __m512i, mask: u8| {
+            let mut t = [0u64; 8];
+            // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
+            unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
+            for (k, &v) in t.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0) {
+                let j = g * 8 + k;
+                if j >= block.len {
+                    break; // padding
+                }
+                let d = super::dice(v as u32, count_a, block.counts[j]);
+                if d >= threshold {
+                    out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
+                }
+            }
+        };
+        let mut g = 0;
+        while g + 1 < groups {
+            let (t0, m0) = screened(g);
+            let (t1, m1) = screened(g + 1);
+            if (m0 | m1) != 0 {
+                hits(g, t0, m0);
+                hits(g + 1, t1, m1);
+            }
+            g += 2;
+        }
+        if g < groups {
+            let (t0, m0) = screened(g);
+            if m0 != 0 {
+                hits(g, t0, m0);
+            }
+        }
+    }
+
     /// The `V` 512-bit vectors of a filter of `V * 8` words.
     #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
     #[inline]
@@ -626,6 +826,35 @@ mod tests {
                 }))
                 .collect();
             prop_assert_eq!(added, want.len() - 1);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_filter_block_finds_what_dice_at_least_finds(
+            words in prop_oneof![Just(8usize), Just(16usize), 1usize..24],
+            seed in any::<u64>(),
+            n in 0usize..100,
+            t in prop_oneof![0.0f64..=1.0, Just(0.8), Just(0.0)],
+        ) {
+            let mut x = seed | 1;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let a: Vec<u64> = (0..words).map(|_| next() | next()).collect();
+            let many: Vec<u64> = (0..words * n)
+                .map(|i| if (i / words) % 2 == 0 { a[i % words] & (next() | next()) } else { next() & next() })
+                .collect();
+            let counts: Vec<u32> = many.chunks_exact(words).map(popcount).collect();
+            let block = FilterBlock::new(&many, words);
+            prop_assert_eq!(block.len(), n);
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            dice_at_least_block(&a, popcount(&a), &block, t, &mut got);
+            dice_at_least(&a, popcount(&a), &many, &counts, t, &mut want);
             prop_assert_eq!(got, want);
         }
     }
