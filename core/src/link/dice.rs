@@ -288,7 +288,7 @@ pub fn intersection_portable(a: &[u64], b: &[u64]) -> u32 {
 #[allow(unsafe_code)]
 mod x86 {
     use std::arch::x86_64::{
-        __m512i, _mm256_loadu_si256, _mm512_add_epi64, _mm512_add_pd, _mm512_and_si512,
+        __m512d, __m512i, _mm256_loadu_si256, _mm512_add_epi64, _mm512_add_pd, _mm512_and_si512,
         _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_epi32, _mm512_loadu_si512,
         _mm512_mul_pd, _mm512_popcnt_epi64, _mm512_reduce_add_epi64, _mm512_set1_epi64,
         _mm512_set1_pd, _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_storeu_si512,
@@ -508,38 +508,9 @@ mod x86 {
         let scr = _mm512_set1_pd(screen);
         let screened = |g: usize| {
             let totals = totals8::<V>(&av, &many[g * 8 * V * 8..(g + 1) * 8 * V * 8]);
-            // SAFETY: counts[g * 8..g * 8 + 8] is inside `counts` (g < n / 8): one 256-bit load.
-            let cb = unsafe { _mm256_loadu_si256(counts[g * 8..g * 8 + 8].as_ptr().cast()) };
-            let both = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(totals));
-            let lhs = _mm512_add_pd(both, both);
-            let rhs = _mm512_mul_pd(scr, _mm512_add_pd(ca, _mm512_cvtepi32_pd(cb)));
-            (totals, _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lhs, rhs))
+            (totals, screen8(totals, &counts[g * 8..g * 8 + 8], ca, scr))
         };
-        let mut hits = |g: usize, totals: __m512i, mask: u8| {
-            let mut t = [0u64; 8];
-            // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
-            unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
-            for (k, &v) in t.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0) {
-                exact(g * 8 + k, v as u32);
-            }
-        };
-        // Two groups per step, one test of both masks: the groups' latency chains overlap.
-        let mut g = 0;
-        while g + 1 < groups {
-            let (t0, m0) = screened(g);
-            let (t1, m1) = screened(g + 1);
-            if (m0 | m1) != 0 {
-                hits(g, t0, m0);
-                hits(g + 1, t1, m1);
-            }
-            g += 2;
-        }
-        if g < groups {
-            let (t0, m0) = screened(g);
-            if m0 != 0 {
-                hits(g, t0, m0);
-            }
-        }
+        for_screened_groups(groups, screened, &mut exact);
         for (j, b) in (groups * 8..n).zip(many[groups * 8 * V * 8..].chunks_exact(V * 8)) {
             let both = _mm512_reduce_add_epi64(partial::<V>(&av, b)) as u32;
             if 2.0 * f64::from(both) >= screen * (f64::from(count_a) + f64::from(counts[j])) {
@@ -598,26 +569,53 @@ mod x86 {
                 acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(_mm512_and_si512(ax[k + 1], y1)));
             }
             let totals = _mm512_add_epi64(acc0, acc1);
-            // SAFETY: counts has 8 entries per group: one 256-bit load.
-            let cb = unsafe { _mm256_loadu_si256(block.counts[g * 8..g * 8 + 8].as_ptr().cast()) };
-            let both = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(totals));
-            let lhs = _mm512_add_pd(both, both);
-            let rhs = _mm512_mul_pd(scr, _mm512_add_pd(ca, _mm512_cvtepi32_pd(cb)));
-            (totals, _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lhs, rhs))
+            (
+                totals,
+                screen8(totals, &block.counts[g * 8..g * 8 + 8], ca, scr),
+            )
         };
+        for_screened_groups(groups, screened, |j, both| {
+            // Lanes past the block's filters are padding.
+            if j < block.len {
+                let d = super::dice(both, count_a, block.counts[j]);
+                if d >= threshold {
+                    out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
+                }
+            }
+        });
+    }
+
+    /// The screen of eight counts: bit `k` set when `2 totals[k] >= scr (ca + counts[k])` (f64
+    /// lanes). `counts` must hold 8 entries (else nothing passes).
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    fn screen8(totals: __m512i, counts: &[u32], ca: __m512d, scr: __m512d) -> u8 {
+        if counts.len() < 8 {
+            return 0;
+        }
+        // SAFETY: `counts` holds at least 8 u32: one unaligned 256-bit load.
+        let cb = unsafe { _mm256_loadu_si256(counts.as_ptr().cast()) };
+        let both = _mm512_cvtepi32_pd(_mm512_cvtepi64_epi32(totals));
+        let lhs = _mm512_add_pd(both, both);
+        let rhs = _mm512_mul_pd(scr, _mm512_add_pd(ca, _mm512_cvtepi32_pd(cb)));
+        _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lhs, rhs)
+    }
+
+    /// Screens groups `0..groups` two per step (one test of both masks, so the groups' latency
+    /// chains overlap) and calls `exact(j, |A∩B_j|)` for each filter `j` that passed.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    #[inline]
+    fn for_screened_groups(
+        groups: usize,
+        screened: impl Fn(usize) -> (__m512i, u8),
+        mut exact: impl FnMut(usize, u32),
+    ) {
         let mut hits = |g: usize, totals: __m512i, mask: u8| {
             let mut t = [0u64; 8];
             // SAFETY: `t` is 8 u64 words: one unaligned 512-bit store.
             unsafe { _mm512_storeu_si512(t.as_mut_ptr().cast(), totals) };
             for (k, &v) in t.iter().enumerate().filter(|(k, _)| mask & (1 << k) != 0) {
-                let j = g * 8 + k;
-                if j >= block.len {
-                    break; // padding
-                }
-                let d = super::dice(v as u32, count_a, block.counts[j]);
-                if d >= threshold {
-                    out.push((u32::try_from(j).unwrap_or(u32::MAX), d));
-                }
+                exact(g * 8 + k, v as u32);
             }
         };
         let mut g = 0;
