@@ -284,20 +284,13 @@ fn run_link(
             let mut values = Vec::new();
             let mut srcs = Vec::new();
             for (i, ((name, x), path)) in names.iter().zip(read).zip(&paths).enumerate() {
-                summaries.push(InputSummary {
-                    role: role(i, n),
-                    file: FileRecord {
-                        path: path.display().to_string(),
-                        bytes: x.bytes,
-                        blake3: x.blake3,
-                    },
-                    records: x.records.len() as u64,
-                    manifest_verified: false,
-                    schema_fingerprint: None,
-                    key_check_value: None,
-                    format_version: None,
-                    agreement: None,
-                });
+                summaries.push(InputSummary::cleartext(
+                    role(i, n),
+                    path,
+                    x.bytes,
+                    x.blake3,
+                    x.records.len() as u64,
+                ));
                 values.extend(x.values);
                 srcs.push((name.clone(), x.records));
             }

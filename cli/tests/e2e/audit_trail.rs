@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{text, workspace};
+use crate::common::{encode_args, text, workspace};
 
 /// Runs `pseudolink` in `dir`, with `USER`, `LOGNAME` and `USERNAME` removed when `bare`.
 fn run_env(dir: &Path, args: &[&str], bare: bool) {
@@ -51,27 +51,12 @@ fn every_encode_and_link_run_records_who_what_when_and_why() {
         false,
     );
     for (agency, bare) in [("agency_a", false), ("agency_b", true)] {
-        run_env(
-            &p,
-            &[
-                "encode",
-                "--schema",
-                "s.json",
-                "--secret-file",
-                "k.hex",
-                "--input",
-                &format!("synth/{agency}.csv"),
-                "--output",
-                &format!("{agency}.enc.csv"),
-                "--rejects",
-                &format!("{agency}.rejects.csv"),
-                "--agreement",
-                "ISA-7",
-                "--purpose",
-                "Early Help",
-            ],
-            bare,
-        );
+        let (input, output) = (format!("synth/{agency}.csv"), format!("{agency}.enc.csv"));
+        let rejects = format!("{agency}.rejects.csv");
+        let mut args = encode_args(&input, &output);
+        args.extend_from_slice(&["--rejects", &rejects]);
+        args.extend_from_slice(&["--agreement", "ISA-7", "--purpose", "Early Help"]);
+        run_env(&p, &args, bare);
         let m = json(&p, &format!("{agency}.enc.csv.manifest.json"));
         assert_eq!(m["key_check_value"], kcv.as_str());
         assert_eq!(m["schema_fingerprint"], fingerprint.as_str());

@@ -40,6 +40,22 @@ pub fn write_secret(path: &Path, hex: &str) {
     }
 }
 
+/// The arguments of `pseudolink encode` with the workspace's schema (`s.json`) and secret
+/// (`k.hex`), from `input` to `output`; callers append what their test needs.
+pub fn encode_args<'a>(input: &'a str, output: &'a str) -> Vec<&'a str> {
+    vec![
+        "encode",
+        "--schema",
+        "s.json",
+        "--secret-file",
+        "k.hex",
+        "--input",
+        input,
+        "--output",
+        output,
+    ]
+}
+
 /// The CSV text of records given as value arrays, with the standard header.
 pub fn csv_of(rows: &[Vec<String>]) -> String {
     let mut out = String::from(

@@ -1,6 +1,6 @@
 //! `pseudolink encode` end to end.
 
-use crate::common::{csv_of, run, text, workspace};
+use crate::common::{csv_of, encode_args, run, text, workspace};
 
 fn vector_rows() -> Vec<Vec<String>> {
     pseudolink_tests::inputs()
@@ -10,17 +10,7 @@ fn vector_rows() -> Vec<Vec<String>> {
 }
 
 fn encode(p: &std::path::Path, input: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "encode",
-        "--schema",
-        "s.json",
-        "--secret-file",
-        "k.hex",
-        "--input",
-        input,
-        "--output",
-        "o.csv",
-    ];
+    let mut args = encode_args(input, "o.csv");
     args.extend_from_slice(extra);
     run(p, &args)
 }
@@ -269,19 +259,8 @@ fn a_small_id_memory_gives_the_same_extract_rejects_and_counts() {
     let run_with = |name: &str, extra: &[&str]| {
         let out_name = format!("{name}.csv");
         let rejects = format!("{name}.rejects.csv");
-        let mut args = vec![
-            "encode",
-            "--schema",
-            "s.json",
-            "--secret-file",
-            "k.hex",
-            "--input",
-            "in.csv",
-            "--output",
-            &out_name,
-            "--rejects",
-            &rejects,
-        ];
+        let mut args = encode_args("in.csv", &out_name);
+        args.extend_from_slice(&["--rejects", &rejects]);
         args.extend_from_slice(extra);
         let out = run(&p, &args);
         assert!(out.status.success(), "{}", text(&out));

@@ -1,6 +1,6 @@
 //! keygen, check-key, and secrets never leaking.
 
-use crate::common::{run, text, workspace};
+use crate::common::{encode_args, run, text, workspace};
 
 #[test]
 fn keygen_writes_a_private_file_and_never_overwrites() {
@@ -99,19 +99,7 @@ fn the_secret_appears_in_no_output_of_encode() {
     std::fs::write(p.join("in.csv"), crate::common::csv_of(&rows)).unwrap();
     let out = run(
         &p,
-        &[
-            "encode",
-            "--schema",
-            "s.json",
-            "--secret-file",
-            "k.hex",
-            "--input",
-            "in.csv",
-            "--output",
-            "o.csv",
-            "--rejects",
-            "r.csv",
-        ],
+        &[&encode_args("in.csv", "o.csv")[..], &["--rejects", "r.csv"]].concat(),
     );
     assert!(out.status.success(), "{}", text(&out));
     let secret = pseudolink::Secret::from_hex(pseudolink_tests::TEST_SECRET_HEX).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{run, text, workspace};
+use crate::common::{encode_args, run, text, workspace};
 
 /// Records per side of the pathological linkage (50,000 in all).
 const PER_SIDE: usize = 25_000;
@@ -126,20 +126,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 fn encode(p: &Path, input: &str, output: &str) {
-    let out = run(
-        p,
-        &[
-            "encode",
-            "--schema",
-            "s.json",
-            "--secret-file",
-            "k.hex",
-            "--input",
-            input,
-            "--output",
-            output,
-        ],
-    );
+    let out = run(p, &encode_args(input, output));
     assert!(out.status.success(), "{}", text(&out));
 }
 

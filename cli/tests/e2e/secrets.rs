@@ -7,7 +7,7 @@ use std::process::Output;
 
 use base64::Engine as _;
 
-use crate::common::{run, text, workspace};
+use crate::common::{encode_args, run, text, workspace};
 
 /// Every form of a secret that must appear nowhere.
 fn forms(hex: &str) -> Vec<Vec<u8>> {
@@ -84,27 +84,12 @@ fn the_secret_appears_in_no_output_of_any_command() {
     go(&["check-key", "--secret-file", "k.hex"], true);
     go(&["check-key", "--secret-file", "k.hex", "--strict"], true);
     for agency in ["agency_a", "agency_b"] {
-        go(
-            &[
-                "encode",
-                "--schema",
-                "s.json",
-                "--secret-file",
-                "k.hex",
-                "--input",
-                &format!("synth/{agency}.csv"),
-                "--output",
-                &format!("{agency}.enc.csv"),
-                "--rejects",
-                &format!("{agency}.rejects.csv"),
-                "--agreement",
-                "ISA-1",
-                "--purpose",
-                "test",
-                "--strict",
-            ],
-            true,
-        );
+        let (input, output) = (format!("synth/{agency}.csv"), format!("{agency}.enc.csv"));
+        let rejects = format!("{agency}.rejects.csv");
+        let mut args = encode_args(&input, &output);
+        args.extend_from_slice(&["--rejects", &rejects]);
+        args.extend_from_slice(&["--agreement", "ISA-1", "--purpose", "test", "--strict"]);
+        go(&args, true);
     }
     go(
         &[

@@ -755,6 +755,29 @@ mod tests {
         }
     }
 
+    /// A query of `words` words and `n` filters of as many words, every `near`-th filter (0:
+    /// none) a near copy of the query (its words ANDed with random ones), from a xorshift stream.
+    fn query_and_filters(seed: u64, words: usize, n: usize, near: usize) -> (Vec<u64>, Vec<u64>) {
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let a: Vec<u64> = (0..words).map(|_| next() | next()).collect();
+        let many = (0..words * n)
+            .map(|i| {
+                if near > 0 && (i / words).is_multiple_of(near) {
+                    a[i % words] & (next() | next())
+                } else {
+                    next() & next()
+                }
+            })
+            .collect();
+        (a, many)
+    }
+
     proptest! {
         #[test]
         fn every_kernel_gives_the_portable_count(
@@ -763,15 +786,7 @@ mod tests {
             n in 0usize..40,
         ) {
             // Filters of any length (not only multiples of 8 words) and any bits.
-            let mut x = seed | 1;
-            let mut next = move || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
-            let a: Vec<u64> = (0..words).map(|_| next()).collect();
-            let many: Vec<u64> = (0..words * n).map(|_| next() & next()).collect();
+            let (a, many) = query_and_filters(seed, words, n, 0);
             let mut out = vec![u32::MAX; n];
             intersection_counts(&a, &many, &mut out);
             for (k, b) in many.chunks_exact(words.max(1)).enumerate().take(n) {
@@ -795,24 +810,8 @@ mod tests {
             n in 0usize..600,
             t in prop_oneof![0.0f64..=1.0, Just(0.8), Just(0.75), Just(1.0), Just(0.0)],
         ) {
-            let mut x = seed | 1;
-            let mut next = move || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
-            let a: Vec<u64> = (0..words).map(|_| next() | next()).collect();
-            // Near copies of `a` (so that some pairs reach high thresholds) and random filters.
-            let many: Vec<u64> = (0..words * n)
-                .map(|i| {
-                    if (i / words) % 3 == 0 {
-                        a[i % words] & (next() | next() | next())
-                    } else {
-                        next() & next()
-                    }
-                })
-                .collect();
+            // Every third filter a near copy of `a`, so that some pairs reach high thresholds.
+            let (a, many) = query_and_filters(seed, words, n, 3);
             let counts: Vec<u32> = many.chunks_exact(words).map(popcount).collect();
             let ca = popcount(&a);
             let mut got = vec![(u32::MAX, -1.0)];
@@ -836,17 +835,7 @@ mod tests {
             n in 0usize..100,
             t in prop_oneof![0.0f64..=1.0, Just(0.8), Just(0.0)],
         ) {
-            let mut x = seed | 1;
-            let mut next = move || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
-            let a: Vec<u64> = (0..words).map(|_| next() | next()).collect();
-            let many: Vec<u64> = (0..words * n)
-                .map(|i| if (i / words) % 2 == 0 { a[i % words] & (next() | next()) } else { next() & next() })
-                .collect();
+            let (a, many) = query_and_filters(seed, words, n, 2);
             let counts: Vec<u32> = many.chunks_exact(words).map(popcount).collect();
             let block = FilterBlock::new(&many, words);
             prop_assert_eq!(block.len(), n);

@@ -96,20 +96,13 @@ pub fn link_files(
         let mut values = Vec::new();
         let mut srcs = Vec::new();
         for (i, (path, x)) in options.inputs.iter().zip(read).enumerate() {
-            inputs.push(InputSummary {
-                role: role(i, n),
-                file: FileRecord {
-                    path: path.display().to_string(),
-                    bytes: x.bytes,
-                    blake3: x.blake3,
-                },
-                records: x.records.len() as u64,
-                manifest_verified: false,
-                schema_fingerprint: None,
-                key_check_value: None,
-                format_version: None,
-                agreement: None,
-            });
+            inputs.push(InputSummary::cleartext(
+                role(i, n),
+                path,
+                x.bytes,
+                x.blake3,
+                x.records.len() as u64,
+            ));
             values.extend(x.values);
             srcs.push((path.display().to_string(), x.records));
         }

@@ -106,6 +106,30 @@ impl InputSummary {
             agreement: manifest.and_then(|m| m.run.agreement.clone()),
         }
     }
+
+    /// The entry of a raw (cleartext) extract: its file, no manifest.
+    pub fn cleartext(
+        role: String,
+        path: &std::path::Path,
+        bytes: u64,
+        blake3: String,
+        records: u64,
+    ) -> Self {
+        InputSummary {
+            role,
+            file: FileRecord {
+                path: path.display().to_string(),
+                bytes,
+                blake3,
+            },
+            records,
+            manifest_verified: false,
+            schema_fingerprint: None,
+            key_check_value: None,
+            format_version: None,
+            agreement: None,
+        }
+    }
 }
 
 /// Blocking counts.

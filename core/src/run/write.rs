@@ -63,17 +63,7 @@ pub fn write_encoded(
                 complete = false;
                 break;
             }
-            let parts: Vec<Vec<u8>> = chunk
-                .par_chunks(TASK_ROWS)
-                .map(|records| {
-                    let mut buf = Vec::with_capacity(records.len() * 1024);
-                    for r in records {
-                        r.write_csv_row(layout, &mut buf);
-                        buf.push(b'\n');
-                    }
-                    buf
-                })
-                .collect();
+            let parts = csv_parts(chunk, layout);
             if tx.send(parts).is_err() {
                 break; // the writer failed: its error is returned below
             }
@@ -128,21 +118,27 @@ pub fn encoded_fingerprint(records: &[EncodedRecord], layout: &Layout) -> (u64, 
     let mut bytes = head.len() as u64;
     hash.update(&head);
     for chunk in records.chunks(CHUNK_ROWS) {
-        let parts: Vec<Vec<u8>> = chunk
-            .par_chunks(TASK_ROWS)
-            .map(|records| {
-                let mut buf = Vec::with_capacity(records.len() * 1024);
-                for r in records {
-                    r.write_csv_row(layout, &mut buf);
-                    buf.push(b'\n');
-                }
-                buf
-            })
-            .collect();
+        let parts = csv_parts(chunk, layout);
         for buf in parts {
             hash.update(&buf);
             bytes += buf.len() as u64;
         }
     }
     (bytes, hash.finalize().to_hex().to_string())
+}
+
+/// The CSV rows of `records` (each ending in a newline), rendered in parallel, in parts of
+/// [`TASK_ROWS`] records, in order.
+fn csv_parts(records: &[EncodedRecord], layout: &Layout) -> Vec<Vec<u8>> {
+    records
+        .par_chunks(TASK_ROWS)
+        .map(|records| {
+            let mut buf = Vec::with_capacity(records.len() * 1024);
+            for r in records {
+                r.write_csv_row(layout, &mut buf);
+                buf.push(b'\n');
+            }
+            buf
+        })
+        .collect()
 }
