@@ -1,9 +1,13 @@
 //! Bloom filters of padded q-grams with keyed bit positions.
 //!
 //! A value such as `anna` is padded with `q - 1` `_` characters on each side (`_anna_`) and cut into
-//! q-grams (`_a an nn na a_` for q = 2). Each q-gram sets `hashes` bit positions taken from the
-//! extended output of keyed BLAKE3 of the q-gram (4 bytes little-endian per position, reduced modulo
-//! the filter length): no double hashing, so positions cannot be recovered without the key.
+//! q-grams (`_a an nn na a_` for q = 2). Each q-gram sets `hashes` bit positions read from the
+//! keyed BLAKE3 output of the q-gram's [`message`](super::message) (the q-gram, zeros and its
+//! length, a whole number of 64-byte blocks): successive little-endian words of 2 bytes (when the
+//! filter length divides 2^16, as every power of two up to 8192 does) or 4 bytes (otherwise), a
+//! word `w` of `b` bits giving position `w * length / 2^b` (rounded down). No double hashing, so positions cannot be recovered without
+//! the key. One-block messages whose positions fit in 32 bytes (the default schema's filters) are
+//! hashed in batches ([`DerivedKey::hash_blocks`]).
 //! Filters are stored as packed `u64` words and written as standard base64 of their little-endian
 //! bytes.
 //!
@@ -12,11 +16,11 @@
 //! salts; [`Hardening`] then optionally XOR-folds the filter in half and balances it (appends its
 //! complement and applies a keyed permutation).
 
-use base64::Engine as _;
-use rustc_hash::FxHashMap;
-
 use crate::schema::BloomSpec;
 use crate::secret::DerivedKey;
+use base64::Engine as _;
+
+use super::message::one_block;
 
 /// A Bloom filter as packed 64-bit words (bit `i` is bit `i % 64` of word `i / 64`).
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
@@ -26,6 +30,16 @@ impl Bloom {
     /// An empty filter of `bits` bits (a multiple of 64).
     pub fn empty(bits: u32) -> Bloom {
         Bloom(vec![0u64; (bits / 64) as usize].into_boxed_slice())
+    }
+
+    /// Makes this an empty filter of `bits` bits (a multiple of 64), reusing its memory when it
+    /// already has that length.
+    pub fn clear_to(&mut self, bits: u32) {
+        if self.0.len() * 64 == bits as usize {
+            self.0.fill(0);
+        } else {
+            *self = Bloom::empty(bits);
+        }
     }
 
     /// Number of bits set.
@@ -226,43 +240,43 @@ pub fn keyed_permutation(key: &DerivedKey, n: u32) -> Box<[u32]> {
     p.into_boxed_slice()
 }
 
-/// Builds filters for one field, caching the bit positions of each q-gram it has seen.
+/// Builds filters for one field, one value at a time (the [`Encoder`](super::Encoder) batches
+/// the q-grams of many records instead).
 ///
-/// The cache is keyed by the q-gram's bytes packed into a `u128` (a q-gram of at most 4
-/// characters is at most 16 bytes of UTF-8) and is bounded: it is cleared when it holds more than
-/// [`BloomBuilder::MAX_CACHED`] q-grams, so memory does not grow with the input. Salted q-grams
-/// are not position-cached (their input differs per salt); whole salted filters are value-cached
-/// by salt and value.
+/// ```
+/// use pseudolink::encode::bloom::BloomBuilder;
+/// use pseudolink::schema::BloomSpec;
+/// let secret = pseudolink::Secret::from_bytes(&[3; 32]).unwrap();
+/// let key = secret.derive_key("bloom", "name");
+/// let spec = BloomSpec { bits: 512, q: 2, hashes: 15, xor_fold: false, balanced: false };
+/// let mut builder = BloomBuilder::new(&key, spec);
+/// let (a, b) = (builder.build("jonathan"), builder.build("johnathan"));
+/// assert!(a.dice(&b) > 0.8);
+/// ```
 pub struct BloomBuilder<'k> {
     key: &'k DerivedKey,
     spec: BloomSpec,
-    cache: FxHashMap<(u128, u8), Box<[u32]>>,
-    values: Option<FxHashMap<Box<str>, Bloom>>,
     hardening: Option<Hardening>,
     raw: Bloom,
-    salted_input: Vec<u8>,
-    value_key: String,
+    input: Vec<u8>,
+    message: Vec<u8>,
+    blocks: Vec<[u8; 64]>,
+    hashes: Vec<[u8; 32]>,
 }
 
 impl<'k> BloomBuilder<'k> {
-    /// Largest number of q-grams kept in the position cache.
-    pub const MAX_CACHED: usize = 50_000;
-
-    /// Largest number of whole values kept in the filter cache.
-    pub const MAX_CACHED_VALUES: usize = 100_000;
-
     /// A builder for filters of `spec` under `key`, without folding or balancing (those are
     /// added by [`hardened`](Self::hardened)).
     pub fn new(key: &'k DerivedKey, spec: BloomSpec) -> Self {
         BloomBuilder {
             key,
             spec,
-            cache: FxHashMap::default(),
-            values: None,
             hardening: None,
             raw: Bloom::empty(spec.bits),
-            salted_input: Vec::new(),
-            value_key: String::new(),
+            input: Vec::new(),
+            message: Vec::new(),
+            blocks: Vec::new(),
+            hashes: Vec::new(),
         }
     }
 
@@ -270,14 +284,6 @@ impl<'k> BloomBuilder<'k> {
     #[must_use]
     pub fn hardened(mut self, hardening: Option<Hardening>) -> Self {
         self.hardening = hardening;
-        self
-    }
-
-    /// Also caches whole filters by value: worth it for fields whose values repeat a lot
-    /// (names), not for nearly unique ones (addresses).
-    #[must_use]
-    pub fn caching_values(mut self) -> Self {
-        self.values = Some(FxHashMap::default());
         self
     }
 
@@ -292,93 +298,87 @@ impl<'k> BloomBuilder<'k> {
     /// The filter of a value under `salt` (`None`: unsalted), overwriting `bloom` (reusing its
     /// memory).
     pub fn build_into(&mut self, value: &str, salt: Option<&str>, bloom: &mut Bloom) {
-        self.value_key.clear();
-        if let Some(s) = salt {
-            // A salt never holds NUL (normalised values do not), so this key is unambiguous.
-            self.value_key.push_str(s);
-            self.value_key.push('\0');
-        }
-        self.value_key.push_str(value);
-        if let Some(cached) = self
-            .values
-            .as_ref()
-            .and_then(|v| v.get(self.value_key.as_str()))
-        {
-            bloom.0.clone_from(&cached.0);
-            return;
-        }
         let mut raw = std::mem::take(&mut self.raw);
-        if raw.0.len() * 64 == self.spec.bits as usize {
-            raw.0.fill(0);
-        } else {
-            raw = Bloom::empty(self.spec.bits);
-        }
+        raw.clear_to(self.spec.bits);
         self.add_into(value, salt, &mut raw);
-        match &self.hardening {
-            Some(h) => h.apply(&raw, bloom),
-            None => bloom.0.clone_from(&raw.0),
-        }
+        finish_filter(self.hardening.as_ref(), &raw, bloom);
         self.raw = raw;
-        if let Some(values) = self.values.as_mut() {
-            if values.len() >= Self::MAX_CACHED_VALUES {
-                values.clear();
-            }
-            values.insert(self.value_key.as_str().into(), bloom.clone());
-        }
     }
 
     /// Sets the bits of the q-grams of `value` (under `salt`) in `raw`, a filter of the spec's
-    /// `bits` before any folding or balancing (record-level filters collect several fields so).
+    /// `bits` before any folding or balancing.
     pub fn add_into(&mut self, value: &str, salt: Option<&str>, raw: &mut Bloom) {
-        let q = usize::from(self.spec.q);
-        // A sliding window of the last q characters' UTF-8 bytes.
-        let mut window: [[u8; 4]; 4] = [[0; 4]; 4];
-        let mut lens = [0u8; 4];
-        let mut filled = 0usize;
-        let pad = std::iter::repeat_n('_', q - 1);
-        for c in pad.clone().chain(value.chars()).chain(pad) {
-            window.copy_within(1..4, 0);
-            lens.copy_within(1..4, 0);
-            let mut buf = [0u8; 4];
-            let len = c.encode_utf8(&mut buf).len();
-            window[3] = buf;
-            lens[3] = len as u8;
-            filled += 1;
-            if filled < q {
-                continue;
-            }
-            let mut gram = [0u8; 16];
-            let mut n = 0usize;
-            for k in (4 - q)..4 {
-                let l = usize::from(lens[k]);
-                gram[n..n + l].copy_from_slice(&window[k][..l]);
-                n += l;
-            }
-            match salt {
-                None => {
-                    for &pos in self.positions(&gram[..n]).iter() {
-                        raw.set(pos);
-                    }
-                }
-                Some(s) => {
-                    salted_gram(s, &gram[..n], &mut self.salted_input);
-                    set_bit_positions(self.key, self.spec, &self.salted_input, raw);
-                }
-            }
+        let (key, spec) = (self.key, self.spec);
+        let batched = batchable(spec);
+        let (blocks, message) = (&mut self.blocks, &mut self.message);
+        blocks.clear();
+        for_each_gram(
+            value,
+            spec.q,
+            salt,
+            &mut self.input,
+            |input| match one_block(input) {
+                Some(block) if batched => blocks.push(block),
+                _ => xof_positions(key, spec, input, message, |p| raw.set(p)),
+            },
+        );
+        self.hashes.resize(blocks.len(), [0; 32]);
+        key.hash_blocks(blocks, &mut self.hashes);
+        for hash in &self.hashes {
+            for_each_position(spec, hash, |pos| raw.set(pos));
         }
     }
+}
 
-    fn positions(&mut self, gram: &[u8]) -> &[u32] {
-        let mut packed = [0u8; 16];
-        packed[..gram.len()].copy_from_slice(gram);
-        let key = (u128::from_le_bytes(packed), gram.len() as u8);
-        if self.cache.len() >= Self::MAX_CACHED && !self.cache.contains_key(&key) {
-            self.cache.clear();
+/// Writes the filter built from `raw` into `out`: hardened, or a copy.
+pub(crate) fn finish_filter(hardening: Option<&Hardening>, raw: &Bloom, out: &mut Bloom) {
+    match hardening {
+        Some(h) => h.apply(raw, out),
+        None => out.0.clone_from(&raw.0),
+    }
+}
+
+/// Calls `f` with the hashed input of each q-gram of `value` padded with `q - 1` underscores on
+/// each side: the q-gram's UTF-8 bytes, or under `salt` what [`salted_gram`] makes of them
+/// (written into `buf`).
+pub(crate) fn for_each_gram(
+    value: &str,
+    q: u8,
+    salt: Option<&str>,
+    buf: &mut Vec<u8>,
+    mut f: impl FnMut(&[u8]),
+) {
+    let q = usize::from(q).clamp(1, 4);
+    // A sliding window of the last q characters' UTF-8 bytes.
+    let mut window: [[u8; 4]; 4] = [[0; 4]; 4];
+    let mut lens = [0u8; 4];
+    let mut filled = 0usize;
+    let pad = std::iter::repeat_n('_', q - 1);
+    for c in pad.clone().chain(value.chars()).chain(pad) {
+        window.copy_within(1..4, 0);
+        lens.copy_within(1..4, 0);
+        let mut bytes = [0u8; 4];
+        let len = c.encode_utf8(&mut bytes).len();
+        window[3] = bytes;
+        lens[3] = len as u8;
+        filled += 1;
+        if filled < q {
+            continue;
         }
-        let (k, spec) = (self.key, self.spec);
-        self.cache
-            .entry(key)
-            .or_insert_with(|| bit_positions(k, spec, gram))
+        let mut gram = [0u8; 16];
+        let mut n = 0usize;
+        for k in (4 - q)..4 {
+            let l = usize::from(lens[k]);
+            gram[n..n + l].copy_from_slice(&window[k][..l]);
+            n += l;
+        }
+        match salt {
+            None => f(&gram[..n]),
+            Some(s) => {
+                salted_gram(s, &gram[..n], buf);
+                f(buf);
+            }
+        }
     }
 }
 
@@ -392,38 +392,71 @@ pub fn salted_gram(salt: &str, data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(data);
 }
 
-/// The bit positions one q-gram sets (uncached; the reference definition).
-pub fn bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &[u8]) -> Box<[u32]> {
-    let mut out = vec![0u32; usize::from(spec.hashes)];
-    bit_positions_into(key, spec, gram, &mut out);
-    out.into_boxed_slice()
+/// Whether the positions of one q-gram of `spec` fit in one 32-byte hash, so that one-block
+/// q-grams can be hashed in a batch.
+#[inline]
+pub(crate) fn batchable(spec: BloomSpec) -> bool {
+    usize::from(spec.hashes) * position_bytes(spec.bits) <= 32
 }
 
-/// Writes the bit positions of `gram` into `out` (its first `spec.hashes` entries): the extended
-/// output of keyed BLAKE3 of `gram`, 4 bytes little-endian per position, modulo `spec.bits`.
+/// Bytes of hash output per bit position: 2 when `bits` divides 2^16 (so the reduction to
+/// `0..bits` has no bias), otherwise 4.
 #[inline]
-fn bit_positions_into(key: &DerivedKey, spec: BloomSpec, gram: &[u8], out: &mut [u32]) {
+fn position_bytes(bits: u32) -> usize {
+    // A divisor of 2^16 is a power of two up to 2^16 (no division on this hot path).
+    if bits.is_power_of_two() && bits <= 65_536 {
+        2
+    } else {
+        4
+    }
+}
+
+/// Calls `set` with each of the `spec.hashes` positions held in `output` (hash output, long
+/// enough for them): a word `w` of `8 * width` bits gives position `w * bits / 2^(8 * width)`
+/// (rounded down), a multiplication where a remainder would need a division.
+#[inline]
+pub(crate) fn for_each_position(spec: BloomSpec, output: &[u8], mut set: impl FnMut(u32)) {
+    let bits = u64::from(spec.bits);
+    let take = usize::from(spec.hashes);
+    if position_bytes(spec.bits) == 2 {
+        for word in output.chunks_exact(2).take(take) {
+            let w = u64::from(u16::from_le_bytes([word[0], word[1]]));
+            set(((w * bits) >> 16) as u32);
+        }
+    } else {
+        for word in output.chunks_exact(4).take(take) {
+            let w = u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
+            set(((w * bits) >> 32) as u32);
+        }
+    }
+}
+
+/// The bit positions one q-gram sets (the reference definition: extended output of keyed BLAKE3
+/// of the [`message`](super::message::message) of `input`, read one position at a time).
+pub fn bit_positions(key: &DerivedKey, spec: BloomSpec, input: &[u8]) -> Box<[u32]> {
+    let mut positions = Vec::with_capacity(usize::from(spec.hashes));
+    xof_positions(key, spec, input, &mut Vec::new(), |pos| positions.push(pos));
+    positions.into_boxed_slice()
+}
+
+/// Calls `set` with the positions of `input` from the extended output (for messages longer than
+/// a block, or more positions than one hash holds); `message` is working memory.
+pub(crate) fn xof_positions(
+    key: &DerivedKey,
+    spec: BloomSpec,
+    input: &[u8],
+    message: &mut Vec<u8>,
+    set: impl FnMut(u32),
+) {
     // At most 64 hashes (the schema refuses more), 4 bytes each.
-    let mut bytes = [0u8; 256];
-    let n = usize::from(spec.hashes).min(64).min(out.len());
+    let mut output = [0u8; 256];
+    let n = usize::from(spec.hashes).min(64) * position_bytes(spec.bits);
+    super::message::message(input, message);
     key.hasher()
-        .update(gram)
+        .update(message)
         .finalize_xof()
-        .fill(&mut bytes[..n * 4]);
-    for (o, c) in out.iter_mut().zip(bytes[..n * 4].chunks_exact(4)) {
-        *o = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) % spec.bits;
-    }
-}
-
-/// Sets the bit positions of `gram` in `raw` without keeping them.
-#[inline]
-fn set_bit_positions(key: &DerivedKey, spec: BloomSpec, gram: &[u8], raw: &mut Bloom) {
-    let mut positions = [0u32; 64];
-    let n = usize::from(spec.hashes).min(64);
-    bit_positions_into(key, spec, gram, &mut positions[..n]);
-    for &pos in &positions[..n] {
-        raw.set(pos);
-    }
+        .fill(&mut output[..n]);
+    for_each_position(spec, &output[..n], set);
 }
 
 #[cfg(test)]
@@ -499,9 +532,9 @@ mod tests {
                 expected,
                 "q = {q}"
             );
-            let mut cached = BloomBuilder::new(&key, spec).caching_values();
-            assert_eq!(cached.build(value), expected);
-            assert_eq!(cached.build(value), expected, "from the value cache");
+            let mut reused = BloomBuilder::new(&key, spec);
+            assert_eq!(reused.build(value), expected);
+            assert_eq!(reused.build(value), expected, "a reused builder");
         }
     }
 
@@ -602,7 +635,7 @@ mod tests {
     fn salted_filters_differ_across_salts_and_agree_within_one() {
         let secret = Secret::from_bytes(&[3u8; 32]).unwrap();
         let key = secret.derive_key("salted bloom", "name");
-        let mut b = BloomBuilder::new(&key, spec()).caching_values();
+        let mut b = BloomBuilder::new(&key, spec());
         let mut f = |value: &str, salt: Option<&str>| {
             let mut out = Bloom::default();
             b.build_into(value, salt, &mut out);

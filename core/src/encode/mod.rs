@@ -5,6 +5,7 @@
 pub mod bloom;
 pub mod layout;
 pub mod levels;
+pub mod message;
 pub mod record;
 pub mod token;
 pub mod value;

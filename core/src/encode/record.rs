@@ -1,15 +1,17 @@
 //! The record encoder: raw values in, tokens and filters out.
 
-use rustc_hash::FxHashMap;
-
 use crate::error::{Error, Result};
 use crate::normalise::date::{today_utc, Date};
 use crate::normalise::MissingReason;
-use crate::schema::{BloomSpec, FieldKind, KeyRef, Level, Schema};
+use crate::schema::{BloomSpec, KeyRef, Level, Schema};
 use crate::secret::{DerivedKey, Secret};
 
-use super::bloom::{salted_gram, Bloom, BloomBuilder, Hardening};
+use super::bloom::{
+    batchable, finish_filter, for_each_gram, for_each_position, salted_gram, xof_positions, Bloom,
+    Hardening,
+};
 use super::layout::{Layout, Slot};
+use super::message::{one_block, HashBatch};
 use super::token::Token;
 use super::value::{FieldNormaliser, Value};
 
@@ -69,22 +71,30 @@ pub fn write_csv_cell(value: &str, out: &mut Vec<u8>) {
 /// What happened to each field of one record.
 pub type FieldOutcomes = Vec<Option<MissingReason>>;
 
+/// Index of a key in [`Encoder`]'s key list (a [`HashBatch`] groups messages by it).
+type KeyId = usize;
+
 struct FieldKeys {
-    token: DerivedKey,
-    bloom: DerivedKey,
-    levels: Vec<(Level, DerivedKey)>,
+    token: KeyId,
+    bloom: KeyId,
+    levels: Vec<(Level, KeyId)>,
     /// The salt reference of a salted field.
     salt: Option<KeyRef>,
-    /// Folding and balancing of the field's filter.
-    hardening: Option<Hardening>,
 }
 
 /// Keys and settings of the record-level filter.
 struct RecordKeys {
-    bits: u32,
     /// Per contributing field: its index, its key and its filter settings.
-    fields: Vec<(usize, DerivedKey, BloomSpec)>,
-    hardening: Option<Hardening>,
+    fields: Vec<(usize, KeyId, BloomSpec)>,
+}
+
+/// Where a batched hash goes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// Token slot `slot` of record `row` of the batch.
+    Token { row: u32, slot: u32 },
+    /// The bit positions of a q-gram, into raw filter `raw` of the batch.
+    Bits { raw: u32, spec: BloomSpec },
 }
 
 /// The purpose string of a key: salted fields use their own purposes (`salted token`...), so a
@@ -116,9 +126,13 @@ pub struct Encoder {
     schema: Schema,
     layout: Layout,
     normalisers: Vec<FieldNormaliser>,
+    /// Every key that tokens and filters are hashed under; the others refer to them by index.
+    hash_keys: Vec<DerivedKey>,
     keys: Vec<FieldKeys>,
     record_keys: Option<RecordKeys>,
-    block_keys: Vec<(DerivedKey, Vec<KeyRef>)>,
+    block_keys: Vec<(KeyId, Vec<KeyRef>)>,
+    /// Per Bloom slot: the length of its filter before hardening, and the hardening.
+    filters: Vec<(u32, Option<Hardening>)>,
     audit_key: DerivedKey,
     check_value: String,
 }
@@ -132,47 +146,24 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-/// Per-thread working memory of an [`Encoder`] (Bloom position caches, token cache, buffers).
+/// Per-thread working memory of an [`Encoder`]: the batch of messages waiting to be hashed, the
+/// raw filters of the records being encoded, and buffers.
 pub struct Scratch<'e> {
-    builders: Vec<Option<BloomBuilder<'e>>>,
-    record_builders: Vec<BloomBuilder<'e>>,
-    record_raw: Bloom,
-    tokens: TokenCache,
+    batch: HashBatch<Target>,
+    /// Raw filters (before hardening) of the batch, `row * bloom slots + slot`.
+    raws: Vec<Bloom>,
+    /// Whether each raw filter has a value.
+    present: Vec<bool>,
     values: Vec<Option<Value>>,
-    block_buf: Vec<u8>,
-    salted: Vec<u8>,
+    input: Vec<u8>,
+    gram: Vec<u8>,
+    message: Vec<u8>,
+    _encoder: std::marker::PhantomData<&'e Encoder>,
 }
 
-/// A bounded cache of tokens of short values (at most 16 bytes), keyed by which key and the
-/// value's bytes. Names, dates, postcode parts and levels repeat a lot; hashing is the costliest
-/// step of encoding, and a lookup is far cheaper. Cleared when it holds [`TokenCache::MAX`] entries.
-#[derive(Default)]
-struct TokenCache {
-    map: FxHashMap<(u32, u128, u8), Token>,
-}
-
-impl TokenCache {
-    const MAX: usize = 200_000;
-
-    #[inline]
-    fn token(&mut self, id: u32, key: &DerivedKey, data: &[u8]) -> Token {
-        if data.len() > 16 {
-            return Token::of(key, data);
-        }
-        let mut packed = [0u8; 16];
-        packed[..data.len()].copy_from_slice(data);
-        let k = (id, u128::from_le_bytes(packed), data.len() as u8);
-        if let Some(t) = self.map.get(&k) {
-            return *t;
-        }
-        if self.map.len() >= Self::MAX {
-            self.map.clear();
-        }
-        let t = Token::of(key, data);
-        self.map.insert(k, t);
-        t
-    }
-}
+/// Records per batch in the file pipeline: enough for the SIMD lanes of every key, few enough
+/// that a batch's messages stay in the CPU cache.
+pub const BATCH_ROWS: usize = 64;
 
 impl Encoder {
     /// An encoder for `schema` under `secret`, judging dates against today's date.
@@ -182,6 +173,11 @@ impl Encoder {
 
     /// An encoder that treats dates after `today` as implausible (for reproducible tests).
     pub fn with_today(schema: &Schema, secret: &Secret, today: Date) -> Encoder {
+        let mut hash_keys = Vec::new();
+        let mut key = |purpose: &str, group: &str| -> KeyId {
+            hash_keys.push(secret.derive_key(purpose, group));
+            hash_keys.len() - 1
+        };
         let keys = schema
             .fields
             .iter()
@@ -189,8 +185,8 @@ impl Encoder {
                 let salted = f.salt.is_some();
                 let group = f.key_group();
                 FieldKeys {
-                    token: secret.derive_key(&purpose(salted, "token"), group),
-                    bloom: secret.derive_key(&purpose(salted, "bloom"), group),
+                    token: key(&purpose(salted, "token"), group),
+                    bloom: key(&purpose(salted, "bloom"), group),
                     levels: f
                         .levels
                         .iter()
@@ -202,18 +198,14 @@ impl Encoder {
                             } else {
                                 format!("level {}", l.as_str())
                             };
-                            (*l, secret.derive_key(&purpose(salted, &base), group))
+                            (*l, key(&purpose(salted, &base), group))
                         })
                         .collect(),
                     salt: f.salt.as_deref().and_then(|k| schema.parse_key(k)),
-                    hardening: f.bloom.and_then(|spec| {
-                        Hardening::new(spec, &secret.derive_key("balance", group))
-                    }),
                 }
             })
             .collect();
         let record_keys = schema.record_bloom.as_ref().map(|r| RecordKeys {
-            bits: r.bits,
             fields: r
                 .fields
                 .iter()
@@ -222,37 +214,48 @@ impl Encoder {
                     let salted = schema.fields[index].salt.is_some();
                     Some((
                         index,
-                        secret.derive_key(&purpose(salted, "record bloom"), &rf.field),
+                        key(&purpose(salted, "record bloom"), &rf.field),
                         r.bloom_for(rf),
                     ))
                 })
                 .collect(),
-            hardening: Hardening::new(
-                r.bloom_for(&crate::schema::RecordBloomField {
-                    field: String::new(),
-                    hashes: 1,
-                }),
-                &secret.derive_key("balance", "record"),
-            ),
         });
         let block_keys = schema
             .blocking
             .iter()
             .map(|r| {
                 let refs = r.keys.iter().filter_map(|k| schema.parse_key(k)).collect();
-                (secret.derive_key("block", &r.name), refs)
+                (key("block", &r.name), refs)
             })
             .collect();
+        let layout = Layout::new(schema);
+        let mut filters = vec![(0, None); layout.n_blooms];
+        for (f, slots) in schema.fields.iter().zip(&layout.fields) {
+            if let (Some(spec), Some(slot)) = (f.bloom, slots.bloom) {
+                let hardening = Hardening::new(spec, &secret.derive_key("balance", f.key_group()));
+                filters[slot] = (spec.bits, hardening);
+            }
+        }
+        if let (Some(r), Some(slot)) = (&schema.record_bloom, layout.record_bloom) {
+            let spec = r.bloom_for(&crate::schema::RecordBloomField {
+                field: String::new(),
+                hashes: 1,
+            });
+            let hardening = Hardening::new(spec, &secret.derive_key("balance", "record"));
+            filters[slot] = (r.bits, hardening);
+        }
         Encoder {
-            layout: Layout::new(schema),
+            layout,
             normalisers: schema
                 .fields
                 .iter()
                 .map(|f| FieldNormaliser::new(f, today))
                 .collect(),
+            hash_keys,
             keys,
             record_keys,
             block_keys,
+            filters,
             audit_key: secret.derive_key("audit", "input-file"),
             check_value: secret.check_value(),
             schema: schema.clone(),
@@ -288,34 +291,14 @@ impl Encoder {
     /// Fresh working memory for one thread.
     pub fn scratch(&self) -> Scratch<'_> {
         Scratch {
-            builders: self
-                .schema
-                .fields
-                .iter()
-                .zip(&self.keys)
-                .map(|(f, k)| {
-                    f.bloom.map(|spec| {
-                        let builder =
-                            BloomBuilder::new(&k.bloom, spec).hardened(k.hardening.clone());
-                        if f.kind == FieldKind::Name {
-                            builder.caching_values()
-                        } else {
-                            builder
-                        }
-                    })
-                })
-                .collect(),
-            record_builders: self
-                .record_keys
-                .iter()
-                .flat_map(|r| &r.fields)
-                .map(|(_, key, spec)| BloomBuilder::new(key, *spec))
-                .collect(),
-            record_raw: Bloom::default(),
-            tokens: TokenCache::default(),
+            batch: HashBatch::new(self.hash_keys.len()),
+            raws: Vec::new(),
+            present: Vec::new(),
             values: Vec::with_capacity(self.schema.fields.len()),
-            block_buf: Vec::new(),
-            salted: Vec::new(),
+            input: Vec::new(),
+            gram: Vec::new(),
+            message: Vec::new(),
+            _encoder: std::marker::PhantomData,
         }
     }
 
@@ -357,9 +340,89 @@ impl Encoder {
     }
 
     /// Like [`encode_fields`](Self::encode_fields), reusing the memory of `record` and
-    /// `outcomes` (the file pipeline encodes millions of rows through one of each).
+    /// `outcomes`.
     pub fn encode_fields_into<'a>(
         &self,
+        id: &str,
+        raw: impl Fn(usize) -> Option<&'a str>,
+        scratch: &mut Scratch<'_>,
+        record: &mut EncodedRecord,
+        outcomes: &mut FieldOutcomes,
+    ) {
+        self.encode_batch_into(
+            |_| id,
+            |_, i| raw(i),
+            scratch,
+            std::slice::from_mut(record),
+            std::slice::from_mut(outcomes),
+        );
+    }
+
+    /// Encodes `records.len()` records at once (the file pipeline's way, [`BATCH_ROWS`] at a
+    /// time): `id(k)` is the record id of record `k` and `raw(k, i)` the raw value of its field
+    /// `i` (`None` if the column is absent). Each record and its outcomes are written into
+    /// `records[k]` and `outcomes[k]` (reusing their memory); the result is the same as
+    /// encoding the records one by one, only faster, as the messages of many records are hashed
+    /// side by side.
+    pub fn encode_batch_into<'a>(
+        &self,
+        id: impl Fn(usize) -> &'a str,
+        raw: impl Fn(usize, usize) -> Option<&'a str>,
+        scratch: &mut Scratch<'_>,
+        records: &mut [EncodedRecord],
+        outcomes: &mut [FieldOutcomes],
+    ) {
+        let rows = records.len().min(outcomes.len());
+        let n_blooms = self.layout.n_blooms;
+        if scratch.raws.len() < rows * n_blooms {
+            scratch.raws.resize_with(rows * n_blooms, Bloom::default);
+        }
+        scratch.present.clear();
+        scratch.present.resize(rows * n_blooms, false);
+        for (row, (record, outcomes)) in records.iter_mut().zip(outcomes.iter_mut()).enumerate() {
+            self.stage_record(row, id(row), |i| raw(row, i), scratch, record, outcomes);
+        }
+        let Scratch {
+            batch,
+            raws,
+            present,
+            ..
+        } = scratch;
+        batch.flush(&self.hash_keys, |target, hash| match target {
+            Target::Token { row, slot } => {
+                if let Some(t) = records
+                    .get_mut(row as usize)
+                    .and_then(|r| r.tokens.get_mut(slot as usize))
+                {
+                    *t = Some(Token::from_hash(hash));
+                }
+            }
+            Target::Bits { raw, spec } => {
+                if let Some(raw) = raws.get_mut(raw as usize) {
+                    for_each_position(spec, hash, |p| raw.set(p));
+                }
+            }
+        });
+        for (row, record) in records.iter_mut().enumerate().take(rows) {
+            for (slot, out) in record.blooms.iter_mut().enumerate() {
+                let index = row * n_blooms + slot;
+                if !present.get(index).copied().unwrap_or(false) {
+                    *out = None;
+                    continue;
+                }
+                let hardening = self.filters.get(slot).and_then(|(_, h)| h.as_ref());
+                if let Some(raw) = raws.get(index) {
+                    finish_filter(hardening, raw, out.get_or_insert_with(Bloom::default));
+                }
+            }
+        }
+    }
+
+    /// Normalises record `row` of a batch and queues its messages; tokens of messages longer
+    /// than a block are written at once.
+    fn stage_record<'a>(
+        &self,
+        row: usize,
         id: &str,
         raw: impl Fn(usize) -> Option<&'a str>,
         scratch: &mut Scratch<'_>,
@@ -372,7 +435,8 @@ impl Encoder {
         record.tokens.resize(self.layout.n_tokens, None);
         record.blooms.resize(self.layout.n_blooms, None);
         outcomes.clear();
-        scratch.values.clear();
+        let mut values = std::mem::take(&mut scratch.values);
+        values.clear();
         for (i, normaliser) in self.normalisers.iter().enumerate() {
             let value = match raw(i) {
                 None => Err(MissingReason::Empty),
@@ -381,64 +445,31 @@ impl Encoder {
             match value {
                 Ok(v) => {
                     outcomes.push(None);
-                    scratch.values.push(Some(v));
+                    values.push(Some(v));
                 }
                 Err(reason) => {
                     outcomes.push(Some(reason));
-                    scratch.values.push(None);
+                    values.push(None);
                 }
             }
         }
         // Salts may come from later fields, so values are encoded once all are normalised.
-        let values = std::mem::take(&mut scratch.values);
         for (i, value) in values.iter().enumerate() {
-            let salt = self.salt_of(i, &values);
-            match (value, salt) {
-                (Some(v), Ok(salt)) => self.encode_value(i, v, salt.as_deref(), record, scratch),
+            match (value, self.salt_of(i, &values)) {
+                (Some(v), Ok(salt)) => {
+                    self.stage_value(row, i, v, salt.as_deref(), record, scratch);
+                }
                 (Some(_), Err(())) => {
                     if let Some(o) = outcomes.get_mut(i) {
                         *o = Some(MissingReason::SaltMissing);
                     }
-                    self.clear_bloom(i, record);
                 }
-                (None, _) => self.clear_bloom(i, record),
+                (None, _) => {}
             }
         }
-        self.encode_record_bloom(&values, record, scratch);
+        self.stage_record_bloom(row, &values, scratch);
+        self.stage_block_keys(row, &values, record, scratch);
         scratch.values = values;
-        for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
-            scratch.block_buf.clear();
-            let mut complete = true;
-            for r in refs {
-                let value = scratch.values.get(r.field).and_then(Option::as_ref);
-                let part = match (value, r.level) {
-                    (Some(v), None) => Some(v.canonical()),
-                    (Some(v), Some(l)) => v.level(l),
-                    (None, _) => None,
-                };
-                match part {
-                    Some(p) => {
-                        let len = u32::try_from(p.len()).unwrap_or(u32::MAX);
-                        scratch.block_buf.extend_from_slice(&len.to_le_bytes());
-                        scratch.block_buf.extend_from_slice(p.as_bytes());
-                    }
-                    None => {
-                        complete = false;
-                        break;
-                    }
-                }
-            }
-            if complete {
-                if let Some(slot) = self
-                    .layout
-                    .blocks
-                    .get(rule)
-                    .and_then(|s| record.tokens.get_mut(*s))
-                {
-                    *slot = Some(Token::of(key, &scratch.block_buf));
-                }
-            }
-        }
     }
 
     /// The salt of field `i` in a record: `Ok(None)` for an unsalted field, `Err(())` when the
@@ -458,56 +489,137 @@ impl Encoder {
         }
     }
 
-    fn clear_bloom(&self, i: usize, record: &mut EncodedRecord) {
-        if let Some(b) = self.layout.fields.get(i).and_then(|f| f.bloom) {
-            record.blooms[b] = None;
+    /// Queues the token of `data` under `key` for token slot `slot` of record `row`, or writes
+    /// it at once when its message is longer than a block.
+    fn stage_token(
+        &self,
+        row: usize,
+        slot: usize,
+        key: KeyId,
+        data: &[u8],
+        record: &mut EncodedRecord,
+        batch: &mut HashBatch<Target>,
+    ) {
+        match one_block(data) {
+            Some(block) => batch.push(
+                key,
+                block,
+                Target::Token {
+                    row: row as u32,
+                    slot: slot as u32,
+                },
+            ),
+            None => {
+                if let (Some(t), Some(k)) = (record.tokens.get_mut(slot), self.hash_keys.get(key)) {
+                    *t = Some(Token::of(k, data));
+                }
+            }
         }
     }
 
-    fn encode_record_bloom(
+    /// Empties raw filter `slot` of record `row` and marks it present.
+    fn start_filter(&self, row: usize, slot: usize, scratch: &mut Scratch<'_>) -> usize {
+        let index = row * self.layout.n_blooms + slot;
+        let bits = self.filters.get(slot).map_or(64, |(b, _)| *b);
+        if let (Some(raw), Some(p)) = (scratch.raws.get_mut(index), scratch.present.get_mut(index))
+        {
+            raw.clear_to(bits);
+            *p = true;
+        }
+        index
+    }
+
+    /// Queues the q-grams of `value` (under `salt`) under `key` for raw filter `index`; q-grams
+    /// that cannot be batched set their bits at once.
+    fn stage_filter(
         &self,
+        index: usize,
+        key: KeyId,
+        spec: BloomSpec,
+        value: &str,
+        salt: Option<&str>,
+        scratch: &mut Scratch<'_>,
+    ) {
+        let Some(k) = self.hash_keys.get(key) else {
+            return;
+        };
+        let batched = batchable(spec);
+        let Scratch {
+            batch,
+            raws,
+            gram,
+            message,
+            ..
+        } = scratch;
+        let target = Target::Bits {
+            raw: index as u32,
+            spec,
+        };
+        for_each_gram(value, spec.q, salt, gram, |input| match one_block(input) {
+            Some(block) if batched => batch.push(key, block, target),
+            _ => {
+                if let Some(raw) = raws.get_mut(index) {
+                    xof_positions(k, spec, input, message, |p| raw.set(p));
+                }
+            }
+        });
+    }
+
+    fn stage_record_bloom(&self, row: usize, values: &[Option<Value>], scratch: &mut Scratch<'_>) {
+        let (Some(keys), Some(slot)) = (&self.record_keys, self.layout.record_bloom) else {
+            return;
+        };
+        let mut index = None;
+        for &(field, key, spec) in &keys.fields {
+            let Some(v) = values.get(field).and_then(Option::as_ref) else {
+                continue;
+            };
+            let Ok(salt) = self.salt_of(field, values) else {
+                continue;
+            };
+            let index = *index.get_or_insert_with(|| self.start_filter(row, slot, scratch));
+            self.stage_filter(index, key, spec, &v.canonical(), salt.as_deref(), scratch);
+        }
+    }
+
+    fn stage_block_keys(
+        &self,
+        row: usize,
         values: &[Option<Value>],
         record: &mut EncodedRecord,
         scratch: &mut Scratch<'_>,
     ) {
-        let (Some(keys), Some(slot)) = (&self.record_keys, self.layout.record_bloom) else {
-            return;
-        };
-        let raw = &mut scratch.record_raw;
-        if raw.bits() == keys.bits as usize {
-            raw.0.fill(0);
-        } else {
-            *raw = Bloom::empty(keys.bits);
-        }
-        let mut any = false;
-        for ((field, _, _), builder) in keys.fields.iter().zip(scratch.record_builders.iter_mut()) {
-            let Some(v) = values.get(*field).and_then(Option::as_ref) else {
-                continue;
-            };
-            let Ok(salt) = self.salt_of(*field, values) else {
-                continue;
-            };
-            builder.add_into(&v.canonical(), salt.as_deref(), raw);
-            any = true;
-        }
-        if !any {
-            record.blooms[slot] = None;
-            return;
-        }
-        match (&keys.hardening, &mut record.blooms[slot]) {
-            (Some(h), Some(out)) => h.apply(raw, out),
-            (Some(h), empty) => {
-                let mut out = Bloom::default();
-                h.apply(raw, &mut out);
-                *empty = Some(out);
+        for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
+            scratch.input.clear();
+            let mut complete = true;
+            for r in refs {
+                let value = values.get(r.field).and_then(Option::as_ref);
+                let part = match (value, r.level) {
+                    (Some(v), None) => Some(v.canonical()),
+                    (Some(v), Some(l)) => v.level(l),
+                    (None, _) => None,
+                };
+                match part {
+                    Some(p) => {
+                        let len = u32::try_from(p.len()).unwrap_or(u32::MAX);
+                        scratch.input.extend_from_slice(&len.to_le_bytes());
+                        scratch.input.extend_from_slice(p.as_bytes());
+                    }
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
             }
-            (None, Some(out)) => out.0.clone_from(&raw.0),
-            (None, empty) => *empty = Some(raw.clone()),
+            if let (true, Some(&slot)) = (complete, self.layout.blocks.get(rule)) {
+                self.stage_token(row, slot, *key, &scratch.input, record, &mut scratch.batch);
+            }
         }
     }
 
-    fn encode_value(
+    fn stage_value(
         &self,
+        row: usize,
         i: usize,
         v: &Value,
         salt: Option<&str>,
@@ -517,41 +629,27 @@ impl Encoder {
         let slots = &self.layout.fields[i];
         let keys = &self.keys[i];
         let canonical = v.canonical();
-        // NHS numbers are unique per person: caching their tokens would only cost.
-        let cache = self.schema.fields[i].kind != FieldKind::NhsNumber;
-        let id = (i as u32) << 5;
-        let (salted, tokens) = (&mut scratch.salted, &mut scratch.tokens);
-        let mut token = |id: u32, key: &DerivedKey, text: &str, cache: bool| -> Token {
+        let mut token = |slot: usize, key: KeyId, text: &str, scratch: &mut Scratch<'_>| {
             let data: &[u8] = match salt {
                 Some(s) => {
-                    salted_gram(s, text.as_bytes(), salted);
-                    salted
+                    salted_gram(s, text.as_bytes(), &mut scratch.input);
+                    &scratch.input
                 }
                 None => text.as_bytes(),
             };
-            if cache {
-                tokens.token(id, key, data)
-            } else {
-                Token::of(key, data)
-            }
+            self.stage_token(row, slot, key, data, record, &mut scratch.batch);
         };
         if let Some(s) = slots.token {
-            record.tokens[s] = Some(token(id, &keys.token, &canonical, cache));
+            token(s, keys.token, &canonical, scratch);
         }
-        if let (Some(s), Some(Some(builder))) = (slots.bloom, scratch.builders.get_mut(i)) {
-            match &mut record.blooms[s] {
-                Some(bloom) => builder.build_into(&canonical, salt, bloom),
-                empty => {
-                    let mut bloom = Bloom::default();
-                    builder.build_into(&canonical, salt, &mut bloom);
-                    *empty = Some(bloom);
-                }
-            }
-        }
-        for (j, ((level, slot), (_, key))) in slots.levels.iter().zip(&keys.levels).enumerate() {
+        for ((level, slot), (_, key)) in slots.levels.iter().zip(&keys.levels) {
             if let Some(text) = v.level(*level) {
-                record.tokens[*slot] = Some(token(id + 1 + j as u32, key, &text, true));
+                token(*slot, *key, &text, scratch);
             }
+        }
+        if let (Some(s), Some(spec)) = (slots.bloom, self.schema.fields[i].bloom) {
+            let index = self.start_filter(row, s, scratch);
+            self.stage_filter(index, keys.bloom, spec, &canonical, salt, scratch);
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Exact-match tokens: 128 bits of keyed BLAKE3, written as 32 lower-case hex characters.
+//! Exact-match tokens: 128 bits of keyed BLAKE3 of the value's
+//! [`message`](super::message), written as 32 lower-case hex characters.
 
 use std::fmt;
 
@@ -9,12 +10,18 @@ use crate::secret::DerivedKey;
 pub struct Token(pub [u8; 16]);
 
 impl Token {
-    /// The token of `data` under `key` (the first 16 bytes of keyed BLAKE3).
+    /// The token of `data` under `key`: the first 16 bytes of keyed BLAKE3 of the
+    /// [`message`](super::message::message) of `data`.
     #[inline]
     pub fn of(key: &DerivedKey, data: &[u8]) -> Token {
-        let hash = key.hash(data);
+        Token::from_hash(&super::message::hash(key, data))
+    }
+
+    /// The token held in a message's hash (its first 16 bytes).
+    #[inline]
+    pub fn from_hash(hash: &[u8; 32]) -> Token {
         let mut out = [0u8; 16];
-        out.copy_from_slice(&hash.as_bytes()[..16]);
+        out.copy_from_slice(&hash[..16]);
         Token(out)
     }
 

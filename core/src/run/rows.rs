@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
 use crate::encode::record::write_csv_cell;
+use crate::encode::record::BATCH_ROWS;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
@@ -310,26 +311,29 @@ pub(super) fn encode_parallel<A: RowAccess>(
                     records: Vec::with_capacity(if to_csv { 0 } else { rows.len() }),
                     missing: vec![BTreeMap::new(); fields],
                 };
-                let mut record = EncodedRecord::default();
-                let mut outcomes = Vec::new();
-                for row in rows {
-                    encoder.encode_fields_into(
-                        access.id(row),
-                        |i| access.field(row, i),
+                let mut records = vec![EncodedRecord::default(); BATCH_ROWS.min(rows.len())];
+                let mut outcomes = vec![Vec::new(); records.len()];
+                for batch in rows.chunks(BATCH_ROWS) {
+                    let n = batch.len();
+                    encoder.encode_batch_into(
+                        |k| access.id(&batch[k]),
+                        |k, i| access.field(&batch[k], i),
                         scratch,
-                        &mut record,
-                        &mut outcomes,
+                        &mut records[..n],
+                        &mut outcomes[..n],
                     );
-                    for (m, o) in part.missing.iter_mut().zip(&outcomes) {
-                        if let Some(reason) = *o {
-                            *m.entry(reason).or_insert(0u64) += 1;
+                    for (record, outcomes) in records.iter_mut().zip(&outcomes).take(n) {
+                        for (m, o) in part.missing.iter_mut().zip(outcomes) {
+                            if let Some(reason) = *o {
+                                *m.entry(reason).or_insert(0u64) += 1;
+                            }
                         }
-                    }
-                    if to_csv {
-                        record.write_csv_row(encoder.layout(), &mut part.csv);
-                        part.csv.push(b'\n');
-                    } else {
-                        part.records.push(std::mem::take(&mut record));
+                        if to_csv {
+                            record.write_csv_row(encoder.layout(), &mut part.csv);
+                            part.csv.push(b'\n');
+                        } else {
+                            part.records.push(std::mem::take(record));
+                        }
                     }
                 }
                 part
