@@ -312,16 +312,14 @@ impl<'k> BloomBuilder<'k> {
         let batched = batchable(spec);
         let (blocks, message) = (&mut self.blocks, &mut self.message);
         blocks.clear();
-        for_each_gram(
-            value,
-            spec.q,
-            salt,
-            &mut self.input,
-            |input| match one_block(input) {
+        let input = &mut self.input;
+        for_each_gram(value, spec.q, |bytes, n| {
+            let gram = gram_input(salt, &bytes[..n], input);
+            match one_block(gram) {
                 Some(block) if batched => blocks.push(block),
-                _ => xof_positions(key, spec, input, message, |p| raw.set(p)),
-            },
-        );
+                _ => xof_positions(key, spec, gram, message, |p| raw.set(p)),
+            }
+        });
         self.hashes.resize(blocks.len(), [0; 32]);
         key.hash_blocks(blocks, &mut self.hashes);
         for hash in &self.hashes {
@@ -338,17 +336,21 @@ pub(crate) fn finish_filter(hardening: Option<&Hardening>, raw: &Bloom, out: &mu
     }
 }
 
-/// Calls `f` with the hashed input of each q-gram of `value` padded with `q - 1` underscores on
-/// each side: the q-gram's UTF-8 bytes, or under `salt` what [`salted_gram`] makes of them
-/// (written into `buf`).
-pub(crate) fn for_each_gram(
-    value: &str,
-    q: u8,
-    salt: Option<&str>,
-    buf: &mut Vec<u8>,
-    mut f: impl FnMut(&[u8]),
-) {
+/// Calls `f` with each q-gram of `value` padded with `q - 1` underscores on each side: its UTF-8
+/// bytes (at most 16: four characters of at most 4 bytes), zero-padded to 16, and their number.
+pub(crate) fn for_each_gram(value: &str, q: u8, mut f: impl FnMut(&[u8; 16], usize)) {
     let q = usize::from(q).clamp(1, 4);
+    if value.is_ascii() && value.len() <= 120 {
+        // One byte per character: the q-grams are the windows of the padded bytes.
+        let mut padded = [b'_'; 128];
+        padded[q - 1..q - 1 + value.len()].copy_from_slice(value.as_bytes());
+        for window in padded[..value.len() + 2 * (q - 1)].windows(q) {
+            let mut gram = [0u8; 16];
+            gram[..q].copy_from_slice(window);
+            f(&gram, q);
+        }
+        return;
+    }
     // A sliding window of the last q characters' UTF-8 bytes.
     let mut window: [[u8; 4]; 4] = [[0; 4]; 4];
     let mut lens = [0u8; 4];
@@ -372,12 +374,19 @@ pub(crate) fn for_each_gram(
             gram[n..n + l].copy_from_slice(&window[k][..l]);
             n += l;
         }
-        match salt {
-            None => f(&gram[..n]),
-            Some(s) => {
-                salted_gram(s, &gram[..n], buf);
-                f(buf);
-            }
+        f(&gram, n);
+    }
+}
+
+/// The hashed input of q-gram `gram`: the q-gram itself, or under `salt` what [`salted_gram`]
+/// makes of it (written into `buf`).
+#[inline]
+pub(crate) fn gram_input<'b>(salt: Option<&str>, gram: &'b [u8], buf: &'b mut Vec<u8>) -> &'b [u8] {
+    match salt {
+        None => gram,
+        Some(s) => {
+            salted_gram(s, gram, buf);
+            buf
         }
     }
 }
@@ -546,7 +555,59 @@ mod tests {
         }
     }
 
+    /// The filter of `value` by the definition: every padded q-gram, salted, through
+    /// [`bit_positions`] (the extended output, one q-gram at a time).
+    fn reference_filter(
+        key: &DerivedKey,
+        spec: BloomSpec,
+        value: &str,
+        salt: Option<&str>,
+    ) -> Bloom {
+        let q = usize::from(spec.q);
+        let padded: Vec<char> = std::iter::repeat_n('_', q - 1)
+            .chain(value.chars())
+            .chain(std::iter::repeat_n('_', q - 1))
+            .collect();
+        let mut expected = Bloom::empty(spec.bits);
+        for w in padded.windows(q) {
+            let gram: String = w.iter().collect();
+            let mut input = Vec::new();
+            let input = gram_input(salt, gram.as_bytes(), &mut input);
+            for p in bit_positions(key, spec, input).iter() {
+                expected.set(*p);
+            }
+        }
+        expected
+    }
+
     proptest::proptest! {
+        #[test]
+        fn filters_match_the_definition_on_every_path(
+            ascii in "[ -~]{0,130}",
+            other in "\\PC{0,40}",
+            use_ascii in proptest::bool::ANY,
+            q in 1u8..=4,
+            hashes in 1u16..=40,
+            bits_index in 0usize..22,
+            salt in proptest::option::of("[0-9-]{0,50}"),
+        ) {
+            // ASCII and other values (two ways of cutting q-grams), batched and one-by-one
+            // hashing (more positions than one hash holds, salts too long for one block),
+            // 2- and 4-byte positions (lengths that do or do not divide 2^16).
+            let value = if use_ascii { ascii } else { other };
+            let bits = match bits_index {
+                20 => 512,
+                21 => 8192,
+                k => (k as u32 + 1) * 64,
+            };
+            let secret = Secret::from_bytes(&[6u8; 32]).unwrap();
+            let key = secret.derive_key("bloom", "name");
+            let spec = BloomSpec { bits, q, hashes, xor_fold: false, balanced: false };
+            let mut out = Bloom::default();
+            BloomBuilder::new(&key, spec).build_into(&value, salt.as_deref(), &mut out);
+            proptest::prop_assert_eq!(out, reference_filter(&key, spec, &value, salt.as_deref()));
+        }
+
         #[test]
         fn balanced_filters_have_exactly_half_their_bits_set(value in "\\PC{0,20}", fold in proptest::bool::ANY) {
             let secret = Secret::from_bytes(&[5u8; 32]).unwrap();

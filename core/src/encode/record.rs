@@ -7,8 +7,8 @@ use crate::schema::{BloomSpec, KeyRef, Level, Schema};
 use crate::secret::{DerivedKey, Secret};
 
 use super::bloom::{
-    batchable, finish_filter, for_each_gram, for_each_position, salted_gram, xof_positions, Bloom,
-    Hardening,
+    batchable, finish_filter, for_each_gram, for_each_position, gram_input, salted_gram,
+    xof_positions, Bloom, Hardening,
 };
 use super::layout::{Layout, Slot};
 use super::message::{one_block, HashBatch};
@@ -543,7 +543,6 @@ impl Encoder {
         let Some(k) = self.hash_keys.get(key) else {
             return;
         };
-        let batched = batchable(spec);
         let Scratch {
             batch,
             raws,
@@ -555,11 +554,15 @@ impl Encoder {
             raw: index as u32,
             spec,
         };
-        for_each_gram(value, spec.q, salt, gram, |input| match one_block(input) {
-            Some(block) if batched => batch.push(key, block, target),
-            _ => {
-                if let Some(raw) = raws.get_mut(index) {
-                    xof_positions(k, spec, input, message, |p| raw.set(p));
+        let batched = batchable(spec);
+        for_each_gram(value, spec.q, |bytes, n| {
+            let input = gram_input(salt, &bytes[..n], gram);
+            match one_block(input) {
+                Some(block) if batched => batch.push(key, block, target),
+                _ => {
+                    if let Some(raw) = raws.get_mut(index) {
+                        xof_positions(k, spec, input, message, |p| raw.set(p));
+                    }
                 }
             }
         });
