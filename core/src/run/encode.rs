@@ -27,8 +27,8 @@ use crate::io::raw::{LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, header_line, Check, CsvRows, Encoded, Read,
-    Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT, REJECTS_HEADER,
+    build_manifest, display_name, encode_parallel, header_line, Buffers, Check, CsvRows, Encoded,
+    Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT, REJECTS_HEADER,
 };
 
 /// Progress of a run, reported after each chunk.
@@ -271,6 +271,7 @@ fn read_csv(
     let to_file = matches!(sink, Sink::File { .. });
 
     let bytes_read = AtomicU64::new(0);
+    let buffers = Buffers::default();
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
     // Encoded CSV goes to a writer thread that hashes and writes it while the next chunk is
     // encoded; records for memory are kept here.
@@ -284,6 +285,7 @@ fn read_csv(
         // scope's join forever, and the writer sees the end of its channel.
         let rx = rx;
         let bytes_read = &bytes_read;
+        let buffers = &buffers;
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
@@ -293,6 +295,7 @@ fn read_csv(
                         hash.update(&csv);
                         **bytes += csv.len() as u64;
                         out.write_all(&csv)?;
+                        buffers.give(csv);
                     }
                 }
                 Ok(())
@@ -328,7 +331,7 @@ fn read_csv(
                 }
             }
             let rows = CsvRows { raw: &raw };
-            let parts = encode_parallel(encoder, &rows, &accepted, to_file);
+            let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
             let mut csv = Vec::with_capacity(parts.len());
             for part in parts {
                 tally.add_missing(part.missing);

@@ -293,13 +293,48 @@ pub(super) struct Part {
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
 }
 
+/// Output buffers handed back by the writer once written, so that encoding fills memory that is
+/// already mapped instead of fresh pages (page faults were 6% of encoding).
+#[derive(Default)]
+pub(super) struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    /// Most buffers kept: two chunks' worth.
+    const MAX: usize = 2 * CHUNK_ROWS / TASK_ROWS;
+
+    /// An empty buffer of at least `capacity` bytes, a returned one when there is one.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut v = self
+            .0
+            .lock()
+            .map(|mut pool| pool.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        v.reserve(capacity);
+        v
+    }
+
+    /// Hands a written buffer back.
+    pub(super) fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut pool) = self.0.lock() {
+            if pool.len() < Self::MAX {
+                pool.push(buffer);
+            }
+        }
+    }
+}
+
 /// Encodes accepted rows in parallel; the parts come back in input order. With `to_csv` each part
-/// holds the CSV rows (as [`EncodedRecord::write_csv_row`] writes them), otherwise the records.
+/// holds the CSV rows (as [`EncodedRecord::write_csv_row`] writes them, in a buffer from
+/// `buffers`), otherwise the records.
 pub(super) fn encode_parallel<A: RowAccess>(
     encoder: &Encoder,
     access: &A,
     rows: &[A::Row],
     to_csv: bool,
+    buffers: &Buffers,
 ) -> Vec<Part> {
     let fields = encoder.schema().fields.len();
     rows.par_chunks(TASK_ROWS)
@@ -307,7 +342,11 @@ pub(super) fn encode_parallel<A: RowAccess>(
             || encoder.scratch(),
             |scratch, rows| {
                 let mut part = Part {
-                    csv: Vec::with_capacity(if to_csv { rows.len() * 1024 } else { 0 }),
+                    csv: if to_csv {
+                        buffers.take(rows.len() * 1024)
+                    } else {
+                        Vec::new()
+                    },
                     records: Vec::with_capacity(if to_csv { 0 } else { rows.len() }),
                     missing: vec![BTreeMap::new(); fields],
                 };

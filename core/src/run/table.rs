@@ -10,8 +10,8 @@ use crate::io::raw::RawLayout;
 use super::encode::{EncodeOptions, Progress};
 use super::ids::IdCheck;
 use super::rows::{
-    build_manifest, encode_parallel, Check, Encoded, Read, Rejects, RowAccess, Tally, CHUNK_ROWS,
-    MEMORY_HINT,
+    build_manifest, encode_parallel, Buffers, Check, Encoded, Read, Rejects, RowAccess, Tally,
+    CHUNK_ROWS, MEMORY_HINT,
 };
 
 /// One batch of an in-memory table: equal-length columns of text cells.
@@ -74,7 +74,7 @@ pub fn encode_table<B: TextColumns>(
                 }
             }
             let rows = TableRows { raw: &raw, batch };
-            let parts = encode_parallel(encoder, &rows, &accepted, false);
+            let parts = encode_parallel(encoder, &rows, &accepted, false, &Buffers::default());
             for part in parts {
                 tally.add_missing(part.missing);
                 records.extend(part.records);
