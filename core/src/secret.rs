@@ -334,6 +334,15 @@ impl DerivedKey {
     /// [`hash`](Self::hash) one at a time. `hash_many` sits in the crate's undocumented
     /// `platform` module, so the workspace pins the crate's exact version and a test checks every
     /// result against [`hash`](Self::hash).
+    ///
+    /// ```
+    /// let secret = pseudolink::Secret::from_bytes(&[7; 32]).unwrap();
+    /// let key = secret.derive_key("token", "example");
+    /// let blocks = [[1u8; 64], [2u8; 64], [3u8; 64]];
+    /// let mut out = [[0u8; 32]; 3];
+    /// key.hash_blocks(&blocks, &mut out);
+    /// assert_eq!(&out[2], key.hash(&blocks[2]).as_bytes());
+    /// ```
     pub fn hash_blocks(&self, blocks: &[[u8; 64]], out: &mut [[u8; 32]]) {
         // BLAKE3 domain flags (BLAKE3 specification, section 2.1): a one-block message is a
         // chunk's first and last block and the root of the tree.

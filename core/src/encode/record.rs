@@ -365,6 +365,28 @@ impl Encoder {
     /// `records[k]` and `outcomes[k]` (reusing their memory); the result is the same as
     /// encoding the records one by one, only faster, as the messages of many records are hashed
     /// side by side.
+    ///
+    /// ```
+    /// use pseudolink::{EncodedRecord, Encoder, Schema, Secret};
+    /// let encoder = Encoder::new(&Schema::example(), &Secret::from_hex(&"0f".repeat(32)).unwrap());
+    /// let rows = [
+    ///     ["r1", "Zoë", "", "O'Neil", "09/03/2014", "F", "cv1 2ab", "1 High St", ""],
+    ///     ["r2", "Adam", "J", "Smith", "1990-12-01", "M", "", "", "943 476 5919"],
+    /// ];
+    /// let mut scratch = encoder.scratch();
+    /// let mut records = vec![EncodedRecord::default(); rows.len()];
+    /// let mut outcomes = vec![Vec::new(); rows.len()];
+    /// encoder.encode_batch_into(
+    ///     |k| rows[k][0],
+    ///     |k, i| Some(rows[k][i + 1]),
+    ///     &mut scratch,
+    ///     &mut records,
+    ///     &mut outcomes,
+    /// );
+    /// for (row, record) in rows.iter().zip(&records) {
+    ///     assert_eq!(record, &encoder.encode_values(row, &mut scratch).unwrap().0);
+    /// }
+    /// ```
     pub fn encode_batch_into<'a>(
         &self,
         id: impl Fn(usize) -> &'a str,

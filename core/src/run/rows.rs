@@ -303,7 +303,7 @@ impl Buffers {
     const MAX: usize = 2 * CHUNK_ROWS / TASK_ROWS;
 
     /// An empty buffer of at least `capacity` bytes, a returned one when there is one.
-    fn take(&self, capacity: usize) -> Vec<u8> {
+    pub(super) fn take(&self, capacity: usize) -> Vec<u8> {
         let mut v = self
             .0
             .lock()

@@ -13,7 +13,9 @@ use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 
 use crate::encode::EncodedRecord;
 
-use super::rows::{display_name, header_line, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS};
+use super::rows::{
+    display_name, header_line, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS,
+};
 
 /// Options of [`write_encoded`].
 #[derive(Default)]
@@ -46,13 +48,16 @@ pub fn write_encoded(
     // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
     // previous chunks in order.
     let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+    let buffers = Buffers::default();
     let written = std::thread::scope(|scope| -> Result<bool> {
+        let buffers = &buffers;
         let writer = scope.spawn(|| -> Result<()> {
             for parts in rx {
                 for buf in parts {
                     hash.update(&buf);
                     bytes += buf.len() as u64;
                     out.write_all(&buf)?;
+                    buffers.give(buf);
                 }
             }
             Ok(())
@@ -63,7 +68,7 @@ pub fn write_encoded(
                 complete = false;
                 break;
             }
-            let parts = csv_parts(chunk, layout);
+            let parts = csv_parts(chunk, layout, buffers);
             if tx.send(parts).is_err() {
                 break; // the writer failed: its error is returned below
             }
@@ -116,24 +121,26 @@ pub fn encoded_fingerprint(records: &[EncodedRecord], layout: &Layout) -> (u64, 
     let head = header_line(layout);
     let mut hash = blake3::Hasher::new();
     let mut bytes = head.len() as u64;
+    let buffers = Buffers::default();
     hash.update(&head);
     for chunk in records.chunks(CHUNK_ROWS) {
-        let parts = csv_parts(chunk, layout);
+        let parts = csv_parts(chunk, layout, &buffers);
         for buf in parts {
             hash.update(&buf);
             bytes += buf.len() as u64;
+            buffers.give(buf);
         }
     }
     (bytes, hash.finalize().to_hex().to_string())
 }
 
 /// The CSV rows of `records` (each ending in a newline), rendered in parallel, in parts of
-/// [`TASK_ROWS`] records, in order.
-fn csv_parts(records: &[EncodedRecord], layout: &Layout) -> Vec<Vec<u8>> {
+/// [`TASK_ROWS`] records, in order, into buffers from `buffers`.
+fn csv_parts(records: &[EncodedRecord], layout: &Layout, buffers: &Buffers) -> Vec<Vec<u8>> {
     records
         .par_chunks(TASK_ROWS)
         .map(|records| {
-            let mut buf = Vec::with_capacity(records.len() * 1024);
+            let mut buf = buffers.take(records.len() * 1024);
             for r in records {
                 r.write_csv_row(layout, &mut buf);
                 buf.push(b'\n');
