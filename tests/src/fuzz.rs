@@ -419,6 +419,8 @@ pub fn encode_record(data: &[u8]) {
     let other = Encoder::with_today(encoder.schema(), &secret(), today());
     let width = encoder.schema().fields.len() + 1;
     let mut reused = encoder.scratch();
+    let mut batch_rows = Vec::new();
+    let mut one_by_one = Vec::new();
     for line in text.split('\n').take(64) {
         let mut values: Vec<&str> = line.split('\t').collect();
         values.resize(width, "");
@@ -429,6 +431,8 @@ pub fn encode_record(data: &[u8]) {
             continue;
         }
         let (record, outcomes) = got.expect("a row of the right width with an id encodes");
+        batch_rows.push(values.clone());
+        one_by_one.push((record.clone(), outcomes.clone()));
         assert_eq!(outcomes.len(), width - 1);
         let (fresh, fresh_outcomes) = other
             .encode_values(&values, &mut other.scratch())
@@ -449,6 +453,20 @@ pub fn encode_record(data: &[u8]) {
             Some(&record),
             "the written row reads back"
         );
+    }
+    // The same rows as one batch (the file pipeline's way) give the same records.
+    let mut records = vec![pseudolink::EncodedRecord::default(); batch_rows.len()];
+    let mut outcomes = vec![Vec::new(); batch_rows.len()];
+    encoder.encode_batch_into(
+        |k| batch_rows[k][0],
+        |k, i| batch_rows[k].get(i + 1).copied(),
+        &mut reused,
+        &mut records,
+        &mut outcomes,
+    );
+    for (k, (record, outcome)) in one_by_one.iter().enumerate() {
+        assert_eq!(&records[k], record, "batch record {k} as encoded alone");
+        assert_eq!(&outcomes[k], outcome, "batch outcomes {k} as encoded alone");
     }
 }
 
