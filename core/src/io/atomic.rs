@@ -47,6 +47,19 @@ impl AtomicFile {
         }
     }
 
+    /// Writes what is buffered and waits until the file's data so far is on disk, so that the
+    /// sync at [`commit`](Self::commit) has little left to wait for. A long writer calls it from
+    /// time to time, on a thread that runs beside the work that produces the data.
+    pub fn sync_so_far(&mut self) -> Result<()> {
+        match self.writer.as_mut() {
+            Some(w) => w
+                .flush()
+                .and_then(|()| w.get_ref().sync_data())
+                .map_err(|e| Error::io("write", &self.path, e)),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes, syncs and renames the file into place.
     pub fn commit(mut self) -> Result<()> {
         if let Some(w) = self.writer.take() {

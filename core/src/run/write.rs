@@ -14,7 +14,8 @@ use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 use crate::encode::EncodedRecord;
 
 use super::rows::{
-    display_name, header_line, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, TASK_ROWS,
+    display_name, header_line, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, SYNC_BYTES,
+    TASK_ROWS,
 };
 
 /// Options of [`write_encoded`].
@@ -52,12 +53,18 @@ pub fn write_encoded(
     let written = std::thread::scope(|scope| -> Result<bool> {
         let buffers = &buffers;
         let writer = scope.spawn(|| -> Result<()> {
+            let mut unsynced = 0usize;
             for parts in rx {
                 for buf in parts {
                     hash.update(&buf);
                     bytes += buf.len() as u64;
+                    unsynced += buf.len();
                     out.write_all(&buf)?;
                     buffers.give(buf);
+                }
+                if unsynced >= SYNC_BYTES {
+                    out.sync_so_far()?;
+                    unsynced = 0;
                 }
             }
             Ok(())
