@@ -27,8 +27,9 @@ use crate::io::raw::{LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, header_line, Buffers, Check, CsvRows, Encoded,
-    Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT, REJECTS_HEADER, SYNC_BYTES,
+    build_manifest, display_name, encode_parallel, header_line, write_parts, Buffers, Check,
+    CsvRows, Encoded, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    REJECTS_HEADER,
 };
 
 /// Progress of a run, reported after each chunk.
@@ -289,24 +290,7 @@ fn read_csv(
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
-            scope.spawn(move || -> Result<()> {
-                let mut unsynced = 0usize;
-                for parts in wrx {
-                    for csv in parts {
-                        hash.update(&csv);
-                        **bytes += csv.len() as u64;
-                        unsynced += csv.len();
-                        out.write_all(&csv)?;
-                        buffers.give(csv);
-                    }
-                    // Written to disk while the next chunks are encoded, not all at the end.
-                    if unsynced >= SYNC_BYTES {
-                        out.sync_so_far()?;
-                        unsynced = 0;
-                    }
-                }
-                Ok(())
-            })
+            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers))
         });
         let mut done = None;
         for message in rx.iter() {

@@ -332,6 +332,33 @@ impl Buffers {
     }
 }
 
+/// The writer thread's loop: writes each batch of parts from `parts` to `out` in order, hashing
+/// and counting the bytes, hands the buffers back to `buffers`, and syncs every [`SYNC_BYTES`].
+pub(super) fn write_parts(
+    parts: impl IntoIterator<Item = Vec<Vec<u8>>>,
+    out: &mut AtomicFile,
+    hash: &mut blake3::Hasher,
+    bytes: &mut u64,
+    buffers: &Buffers,
+) -> Result<()> {
+    let mut unsynced = 0usize;
+    for batch in parts {
+        for buf in batch {
+            hash.update(&buf);
+            *bytes += buf.len() as u64;
+            unsynced += buf.len();
+            out.write_all(&buf)?;
+            buffers.give(buf);
+        }
+        // On disk while the next chunks are encoded, not all at the end.
+        if unsynced >= SYNC_BYTES {
+            out.sync_so_far()?;
+            unsynced = 0;
+        }
+    }
+    Ok(())
+}
+
 /// Encodes accepted rows in parallel; the parts come back in input order. With `to_csv` each part
 /// holds the CSV rows (as [`EncodedRecord::write_csv_row`] writes them, in a buffer from
 /// `buffers`), otherwise the records.

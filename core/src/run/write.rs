@@ -14,7 +14,7 @@ use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 use crate::encode::EncodedRecord;
 
 use super::rows::{
-    display_name, header_line, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER, SYNC_BYTES,
+    display_name, header_line, write_parts, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER,
     TASK_ROWS,
 };
 
@@ -52,23 +52,8 @@ pub fn write_encoded(
     let buffers = Buffers::default();
     let written = std::thread::scope(|scope| -> Result<bool> {
         let buffers = &buffers;
-        let writer = scope.spawn(|| -> Result<()> {
-            let mut unsynced = 0usize;
-            for parts in rx {
-                for buf in parts {
-                    hash.update(&buf);
-                    bytes += buf.len() as u64;
-                    unsynced += buf.len();
-                    out.write_all(&buf)?;
-                    buffers.give(buf);
-                }
-                if unsynced >= SYNC_BYTES {
-                    out.sync_so_far()?;
-                    unsynced = 0;
-                }
-            }
-            Ok(())
-        });
+        let (out, hash, bytes) = (&mut out, &mut hash, &mut bytes);
+        let writer = scope.spawn(move || write_parts(rx, out, hash, bytes, buffers));
         let mut complete = true;
         for chunk in records.chunks(CHUNK_ROWS) {
             if cancelled() {
