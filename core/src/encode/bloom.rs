@@ -69,6 +69,26 @@ impl Bloom {
         }
     }
 
+    /// Sets the positions of one q-gram held in `output`, a hash of the batched path (read as
+    /// [`for_each_position`] reads them).
+    #[inline]
+    pub(crate) fn set_positions(&mut self, spec: BloomSpec, output: &[u8; 32]) {
+        if position_bytes(spec.bits) != 2 {
+            for_each_position(spec, output, |p| self.set(p));
+            return;
+        }
+        // All sixteen positions at once (the compiler vectorises this), then the bits.
+        let bits = spec.bits;
+        let positions: [u32; 16] = std::array::from_fn(|i| {
+            let w = u32::from(u16::from_le_bytes([output[2 * i], output[2 * i + 1]]));
+            // w < 2^16 and bits <= 2^16, so the product fits in 32 bits.
+            (w * bits) >> 16
+        });
+        for &p in positions.iter().take(usize::from(spec.hashes)) {
+            self.set(p);
+        }
+    }
+
     /// Dice coefficient `2|A∩B| / (|A|+|B|)`; 0 when both are empty or lengths differ.
     pub fn dice(&self, other: &Bloom) -> f64 {
         if self.0.len() != other.0.len() {
@@ -89,24 +109,25 @@ impl Bloom {
 
     /// Appends the base64 (standard alphabet, padded) of the little-endian bytes to `out`.
     pub fn write_base64(&self, out: &mut Vec<u8>) {
-        let mut stack = [0u8; 1024];
-        let mut heap = Vec::new();
-        let bytes: &mut [u8] = if self.0.len() * 8 <= stack.len() {
-            &mut stack[..self.0.len() * 8]
-        } else {
-            heap.resize(self.0.len() * 8, 0);
-            &mut heap
-        };
-        for (chunk, w) in bytes.chunks_exact_mut(8).zip(self.0.iter()) {
-            chunk.copy_from_slice(&w.to_le_bytes());
-        }
+        // Twelve words (96 bytes, a multiple of 3) at a time: their base64 has no padding, so
+        // the pieces put together are the base64 of the whole.
         let start = out.len();
-        let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+        let len = base64::encoded_len(self.0.len() * 8, true).unwrap_or(0);
         out.resize(start + len, 0);
-        let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(&*bytes, &mut out[start..])
-            .unwrap_or(0);
-        out.truncate(start + written);
+        let mut at = start;
+        for words in self.0.chunks(12) {
+            let mut bytes = [0u8; 96];
+            for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+                chunk.copy_from_slice(&w.to_le_bytes());
+            }
+            at += base64::engine::general_purpose::STANDARD
+                .encode_slice(
+                    &bytes[..words.len() * 8],
+                    out.get_mut(at..).unwrap_or_default(),
+                )
+                .unwrap_or(0);
+        }
+        out.truncate(at);
     }
 
     /// Parses base64 written by [`write_base64`](Self::write_base64); `bits` must match.
@@ -346,7 +367,10 @@ pub(crate) fn for_each_gram(value: &str, q: u8, mut f: impl FnMut(&[u8; 16], usi
         padded[q - 1..q - 1 + value.len()].copy_from_slice(value.as_bytes());
         for window in padded[..value.len() + 2 * (q - 1)].windows(q) {
             let mut gram = [0u8; 16];
-            gram[..q].copy_from_slice(window);
+            // At most four bytes: copied one by one, not by a call to `memcpy`.
+            for (g, b) in gram.iter_mut().zip(window.iter().take(4)) {
+                *g = *b;
+            }
             f(&gram, q);
         }
         return;
@@ -394,11 +418,19 @@ pub(crate) fn gram_input<'b>(salt: Option<&str>, gram: &'b [u8], buf: &'b mut Ve
 /// The hashed input of a salted q-gram (or token): the salt's length as 4 bytes little-endian,
 /// the salt, then `data`. Written into `out`.
 pub fn salted_gram(salt: &str, data: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let len = u32::try_from(salt.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(salt.as_bytes());
+    salt_prefix(Some(salt), out);
     out.extend_from_slice(data);
+}
+
+/// What [`salted_gram`] puts before the data: the salt's length as 4 bytes little-endian and the
+/// salt; nothing without a salt. Written into `out`.
+pub(crate) fn salt_prefix(salt: Option<&str>, out: &mut Vec<u8>) {
+    out.clear();
+    if let Some(salt) = salt {
+        let len = u32::try_from(salt.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(salt.as_bytes());
+    }
 }
 
 /// Whether the positions of one q-gram of `spec` fit in one 32-byte hash, so that one-block

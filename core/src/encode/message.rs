@@ -44,8 +44,49 @@ pub fn one_block(input: &[u8]) -> Option<[u8; 64]> {
     Some(block)
 }
 
+/// Writes the input length `len` into the last four bytes of `block`.
+#[inline]
+fn set_length(block: &mut [u8; 64], len: usize) {
+    block[ONE_BLOCK_INPUT..].copy_from_slice(&length_of(len).to_le_bytes());
+}
+
+/// Copies `src` into `block` at `at` (nothing if it does not fit) with at most two fixed-size
+/// copies that may overlap, as `memcpy` does inside, but without calling it: these inputs are a
+/// few bytes long and there are about a hundred of them per record.
+#[inline]
+fn put(block: &mut [u8; 64], at: usize, src: &[u8]) {
+    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    let n = src.len();
+    let Some(dst) = block.get_mut(at..at + n) else {
+        return;
+    };
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => two::<4>(dst, src),
+        8..=15 => two::<8>(dst, src),
+        16..=31 => two::<16>(dst, src),
+        _ => two::<32>(dst, src),
+    }
+}
+
 fn length(input: &[u8]) -> u32 {
-    u32::try_from(input.len()).unwrap_or(u32::MAX)
+    length_of(input.len())
+}
+
+fn length_of(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// Keyed BLAKE3 of the message of `input` (32 bytes): what a [`HashBatch`] gives for it.
@@ -107,6 +148,72 @@ impl<T: Copy> HashBatch<T> {
         }
     }
 
+    /// Queues the message of the input made of `parts` (concatenated) for hashing under key
+    /// number `key`, written straight into the batch, when it is one block; its hash goes to
+    /// `target`. Returns `false` and queues nothing when the input is longer than
+    /// [`ONE_BLOCK_INPUT`] bytes. A key number beyond the batch's keys is ignored.
+    ///
+    /// ```
+    /// use pseudolink::encode::message::{hash, HashBatch};
+    /// let secret = pseudolink::Secret::from_bytes(&[1; 32]).unwrap();
+    /// let keys = [secret.derive_key("a", "x")];
+    /// let mut batch = HashBatch::new(1);
+    /// assert!(batch.push_parts(0, &[b"an", b"na"], 7));
+    /// assert!(!batch.push_parts(0, &[&[0; 40], &[0; 21]], 8));
+    /// let mut got = Vec::new();
+    /// batch.flush(&keys, |target, h| got.push((target, *h)));
+    /// assert_eq!(got, [(7, hash(&keys[0], b"anna"))]);
+    /// ```
+    #[inline]
+    pub fn push_parts(&mut self, key: usize, parts: &[&[u8]], target: T) -> bool {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > ONE_BLOCK_INPUT {
+            return false;
+        }
+        if let Some(block) = self.next_block(key, target) {
+            let mut at = 0;
+            for part in parts {
+                put(block, at, part);
+                at += part.len();
+            }
+            set_length(block, len);
+        }
+        true
+    }
+
+    /// Queues q-gram `gram` (its first `n` bytes) after `prefix`, like
+    /// [`push_parts`](Self::push_parts) with the two parts.
+    #[inline]
+    pub(crate) fn push_gram(
+        &mut self,
+        key: usize,
+        prefix: &[u8],
+        gram: &[u8; 16],
+        n: usize,
+        target: T,
+    ) -> bool {
+        let len = prefix.len() + n;
+        if len > ONE_BLOCK_INPUT || n > 16 {
+            return false;
+        }
+        if let Some(block) = self.next_block(key, target) {
+            put(block, 0, prefix);
+            put(block, prefix.len(), &gram[..n]);
+            set_length(block, len);
+        }
+        true
+    }
+
+    /// Queues a zero block under key number `key` for `target` and returns it to be written in
+    /// place; `None` for a key number beyond the batch's keys.
+    #[inline]
+    fn next_block(&mut self, key: usize, target: T) -> Option<&mut [u8; 64]> {
+        let p = self.pending.get_mut(key)?;
+        p.blocks.push([0; 64]);
+        p.targets.push(target);
+        p.blocks.last_mut()
+    }
+
     /// Hashes every queued block under its key (`keys[key]`) and calls `deliver` with each
     /// target and hash, key by key in key order and in queue order within a key; empties the
     /// batch.
@@ -166,6 +273,22 @@ mod tests {
             } else {
                 prop_assert!(a.len() > ONE_BLOCK_INPUT);
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn put_copies_like_copy_from_slice(
+            src in proptest::collection::vec(any::<u8>(), 0..=64),
+            at in 0usize..=64,
+        ) {
+            let mut got = [0xa5u8; 64];
+            put(&mut got, at, &src);
+            let mut want = [0xa5u8; 64];
+            if at + src.len() <= 64 {
+                want[at..at + src.len()].copy_from_slice(&src);
+            }
+            prop_assert_eq!(got, want);
         }
     }
 

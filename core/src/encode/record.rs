@@ -7,13 +7,13 @@ use crate::schema::{BloomSpec, KeyRef, Level, Schema};
 use crate::secret::{DerivedKey, Secret};
 
 use super::bloom::{
-    batchable, finish_filter, for_each_gram, for_each_position, gram_input, salted_gram,
-    xof_positions, Bloom, Hardening,
+    batchable, finish_filter, for_each_gram, gram_input, salt_prefix, xof_positions, Bloom,
+    Hardening,
 };
 use super::layout::{Layout, Slot};
-use super::message::{one_block, HashBatch};
+use super::message::HashBatch;
 use super::token::Token;
-use super::value::{FieldNormaliser, Value};
+use super::value::{FieldNormaliser, Text, Value};
 
 /// One encoded record: the agency's record id, token slots and Bloom slots (see [`Layout`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -155,6 +155,8 @@ pub struct Scratch<'e> {
     /// Whether each raw filter has a value.
     present: Vec<bool>,
     values: Vec<Option<Value>>,
+    /// What goes before each hashed input of the value being staged (its salt).
+    prefix: Vec<u8>,
     input: Vec<u8>,
     gram: Vec<u8>,
     message: Vec<u8>,
@@ -296,6 +298,7 @@ impl Encoder {
             raws: Vec::new(),
             present: Vec::new(),
             values: Vec::with_capacity(self.schema.fields.len()),
+            prefix: Vec::new(),
             input: Vec::new(),
             gram: Vec::new(),
             message: Vec::new(),
@@ -422,7 +425,7 @@ impl Encoder {
             }
             Target::Bits { raw, spec } => {
                 if let Some(raw) = raws.get_mut(raw as usize) {
-                    for_each_position(spec, hash, |p| raw.set(p));
+                    raw.set_positions(spec, hash);
                 }
             }
         });
@@ -512,31 +515,26 @@ impl Encoder {
         }
     }
 
-    /// Queues the token of `data` under `key` for token slot `slot` of record `row`, or writes
-    /// it at once when its message is longer than a block.
+    /// Queues the token of the input made of `parts` (concatenated) under `key` for token slot
+    /// `slot` of record `row`, or writes it at once when its message is longer than a block.
     fn stage_token(
         &self,
         row: usize,
         slot: usize,
         key: KeyId,
-        data: &[u8],
+        parts: &[&[u8]],
         record: &mut EncodedRecord,
         batch: &mut HashBatch<Target>,
     ) {
-        match one_block(data) {
-            Some(block) => batch.push(
-                key,
-                block,
-                Target::Token {
-                    row: row as u32,
-                    slot: slot as u32,
-                },
-            ),
-            None => {
-                if let (Some(t), Some(k)) = (record.tokens.get_mut(slot), self.hash_keys.get(key)) {
-                    *t = Some(Token::of(k, data));
-                }
-            }
+        let target = Target::Token {
+            row: row as u32,
+            slot: slot as u32,
+        };
+        if batch.push_parts(key, parts, target) {
+            return;
+        }
+        if let (Some(t), Some(k)) = (record.tokens.get_mut(slot), self.hash_keys.get(key)) {
+            *t = Some(Token::of(k, &parts.concat()));
         }
     }
 
@@ -569,6 +567,7 @@ impl Encoder {
         let Scratch {
             batch,
             raws,
+            prefix,
             gram,
             message,
             ..
@@ -578,15 +577,14 @@ impl Encoder {
             spec,
         };
         let batched = batchable(spec);
+        salt_prefix(salt, prefix);
         for_each_gram(value, spec.q, |bytes, n| {
-            let input = gram_input(salt, &bytes[..n], gram);
-            match one_block(input) {
-                Some(block) if batched => batch.push(key, block, target),
-                _ => {
-                    if let Some(raw) = raws.get_mut(index) {
-                        xof_positions(k, spec, input, message, |p| raw.set(p));
-                    }
-                }
+            if batched && batch.push_gram(key, prefix, bytes, n, target) {
+                return;
+            }
+            if let Some(raw) = raws.get_mut(index) {
+                let input = gram_input(salt, &bytes[..n], gram);
+                xof_positions(k, spec, input, message, |p| raw.set(p));
             }
         });
     }
@@ -615,31 +613,67 @@ impl Encoder {
         record: &mut EncodedRecord,
         scratch: &mut Scratch<'_>,
     ) {
+        // Each part is its length (4 bytes little-endian) and its text; rules of more than
+        // `MAX_PARTS` keys are written into a buffer first.
+        const MAX_PARTS: usize = 4;
         for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
+            let Some(&slot) = self.layout.blocks.get(rule) else {
+                continue;
+            };
+            let mut texts = [Text::Inline([0; 16], 0); MAX_PARTS];
+            let mut lens = [[0u8; 4]; MAX_PARTS];
             scratch.input.clear();
             let mut complete = true;
-            for r in refs {
+            for (k, r) in refs.iter().enumerate() {
                 let value = values.get(r.field).and_then(Option::as_ref);
                 let part = match (value, r.level) {
                     (Some(v), None) => Some(v.canonical()),
                     (Some(v), Some(l)) => v.level(l),
                     (None, _) => None,
                 };
-                match part {
-                    Some(p) => {
-                        let len = u32::try_from(p.len()).unwrap_or(u32::MAX);
-                        scratch.input.extend_from_slice(&len.to_le_bytes());
-                        scratch.input.extend_from_slice(p.as_bytes());
+                let Some(p) = part else {
+                    complete = false;
+                    break;
+                };
+                let len = u32::try_from(p.as_bytes().len())
+                    .unwrap_or(u32::MAX)
+                    .to_le_bytes();
+                if let (Some(t), Some(l)) = (texts.get_mut(k), lens.get_mut(k)) {
+                    *t = p;
+                    *l = len;
+                } else {
+                    if k == MAX_PARTS {
+                        for (t, l) in texts.iter().zip(&lens) {
+                            scratch.input.extend_from_slice(l);
+                            scratch.input.extend_from_slice(t.as_bytes());
+                        }
                     }
-                    None => {
-                        complete = false;
-                        break;
-                    }
+                    scratch.input.extend_from_slice(&len);
+                    scratch.input.extend_from_slice(p.as_bytes());
                 }
             }
-            if let (true, Some(&slot)) = (complete, self.layout.blocks.get(rule)) {
-                self.stage_token(row, slot, *key, &scratch.input, record, &mut scratch.batch);
+            if !complete {
+                continue;
             }
+            if refs.len() > MAX_PARTS {
+                let input = std::mem::take(&mut scratch.input);
+                self.stage_token(row, slot, *key, &[&input], record, &mut scratch.batch);
+                scratch.input = input;
+                continue;
+            }
+            let mut parts: [&[u8]; 2 * MAX_PARTS] = [&[]; 2 * MAX_PARTS];
+            for (k, (t, l)) in texts.iter().zip(&lens).take(refs.len()).enumerate() {
+                parts[2 * k] = l;
+                parts[2 * k + 1] = t.as_bytes();
+            }
+            self.stage_token(
+                row,
+                slot,
+                *key,
+                &parts[..2 * refs.len()],
+                record,
+                &mut scratch.batch,
+            );
         }
     }
 
@@ -655,22 +689,21 @@ impl Encoder {
         let slots = &self.layout.fields[i];
         let keys = &self.keys[i];
         let canonical = v.canonical();
-        let mut token = |slot: usize, key: KeyId, text: &str, scratch: &mut Scratch<'_>| {
-            let data: &[u8] = match salt {
-                Some(s) => {
-                    salted_gram(s, text.as_bytes(), &mut scratch.input);
-                    &scratch.input
-                }
-                None => text.as_bytes(),
-            };
-            self.stage_token(row, slot, key, data, record, &mut scratch.batch);
-        };
+        salt_prefix(salt, &mut scratch.prefix);
+        let (prefix, batch) = (&scratch.prefix, &mut scratch.batch);
         if let Some(s) = slots.token {
-            token(s, keys.token, &canonical, scratch);
+            self.stage_token(
+                row,
+                s,
+                keys.token,
+                &[prefix, canonical.as_bytes()],
+                record,
+                batch,
+            );
         }
         for ((level, slot), (_, key)) in slots.levels.iter().zip(&keys.levels) {
             if let Some(text) = v.level(*level) {
-                token(*slot, *key, &text, scratch);
+                self.stage_token(row, *slot, *key, &[prefix, text.as_bytes()], record, batch);
             }
         }
         if let (Some(s), Some(spec)) = (slots.bloom, self.schema.fields[i].bloom) {

@@ -62,6 +62,17 @@ impl Text<'_> {
     }
 }
 
+impl Text<'_> {
+    /// The bytes of the text (what is hashed), without checking them again as UTF-8.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Text::Borrowed(s) => s.as_bytes(),
+            Text::Inline(buf, len) => &buf[..usize::from(*len).min(16)],
+        }
+    }
+}
+
 impl Deref for Text<'_> {
     type Target = str;
     fn deref(&self) -> &str {

@@ -28,7 +28,9 @@ impl AtomicFile {
         Ok(AtomicFile {
             path: path.to_path_buf(),
             tmp,
-            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            // Small writes are gathered; a write of at least this much (a part of an encoded
+            // extract) goes to the file without being copied into the buffer first.
+            writer: Some(BufWriter::with_capacity(128 << 10, file)),
         })
     }
 

@@ -287,7 +287,9 @@ fn read_csv(
         let rx = rx;
         let bytes_read = &bytes_read;
         let buffers = &buffers;
-        scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx));
+        // Read chunks come back to the reader to be filled again: no allocation per row.
+        let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(2);
+        scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx, &back_rx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
             scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers))
@@ -323,6 +325,9 @@ fn read_csv(
             }
             let rows = CsvRows { raw: &raw };
             let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
+            let encoded = accepted.len() as u64;
+            drop(accepted);
+            let _ = back_tx.try_send(chunk);
             let mut csv = Vec::with_capacity(parts.len());
             for part in parts {
                 tally.add_missing(part.missing);
@@ -334,7 +339,7 @@ fn read_csv(
             if to_file && wtx.send(csv).is_err() {
                 break; // the writer failed: its error is returned below
             }
-            tally.counts.encoded += accepted.len() as u64;
+            tally.counts.encoded += encoded;
             if let Some(p) = progress {
                 p(Progress {
                     bytes_read: bytes_read.load(Ordering::Relaxed),
@@ -372,22 +377,39 @@ fn read_chunks(
     input: &Path,
     bytes_read: &AtomicU64,
     tx: &mpsc::SyncSender<Message>,
+    recycled: &mpsc::Receiver<Chunk>,
 ) {
-    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    // A chunk that has been encoded, its records refilled in place, or a new one.
+    let next_chunk = || {
+        recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_ROWS))
+    };
+    let mut chunk = next_chunk();
+    let mut n = 0;
     loop {
-        let mut row = ByteRecord::with_capacity(256, 16);
-        match reader.read_byte_record(&mut row) {
+        if n == chunk.len() {
+            chunk.push((0, ByteRecord::with_capacity(256, 16)));
+        }
+        let Some((line, row)) = chunk.get_mut(n) else {
+            return;
+        };
+        match reader.read_byte_record(row) {
             Ok(true) => {
-                let line = row.position().map(|p| p.line()).unwrap_or(0);
-                chunk.push((line, row));
-                if chunk.len() == CHUNK_ROWS {
+                *line = row.position().map(|p| p.line()).unwrap_or(0);
+                n += 1;
+                if n == CHUNK_ROWS {
+                    chunk.truncate(n);
                     bytes_read.store(reader.get_ref().bytes(), Ordering::Relaxed);
-                    if tx.send(Message::Rows(std::mem::take(&mut chunk))).is_err() {
+                    if tx.send(Message::Rows(chunk)).is_err() {
                         return;
                     }
+                    chunk = next_chunk();
+                    n = 0;
                 }
             }
             Ok(false) => {
+                chunk.truncate(n);
                 bytes_read.store(reader.get_ref().bytes(), Ordering::Relaxed);
                 if tx.send(Message::Rows(chunk)).is_err() {
                     return;
