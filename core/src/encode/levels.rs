@@ -11,31 +11,39 @@ pub fn soundex(name: &str) -> Option<String> {
 
 /// [`soundex`] as four ASCII bytes, without allocating.
 pub fn soundex_code(name: &str) -> Option<[u8; 4]> {
-    fn code(c: u8) -> u8 {
-        match c {
-            b'b' | b'f' | b'p' | b'v' => b'1',
-            b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
-            b'd' | b't' => b'3',
-            b'l' => b'4',
-            b'm' | b'n' => b'5',
-            b'r' => b'6',
-            b'h' | b'w' => b'h',
-            _ => b'0', // vowels and y
+    /// Per byte: 0 for a non-letter (skipped), otherwise the letter's Soundex digit, with
+    /// `b'0'` for vowels and y (which separate equal codes) and `b'h'` for h and w (which do not).
+    const CODES: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut c = 0;
+        while c < 256 {
+            let lower = (c as u8).to_ascii_lowercase();
+            t[c] = match lower {
+                b'b' | b'f' | b'p' | b'v' => b'1',
+                b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+                b'd' | b't' => b'3',
+                b'l' => b'4',
+                b'm' | b'n' => b'5',
+                b'r' => b'6',
+                b'h' | b'w' => b'h',
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => b'0',
+                _ => 0,
+            };
+            c += 1;
         }
-    }
-    let mut letters = name
-        .bytes()
-        .filter(u8::is_ascii_alphabetic)
-        .map(|c| c.to_ascii_lowercase());
-    let first = letters.next()?;
+        t
+    };
+    let bytes = name.as_bytes();
+    let start = bytes.iter().position(|&c| CODES[usize::from(c)] != 0)?;
+    let first = bytes[start];
     let mut out = [b'0'; 4];
     out[0] = first.to_ascii_uppercase();
     let mut n = 1;
-    let mut last = code(first);
-    for c in letters {
-        let k = code(c);
-        if k == b'h' {
-            continue; // h and w do not separate equal codes
+    let mut last = CODES[usize::from(first)];
+    for &c in &bytes[start + 1..] {
+        let k = CODES[usize::from(c)];
+        if k == 0 || k == b'h' {
+            continue; // not a letter; h and w do not separate equal codes
         }
         if k != b'0' && k != last {
             out[n] = k;
@@ -67,6 +75,53 @@ pub fn year(d: &Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules written out one letter at a time, as before the lookup table.
+    fn soundex_by_rules(name: &str) -> Option<[u8; 4]> {
+        fn code(c: u8) -> u8 {
+            match c {
+                b'b' | b'f' | b'p' | b'v' => b'1',
+                b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+                b'd' | b't' => b'3',
+                b'l' => b'4',
+                b'm' | b'n' => b'5',
+                b'r' => b'6',
+                b'h' | b'w' => b'h',
+                _ => b'0',
+            }
+        }
+        let mut letters = name
+            .bytes()
+            .filter(u8::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_lowercase());
+        let first = letters.next()?;
+        let mut out = [b'0'; 4];
+        out[0] = first.to_ascii_uppercase();
+        let mut n = 1;
+        let mut last = code(first);
+        for c in letters {
+            let k = code(c);
+            if k == b'h' {
+                continue;
+            }
+            if k != b'0' && k != last {
+                out[n] = k;
+                n += 1;
+                if n == 4 {
+                    break;
+                }
+            }
+            last = k;
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_table_follows_the_rules(name in "[a-zA-Z '\\-0-9éß]{0,20}") {
+            proptest::prop_assert_eq!(soundex_code(&name), soundex_by_rules(&name));
+        }
+    }
 
     #[test]
     fn soundex_reference_values() {

@@ -13,10 +13,52 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use csv::ByteRecord;
+use csv::{ByteRecord, StringRecord};
 
 use crate::error::{Error, Location, Result};
 use crate::schema::Schema;
+
+/// A row read from a CSV file: as text when all of its cells are valid UTF-8 (checked once,
+/// as it is read), otherwise as bytes (a column the schema does not read may hold anything).
+#[derive(Debug, Clone)]
+pub enum CsvRow {
+    /// Every cell is valid UTF-8.
+    Text(StringRecord),
+    /// Some cell is not valid UTF-8.
+    Bytes(ByteRecord),
+}
+
+impl Default for CsvRow {
+    fn default() -> Self {
+        CsvRow::Bytes(ByteRecord::new())
+    }
+}
+
+impl CsvRow {
+    /// The row as text when it is valid UTF-8, otherwise as bytes.
+    pub fn from_bytes(row: ByteRecord) -> CsvRow {
+        match StringRecord::from_byte_record(row) {
+            Ok(text) => CsvRow::Text(text),
+            Err(e) => CsvRow::Bytes(e.into_byte_record()),
+        }
+    }
+
+    /// The row's memory, to read the next row into.
+    pub fn into_bytes(self) -> ByteRecord {
+        match self {
+            CsvRow::Text(text) => text.into_byte_record(),
+            CsvRow::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The row as bytes.
+    pub fn bytes(&self) -> &ByteRecord {
+        match self {
+            CsvRow::Text(text) => text.as_byte_record(),
+            CsvRow::Bytes(bytes) => bytes,
+        }
+    }
+}
 
 /// Why a row was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,6 +234,18 @@ impl RawLayout {
         self.check_cells_inner(row.len(), |c| row.get(c), line, whole_row_utf8)
     }
 
+    /// [`check_row`](Self::check_row) of a [`CsvRow`]: a row read as text is not checked for
+    /// UTF-8 again.
+    pub fn check_csv_row(&self, row: &CsvRow, line: u64) -> std::result::Result<(), Rejection> {
+        match row {
+            CsvRow::Text(text) => {
+                let bytes = text.as_byte_record();
+                self.check_cells_inner(bytes.len(), |c| bytes.get(c), line, true)
+            }
+            CsvRow::Bytes(bytes) => self.check_row(bytes, line),
+        }
+    }
+
     /// Checks one row given as `cells` cells, `cell(i)` being the bytes of cell `i` (`None` for a
     /// null, which counts as empty): the checks of [`check_row`](Self::check_row), for rows that
     /// do not come from a CSV file.
@@ -300,6 +354,19 @@ impl RawLayout {
     /// The record id of a checked row (trimmed).
     pub fn record_id<'r>(&self, row: &'r ByteRecord) -> &'r str {
         self.cell(row, self.id).trim()
+    }
+
+    /// [`cell`](Self::cell) of a [`CsvRow`] (a row read as text is not checked again).
+    pub fn csv_cell<'r>(&self, row: &'r CsvRow, col: usize) -> &'r str {
+        match row {
+            CsvRow::Text(text) => text.get(col).unwrap_or(""),
+            CsvRow::Bytes(bytes) => self.cell(bytes, col),
+        }
+    }
+
+    /// [`record_id`](Self::record_id) of a [`CsvRow`].
+    pub fn csv_record_id<'r>(&self, row: &'r CsvRow) -> &'r str {
+        self.csv_cell(row, self.id).trim()
     }
 }
 
@@ -447,7 +514,17 @@ mod tests {
             let row = ByteRecord::from(cells.clone());
             let by_row = l.check_row(&row, 2);
             let by_cell = l.check_cells(cells.len(), |c| cells.get(c).map(Vec::as_slice), 2);
-            proptest::prop_assert_eq!(by_row, by_cell);
+            proptest::prop_assert_eq!(&by_row, &by_cell);
+            // Read as a `CsvRow` (text when every cell is UTF-8): the same verdict, and the
+            // same cells once accepted.
+            let csv_row = CsvRow::from_bytes(row.clone());
+            proptest::prop_assert_eq!(&l.check_csv_row(&csv_row, 2), &by_row);
+            if by_row.is_ok() {
+                for c in 0..cells.len() {
+                    proptest::prop_assert_eq!(l.csv_cell(&csv_row, c), l.cell(&row, c));
+                }
+                proptest::prop_assert_eq!(l.csv_record_id(&csv_row), l.record_id(&row));
+            }
         }
     }
 

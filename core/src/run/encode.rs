@@ -23,7 +23,7 @@ use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::encoded::HashingReader;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
-use crate::io::raw::{LineGuard, RawLayout};
+use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
@@ -205,7 +205,7 @@ pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) 
     })
 }
 
-type Chunk = Vec<(u64, ByteRecord)>;
+type Chunk = Vec<(u64, CsvRow)>;
 
 /// What the reader thread sends.
 enum Message {
@@ -288,7 +288,7 @@ fn read_csv(
         let bytes_read = &bytes_read;
         let buffers = &buffers;
         // Read chunks come back to the reader to be filled again: no allocation per row.
-        let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(2);
+        let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(CHUNKS);
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx, &back_rx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
@@ -312,14 +312,21 @@ fn read_csv(
             }
             let mut accepted = Vec::with_capacity(chunk.len());
             for (line_no, row) in &chunk {
-                let verdict = raw.check_row(row, *line_no);
+                let verdict = raw.check_csv_row(row, *line_no);
                 let raw_id = || {
-                    row.get(raw.id)
+                    row.bytes()
+                        .get(raw.id)
                         .map(String::from_utf8_lossy)
                         .unwrap_or_default()
                         .into_owned()
                 };
-                if tally.admit(&mut check, verdict, raw.record_id(row), *line_no, raw_id)? {
+                if tally.admit(
+                    &mut check,
+                    verdict,
+                    raw.csv_record_id(row),
+                    *line_no,
+                    raw_id,
+                )? {
                     accepted.push(row);
                 }
             }
@@ -327,7 +334,7 @@ fn read_csv(
             let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
             let encoded = accepted.len() as u64;
             drop(accepted);
-            let _ = back_tx.try_send(chunk);
+            let _ = back_tx.send(chunk);
             let mut csv = Vec::with_capacity(parts.len());
             for part in parts {
                 tally.add_missing(part.missing);
@@ -372,6 +379,10 @@ fn read_csv(
     })
 }
 
+/// Chunks of rows in the file pipeline: one being read, two waiting, one being checked and
+/// encoded.
+const CHUNKS: usize = 4;
+
 fn read_chunks(
     reader: &mut CsvInput,
     input: &Path,
@@ -379,24 +390,37 @@ fn read_chunks(
     tx: &mpsc::SyncSender<Message>,
     recycled: &mpsc::Receiver<Chunk>,
 ) {
-    // A chunk that has been encoded, its records refilled in place, or a new one.
-    let next_chunk = || {
-        recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_ROWS))
+    // A new chunk until there are `CHUNKS`, then one that has been encoded, its records
+    // refilled in place; `None` when the encoding has stopped.
+    let mut made = 0;
+    let mut next_chunk = || {
+        if made < CHUNKS {
+            made += 1;
+            Some(Vec::with_capacity(CHUNK_ROWS))
+        } else {
+            recycled.recv().ok()
+        }
     };
-    let mut chunk = next_chunk();
+    let Some(mut chunk) = next_chunk() else {
+        return;
+    };
     let mut n = 0;
+    let mut spare = ByteRecord::new();
     loop {
         if n == chunk.len() {
-            chunk.push((0, ByteRecord::with_capacity(256, 16)));
+            chunk.push((0, CsvRow::default()));
         }
         let Some((line, row)) = chunk.get_mut(n) else {
             return;
         };
-        match reader.read_byte_record(row) {
+        // The row's memory is read into (`spare` holds its place meanwhile, so that nothing
+        // is allocated), then UTF-8 is checked here, on the reader's thread, once for the row.
+        let mut bytes = std::mem::replace(row, CsvRow::Bytes(spare)).into_bytes();
+        let read = reader.read_byte_record(&mut bytes);
+        *line = bytes.position().map(|p| p.line()).unwrap_or(0);
+        spare = std::mem::replace(row, CsvRow::from_bytes(bytes)).into_bytes();
+        match read {
             Ok(true) => {
-                *line = row.position().map(|p| p.line()).unwrap_or(0);
                 n += 1;
                 if n == CHUNK_ROWS {
                     chunk.truncate(n);
@@ -404,7 +428,10 @@ fn read_chunks(
                     if tx.send(Message::Rows(chunk)).is_err() {
                         return;
                     }
-                    chunk = next_chunk();
+                    let Some(next) = next_chunk() else {
+                        return;
+                    };
+                    chunk = next;
                     n = 0;
                 }
             }

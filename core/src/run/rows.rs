@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use csv::ByteRecord;
 use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
@@ -14,7 +13,7 @@ use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::manifest::{Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION};
-use crate::io::raw::{RawLayout, RejectReason, Rejection};
+use crate::io::raw::{CsvRow, RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
 
 use super::ids::IdCheck;
@@ -278,9 +277,9 @@ pub(super) struct CsvRows<'a> {
 }
 
 impl<'a> RowAccess for CsvRows<'a> {
-    type Row = &'a ByteRecord;
+    type Row = &'a CsvRow;
     fn id<'r>(&'r self, row: &'r Self::Row) -> &'r str {
-        self.raw.record_id(row)
+        self.raw.csv_record_id(row)
     }
     fn field<'r>(&'r self, row: &'r Self::Row, i: usize) -> Option<&'r str> {
         self.raw
@@ -288,7 +287,7 @@ impl<'a> RowAccess for CsvRows<'a> {
             .get(i)
             .copied()
             .flatten()
-            .map(|c| self.raw.cell(row, c))
+            .map(|c| self.raw.csv_cell(row, c))
     }
 }
 
