@@ -5,7 +5,10 @@ Usage (release builds; `make python-bench` does all of it):
     python benches/python_encode.py --cli target/release/pseudolink [--people 1400000] [--runs 3]
 
 The data is `pseudolink synth --people 1400000 --seed 11` (agency_a.csv holds ~1M rows), the
-schema the default one. Each measurement is the best of --runs wall-clock runs. The CLI reads the
+schema the default one. Each measurement is the best of --runs wall-clock runs, taken in rounds
+(every case once per round, the CLI included) so that no case always runs right after the same
+other one, and each run starts without the previous run's output file (as a real run writes a new
+file; replacing a gigabyte file costs its deletion too). The CLI reads the
 CSV, encodes and writes the extract and manifest; "encode + write_csv" is the Python equivalent,
 "encode" alone keeps the extract in memory. Loading the DataFrame is not timed; turning it into
 Arrow (pyarrow.Table.from_pandas) is, as part of encode.
@@ -26,15 +29,17 @@ from typing import Any, Callable
 import pseudolink
 
 
-def best_of(runs: int, fn: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(runs):
-        gc.collect()
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-        del result
-    return min(times)
+def timed(fn: Callable[[], Any], outputs: list[Path]) -> float:
+    """Wall-clock seconds of one run of `fn`, started without its output files."""
+    for path in outputs:
+        path.unlink(missing_ok=True)
+        Path(f"{path}.manifest.json").unlink(missing_ok=True)
+    gc.collect()
+    started = time.perf_counter()
+    result = fn()
+    secs = time.perf_counter() - started
+    del result
+    return secs
 
 
 def main() -> int:
@@ -101,9 +106,6 @@ def main() -> int:
         f"pseudolink {pseudolink.__version__}, pandas {pd.__version__}, polars {pl.__version__}"
     )
     print(f"# input: {source} ({rows} rows encoded, {source.stat().st_size / 1e6:.0f} MB)")
-    cli_secs = best_of(args.runs, cli)
-    results = [("CLI `pseudolink encode` (file to file)", cli_secs)]
-
     frame_str = pd.read_csv(source, dtype=str, keep_default_na=False)
     frame_obj = pd.read_csv(source, dtype=object, keep_default_na=False)
     frame_default = pd.read_csv(source)
@@ -114,19 +116,24 @@ def main() -> int:
         pseudolink.encode_file(source, file_out, schema, secret, rejects=args.dir / "file.rej.csv")
 
     file_out = args.dir / "py-file-bench.out.csv"
-    cases: list[tuple[str, Callable[[], Any]]] = [
-        ("CSV path: encode_file (file to file)", encode_file),
-        ("CSV path: encode", lambda: encode(source)),
-        ("CSV path: encode + write_csv", lambda: encode_write(source)),
-        ("pandas (dtype=str): encode", lambda: encode(frame_str)),
-        ("pandas (dtype=str): encode + write_csv", lambda: encode_write(frame_str)),
-        ("pandas (dtype=object): encode", lambda: encode(frame_obj)),
-        ("pandas (read_csv defaults): encode", lambda: encode(frame_default)),
-        ("polars: encode", lambda: encode(polars_frame)),
-        ("pyarrow Table: encode", lambda: encode(arrow_table)),
+    cases: list[tuple[str, Callable[[], Any], list[Path]]] = [
+        ("CLI `pseudolink encode` (file to file)", cli, [cli_out]),
+        ("CSV path: encode_file (file to file)", encode_file, [file_out]),
+        ("CSV path: encode", lambda: encode(source), []),
+        ("CSV path: encode + write_csv", lambda: encode_write(source), [out]),
+        ("pandas (dtype=str): encode", lambda: encode(frame_str), []),
+        ("pandas (dtype=str): encode + write_csv", lambda: encode_write(frame_str), [out]),
+        ("pandas (dtype=object): encode", lambda: encode(frame_obj), []),
+        ("pandas (read_csv defaults): encode", lambda: encode(frame_default), []),
+        ("polars: encode", lambda: encode(polars_frame), []),
+        ("pyarrow Table: encode", lambda: encode(arrow_table), []),
     ]
-    for name, fn in cases:
-        results.append((name, best_of(args.runs, fn)))
+    times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    for _ in range(args.runs):
+        for name, fn, outputs in cases:
+            times[name].append(timed(fn, outputs))
+    results = [(name, min(times[name])) for name, _, _ in cases]
+    cli_secs = results[0][1]
     assert out.read_bytes() == cli_out.read_bytes(), "Python and CLI outputs differ"
     assert file_out.read_bytes() == cli_out.read_bytes(), "encode_file and CLI outputs differ"
 
