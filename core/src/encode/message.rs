@@ -70,7 +70,7 @@ fn set_length(block: &mut [u8; 64], len: usize) {
 /// copies that may overlap, as `memcpy` does inside, but without calling it: these inputs are a
 /// few bytes long and there are about a hundred of them per record.
 #[inline]
-fn put(block: &mut [u8; 64], at: usize, src: &[u8]) {
+pub(crate) fn put(block: &mut [u8; 64], at: usize, src: &[u8]) {
     fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
         if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
             *d = *s;
@@ -218,6 +218,14 @@ impl<T: Copy> HashBatch<T> {
             set_length(block, len);
         }
         true
+    }
+
+    /// Queues `block`, whose first `len` bytes (at most [`ONE_BLOCK_INPUT`]) are the input and
+    /// the rest zero, as the input's message under key number `key` for `target`.
+    #[inline]
+    pub(crate) fn push_filled(&mut self, key: usize, mut block: [u8; 64], len: usize, target: T) {
+        set_length(&mut block, len);
+        self.push(key, block, target);
     }
 
     /// Queues a zero block under key number `key` for `target` and returns it to be written in

@@ -11,9 +11,9 @@ use super::bloom::{
     Hardening,
 };
 use super::layout::{Layout, Slot};
-use super::message::HashBatch;
+use super::message::{put, HashBatch, ONE_BLOCK_INPUT};
 use super::token::Token;
-use super::value::{FieldNormaliser, Text, Value};
+use super::value::{FieldNormaliser, Value};
 
 /// One encoded record: the agency's record id, token slots and Bloom slots (see [`Layout`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -613,18 +613,18 @@ impl Encoder {
         record: &mut EncodedRecord,
         scratch: &mut Scratch<'_>,
     ) {
-        // Each part is its length (4 bytes little-endian) and its text; rules of more than
-        // `MAX_PARTS` keys are written into a buffer first.
-        const MAX_PARTS: usize = 4;
+        // Each part is its length (4 bytes little-endian) and its text, written straight into
+        // a block while the input fits one, into a buffer once it does not.
         for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
             let Some(&slot) = self.layout.blocks.get(rule) else {
                 continue;
             };
-            let mut texts = [Text::Inline([0; 16], 0); MAX_PARTS];
-            let mut lens = [[0u8; 4]; MAX_PARTS];
-            scratch.input.clear();
+            let mut block = [0u8; 64];
+            let mut len = 0usize;
+            let mut long = false;
             let mut complete = true;
-            for (k, r) in refs.iter().enumerate() {
+            scratch.input.clear();
+            for r in refs {
                 let value = values.get(r.field).and_then(Option::as_ref);
                 let part = match (value, r.level) {
                     (Some(v), None) => Some(v.canonical()),
@@ -635,45 +635,35 @@ impl Encoder {
                     complete = false;
                     break;
                 };
-                let len = u32::try_from(p.as_bytes().len())
-                    .unwrap_or(u32::MAX)
-                    .to_le_bytes();
-                if let (Some(t), Some(l)) = (texts.get_mut(k), lens.get_mut(k)) {
-                    *t = p;
-                    *l = len;
+                let text = p.as_bytes();
+                let prefix = u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes();
+                if !long && len + 4 + text.len() <= ONE_BLOCK_INPUT {
+                    put(&mut block, len, &prefix);
+                    put(&mut block, len + 4, text);
                 } else {
-                    if k == MAX_PARTS {
-                        for (t, l) in texts.iter().zip(&lens) {
-                            scratch.input.extend_from_slice(l);
-                            scratch.input.extend_from_slice(t.as_bytes());
-                        }
+                    if !long {
+                        long = true;
+                        scratch.input.extend_from_slice(&block[..len]);
                     }
-                    scratch.input.extend_from_slice(&len);
-                    scratch.input.extend_from_slice(p.as_bytes());
+                    scratch.input.extend_from_slice(&prefix);
+                    scratch.input.extend_from_slice(text);
                 }
+                len += 4 + text.len();
             }
             if !complete {
                 continue;
             }
-            if refs.len() > MAX_PARTS {
+            if long {
                 let input = std::mem::take(&mut scratch.input);
                 self.stage_token(row, slot, *key, &[&input], record, &mut scratch.batch);
                 scratch.input = input;
-                continue;
+            } else {
+                let target = Target::Token {
+                    row: row as u32,
+                    slot: slot as u32,
+                };
+                scratch.batch.push_filled(*key, block, len, target);
             }
-            let mut parts: [&[u8]; 2 * MAX_PARTS] = [&[]; 2 * MAX_PARTS];
-            for (k, (t, l)) in texts.iter().zip(&lens).take(refs.len()).enumerate() {
-                parts[2 * k] = l;
-                parts[2 * k + 1] = t.as_bytes();
-            }
-            self.stage_token(
-                row,
-                slot,
-                *key,
-                &parts[..2 * refs.len()],
-                record,
-                &mut scratch.batch,
-            );
         }
     }
 
