@@ -241,3 +241,89 @@ fn stopping_early_in_a_long_file_returns_at_once() {
     assert_eq!(got.ok(), Some((true, true)), "the run did not return");
     assert!(!input.with_extension("out").exists());
 }
+
+/// A file of more rows than the reader's pool of chunks holds, so that every chunk is refilled
+/// in place several times: rows of varying lengths (a short row read into a record that held a
+/// long one must leave nothing of it behind), rows with invalid UTF-8 in a column the schema
+/// reads and in one it ignores, wrong cell counts and duplicate ids, spread over the chunks.
+/// Each encoded row is checked against the row encoded on its own, and each reject by line.
+#[test]
+fn rows_refilled_in_recycled_chunks_encode_like_rows_encoded_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let mut text = b"record_id,first_name,last_name,date_of_birth,notes\n".to_vec();
+    let mut expected_rejects = Vec::new();
+    let mut accepted: Vec<(String, String, String, String)> = Vec::new();
+    let rows = 6 * rows::CHUNK_ROWS + 123;
+    for i in 0..rows {
+        let line = i as u64 + 2;
+        let first = "ab".repeat(1 + (i * 7) % 23);
+        let last = if i % 3 == 0 {
+            "O'Neil, Jr".to_string()
+        } else {
+            format!("L{}", i % 101)
+        };
+        let dob = format!("{:04}-{:02}-{:02}", 1950 + i % 60, 1 + i % 12, 1 + i % 28);
+        if i % 7001 == 5 {
+            text.extend_from_slice(format!("r{i},").as_bytes());
+            text.extend_from_slice(b"bad\xffname,X,2000-01-01,\n");
+            expected_rejects.push((line, "invalid_utf8"));
+        } else if i % 9001 == 7 {
+            text.extend_from_slice(format!("r{i},{first}\n").as_bytes());
+            expected_rejects.push((line, "wrong_field_count"));
+        } else if i % 10007 == 9 && i > 10 {
+            text.extend_from_slice(format!("r1,{first},\"{last}\",{dob},\n").as_bytes());
+            expected_rejects.push((line, "duplicate_record_id"));
+        } else {
+            // Invalid UTF-8 in the ignored column: the row is kept.
+            let notes: &[u8] = if i % 5003 == 11 { b"\xfe\xff" } else { b"n" };
+            text.extend_from_slice(format!("r{i},{first},\"{last}\",{dob},").as_bytes());
+            text.extend_from_slice(notes);
+            text.push(b'\n');
+            accepted.push((format!("r{i}"), first, last, dob));
+        }
+    }
+    std::fs::write(&input, &text).unwrap();
+    let enc = encoder();
+    let out = dir.path().join("out.csv");
+    let rejects = dir.path().join("rejects.csv");
+    let options = EncodeFileOptions {
+        rejects: Some(rejects.clone()),
+        ..EncodeFileOptions::default()
+    };
+    let manifest = encode_file(&enc, &input, &out, &options).unwrap();
+    assert_eq!(manifest.counts.rows_read, rows as u64);
+    assert_eq!(manifest.counts.encoded, accepted.len() as u64);
+    assert_eq!(manifest.counts.rejected, expected_rejects.len() as u64);
+
+    let written = std::fs::read(&out).unwrap();
+    let mut lines = written.split(|&b| b == b'\n');
+    lines.next(); // the header
+    let mut scratch = enc.scratch();
+    for (id, first, last, dob) in &accepted {
+        let values = [id.as_str(), first, "", last, dob, "", "", "", ""];
+        let (record, _) = enc.encode_values(&values, &mut scratch).unwrap();
+        let mut want = Vec::new();
+        record.write_csv_row(enc.layout(), &mut want);
+        assert_eq!(lines.next(), Some(&want[..]), "row {id}");
+    }
+    assert_eq!(lines.next(), Some(&b""[..]));
+    assert_eq!(lines.next(), None);
+
+    let rejects = std::fs::read_to_string(&rejects).unwrap();
+    let got: Vec<(u64, String)> = rejects
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut cells = l.split(',');
+            let line = cells.next().unwrap().parse().unwrap();
+            let reason = cells.next().unwrap().to_string();
+            (line, reason)
+        })
+        .collect();
+    let want: Vec<(u64, String)> = expected_rejects
+        .iter()
+        .map(|(l, r)| (*l, r.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
