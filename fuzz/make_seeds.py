@@ -115,6 +115,15 @@ write("c_api", "raw-schema", bytes([4, len(minimal) >> 8, len(minimal) & 255]) +
 write("c_api", "bad-args", bytes([5, 9, 3, 255, 0]) + c_record(cases[0]["values"]))
 write("c_api", "null-out", bytes([6, 3, 254, 1]) + bytes([0xFF] * 9))
 write("c_api", "prefix", bytes([7, 0, 100, 2, 31]) + bytes(31) + bytes([2]) + c_record(cases[3]["values"]))
+# dice: words-per-filter byte (+1), threshold byte (/255), number of other filters, a mode byte
+# (bit 0 the others near the first, bit 1 one popcount short, bit 2 a partial filter at the end),
+# then the filters' words (8 bytes each, little-endian).
+PATTERN = bytes((i * 37 + 11) % 256 for i in range(4096))
+write("dice", "w8-near", bytes([7, 200, 20, 1]) + PATTERN)
+write("dice", "w16-near", bytes([15, 230, 12, 1]) + PATTERN)
+write("dice", "w5-random", bytes([4, 90, 30, 0]) + PATTERN)
+write("dice", "w1-edges", bytes([0, 0, 9, 6]) + bytes(8) + bytes([255] * 64))
+write("dice", "w20-partial", bytes([19, 180, 3, 7]) + PATTERN)
 
 if stale:
     sys.exit("fuzz seeds out of date (run python3 fuzz/make_seeds.py): " + ", ".join(stale))

@@ -56,6 +56,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("encoded_reader", encoded_reader),
     ("link", link),
     ("c_api", c_api),
+    ("dice", dice),
 ];
 
 /// The check of the target called `name`.
@@ -857,4 +858,89 @@ pub fn link(data: &[u8]) {
         };
         assert_eq!(key(&linkage), key(&again), "linking is deterministic");
     }
+}
+
+/// The Dice kernels, the project's only unsafe code (AVX-512 and POPCNT kernels chosen at run
+/// time), against the portable reference on arbitrary filters: intersection counts one by one and
+/// against a slice, and the thresholded search over a slice and over a [`FilterBlock`]
+/// (pseudolink::link::dice::FilterBlock), which must find exactly the pairs, and the coefficients,
+/// of testing each pair. Under the address sanitizer a read past a filter fails too.
+///
+/// Input: words per filter (1 to 20, so 8 and 16 take the fixed-width AVX-512 paths), the
+/// threshold (byte / 255), the number of other filters (0 to 63), a mode byte (bit 0: the others
+/// are the first filter with sparse bit flips, so that many pass a high threshold; bit 1: one
+/// popcount fewer than filters; bit 2: a partial filter at the end of the slice), then the words.
+pub fn dice(data: &[u8]) {
+    use pseudolink::link::dice as d;
+    let mut bytes = Bytes::new(data);
+    let words = usize::from(bytes.byte() % 20) + 1;
+    let threshold = f64::from(bytes.byte()) / 255.0;
+    let n = usize::from(bytes.byte() % 64);
+    let mode = bytes.byte();
+    let mut word = || {
+        let mut b = [0u8; 8];
+        for (o, i) in b.iter_mut().zip(bytes.take(8)) {
+            *o = *i;
+        }
+        u64::from_le_bytes(b)
+    };
+    let a: Vec<u64> = (0..words).map(|_| word()).collect();
+    let mut many: Vec<u64> = (0..n * words)
+        .map(|k| {
+            if mode & 1 == 1 {
+                a[k % words] ^ (word() & word() & word())
+            } else {
+                word()
+            }
+        })
+        .collect();
+    let count_a = d::popcount(&a);
+    let mut counts: Vec<u32> = many.chunks_exact(words).map(d::popcount).collect();
+    if mode & 2 == 2 {
+        counts.pop();
+    }
+    if mode & 4 == 4 {
+        many.extend((0..words - 1).map(|k| a[k]));
+    }
+    // What each kernel must give: the portable count and the Dice of every pair.
+    let both: Vec<u32> = many
+        .chunks_exact(words)
+        .map(|b| d::intersection_portable(&a, b))
+        .collect();
+    for (b, want) in many.chunks_exact(words).zip(&both) {
+        assert_eq!(d::intersection_count(&a, b), *want, "one pair");
+    }
+    let mut counted = vec![u32::MAX; n + 1];
+    d::intersection_counts(&a, &many, &mut counted);
+    assert_eq!(&counted[..n], &both[..], "one against many");
+    assert_eq!(counted[n], u32::MAX, "nothing written past the filters");
+    let want: Vec<(u32, f64)> = both
+        .iter()
+        .zip(&counts)
+        .enumerate()
+        .filter_map(|(j, (&x, &cb))| {
+            let coefficient = d::dice(x, count_a, cb);
+            (coefficient >= threshold).then_some((j as u32, coefficient))
+        })
+        .collect();
+    let mut got = Vec::new();
+    let found = d::dice_at_least(&a, count_a, &many, &counts, threshold, &mut got);
+    assert_eq!(found, got.len());
+    assert_eq!(got, want, "dice_at_least over a slice");
+    // The block takes every whole filter; its popcounts are its own.
+    let block = d::FilterBlock::new(&many, words);
+    assert_eq!(block.len(), n);
+    let want_block: Vec<(u32, f64)> = many
+        .chunks_exact(words)
+        .zip(&both)
+        .enumerate()
+        .filter_map(|(j, (b, &x))| {
+            let coefficient = d::dice(x, count_a, d::popcount(b));
+            (coefficient >= threshold).then_some((j as u32, coefficient))
+        })
+        .collect();
+    got.clear();
+    let found = d::dice_at_least_block(&a, count_a, &block, threshold, &mut got);
+    assert_eq!(found, got.len());
+    assert_eq!(got, want_block, "dice_at_least_block");
 }
