@@ -862,9 +862,9 @@ pub fn link(data: &[u8]) {
 
 /// The Dice kernels, the project's only unsafe code (AVX-512 and POPCNT kernels chosen at run
 /// time), against the portable reference on arbitrary filters: intersection counts one by one and
-/// against a slice, and the thresholded search over a slice and over a [`FilterBlock`]
-/// (pseudolink::link::dice::FilterBlock), which must find exactly the pairs, and the coefficients,
-/// of testing each pair. Under the address sanitizer a read past a filter fails too.
+/// against a slice, and the thresholded search over a slice and over a
+/// [`FilterBlock`](pseudolink::link::dice::FilterBlock), which must find exactly the pairs, and
+/// the coefficients, of testing each pair. Under the address sanitizer a read past a filter fails too.
 ///
 /// Input: words per filter (1 to 20, so 8 and 16 take the fixed-width AVX-512 paths), the
 /// threshold (byte / 255), the number of other filters (0 to 63), a mode byte (bit 0: the others
