@@ -502,6 +502,32 @@ pl_result pl_encode_file_with_agreement(const struct pl_encoder *encoder,
                                         const char *purpose);
 
 /*
+ Like `pl_encode_file_with_agreement`, with the memory budget of the duplicate record id check
+ and the folder of its temporary files, as `pseudolink encode --id-memory MIB --temp-dir DIR`
+ take them. `id_memory_mib`: from 1 to 1,048,576 MiB, or 0 for the default (64 MiB). Up to
+ the budget the ids of the rows read are held in memory; beyond it the input is read a second
+ time and hashes of the ids are sorted on disk, in anonymous files in the folder `temp_dir`
+ (NULL: the output's folder; 24 bytes per row), with the same output. `agreement`, `purpose`
+ and `rejects_path` as in `pl_encode_file_with_agreement` and `pl_encode_file`.
+ Errors: those of `pl_encode_file_with_agreement`; `PL_INVALID_ARGUMENT` for a budget above
+ the limit, or a `temp_dir` that is empty or not an existing folder; `PL_IO_ERROR` when the
+ temporary files cannot be written.
+
+ # Safety
+
+ `encoder` must be NULL or a live encoder; each path, `agreement`, `purpose` and `temp_dir`
+ must be NULL or a NUL-terminated string.
+ */
+pl_result pl_encode_file_with_options(const struct pl_encoder *encoder,
+                                      const char *input_path,
+                                      const char *output_path,
+                                      const char *rejects_path,
+                                      const char *agreement,
+                                      const char *purpose,
+                                      uint64_t id_memory_mib,
+                                      const char *temp_dir);
+
+/*
  Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
  and writes the links file `output_path` and its summary `output_path.summary.json`, with the
  same behaviour and outputs as `pseudolink link --left L --right R --output O --threshold T`:

@@ -2,7 +2,7 @@
 
 use std::os::raw::c_char;
 
-use pseudolink::run::{encode_file, EncodeFileOptions};
+use pseudolink::run::{encode_file, id_memory_from_mib, EncodeFileOptions};
 
 use crate::encoder::pl_encoder;
 use crate::error::pl_result;
@@ -65,10 +65,51 @@ pub unsafe extern "C" fn pl_encode_file_with_agreement(
     agreement: *const c_char,
     purpose: *const c_char,
 ) -> pl_result {
+    // SAFETY: forwarded to the caller; 0 is the default budget and NULL the default folder.
+    unsafe {
+        pl_encode_file_with_options(
+            encoder,
+            input_path,
+            output_path,
+            rejects_path,
+            agreement,
+            purpose,
+            0,
+            std::ptr::null(),
+        )
+    }
+}
+
+/// Like `pl_encode_file_with_agreement`, with the memory budget of the duplicate record id check
+/// and the folder of its temporary files, as `pseudolink encode --id-memory MIB --temp-dir DIR`
+/// take them. `id_memory_mib`: from 1 to 1,048,576 MiB, or 0 for the default (64 MiB). Up to
+/// the budget the ids of the rows read are held in memory; beyond it the input is read a second
+/// time and hashes of the ids are sorted on disk, in anonymous files in the folder `temp_dir`
+/// (NULL: the output's folder; 24 bytes per row), with the same output. `agreement`, `purpose`
+/// and `rejects_path` as in `pl_encode_file_with_agreement` and `pl_encode_file`.
+/// Errors: those of `pl_encode_file_with_agreement`; `PL_INVALID_ARGUMENT` for a budget above
+/// the limit, or a `temp_dir` that is empty or not an existing folder; `PL_IO_ERROR` when the
+/// temporary files cannot be written.
+///
+/// # Safety
+///
+/// `encoder` must be NULL or a live encoder; each path, `agreement`, `purpose` and `temp_dir`
+/// must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_file_with_options(
+    encoder: *const pl_encoder,
+    input_path: *const c_char,
+    output_path: *const c_char,
+    rejects_path: *const c_char,
+    agreement: *const c_char,
+    purpose: *const c_char,
+    id_memory_mib: u64,
+    temp_dir: *const c_char,
+) -> pl_result {
     boundary(|| {
         // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each string NULL
         // or NUL-terminated.
-        let (encoder, input, output, rejects, agreement, purpose) = unsafe {
+        let (encoder, input, output, rejects, agreement, purpose, temp_dir) = unsafe {
             (
                 handle_arg(encoder, "encoder")?,
                 cpath_arg(input_path, "input_path")?,
@@ -76,12 +117,19 @@ pub unsafe extern "C" fn pl_encode_file_with_agreement(
                 opt_cpath_arg(rejects_path, "rejects_path")?,
                 opt_cstr_arg(agreement, "agreement")?,
                 opt_cstr_arg(purpose, "purpose")?,
+                opt_cpath_arg(temp_dir, "temp_dir")?,
             )
+        };
+        let id_memory = match id_memory_mib {
+            0 => None,
+            mib => Some(id_memory_from_mib(mib)?),
         };
         let options = EncodeFileOptions {
             rejects: rejects.map(|p| p.to_path_buf()),
             agreement,
             purpose,
+            id_memory,
+            temp_dir: temp_dir.map(|p| p.to_path_buf()),
             ..EncodeFileOptions::default()
         };
         let dated = encoder.current();

@@ -714,6 +714,38 @@ static void test_encode_file(const vectors *v) {
     CHECK_RC(pl_encode_file(e, input, output, ""), PL_INVALID_ARGUMENT);
     CHECK_MSG("'rejects_path'");
     CHECK_RC(pl_encode_file(e, "\xff.csv", output, NULL), PL_INVALID_UTF8);
+
+    /* With options: a budget for the duplicate id check and a folder for its temporary files
+       give the same bytes (the spill itself is tested in Rust: it needs more ids than a test
+       under valgrind should encode); 0 and NULL are the defaults. */
+    const char *opt_output = tmp_path("encoded-options.csv");
+    tmp_path("encoded-options.csv.manifest.json");
+    CHECK_RC(pl_encode_file_with_options(e, input, opt_output, NULL, "ISA-1", NULL, 1,
+                                         tmpdir),
+             PL_OK);
+    size_t opt_len = 0, plain_len = 0;
+    char *with_options = read_file(opt_output, &opt_len);
+    char *plain = read_file(output, &plain_len);
+    CHECK(with_options != NULL && plain != NULL && opt_len == plain_len &&
+          memcmp(with_options, plain, plain_len) == 0);
+    free(with_options);
+    free(plain);
+    CHECK_RC(pl_encode_file_with_options(e, input, opt_output, NULL, NULL, NULL, 0, NULL), PL_OK);
+    /* Out of range, empty or invalid arguments: refused before anything is written. */
+    const char *never = tmp_path("never.csv");
+    CHECK_RC(pl_encode_file_with_options(e, input, never, NULL, NULL, NULL, (1u << 20) + 1, NULL),
+             PL_INVALID_ARGUMENT);
+    CHECK_MSG("id memory");
+    CHECK_RC(pl_encode_file_with_options(e, input, never, NULL, NULL, NULL, 64, ""),
+             PL_INVALID_ARGUMENT);
+    CHECK_MSG("'temp_dir'");
+    CHECK_RC(pl_encode_file_with_options(e, input, never, NULL, NULL, NULL, 64, "\xff"),
+             PL_INVALID_UTF8);
+    CHECK_RC(pl_encode_file_with_options(e, input, never, NULL, NULL, NULL, 64,
+                                         tmp_path("no-such-folder")),
+             PL_INVALID_ARGUMENT);
+    CHECK_MSG("no-such-folder");
+    CHECK(!exists(never));
     pl_encoder_free(e);
 }
 
