@@ -9,26 +9,30 @@ pub fn soundex(name: &str) -> Option<String> {
     soundex_code(name).and_then(|c| String::from_utf8(c.to_vec()).ok())
 }
 
+/// The Soundex class of a byte: 0 for a non-letter (skipped), otherwise the letter's digit, with
+/// `b'0'` for vowels and y (which separate equal codes) and `b'h'` for h and w (which do not).
+const fn soundex_class(c: u8) -> u8 {
+    match c.to_ascii_lowercase() {
+        b'b' | b'f' | b'p' | b'v' => b'1',
+        b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+        b'd' | b't' => b'3',
+        b'l' => b'4',
+        b'm' | b'n' => b'5',
+        b'r' => b'6',
+        b'h' | b'w' => b'h',
+        b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => b'0',
+        _ => 0,
+    }
+}
+
 /// [`soundex`] as four ASCII bytes, without allocating.
 pub fn soundex_code(name: &str) -> Option<[u8; 4]> {
-    /// Per byte: 0 for a non-letter (skipped), otherwise the letter's Soundex digit, with
-    /// `b'0'` for vowels and y (which separate equal codes) and `b'h'` for h and w (which do not).
+    /// [`soundex_class`] of every byte.
     const CODES: [u8; 256] = {
         let mut t = [0u8; 256];
         let mut c = 0;
         while c < 256 {
-            let lower = (c as u8).to_ascii_lowercase();
-            t[c] = match lower {
-                b'b' | b'f' | b'p' | b'v' => b'1',
-                b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
-                b'd' | b't' => b'3',
-                b'l' => b'4',
-                b'm' | b'n' => b'5',
-                b'r' => b'6',
-                b'h' | b'w' => b'h',
-                b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => b'0',
-                _ => 0,
-            };
+            t[c] = soundex_class(c as u8);
             c += 1;
         }
         t
@@ -76,31 +80,16 @@ pub fn year(d: &Date) -> String {
 mod tests {
     use super::*;
 
-    /// The rules written out one letter at a time, as before the lookup table.
+    /// The rules applied one letter at a time, as before the lookup table.
     fn soundex_by_rules(name: &str) -> Option<[u8; 4]> {
-        fn code(c: u8) -> u8 {
-            match c {
-                b'b' | b'f' | b'p' | b'v' => b'1',
-                b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
-                b'd' | b't' => b'3',
-                b'l' => b'4',
-                b'm' | b'n' => b'5',
-                b'r' => b'6',
-                b'h' | b'w' => b'h',
-                _ => b'0',
-            }
-        }
-        let mut letters = name
-            .bytes()
-            .filter(u8::is_ascii_alphabetic)
-            .map(|c| c.to_ascii_lowercase());
+        let mut letters = name.bytes().filter(u8::is_ascii_alphabetic);
         let first = letters.next()?;
         let mut out = [b'0'; 4];
         out[0] = first.to_ascii_uppercase();
         let mut n = 1;
-        let mut last = code(first);
+        let mut last = soundex_class(first);
         for c in letters {
-            let k = code(c);
+            let k = soundex_class(c);
             if k == b'h' {
                 continue;
             }

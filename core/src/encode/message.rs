@@ -197,29 +197,6 @@ impl<T: Copy> HashBatch<T> {
         true
     }
 
-    /// Queues q-gram `gram` (its first `n` bytes) after `prefix`, like
-    /// [`push_parts`](Self::push_parts) with the two parts.
-    #[inline]
-    pub(crate) fn push_gram(
-        &mut self,
-        key: usize,
-        prefix: &[u8],
-        gram: &[u8; 16],
-        n: usize,
-        target: T,
-    ) -> bool {
-        let len = prefix.len() + n;
-        if len > ONE_BLOCK_INPUT || n > 16 {
-            return false;
-        }
-        if let Some(block) = self.next_block(key, target) {
-            put(block, 0, prefix);
-            put(block, prefix.len(), &gram[..n]);
-            set_length(block, len);
-        }
-        true
-    }
-
     /// Queues `block`, whose first `len` bytes (at most [`ONE_BLOCK_INPUT`]) are the input and
     /// the rest zero, as the input's message under key number `key` for `target`.
     #[inline]

@@ -579,11 +579,12 @@ impl Encoder {
         let batched = batchable(spec);
         salt_prefix(salt, prefix);
         for_each_gram(value, spec.q, |bytes, n| {
-            if batched && batch.push_gram(key, prefix, bytes, n, target) {
+            let qgram = bytes.get(..n).unwrap_or_default();
+            if batched && batch.push_parts(key, &[prefix, qgram], target) {
                 return;
             }
             if let Some(raw) = raws.get_mut(index) {
-                let input = gram_input(salt, &bytes[..n], gram);
+                let input = gram_input(salt, qgram, gram);
                 xof_positions(k, spec, input, message, |p| raw.set(p));
             }
         });
