@@ -3,6 +3,7 @@
 //! See [`Encoder`] for the entry point and `docs/formats.md` for the file layout.
 
 pub mod bloom;
+mod gram_table;
 pub mod layout;
 pub mod levels;
 pub mod message;

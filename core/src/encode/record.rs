@@ -10,6 +10,7 @@ use super::bloom::{
     batchable, finish_filter, for_each_gram, gram_input, salt_prefix, xof_positions, Bloom,
     Hardening,
 };
+use super::gram_table::GramTable;
 use super::layout::{Layout, Slot};
 use super::message::{put, HashBatch, ONE_BLOCK_INPUT};
 use super::token::Token;
@@ -107,6 +108,35 @@ fn purpose(salted: bool, base: &str) -> String {
     }
 }
 
+/// The q-gram tables of the encoder's keys, indexed like `hash_keys` (see [`GramTable`]): one
+/// for each unsalted filter, a field's or the record-level filter's, that can have one.
+fn gram_tables(
+    schema: &Schema,
+    keys: &[FieldKeys],
+    record_keys: Option<&RecordKeys>,
+    hash_keys: &[DerivedKey],
+) -> Vec<Option<GramTable>> {
+    let mut tables: Vec<Option<GramTable>> = hash_keys.iter().map(|_| None).collect();
+    let field_filters = schema
+        .fields
+        .iter()
+        .zip(keys)
+        .filter_map(|(f, k)| Some((f, k.bloom, f.bloom?)));
+    let record_filters = record_keys
+        .into_iter()
+        .flat_map(|r| &r.fields)
+        .filter_map(|&(index, key, spec)| Some((schema.fields.get(index)?, key, spec)));
+    for (field, key, spec) in field_filters.chain(record_filters) {
+        if field.salt.is_some() {
+            continue;
+        }
+        if let (Some(slot @ None), Some(k)) = (tables.get_mut(key), hash_keys.get(key)) {
+            *slot = GramTable::new(k, spec);
+        }
+    }
+    tables
+}
+
 /// Encodes records under one schema and secret. Keys are derived once, here.
 ///
 /// ```
@@ -133,6 +163,9 @@ pub struct Encoder {
     block_keys: Vec<(KeyId, Vec<KeyRef>)>,
     /// Per Bloom slot: the length of its filter before hardening, and the hardening.
     filters: Vec<(u32, Option<Hardening>)>,
+    /// Per key (as `hash_keys`): the bits of every ASCII q-gram, for the keys of unsalted filters
+    /// that can have a table ([`GramTable::new`]).
+    gram_tables: Vec<Option<GramTable>>,
     audit_key: DerivedKey,
     check_value: String,
 }
@@ -181,7 +214,7 @@ impl Encoder {
             hash_keys.push(secret.derive_key(purpose, group));
             hash_keys.len() - 1
         };
-        let keys = schema
+        let keys: Vec<FieldKeys> = schema
             .fields
             .iter()
             .map(|f| {
@@ -247,6 +280,7 @@ impl Encoder {
             let hardening = Hardening::new(spec, &secret.derive_key("balance", "record"));
             filters[slot] = (r.bits, hardening);
         }
+        let gram_tables = gram_tables(schema, &keys, record_keys.as_ref(), &hash_keys);
         Encoder {
             layout,
             normalisers: schema
@@ -259,6 +293,7 @@ impl Encoder {
             record_keys,
             block_keys,
             filters,
+            gram_tables,
             audit_key: secret.derive_key("audit", "input-file"),
             check_value: secret.check_value(),
             schema: schema.clone(),
@@ -551,7 +586,7 @@ impl Encoder {
     }
 
     /// Queues the q-grams of `value` (under `salt`) under `key` for raw filter `index`; q-grams
-    /// that cannot be batched set their bits at once.
+    /// found in the key's [`GramTable`] or that cannot be batched set their bits at once.
     fn stage_filter(
         &self,
         index: usize,
@@ -577,9 +612,21 @@ impl Encoder {
             spec,
         };
         let batched = batchable(spec);
+        let table = match (salt, self.gram_tables.get(key)) {
+            (None, Some(Some(t))) if t.spec() == spec => Some(t),
+            _ => None,
+        };
         salt_prefix(salt, prefix);
         for_each_gram(value, spec.q, |bytes, n| {
             let qgram = bytes.get(..n).unwrap_or_default();
+            if let Some(mask) = table.and_then(|t| t.get(qgram)) {
+                if let Some(raw) = raws.get_mut(index) {
+                    for (w, m) in raw.0.iter_mut().zip(mask) {
+                        *w |= m;
+                    }
+                }
+                return;
+            }
             if batched && batch.push_parts(key, &[prefix, qgram], target) {
                 return;
             }

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use super::bloom::BloomBuilder;
 use super::{Bloom, Encoder, Token};
 use crate::normalise::date::Date;
 use crate::normalise::MissingReason;
@@ -295,6 +296,60 @@ proptest! {
             }
             let want = Token::of(&secret().derive_key("block", name), &input);
             prop_assert_eq!(record.tokens[*slot], Some(want), "rule {}", name);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Unsalted filters, whose ASCII q-grams come from the encoder's q-gram tables when the
+    /// table can be built (q of 1 or 2, positions in one hash, at most 2 MiB), equal the filter
+    /// of the reference builder on every path: tables of 2- and 4-byte positions, no table
+    /// (q = 3, too many positions, too long), values with and without other characters, in a
+    /// field's own filter and in a record-level filter.
+    #[test]
+    fn unsalted_filters_equal_the_reference_builder(
+        values in proptest::collection::vec("[a-z0-9 ]{0,30}|[a-zé0-9 \u{7f}]{0,12}|\\PC{0,10}", 1..6),
+        q in 1u8..=3,
+        hashes in 1u16..=20,
+        bits in prop_oneof![Just(64u32), Just(960), Just(1024), Just(2048)],
+    ) {
+        let json = format!(
+            r#"{{
+            "version": 1,
+            "record_id": "id",
+            "fields": [
+                {{ "name": "address", "kind": "text",
+                   "bloom": {{ "bits": {bits}, "q": {q}, "hashes": {hashes} }} }}
+            ],
+            "record_bloom": {{ "bits": {bits}, "q": {q},
+                "fields": [ {{ "field": "address", "hashes": {hashes} }} ],
+                "compare": {{ "dice": [0.9] }} }}
+        }}"#
+        );
+        let schema = Schema::from_json(&json).unwrap();
+        let encoder = Encoder::with_today(&schema, &secret(), today());
+        let layout = super::Layout::new(&schema);
+        let (field_slot, record_slot) = (layout.fields[0].bloom.unwrap(), layout.record_bloom.unwrap());
+        let field_key = secret().derive_key("bloom", "address");
+        let record_key = secret().derive_key("record bloom", "address");
+        let record_spec = schema.record_bloom.as_ref().unwrap().bloom_for(&schema.record_bloom.as_ref().unwrap().fields[0]);
+        let mut scratch = encoder.scratch();
+        let rows: Vec<[&str; 2]> = values.iter().map(|v| ["r", v.as_str()]).collect();
+        let mut records = vec![super::EncodedRecord::default(); rows.len()];
+        let mut outcomes = vec![Vec::new(); rows.len()];
+        encoder.encode_batch_into(|_| "r", |k, _| Some(rows[k][1]), &mut scratch, &mut records, &mut outcomes);
+        for (value, record) in values.iter().zip(&records) {
+            let Ok(normalised) = encoder.normaliser(0).unwrap().normalise(value) else {
+                prop_assert_eq!(&record.blooms[field_slot], &None);
+                continue;
+            };
+            let text = normalised.canonical();
+            let field = BloomBuilder::new(&field_key, schema.fields[0].bloom.unwrap()).build(&text);
+            prop_assert_eq!(record.blooms[field_slot].as_ref(), Some(&field), "{:?}", value);
+            let whole = BloomBuilder::new(&record_key, record_spec).build(&text);
+            prop_assert_eq!(record.blooms[record_slot].as_ref(), Some(&whole), "{:?}", value);
         }
     }
 }
