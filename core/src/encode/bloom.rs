@@ -109,25 +109,16 @@ impl Bloom {
 
     /// Appends the base64 (standard alphabet, padded) of the little-endian bytes to `out`.
     pub fn write_base64(&self, out: &mut Vec<u8>) {
-        // Twelve words (96 bytes, a multiple of 3) at a time: their base64 has no padding, so
-        // the pieces put together are the base64 of the whole.
-        let start = out.len();
-        let len = base64::encoded_len(self.0.len() * 8, true).unwrap_or(0);
-        out.resize(start + len, 0);
-        let mut at = start;
-        for words in self.0.chunks(12) {
-            let mut bytes = [0u8; 96];
+        // 48 words (384 bytes, a multiple of 3) at a time: their base64 has no padding, so the
+        // pieces put together are the base64 of the whole.
+        const WORDS: usize = 48;
+        for words in self.0.chunks(WORDS) {
+            let mut bytes = [0u8; WORDS * 8];
             for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
                 chunk.copy_from_slice(&w.to_le_bytes());
             }
-            at += base64::engine::general_purpose::STANDARD
-                .encode_slice(
-                    &bytes[..words.len() * 8],
-                    out.get_mut(at..).unwrap_or_default(),
-                )
-                .unwrap_or(0);
+            base64_simd::STANDARD.encode_append(&bytes[..words.len() * 8], out);
         }
-        out.truncate(at);
     }
 
     /// Parses base64 written by [`write_base64`](Self::write_base64); `bits` must match.
@@ -755,5 +746,22 @@ mod tests {
         f.write_base64(&mut out);
         assert_eq!(Bloom::from_base64(&out, 512), Some(f));
         assert_eq!(Bloom::from_base64(&out, 1024), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_is_the_standard_base64_of_the_little_endian_bytes(
+            words in proptest::collection::vec(proptest::num::u64::ANY, 1..130),
+            before in proptest::collection::vec(proptest::num::u8::ANY, 0..20),
+        ) {
+            // Any length (pieces of 48 words and a padded end), appended after what `out` holds.
+            use base64::Engine as _;
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut expected = before.clone();
+            expected.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&bytes).as_bytes());
+            let mut out = before;
+            Bloom(words.into_boxed_slice()).write_base64(&mut out);
+            proptest::prop_assert_eq!(out, expected);
+        }
     }
 }

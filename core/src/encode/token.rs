@@ -25,16 +25,11 @@ impl Token {
         Token(out)
     }
 
-    /// Appends the 32 hex characters to `out`.
+    /// Appends the 32 lower-case hex characters to `out` (with SIMD where the CPU has it, by the
+    /// `hex-simd` crate).
     #[inline]
     pub fn write_hex(&self, out: &mut Vec<u8>) {
-        let mut hex = [0u8; 32];
-        for (half, bytes) in hex.chunks_exact_mut(16).zip(self.0.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(bytes);
-            half.copy_from_slice(&hex16(u64::from_be_bytes(b)));
-        }
-        out.extend_from_slice(&hex);
+        hex_simd::encode_append(self.0, out, hex_simd::AsciiCase::Lower);
     }
 
     /// Parses 32 hex characters (either case).
@@ -58,24 +53,7 @@ impl Token {
     }
 }
 
-/// The 16 lower-case hex characters of `x`, most significant first, computed in one `u128`
-/// (nibbles spread one per byte, then `'0'` or `'a' - 10` added) instead of a table lookup per byte.
-#[inline]
-fn hex16(x: u64) -> [u8; 16] {
-    const LOW_NIBBLES: u128 = 0x0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f;
-    const ONES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
-    // Byte 2i of the result (counting from the most significant) is the high nibble of byte i.
-    let mut v = u128::from(x);
-    v = (v | (v << 32)) & 0x0000_0000_ffff_ffff_0000_0000_ffff_ffff;
-    v = (v | (v << 16)) & 0x0000_ffff_0000_ffff_0000_ffff_0000_ffff;
-    v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff_00ff_00ff_00ff_00ff;
-    v = ((v << 4) | v) & LOW_NIBBLES;
-    // 1 in each byte whose nibble is 10 or more.
-    let letters = ((v + 6 * ONES) >> 4) & ONES;
-    (v + 0x30 * ONES + letters * 0x27).to_be_bytes()
-}
-
-/// The two lower-case hex characters of every byte (the reference `hex16` is tested against).
+/// The two lower-case hex characters of every byte (the reference `write_hex` is tested against).
 #[cfg(test)]
 const HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -131,9 +109,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn hex16_matches_the_table(x in any::<u64>()) {
-            let expected: Vec<u8> = x.to_be_bytes().iter().flat_map(|b| HEX_PAIRS[usize::from(*b)]).collect();
-            prop_assert_eq!(hex16(x).to_vec(), expected);
+        fn write_hex_matches_the_table(
+            bytes in proptest::array::uniform16(any::<u8>()),
+            before in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            // Appended after whatever `out` holds, byte i as the two characters of the table.
+            let mut out = before.clone();
+            Token(bytes).write_hex(&mut out);
+            let mut expected = before;
+            expected.extend(bytes.iter().flat_map(|b| HEX_PAIRS[usize::from(*b)]));
+            prop_assert_eq!(out, expected);
         }
     }
 
