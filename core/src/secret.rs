@@ -313,6 +313,15 @@ impl fmt::Debug for DerivedKey {
 }
 
 impl DerivedKey {
+    /// A key anyone can derive from `context` alone, with no secret: for hashes that need
+    /// BLAKE3's collision resistance and batching but no secrecy (the duplicate record id
+    /// check's).
+    pub(crate) fn public(context: &str) -> DerivedKey {
+        DerivedKey {
+            key: blake3::derive_key(context, b""),
+        }
+    }
+
     /// Keyed BLAKE3 of `data` under this key.
     #[inline]
     pub fn hash(&self, data: &[u8]) -> blake3::Hash {

@@ -27,8 +27,8 @@ use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, header_line, write_parts, Buffers, Check,
-    CsvRows, Encoded, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    build_manifest, display_name, encode_parallel, header_line, id_hashes, write_parts, Buffers,
+    Check, CsvRows, Encoded, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
     REJECTS_HEADER,
 };
 
@@ -295,6 +295,7 @@ fn read_csv(
             scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers))
         });
         let mut done = None;
+        let mut hashes = Vec::new();
         for message in rx.iter() {
             let chunk = match message {
                 Message::Rows(c) => c,
@@ -311,7 +312,12 @@ fn read_csv(
                 return Err(Error::Cancelled);
             }
             let mut accepted = Vec::with_capacity(chunk.len());
-            for (line_no, row) in &chunk {
+            let ids: Vec<&str> = chunk
+                .iter()
+                .map(|(_, row)| raw.csv_record_id(row))
+                .collect();
+            id_hashes(&ids, &mut hashes);
+            for (((line_no, row), id), hash) in chunk.iter().zip(&ids).zip(&hashes) {
                 let verdict = raw.check_csv_row(row, *line_no);
                 let raw_id = || {
                     row.bytes()
@@ -320,13 +326,7 @@ fn read_csv(
                         .unwrap_or_default()
                         .into_owned()
                 };
-                if tally.admit(
-                    &mut check,
-                    verdict,
-                    raw.csv_record_id(row),
-                    *line_no,
-                    raw_id,
-                )? {
+                if tally.admit(&mut check, verdict, (id, || *hash), *line_no, raw_id)? {
                     accepted.push(row);
                 }
             }

@@ -166,13 +166,13 @@ impl<'a> IdCheck<'a> {
         }
     }
 
-    /// Whether `id` is used here for the first time, for the `row`-th row of the input (1-based,
-    /// counting every row read) at `line`, which passed the other row checks. Called in row order.
-    pub(super) fn first_use(&mut self, id: &str, row: u64, line: u64) -> Result<bool> {
+    /// Whether the id of [`id_hash`] `hash` is used here for the first time, for the `row`-th row
+    /// of the input (1-based, counting every row read) at `line`, which passed the other row
+    /// checks. Called in row order.
+    pub(super) fn first_use(&mut self, hash: u128, row: u64, line: u64) -> Result<bool> {
         if let Some(plan) = &mut self.plan {
             return plan.is_duplicate(row, line).map(|d| !d);
         }
-        let hash = id_hash(id);
         if self.seen.contains(&hash) {
             return Ok(false);
         }
@@ -656,7 +656,7 @@ mod tests {
         for (i, id) in ids.iter().enumerate() {
             let row = i as u64 + 1;
             assert_eq!(
-                check.first_use(id, row, row + 1).unwrap(),
+                check.first_use(id_hash(id), row, row + 1).unwrap(),
                 set.insert(id.clone()),
                 "row {row}"
             );
@@ -695,14 +695,16 @@ mod tests {
             budget: 0,
             cancel: None,
         });
-        let e = check.first_use("a", 1, 2).unwrap_err();
+        let e = check.first_use(id_hash("a"), 1, 2).unwrap_err();
         let text = e.to_string();
         assert!(text.contains("pipe.csv, line 2: "), "{text}");
         assert!(text.contains("not a regular file"), "{text}");
         // The in-memory encoders never go to disk.
         let mut unbounded = IdCheck::unbounded();
         for i in 0..10_000u64 {
-            assert!(unbounded.first_use(&i.to_string(), i + 1, i + 2).unwrap());
+            assert!(unbounded
+                .first_use(id_hash(&i.to_string()), i + 1, i + 2)
+                .unwrap());
         }
         assert!(!unbounded.on_disk());
     }

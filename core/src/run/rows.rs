@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
+use crate::encode::message;
 use crate::encode::record::write_csv_cell;
 use crate::encode::record::BATCH_ROWS;
 use crate::encode::{EncodedRecord, Encoder};
@@ -15,6 +18,7 @@ use crate::io::atomic::AtomicFile;
 use crate::io::manifest::{Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION};
 use crate::io::raw::{CsvRow, RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
+use crate::secret::DerivedKey;
 
 use super::ids::IdCheck;
 
@@ -133,19 +137,20 @@ impl Tally {
 
     /// Counts one row read at `line` and records its verdict (adding the duplicate-id check).
     /// Returns whether the row is accepted; errors when a row is rejected and rejects are not
-    /// kept. `id` is the row's trimmed record id, `raw_id` gives it as read for the rejects.
+    /// kept. `id` is the row's trimmed record id, `hash` gives its [`id_hash`] (asked only when
+    /// the row passed the other checks), `raw_id` gives the id as read for the rejects.
     pub(super) fn admit(
         &mut self,
         check: &mut Check<'_>,
         verdict: std::result::Result<(), Rejection>,
-        id: &str,
+        (id, hash): (&str, impl FnOnce() -> u128),
         line: u64,
         raw_id: impl FnOnce() -> String,
     ) -> Result<bool> {
         self.counts.rows_read += 1;
         let raw = check.raw;
         let r = match verdict {
-            Ok(()) if check.ids.first_use(id, self.counts.rows_read, line)? => return Ok(true),
+            Ok(()) if check.ids.first_use(hash(), self.counts.rows_read, line)? => return Ok(true),
             Ok(()) => Rejection {
                 line,
                 reason: RejectReason::DuplicateRecordId,
@@ -413,13 +418,71 @@ pub(super) fn encode_parallel<A: RowAccess>(
         .collect()
 }
 
+/// The key of [`id_hash`]: public, as the hashes only stand in for the ids within one run.
+fn id_key() -> &'static DerivedKey {
+    static KEY: OnceLock<DerivedKey> = OnceLock::new();
+    KEY.get_or_init(|| DerivedKey::public("pseudolink record id check"))
+}
+
+/// The 128-bit hash by which the duplicate record id check compares ids: the first 16 bytes of
+/// keyed BLAKE3 (under a public key) of the id's [`message`](crate::encode::message).
 pub(super) fn id_hash(id: &str) -> u128 {
-    let h = blake3::hash(id.as_bytes());
+    hash_prefix(&message::hash(id_key(), id.as_bytes()))
+}
+
+/// [`id_hash`] of each of `ids`, into `out` (cleared first), hashing the ids of one block side by
+/// side (about 11 ns an id instead of 60).
+pub(super) fn id_hashes(ids: &[&str], out: &mut Vec<u128>) {
+    let mut blocks = Vec::with_capacity(ids.len());
+    for id in ids {
+        // A long id gets a placeholder here and its own hash below.
+        blocks.push(message::one_block(id.as_bytes()).unwrap_or([0; 64]));
+    }
+    let mut hashes = vec![[0u8; 32]; blocks.len()];
+    id_key().hash_blocks(&blocks, &mut hashes);
+    out.clear();
+    for (id, hash) in ids.iter().zip(&hashes) {
+        out.push(if id.len() <= message::ONE_BLOCK_INPUT {
+            hash_prefix(hash)
+        } else {
+            id_hash(id)
+        });
+    }
+}
+
+fn hash_prefix(hash: &[u8; 32]) -> u128 {
     let mut b = [0u8; 16];
-    b.copy_from_slice(&h.as_bytes()[..16]);
+    b.copy_from_slice(&hash[..16]);
     u128::from_le_bytes(b)
 }
 
 pub(super) fn display_name(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn batched_id_hashes_are_the_id_hashes(ids in proptest::collection::vec("\\PC{0,70}", 0..40)) {
+            // Ids of one block and longer (over 60 bytes), more than one SIMD group.
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let mut out = vec![7];
+            id_hashes(&ids, &mut out);
+            let expected: Vec<u128> = ids.iter().map(|id| id_hash(id)).collect();
+            prop_assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn id_hashes_tell_ids_apart() {
+        let ids = ["a", "b", "a ", "", &"x".repeat(61), &"x".repeat(62)];
+        let mut out = Vec::new();
+        id_hashes(&ids, &mut out);
+        let distinct: std::collections::HashSet<u128> = out.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
 }

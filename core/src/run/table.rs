@@ -10,8 +10,8 @@ use crate::io::raw::RawLayout;
 use super::encode::{EncodeOptions, Progress};
 use super::ids::IdCheck;
 use super::rows::{
-    build_manifest, encode_parallel, Buffers, Check, Encoded, Read, Rejects, RowAccess, Tally,
-    CHUNK_ROWS, MEMORY_HINT,
+    build_manifest, encode_parallel, id_hash, Buffers, Check, Encoded, Read, Rejects, RowAccess,
+    Tally, CHUNK_ROWS, MEMORY_HINT,
 };
 
 /// One batch of an in-memory table: equal-length columns of text cells.
@@ -69,7 +69,7 @@ pub fn encode_table<B: TextColumns>(
                 let verdict = raw.check_cells(names.len(), cell, line);
                 let id = batch.cell(raw.id, row).unwrap_or("").trim();
                 let raw_id = || batch.cell(raw.id, row).unwrap_or("").to_string();
-                if tally.admit(&mut check, verdict, id, line, raw_id)? {
+                if tally.admit(&mut check, verdict, (id, || id_hash(id)), line, raw_id)? {
                     accepted.push(row);
                 }
             }
