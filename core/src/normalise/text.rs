@@ -472,7 +472,11 @@ fn expand_abbreviations(s: &mut String) {
     let mut after_number = false;
     while start < s.len() {
         let Some(rest) = s.get(start..) else { return };
-        let end = rest.find(' ').map_or(s.len(), |p| start + p);
+        // Found byte by byte: words are short, and `str::find` costs more to set up.
+        let end = rest
+            .bytes()
+            .position(|b| b == b' ')
+            .map_or(s.len(), |p| start + p);
         let Some(word) = s.get(start..end) else {
             return;
         };
