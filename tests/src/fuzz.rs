@@ -126,27 +126,18 @@ pub fn example_encoder() -> &'static Encoder {
     ENCODER.get_or_init(|| Encoder::with_today(&Schema::example(), &secret(), today()))
 }
 
-/// A private folder for the file-based checks, made once per process.
-fn scratch_dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // In memory where the system offers it: the pipeline syncs its outputs to disk, which on
-        // a real disk would dominate every execution.
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        };
-        dir.expect("a temporary folder")
-    })
-    .path()
-}
-
-fn remove(paths: &[&Path]) {
-    for p in paths {
-        let _ = std::fs::remove_file(p);
-    }
+/// A private folder for one file-based check, removed when it is dropped (a folder kept for the
+/// whole process was never removed: statics are not dropped at exit).
+fn scratch_dir() -> tempfile::TempDir {
+    // In memory where the system offers it: the pipeline syncs its outputs to disk, which on
+    // a real disk would dominate every execution.
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    };
+    dir.expect("a temporary folder")
 }
 
 /// Files in `dir` whose name says they are a partial output.
@@ -346,12 +337,12 @@ pub fn raw_csv(data: &[u8]) {
         input_bytes.extend_from_slice(EXAMPLE_HEADER.as_bytes());
     }
     input_bytes.extend_from_slice(b.rest());
-    let dir = scratch_dir();
+    let scratch = scratch_dir();
+    let dir = scratch.path();
     let input = dir.join("raw_csv.in.csv");
     let output = dir.join("raw_csv.out.csv");
     let rejects_path = dir.join("raw_csv.rejects.csv");
     let manifest = manifest_path(&output);
-    remove(&[&output, &manifest, &rejects_path]);
     std::fs::write(&input, &input_bytes).expect("write the input");
     let encoder = example_encoder();
     let options = EncodeFileOptions {
@@ -670,10 +661,10 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
 pub fn encoded_reader(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.byte() % 4;
-    let dir = scratch_dir();
+    let scratch = scratch_dir();
+    let dir = scratch.path();
     let path = dir.join("encoded_reader.csv");
     let mpath = manifest_path(&path);
-    remove(&[&path, &mpath]);
     let encoder = example_encoder();
     let schema = encoder.schema();
     let extract: Vec<u8> = match mode {
