@@ -49,17 +49,23 @@ impl AtomicFile {
         }
     }
 
-    /// Writes what is buffered and waits until the file's data so far is on disk, so that the
-    /// sync at [`commit`](Self::commit) has little left to wait for. A long writer calls it from
-    /// time to time, on a thread that runs beside the work that produces the data.
-    pub fn sync_so_far(&mut self) -> Result<()> {
+    /// Writes what is buffered to the file (not yet to disk).
+    pub fn flush(&mut self) -> Result<()> {
         match self.writer.as_mut() {
-            Some(w) => w
-                .flush()
-                .and_then(|()| w.get_ref().sync_data())
-                .map_err(|e| Error::io("write", &self.path, e)),
+            Some(w) => w.flush().map_err(|e| Error::io("write", &self.path, e)),
             None => Ok(()),
         }
+    }
+
+    /// A second handle on the file being written, for a thread that syncs its data to disk while
+    /// this one goes on writing (so that the sync at [`commit`](Self::commit) has little left to
+    /// wait for); `None` once committed.
+    pub fn sync_handle(&self) -> Result<Option<File>> {
+        self.writer
+            .as_ref()
+            .map(|w| w.get_ref().try_clone())
+            .transpose()
+            .map_err(|e| Error::io("write", &self.path, e))
     }
 
     /// Flushes, syncs and renames the file into place.

@@ -29,7 +29,7 @@ use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
     build_manifest, display_name, encode_parallel, header_line, id_hashes, write_parts, Buffers,
     Check, CsvRows, Encoded, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
-    REJECTS_HEADER,
+    REJECTS_HEADER, SYNC_BYTES,
 };
 
 /// Progress of a run, reported after each chunk.
@@ -292,7 +292,7 @@ fn read_csv(
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx, &back_rx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
-            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers))
+            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, SYNC_BYTES))
         });
         let mut done = None;
         let mut hashes = Vec::new();

@@ -15,7 +15,7 @@ use crate::encode::EncodedRecord;
 
 use super::rows::{
     display_name, header_line, write_parts, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER,
-    TASK_ROWS,
+    SYNC_BYTES, TASK_ROWS,
 };
 
 /// Options of [`write_encoded`].
@@ -53,7 +53,7 @@ pub fn write_encoded(
     let written = std::thread::scope(|scope| -> Result<bool> {
         let buffers = &buffers;
         let (out, hash, bytes) = (&mut out, &mut hash, &mut bytes);
-        let writer = scope.spawn(move || write_parts(rx, out, hash, bytes, buffers));
+        let writer = scope.spawn(move || write_parts(rx, out, hash, bytes, buffers, SYNC_BYTES));
         let mut complete = true;
         for chunk in records.chunks(CHUNK_ROWS) {
             if cancelled() {
