@@ -163,7 +163,7 @@ pub struct Encoder {
     block_keys: Vec<(KeyId, Vec<KeyRef>)>,
     /// Per Bloom slot: the length of its filter before hardening, and the hardening.
     filters: Vec<(u32, Option<Hardening>)>,
-    /// Per key (as `hash_keys`): the bits of every ASCII q-gram, for the keys of unsalted filters
+    /// Per key (as `hash_keys`): the bits of every short q-gram, for the keys of unsalted filters
     /// that can have a table ([`GramTable::new`]).
     gram_tables: Vec<Option<GramTable>>,
     audit_key: DerivedKey,
