@@ -24,12 +24,30 @@ pub struct Control {
     pub cancel: AtomicBool,
     /// Rows processed so far.
     pub rows: AtomicU64,
+    /// How far the duplicate record id check's second reading of the input has got, in bytes
+    /// (zero when it is not reading).
+    pub id_scan_bytes: AtomicU64,
 }
 
 impl Control {
-    /// A progress callback for the core that stores the row count.
+    /// A progress callback for the core that stores the row count and the id check's reading.
     pub fn progress(&self) -> impl Fn(pseudolink::run::Progress) + Sync + '_ {
-        move |p| self.rows.store(p.rows, Ordering::Relaxed)
+        move |p| {
+            self.rows.store(p.rows, Ordering::Relaxed);
+            self.id_scan_bytes.store(p.id_scan_bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// The progress line: rows so far, and the id check's second reading while it runs.
+    fn line(&self, label: &str) -> String {
+        let rows = self.rows.load(Ordering::Relaxed);
+        match self.id_scan_bytes.load(Ordering::Relaxed) {
+            0 => format!("{label}: {rows} rows"),
+            bytes => format!(
+                "{label}: {rows} rows, checking record ids: input read again up to {} MB",
+                bytes >> 20
+            ),
+        }
     }
 }
 
@@ -43,6 +61,7 @@ where
     let control = Control {
         cancel: AtomicBool::new(false),
         rows: AtomicU64::new(0),
+        id_scan_bytes: AtomicU64::new(0),
     };
     let mut interrupted: Option<PyErr> = None;
     let mut shown = None;
@@ -76,18 +95,21 @@ where
                 }
             }
             if progress {
-                let rows = control.rows.load(Ordering::Relaxed);
-                if shown != Some(rows) {
-                    show(py, &format!("\r{label}: {rows} rows"));
-                    shown = Some(rows);
+                let line = control.line(label);
+                if shown.as_ref() != Some(&line) {
+                    // Spaces cover what a longer line before left on the terminal.
+                    let width = shown.as_ref().map_or(0, String::len);
+                    show(py, &format!("\r{line:width$}"));
+                    shown = Some(line);
                 }
             }
         }
         worker.join()
     });
-    if progress && shown.is_some() {
+    if let (true, Some(last)) = (progress, &shown) {
         let rows = control.rows.load(Ordering::Relaxed);
-        show(py, &format!("\r{label}: {rows} rows, done\n"));
+        let line = format!("{label}: {rows} rows, done");
+        show(py, &format!("\r{line:width$}\n", width = last.len()));
     }
     let result = match result {
         Ok(Ok(r)) => r,

@@ -61,7 +61,14 @@ pub fn run(args: &Args) -> Result<()> {
     let cancel = cancel_flag();
     let ids_on_disk = AtomicBool::new(false);
     let progress = |p: Progress| {
-        bar.set_position(p.bytes_read);
+        // While the id check reads the input a second time, the bar shows that reading.
+        if p.id_scan_bytes > 0 {
+            bar.set_message("checking record ids (second reading)");
+            bar.set_position(p.id_scan_bytes);
+        } else {
+            bar.set_message("encoding");
+            bar.set_position(p.bytes_read);
+        }
         if p.ids_on_disk {
             ids_on_disk.store(true, Ordering::Relaxed);
         }

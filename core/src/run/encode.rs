@@ -32,8 +32,10 @@ use super::rows::{
     REJECTS_HEADER, SYNC_BYTES,
 };
 
-/// Progress of a run, reported after each chunk.
+/// Progress of a run, reported after each chunk (and, while the duplicate record id check reads
+/// the input a second time, every 65,536 rows of that reading and once at its end).
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct Progress {
     /// Bytes of input read so far (zero for in-memory tables).
     pub bytes_read: u64,
@@ -42,6 +44,10 @@ pub struct Progress {
     /// Whether the duplicate record id check went to disk: its ids outgrew
     /// [`EncodeFileOptions::id_memory`], so the input was read a second time.
     pub ids_on_disk: bool,
+    /// While the duplicate record id check reads the input a second time (when it goes to disk,
+    /// part way through the run): how far that reading has got, in bytes of the input; zero the
+    /// rest of the time. Encoding waits meanwhile, so a progress bar can show this reading.
+    pub id_scan_bytes: u64,
 }
 
 /// Options of [`encode_file`].
@@ -104,12 +110,15 @@ pub fn encode_file(
             _ => PathBuf::from("."),
         },
     };
+    let bytes_read = AtomicU64::new(0);
     let ids = IdCheck::bounded(Rescan {
         encoder,
         input,
         temp_dir,
         budget: options.id_memory.unwrap_or(DEFAULT_ID_MEMORY),
         cancel: options.cancel,
+        progress: options.progress,
+        bytes_read: &bytes_read,
     });
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let mut out = AtomicFile::create(output)?;
@@ -144,7 +153,7 @@ pub fn encode_file(
             rejects,
             ids,
             FILE_HINT,
-            options.progress,
+            (options.progress, &bytes_read),
             options.cancel,
         )?
     };
@@ -192,7 +201,7 @@ pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) 
             rejects,
             IdCheck::unbounded(),
             MEMORY_HINT,
-            options.progress,
+            (options.progress, &AtomicU64::new(0)),
             options.cancel,
         )?
     };
@@ -257,7 +266,7 @@ fn read_csv(
     rejects: Rejects<'_>,
     ids: IdCheck<'_>,
     keep_hint: &'static str,
-    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    (progress, bytes_read): (Option<&(dyn Fn(Progress) + Sync)>, &AtomicU64),
     cancel: Option<&AtomicBool>,
 ) -> Result<Read> {
     let (mut reader, raw) = open_csv(encoder, input)?;
@@ -271,7 +280,6 @@ fn read_csv(
     };
     let to_file = matches!(sink, Sink::File { .. });
 
-    let bytes_read = AtomicU64::new(0);
     let buffers = Buffers::default();
     let (tx, rx) = mpsc::sync_channel::<Message>(2);
     // Encoded CSV goes to a writer thread that hashes and writes it while the next chunk is
@@ -285,7 +293,6 @@ fn read_csv(
         // (an error, a cancel) drops them: the reader's next send fails instead of blocking the
         // scope's join forever, and the writer sees the end of its channel.
         let rx = rx;
-        let bytes_read = &bytes_read;
         let buffers = &buffers;
         // Read chunks come back to the reader to be filled again: no allocation per row.
         let (back_tx, back_rx) = mpsc::sync_channel::<Chunk>(CHUNKS);
@@ -352,6 +359,7 @@ fn read_csv(
                     bytes_read: bytes_read.load(Ordering::Relaxed),
                     rows: tally.counts.rows_read,
                     ids_on_disk: check.ids.on_disk(),
+                    id_scan_bytes: 0,
                 });
             }
         }

@@ -20,7 +20,7 @@
 //! the run fails instead of writing an extract whose rejects might not match it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use csv::ByteRecord;
 use rustc_hash::FxHashSet;
@@ -28,6 +28,7 @@ use rustc_hash::FxHashSet;
 use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
 
+use super::encode::Progress;
 use super::rows::id_hash;
 use super::spill::{Disk, Fixed, Sorted, Sorter};
 
@@ -131,6 +132,10 @@ pub(super) struct Rescan<'a> {
     pub(super) temp_dir: PathBuf,
     pub(super) budget: usize,
     pub(super) cancel: Option<&'a AtomicBool>,
+    /// The run's progress callback, told how the second reading goes.
+    pub(super) progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Bytes the run's own reading has got to (for the progress reports).
+    pub(super) bytes_read: &'a AtomicU64,
 }
 
 /// The duplicate record id check of one run.
@@ -188,7 +193,7 @@ impl<'a> IdCheck<'a> {
         };
         // Free the set before the scan takes its own memory.
         self.seen = FxHashSet::default();
-        let mut plan = scan(&rescan, &self.limits, line)?;
+        let mut plan = scan(&rescan, &self.limits, row, line)?;
         let duplicate = plan.is_duplicate(row, line)?;
         self.plan = Some(plan);
         Ok(!duplicate)
@@ -279,7 +284,7 @@ impl Fixed for Entry {
 }
 
 /// Reads the whole input again and finds the duplicate rows; `line` is where the switch happened.
-fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, line: u64) -> Result<Duplicates<'a>> {
+fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, row: u64, line: u64) -> Result<Duplicates<'a>> {
     let input = rescan.input;
     let regular = std::fs::metadata(input)
         .map(|m| m.is_file())
@@ -304,6 +309,17 @@ fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, line: u64) -> Result<Duplicate
         cancel: rescan.cancel,
     };
     let cancelled = || rescan.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    // Encoding waits while the input is read again: the reports say how far that reading is.
+    let report = |id_scan_bytes: u64| {
+        if let Some(p) = rescan.progress {
+            p(Progress {
+                bytes_read: rescan.bytes_read.load(Ordering::Relaxed),
+                rows: row.saturating_sub(1),
+                ids_on_disk: true,
+                id_scan_bytes,
+            });
+        }
+    };
     let (mut reader, raw) = super::encode::open_csv(rescan.encoder, input)?;
     let mut entries = Sorter::new(limits.scan_run, disk.clone());
     let mut record = ByteRecord::new();
@@ -312,8 +328,11 @@ fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, line: u64) -> Result<Duplicate
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
                 scanned += 1;
-                if scanned.is_multiple_of(1 << 16) && cancelled() {
-                    return Err(Error::Cancelled);
+                if scanned.is_multiple_of(1 << 16) {
+                    if cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                    report(record.position().map_or(1, |p| p.byte().max(1)));
                 }
                 let at = record.position().map(|p| p.line()).unwrap_or(0);
                 if raw.check_row(&record, at).is_ok() {
@@ -325,7 +344,12 @@ fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, line: u64) -> Result<Duplicate
                     })?;
                 }
             }
-            Ok(false) => break Some(reader.get_ref().finish()),
+            Ok(false) => {
+                let whole = reader.get_ref().finish();
+                // Read to the end; the sorting that follows is shown as a full bar.
+                report(whole.1.max(1));
+                break Some(whole);
+            }
             // Encoding stops at the same place with this error, if the file is unchanged.
             Err(_) => break None,
         }
@@ -486,10 +510,12 @@ mod tests {
         let out = dir.path().join("out.csv");
         let rejects = dir.path().join("rejects.csv");
         let on_disk = AtomicBool::new(false);
+        let reports = std::sync::Mutex::new(Vec::new());
         let progress = |p: crate::run::Progress| {
             if p.ids_on_disk {
                 on_disk.store(true, Ordering::Relaxed);
             }
+            reports.lock().unwrap().push(p);
         };
         let options = EncodeFileOptions {
             rejects: keep_rejects.then(|| rejects.clone()),
@@ -498,6 +524,18 @@ mod tests {
             ..EncodeFileOptions::default()
         };
         let result = encode_file(&encoder(), input, &out, &options);
+        // A run that went to disk reported its second reading (at its end, at least), and the
+        // chunks encoded after it report no second reading.
+        let reports = reports.lock().unwrap().clone();
+        if let Some(at) = reports.iter().position(|p| p.id_scan_bytes > 0) {
+            assert!(reports[at..].iter().all(|p| p.ids_on_disk));
+            assert!(reports[at..]
+                .iter()
+                .skip_while(|p| p.id_scan_bytes > 0)
+                .all(|p| p.id_scan_bytes == 0));
+        } else if result.is_ok() {
+            assert!(!on_disk.load(Ordering::Relaxed), "{reports:?}");
+        }
         let outcome = outcome(result, dir.path(), &out, keep_rejects.then_some(&rejects));
         (outcome, on_disk.load(Ordering::Relaxed))
     }
@@ -645,14 +683,20 @@ mod tests {
         }
         std::fs::write(&input, text).unwrap();
         let enc = encoder();
+        let bytes_read = AtomicU64::new(12_345);
+        let reports = std::sync::Mutex::new(Vec::new());
+        let progress = |p: Progress| reports.lock().unwrap().push(p);
         let mut check = IdCheck::bounded(Rescan {
             encoder: &enc,
             input: &input,
             temp_dir: dir.path().to_path_buf(),
             budget: 2 << 10,
             cancel: None,
+            progress: Some(&progress),
+            bytes_read: &bytes_read,
         });
         let mut set = std::collections::HashSet::new();
+        let mut switched = None;
         for (i, id) in ids.iter().enumerate() {
             let row = i as u64 + 1;
             assert_eq!(
@@ -660,8 +704,21 @@ mod tests {
                 set.insert(id.clone()),
                 "row {row}"
             );
+            if check.on_disk() && switched.is_none() {
+                switched = Some(row);
+            }
         }
         assert!(check.on_disk());
+        // The second reading was reported once it reached the end of the input (the file is
+        // too short for the reports every 65,536 rows), with the run's own position.
+        let reports = reports.lock().unwrap().clone();
+        let size = std::fs::metadata(&input).unwrap().len();
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        let r = reports[0];
+        assert_eq!(
+            (r.id_scan_bytes, r.ids_on_disk, r.bytes_read, r.rows),
+            (size, true, 12_345, switched.unwrap() - 1)
+        );
         let hash = {
             let (mut reader, _) = crate::run::encode::open_csv(&enc, &input).unwrap();
             let mut r = ByteRecord::new();
@@ -688,12 +745,15 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let enc = encoder();
+        let bytes_read = AtomicU64::new(0);
         let mut check = IdCheck::bounded(Rescan {
             encoder: &enc,
             input: &input,
             temp_dir: dir.path().to_path_buf(),
             budget: 0,
             cancel: None,
+            progress: None,
+            bytes_read: &bytes_read,
         });
         let e = check.first_use(id_hash("a"), 1, 2).unwrap_err();
         let text = e.to_string();

@@ -85,6 +85,7 @@ pub fn encode_table<B: TextColumns>(
                     bytes_read: 0,
                     rows: tally.counts.rows_read,
                     ids_on_disk: false,
+                    id_scan_bytes: 0,
                 });
             }
             start = end;
