@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -339,8 +338,9 @@ impl Buffers {
 
 /// The writer thread's loop: writes each batch of parts from `parts` to `out` in order, hashing
 /// and counting the bytes, and hands the buffers back to `buffers`. Every `sync_every` bytes
-/// ([`SYNC_BYTES`] but in tests) it asks a syncing thread to put the data so far on disk, without waiting for it (a request while a
-/// sync is running is dropped: that sync or the next covers its data).
+/// ([`SYNC_BYTES`] but in tests) it asks a syncing thread to put the data so far on disk, and
+/// does not wait for it (a request while another waits is dropped: the waiting one covers its
+/// data). The sync before the rename ([`AtomicFile::commit`]) still makes everything durable.
 pub(super) fn write_parts(
     parts: impl IntoIterator<Item = Vec<Vec<u8>>>,
     out: &mut AtomicFile,
