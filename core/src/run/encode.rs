@@ -27,8 +27,8 @@ use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, header_line, id_hashes, write_parts, Buffers,
-    Check, CsvRows, Encoded, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    build_manifest, display_name, encode_parallel, header_line, write_parts, Buffers, Check,
+    CsvRows, Encoded, IdHashes, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
     REJECTS_HEADER, SYNC_BYTES,
 };
 
@@ -302,7 +302,7 @@ fn read_csv(
             scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, SYNC_BYTES))
         });
         let mut done = None;
-        let mut hashes = Vec::new();
+        let mut id_hashes = IdHashes::default();
         for message in rx.iter() {
             let chunk = match message {
                 Message::Rows(c) => c,
@@ -323,8 +323,8 @@ fn read_csv(
                 .iter()
                 .map(|(_, row)| raw.csv_record_id(row))
                 .collect();
-            id_hashes(&ids, &mut hashes);
-            for (((line_no, row), id), hash) in chunk.iter().zip(&ids).zip(&hashes) {
+            let hashes = id_hashes.of(&ids);
+            for (((line_no, row), id), hash) in chunk.iter().zip(&ids).zip(hashes) {
                 let verdict = raw.check_csv_row(row, *line_no);
                 let raw_id = || {
                     row.bytes()
@@ -333,7 +333,7 @@ fn read_csv(
                         .unwrap_or_default()
                         .into_owned()
                 };
-                if tally.admit(&mut check, verdict, (id, || *hash), *line_no, raw_id)? {
+                if tally.admit(&mut check, verdict, (id, *hash), *line_no, raw_id)? {
                     accepted.push(row);
                 }
             }

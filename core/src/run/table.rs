@@ -10,7 +10,7 @@ use crate::io::raw::RawLayout;
 use super::encode::{EncodeOptions, Progress};
 use super::ids::IdCheck;
 use super::rows::{
-    build_manifest, encode_parallel, id_hash, Buffers, Check, Encoded, Read, Rejects, RowAccess,
+    build_manifest, encode_parallel, Buffers, Check, Encoded, IdHashes, Read, Rejects, RowAccess,
     Tally, CHUNK_ROWS, MEMORY_HINT,
 };
 
@@ -54,6 +54,7 @@ pub fn encode_table<B: TextColumns>(
         ids: IdCheck::unbounded(),
     };
     let mut line = 1u64;
+    let mut id_hashes = IdHashes::default();
     for batch in batches {
         let n = batch.rows();
         let mut start = 0;
@@ -63,13 +64,16 @@ pub fn encode_table<B: TextColumns>(
             }
             let end = (start + CHUNK_ROWS).min(n);
             let mut accepted = Vec::with_capacity(end - start);
-            for row in start..end {
+            let ids: Vec<&str> = (start..end)
+                .map(|row| batch.cell(raw.id, row).unwrap_or("").trim())
+                .collect();
+            let hashes = id_hashes.of(&ids);
+            for ((row, id), hash) in (start..end).zip(&ids).zip(hashes) {
                 line += 1;
                 let cell = |c: usize| batch.cell(c, row).map(str::as_bytes);
                 let verdict = raw.check_cells(names.len(), cell, line);
-                let id = batch.cell(raw.id, row).unwrap_or("").trim();
                 let raw_id = || batch.cell(raw.id, row).unwrap_or("").to_string();
-                if tally.admit(&mut check, verdict, (id, || id_hash(id)), line, raw_id)? {
+                if tally.admit(&mut check, verdict, (id, *hash), line, raw_id)? {
                     accepted.push(row);
                 }
             }
