@@ -18,7 +18,6 @@
 
 use crate::schema::BloomSpec;
 use crate::secret::DerivedKey;
-use base64::Engine as _;
 
 use super::message::one_block;
 
@@ -123,9 +122,8 @@ impl Bloom {
 
     /// Parses base64 written by [`write_base64`](Self::write_base64); `bits` must match.
     pub fn from_base64(text: &[u8], bits: u32) -> Option<Bloom> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .ok()?;
+        // Strict, as written: padding required, no other characters, unused bits zero.
+        let bytes = base64_simd::STANDARD.decode_to_vec(text).ok()?;
         if bytes.len() * 8 != bits as usize {
             return None;
         }
@@ -746,9 +744,59 @@ mod tests {
         f.write_base64(&mut out);
         assert_eq!(Bloom::from_base64(&out, 512), Some(f));
         assert_eq!(Bloom::from_base64(&out, 1024), None);
+        // 64 bytes end in one byte and "==": that last character's four unused bits must be
+        // zero ("A" and "Q" have them clear, "B" not), and the padding must be there.
+        let n = out.len();
+        assert_eq!(&out[n - 2..], b"==");
+        for (last, ok) in [(b'A', true), (b'Q', true), (b'B', false), (b'P', false)] {
+            let mut text = out.clone();
+            text[n - 3] = last;
+            assert_eq!(Bloom::from_base64(&text, 512).is_some(), ok, "{}", last as char);
+            assert_eq!(reference_from_base64(&text, 512).is_some(), ok);
+        }
+        assert_eq!(Bloom::from_base64(&out[..n - 2], 512), None);
+        assert_eq!(Bloom::from_base64(&[&out[..], b"\n"].concat(), 512), None);
+    }
+
+    /// The filter of `text` by the `base64` crate's strict standard decoder (the reference for
+    /// `from_base64`).
+    fn reference_from_base64(text: &[u8], bits: u32) -> Option<Bloom> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        if bytes.len() * 8 != bits as usize {
+            return None;
+        }
+        let words = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        Some(Bloom(words))
     }
 
     proptest::proptest! {
+        #[test]
+        fn reading_base64_accepts_and_refuses_what_the_strict_decoder_does(
+            words in proptest::collection::vec(proptest::num::u64::ANY, 1..20),
+            edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 0..3),
+            cut in 0usize..3,
+            bits_off in proptest::bool::ANY,
+        ) {
+            // A filter's base64, then characters replaced by any byte (other letters, padding in
+            // the wrong place, unused bits set, not base64 at all) or the end cut off.
+            let bloom = Bloom(words.into_boxed_slice());
+            let mut text = Vec::new();
+            bloom.write_base64(&mut text);
+            for (at, byte) in edits {
+                let at = at % text.len();
+                text[at] = byte;
+            }
+            text.truncate(text.len() - cut.min(text.len()));
+            let bits = bloom.bits() as u32 + if bits_off { 64 } else { 0 };
+            proptest::prop_assert_eq!(Bloom::from_base64(&text, bits), reference_from_base64(&text, bits));
+        }
+
         #[test]
         fn base64_is_the_standard_base64_of_the_little_endian_bytes(
             words in proptest::collection::vec(proptest::num::u64::ANY, 1..130),

@@ -38,9 +38,7 @@ impl Token {
             return None;
         }
         let mut out = [0u8; 16];
-        for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-            *o = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
-        }
+        hex_simd::decode(text, hex_simd::Out::from_slice(&mut out)).ok()?;
         Some(Token(out))
     }
 
@@ -66,15 +64,6 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut v = Vec::with_capacity(32);
@@ -96,7 +85,49 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A token read pair by pair from hex of either case (the reference for `from_hex`).
+    fn reference_from_hex(text: &[u8]) -> Option<Token> {
+        if text.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+            *o = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        }
+        Some(Token(out))
+    }
+
+    fn hex_digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+
     proptest! {
+        #[test]
+        fn reading_hex_accepts_and_refuses_what_the_reference_does(
+            bytes in proptest::array::uniform16(any::<u8>()),
+            upper in any::<bool>(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+            len in 30usize..34,
+        ) {
+            // A token's hex (either case), characters replaced by any byte, any length near 32.
+            let mut text = Vec::new();
+            Token(bytes).write_hex(&mut text);
+            if upper {
+                text.make_ascii_uppercase();
+            }
+            for (at, byte) in edits {
+                let at = at % text.len();
+                text[at] = byte;
+            }
+            text.resize(len, b'0');
+            prop_assert_eq!(Token::from_hex(&text), reference_from_hex(&text));
+        }
+
         #[test]
         fn hex_round_trip(bytes in proptest::array::uniform16(any::<u8>())) {
             let t = Token(bytes);
