@@ -751,7 +751,12 @@ mod tests {
         for (last, ok) in [(b'A', true), (b'Q', true), (b'B', false), (b'P', false)] {
             let mut text = out.clone();
             text[n - 3] = last;
-            assert_eq!(Bloom::from_base64(&text, 512).is_some(), ok, "{}", last as char);
+            assert_eq!(
+                Bloom::from_base64(&text, 512).is_some(),
+                ok,
+                "{}",
+                last as char
+            );
             assert_eq!(reference_from_base64(&text, 512).is_some(), ok);
         }
         assert_eq!(Bloom::from_base64(&out[..n - 2], 512), None);
