@@ -47,12 +47,14 @@ write("schema", "example", b" " + SCHEMA)
 write("schema", "minimal", b' {"version":1,"record_id":"id","fields":[{"name":"n","kind":"name"}],"blocking":[]}')
 write("schema", "edit-1", bytes([0x80, 0, 0, 5, 2, 1]))
 write("schema", "edit-3", bytes([0x90, 2, 0, 17, 2, 3, 0, 40, 0, 5, 1, 9, 2, 14]))
-# raw_csv: mode byte (bit 0 header, bit 1 rejects, bit 2 twice), then CSV.
+# raw_csv: mode byte (bit 0 header, bit 1 rejects, bit 2 twice, bit 3 again with the id check on
+# disk within 64 x the top four bits bytes), then CSV.
 write("raw_csv", "vectors", bytes([6]) + HEADER + rows(cases))
 write("raw_csv", "vectors-noheader", bytes([7]) + rows(cases[:5]))
 write("raw_csv", "bad-rows", bytes([3]) + b"A1,Ann,,Lee,2014-03-09,F,CV1 2AB,,\nA1,dup,,,,,,,\n,,,,,,,,\nA2,too,few\nA3,\xe9t\xe9,,,,,,,\n\"A4,open\n")
 write("raw_csv", "crlf-bom", bytes([2]) + b"\xef\xbb\xbfrecord_id,last_name\r\nA1,Smith\r\n\r\nA2,\"Jo\r\nnes\"\n")
 write("raw_csv", "empty", bytes([2]))
+write("raw_csv", "ids-on-disk", bytes([0x2B]) + HEADER + rows(cases) + rows(cases[:3]))
 # encode_record: tab-separated values, one record per line.
 write("encode_record", "vectors", "\n".join("\t".join(c["values"]) for c in cases).encode())
 write("encode_record", "empty-id", b"\tJohn\t\tSmith\n x\t\t\t\t\t\t\t\t")

@@ -325,10 +325,13 @@ fn count_csv_rows(bytes: &[u8]) -> Option<u64> {
 /// fails with an input error and leaves no output, manifest, rejects or partial file behind, or
 /// succeeds with `rows_read == encoded + rejected`, `rows_read` equal to the CSV rows in the file,
 /// an output that reads back (checked against its manifest) with exactly `encoded` records, a
-/// rejects file with exactly `rejected` rows, and, run a second time, the same bytes.
+/// rejects file with exactly `rejected` rows, and, run a second time, the same bytes; run with
+/// a duplicate id check that goes to disk almost at once, the same bytes again.
 ///
 /// First byte: bit 0 puts the example header before the data, bit 1 asks for a rejects file,
-/// bit 2 encodes twice and compares.
+/// bit 2 encodes twice and compares, bit 3 encodes again with an id check budget of 64 times the
+/// top four bits in bytes (0 to 960: a few ids in memory, then the second reading and the sort on
+/// disk, in runs of a few entries merged a few at a time) and compares.
 pub fn raw_csv(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.byte();
@@ -395,6 +398,28 @@ pub fn raw_csv(data: &[u8]) {
             "encoding is deterministic"
         );
         assert_eq!(std::fs::read(&rejects_path).ok(), first_rejects);
+    }
+    if mode & 8 == 8 {
+        let first = std::fs::read(&output).expect("read the output");
+        let first_rejects = std::fs::read(&rejects_path).ok();
+        let tiny = EncodeFileOptions {
+            rejects: options.rejects.clone(),
+            id_memory: Some(usize::from(mode >> 4) * 64),
+            ..EncodeFileOptions::default()
+        };
+        let spilled = encode_file(encoder, &input, &output, &tiny)
+            .expect("the run with the id check on disk succeeds too");
+        assert_eq!(
+            spilled.counts, m.counts,
+            "the same counts with the id check on disk"
+        );
+        assert_eq!(
+            std::fs::read(&output).expect("read the output"),
+            first,
+            "the same output with the id check on disk"
+        );
+        assert_eq!(std::fs::read(&rejects_path).ok(), first_rejects);
+        assert!(partial_files(dir).is_empty(), "a partial file was left");
     }
 }
 
