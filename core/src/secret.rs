@@ -385,7 +385,8 @@ impl DerivedKey {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn hex_value(c: u8) -> Option<u8> {
+/// The value of one hex digit of either case.
+pub(crate) fn hex_value(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),

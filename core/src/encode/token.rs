@@ -83,6 +83,7 @@ impl fmt::Display for Token {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::hex_value;
     use proptest::prelude::*;
 
     /// A token read pair by pair from hex of either case (the reference for `from_hex`).
@@ -92,18 +93,9 @@ mod tests {
         }
         let mut out = [0u8; 16];
         for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-            *o = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+            *o = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
         }
         Some(Token(out))
-    }
-
-    fn hex_digit(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
     }
 
     proptest! {
