@@ -44,7 +44,7 @@ impl Control {
         match self.id_scan_bytes.load(Ordering::Relaxed) {
             0 => format!("{label}: {rows} rows"),
             bytes => format!(
-                "{label}: {rows} rows, checking record ids: input read again up to {} MB",
+                "{label}: {rows} rows, checking record ids: input read again up to {} MiB",
                 bytes >> 20
             ),
         }
