@@ -25,9 +25,10 @@
 //! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
 //! [`io`], [`link`], [`run`].
 
-// No unsafe code, except the one module allowed to: `link::dice`'s x86 kernels (calling code
-// compiled for CPU features the CPU was checked to have). `deny` rather than `forbid` so that
-// module can say `allow`; every other use is a compile error.
+// No unsafe code, except in two places allowed to: `link::dice`'s x86 kernels (calling code
+// compiled for CPU features the CPU was checked to have) and `io::atomic`'s one system call
+// (`sync_file_range`, which takes no pointer). `deny` rather than `forbid` so that those can say
+// `allow`; every other use is a compile error.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -20,7 +20,7 @@ use csv::ByteRecord;
 
 use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
-use crate::io::atomic::AtomicFile;
+use crate::io::atomic::{AtomicFile, WRITE_BACK_STEP};
 use crate::io::encoded::HashingReader;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
 use crate::io::raw::{CsvRow, LineGuard, RawLayout};
@@ -29,7 +29,7 @@ use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
     build_manifest, display_name, encode_parallel, header_line, write_parts, Buffers, Check,
     CsvRows, Encoded, IdHashes, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
-    REJECTS_HEADER, SYNC_BYTES,
+    REJECTS_HEADER,
 };
 
 /// Progress of a run, reported after each chunk (and, while the duplicate record id check reads
@@ -299,7 +299,7 @@ fn read_csv(
         scope.spawn(move || read_chunks(&mut reader, input, bytes_read, &tx, &back_rx));
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let writer = file_sink.map(|(out, hash, bytes)| {
-            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, SYNC_BYTES))
+            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, WRITE_BACK_STEP))
         });
         let mut done = None;
         let mut id_hashes = IdHashes::default();

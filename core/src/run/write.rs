@@ -8,14 +8,14 @@ use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
-use crate::io::atomic::AtomicFile;
+use crate::io::atomic::{AtomicFile, WRITE_BACK_STEP};
 use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 
 use crate::encode::EncodedRecord;
 
 use super::rows::{
     display_name, header_line, write_parts, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER,
-    SYNC_BYTES, TASK_ROWS,
+    TASK_ROWS,
 };
 
 /// Options of [`write_encoded`].
@@ -53,7 +53,8 @@ pub fn write_encoded(
     let written = std::thread::scope(|scope| -> Result<bool> {
         let buffers = &buffers;
         let (out, hash, bytes) = (&mut out, &mut hash, &mut bytes);
-        let writer = scope.spawn(move || write_parts(rx, out, hash, bytes, buffers, SYNC_BYTES));
+        let writer =
+            scope.spawn(move || write_parts(rx, out, hash, bytes, buffers, WRITE_BACK_STEP));
         let mut complete = true;
         for chunk in records.chunks(CHUNK_ROWS) {
             if cancelled() {
