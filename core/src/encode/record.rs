@@ -188,6 +188,8 @@ pub struct Scratch<'e> {
     /// Whether each raw filter has a value.
     present: Vec<bool>,
     values: Vec<Option<Value>>,
+    /// Per field, memory for its next text value (taken back from `values` record by record).
+    texts: Vec<String>,
     /// What goes before each hashed input of the value being staged (its salt).
     prefix: Vec<u8>,
     input: Vec<u8>,
@@ -333,6 +335,7 @@ impl Encoder {
             raws: Vec::new(),
             present: Vec::new(),
             values: Vec::with_capacity(self.schema.fields.len()),
+            texts: Vec::new(),
             prefix: Vec::new(),
             input: Vec::new(),
             gram: Vec::new(),
@@ -497,11 +500,18 @@ impl Encoder {
         record.blooms.resize(self.layout.n_blooms, None);
         outcomes.clear();
         let mut values = std::mem::take(&mut scratch.values);
-        values.clear();
-        for (i, normaliser) in self.normalisers.iter().enumerate() {
+        let texts = &mut scratch.texts;
+        texts.resize_with(self.normalisers.len(), String::new);
+        // The text values of the record before give their memory back.
+        for (value, text) in values.drain(..).zip(texts.iter_mut()) {
+            if let Some(buffer) = value.and_then(Value::into_buffer) {
+                *text = buffer;
+            }
+        }
+        for ((i, normaliser), text) in self.normalisers.iter().enumerate().zip(texts.iter_mut()) {
             let value = match raw(i) {
                 None => Err(MissingReason::Empty),
-                Some(s) => normaliser.normalise(s),
+                Some(s) => normaliser.normalise_reusing(s, text),
             };
             match value {
                 Ok(v) => {

@@ -231,10 +231,11 @@ proptest! {
                 [format!("r{i}"), first.clone(), last.clone(), dob]
             })
             .collect();
-        let mut one_scratch = encoder.scratch();
+        // Each record with fresh working memory: nothing of one record (a text buffer, a
+        // filter) may reach the next in the batch.
         let one_by_one: Vec<_> = values
             .iter()
-            .map(|v| encoder.encode_values(v, &mut one_scratch).unwrap())
+            .map(|v| encoder.encode_values(v, &mut encoder.scratch()).unwrap())
             .collect();
         let mut records = vec![super::EncodedRecord::default(); values.len()];
         let mut outcomes = vec![Vec::new(); values.len()];

@@ -84,6 +84,15 @@ impl Deref for Text<'_> {
 }
 
 impl Value {
+    /// The memory of a text value, to build another in
+    /// ([`FieldNormaliser::normalise_reusing`]).
+    pub(crate) fn into_buffer(self) -> Option<String> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The canonical string that is tokenised and cut into q-grams (dates as `YYYY-MM-DD`).
     pub fn canonical(&self) -> Text<'_> {
         match self {
@@ -177,12 +186,22 @@ impl FieldNormaliser {
 
     /// Normalises one raw value.
     pub fn normalise(&self, raw: &str) -> Normalised<Value> {
+        self.normalise_reusing(raw, &mut String::new())
+    }
+
+    /// [`normalise`](Self::normalise), building a text value in `buffer`'s memory: the value
+    /// takes the buffer (leaving it empty) and gives it back through
+    /// [`into_buffer`](Value::into_buffer), so a thread encoding many records allocates no text.
+    pub(crate) fn normalise_reusing(&self, raw: &str, buffer: &mut String) -> Normalised<Value> {
+        let taken = |done: Normalised<()>, buffer: &mut String| {
+            done.map(|()| Value::Text(std::mem::take(buffer)))
+        };
         match self.kind {
-            FieldKind::Name => name::normalise_name(raw, &self.name).map(Value::Text),
-            FieldKind::Text => text::normalise_text(raw).map(Value::Text),
+            FieldKind::Name => taken(name::normalise_name_into(raw, &self.name, buffer), buffer),
+            FieldKind::Text => taken(text::normalise_text_into(raw, buffer), buffer),
+            FieldKind::NhsNumber => taken(nhs::normalise_nhs_number_into(raw, buffer), buffer),
             FieldKind::Date => date::normalise_date(raw, &self.date).map(Value::Date),
             FieldKind::Postcode => postcode::normalise_postcode(raw).map(Value::Postcode),
-            FieldKind::NhsNumber => nhs::normalise_nhs_number(raw).map(Value::Text),
             FieldKind::Sex => sex::normalise_sex(raw).map(Value::Sex),
         }
     }

@@ -45,7 +45,7 @@
 //! assert_eq!(normalise_name("JosÃ©", &opts).unwrap(), "jose");
 //! ```
 
-use crate::normalise::text::{fold, Digits};
+use crate::normalise::text::{fold_into, Digits};
 use crate::normalise::{MissingReason, Normalised};
 
 /// Options for [`normalise_name`].
@@ -77,14 +77,24 @@ impl Default for NameOptions {
 /// assert_eq!(normalise_name("Miss", &keep).unwrap(), "miss");
 /// ```
 pub fn normalise_name(raw: &str, opts: &NameOptions) -> Normalised<String> {
-    let mut folded = fold(raw, Digits::Remove);
+    let mut out = String::new();
+    normalise_name_into(raw, opts, &mut out).map(|()| out)
+}
+
+/// [`normalise_name`] into `out` (its previous text replaced; its memory reused).
+pub(crate) fn normalise_name_into(
+    raw: &str,
+    opts: &NameOptions,
+    out: &mut String,
+) -> Normalised<()> {
+    fold_into(raw, Digits::Remove, out);
     if opts.drop_titles {
-        drop_leading_titles(&mut folded);
+        drop_leading_titles(out);
     }
-    if folded.is_empty() {
+    if out.is_empty() {
         Err(MissingReason::Empty)
     } else {
-        Ok(folded)
+        Ok(())
     }
 }
 

@@ -45,6 +45,12 @@ const LEN: usize = 10;
 /// assert_eq!(normalise_nhs_number(" 401-023-2137 ").unwrap(), "4010232137");
 /// ```
 pub fn normalise_nhs_number(raw: &str) -> Normalised<String> {
+    let mut out = String::new();
+    normalise_nhs_number_into(raw, &mut out).map(|()| out)
+}
+
+/// [`normalise_nhs_number`] into `out` (its previous text replaced; its memory reused).
+pub(crate) fn normalise_nhs_number_into(raw: &str, out: &mut String) -> Normalised<()> {
     let mut digits = [0u8; LEN];
     let mut n = 0;
     for c in raw.chars() {
@@ -64,7 +70,9 @@ pub fn normalise_nhs_number(raw: &str) -> Normalised<String> {
     if n != LEN || !check_digit_valid(&digits) || is_repeated_digit(&digits) {
         return Err(MissingReason::Invalid);
     }
-    Ok(digits.iter().map(|&b| char::from(b)).collect())
+    out.clear();
+    out.extend(digits.iter().map(|&b| char::from(b)));
+    Ok(())
 }
 
 /// Whether `digits` is exactly 10 ASCII digits whose last digit is the

@@ -132,12 +132,18 @@ use crate::normalise::{is_invisible, MissingReason, Normalised};
 /// assert_eq!(normalise_text("--- "), Err(MissingReason::Empty));
 /// ```
 pub fn normalise_text(raw: &str) -> Normalised<String> {
-    let mut folded = fold(raw, Digits::Keep);
-    expand_abbreviations(&mut folded);
-    if folded.is_empty() {
+    let mut out = String::new();
+    normalise_text_into(raw, &mut out).map(|()| out)
+}
+
+/// [`normalise_text`] into `out` (its previous text replaced; its memory reused).
+pub(crate) fn normalise_text_into(raw: &str, out: &mut String) -> Normalised<()> {
+    fold_into(raw, Digits::Keep, out);
+    expand_abbreviations(out);
+    if out.is_empty() {
         Err(MissingReason::Empty)
     } else {
-        Ok(folded)
+        Ok(())
     }
 }
 
@@ -158,13 +164,26 @@ const SPARE_CAPACITY: usize = 8;
 ///
 /// The result contains only words separated by single ASCII spaces, with no
 /// leading or trailing space; it may be empty.
+#[cfg(test)]
 pub(crate) fn fold(raw: &str, digits: Digits) -> String {
-    let mut w = Writer::with_capacity(raw.len() + SPARE_CAPACITY);
+    let mut out = String::new();
+    fold_into(raw, digits, &mut out);
+    out
+}
+
+/// [`fold`] into `out` (its previous text replaced; its memory reused).
+pub(crate) fn fold_into(raw: &str, digits: Digits, out: &mut String) {
+    out.clear();
+    out.reserve(raw.len() + SPARE_CAPACITY);
+    let mut w = Writer {
+        out,
+        pending_space: false,
+    };
     if raw.is_ascii() {
         for b in raw.bytes() {
             w.ascii(b, digits);
         }
-        return w.out;
+        return;
     }
     let repaired = repair_mojibake(raw);
     let chars = repaired
@@ -187,27 +206,18 @@ pub(crate) fn fold(raw: &str, digits: Digits) -> String {
         }
     }
     let out = w.out;
-    if out.is_ascii() || is_nfc_quick(out.chars()) == IsNormalized::Yes {
-        out
-    } else {
-        out.chars().nfc().collect()
+    if !out.is_ascii() && is_nfc_quick(out.chars()) != IsNormalized::Yes {
+        *out = out.chars().nfc().collect();
     }
 }
 
 /// Builds the folded string, collapsing separators into single spaces.
-struct Writer {
-    out: String,
+struct Writer<'o> {
+    out: &'o mut String,
     pending_space: bool,
 }
 
-impl Writer {
-    fn with_capacity(cap: usize) -> Self {
-        Writer {
-            out: String::with_capacity(cap),
-            pending_space: false,
-        }
-    }
-
+impl Writer<'_> {
     /// Appends a word character.
     #[inline]
     fn keep(&mut self, c: char) {
