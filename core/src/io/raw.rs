@@ -341,7 +341,7 @@ impl RawLayout {
         let id = cell(self.id)
             .and_then(|c| std::str::from_utf8(c).ok())
             .unwrap_or("");
-        if id.trim().is_empty() {
+        if trim_id(id).is_empty() {
             return Err(reject(
                 RejectReason::EmptyRecordId,
                 Some(self.id),
@@ -360,7 +360,7 @@ impl RawLayout {
 
     /// The record id of a checked row (trimmed).
     pub fn record_id<'r>(&self, row: &'r ByteRecord) -> &'r str {
-        self.cell(row, self.id).trim()
+        trim_id(self.cell(row, self.id))
     }
 
     /// [`cell`](Self::cell) of a [`CsvRow`] (a row read as text is not checked again).
@@ -373,7 +373,16 @@ impl RawLayout {
 
     /// [`record_id`](Self::record_id) of a [`CsvRow`].
     pub fn csv_record_id<'r>(&self, row: &'r CsvRow) -> &'r str {
-        self.csv_cell(row, self.id).trim()
+        trim_id(self.csv_cell(row, self.id))
+    }
+}
+
+/// A record id without the white space around it.
+fn trim_id(id: &str) -> &str {
+    match (id.as_bytes().first(), id.as_bytes().last()) {
+        // Most ids start and end with a visible ASCII character: nothing to trim.
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => id,
+        _ => id.trim(),
     }
 }
 
@@ -514,6 +523,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The shortcut for ids starting and ending with a visible ASCII character trims what
+        /// `str::trim` trims.
+        #[test]
+        fn ids_are_trimmed_like_str_trim(s in "[ \t\r\n\u{A0}\u{3000}\u{85}a-z~!\x7f\x00-\x1f]{0,6}") {
+            proptest::prop_assert_eq!(trim_id(&s), s.trim());
+        }
+
         #[test]
         fn line_breaks_are_counted(bytes in proptest::collection::vec(
             proptest::sample::select(vec![b'\n', b'a', b'\r', 0, 255]), 0..2000,

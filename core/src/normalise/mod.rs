@@ -154,7 +154,11 @@ pub(crate) fn is_dash(c: char) -> bool {
 
 /// Trims white space and invisible characters from both ends of a field.
 pub(crate) fn trim_field(raw: &str) -> &str {
-    raw.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+    match (raw.as_bytes().first(), raw.as_bytes().last()) {
+        // Most fields start and end with a visible ASCII character: nothing to trim.
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => raw,
+        _ => raw.trim_matches(|c: char| c.is_whitespace() || is_invisible(c)),
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +203,22 @@ mod tests {
     fn trim_field_strips_invisible_and_whitespace() {
         assert_eq!(trim_field("\u{FEFF} \t x y\u{A0}\u{200B}"), "x y");
         assert_eq!(trim_field("\u{FEFF}\u{200B}  "), "");
+        assert_eq!(trim_field("x\u{AD}"), "x");
+        assert_eq!(trim_field("\tx y"), "x y");
+    }
+
+    proptest::proptest! {
+        /// The shortcut for values starting and ending with a visible ASCII character trims
+        /// what trimming character by character trims.
+        #[test]
+        fn trim_field_is_trimming_every_character(
+            s in "[ \t\r\n\u{A0}\u{AD}\u{200B}\u{FEFF}\u{3000}a-z~!\x7f\x00-\x1f]{0,6}",
+        ) {
+            proptest::prop_assert_eq!(
+                trim_field(&s),
+                s.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+            );
+        }
     }
 
     #[test]
