@@ -111,6 +111,67 @@ impl GramTable {
         self.spec
     }
 
+    /// ORs into `filter` the bits of every q-gram of `value` (padded as
+    /// [`for_each_gram`](super::bloom::for_each_gram) pads it) when every character of `value`
+    /// is in [`ALPHABET`] and `filter` has the table's length: `true`. Otherwise `false`, with
+    /// `filter` untouched, for the caller to go q-gram by q-gram.
+    pub(crate) fn or_value(&self, value: &str, filter: &mut [u64]) -> bool {
+        let bytes = value.as_bytes();
+        if filter.len() != self.words
+            || !matches!(self.spec.q, 1 | 2)
+            || !bytes.iter().all(|&b| place(b).is_some())
+        {
+            return false;
+        }
+        // The default address filter (1,024 bits) in registers: one fixed-size array that the
+        // compiler keeps in vector registers while the q-grams' words are ORed in.
+        match <&mut [u64; 16]>::try_from(&mut *filter) {
+            Ok(words) => {
+                let mut acc = *words;
+                self.each_entry(bytes, |mask| {
+                    if let Ok(mask) = <&[u64; 16]>::try_from(mask) {
+                        for (w, m) in acc.iter_mut().zip(mask) {
+                            *w |= m;
+                        }
+                    }
+                });
+                *words = acc;
+            }
+            Err(_) => self.each_entry(bytes, |mask| {
+                for (w, m) in filter.iter_mut().zip(mask) {
+                    *w |= m;
+                }
+            }),
+        }
+        true
+    }
+
+    /// Calls `f` with the entry of each q-gram of `bytes` (padded), every byte in [`ALPHABET`]
+    /// and the table's q-grams of one or two characters.
+    #[inline]
+    fn each_entry(&self, bytes: &[u8], mut f: impl FnMut(&[u64])) {
+        let place = |b: u8| place(b).unwrap_or_default();
+        let mut entry = |index: usize| {
+            if let Some(mask) = self.masks.get(index * self.words..(index + 1) * self.words) {
+                f(mask);
+            }
+        };
+        if self.spec.q == 1 {
+            for &b in bytes {
+                entry(place(b));
+            }
+            return;
+        }
+        let n = ALPHABET.len();
+        let mut before = place(b'_');
+        for &b in bytes {
+            let p = place(b);
+            entry(before * n + p);
+            before = p;
+        }
+        entry(before * n + place(b'_'));
+    }
+
     /// The bits of `gram` when it is a q-gram of the table's length over [`ALPHABET`], as words
     /// of the filter; `None` otherwise (to be hashed the usual way).
     #[inline]
@@ -199,5 +260,41 @@ mod tests {
         // The longest filters the schema allows fit (38 * 38 entries of 1 KiB).
         assert!(GramTable::new(&key, spec(8192, 2, 16)).is_some());
         assert!(GramTable::new(&key, spec(1024, 2, 16)).is_some());
+    }
+
+    proptest::proptest! {
+        /// A whole value ORed in at once sets exactly the bits of its padded q-grams, for the
+        /// fixed-size 1,024-bit path and other lengths, q-grams of one and two characters; a
+        /// value with a character outside the alphabet, or a filter of another length, is left
+        /// to the caller untouched.
+        #[test]
+        fn a_value_ored_in_sets_the_bits_of_its_qgrams(
+            value in "[a-z0-9 _]{0,30}|[a-z é-]{0,8}",
+            which in 0usize..4,
+            start in proptest::collection::vec(proptest::num::u64::ANY, 16),
+        ) {
+            let key = Secret::from_bytes(&[5; 32]).unwrap().derive_key("bloom", "y");
+            let spec = [spec(1024, 2, 10), spec(512, 2, 15), spec(1024, 1, 10), spec(960, 1, 8)][which];
+            let table = GramTable::new(&key, spec).unwrap();
+            let words = (spec.bits / 64) as usize;
+            let mut filter = start[..words.min(16)].to_vec();
+            filter.resize(words, 0x0123_4567_89ab_cdef);
+            let before = filter.clone();
+            let done = table.or_value(&value, &mut filter);
+            proptest::prop_assert_eq!(done, value.bytes().all(|b| ALPHABET.contains(&b)));
+            let mut expected = before.clone();
+            if done {
+                crate::encode::bloom::for_each_gram(&value, spec.q, |gram, n| {
+                    for (w, m) in expected.iter_mut().zip(reference(&key, spec, &gram[..n]).0.iter()) {
+                        *w |= m;
+                    }
+                });
+            }
+            proptest::prop_assert_eq!(&filter, &expected);
+            // Another length: untouched.
+            let mut other = vec![0u64; words + 1];
+            proptest::prop_assert!(!table.or_value(&value, &mut other));
+            proptest::prop_assert!(other.iter().all(|&w| w == 0));
+        }
     }
 }

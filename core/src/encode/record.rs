@@ -626,6 +626,11 @@ impl Encoder {
             (None, Some(Some(t))) if t.spec() == spec => Some(t),
             _ => None,
         };
+        if let (Some(t), Some(raw)) = (table, raws.get_mut(index)) {
+            if t.or_value(value, &mut raw.0) {
+                return;
+            }
+        }
         salt_prefix(salt, prefix);
         for_each_gram(value, spec.q, |bytes, n| {
             let qgram = bytes.get(..n).unwrap_or_default();
