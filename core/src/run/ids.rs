@@ -178,13 +178,13 @@ impl<'a> IdCheck<'a> {
         if let Some(plan) = &mut self.plan {
             return plan.is_duplicate(row, line).map(|d| !d);
         }
+        // A set that cannot grow (out of memory) goes to disk like a full one. With room, one
+        // lookup both checks and records the id.
+        if self.seen.len() < self.limits.in_memory && self.seen.try_reserve(1).is_ok() {
+            return Ok(self.seen.insert(hash));
+        }
         if self.seen.contains(&hash) {
             return Ok(false);
-        }
-        // A set that cannot grow (out of memory) goes to disk like a full one.
-        if self.seen.len() < self.limits.in_memory && self.seen.try_reserve(1).is_ok() {
-            self.seen.insert(hash);
-            return Ok(true);
         }
         let Some(rescan) = self.rescan.take() else {
             return Err(Error::Invalid(
