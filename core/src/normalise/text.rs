@@ -160,10 +160,7 @@ pub(crate) enum Digits {
 /// rarely has to reallocate.
 const SPARE_CAPACITY: usize = 8;
 
-/// Folds `raw` following the module's folding rules (steps 1 to 9).
-///
-/// The result contains only words separated by single ASCII spaces, with no
-/// leading or trailing space; it may be empty.
+/// [`fold_into`] a new string (for tests).
 #[cfg(test)]
 pub(crate) fn fold(raw: &str, digits: Digits) -> String {
     let mut out = String::new();
@@ -171,7 +168,11 @@ pub(crate) fn fold(raw: &str, digits: Digits) -> String {
     out
 }
 
-/// [`fold`] into `out` (its previous text replaced; its memory reused).
+/// Folds `raw` following the module's folding rules (steps 1 to 9) into `out`, replacing its
+/// text (its memory is reused).
+///
+/// The result contains only words separated by single ASCII spaces, with no
+/// leading or trailing space; it may be empty.
 pub(crate) fn fold_into(raw: &str, digits: Digits, out: &mut String) {
     out.clear();
     out.reserve(raw.len() + SPARE_CAPACITY);

@@ -107,7 +107,7 @@ pub(super) struct Check<'a> {
     pub(super) ids: IdCheck<'a>,
 }
 
-/// Hint in errors of [`encode_file`].
+/// Hint in errors of [`encode_file`](super::encode_file).
 pub(super) const FILE_HINT: &str = "pass a rejects file";
 /// Hint in errors of the in-memory encoders.
 pub(super) const MEMORY_HINT: &str = "keep rejected rows";
@@ -443,7 +443,7 @@ fn id_key() -> &'static DerivedKey {
 }
 
 /// The 128-bit hash by which the duplicate record id check compares ids: the first 16 bytes of
-/// keyed BLAKE3 (under a public key) of the id's [`message`](crate::encode::message).
+/// keyed BLAKE3 (under a public key) of the id's [`message`].
 pub(super) fn id_hash(id: &str) -> u128 {
     hash_prefix(&message::hash(id_key(), id.as_bytes()))
 }
