@@ -32,7 +32,7 @@ PREFIX ?= /usr/local
 BENCH_RECORDS ?= 200000
 BENCH_ROUNDS ?= 5
 
-.PHONY: demo test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench fuzz fuzz-build clean
+.PHONY: demo test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench bench-peers fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
@@ -193,6 +193,11 @@ fuzz-build:
 ## Whole-run encode benchmark on synthetic data (see docs/benchmarks.md).
 bench:
 	bash benches/encode_run.sh
+
+## Encoding speed of pseudolink and of the peer clkhash on the same rows, in one run (installs the
+## peers into target/bench-venv; see docs/benchmarks.md).
+bench-peers:
+	bash benches/encode_peers.sh
 
 clean:
 	$(CARGO) clean
