@@ -14,15 +14,8 @@ COPIES="${1:-14}"
 shift || true
 BUDGETS=("$@")
 [ ${#BUDGETS[@]} -gt 0 ] || BUDGETS=(64 8 1024)
-DIR="${BENCH_DIR:-target/bench-data}"
-cargo build --release --locked -q -p pseudolink-cli
-PL="${CARGO_TARGET_DIR:-target}/release/pseudolink"
-mkdir -p "$DIR"
-if [ ! -f "$DIR/p1000000/agency_a.csv" ]; then
-  "$PL" synth --people 1000000 --seed 11 --out "$DIR/p1000000" >/dev/null
-fi
-[ -f "$DIR/bench.secret.hex" ] || "$PL" keygen --output "$DIR/bench.secret.hex" >/dev/null
-"$PL" schema example > "$DIR/schema.json"
+PEOPLE=1000000
+. benches/encode_setup.sh
 IN="$DIR/big-$COPIES.csv"
 if [ ! -f "$IN" ]; then
   {

@@ -11,16 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-720637}"
-DIR="${BENCH_DIR:-target/bench-data}"
 bash benches/peers/setup.sh
-cargo build --release --locked -q -p pseudolink-cli
-PL="${CARGO_TARGET_DIR:-target}/release/pseudolink"
-mkdir -p "$DIR"
-if [ ! -f "$DIR/p1000000/agency_a.csv" ]; then
-  "$PL" synth --people 1000000 --seed 11 --out "$DIR/p1000000" >/dev/null
-fi
-[ -f "$DIR/bench.secret.hex" ] || "$PL" keygen --output "$DIR/bench.secret.hex" >/dev/null
-"$PL" schema example > "$DIR/schema.json"
+PEOPLE=1000000
+. benches/encode_setup.sh
 IN="$DIR/peers-$ROWS.csv"
 head -n $((ROWS + 1)) "$DIR/p1000000/agency_a.csv" > "$IN"
 N=$(($(wc -l < "$IN") - 1))

@@ -6,15 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEOPLE="${1:-1000000}"
-DIR="${BENCH_DIR:-target/bench-data}"
-cargo build --release --locked -q -p pseudolink-cli
-PL="${CARGO_TARGET_DIR:-target}/release/pseudolink"
-mkdir -p "$DIR"
-if [ ! -f "$DIR/p$PEOPLE/agency_a.csv" ]; then
-  "$PL" synth --people "$PEOPLE" --seed 11 --out "$DIR/p$PEOPLE" >/dev/null
-fi
-[ -f "$DIR/bench.secret.hex" ] || "$PL" keygen --output "$DIR/bench.secret.hex" >/dev/null
-"$PL" schema example > "$DIR/schema.json"
+. benches/encode_setup.sh
 IN="$DIR/p$PEOPLE/agency_a.csv"
 ROWS=$(($(wc -l < "$IN") - 1))
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
