@@ -115,28 +115,10 @@ def encode(
     }
     if isinstance(data, (str, os.PathLike)):
         extract = _native.encode_csv(os.fspath(data), schema, secret, **options)
-    elif _is_pandas(data):
-        extract = _encode_pandas(data, schema, secret, options)
-    elif hasattr(data, "__arrow_c_stream__"):
-        extract = _native.encode_arrow(
-            data, schema, secret, input_name=_input_name(data), **options
-        )
-    elif isinstance(data, Mapping):
-        extract = _native.encode_python(
-            dict(data), schema, secret, input_name="<dict of columns>", **options
-        )
-    elif isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
-        rows = data if isinstance(data, list) else list(data)
-        # No rows, no header: an empty table with the schema's columns.
-        source: Any = rows if rows else {c: [] for c in schema.input_columns}
-        extract = _native.encode_python(
-            source, schema, secret, input_name="<list of dicts>", **options
-        )
     else:
-        raise TypeError(
-            "pseudolink.encode() takes a CSV path, a list of dicts, a dict of columns, a pandas or "
-            f"polars DataFrame or a pyarrow Table, not {type(data).__name__}"
-        )
+        arrow, table, name = _table(data, schema, "pseudolink.encode()")
+        native = _native.encode_arrow if arrow else _native.encode_python
+        extract = native(table, schema, secret, input_name=name, **options)
     rejected = extract.manifest["counts"]["rejected"]
     if rejected:
         warnings.warn(
@@ -148,7 +130,7 @@ def encode(
 
 
 def encode_file(
-    input: str | os.PathLike[str],
+    input: Data,
     output: str | os.PathLike[str],
     schema: Schema,
     secret: Secret,
@@ -164,6 +146,11 @@ def encode_file(
     encode`` does (same bytes, same ``output.manifest.json``, at the same speed: rows are written
     while the next ones are encoded, and nothing is kept in memory). Returns the manifest.
 
+    ``input`` may also be any table :func:`encode` takes (a pandas or polars DataFrame, a pyarrow
+    Table, a list of dicts, a dict of columns): the same bytes and manifest as
+    ``encode(input, ...).write_csv(output, ...)``, but written while the rows are encoded (about
+    as fast as the CLI) and without keeping the encoded records.
+
     Rows that cannot be encoded go to ``rejects`` (a CSV with line, reason and field) when it is
     given, with a :class:`RejectedRowsWarning`; without it the first one raises
     :class:`InputError`, as the CLI does without ``--rejects``. Nothing appears at ``output``, its
@@ -173,22 +160,25 @@ def encode_file(
     ``temp_dir`` holds its temporary files (default: the output's folder), as the CLI's
     ``--id-memory`` and ``--temp-dir``: past the budget the input is read a second time and id
     hashes are sorted on disk, with the same result. A budget outside 1 to 1,048,576 MiB raises
-    :class:`InvalidArgumentError`.
+    :class:`InvalidArgumentError`, as do either of them with a table (its ids are checked in
+    memory).
     """
-    manifest: dict[str, Any] = json.loads(
-        _native.encode_file(
-            os.fspath(input),
-            os.fspath(output),
-            schema,
-            secret,
-            rejects=None if rejects is None else os.fspath(rejects),
-            progress=progress,
-            agreement=agreement,
-            purpose=purpose,
-            id_memory=id_memory,
-            temp_dir=None if temp_dir is None else os.fspath(temp_dir),
+    options: dict[str, Any] = {
+        "rejects": None if rejects is None else os.fspath(rejects),
+        "progress": progress,
+        "agreement": agreement,
+        "purpose": purpose,
+        "id_memory": id_memory,
+        "temp_dir": None if temp_dir is None else os.fspath(temp_dir),
+    }
+    if isinstance(input, (str, os.PathLike)):
+        text = _native.encode_file(os.fspath(input), os.fspath(output), schema, secret, **options)
+    else:
+        arrow, table, name = _table(input, schema, "pseudolink.encode_file()")
+        text = _native.encode_table_file(
+            table, os.fspath(output), schema, secret, arrow=arrow, input_name=name, **options
         )
-    )
+    manifest: dict[str, Any] = json.loads(text)
     rejected = manifest["counts"]["rejected"]
     if rejected:
         warnings.warn(
@@ -211,27 +201,33 @@ def _input_name(data: object) -> str:
     return f"<{top}.{cls.__name__}>"
 
 
-def _encode_pandas(
-    df: Any, schema: Schema, secret: Secret, options: dict[str, Any]
-) -> EncodedExtract:
-    """pandas through pyarrow (Arrow buffers, no Python object per cell) when it is installed;
-    otherwise one list per column."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        pa = None
-    if pa is not None:
+def _table(data: Any, schema: Schema, caller: str) -> tuple[bool, Any, str]:
+    """What the native encoders take for a table: whether it is an Arrow stream, the data, and the
+    name the manifest gives it. pandas goes through pyarrow (Arrow buffers, no Python object per
+    cell) when it is installed; otherwise one list per column is read."""
+    if _is_pandas(data):
         try:
-            table = pa.Table.from_pandas(df, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            table = None  # e.g. an object column mixing numbers and text: read it cell by cell
-        if table is not None:
-            return _native.encode_arrow(
-                table, schema, secret, input_name="<pandas.DataFrame>", **options
-            )
-    columns = {str(c): df[c].tolist() for c in df.columns}
-    return _native.encode_python(
-        columns, schema, secret, input_name="<pandas.DataFrame>", **options
+            import pyarrow as pa
+        except ImportError:
+            pa = None
+        if pa is not None:
+            try:
+                return True, pa.Table.from_pandas(data, preserve_index=False), "<pandas.DataFrame>"
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                pass  # e.g. an object column mixing numbers and text: read it cell by cell
+        return False, {str(c): data[c].tolist() for c in data.columns}, "<pandas.DataFrame>"
+    if hasattr(data, "__arrow_c_stream__"):
+        return True, data, _input_name(data)
+    if isinstance(data, Mapping):
+        return False, dict(data), "<dict of columns>"
+    if isinstance(data, Iterable) and not isinstance(data, (bytes, bytearray)):
+        rows = data if isinstance(data, list) else list(data)
+        # No rows, no header: an empty table with the schema's columns.
+        source: Any = rows if rows else {c: [] for c in schema.input_columns}
+        return False, source, "<list of dicts>"
+    raise TypeError(
+        f"{caller} takes a CSV path, a list of dicts, a dict of columns, a pandas or polars "
+        f"DataFrame or a pyarrow Table, not {type(data).__name__}"
     )
 
 

@@ -230,14 +230,7 @@ pub fn encode_arrow(
     purpose: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
-        let (names, batches) = input::import_arrow(data)?;
-        let table = py
-            .detach(move || input::arrow_to_text(names, batches))
-            .map_err(|(column, message)| {
-                let err = InputError::new_err(format!("column '{column}' {message}"));
-                let _ = err.value(py).setattr("field", column);
-                err
-            })?;
+        let table = arrow_table(py, data)?;
         let common = Common {
             schema,
             secret,
@@ -266,15 +259,7 @@ pub fn encode_python(
     purpose: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
-        let table = if let Ok(rows) = data.cast::<PyList>() {
-            input::records_to_table(rows)?
-        } else if let Ok(columns) = data.cast::<PyDict>() {
-            input::columns_to_table(columns)?
-        } else {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "expected a list of dicts or a dict of columns",
-            ));
-        };
+        let table = python_table(data)?;
         let common = Common {
             schema,
             secret,
@@ -284,6 +269,87 @@ pub fn encode_python(
             purpose,
         };
         encode_text_table(common, py, table, input_name)
+    })
+}
+
+/// The table of an Arrow stream (any object with `__arrow_c_stream__`), its cells as text.
+fn arrow_table(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Table> {
+    let (names, batches) = input::import_arrow(data)?;
+    py.detach(move || input::arrow_to_text(names, batches))
+        .map_err(|(column, message)| {
+            let err = InputError::new_err(format!("column '{column}' {message}"));
+            let _ = err.value(py).setattr("field", column);
+            err
+        })
+}
+
+/// The table of a list of dicts (one per row) or a dict of columns.
+fn python_table(data: &Bound<'_, PyAny>) -> PyResult<Table> {
+    if let Ok(rows) = data.cast::<PyList>() {
+        input::records_to_table(rows)
+    } else if let Ok(columns) = data.cast::<PyDict>() {
+        input::columns_to_table(columns)
+    } else {
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "expected a list of dicts or a dict of columns",
+        ))
+    }
+}
+
+/// Encodes a table (an Arrow stream when `arrow`, otherwise a list of dicts or a dict of
+/// columns) into `output` (and `output.manifest.json`, and `rejects` if given), rows written
+/// while the next ones are encoded: what `encode_arrow`/`encode_python` then `write_csv` write.
+/// Returns the manifest as JSON text.
+#[pyfunction]
+#[pyo3(signature = (data, output, schema, secret, *, arrow, input_name, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_table_file(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    output: PathBuf,
+    schema: &PySchema,
+    secret: &PySecret,
+    arrow: bool,
+    input_name: String,
+    rejects: Option<PathBuf>,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+    id_memory: Option<u64>,
+    temp_dir: Option<PathBuf>,
+) -> PyResult<String> {
+    guard(|| {
+        let table = if arrow {
+            arrow_table(py, data)?
+        } else {
+            python_table(data)?
+        };
+        let id_memory = id_memory
+            .map(run::id_memory_from_mib)
+            .transpose()
+            .map_err(to_py)?;
+        let encoder = Encoder::new(&schema.inner, &secret.inner);
+        let manifest = detached(py, "encoding", progress, move |control| {
+            let progress = control.progress();
+            let options = run::EncodeFileOptions {
+                rejects,
+                agreement,
+                purpose,
+                progress: Some(&progress),
+                cancel: Some(&control.cancel),
+                id_memory,
+                temp_dir,
+            };
+            run::encode_table_file(
+                &encoder,
+                &table.names,
+                &table.batches,
+                &input_name,
+                &output,
+                &options,
+            )
+        })?;
+        Ok(manifest.to_json())
     })
 }
 

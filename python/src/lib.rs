@@ -39,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<extract::PyEncodedExtract>()?;
     m.add_function(wrap_pyfunction!(extract::encode_csv, m)?)?;
     m.add_function(wrap_pyfunction!(extract::encode_file, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::encode_table_file, m)?)?;
     m.add_function(wrap_pyfunction!(extract::encode_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(extract::encode_python, m)?)?;
     m.add_function(wrap_pyfunction!(extract::read_encoded, m)?)?;

@@ -169,6 +169,68 @@ def test_encode_file_without_rejects_fails_on_the_first_bad_row_and_writes_nothi
     ]
 
 
+def _tables(rows):
+    """The rows as every kind of table encode_file takes (the optional ones when installed)."""
+    columns = {c: [r[c] for r in rows] for c in rows[0]}
+    tables = {"list of dicts": rows, "dict of columns": columns}
+    try:
+        import pandas as pd
+
+        tables["pandas"] = pd.DataFrame(columns, dtype=str)
+        tables["pandas, object cells mixing types"] = pd.DataFrame(
+            {**columns, "sex": [1 if r["sex"] == "M" else r["sex"] for r in rows]}
+        )
+    except ImportError:
+        pass
+    try:
+        import polars as pl
+
+        tables["polars"] = pl.DataFrame(columns)
+    except ImportError:
+        pass
+    try:
+        import pyarrow as pa
+
+        tables["pyarrow"] = pa.table(columns)
+    except ImportError:
+        pass
+    return tables
+
+
+def test_encode_file_takes_tables_and_writes_what_encode_then_write_csv_writes(
+    tmp_path, schema_file, secret_file, vector_rows
+):
+    rows = [*vector_rows, dict(vector_rows[0]), {**vector_rows[1], "record_id": " "}]
+    schema = pseudolink.Schema.from_file(schema_file)
+    secret = pseudolink.Secret.from_file(secret_file)
+    for i, (kind, table) in enumerate(_tables(rows).items()):
+        two_steps = (tmp_path / f"{i}.csv", tmp_path / f"{i}.rejects.csv")
+        with pytest.warns(pseudolink.RejectedRowsWarning):
+            extract = pseudolink.encode(table, schema, secret, agreement="ISA-1", purpose="t")
+        extract.write_csv(two_steps[0], rejects=two_steps[1])
+        direct = (tmp_path / f"{i}.direct.csv", tmp_path / f"{i}.direct.rejects.csv")
+        with pytest.warns(pseudolink.RejectedRowsWarning):
+            manifest = pseudolink.encode_file(
+                table, direct[0], schema, secret, rejects=direct[1], agreement="ISA-1", purpose="t"
+            )
+        compare(two_steps, direct)
+        assert manifest == json.loads(Path(f"{direct[0]}.manifest.json").read_text()), kind
+        assert manifest["counts"]["rejected"] == 2, kind
+        assert manifest["input"]["path"].startswith("<"), kind
+    # Without rejects the first bad row raises and nothing is written; the id check's CSV
+    # options are refused for a table.
+    out = tmp_path / "never.csv"
+    with pytest.raises(pseudolink.InputError) as info:
+        pseudolink.encode_file(rows, out, schema, secret)
+    assert info.value.line == len(vector_rows) + 2
+    with pytest.raises(pseudolink.InvalidArgumentError, match="CSV files"):
+        pseudolink.encode_file(rows, out, schema, secret, rejects=tmp_path / "r.csv", id_memory=8)
+    with pytest.raises(TypeError, match="encode_file"):
+        pseudolink.encode_file(42, out, schema, secret)
+    assert not out.exists()
+    assert not (tmp_path / "r.csv").exists()
+
+
 def test_encode_file_with_a_small_id_memory_writes_what_the_cli_writes(
     cli, tmp_path, schema_file, secret_file, vector_rows
 ):

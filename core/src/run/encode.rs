@@ -20,16 +20,15 @@ use csv::ByteRecord;
 
 use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
-use crate::io::atomic::{AtomicFile, WRITE_BACK_STEP};
+use crate::io::atomic::WRITE_BACK_STEP;
 use crate::io::encoded::HashingReader;
-use crate::io::manifest::{manifest_path, FileRecord, Manifest, RunRecord};
+use crate::io::manifest::{FileRecord, Manifest, RunRecord};
 use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, header_line, write_parts, Buffers, Check,
-    CsvRows, Encoded, IdHashes, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
-    REJECTS_HEADER,
+    build_manifest, display_name, encode_parallel, write_parts, Buffers, Check, CsvRows, Encoded,
+    IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
 };
 
 /// Progress of a run, reported after each chunk (and, while the duplicate record id check reads
@@ -121,31 +120,9 @@ pub fn encode_file(
         bytes_read: &bytes_read,
     });
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    let mut out = AtomicFile::create(output)?;
-    let mut rejects_file = match &options.rejects {
-        Some(p) => {
-            let mut f = AtomicFile::create(p)?;
-            f.write_all(REJECTS_HEADER.as_bytes())?;
-            f.write_all(b"\n")?;
-            Some(f)
-        }
-        None => None,
-    };
-    let head = header_line(encoder.layout());
-    let mut out_hash = blake3::Hasher::new();
-    let mut out_bytes = head.len() as u64;
-    out_hash.update(&head);
-    out.write_all(&head)?;
+    let mut files = OutputFiles::create(encoder, output, options.rejects.as_deref())?;
     let read = {
-        let mut sink = Sink::File {
-            out: &mut out,
-            hash: &mut out_hash,
-            bytes: &mut out_bytes,
-        };
-        let rejects = match rejects_file.as_mut() {
-            Some(f) => Rejects::File(f),
-            None => Rejects::Fail,
-        };
+        let (mut sink, rejects) = files.sinks();
         read_csv(
             encoder,
             input,
@@ -158,27 +135,7 @@ pub fn encode_file(
         )?
     };
     run.finish();
-    let output_record = FileRecord {
-        path: display_name(output),
-        bytes: out_bytes,
-        blake3: out_hash.finalize().to_hex().to_string(),
-    };
-    let manifest = build_manifest(
-        encoder,
-        run,
-        read,
-        output_record,
-        options.rejects.as_deref().map(display_name),
-    );
-    let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
-    manifest_file.write_all(manifest.to_json().as_bytes())?;
-    manifest_file.write_all(b"\n")?;
-    if let Some(r) = rejects_file {
-        r.commit()?;
-    }
-    out.commit()?;
-    manifest_file.commit()?;
-    Ok(manifest)
+    files.finish(encoder, run, read, output, options.rejects.as_deref())
 }
 
 /// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as

@@ -16,7 +16,7 @@ pub use link::{
 };
 pub use link_summary::{summary_path, InputSummary, RunSummary};
 pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
-pub use table::{encode_table, TextColumns};
+pub use table::{encode_table, encode_table_file, TextColumns};
 pub use write::{encoded_fingerprint, write_encoded, WriteOptions};
 
 #[cfg(test)]

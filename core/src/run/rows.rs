@@ -14,7 +14,9 @@ use crate::encode::record::BATCH_ROWS;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
-use crate::io::manifest::{Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION};
+use crate::io::manifest::{
+    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
+};
 use crate::io::raw::{CsvRow, RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
 use crate::secret::DerivedKey;
@@ -84,6 +86,86 @@ pub(super) enum Sink<'a> {
     },
     /// Records kept in memory.
     Memory(&'a mut Vec<EncodedRecord>),
+}
+
+/// The files of an encoding run to a file: the encoded extract (its header written, its bytes
+/// hashed and counted as they are written) and, when asked for, the rejects file. Nothing
+/// appears at their paths before [`finish`](Self::finish).
+pub(super) struct OutputFiles {
+    out: AtomicFile,
+    rejects: Option<AtomicFile>,
+    hash: blake3::Hasher,
+    bytes: u64,
+}
+
+impl OutputFiles {
+    /// Starts `output` (with the header of `encoder`'s layout) and `rejects` (with its header).
+    pub(super) fn create(
+        encoder: &Encoder,
+        output: &Path,
+        rejects: Option<&Path>,
+    ) -> Result<OutputFiles> {
+        let mut out = AtomicFile::create(output)?;
+        let rejects = match rejects {
+            Some(p) => {
+                let mut f = AtomicFile::create(p)?;
+                f.write_all(REJECTS_HEADER.as_bytes())?;
+                f.write_all(b"\n")?;
+                Some(f)
+            }
+            None => None,
+        };
+        let head = header_line(encoder.layout());
+        let mut hash = blake3::Hasher::new();
+        hash.update(&head);
+        out.write_all(&head)?;
+        Ok(OutputFiles {
+            out,
+            rejects,
+            hash,
+            bytes: head.len() as u64,
+        })
+    }
+
+    /// Where the run sends accepted and rejected rows.
+    pub(super) fn sinks(&mut self) -> (Sink<'_>, Rejects<'_>) {
+        let sink = Sink::File {
+            out: &mut self.out,
+            hash: &mut self.hash,
+            bytes: &mut self.bytes,
+        };
+        let rejects = match self.rejects.as_mut() {
+            Some(f) => Rejects::File(f),
+            None => Rejects::Fail,
+        };
+        (sink, rejects)
+    }
+
+    /// Writes the manifest of the finished run beside `output` and puts every file in place.
+    pub(super) fn finish(
+        self,
+        encoder: &Encoder,
+        run: RunRecord,
+        read: Read,
+        output: &Path,
+        rejects: Option<&Path>,
+    ) -> Result<Manifest> {
+        let output_record = FileRecord {
+            path: display_name(output),
+            bytes: self.bytes,
+            blake3: self.hash.finalize().to_hex().to_string(),
+        };
+        let manifest = build_manifest(encoder, run, read, output_record, rejects.map(display_name));
+        let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
+        manifest_file.write_all(manifest.to_json().as_bytes())?;
+        manifest_file.write_all(b"\n")?;
+        if let Some(r) = self.rejects {
+            r.commit()?;
+        }
+        self.out.commit()?;
+        manifest_file.commit()?;
+        Ok(manifest)
+    }
 }
 
 /// Where rejected rows go.

@@ -327,3 +327,114 @@ fn rows_refilled_in_recycled_chunks_encode_like_rows_encoded_alone() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn tables_encoded_to_a_file_are_what_encode_table_then_write_encoded_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = encoder();
+    let (names, batches) = table();
+    let in_memory = encode_table(
+        &enc,
+        &names,
+        &batches,
+        "<rows>",
+        &EncodeOptions {
+            keep_rejected: true,
+            ..EncodeOptions::default()
+        },
+    )
+    .unwrap();
+    let (a, a_rejects) = (dir.path().join("a.csv"), dir.path().join("a.rej.csv"));
+    let written = write_encoded(
+        &in_memory.records,
+        &in_memory.rejected,
+        &in_memory.manifest,
+        enc.layout(),
+        &a,
+        &WriteOptions {
+            rejects: Some(a_rejects.clone()),
+            cancel: None,
+        },
+    )
+    .unwrap();
+    let (b, b_rejects) = (dir.path().join("b.csv"), dir.path().join("b.rej.csv"));
+    let direct = encode_table_file(
+        &enc,
+        &names,
+        &batches,
+        "<rows>",
+        &b,
+        &EncodeFileOptions {
+            rejects: Some(b_rejects.clone()),
+            ..EncodeFileOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(&b).unwrap(), std::fs::read(&a).unwrap());
+    assert_eq!(
+        std::fs::read(&b_rejects).unwrap(),
+        std::fs::read(&a_rejects).unwrap()
+    );
+    // The same manifest but for the run's times and the files' names.
+    let mut expected = without_times(written);
+    expected.output.path = b.display().to_string();
+    expected.rejects = Some(b_rejects.display().to_string());
+    assert_eq!(without_times(direct.clone()), expected);
+    let on_disk = std::fs::read_to_string(crate::io::manifest::manifest_path(&b)).unwrap();
+    assert_eq!(on_disk.trim_end(), direct.to_json());
+    assert_eq!(direct.counts.rejected, 2);
+}
+
+#[test]
+fn a_table_to_a_file_without_rejects_stops_at_the_first_bad_row_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = encoder();
+    let (names, batches) = table();
+    let out = dir.path().join("out.csv");
+    let err = encode_table_file(
+        &enc,
+        &names,
+        &batches,
+        "<rows>",
+        &out,
+        &EncodeFileOptions::default(),
+    )
+    .unwrap_err();
+    match err {
+        Error::Input { location, message } => {
+            assert_eq!(location.line, Some(4));
+            assert_eq!(location.field.as_deref(), Some("record_id"));
+            assert!(message.contains("pass a rejects file"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Refused: the id check's options of CSV files; cancelled: stops.
+    let err = encode_table_file(
+        &enc,
+        &names,
+        &batches,
+        "<rows>",
+        &out,
+        &EncodeFileOptions {
+            id_memory: Some(1 << 20),
+            ..EncodeFileOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    let cancel = AtomicBool::new(true);
+    let cancelled = encode_table_file(
+        &enc,
+        &names,
+        &batches,
+        "<rows>",
+        &out,
+        &EncodeFileOptions {
+            rejects: Some(dir.path().join("rej.csv")),
+            cancel: Some(&cancel),
+            ..EncodeFileOptions::default()
+        },
+    );
+    assert!(matches!(cancelled, Err(Error::Cancelled)));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
