@@ -180,12 +180,51 @@ pub fn encode_file(
     temp_dir: Option<PathBuf>,
 ) -> PyResult<String> {
     guard(|| {
-        let id_memory = id_memory
+        let file = FileRun {
+            schema,
+            secret,
+            rejects,
+            progress,
+            agreement,
+            purpose,
+            id_memory,
+            temp_dir,
+        };
+        file.run(py, move |encoder, options| {
+            run::encode_file(encoder, &input, &output, options)
+        })
+    })
+}
+
+/// What `encode_file` and `encode_table_file` share: their options, and encoding with the GIL
+/// released.
+struct FileRun<'a> {
+    schema: &'a PySchema,
+    secret: &'a PySecret,
+    rejects: Option<PathBuf>,
+    progress: bool,
+    agreement: Option<String>,
+    purpose: Option<String>,
+    id_memory: Option<u64>,
+    temp_dir: Option<PathBuf>,
+}
+
+impl FileRun<'_> {
+    /// Runs `work` with the encoder and the file options; returns the manifest as JSON text.
+    fn run(
+        self,
+        py: Python<'_>,
+        work: impl FnOnce(&Encoder, &run::EncodeFileOptions<'_>) -> pseudolink::Result<Manifest> + Send,
+    ) -> PyResult<String> {
+        let id_memory = self
+            .id_memory
             .map(run::id_memory_from_mib)
             .transpose()
             .map_err(to_py)?;
-        let encoder = Encoder::new(&schema.inner, &secret.inner);
-        let manifest = detached(py, "encoding", progress, move |control| {
+        let encoder = Encoder::new(&self.schema.inner, &self.secret.inner);
+        let (rejects, agreement, purpose, temp_dir) =
+            (self.rejects, self.agreement, self.purpose, self.temp_dir);
+        let manifest = detached(py, "encoding", self.progress, move |control| {
             let progress = control.progress();
             let options = run::EncodeFileOptions {
                 rejects,
@@ -196,10 +235,10 @@ pub fn encode_file(
                 id_memory,
                 temp_dir,
             };
-            run::encode_file(&encoder, &input, &output, &options)
+            work(&encoder, &options)
         })?;
         Ok(manifest.to_json())
-    })
+    }
 }
 
 fn encode_text_table(
@@ -324,32 +363,20 @@ pub fn encode_table_file(
         } else {
             python_table(data)?
         };
-        let id_memory = id_memory
-            .map(run::id_memory_from_mib)
-            .transpose()
-            .map_err(to_py)?;
-        let encoder = Encoder::new(&schema.inner, &secret.inner);
-        let manifest = detached(py, "encoding", progress, move |control| {
-            let progress = control.progress();
-            let options = run::EncodeFileOptions {
-                rejects,
-                agreement,
-                purpose,
-                progress: Some(&progress),
-                cancel: Some(&control.cancel),
-                id_memory,
-                temp_dir,
-            };
-            run::encode_table_file(
-                &encoder,
-                &table.names,
-                &table.batches,
-                &input_name,
-                &output,
-                &options,
-            )
-        })?;
-        Ok(manifest.to_json())
+        let file = FileRun {
+            schema,
+            secret,
+            rejects,
+            progress,
+            agreement,
+            purpose,
+            id_memory,
+            temp_dir,
+        };
+        file.run(py, move |encoder, options| {
+            let (names, batches) = (&table.names, &table.batches);
+            run::encode_table_file(encoder, names, batches, &input_name, &output, options)
+        })
     })
 }
 

@@ -243,7 +243,7 @@ fn read_csv(
     // encoded; records for memory are kept here.
     let (file_sink, mut records) = match sink {
         Sink::File { out, hash, bytes } => (Some((out, hash, bytes)), None),
-        Sink::Memory(records) => (None, Some(records)),
+        Sink::Memory(records) => (None, Some(&mut **records)),
     };
     let (input_blake3, input_bytes) = std::thread::scope(|scope| -> Result<(String, u64)> {
         // The receivers belong to this closure and the threads it starts, so returning early
@@ -299,14 +299,7 @@ fn read_csv(
             let encoded = accepted.len() as u64;
             drop(accepted);
             let _ = back_tx.send(chunk);
-            let mut csv = Vec::with_capacity(parts.len());
-            for part in parts {
-                tally.add_missing(part.missing);
-                if let Some(records) = records.as_mut() {
-                    records.extend(part.records);
-                }
-                csv.push(part.csv);
-            }
+            let csv = tally.take_parts(parts, records.as_deref_mut());
             if to_file && wtx.send(csv).is_err() {
                 break; // the writer failed: its error is returned below
             }

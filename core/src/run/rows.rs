@@ -378,6 +378,27 @@ pub(super) struct Part {
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
 }
 
+impl Tally {
+    /// Takes in the encoded `parts` of a chunk: their counts of values treated as missing, their
+    /// records into `records` (when they are kept in memory); returns their CSV buffers (empty
+    /// unless they were encoded for a file), in order.
+    pub(super) fn take_parts(
+        &mut self,
+        parts: Vec<Part>,
+        mut records: Option<&mut Vec<EncodedRecord>>,
+    ) -> Vec<Vec<u8>> {
+        let mut csv = Vec::with_capacity(parts.len());
+        for part in parts {
+            self.add_missing(part.missing);
+            if let Some(records) = records.as_mut() {
+                records.extend(part.records);
+            }
+            csv.push(part.csv);
+        }
+        csv
+    }
+}
+
 /// Output buffers handed back by the writer once written, so that encoding fills memory that is
 /// already mapped instead of fresh pages (page faults were 6% of encoding).
 #[derive(Default)]

@@ -139,7 +139,7 @@ impl<B: TextColumns> Table<'_, B> {
         let to_file = matches!(sink, Sink::File { .. });
         let (file_sink, mut records) = match sink {
             Sink::File { out, hash, bytes } => (Some((out, hash, bytes)), None),
-            Sink::Memory(records) => (None, Some(records)),
+            Sink::Memory(records) => (None, Some(&mut **records)),
         };
         let buffers = Buffers::default();
         std::thread::scope(|scope| -> Result<()> {
@@ -174,14 +174,7 @@ impl<B: TextColumns> Table<'_, B> {
                     }
                     let rows = TableRows { raw: &raw, batch };
                     let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
-                    let mut csv = Vec::with_capacity(parts.len());
-                    for part in parts {
-                        tally.add_missing(part.missing);
-                        if let Some(records) = records.as_mut() {
-                            records.extend(part.records);
-                        }
-                        csv.push(part.csv);
-                    }
+                    let csv = tally.take_parts(parts, records.as_deref_mut());
                     if to_file && wtx.send(csv).is_err() {
                         break 'batches; // the writer failed: its error is returned below
                     }
