@@ -120,7 +120,7 @@ pub fn encode_file(
         bytes_read: &bytes_read,
     });
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    let mut files = OutputFiles::create(encoder, output, options.rejects.as_deref())?;
+    let mut files = OutputFiles::create(encoder.layout(), output, options.rejects.as_deref())?;
     let read = {
         let (mut sink, rejects) = files.sinks();
         read_csv(

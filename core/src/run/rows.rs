@@ -88,9 +88,9 @@ pub(super) enum Sink<'a> {
     Memory(&'a mut Vec<EncodedRecord>),
 }
 
-/// The files of an encoding run to a file: the encoded extract (its header written, its bytes
-/// hashed and counted as they are written) and, when asked for, the rejects file. Nothing
-/// appears at their paths before [`finish`](Self::finish).
+/// The files of an encoding run to a file, and of an in-memory extract written out: the encoded
+/// extract (its header written, its bytes hashed and counted as they are written) and, when
+/// asked for, the rejects file. Nothing appears at their paths before [`commit`](Self::commit).
 pub(super) struct OutputFiles {
     out: AtomicFile,
     rejects: Option<AtomicFile>,
@@ -99,9 +99,9 @@ pub(super) struct OutputFiles {
 }
 
 impl OutputFiles {
-    /// Starts `output` (with the header of `encoder`'s layout) and `rejects` (with its header).
+    /// Starts `output` (with the header of `layout`) and `rejects` (with its header).
     pub(super) fn create(
-        encoder: &Encoder,
+        layout: &Layout,
         output: &Path,
         rejects: Option<&Path>,
     ) -> Result<OutputFiles> {
@@ -115,7 +115,7 @@ impl OutputFiles {
             }
             None => None,
         };
-        let head = header_line(encoder.layout());
+        let head = header_line(layout);
         let mut hash = blake3::Hasher::new();
         hash.update(&head);
         out.write_all(&head)?;
@@ -127,18 +127,28 @@ impl OutputFiles {
         })
     }
 
-    /// Where the run sends accepted and rejected rows.
+    /// The extract being written with its hash and length so far, and the rejects file.
+    pub(super) fn files(
+        &mut self,
+    ) -> (
+        &mut AtomicFile,
+        &mut blake3::Hasher,
+        &mut u64,
+        Option<&mut AtomicFile>,
+    ) {
+        (
+            &mut self.out,
+            &mut self.hash,
+            &mut self.bytes,
+            self.rejects.as_mut(),
+        )
+    }
+
+    /// Where a run sends accepted and rejected rows.
     pub(super) fn sinks(&mut self) -> (Sink<'_>, Rejects<'_>) {
-        let sink = Sink::File {
-            out: &mut self.out,
-            hash: &mut self.hash,
-            bytes: &mut self.bytes,
-        };
-        let rejects = match self.rejects.as_mut() {
-            Some(f) => Rejects::File(f),
-            None => Rejects::Fail,
-        };
-        (sink, rejects)
+        let (out, hash, bytes, rejects) = self.files();
+        let rejects = rejects.map_or(Rejects::Fail, Rejects::File);
+        (Sink::File { out, hash, bytes }, rejects)
     }
 
     /// Writes the manifest of the finished run beside `output` and puts every file in place.
@@ -150,12 +160,24 @@ impl OutputFiles {
         output: &Path,
         rejects: Option<&Path>,
     ) -> Result<Manifest> {
-        let output_record = FileRecord {
+        let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+        self.commit(manifest, output, rejects)
+    }
+
+    /// Records the extract written to `output` (its size and hash) and the `rejects` path in
+    /// `manifest`, writes it beside `output` and puts every file in place.
+    pub(super) fn commit(
+        self,
+        mut manifest: Manifest,
+        output: &Path,
+        rejects: Option<&Path>,
+    ) -> Result<Manifest> {
+        manifest.output = FileRecord {
             path: display_name(output),
             bytes: self.bytes,
             blake3: self.hash.finalize().to_hex().to_string(),
         };
-        let manifest = build_manifest(encoder, run, read, output_record, rejects.map(display_name));
+        manifest.rejects = rejects.map(display_name);
         let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
         manifest_file.write_all(manifest.to_json().as_bytes())?;
         manifest_file.write_all(b"\n")?;
@@ -278,6 +300,25 @@ impl Tally {
             }
         }
     }
+
+    /// Takes in the encoded `parts` of a chunk: their counts of values treated as missing, their
+    /// records into `records` (when they are kept in memory); returns their CSV buffers (empty
+    /// unless they were encoded for a file), in order.
+    pub(super) fn take_parts(
+        &mut self,
+        parts: Vec<Part>,
+        mut records: Option<&mut Vec<EncodedRecord>>,
+    ) -> Vec<Vec<u8>> {
+        let mut csv = Vec::with_capacity(parts.len());
+        for part in parts {
+            self.add_missing(part.missing);
+            if let Some(records) = records.as_mut() {
+                records.extend(part.records);
+            }
+            csv.push(part.csv);
+        }
+        csv
+    }
 }
 
 /// What reading an input gave: the totals, the column mapping and the input's record.
@@ -376,27 +417,6 @@ pub(super) struct Part {
     pub(super) csv: Vec<u8>,
     pub(super) records: Vec<EncodedRecord>,
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
-}
-
-impl Tally {
-    /// Takes in the encoded `parts` of a chunk: their counts of values treated as missing, their
-    /// records into `records` (when they are kept in memory); returns their CSV buffers (empty
-    /// unless they were encoded for a file), in order.
-    pub(super) fn take_parts(
-        &mut self,
-        parts: Vec<Part>,
-        mut records: Option<&mut Vec<EncodedRecord>>,
-    ) -> Vec<Vec<u8>> {
-        let mut csv = Vec::with_capacity(parts.len());
-        for part in parts {
-            self.add_missing(part.missing);
-            if let Some(records) = records.as_mut() {
-                records.extend(part.records);
-            }
-            csv.push(part.csv);
-        }
-        csv
-    }
 }
 
 /// Output buffers handed back by the writer once written, so that encoding fills memory that is

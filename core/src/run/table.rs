@@ -54,13 +54,14 @@ pub fn encode_table<B: TextColumns>(
             batches,
             input_name,
         };
-        let control = (options.progress, options.cancel);
+        let sink = &mut Sink::Memory(&mut records);
         table.read(
             encoder,
-            &mut Sink::Memory(&mut records),
+            sink,
             rejects,
             MEMORY_HINT,
-            control,
+            options.progress,
+            options.cancel,
         )?
     };
     run.finish();
@@ -94,7 +95,7 @@ pub fn encode_table_file<B: TextColumns>(
         ));
     }
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    let mut files = OutputFiles::create(encoder, output, options.rejects.as_deref())?;
+    let mut files = OutputFiles::create(encoder.layout(), output, options.rejects.as_deref())?;
     let read = {
         let (mut sink, rejects) = files.sinks();
         let table = Table {
@@ -102,8 +103,14 @@ pub fn encode_table_file<B: TextColumns>(
             batches,
             input_name,
         };
-        let control = (options.progress, options.cancel);
-        table.read(encoder, &mut sink, rejects, FILE_HINT, control)?
+        table.read(
+            encoder,
+            &mut sink,
+            rejects,
+            FILE_HINT,
+            options.progress,
+            options.cancel,
+        )?
     };
     run.finish();
     files.finish(encoder, run, read, output, options.rejects.as_deref())
@@ -125,7 +132,8 @@ impl<B: TextColumns> Table<'_, B> {
         sink: &mut Sink<'_>,
         rejects: Rejects<'_>,
         keep_hint: &'static str,
-        (progress, cancel): (Option<&(dyn Fn(Progress) + Sync)>, Option<&AtomicBool>),
+        progress: Option<&(dyn Fn(Progress) + Sync)>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Read> {
         let raw = RawLayout::from_names(encoder.schema(), self.names.to_vec(), None)?;
         let mut tally = Tally::new(encoder.schema().fields.len());

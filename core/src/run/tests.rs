@@ -59,6 +59,26 @@ fn without_times(mut m: crate::io::Manifest) -> crate::io::Manifest {
     m
 }
 
+/// Asserts that an extract and its rejects file hold the bytes of an expected pair, and that
+/// its manifest is the expected one but for the run's times and the files' names.
+fn assert_same_files(
+    (out, rejects, manifest): (&Path, &Path, &crate::io::Manifest),
+    (expected_out, expected_rejects, expected): (&Path, &Path, &crate::io::Manifest),
+) {
+    assert_eq!(
+        std::fs::read(out).unwrap(),
+        std::fs::read(expected_out).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(rejects).unwrap(),
+        std::fs::read(expected_rejects).unwrap()
+    );
+    let mut expected = without_times(expected.clone());
+    expected.output.path = out.display().to_string();
+    expected.rejects = Some(rejects.display().to_string());
+    assert_eq!(without_times(manifest.clone()), expected);
+}
+
 #[test]
 fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,18 +118,10 @@ fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
         },
     )
     .unwrap();
-    assert_eq!(
-        std::fs::read(&out).unwrap(),
-        std::fs::read(&cli_out).unwrap()
+    assert_same_files(
+        (&out, &rejects, &written),
+        (&cli_out, &cli_rejects, &cli_manifest),
     );
-    assert_eq!(
-        std::fs::read(&rejects).unwrap(),
-        std::fs::read(&cli_rejects).unwrap()
-    );
-    let mut expected = without_times(cli_manifest);
-    expected.output.path = out.display().to_string();
-    expected.rejects = Some(rejects.display().to_string());
-    assert_eq!(without_times(written.clone()), expected);
     let on_disk = crate::io::Manifest::read_for(&out).unwrap();
     assert_eq!(on_disk, written);
     // The fingerprint of the extract in memory is that of the file it is written to.
@@ -370,16 +382,7 @@ fn tables_encoded_to_a_file_are_what_encode_table_then_write_encoded_writes() {
         },
     )
     .unwrap();
-    assert_eq!(std::fs::read(&b).unwrap(), std::fs::read(&a).unwrap());
-    assert_eq!(
-        std::fs::read(&b_rejects).unwrap(),
-        std::fs::read(&a_rejects).unwrap()
-    );
-    // The same manifest but for the run's times and the files' names.
-    let mut expected = without_times(written);
-    expected.output.path = b.display().to_string();
-    expected.rejects = Some(b_rejects.display().to_string());
-    assert_eq!(without_times(direct.clone()), expected);
+    assert_same_files((&b, &b_rejects, &direct), (&a, &a_rejects, &written));
     let on_disk = std::fs::read_to_string(crate::io::manifest::manifest_path(&b)).unwrap();
     assert_eq!(on_disk.trim_end(), direct.to_json());
     assert_eq!(direct.counts.rejected, 2);
@@ -391,16 +394,10 @@ fn a_table_to_a_file_without_rejects_stops_at_the_first_bad_row_and_leaves_nothi
     let enc = encoder();
     let (names, batches) = table();
     let out = dir.path().join("out.csv");
-    let err = encode_table_file(
-        &enc,
-        &names,
-        &batches,
-        "<rows>",
-        &out,
-        &EncodeFileOptions::default(),
-    )
-    .unwrap_err();
-    match err {
+    let run = |options: &EncodeFileOptions<'_>| {
+        encode_table_file(&enc, &names, &batches, "<rows>", &out, options)
+    };
+    match run(&EncodeFileOptions::default()).unwrap_err() {
         Error::Input { location, message } => {
             assert_eq!(location.line, Some(4));
             assert_eq!(location.field.as_deref(), Some("record_id"));
@@ -409,32 +406,18 @@ fn a_table_to_a_file_without_rejects_stops_at_the_first_bad_row_and_leaves_nothi
         other => panic!("unexpected {other:?}"),
     }
     // Refused: the id check's options of CSV files; cancelled: stops.
-    let err = encode_table_file(
-        &enc,
-        &names,
-        &batches,
-        "<rows>",
-        &out,
-        &EncodeFileOptions {
-            id_memory: Some(1 << 20),
-            ..EncodeFileOptions::default()
-        },
-    )
+    let err = run(&EncodeFileOptions {
+        id_memory: Some(1 << 20),
+        ..EncodeFileOptions::default()
+    })
     .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
     let cancel = AtomicBool::new(true);
-    let cancelled = encode_table_file(
-        &enc,
-        &names,
-        &batches,
-        "<rows>",
-        &out,
-        &EncodeFileOptions {
-            rejects: Some(dir.path().join("rej.csv")),
-            cancel: Some(&cancel),
-            ..EncodeFileOptions::default()
-        },
-    );
+    let cancelled = run(&EncodeFileOptions {
+        rejects: Some(dir.path().join("rej.csv")),
+        cancel: Some(&cancel),
+        ..EncodeFileOptions::default()
+    });
     assert!(matches!(cancelled, Err(Error::Cancelled)));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

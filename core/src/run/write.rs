@@ -8,14 +8,13 @@ use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
-use crate::io::atomic::{AtomicFile, WRITE_BACK_STEP};
-use crate::io::manifest::{manifest_path, FileRecord, Manifest};
+use crate::io::atomic::WRITE_BACK_STEP;
+use crate::io::manifest::Manifest;
 
 use crate::encode::EncodedRecord;
 
 use super::rows::{
-    display_name, header_line, write_parts, Buffers, RejectedRow, CHUNK_ROWS, REJECTS_HEADER,
-    TASK_ROWS,
+    header_line, write_parts, Buffers, OutputFiles, RejectedRow, CHUNK_ROWS, TASK_ROWS,
 };
 
 /// Options of [`write_encoded`].
@@ -40,19 +39,19 @@ pub fn write_encoded(
     options: &WriteOptions<'_>,
 ) -> Result<Manifest> {
     let cancelled = || options.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let mut out = AtomicFile::create(output)?;
-    let head = header_line(layout);
-    let mut hash = blake3::Hasher::new();
-    let mut bytes = head.len() as u64;
-    hash.update(&head);
-    out.write_all(&head)?;
+    let mut files = OutputFiles::create(layout, output, options.rejects.as_deref())?;
     // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
     // previous chunks in order.
     let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
     let buffers = Buffers::default();
+    let (out, hash, bytes, rejects_file) = files.files();
+    if let Some(f) = rejects_file {
+        for r in rejected {
+            f.write_all(&r.csv_row())?;
+        }
+    }
     let written = std::thread::scope(|scope| -> Result<bool> {
         let buffers = &buffers;
-        let (out, hash, bytes) = (&mut out, &mut hash, &mut bytes);
         let writer =
             scope.spawn(move || write_parts(rx, out, hash, bytes, buffers, WRITE_BACK_STEP));
         let mut complete = true;
@@ -72,40 +71,10 @@ pub fn write_encoded(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })?;
-    if !written {
+    if !written || cancelled() {
         return Err(Error::Cancelled);
     }
-    let rejects_file = match &options.rejects {
-        Some(p) => {
-            let mut f = AtomicFile::create(p)?;
-            f.write_all(REJECTS_HEADER.as_bytes())?;
-            f.write_all(b"\n")?;
-            for r in rejected {
-                f.write_all(&r.csv_row())?;
-            }
-            Some(f)
-        }
-        None => None,
-    };
-    let mut manifest = manifest.clone();
-    manifest.output = FileRecord {
-        path: display_name(output),
-        bytes,
-        blake3: hash.finalize().to_hex().to_string(),
-    };
-    manifest.rejects = options.rejects.as_deref().map(display_name);
-    let mut manifest_file = AtomicFile::create(&manifest_path(output))?;
-    manifest_file.write_all(manifest.to_json().as_bytes())?;
-    manifest_file.write_all(b"\n")?;
-    if cancelled() {
-        return Err(Error::Cancelled);
-    }
-    if let Some(r) = rejects_file {
-        r.commit()?;
-    }
-    out.commit()?;
-    manifest_file.commit()?;
-    Ok(manifest)
+    files.commit(manifest.clone(), output, options.rejects.as_deref())
 }
 
 /// Size and BLAKE3 of the extract file [`write_encoded`] writes for `records`: the fingerprint
