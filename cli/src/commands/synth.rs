@@ -26,7 +26,7 @@ pub struct Args {
     /// Probability that a person is recorded twice within one agency.
     #[arg(long)]
     pub duplicate_rate: Option<f64>,
-    /// Scale of all error probabilities (0 = clean copies, 1 = realistic).
+    /// Scale of all error probabilities, 0 to 3 (0 = clean copies, 1 = realistic, 2.5 = heavy).
     #[arg(long)]
     pub error_rate: Option<f64>,
 }

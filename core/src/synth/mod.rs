@@ -144,6 +144,10 @@ use crate::synth::people::{Population, Sex, MAX_PEOPLE};
 /// NHS test-number range).
 pub const MAX_POPULATION: usize = MAX_PEOPLE;
 
+/// The largest `error_rate` [`generate`] accepts: every error probability
+/// times this is capped at 1.
+pub const MAX_ERROR_RATE: f64 = 3.0;
+
 /// The most agencies [`generate`] accepts (`agency_a` to `agency_z`).
 pub const MAX_AGENCIES: usize = 26;
 
@@ -168,9 +172,10 @@ pub struct SynthConfig {
     /// Probability that a person recorded in an agency is recorded twice
     /// there (default 0.03).
     pub duplicate_rate: f64,
-    /// Overall corruption intensity in 0..=1: every per-field error
-    /// probability is multiplied by it (default 1.0, realistic; 0.0 gives
-    /// clean copies).
+    /// Overall corruption intensity in 0..=[`MAX_ERROR_RATE`]: every per-field
+    /// error probability is multiplied by it and capped at 1 (default 1.0,
+    /// realistic; 0.0 gives clean copies; 2.5 is the benchmarks' "heavy
+    /// errors" profile).
     pub error_rate: f64,
 }
 
@@ -190,7 +195,8 @@ impl Default for SynthConfig {
 impl SynthConfig {
     /// Checks the settings: `agencies` in 2..=26, `people` at most
     /// [`MAX_POPULATION`], `people * agencies` at most
-    /// [`MAX_PEOPLE_TIMES_AGENCIES`], and each rate a number in 0..=1.
+    /// [`MAX_PEOPLE_TIMES_AGENCIES`], `coverage` and `duplicate_rate` in
+    /// 0..=1 and `error_rate` in 0..=[`MAX_ERROR_RATE`].
     pub fn validate(&self) -> Result<(), SynthError> {
         if self.agencies < 2 || self.agencies > MAX_AGENCIES {
             return Err(SynthError::Config(format!(
@@ -210,14 +216,14 @@ impl SynthConfig {
                 self.people, self.agencies
             )));
         }
-        for (name, value) in [
-            ("coverage", self.coverage),
-            ("duplicate_rate", self.duplicate_rate),
-            ("error_rate", self.error_rate),
+        for (name, value, max) in [
+            ("coverage", self.coverage, 1.0),
+            ("duplicate_rate", self.duplicate_rate, 1.0),
+            ("error_rate", self.error_rate, MAX_ERROR_RATE),
         ] {
-            if !(0.0..=1.0).contains(&value) {
+            if !(0.0..=max).contains(&value) {
                 return Err(SynthError::Config(format!(
-                    "{name} must be between 0 and 1, not {value}"
+                    "{name} must be between 0 and {max}, not {value}"
                 )));
             }
         }

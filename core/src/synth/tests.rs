@@ -477,9 +477,10 @@ fn valid(c: &SynthConfig) -> bool {
     (2..=26).contains(&c.agencies)
         && c.people <= crate::synth::MAX_POPULATION
         && c.people.saturating_mul(c.agencies) <= crate::synth::MAX_PEOPLE_TIMES_AGENCIES
-        && [c.coverage, c.duplicate_rate, c.error_rate]
+        && [c.coverage, c.duplicate_rate]
             .iter()
             .all(|r| (0.0..=1.0).contains(r))
+        && (0.0..=crate::synth::MAX_ERROR_RATE).contains(&c.error_rate)
 }
 
 fn rate() -> impl Strategy<Value = f64> {
@@ -491,6 +492,8 @@ fn rate() -> impl Strategy<Value = f64> {
         Just(f64::INFINITY),
         Just(-0.5),
         Just(1.5),
+        Just(3.0),
+        Just(3.5),
         any::<f64>(),
     ]
 }
