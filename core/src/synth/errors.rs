@@ -4,7 +4,7 @@
 use crate::synth::date::Date;
 use crate::synth::names::NICKNAMES;
 use crate::synth::random::Rand;
-use crate::synth::{ErrorProbability, MAX_ERROR_RATE};
+use crate::synth::ErrorProbability;
 
 macro_rules! probabilities {
     ($( $(#[$doc:meta])* $field:ident = $value:expr, $what:literal; )*) => {
@@ -18,7 +18,7 @@ macro_rules! probabilities {
             /// The realistic defaults (`error_rate` = 1.0).
             pub(crate) const DEFAULT: Probs = Probs { $( $field: $value, )* };
 
-            /// Every default multiplied by `factor` (in 0..=[`MAX_ERROR_RATE`]), capped at 1.
+            /// Every default multiplied by `factor` (in 0..=[`crate::synth::MAX_ERROR_RATE`]), capped at 1.
             pub(crate) fn scaled(factor: f64) -> Probs {
                 let d = Self::DEFAULT;
                 Probs { $( $field: (d.$field * factor).min(1.0), )* }
