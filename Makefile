@@ -131,11 +131,15 @@ c-install:
 	$(CARGO) build -q --release --locked -p pseudolink-ffi
 	$(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/release DEST=$(DESTDIR)$(PREFIX) PC_PREFIX=$(PREFIX)
 
+# Cargo builds the C library as libpseudolink_ffi.{so,a} (the Rust crate is `pseudolink_ffi`, so
+# that its rlib does not collide with the core's libpseudolink.rlib); it is installed as
+# libpseudolink.{so,a}, the name pseudolink.pc and every C caller use (as rustls-ffi installs
+# librustls_ffi as librustls).
 c-install-to:
 	install -d $(DEST)/include $(DEST)/lib/pkgconfig
 	install -m 644 ffi/include/pseudolink.h $(DEST)/include/
-	install -m 755 $(LIB_DIR)/libpseudolink.so $(DEST)/lib/
-	install -m 644 $(LIB_DIR)/libpseudolink.a $(DEST)/lib/
+	install -m 755 $(LIB_DIR)/libpseudolink_ffi.so $(DEST)/lib/libpseudolink.so
+	install -m 644 $(LIB_DIR)/libpseudolink_ffi.a $(DEST)/lib/libpseudolink.a
 	sed -e 's|@PREFIX@|$(PC_PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/pseudolink.pc.in > $(DEST)/lib/pkgconfig/pseudolink.pc
 
 ## pl_encode_record in a loop on one thread (release build): records per second.
@@ -143,7 +147,7 @@ bench-c:
 	$(CARGO) build -q --release --locked -p pseudolink-ffi
 	@mkdir -p $(C_BUILD)
 	$(CC) -O2 $(C_STRICT) -Iffi/include benches/c_encode_record.c -o $(C_BUILD)/c_encode_record \
-		-L$(TARGET_DIR)/release -lpseudolink -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
+		-L$(TARGET_DIR)/release -lpseudolink_ffi -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
 	$(C_BUILD)/c_encode_record $(BENCH_RECORDS) $(BENCH_ROUNDS)
 ## Build the Python wheel into a fresh virtual environment, install it with pandas, pyarrow and
 ## polars, and run ruff, mypy (stubs and package), stubtest and pytest (which also runs the CLI).
