@@ -1,13 +1,14 @@
 //! `pl_encode_file`: a whole extract, file to file, as `pseudolink encode` does it.
 
 use std::os::raw::c_char;
+use std::ptr::null;
 
 use pseudolink::run::{encode_file, id_memory_from_mib, EncodeFileOptions};
 
 use crate::encoder::pl_encoder;
-use crate::error::pl_result;
+use crate::error::{pl_result, FfiResult};
 use crate::ffi::{cpath_arg, handle_arg, opt_cpath_arg, opt_cstr_arg};
-use crate::panic::boundary;
+use crate::panic::ffi_boundary;
 
 /// Encodes the CSV extract at `input_path` into `output_path` and `output_path.manifest.json`,
 /// with the same behaviour and outputs as `pseudolink encode`: streaming, in parallel, in bounded
@@ -31,16 +32,21 @@ pub unsafe extern "C" fn pl_encode_file(
     output_path: *const c_char,
     rejects_path: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller; NULL agreement and purpose are allowed.
-    unsafe {
-        pl_encode_file_with_agreement(
-            encoder,
-            input_path,
-            output_path,
-            rejects_path,
-            std::ptr::null(),
-            std::ptr::null(),
-        )
+    ffi_boundary! {
+        // SAFETY: forwarded to the caller; NULL agreement and purpose, the default budget (0)
+        // and the default folder (NULL) are allowed.
+        unsafe {
+            encode(
+                encoder,
+                input_path,
+                output_path,
+                rejects_path,
+                null(),
+                null(),
+                0,
+                null(),
+            )
+        }
     }
 }
 
@@ -65,18 +71,20 @@ pub unsafe extern "C" fn pl_encode_file_with_agreement(
     agreement: *const c_char,
     purpose: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller; 0 is the default budget and NULL the default folder.
-    unsafe {
-        pl_encode_file_with_options(
-            encoder,
-            input_path,
-            output_path,
-            rejects_path,
-            agreement,
-            purpose,
-            0,
-            std::ptr::null(),
-        )
+    ffi_boundary! {
+        // SAFETY: forwarded to the caller; 0 is the default budget and NULL the default folder.
+        unsafe {
+            encode(
+                encoder,
+                input_path,
+                output_path,
+                rejects_path,
+                agreement,
+                purpose,
+                0,
+                null(),
+            )
+        }
     }
 }
 
@@ -106,34 +114,65 @@ pub unsafe extern "C" fn pl_encode_file_with_options(
     id_memory_mib: u64,
     temp_dir: *const c_char,
 ) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each string NULL
-        // or NUL-terminated.
-        let (encoder, input, output, rejects, agreement, purpose, temp_dir) = unsafe {
-            (
-                handle_arg(encoder, "encoder")?,
-                cpath_arg(input_path, "input_path")?,
-                cpath_arg(output_path, "output_path")?,
-                opt_cpath_arg(rejects_path, "rejects_path")?,
-                opt_cstr_arg(agreement, "agreement")?,
-                opt_cstr_arg(purpose, "purpose")?,
-                opt_cpath_arg(temp_dir, "temp_dir")?,
+    ffi_boundary! {
+        // SAFETY: forwarded to the caller.
+        unsafe {
+            encode(
+                encoder,
+                input_path,
+                output_path,
+                rejects_path,
+                agreement,
+                purpose,
+                id_memory_mib,
+                temp_dir,
             )
-        };
-        let id_memory = match id_memory_mib {
-            0 => None,
-            mib => Some(id_memory_from_mib(mib)?),
-        };
-        let options = EncodeFileOptions {
-            rejects: rejects.map(|p| p.to_path_buf()),
-            agreement,
-            purpose,
-            id_memory,
-            temp_dir: temp_dir.map(|p| p.to_path_buf()),
-            ..EncodeFileOptions::default()
-        };
-        let dated = encoder.current();
-        encode_file(dated.encoder(), input, output, &options)?;
-        Ok(())
-    })
+        }
+    }
+}
+
+/// The body of the `pl_encode_file*` functions.
+///
+/// # Safety
+///
+/// As `pl_encode_file_with_options`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn encode(
+    encoder: *const pl_encoder,
+    input_path: *const c_char,
+    output_path: *const c_char,
+    rejects_path: *const c_char,
+    agreement: *const c_char,
+    purpose: *const c_char,
+    id_memory_mib: u64,
+    temp_dir: *const c_char,
+) -> FfiResult {
+    // SAFETY: the caller guarantees `encoder` is NULL or a live handle and each string NULL
+    // or NUL-terminated.
+    let (encoder, input, output, rejects, agreement, purpose, temp_dir) = unsafe {
+        (
+            handle_arg(encoder, "encoder")?,
+            cpath_arg(input_path, "input_path")?,
+            cpath_arg(output_path, "output_path")?,
+            opt_cpath_arg(rejects_path, "rejects_path")?,
+            opt_cstr_arg(agreement, "agreement")?,
+            opt_cstr_arg(purpose, "purpose")?,
+            opt_cpath_arg(temp_dir, "temp_dir")?,
+        )
+    };
+    let id_memory = match id_memory_mib {
+        0 => None,
+        mib => Some(id_memory_from_mib(mib)?),
+    };
+    let options = EncodeFileOptions {
+        rejects: rejects.map(|p| p.to_path_buf()),
+        agreement,
+        purpose,
+        id_memory,
+        temp_dir: temp_dir.map(|p| p.to_path_buf()),
+        ..EncodeFileOptions::default()
+    };
+    let dated = encoder.current();
+    encode_file(dated.encoder(), input, output, &options)?;
+    Ok(())
 }

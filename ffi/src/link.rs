@@ -12,7 +12,7 @@ use crate::ffi::{
     cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cpath_arg, opt_cstr_arg,
     out_arg,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 use crate::schema::pl_schema;
 
 /// Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
@@ -40,7 +40,7 @@ pub unsafe extern "C" fn pl_link_files(
     output_path: *const c_char,
     threshold: f64,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle and each path NULL or
         // NUL-terminated.
         let (schema, left, right, output) = unsafe {
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn pl_link_files(
             },
             Record::default(),
         )
-    })
+    }
 }
 
 /// Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
     agreement: *const c_char,
     purpose: *const c_char,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle and each string NULL
         // or NUL-terminated.
         let (schema, left, right, output, agreement, purpose) = unsafe {
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
             },
             Record { agreement, purpose },
         )
-    })
+    }
 }
 
 /// Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
@@ -146,12 +146,12 @@ impl Default for pl_link_options {
 /// `out` must be NULL or valid for writing a pointer.
 #[no_mangle]
 pub unsafe extern "C" fn pl_link_options_new(out: *mut *mut pl_link_options) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
         let out = unsafe { out_arg(out, "out") }?;
         out.set(into_handle(pl_link_options::default()));
         Ok(())
-    })
+    }
 }
 
 /// Frees link options. NULL is a no-op.
@@ -162,8 +162,10 @@ pub unsafe extern "C" fn pl_link_options_new(out: *mut *mut pl_link_options) -> 
 /// other thread may be using them.
 #[no_mangle]
 pub unsafe extern "C" fn pl_link_options_free(options: *mut pl_link_options) {
-    // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
-    guard((), || unsafe { free_handle(options) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
+        unsafe { free_handle(options) }
+    }
 }
 
 /// Sets the match threshold: pairs with a match probability of at least `threshold` are links
@@ -179,12 +181,12 @@ pub unsafe extern "C" fn pl_link_options_set_threshold(
     options: *mut pl_link_options,
     threshold: f64,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
         let options = unsafe { handle_mut(options, "options") }?;
         options.threshold = threshold;
         Ok(())
-    })
+    }
 }
 
 /// With `allow` true, link extracts whose manifest is missing or does not match them (altered or
@@ -203,12 +205,12 @@ pub unsafe extern "C" fn pl_link_options_set_allow_unverified(
     options: *mut pl_link_options,
     allow: bool,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
         let options = unsafe { handle_mut(options, "options") }?;
         options.allow_unverified = allow;
         Ok(())
-    })
+    }
 }
 
 /// Links with the saved model at `model_path` (a NUL-terminated UTF-8 path; NULL: train a model
@@ -227,8 +229,10 @@ pub unsafe extern "C" fn pl_link_options_set_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded from the caller's guarantees.
-    unsafe { set_model_path(options, model_path, |o| &mut o.model) }
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_model_path(options, model_path, |o| &mut o.model) }
+    }
 }
 
 /// Writes the model the run used (trained, or read with `pl_link_options_set_model`) to
@@ -245,8 +249,10 @@ pub unsafe extern "C" fn pl_link_options_set_save_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded from the caller's guarantees.
-    unsafe { set_model_path(options, model_path, |o| &mut o.save_model) }
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_model_path(options, model_path, |o| &mut o.save_model) }
+    }
 }
 
 /// Sets the model path `field` picks of `options` to `model_path` (NULL: none).
@@ -258,19 +264,17 @@ unsafe fn set_model_path(
     options: *mut pl_link_options,
     model_path: *const c_char,
     field: fn(&mut pl_link_options) -> &mut Option<PathBuf>,
-) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
-        // `model_path` NULL or NUL-terminated.
-        let (options, path) = unsafe {
-            (
-                handle_mut(options, "options")?,
-                opt_cpath_arg(model_path, "model_path")?,
-            )
-        };
-        *field(options) = path.map(Path::to_path_buf);
-        Ok(())
-    })
+) -> FfiResult {
+    // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+    // `model_path` NULL or NUL-terminated.
+    let (options, path) = unsafe {
+        (
+            handle_mut(options, "options")?,
+            opt_cpath_arg(model_path, "model_path")?,
+        )
+    };
+    *field(options) = path.map(Path::to_path_buf);
+    Ok(())
 }
 
 /// `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and
@@ -290,7 +294,7 @@ pub unsafe extern "C" fn pl_link_files_with_options(
     output_path: *const c_char,
     options: *const pl_link_options,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` and `options` are NULL or live handles and
         // each path NULL or NUL-terminated.
         let (schema, left, right, output, options) = unsafe {
@@ -303,7 +307,7 @@ pub unsafe extern "C" fn pl_link_files_with_options(
             )
         };
         run(schema, [left, right], output, options, Record::default())
-    })
+    }
 }
 
 /// What the summary records of the agreement the run is made under.

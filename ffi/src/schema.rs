@@ -8,7 +8,7 @@ use crate::error::pl_result;
 use crate::ffi::{
     free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, path_arg, str_arg, write_bytes,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 
 /// A validated linkage schema (see docs/schema.md). Immutable once made: it may be used from
 /// several threads at once. Free it with `pl_schema_free`.
@@ -32,7 +32,7 @@ pub unsafe extern "C" fn pl_schema_from_json(
     json_len: usize,
     out: *mut *mut pl_schema,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `json` is valid for `json_len` bytes.
         let json = unsafe { str_arg(json, json_len, "json") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
@@ -40,7 +40,7 @@ pub unsafe extern "C" fn pl_schema_from_json(
         let inner = Schema::from_json(json)?;
         out.set(into_handle(pl_schema { inner }));
         Ok(())
-    })
+    }
 }
 
 /// Reads, parses and validates a schema file. `path` is `path_len` bytes of UTF-8 (not
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn pl_schema_from_file(
     path_len: usize,
     out: *mut *mut pl_schema,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
         let path = unsafe { path_arg(path, path_len, "path") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
@@ -65,7 +65,7 @@ pub unsafe extern "C" fn pl_schema_from_file(
         let inner = Schema::from_file(path)?;
         out.set(into_handle(pl_schema { inner }));
         Ok(())
-    })
+    }
 }
 
 /// Frees a schema. NULL is a no-op. Encoders made from the schema stay valid (they hold their
@@ -77,8 +77,10 @@ pub unsafe extern "C" fn pl_schema_from_file(
 /// thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pl_schema_free(schema: *mut pl_schema) {
-    // SAFETY: the caller guarantees `schema` is NULL or a live, unshared handle.
-    guard((), || unsafe { free_handle(schema) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `schema` is NULL or a live, unshared handle.
+        unsafe { free_handle(schema) }
+    }
 }
 
 /// Writes the schema's fingerprint (32 lower-case hex characters, not NUL-terminated) into `buf`
@@ -97,7 +99,7 @@ pub unsafe extern "C" fn pl_schema_fingerprint(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -105,7 +107,7 @@ pub unsafe extern "C" fn pl_schema_fingerprint(
         let fingerprint = schema.inner.fingerprint();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(fingerprint.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Writes the bundled default schema for UK person records (the JSON text of
@@ -122,12 +124,12 @@ pub unsafe extern "C" fn pl_schema_example(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(Schema::example_json().as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Stores in `*out` the number of input columns a record has under this schema: the record id
@@ -141,14 +143,14 @@ pub unsafe extern "C" fn pl_schema_input_column_count(
     schema: *const pl_schema,
     out: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
         let out = unsafe { out_arg(out, "out") }?;
         out.set(schema.inner.input_columns().len());
         Ok(())
-    })
+    }
 }
 
 /// Writes the name of input column `index` (0 is the record id column, then the fields in schema
@@ -168,7 +170,7 @@ pub unsafe extern "C" fn pl_schema_input_column(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -183,7 +185,7 @@ pub unsafe extern "C" fn pl_schema_input_column(
             ))
         })?;
         buf.put(name.as_bytes(), written)
-    })
+    }
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@ use std::os::raw::c_char;
 use pseudolink::secret::load_secret_file;
 use pseudolink::Secret;
 
-use crate::error::{pl_result, set_last_warnings};
+use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
     free_handle, handle_arg, into_handle, out_arg, out_ref, path_arg, slice_arg, write_bytes,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 
 /// The secret agreed under the Information Sharing Agreement (32 bytes). Its bytes are wiped
 /// when it is freed and never appear in any message. Immutable once made: it may be used from
@@ -41,8 +41,10 @@ pub unsafe extern "C" fn pl_secret_from_file(
     path_len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller.
-    unsafe { from_file(path, path_len, out, false) }
+    ffi_boundary! {
+        // SAFETY: forwarded to the caller.
+        unsafe { from_file(path, path_len, out, false) }
+    }
 }
 
 /// As `pl_secret_from_file`, but a secret file that users other than its owner can read is
@@ -58,10 +60,14 @@ pub unsafe extern "C" fn pl_secret_from_file_strict(
     path_len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller.
-    unsafe { from_file(path, path_len, out, true) }
+    ffi_boundary! {
+        // SAFETY: forwarded to the caller.
+        unsafe { from_file(path, path_len, out, true) }
+    }
 }
 
+/// The body of `pl_secret_from_file` (`strict`: of `pl_secret_from_file_strict`).
+///
 /// # Safety
 ///
 /// As `pl_secret_from_file`.
@@ -70,19 +76,17 @@ unsafe fn from_file(
     path_len: usize,
     out: *mut *mut pl_secret,
     strict: bool,
-) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
-        let path = unsafe { path_arg(path, path_len, "path") }?;
-        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
-        let out = unsafe { out_arg(out, "out") }?;
-        let loaded = load_secret_file(path, strict)?;
-        set_last_warnings(&loaded.warnings);
-        out.set(into_handle(pl_secret {
-            inner: loaded.secret,
-        }));
-        Ok(())
-    })
+) -> FfiResult {
+    // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
+    let path = unsafe { path_arg(path, path_len, "path") }?;
+    // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+    let out = unsafe { out_arg(out, "out") }?;
+    let loaded = load_secret_file(path, strict)?;
+    set_last_warnings(&loaded.warnings);
+    out.set(into_handle(pl_secret {
+        inner: loaded.secret,
+    }));
+    Ok(())
 }
 
 /// Makes a secret from exactly 32 raw bytes (`len` must be 32, else `PL_SECRET_ERROR`). The
@@ -99,7 +103,7 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
     len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `bytes` is valid for `len` bytes.
         let bytes = unsafe { slice_arg(bytes, len, "bytes") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
@@ -107,7 +111,7 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
         let inner = Secret::from_bytes(bytes)?;
         out.set(into_handle(pl_secret { inner }));
         Ok(())
-    })
+    }
 }
 
 /// Wipes and frees a secret. NULL is a no-op. Encoders made with the secret stay valid.
@@ -118,9 +122,11 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
 /// thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pl_secret_free(secret: *mut pl_secret) {
-    // SAFETY: the caller guarantees `secret` is NULL or a live, unshared handle. Dropping the
-    // `Secret` zeroizes its bytes.
-    guard((), || unsafe { free_handle(secret) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `secret` is NULL or a live, unshared handle. Dropping the
+        // `Secret` zeroizes its bytes.
+        unsafe { free_handle(secret) }
+    }
 }
 
 /// Writes the secret's key check value (16 lower-case hex characters, not NUL-terminated) into
@@ -139,7 +145,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `secret` is NULL or a live handle.
         let secret = unsafe { handle_arg(secret, "secret") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -147,7 +153,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
         let kcv = secret.inner.check_value();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(kcv.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 #[cfg(test)]
