@@ -52,8 +52,9 @@ rust-test:
 	$(CARGO) test --workspace --locked
 
 ## C API: header up to date; C test and secret scan under valgrind and under ASan+UBSan; the
-## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the example
-## built against the shared and the static library and run.
+## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the examples
+## built (one against the shared and the static library) and run, the file encode compared with
+## the CLI's output.
 c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
@@ -83,11 +84,16 @@ c-test: header-check c-lib c-fixtures
 		$$($(STAGE_PKG) --static --libs-only-l pseudolink | sed 's/-lpseudolink//')
 	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_LINK)/secret.hex
 	$(C_BUILD)/encode_on_create_static $(C_LINK)/secret.hex >/dev/null
+	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_extract.c \
+		-o $(C_BUILD)/encode_extract $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(VALGRIND) $(C_BUILD)/encode_extract $(C_LINK)/schema.json $(C_LINK)/secret.hex \
+		$(C_LINK)/synth/agency_a.csv $(C_BUILD)/extract_a.csv $(C_BUILD)/extract_a.rejects.csv
+	cmp $(C_BUILD)/extract_a.csv $(C_LINK)/a.csv
 	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
-	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
+	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, file encode, docs/c.md): ok"
 
 # Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
 # encoded under a new secret, and the links file `pseudolink link` writes for them.

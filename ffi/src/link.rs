@@ -10,7 +10,7 @@ use pseudolink::run::{link_files, LinkFileOptions};
 use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
     cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cpath_arg, opt_cstr_arg,
-    out_arg,
+    opt_text_arg, out_arg,
 };
 use crate::panic::ffi_boundary;
 use crate::schema::pl_schema;
@@ -59,16 +59,17 @@ pub unsafe extern "C" fn pl_link_files(
                 threshold,
                 ..pl_link_options::default()
             },
-            Record::default(),
         )
     }
 }
 
+/// Deprecated, to be removed before 1.0: use `pl_link_files_with_options` with
+/// `pl_link_options_set_threshold`, `pl_link_options_set_agreement` and
+/// `pl_link_options_set_purpose`.
+///
 /// Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
 /// `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated UTF-8
-/// string; NULL records none), as `pseudolink link --agreement A --purpose P` does. The summary
-/// also records the inputs with their sizes, BLAKE3, schema fingerprints and key check values,
-/// the counts, who ran it (user name, host), and when it started and ended.
+/// string; NULL records none), as `pseudolink link --agreement A --purpose P` does.
 /// Errors: those of `pl_link_files`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
 /// UTF-8.
 ///
@@ -77,6 +78,9 @@ pub unsafe extern "C" fn pl_link_files(
 /// `schema` must be NULL or a live schema; each path, `agreement` and `purpose` must be NULL or
 /// a NUL-terminated string.
 #[no_mangle]
+#[deprecated(
+    note = "use pl_link_files_with_options with pl_link_options; to be removed before 1.0"
+)]
 pub unsafe extern "C" fn pl_link_files_with_agreement(
     schema: *const pl_schema,
     left_path: *const c_char,
@@ -105,9 +109,10 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
             output,
             &pl_link_options {
                 threshold,
+                agreement,
+                purpose,
                 ..pl_link_options::default()
             },
-            Record { agreement, purpose },
         )
     }
 }
@@ -115,9 +120,9 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
 /// Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
 /// `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
 /// free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
-/// inputs always checked against their manifests, a model trained on the inputs and not saved.
-/// The setters change the handle, so they must
-/// not run while another thread uses it; linking only reads it.
+/// inputs always checked against their manifests, a model trained on the inputs and not saved,
+/// no agreement or purpose recorded. The setters change the handle, so they must not run while
+/// another thread uses it; linking only reads it.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone)]
 pub struct pl_link_options {
@@ -125,6 +130,8 @@ pub struct pl_link_options {
     allow_unverified: bool,
     model: Option<PathBuf>,
     save_model: Option<PathBuf>,
+    agreement: Option<String>,
+    purpose: Option<String>,
 }
 
 impl Default for pl_link_options {
@@ -134,6 +141,8 @@ impl Default for pl_link_options {
             allow_unverified: false,
             model: None,
             save_model: None,
+            agreement: None,
+            purpose: None,
         }
     }
 }
@@ -255,6 +264,66 @@ pub unsafe extern "C" fn pl_link_options_set_save_model(
     }
 }
 
+/// Records in the summary the Information Sharing Agreement reference: `agreement_len` bytes of
+/// UTF-8 at `agreement`, as `pseudolink link --agreement A` does. An empty reference (length 0,
+/// NULL or not) records none, the default. The summary also records the inputs with their sizes,
+/// BLAKE3, schema fingerprints and key check values, the counts, who ran it (user name, host),
+/// and when it started and ended. Errors: `PL_NULL_POINTER` (`options`, or `agreement` NULL with
+/// a length), `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `agreement` must
+/// be NULL or valid for reads of `agreement_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_agreement(
+    options: *mut pl_link_options,
+    agreement: *const c_char,
+    agreement_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `agreement` NULL or valid for `agreement_len` bytes.
+        let (options, agreement) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(agreement, agreement_len, "agreement")?,
+            )
+        };
+        options.agreement = agreement;
+        Ok(())
+    }
+}
+
+/// Records in the summary the purpose of processing: `purpose_len` bytes of UTF-8 at `purpose`,
+/// as `pseudolink link --purpose P` does. An empty purpose (length 0, NULL or not) records none,
+/// the default. Errors: `PL_NULL_POINTER` (`options`, or `purpose` NULL with a length),
+/// `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `purpose` must be
+/// NULL or valid for reads of `purpose_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_purpose(
+    options: *mut pl_link_options,
+    purpose: *const c_char,
+    purpose_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `purpose` NULL or valid for `purpose_len` bytes.
+        let (options, purpose) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(purpose, purpose_len, "purpose")?,
+            )
+        };
+        options.purpose = purpose;
+        Ok(())
+    }
+}
+
 /// Sets the model path `field` picks of `options` to `model_path` (NULL: none).
 ///
 /// # Safety
@@ -306,15 +375,8 @@ pub unsafe extern "C" fn pl_link_files_with_options(
                 handle_arg(options, "options")?,
             )
         };
-        run(schema, [left, right], output, options, Record::default())
+        run(schema, [left, right], output, options)
     }
-}
-
-/// What the summary records of the agreement the run is made under.
-#[derive(Default)]
-struct Record {
-    agreement: Option<String>,
-    purpose: Option<String>,
 }
 
 /// Links `inputs` into `output` with `options`, keeping the run's warnings for
@@ -324,7 +386,6 @@ fn run(
     inputs: [&Path; 2],
     output: &Path,
     options: &pl_link_options,
-    record: Record,
 ) -> FfiResult {
     let file_options = LinkFileOptions {
         inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
@@ -336,8 +397,8 @@ fn run(
         allow_unverified: options.allow_unverified,
         model: options.model.clone(),
         save_model: options.save_model.clone(),
-        agreement: record.agreement,
-        purpose: record.purpose,
+        agreement: options.agreement.clone(),
+        purpose: options.purpose.clone(),
         ..LinkFileOptions::default()
     };
     let (_, summary) = link_files(&schema.inner, output, &file_options)?;

@@ -1,12 +1,14 @@
 //! `pl_schema`: a validated linkage schema.
 
 use std::os::raw::c_char;
+use std::path::Path;
 
 use pseudolink::Schema;
 
-use crate::error::pl_result;
+use crate::error::{pl_result, FfiResult};
 use crate::ffi::{
-    free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, path_arg, str_arg, write_bytes,
+    cpath_arg, free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, path_arg, str_arg,
+    write_bytes,
 };
 use crate::panic::ffi_boundary;
 
@@ -43,15 +45,41 @@ pub unsafe extern "C" fn pl_schema_from_json(
     }
 }
 
-/// Reads, parses and validates a schema file. `path` is `path_len` bytes of UTF-8 (not
-/// NUL-terminated). On success stores a new schema in `*out`. Errors: `PL_NULL_POINTER`,
-/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR`.
+/// Reads, parses and validates the schema file at `path`, a NUL-terminated UTF-8 path (as every
+/// path the library takes). On success stores a new schema in `*out`; free it with
+/// `pl_schema_free`. Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty
+/// path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR` (the message names the file and the JSON path of the
+/// problem).
+///
+/// # Safety
+///
+/// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_schema_from_path(
+    path: *const c_char,
+    out: *mut *mut pl_schema,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is NULL or NUL-terminated.
+        let path = unsafe { cpath_arg(path, "path") }?;
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        unsafe { from_file(path, out) }
+    }
+}
+
+/// Deprecated, to be removed before 1.0: use `pl_schema_from_path`, which takes a
+/// NUL-terminated path like every other function.
+///
+/// `pl_schema_from_path` with the path given as `path_len` bytes of UTF-8 at `path` (not
+/// NUL-terminated). Errors: as `pl_schema_from_path`.
 ///
 /// # Safety
 ///
 /// `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
 /// pointer.
 #[no_mangle]
+#[deprecated(note = "use pl_schema_from_path (a NUL-terminated path); to be removed before 1.0")]
 pub unsafe extern "C" fn pl_schema_from_file(
     path: *const c_char,
     path_len: usize,
@@ -61,11 +89,21 @@ pub unsafe extern "C" fn pl_schema_from_file(
         // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
         let path = unsafe { path_arg(path, path_len, "path") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
-        let out = unsafe { out_arg(out, "out") }?;
-        let inner = Schema::from_file(path)?;
-        out.set(into_handle(pl_schema { inner }));
-        Ok(())
+        unsafe { from_file(path, out) }
     }
+}
+
+/// Reads the schema at `path` into a new handle in `*out`.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for writing a pointer.
+unsafe fn from_file(path: &Path, out: *mut *mut pl_schema) -> FfiResult {
+    // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+    let out = unsafe { out_arg(out, "out") }?;
+    let inner = Schema::from_file(path)?;
+    out.set(into_handle(pl_schema { inner }));
+    Ok(())
 }
 
 /// Frees a schema. NULL is a no-op. Encoders made from the schema stay valid (they hold their
