@@ -52,9 +52,9 @@ rust-test:
 	$(CARGO) test --workspace --locked
 
 ## C API: header up to date; C test and secret scan under valgrind and under ASan+UBSan; the
-## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the examples
-## built (one against the shared and the static library) and run, the file encode compared with
-## the CLI's output.
+## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; a warning at
+## each use of a deprecated function; the examples built (one against the shared and the static
+## library) and run, the file encode compared with the CLI's output.
 c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
@@ -77,6 +77,10 @@ c-test: header-check c-lib c-fixtures
 	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/secret_scan_asan $(SECRET_SCAN_ARGS)
 	$(CXX) -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror \
 		$$($(STAGE_PKG) --cflags pseudolink) ffi/tests/cxx_header.cc
+	LC_ALL=C $(CC) -std=c11 -fsyntax-only -Wdeprecated-declarations $$($(STAGE_PKG) --cflags pseudolink) \
+		ffi/tests/deprecated.c 2> $(C_BUILD)/deprecated.log
+	@test "$$(grep -c "is deprecated" $(C_BUILD)/deprecated.log)" = "$$(grep -c "^PL_DEPRECATED(" ffi/include/pseudolink.h)" || \
+		{ cat $(C_BUILD)/deprecated.log; echo "ffi/tests/deprecated.c: expected one deprecation warning per PL_DEPRECATED function" >&2; exit 1; }
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
 		-o $(C_BUILD)/encode_on_create $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(CC) $(C_STRICT) -static-libgcc $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
@@ -93,7 +97,7 @@ c-test: header-check c-lib c-fixtures
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
-	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, file encode, docs/c.md): ok"
+	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, deprecation warnings, examples (shared, static, file encode, docs/c.md): ok"
 
 # Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
 # encoded under a new secret, and the links file `pseudolink link` writes for them.

@@ -22,7 +22,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(test)]
-mod boundary_check;
+mod export_check;
 mod ffi;
 mod panic;
 

@@ -1,7 +1,7 @@
-//! The check that every exported function runs inside the panic boundary: it reads the crate's
-//! sources and the committed header, finds every `extern` function, and fails unless each body is
-//! exactly one `ffi_boundary!` invocation (see [`crate::panic`]) and the functions it found are
-//! exactly those the header declares (so a function this scan could not see fails too).
+//! Checks of the exported functions against the crate's sources and the committed header: every
+//! `extern` function's body is exactly one `ffi_boundary!` invocation (see [`crate::panic`]), the
+//! functions found are exactly those the header declares (so a function this scan could not see
+//! fails too), and the header marks PL_DEPRECATED exactly those marked `#[deprecated]`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -216,19 +216,33 @@ fn exports(src: &str) -> Vec<Export> {
     found
 }
 
-/// The functions `header` (C) declares: the `pl_` identifiers followed by `(`.
-fn declared(header: &str) -> BTreeSet<String> {
-    let code = code_only(header);
-    let mut names = BTreeSet::new();
+/// The functions `header` (C) declares (the `pl_` identifiers followed by `(`), each with
+/// whether its declaration starts with `PL_DEPRECATED`.
+fn declared(header: &str) -> Vec<(String, bool)> {
+    let mut code = code_only(header);
+    // Preprocessor lines (the definition of PL_DEPRECATED) are not declarations.
+    let mut line_start = 0;
+    for line in header.split_inclusive('\n') {
+        if line.trim_start().starts_with('#') {
+            code[line_start..line_start + line.len()].fill(b' ');
+        }
+        line_start += line.len();
+    }
+    let mut found = Vec::new();
     for i in 0..code.len() {
         if code[i..].starts_with(b"pl_") && (i == 0 || !is_ident(code[i - 1])) {
             let name = identifier(&code, i);
             if code.get(skip_space(&code, i + name.len())) == Some(&b'(') {
-                names.insert(name.to_string());
+                let start = code[..i]
+                    .iter()
+                    .rposition(|&c| c == b';' || c == b'}')
+                    .map_or(0, |n| n + 1);
+                let deprecated = words(&code[start..i], "PL_DEPRECATED").next().is_some();
+                found.push((name.to_string(), deprecated));
             }
         }
     }
-    names
+    found
 }
 
 /// The exported functions of every source file of the crate.
@@ -262,14 +276,35 @@ fn every_exported_function_is_one_boundary() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pseudolink.h"))
             .expect("include/pseudolink.h");
     let scanned: BTreeSet<String> = exports.iter().map(|e| e.name.clone()).collect();
+    let declared = declared(&header);
     assert_eq!(
         scanned,
-        declared(&header),
+        declared.iter().map(|(name, _)| name.clone()).collect(),
         "the functions found in ffi/src differ from those pseudolink.h declares (run `make \
          header`, or teach this check the new form)"
     );
     assert_eq!(scanned.len(), exports.len(), "a function defined twice");
+    assert_eq!(declared.len(), exports.len(), "a function declared twice");
     assert!(exports.len() >= 30, "{} functions found", exports.len());
+}
+
+#[test]
+fn the_header_marks_the_deprecated_functions() {
+    let header =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pseudolink.h"))
+            .expect("include/pseudolink.h");
+    let marked: BTreeSet<String> = declared(&header)
+        .into_iter()
+        .filter(|(_, deprecated)| *deprecated)
+        .map(|(name, _)| name)
+        .collect();
+    let deprecated: BTreeSet<String> = crate_exports()
+        .into_iter()
+        .filter(|e| e.deprecated)
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(marked, deprecated, "PL_DEPRECATED in pseudolink.h");
+    assert!(!deprecated.is_empty());
 }
 
 #[test]
@@ -319,7 +354,9 @@ pub extern fn pl_default_abi() {
         want.map(|(n, b, d)| (n.to_string(), b, d)).to_vec(),
         "{src}"
     );
-    let header = "/* pl_in_a_comment(x) */\nint pl_one(int a);\nvoid pl_two(void);\n";
-    let names: Vec<String> = declared(header).into_iter().collect();
-    assert_eq!(names, ["pl_one", "pl_two"]);
+    let header = "#define PL_DEPRECATED(note) x\n/* pl_in_a_comment(x) */\nint pl_one(int a);\n\
+                  PL_DEPRECATED(\"use pl_one()\")\nvoid pl_two(void);\nint pl_three(void);\n";
+    let names = declared(header);
+    let want = [("pl_one", false), ("pl_two", true), ("pl_three", false)];
+    assert_eq!(names, want.map(|(n, d)| (n.to_string(), d)));
 }
