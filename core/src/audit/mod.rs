@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::encode::layout::{Layout, Slot};
 use crate::error::Result;
 use crate::io::encoded::{read_encoded, EncodedExtract, ReadOptions};
-use crate::schema::{Level, Schema};
+use crate::schema::{Schema, Transform as Level};
 
 use attack::{blind_share, estimate, estimate_grouped, measure, measure_grouped, ranked, Key};
 use public::{NameKind, PublicNames};
@@ -146,24 +146,21 @@ struct ColumnInfo {
 }
 
 fn columns(layout: &Layout, extract: &EncodedExtract) -> Vec<ColumnInfo> {
+    // A column of one key belongs to that key's field (and level); a filter of one field to it.
     let mut owner: HashMap<(bool, usize), (usize, Option<Level>)> = HashMap::new();
-    for (f, slots) in layout.fields.iter().enumerate() {
-        if let Some(t) = slots.token {
-            owner.insert((false, t), (f, None));
-        }
-        if let Some(b) = slots.bloom {
-            owner.insert((true, b), (f, None));
-        }
-        for (l, t) in &slots.levels {
-            owner.insert((false, *t), (f, Some(*l)));
+    for t in &layout.tokens {
+        if let (Slot::Token(slot), [key]) = (t.slot, t.keys.as_slice()) {
+            owner.insert((false, slot), (key.field, key.transform));
         }
     }
+    let _ = &mut owner;
     layout
         .columns
         .iter()
         .map(|c| {
             let (is_bloom, slot) = match c.slot {
                 Slot::Token(i) => (false, i),
+                Slot::Set(i) => (false, usize::MAX - i),
                 Slot::Bloom { index, .. } => (true, index),
             };
             let keys = extract
@@ -182,7 +179,7 @@ fn columns(layout: &Layout, extract: &EncodedExtract) -> Vec<ColumnInfo> {
                 name: c.name.clone(),
                 field: own.map(|o| o.0),
                 level: own.and_then(|o| o.1),
-                is_block: layout.blocks.contains(&slot) && !is_bloom,
+                is_block: false,
                 keys,
             }
         })
@@ -270,7 +267,7 @@ pub fn audit_extract(
                         .filter_map(|r| r.blooms.get(index).and_then(Option::as_ref)),
                 ),
             }),
-            Slot::Token(_) => None,
+            Slot::Token(_) | Slot::Set(_) => None,
         })
         .collect();
     let (risk, riskiest_column) = attacks

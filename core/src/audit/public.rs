@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::error::{Error, Location, Result};
 use crate::normalise::date::{normalise_date, DateOptions};
 use crate::normalise::name::{normalise_name, NameOptions};
-use crate::schema::{FieldKind, FieldSpec, Level};
+use crate::schema::{FieldKind, FieldSpec, Transform as Level};
 use crate::synth::{generate, SynthConfig};
 
 /// Seed of the built-in public list's population (independent of `pseudolink synth`'s default).

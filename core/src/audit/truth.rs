@@ -10,7 +10,7 @@ use crate::encode::value::FieldNormaliser;
 use crate::encode::{EncodedRecord, Value};
 use crate::error::{Error, Location, Result};
 use crate::normalise::date::today_utc;
-use crate::schema::{Level, Schema};
+use crate::schema::{Schema, Transform as Level};
 
 /// Normalised field values of a cleartext extract, by record id.
 #[derive(Debug, Default)]

@@ -27,7 +27,8 @@ use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, write_parts, Buffers, Check, CsvRows, Encoded,
+    build_manifest, display_name, encode_parallel, input_record, write_parts, Buffers, Check,
+    CsvRows, Encoded,
     IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
 };
 
@@ -295,7 +296,8 @@ fn read_csv(
                 }
             }
             let rows = CsvRows { raw: &raw };
-            let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
+            let limits = tally.sampler.limits();
+            let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers, limits);
             let encoded = accepted.len() as u64;
             drop(accepted);
             let _ = back_tx.send(chunk);
@@ -329,11 +331,7 @@ fn read_csv(
     Ok(Read {
         tally,
         raw,
-        input: FileRecord {
-            path: display_name(input),
-            bytes: input_bytes,
-            blake3: input_blake3,
-        },
+        input: input_record(encoder, &display_name(input), input_bytes, input_blake3),
     })
 }
 

@@ -84,16 +84,21 @@ pub fn link_files(
     let mut inputs = Vec::with_capacity(n);
     let sources: Vec<(String, Vec<EncodedRecord>)>;
     let mut clear_values = None;
+    let mut pair_stats = Vec::new();
     if options.clear {
         let secret = Secret::generate()?;
         let encoder = Encoder::new(schema, &secret);
         drop(secret);
+        let keys = crate::link::compare::Comparator::new(schema, true)?
+            .keys()
+            .to_vec();
         let read: Vec<_> = options
             .inputs
             .par_iter()
-            .map(|p| read_clear(p, &encoder))
+            .map(|p| read_clear(p, &encoder, &keys))
             .collect::<Result<_>>()?;
         let mut values = Vec::new();
+        let mut features = Vec::new();
         let mut srcs = Vec::new();
         for (i, (path, x)) in options.inputs.iter().zip(read).enumerate() {
             inputs.push(InputSummary::cleartext(
@@ -104,12 +109,20 @@ pub fn link_files(
                 x.records.len() as u64,
             ));
             values.extend(x.values);
+            features.extend(x.features);
             srcs.push((path.display().to_string(), x.records));
         }
         sources = srcs;
+        let household = schema
+            .household_keys()
+            .iter()
+            .filter_map(|k| keys.iter().position(|x| x == k))
+            .collect();
         clear_values = Some(ClearValues {
             n_fields: schema.fields.len(),
             values,
+            features,
+            household,
         });
         warnings.push(
             "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
@@ -129,6 +142,9 @@ pub fn link_files(
             warnings.extend(x.warnings.iter().cloned());
             let verified = x.manifest.is_some() && x.warnings.is_empty();
             let m = x.manifest.as_ref();
+            if let Some(stats) = m.and_then(|m| m.pair_stats.clone()) {
+                pair_stats.push(stats);
+            }
             inputs.push(InputSummary::encoded(
                 role(i, n),
                 FileRecord {
@@ -165,6 +181,7 @@ pub fn link_files(
     };
     let mut link_options = options.link.clone();
     link_options.model = model;
+    link_options.pair_stats = pair_stats;
     let mut linkage = link_pool(
         schema,
         pool,
@@ -259,8 +276,8 @@ pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) ->
     let mut warnings = parts.warnings;
     if !linkage.model.training.em_converged && linkage.trained {
         warnings.push(format!(
-            "EM did not converge within {} iterations (last change {:.3e}); the model may be poor",
-            linkage.model.training.em_iterations, linkage.model.training.em_max_change
+            "EM did not converge in some session ({} iterations in all, at most {} each); the model may be poor",
+            linkage.model.training.em_iterations, linkage.model.training.em_max_iterations
         ));
     }
     if !linkage.blocking.skipped.is_empty() {
