@@ -9,13 +9,15 @@
 //! chance that none of the levels seen holds.
 //!
 //! **Cleartext mode** samples `link.u_sample_pairs` pairs itself ([`UEstimate::from_random_pairs`]),
-//! drawn with a ChaCha8 generator seeded with `link.seed`: for several sources, a pair of
-//! sources with probability proportional to the product of their sizes, then a uniform record of
-//! each; for one source, two distinct uniform records; every pair when there are fewer. Household
-//! u come from every pair of records sharing the schema's household keys.
+//! as the agencies do, within the sources ([`sample_within_sources`]: pairs across sources would
+//! count their matches as strangers' agreement), drawn with a ChaCha8 generator seeded with
+//! `link.seed`; every pair when there are fewer. Household u come from every pair of records
+//! sharing the schema's household keys.
 //!
-//! Household pairs that agree on the first level of every household comparison are left out:
-//! they are most likely one person recorded twice, not two people of one household. A level
+//! Household pairs that agree at some level (not `else`) on every household comparison both
+//! records have are left out: they are most likely one person recorded twice (with a typo or a
+//! nickname), not two people of one household, who differ at least in their first names or
+//! dates of birth. A level
 //! never seen gets half a pair (a pseudo-count), then every u is clamped to [1e-6, 1 - 1e-6].
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,7 +144,9 @@ fn add_patterns(
     used
 }
 
-/// Whether every household comparison holds at its first level: likely one person twice.
+/// Whether a household pair agrees at some level (not `else`) on every household comparison
+/// both records have: likely one person recorded twice (a typo or a nickname aside), not two
+/// people of one household, who differ at least in their first names or dates of birth.
 fn same_person(comparator: &Comparator, held: &[Option<u64>]) -> bool {
     let mut any = false;
     for (r, h) in comparator.rules().iter().zip(held) {
@@ -150,7 +154,7 @@ fn same_person(comparator: &Comparator, held: &[Option<u64>]) -> bool {
             continue;
         }
         match h {
-            Some(h) if h & 1 != 0 => any = true,
+            Some(h) if *h != 0 => any = true,
             Some(_) => return false,
             None => {}
         }
@@ -207,7 +211,7 @@ impl UEstimate {
         seed: u64,
         cancel: Option<&AtomicBool>,
     ) -> Result<UEstimate> {
-        let sampled = sample_pairs(pool, n, seed);
+        let sampled = sample_within_sources(pool, n, seed);
         if sampled.is_empty() {
             return Err(Error::Invalid(
                 "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
@@ -220,10 +224,11 @@ impl UEstimate {
             comparator,
             &households,
             |v| {
+                // As `same_person`: some level on every household comparison seen.
                 let mut any = false;
                 for (r, &l) in comparator.rules().iter().zip(v) {
                     if r.household && !is_uncompared(l) {
-                        if l != 0 {
+                        if usize::from(l) >= r.tested {
                             return false;
                         }
                         any = true;
@@ -332,6 +337,56 @@ fn level_counts(
             }
             Ok(a)
         })
+}
+
+/// `n` random pairs of distinct records of one source (a source with probability proportional
+/// to the pairs it holds), as an agency samples its own records for its pair statistics: pairs
+/// across sources would count the matches among them as agreement of strangers (about one pair
+/// in 20,000 is a match, as often as two strangers share a date of birth).
+pub fn sample_within_sources(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
+    let sizes = pool.source_sizes();
+    let mut starts = Vec::with_capacity(sizes.len());
+    let mut acc = 0usize;
+    for s in &sizes {
+        starts.push(acc);
+        acc += s;
+    }
+    let pairs: Vec<u128> = sizes
+        .iter()
+        .map(|&k| k as u128 * (k as u128).saturating_sub(1) / 2)
+        .collect();
+    let total: u128 = pairs.iter().sum();
+    if total == 0 || n == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(n.min(usize::try_from(total).unwrap_or(usize::MAX)));
+    if total <= n as u128 {
+        for (s, &k) in sizes.iter().enumerate() {
+            for i in 0..k {
+                for j in i + 1..k {
+                    out.push(pack_pair((starts[s] + i) as u32, (starts[s] + j) as u32));
+                }
+            }
+        }
+        return out;
+    }
+    let mut cumulative = Vec::with_capacity(pairs.len());
+    let mut run = 0u128;
+    for p in &pairs {
+        run += p;
+        cumulative.push(run);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a3c_9e17_0b2d_4f61);
+    while out.len() < n {
+        let x = rng.gen_range(0..total);
+        let s = cumulative.partition_point(|c| *c <= x);
+        let Some(&k) = sizes.get(s) else { continue };
+        let (i, j) = (rng.gen_range(0..k), rng.gen_range(0..k));
+        if i != j {
+            out.push(pack_pair((starts[s] + i) as u32, (starts[s] + j) as u32));
+        }
+    }
+    out
 }
 
 /// The pairs the inputs can form: cross-source pairs, or every pair of one source.
