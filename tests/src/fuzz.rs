@@ -16,10 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::encode::pair_stats::{FeatureValues, Features, PairStats, PatternCount};
 use pseudolink::encode::{Bloom, EncodedRecord, Token};
 use pseudolink::io::encoded::{parse_row, read_encoded, ReadOptions};
 use pseudolink::io::manifest::{
-    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
+    manifest_path, Counts, FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use pseudolink::link::pool::Pool;
 use pseudolink::link::{link_pool, Band, LinkOptions};
@@ -656,7 +658,7 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
             .iter()
             .map(|s| s.to_string())
             .collect(),
-        input: FileRecord::default(),
+        input: InputRecord::default(),
         output: FileRecord {
             path: "x.csv".into(),
             bytes: extract.len() as u64,
@@ -673,6 +675,7 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
         ignored_columns: vec![],
         absent_columns: vec![],
         run: RunRecord::default(),
+        pair_stats: None,
     }
 }
 
@@ -742,21 +745,33 @@ pub fn encoded_reader(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // Linking
 
-/// The example schema with small limits, so tiny pools form oversized blocks and train fast.
-fn link_schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(Schema::example_json()).expect("the example is JSON");
-        v["link"]["max_block_size"] = 5.into();
-        v["link"]["u_sample_pairs"] = 500.into();
-        v["link"]["em_max_iterations"] = 25.into();
-        Schema::from_json(&v.to_string()).expect("the small-limit schema is valid")
-    })
+/// The example schemas with small limits, so tiny pools form oversized blocks and train fast:
+/// the default (tokens and token sets, no filter) and the version 1 default translated (salted
+/// tokens, filters and Dice levels).
+fn link_schema(v1: bool) -> &'static Schema {
+    static SCHEMAS: OnceLock<[Schema; 2]> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(|| {
+        [Schema::example(), Schema::example_v1()].map(|mut s| {
+            s.link.max_block_size = 5;
+            s.link.u_sample_pairs = 500;
+            s.link.em_max_iterations = 25;
+            s
+        })
+    });
+    &schemas[usize::from(v1)]
+}
+
+/// Few distinct 64-bit values, so that sets of different records intersect.
+fn arbitrary_set(b: &mut Bytes<'_>, x: u8) -> Vec<u64> {
+    let mut set: Vec<u64> = (0..=(x % 3)).map(|_| u64::from(b.byte() % 6)).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRecord {
     let mut tokens = vec![None; layout.n_tokens];
+    let mut sets = vec![Vec::new(); layout.n_sets];
     let mut blooms = vec![None; layout.n_blooms];
     for col in &layout.columns {
         let x = b.byte();
@@ -765,6 +780,11 @@ fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRe
                 // Few distinct values, so records share tokens and form blocks.
                 if !x.is_multiple_of(4) {
                     tokens[i] = Some(Token([x % 5; 16]));
+                }
+            }
+            Slot::Set(i) => {
+                if !x.is_multiple_of(4) {
+                    sets[i] = arbitrary_set(b, x);
                 }
             }
             Slot::Bloom { index, bits } => {
@@ -779,14 +799,102 @@ fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRe
             }
         }
     }
-    EncodedRecord { id, tokens, blooms }
+    EncodedRecord {
+        id,
+        tokens,
+        sets,
+        blooms,
+    }
+}
+
+/// What an agency's sampler would hold for a record: which fields are present, the hashed
+/// values of every key its tokens use (few distinct ones, so that pairs agree), its household
+/// and its filters.
+fn arbitrary_features(
+    b: &mut Bytes<'_>,
+    features: &Features,
+    record: &EncodedRecord,
+) -> (Option<u64>, FeatureValues) {
+    let present: Vec<bool> = (0..features.fields)
+        .map(|_| !b.byte().is_multiple_of(4))
+        .collect();
+    let keys = features
+        .keys
+        .iter()
+        .map(|k| {
+            let x = b.byte();
+            if !present.get(k.field).copied().unwrap_or(false) || x.is_multiple_of(4) {
+                None
+            } else if k.is_set() {
+                Some(arbitrary_set(b, x))
+            } else {
+                Some(vec![u64::from(x % 5)])
+            }
+        })
+        .collect();
+    let h = b.byte();
+    let household = (h % 2 == 1).then_some(u64::from(h % 8));
+    let values = FeatureValues {
+        present,
+        keys,
+        blooms: record
+            .blooms
+            .iter()
+            .take(features.filters)
+            .cloned()
+            .collect(),
+    };
+    (household, values)
+}
+
+/// Pair statistics as a manifest may bring them: some patterns' bits, Dice hundredths and
+/// counts replaced by arbitrary ones (u64::MAX included), and patterns added.
+fn tamper(b: &mut Bytes<'_>, stats: &mut PairStats) {
+    fn word(b: &mut Bytes<'_>) -> u64 {
+        let mut w = [0u8; 8];
+        for (o, i) in w.iter_mut().zip(b.take(8)) {
+            *o = *i;
+        }
+        u64::from_le_bytes(w)
+    }
+    for _ in 0..(b.byte() % 4) {
+        let bits = (u128::from(word(b)) << 64) | u128::from(word(b));
+        let count = match b.byte() % 4 {
+            0 => u64::MAX,
+            1 => 0,
+            _ => word(b),
+        };
+        let dice: Vec<u8> = (0..(b.byte() % 3)).map(|_| b.byte()).collect();
+        let pattern = PatternCount {
+            bits: format!("{bits:x}"),
+            dice,
+            count,
+        };
+        let into_household = b.byte() % 2 == 1;
+        let list = if into_household {
+            &mut stats.household
+        } else {
+            &mut stats.random
+        };
+        match usize::from(b.byte()) {
+            i if i < list.len() => list[i] = pattern,
+            _ => list.push(pattern),
+        }
+    }
 }
 
 /// Linking small arbitrary encoded extracts (one to three sources, up to 24 records each, few
-/// distinct tokens so blocks form and some exceed the limit): it succeeds or refuses with an
-/// invalid-argument error (nothing to train on); probabilities are probabilities; pairs join two sources (or one, when
-/// deduplicating) and appear once; one-to-one links use each record once; `match` clusters
-/// partition the records; and linking again gives the same output.
+/// distinct tokens and set elements so blocks form and some exceed the limit), with pair
+/// statistics computed from arbitrary sampled features of the same records: it succeeds or
+/// refuses with an invalid-argument error (nothing to train on, no pair statistics);
+/// probabilities are probabilities; pairs join two sources (or one, when deduplicating) and
+/// appear once; one-to-one links use each record once; `match` clusters partition the records;
+/// and linking again gives the same output.
+///
+/// First byte: bits 0-2 the number of sources (0: one, 7: three, else two), bit 3 one-to-one,
+/// bit 4 link twice and compare, bit 5 the version 1 default schema translated (filters and
+/// Dice levels) instead of the default, bit 6 no pair statistics (a refusal), bit 7 pair
+/// statistics tampered with as a manifest could bring them ([`tamper`]).
 pub fn link(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.byte();
@@ -799,14 +907,32 @@ pub fn link(data: &[u8]) {
     let thresholds = [(0.9, 0.5), (0.5, 0.5), (0.99, 0.0), (0.0, 0.0), (1.0, 0.3)];
     let (threshold, review_threshold) = thresholds[usize::from(b.byte()) % thresholds.len()];
     let cluster_support = [0.0, 0.5, 1.0][usize::from(b.byte() % 3)];
-    let schema = link_schema();
+    let schema = link_schema(mode & 32 == 32);
     let layout = Layout::new(schema);
+    let features = Features::new(schema);
     let mut sources = Vec::new();
+    let mut pair_stats = Vec::new();
     for s in 0..n_sources {
         let n = usize::from(b.byte() % 25);
-        let recs = (0..n)
+        let recs: Vec<EncodedRecord> = (0..n)
             .map(|i| arbitrary_record(&mut b, &layout, format!("s{s}r{i}")))
             .collect();
+        let sampled: Vec<(Option<u64>, FeatureValues)> = recs
+            .iter()
+            .map(|r| arbitrary_features(&mut b, &features, r))
+            .collect();
+        let mut stats = PairStats::of_records(
+            schema,
+            recs.iter()
+                .zip(sampled)
+                .map(|(r, (household, values))| (r.id.as_str(), household, values)),
+        );
+        if mode & 128 == 128 {
+            tamper(&mut b, &mut stats);
+        }
+        if mode & 64 == 0 {
+            pair_stats.push(stats);
+        }
         sources.push((format!("source{s}"), recs));
     }
     let options = LinkOptions {
@@ -815,6 +941,7 @@ pub fn link(data: &[u8]) {
         one_to_one,
         cluster_support,
         model: None,
+        pair_stats,
     };
     let run = |sources: Vec<(String, Vec<EncodedRecord>)>| {
         let pool = Pool::new(sources, layout.n_blooms).expect("a small pool");
