@@ -40,17 +40,21 @@ pub(super) fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Resul
     Ok(())
 }
 
+/// The error of a schema of format version `version`, which this library does not read.
+pub(super) fn unsupported_version(version: u64) -> Error {
+    Error::schema(
+        "version",
+        format!(
+            "unsupported schema version {version}; this pseudolink reads versions 1 and {SCHEMA_VERSION}"
+        ),
+    )
+}
+
 impl Schema {
     /// Checks everything serde cannot: versions, names, ranges and cross-references.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.version != SCHEMA_VERSION {
-            return Err(Error::schema(
-                "version",
-                format!(
-                    "unsupported schema version {}; this pseudolink reads versions 1 and {SCHEMA_VERSION}",
-                    self.version
-                ),
-            ));
+            return Err(unsupported_version(u64::from(self.version)));
         }
         if self.record_id.trim().is_empty() {
             return Err(Error::schema(
