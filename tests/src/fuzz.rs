@@ -128,6 +128,13 @@ pub fn example_encoder() -> &'static Encoder {
     ENCODER.get_or_init(|| Encoder::with_today(&Schema::example(), &secret(), today()))
 }
 
+/// The encoder of the version 1 default schema translated (`Schema::example_v1()`: salted
+/// tokens and filters, which the default schema no longer has), as [`example_encoder`].
+pub fn example_v1_encoder() -> &'static Encoder {
+    static ENCODER: OnceLock<Encoder> = OnceLock::new();
+    ENCODER.get_or_init(|| Encoder::with_today(&Schema::example_v1(), &secret(), today()))
+}
+
 /// A private folder for one file-based check, removed when it is dropped (a folder kept for the
 /// whole process was never removed: statics are not dropped at exit).
 fn scratch_dir() -> tempfile::TempDir {
@@ -429,12 +436,20 @@ pub fn raw_csv(data: &[u8]) {
 // One record at a time
 
 /// Records given as lines of tab-separated values (record id first, nine columns of the example
-/// schema): encoding is deterministic (a second encoder from the same secret, and fresh working
-/// memory, give the same bytes as working memory reused across records), and every encoded row
-/// reads back as the same record.
+/// schemas), each encoded under the default schema (tokens of several keys, token sets) and the
+/// version 1 default translated (salted tokens and filters): encoding is deterministic (a second
+/// encoder from the same secret, and fresh working memory, give the same bytes as working memory
+/// reused across records, and the rows encoded as one batch give the same records as one by
+/// one), every token set is strictly ascending, and every encoded row reads back as the same
+/// record.
 pub fn encode_record(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let encoder = example_encoder();
+    for encoder in [example_encoder(), example_v1_encoder()] {
+        encode_record_with(encoder, &text);
+    }
+}
+
+fn encode_record_with(encoder: &Encoder, text: &str) {
     let other = Encoder::with_today(encoder.schema(), &secret(), today());
     let width = encoder.schema().fields.len() + 1;
     let mut reused = encoder.scratch();
@@ -450,6 +465,12 @@ pub fn encode_record(data: &[u8]) {
             continue;
         }
         let (record, outcomes) = got.expect("a row of the right width with an id encodes");
+        for set in &record.sets {
+            assert!(
+                set.windows(2).all(|w| w[0] < w[1]),
+                "a token set is strictly ascending: {set:?}"
+            );
+        }
         batch_rows.push(values.clone());
         one_by_one.push((record.clone(), outcomes.clone()));
         assert_eq!(outcomes.len(), width - 1);
@@ -642,9 +663,8 @@ pub fn norm_text(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // Encoded extracts and manifests
 
-/// A manifest for an extract of the example schema with the given bytes and record count.
-fn manifest_for(extract: &[u8], records: u64) -> Manifest {
-    let encoder = example_encoder();
+/// A manifest for an extract of `encoder`'s schema with the given bytes and record count.
+fn manifest_for(encoder: &Encoder, extract: &[u8], records: u64) -> Manifest {
     Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
@@ -680,20 +700,29 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
 }
 
 /// The encoded-extract and manifest readers on arbitrary files: they never panic; what they
-/// accept has distinct, non-empty record ids; a strict read accepts a file only when it matches
-/// its manifest (size, hash and record count), and a file without a manifest only unverified.
+/// accept has distinct, non-empty record ids, and every record written again reads back as
+/// itself (so a token-set cell is accepted only strictly ascending, a filter only of its
+/// length); a strict read accepts a file only when it matches its manifest (size, hash and
+/// record count), and a file without a manifest only unverified.
 ///
-/// First byte, modulo 4: 0, the rest is the extract and there is no manifest; 1, the example
-/// header, then the rest, with a manifest that matches; 2, the rest is the extract, with a manifest
-/// that matches; 3, the next two bytes give the length of an arbitrary manifest, then the extract.
+/// First byte: bits 0-1 the mode: 0, the rest is the extract and there is no manifest; 1, the
+/// schema's header, then the rest, with a manifest that matches; 2, the rest is the extract, with
+/// a manifest that matches; 3, the next two bytes give the length of an arbitrary manifest, then
+/// the extract. Bit 2: the version 1 default translated (filter cells, base64) instead of the
+/// default schema (token and token-set cells).
 pub fn encoded_reader(data: &[u8]) {
     let mut b = Bytes::new(data);
-    let mode = b.byte() % 4;
+    let first = b.byte();
+    let mode = first % 4;
     let scratch = scratch_dir();
     let dir = scratch.path();
     let path = dir.join("encoded_reader.csv");
     let mpath = manifest_path(&path);
-    let encoder = example_encoder();
+    let encoder = if first & 4 == 4 {
+        example_v1_encoder()
+    } else {
+        example_encoder()
+    };
     let schema = encoder.schema();
     let extract: Vec<u8> = match mode {
         0 => b.rest().to_vec(),
@@ -713,7 +742,7 @@ pub fn encoded_reader(data: &[u8]) {
     std::fs::write(&path, &extract).expect("write the extract");
     let rows = count_csv_rows(&extract);
     if matches!(mode, 1 | 2) {
-        let m = manifest_for(&extract, rows.unwrap_or(0));
+        let m = manifest_for(encoder, &extract, rows.unwrap_or(0));
         std::fs::write(&mpath, m.to_json()).expect("write the manifest");
     }
     let _ = Manifest::read_for(&path);
@@ -724,6 +753,15 @@ pub fn encoded_reader(data: &[u8]) {
                 let ids: HashSet<&str> = x.records.iter().map(|r| r.id.as_str()).collect();
                 assert_eq!(ids.len(), x.records.len(), "distinct ids");
                 assert!(!ids.contains(""), "no empty id");
+                for r in &x.records {
+                    let mut row = Vec::new();
+                    r.write_csv_row(encoder.layout(), &mut row);
+                    assert_eq!(
+                        parse_row(encoder.layout(), &csv_row(&row)).as_ref(),
+                        Ok(r),
+                        "a record read writes and reads back as itself"
+                    );
+                }
                 if !allow_unverified {
                     let m = x.manifest.as_ref().expect("a strict read has a manifest");
                     assert_eq!(m.output.bytes, extract.len() as u64);
