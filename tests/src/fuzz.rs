@@ -932,7 +932,7 @@ fn tamper(b: &mut Bytes<'_>, stats: &mut PairStats) {
 /// First byte: bits 0-2 the number of sources (0: one, 7: three, else two), bit 3 one-to-one,
 /// bit 4 link twice and compare, bit 5 the version 1 default schema translated (filters and
 /// Dice levels) instead of the default, bit 6 no pair statistics (a refusal), bit 7 pair
-/// statistics tampered with as a manifest could bring them ([`tamper`]).
+/// statistics tampered with as a manifest could bring them (see `tamper`).
 pub fn link(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.byte();
