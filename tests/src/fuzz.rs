@@ -230,7 +230,7 @@ fn at_path<'v>(
 
 /// Schema JSON: parsing and validation never panic; a schema that validates survives a round trip
 /// through JSON with the same fingerprint, and can build a layout, an encoder and comparators that
-/// encode a record without panicking.
+/// encode a record without panicking, and pair statistics of records that agree on every key.
 ///
 /// An input whose first byte is below 128 is the schema text itself; otherwise the rest of the
 /// input drives up to eight edits of the example schema (replace, delete or duplicate a value at
@@ -284,6 +284,26 @@ pub fn schema(data: &[u8]) {
     let encoder = Encoder::with_today(&schema, &secret(), today());
     let mut scratch = encoder.scratch();
     let n = schema.fields.len();
+    // The pair statistics of records agreeing on every key they have (every pattern bit set).
+    let sampled: Vec<(String, FeatureValues)> = ["", "x", "x", "2014-03-09", "2014-03-09"]
+        .iter()
+        .enumerate()
+        .map(|(i, fill)| {
+            let values: Vec<_> = (0..n)
+                .map(|f| encoder.normaliser(f).and_then(|z| z.normalise(fill).ok()))
+                .collect();
+            (format!("r{i}"), encoder.features().values(&values))
+        })
+        .collect();
+    let stats = PairStats::of_records(
+        &schema,
+        sampled.iter().map(|(id, v)| (id.as_str(), None, v.clone())),
+    );
+    assert_eq!(
+        stats.features.len(),
+        encoder.features().bits(),
+        "one name per pattern bit"
+    );
     for fill in ["", "x", "2014-03-09", "CV1 2AB"] {
         let mut values = vec!["id".to_string()];
         values.extend(std::iter::repeat_n(fill.to_string(), n));
