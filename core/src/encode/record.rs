@@ -37,23 +37,38 @@ impl EncodedRecord {
         write_csv_cell(&self.id, out);
         for col in &layout.columns {
             out.push(b',');
-            match col.slot {
-                Slot::Token(i) => {
-                    if let Some(Some(t)) = self.tokens.get(i) {
-                        t.write_hex(out);
-                    }
+            self.write_cell(col.slot, out);
+        }
+    }
+
+    /// Appends the text of the cell in `slot` as an extract holds it (32 hex characters for a
+    /// token, 16 per element of a token set, base64 for a filter); returns whether the record
+    /// has a value there (nothing is appended when not).
+    pub fn write_cell(&self, slot: Slot, out: &mut Vec<u8>) -> bool {
+        match slot {
+            Slot::Token(i) => match self.tokens.get(i) {
+                Some(Some(t)) => {
+                    t.write_hex(out);
+                    true
                 }
-                Slot::Set(i) => {
-                    for v in self.sets.get(i).into_iter().flatten() {
+                _ => false,
+            },
+            Slot::Set(i) => match self.sets.get(i) {
+                Some(set) if !set.is_empty() => {
+                    for v in set {
                         write_set_element(*v, out);
                     }
+                    true
                 }
-                Slot::Bloom { index, .. } => {
-                    if let Some(Some(b)) = self.blooms.get(index) {
-                        b.write_base64(out);
-                    }
+                _ => false,
+            },
+            Slot::Bloom { index, .. } => match self.blooms.get(index) {
+                Some(Some(b)) => {
+                    b.write_base64(out);
+                    true
                 }
-            }
+                _ => false,
+            },
         }
     }
 }
