@@ -122,6 +122,9 @@ def test_reading_under_another_schema_is_a_mismatch(schema, secret, tmp_path):
     extract.write_csv(out)
     doc = json.loads(schema.to_json())
     doc["link"]["seed"] = 99
+    # Linkage settings are not part of the encoding: still the same schema for the extract.
+    assert len(pseudolink.read_encoded(out, pseudolink.Schema.from_json(json.dumps(doc)))) == 1
+    doc["tokens"].append(["first_name", "sex"])
     other = pseudolink.Schema.from_json(json.dumps(doc))
     with pytest.raises(pseudolink.MismatchError, match="schema"):
         pseudolink.read_encoded(out, other)

@@ -195,7 +195,9 @@ def test_allow_unverified_reads_an_extract_without_its_manifest(setup, tmp_path)
     with pytest.warns(pseudolink.UnverifiedExtractWarning, match="has no usable manifest"):
         links = pseudolink.link(extract, right, schema)
     verified = pseudolink.link(d / "agency_a.enc.csv", right, schema)
-    assert len(links) == len(verified)
+    # Without its manifest the extract brings no pair statistics: u comes from the other's.
+    assert any("no pair statistics" in w for w in links.summary["warnings"])
+    assert abs(len(links) - len(verified)) <= len(verified) // 20
     # Given as paths: refused unless allowed.
     with pytest.raises(pseudolink.InputError, match="must travel with its manifest"):
         pseudolink.link(bare, right, schema)

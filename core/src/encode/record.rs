@@ -224,6 +224,8 @@ pub struct Scratch<'e> {
     message: Vec<u8>,
     /// A set transform's value being built.
     element: Vec<u8>,
+    /// That value after its length, as hashed.
+    part: Vec<u8>,
     /// Records wanted by the pair statistics' sampler, when sampling.
     sample_limits: Option<SampleLimits>,
     /// Sampled records (with their row in the batch until their filters are attached).
@@ -283,8 +285,12 @@ impl Encoder {
             .iter()
             .zip(&layout.filters)
             .map(|(f, &slot)| {
-                let context: Vec<Key> = schema
-                    .canonical_keys(f.context.iter().filter_map(|k| schema.parse_key(k)).collect());
+                let context: Vec<Key> = schema.canonical_keys(
+                    f.context
+                        .iter()
+                        .filter_map(|k| schema.parse_key(k))
+                        .collect(),
+                );
                 let purpose = if context.is_empty() {
                     "bloom".to_string()
                 } else {
@@ -381,6 +387,7 @@ impl Encoder {
             gram: Vec::new(),
             message: Vec::new(),
             element: Vec::new(),
+            part: Vec::new(),
             sample_limits: None,
             samples: Vec::new(),
             _encoder: std::marker::PhantomData,
@@ -675,7 +682,7 @@ impl Encoder {
                     slot: slot as u32,
                 };
                 let (head, tail) = input.split_at(at);
-                let mut part = Vec::new();
+                let mut part = std::mem::take(&mut scratch.part);
                 let mut element = std::mem::take(&mut scratch.element);
                 let batch = &mut scratch.batch;
                 value.for_each_in_set(transform, &mut element, |bytes| {
@@ -691,6 +698,7 @@ impl Encoder {
                     }
                 });
                 scratch.element = element;
+                scratch.part = part;
             }
             _ => {}
         }

@@ -410,7 +410,7 @@ fn pair_statistics_do_not_depend_on_batches() {
             sampler.offer(sampled);
         }
     }
-    let streamed = sampler.finish(&s, encoder.features());
+    let streamed = sampler.finish(&s, encoder.features(), None).unwrap();
     // All at once, from the normalised values.
     let household = s.household_keys();
     let all = PairStats::of_records(

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 
 use crate::encode::pair_stats::{FeatureValues, Features};
 use crate::encode::{EncodedRecord, Encoder};
-use crate::schema::Key;
 use crate::error::{Error, Location, Result};
 use crate::io::raw::RawLayout;
+use crate::schema::Key;
 
 /// One cleartext extract, encoded in memory.
 #[derive(Debug, Clone)]

@@ -276,8 +276,7 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
                 }
             })
             .collect::<Result<_>>()?;
-        let unverified =
-            run.allow_unverified || extracts.iter().any(|(_, verified, _)| !*verified);
+        let unverified = run.allow_unverified || extracts.iter().any(|(_, verified, _)| !*verified);
         let bare: Vec<EncodedExtract> = extracts
             .iter()
             .map(|(x, _, _)| EncodedExtract {
@@ -292,8 +291,12 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
         for (i, (x, verified, name)) in extracts.drain(..).enumerate() {
             warnings.extend(x.warnings.iter().cloned());
             let m = x.manifest.as_ref();
-            if let Some(stats) = m.and_then(|m| m.pair_stats.clone()) {
-                pair_stats.push(stats);
+            match m.and_then(|m| m.pair_stats.clone()) {
+                Some(stats) => pair_stats.push(stats),
+                None => warnings.push(format!(
+                    "{} brings no pair statistics (no manifest): u comes from the other extracts'",
+                    x.path.display()
+                )),
             }
             // A file by its manifest's record of it; an extract held in memory, never written,
             // by the size and BLAKE3 its file would have.
@@ -349,14 +352,7 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
     let mut link_options = run.link;
     link_options.model = run.model;
     link_options.pair_stats = pair_stats;
-    let mut linkage = link_pool(
-        schema,
-        pool,
-        clear,
-        link_options,
-        run.progress,
-        run.cancel,
-    )?;
+    let mut linkage = link_pool(schema, pool, clear, link_options, run.progress, run.cancel)?;
     linkage.timings.insert(
         0,
         crate::link::StageTime {
