@@ -180,7 +180,7 @@ fn run_link(
                 name: name.clone(),
                 path: x.path.clone(),
                 schema_fingerprint: x.schema.fingerprint(),
-                manifest: x.manifest(),
+                manifest: x.manifest().map(Box::new),
                 records: x.records.clone(),
                 verified: x.verified,
             })

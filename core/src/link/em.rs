@@ -230,18 +230,30 @@ impl<'a> UTable<'a> {
     }
 }
 
+/// When EM stops: the largest parameter change falls below `tolerance`, or after
+/// `max_iterations`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stop {
+    /// Largest parameter change that counts as converged.
+    pub tolerance: f64,
+    /// Iterations at most.
+    pub max_iterations: usize,
+}
+
 /// Fits λ and the estimated m by EM over the patterns of `session`, u fixed, starting from
 /// `m0` and `lambda0`.
 pub fn fit(
     patterns: &Patterns,
     u: &UTable<'_>,
     members: &[Vec<u64>],
-    m0: &[Vec<f64>],
-    lambda0: f64,
+    (m0, lambda0): (&[Vec<f64>], f64),
     session: &Session,
-    tolerance: f64,
-    max_iterations: usize,
+    stop: Stop,
 ) -> EmFit {
+    let Stop {
+        tolerance,
+        max_iterations,
+    } = stop;
     let mut m: Vec<Vec<f64>> = m0.to_vec();
     let mut lambda = clamp_probability(lambda0);
     let ln = |t: &[Vec<f64>]| -> Vec<Vec<f64>> {
@@ -468,11 +480,12 @@ mod tests {
             &patterns,
             &UTable::plain(&u_true),
             &members,
-            &m0,
-            0.05,
+            (&m0, 0.05),
             &Session::all(4),
-            1e-7,
-            500,
+            Stop {
+                tolerance: 1e-7,
+                max_iterations: 500,
+            },
         );
         assert!(fit.converged, "{fit:?}");
         assert!((fit.lambda - lambda_true).abs() < 0.01, "{}", fit.lambda);
@@ -511,11 +524,12 @@ mod tests {
             &p,
             &UTable::plain(&[vec![0.01, 0.99]]),
             &identity_members(&[2]),
-            &[starting_m(2)],
-            0.5,
+            (&[starting_m(2)], 0.5),
             &Session::all(1),
-            1e-9,
-            200,
+            Stop {
+                tolerance: 1e-9,
+                max_iterations: 200,
+            },
         );
         assert!(fit.m[0][1] > 0.0 && fit.m[0][1] < 0.05, "{:?}", fit.m);
     }

@@ -148,11 +148,12 @@ pub fn train(
             patterns,
             u,
             &members,
-            &m0,
-            lambda_guess(pairs),
+            (&m0, lambda_guess(pairs)),
             &session,
-            tol,
-            max,
+            em::Stop {
+                tolerance: tol,
+                max_iterations: max,
+            },
         );
         fits.push((r, pairs, session, fit));
     }

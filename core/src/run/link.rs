@@ -78,7 +78,7 @@ pub enum LinkInput {
         /// The fingerprint of the schema it was encoded under.
         schema_fingerprint: String,
         /// Its manifest (absent only when it was read unverified).
-        manifest: Option<Manifest>,
+        manifest: Option<Box<Manifest>>,
         /// Its records.
         records: Vec<EncodedRecord>,
         /// False when it was read unverified and its manifest was missing or did not match.
@@ -263,7 +263,7 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
                         }
                         let x = EncodedExtract {
                             path: path.unwrap_or_else(|| PathBuf::from(&name)),
-                            manifest,
+                            manifest: manifest.map(|m| *m),
                             records,
                             warnings: Vec::new(),
                         };
