@@ -477,4 +477,3 @@ pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
     }
     out
 }
-
