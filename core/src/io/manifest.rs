@@ -278,16 +278,16 @@ impl Manifest {
 fn older_format(extract: &Path, value: &serde_json::Value) -> Option<Error> {
     let version = value
         .get("format_version")
-        .and_then(serde_json::Value::as_u64);
+        .and_then(serde_json::Value::as_u64)?;
     if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT_NAME)
-        || !version.is_some_and(|v| v < u64::from(FORMAT_VERSION))
+        || version >= u64::from(FORMAT_VERSION)
     {
         return None;
     }
     Some(Error::Mismatch(format!(
         "{} was written by an older pseudolink (extract format version {}, encoding version {}); this pseudolink links only extracts of encoding version {}, whose tokens resist the attacks described in docs/security.md: ask the agency to encode the extract again from its cleartext with this version",
         extract.display(),
-        version.unwrap_or(0),
+        version,
         value.get("encoding_version").and_then(serde_json::Value::as_u64).unwrap_or(0),
         crate::secret::ENCODING_VERSION
     )))
