@@ -30,7 +30,7 @@ SPLINK_THRESHOLD="${SPLINK_THRESHOLD:-0.9}"
 ANONLINK_THRESHOLD="${ANONLINK_THRESHOLD:-0.8}"
 SPLINK_MAX_PEOPLE="${SPLINK_MAX_PEOPLE:-1000000}"
 RECORDLINKAGE_MAX_PEOPLE="${RECORDLINKAGE_MAX_PEOPLE:-200000}"
-ANONLINK_MAX_PEOPLE="${ANONLINK_MAX_PEOPLE:-200000}"
+ANONLINK_MAX_PEOPLE="${ANONLINK_MAX_PEOPLE:-20000}"
 
 error_rate() {
   case $1 in
@@ -89,22 +89,27 @@ run_pseudolink() {
   stamp "$RES/${ds}__pseudolink_$mode.json" "${times[@]}" | sed 's/^/  /'
 }
 
-# run_peer DATASET NAME LABEL SCRIPT LEFT RIGHT TRUTH [extra args]: one peer under /usr/bin/time.
-run_peer() {
-  local ds=$1 name=$2 label=$3 script=$4 left=$5 right=$6 truth=$7; shift 7
-  local out="$RES/${ds}__$name.json" log="$RES/${ds}__$name.log"
-  echo "  $label (load $(load))"
-  if ! /usr/bin/time -f "%e %M" -o "$RES/${ds}__$name.time" \
-      "$PY" "$Q/$script" "$left" "$right" "$truth" "$out" "$@" > "$log" 2>&1; then
-    tail -n 30 "$log"; echo "  $label failed (log: $log)"; exit 1
-  fi
-  stamp "$out" "$RES/${ds}__$name.time" | sed 's/^/  /'
-}
-
-skip() { # skip DATASET NAME LABEL REASON: record a peer that was not run, and why
+skip() { # skip DATASET NAME LABEL REASON: record a peer that was not run (or failed), and why
   echo "  $3: skipped: $4"
   "$PY" -c 'import json, sys; json.dump({"tool": sys.argv[2], "skipped": sys.argv[3]}, open(sys.argv[1], "w"))' \
     "$RES/$1__$2.json" "$3" "$4"
+}
+
+# run_peer DATASET NAME LABEL SCRIPT LEFT RIGHT TRUTH [extra args]: one peer under /usr/bin/time.
+# A peer that fails (killed for memory, say) is recorded with what /usr/bin/time measured, and
+# the run goes on to the other tools.
+run_peer() {
+  local ds=$1 name=$2 label=$3 script=$4 left=$5 right=$6 truth=$7; shift 7
+  local out="$RES/${ds}__$name.json" log="$RES/${ds}__$name.log" tf="$RES/${ds}__$name.time"
+  echo "  $label (load $(load))"
+  if ! /usr/bin/time -f "%e %M" -o "$tf" \
+      "$PY" "$Q/$script" "$left" "$right" "$truth" "$out" "$@" > "$log" 2>&1; then
+    tail -n 5 "$log"
+    skip "$ds" "$name" "$label" "failed: $(head -n 1 "$tf") after $(tail -n 1 "$tf" | \
+      awk '{printf "%.0f s, peak RSS %.0f MB", $1, $2 / 1024}') (log: $log)"
+    return
+  fi
+  stamp "$out" "$tf" | sed 's/^/  /'
 }
 
 echo "== FEBRL4"
