@@ -16,7 +16,8 @@ use super::FieldKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transform {
-    /// A date with day and month exchanged (none when they are equal or the day is above 12).
+    /// A date with day and month exchanged (none when the day is above 12; a date whose day
+    /// equals its month is its own swap).
     /// Hashed in the same domain as the date itself, so that a swapped date can be compared with
     /// the other record's date.
     Swapped,
@@ -25,7 +26,7 @@ pub enum Transform {
     /// Year of a date (`2014`).
     Year,
     /// A date with its day and month in ascending order (`2014-03-09` and `2014-09-03` both give
-    /// `2014 03 09`): equal for equal dates and for dates whose day and month were swapped.
+    /// `2014-03-09`): equal for equal dates and for dates whose day and month were swapped.
     Unordered,
     /// Set: the eight digits of a date (`yyyymmdd`), each one in turn replaced by a wildcard.
     /// Two dates that differ in at most one digit share one of them.
