@@ -452,7 +452,13 @@ impl Comparator {
 
     /// Every combination of unseen levels a pair can have without missing the comparison (0:
     /// all seen; the combination where none is seen is `unknown`, not an else level), found by
-    /// trying every set of agreed companions and of present fields.
+    /// trying every set of agreed companions, of present fields and of crossed pairs present.
+    ///
+    /// A crossed pair's presence is tried on its own: it is present when one record has the
+    /// first column and the other the second, which the fields present in *both* records do not
+    /// say (neither of two records without a middle name has it, yet the first name of one and
+    /// the middle name of the other are absent too, so `middle_as_first` is not seen while
+    /// `crosswise` is).
     fn else_variants(&self, rule: &ComparisonRule) -> Vec<u64> {
         let mut rests: Vec<u128> = Vec::new();
         for l in &rule.levels {
@@ -479,6 +485,17 @@ impl Comparator {
             .filter(|b| rule.fields & b != 0)
             .collect();
         let fields = &fields[..fields.len().min(8)];
+        let mut crosses: Vec<usize> = rule
+            .levels
+            .iter()
+            .flat_map(|l| match l {
+                LevelKind::Cross(ids) => ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        crosses.sort_unstable();
+        crosses.dedup();
+        crosses.truncate(4);
         let mut out = vec![0u64];
         for r in 0..(1u32 << rests.len()) {
             let agreed = rests
@@ -492,10 +509,24 @@ impl Comparator {
                     .enumerate()
                     .filter(|(i, _)| p & (1 << i) != 0)
                     .fold(0u32, |m, (_, f)| m | f);
-                let seen = self.seen_levels(rule, self.close(agreed), present, |_| true, |_| true);
-                let all = (1u64 << rule.tested) - 1;
-                if seen != 0 {
-                    out.push(all & !seen);
+                for x in 0..(1u32 << crosses.len()) {
+                    let cross_present = |i: usize| {
+                        crosses
+                            .iter()
+                            .position(|c| *c == i)
+                            .is_some_and(|k| x & (1 << k) != 0)
+                    };
+                    let seen = self.seen_levels(
+                        rule,
+                        self.close(agreed),
+                        present,
+                        |_| true,
+                        cross_present,
+                    );
+                    let all = (1u64 << rule.tested) - 1;
+                    if seen != 0 {
+                        out.push(all & !seen);
+                    }
                 }
             }
         }
