@@ -452,7 +452,8 @@ impl Comparator {
 
     /// Every combination of unseen levels a pair can have without missing the comparison (0:
     /// all seen; the combination where none is seen is `unknown`, not an else level), found by
-    /// trying every set of agreed companions, of present fields and of crossed pairs present.
+    /// trying every set of agreed companions, of present fields and of crossed pairs and
+    /// filters present.
     ///
     /// A crossed pair's presence is tried on its own: it is present when one record has the
     /// first column and the other the second, which the fields present in *both* records do not
@@ -485,17 +486,20 @@ impl Comparator {
             .filter(|b| rule.fields & b != 0)
             .collect();
         let fields = &fields[..fields.len().min(8)];
-        let mut crosses: Vec<usize> = rule
+        // The crossed pairs and filters whose presence is tried on its own: `(true, cross)` or
+        // `(false, Bloom slot)`.
+        let mut apart: Vec<(bool, usize)> = rule
             .levels
             .iter()
             .flat_map(|l| match l {
-                LevelKind::Cross(ids) => ids.clone(),
+                LevelKind::Cross(ids) => ids.iter().map(|&i| (true, i)).collect(),
+                LevelKind::Dice { slot, .. } => vec![(false, *slot)],
                 _ => Vec::new(),
             })
             .collect();
-        crosses.sort_unstable();
-        crosses.dedup();
-        crosses.truncate(4);
+        apart.sort_unstable();
+        apart.dedup();
+        apart.truncate(5);
         let mut out = vec![0u64];
         for r in 0..(1u32 << rests.len()) {
             let agreed = rests
@@ -509,11 +513,11 @@ impl Comparator {
                     .enumerate()
                     .filter(|(i, _)| p & (1 << i) != 0)
                     .fold(0u32, |m, (_, f)| m | f);
-                for x in 0..(1u32 << crosses.len()) {
-                    let cross_present = |i: usize| {
-                        crosses
+                for x in 0..(1u32 << apart.len()) {
+                    let on = |kind: bool, i: usize| {
+                        apart
                             .iter()
-                            .position(|c| *c == i)
+                            .position(|c| *c == (kind, i))
                             .is_some_and(|k| x & (1 << k) != 0)
                     };
                     let seen = self.seen_levels(
@@ -521,7 +525,8 @@ impl Comparator {
                         self.close(agreed),
                         present,
                         |_| true,
-                        cross_present,
+                        |i| on(true, i),
+                        |s| on(false, s),
                     );
                     let all = (1u64 << rule.tested) - 1;
                     if seen != 0 {
@@ -549,7 +554,8 @@ impl Comparator {
     }
 
     /// The tested levels of `rule` seen (bits), given the agreed keys `e`, the fields present in
-    /// both records, and which token columns and crossed pairs are present in both.
+    /// both records, and which token columns, crossed pairs and filters (Bloom slots) are
+    /// present in both.
     fn seen_levels(
         &self,
         rule: &ComparisonRule,
@@ -557,6 +563,7 @@ impl Comparator {
         present: u32,
         column_present: impl Fn(usize) -> bool,
         cross_present: impl Fn(usize) -> bool,
+        filter_present: impl Fn(usize) -> bool,
     ) -> u64 {
         let mut seen = 0u64;
         for (li, l) in rule.levels.iter().take(rule.tested).enumerate() {
@@ -586,9 +593,10 @@ impl Comparator {
                         })
                     }
                 }
+                // Compared only when both records have the filter: one of its fields present
+                // in both (perhaps through another filter or a token) says nothing of that.
                 LevelKind::Dice { slot, context, .. } => {
-                    let f = self.filter_fields.get(*slot).copied().unwrap_or(0);
-                    present & f == f && (self.clear || context & !e == 0)
+                    filter_present(*slot) && (self.clear || context & !e == 0)
                 }
                 LevelKind::Similarity { field, .. } => present & bit(*field) != 0,
                 LevelKind::Else(_) => false,
@@ -776,7 +784,9 @@ impl Comparator {
                 return li as u8;
             }
         }
-        let seen = self.seen_levels(rule, e, present, column_present, cross_present);
+        let seen = self.seen_levels(rule, e, present, column_present, cross_present, |s| {
+            ra.has_bloom(s) && rb.has_bloom(s)
+        });
         if seen == 0 {
             return UNKNOWN;
         }
