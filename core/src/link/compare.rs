@@ -651,17 +651,32 @@ impl Comparator {
         (b, rb): (u32, &Row<'_>),
         out: &mut [u8],
     ) {
-        let present = ra.presence() & rb.presence();
+        // Cleartext: the fields each record has a value of; encoded, what its tokens and filters
+        // say (see `pool`).
+        let (pa, pb) = if self.clear {
+            (clear_presence(pool, a), clear_presence(pool, b))
+        } else {
+            (ra.presence(), rb.presence())
+        };
+        let present = pa & pb;
         let (e, cross_ok) = if self.clear {
             self.agreed_clear(pool, a, b)
         } else {
             self.agreed(ra, rb)
         };
         let column_present = |c: usize| ra.has(c) && rb.has(c);
+        // Present one way round: the first column (cleartext: key) in one record and the second
+        // in the other.
         let cross_present = |i: usize| {
-            self.crosses
-                .get(i)
-                .is_some_and(|c| (ra.has(c.a) && rb.has(c.b)) || (ra.has(c.b) && rb.has(c.a)))
+            self.crosses.get(i).is_some_and(|c| {
+                if self.clear {
+                    let field = |m: u128| self.key_field[m.trailing_zeros() as usize];
+                    let (fa, fb) = (field(c.key_a), field(c.key_b));
+                    (pa & fa != 0 && pb & fb != 0) || (pa & fb != 0 && pb & fa != 0)
+                } else {
+                    (ra.has(c.a) && rb.has(c.b)) || (ra.has(c.b) && rb.has(c.a))
+                }
+            })
         };
         for (rule, slot) in self.rules.iter().zip(out.iter_mut()) {
             *slot = self.level_of(
@@ -898,6 +913,17 @@ impl<'a> PatternView<'a> {
             .position(|n| n == name)
             .is_some_and(|i| i < 128 && self.bits & (1u128 << i) != 0)
     }
+}
+
+/// The fields record `i` has a value of (cleartext mode), as a mask of [`bit`]s.
+fn clear_presence(pool: &Pool, i: u32) -> u32 {
+    pool.features(i).map_or(0, |f| {
+        f.present
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p)
+            .fold(0u32, |m, (field, _)| m | bit(field))
+    })
 }
 
 /// Whether two sorted lists share a value.
