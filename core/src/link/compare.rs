@@ -595,9 +595,9 @@ impl Comparator {
                 }
                 // Compared only when both records have the filter: one of its fields present
                 // in both (perhaps through another filter or a token) says nothing of that.
-                LevelKind::Dice { slot, context, .. } => {
-                    filter_present(*slot) && (self.clear || context & !e == 0)
-                }
+                // Filters of two salts are noise to each other, in cleartext mode too (its
+                // filters are salted as an extract's).
+                LevelKind::Dice { slot, context, .. } => filter_present(*slot) && context & !e == 0,
                 LevelKind::Similarity { field, .. } => present & bit(*field) != 0,
                 LevelKind::Else(_) => false,
             };
@@ -773,17 +773,13 @@ impl Comparator {
                     context,
                     threshold,
                 } => {
-                    (self.clear || context & !e == 0)
-                        && ra.has_bloom(*slot)
-                        && rb.has_bloom(*slot)
-                        && {
-                            let (ca, cb) = (ra.bloom_count(*slot), rb.bloom_count(*slot));
-                            dice::upper_bound(ca, cb) >= *threshold && {
-                                let both =
-                                    dice::intersection_count(ra.bloom(*slot), rb.bloom(*slot));
-                                dice::dice(both, ca, cb) >= *threshold
-                            }
+                    context & !e == 0 && ra.has_bloom(*slot) && rb.has_bloom(*slot) && {
+                        let (ca, cb) = (ra.bloom_count(*slot), rb.bloom_count(*slot));
+                        dice::upper_bound(ca, cb) >= *threshold && {
+                            let both = dice::intersection_count(ra.bloom(*slot), rb.bloom(*slot));
+                            dice::dice(both, ca, cb) >= *threshold
                         }
+                    }
                 }
                 LevelKind::Similarity {
                     field,
