@@ -260,6 +260,30 @@ impl Comparator {
                 }
             }
         }
+        // Cleartext mode compares crossed keys by their values: a crossed level needs no two
+        // token columns there (such a pair has no columns, `a` and `b` out of range, and no
+        // companions).
+        if clear {
+            for l in schema.link.comparisons.iter().flat_map(|c| &c.levels) {
+                let Some([x, y]) = &l.cross else { continue };
+                let (Some(x), Some(y)) = (schema.parse_key(x), schema.parse_key(y)) else {
+                    continue;
+                };
+                let (kx, ky) = (mask_of(&[x]), mask_of(&[y]));
+                let known = crosses.iter().any(|c: &Crossed| {
+                    (c.key_a == kx && c.key_b == ky) || (c.key_a == ky && c.key_b == kx)
+                });
+                if !known {
+                    crosses.push(Crossed {
+                        a: usize::MAX,
+                        b: usize::MAX,
+                        key_a: kx,
+                        key_b: ky,
+                        rest: 0,
+                    });
+                }
+            }
+        }
         let filter_fields = schema
             .filters
             .iter()
