@@ -1,4 +1,5 @@
-//! Tests of the linker against the all-pairs oracle ([`reference`]) on random small inputs.
+//! Tests of the linker: against the all-pairs oracle ([`reference`]) on random small inputs, and
+//! of each comparison level on purpose-built pairs.
 
 use std::collections::BTreeSet;
 
@@ -436,5 +437,431 @@ proptest! {
             j["link"]["max_block_size"] = serde_json::json!(3);
         });
         check_against_oracle(&schema, &random_sources(seed, &[n, n, 4], None), clear);
+    }
+}
+
+fn row(id: &str, v: [&str; 8]) -> Row {
+    let mut r: Row = Default::default();
+    r[0] = id.to_string();
+    for (o, x) in r.iter_mut().skip(1).zip(v) {
+        *o = x.to_string();
+    }
+    r
+}
+
+/// The level (by name) of each comparison for the pair of rows `a` and `b`, as the comparator
+/// gives it; the oracle must say the same.
+fn pair_levels(schema: &Schema, a: [&str; 8], b: [&str; 8], clear: bool) -> Vec<(String, String)> {
+    let mut inputs = inputs(schema, &[vec![row("a", a)], vec![row("b", b)]], clear);
+    inputs.pool.prepare(schema);
+    let comparator = Comparator::new(schema, clear).unwrap();
+    let mut v = vec![0u8; comparator.n_fields()];
+    comparator.compare(&inputs.pool, 0, 1, &mut v);
+    let got = names(&comparator, &v);
+    assert_eq!(got, inputs.oracle(schema, clear).levels(0, 1), "oracle");
+    comparator
+        .rules()
+        .iter()
+        .map(|r| r.name.clone())
+        .zip(got)
+        .collect()
+}
+
+fn level<'a>(levels: &'a [(String, String)], comparison: &str) -> &'a str {
+    &levels.iter().find(|(c, _)| c == comparison).unwrap().1
+}
+
+/// The eight field values of a row (without its id).
+type Fields = [&'static str; 8];
+
+const BASE: Fields = [
+    "Anna",
+    "",
+    "Smith",
+    "2014-03-09",
+    "F",
+    "CV1 2AB",
+    "1 High St",
+    "9434765919",
+];
+
+/// A row of `BASE` with some fields changed.
+fn base_with(changes: &[(usize, &'static str)]) -> [&'static str; 8] {
+    let mut v = BASE;
+    for &(i, x) in changes {
+        v[i] = x;
+    }
+    v
+}
+
+const FIRST: usize = 0;
+const MIDDLE: usize = 1;
+const LAST: usize = 2;
+const DOB: usize = 3;
+const SEX: usize = 4;
+const POSTCODE: usize = 5;
+const ADDRESS: usize = 6;
+const NHS: usize = 7;
+
+#[test]
+fn every_level_of_the_default_schema_is_reached() {
+    let schema = Schema::example();
+    // Premises of the cleartext cases: two edits apart, yet similar.
+    let jw = |a: &str, b: &str| strsim::jaro_winkler(a, b);
+    assert!(jw("katharine", "katherina") >= 0.9 && jw("richardson", "richerdsan") >= 0.9);
+    assert!(jw("robert", "rupert") < 0.9 && jw("1 high st", "1 hihg st") >= 0.9);
+    // (a, b, comparison, level encoded, level in cleartext)
+    let cases: Vec<(Fields, Fields, &str, &str, &str)> = vec![
+        (BASE, BASE, "first_name", "exact", "exact"),
+        (BASE, BASE, "middle_name", "missing", "missing"),
+        (BASE, BASE, "last_name", "exact", "exact"),
+        (BASE, BASE, "date_of_birth", "exact", "exact"),
+        (BASE, BASE, "sex", "exact", "exact"),
+        (BASE, BASE, "location", "same", "same"),
+        (BASE, BASE, "nhs_number", "exact", "exact"),
+        (
+            BASE,
+            base_with(&[(FIRST, "Ana")]),
+            "first_name",
+            "one_edit",
+            "one_edit",
+        ),
+        (
+            base_with(&[(FIRST, "Robert")]),
+            base_with(&[(FIRST, "Rupert")]),
+            "first_name",
+            "soundex",
+            "soundex",
+        ),
+        (
+            base_with(&[(FIRST, "Katharine")]),
+            base_with(&[(FIRST, "Katherina")]),
+            "first_name",
+            "soundex",
+            "jaro_winkler>=0.9",
+        ),
+        (
+            base_with(&[(FIRST, "Priya"), (LAST, "Patel")]),
+            base_with(&[(FIRST, "Patel"), (LAST, "Priya")]),
+            "first_name",
+            "crosswise",
+            "crosswise",
+        ),
+        (
+            base_with(&[(FIRST, "Priya"), (LAST, "Patel")]),
+            base_with(&[(FIRST, "Patel"), (LAST, "Priya")]),
+            "last_name",
+            "crosswise",
+            "crosswise",
+        ),
+        (
+            base_with(&[(FIRST, "Kate")]),
+            base_with(&[(FIRST, "Mary"), (MIDDLE, "Kate")]),
+            "first_name",
+            "middle_as_first",
+            "middle_as_first",
+        ),
+        // Different first names with a middle name on one side: every level seen.
+        (
+            BASE,
+            base_with(&[(FIRST, "Zebedee"), (MIDDLE, "Kate"), (LAST, "Jones")]),
+            "first_name",
+            "else",
+            "else",
+        ),
+        // ... and with none: the first name of one cannot be compared with the middle name of
+        // the other.
+        (
+            BASE,
+            base_with(&[(FIRST, "Zebedee"), (LAST, "Jones")]),
+            "first_name",
+            "else (not seen: middle_as_first)",
+            "else (not seen: middle_as_first)",
+        ),
+        // No first name on either side, last names on both: nothing of the first name seen.
+        (
+            base_with(&[(FIRST, "")]),
+            base_with(&[(FIRST, ""), (LAST, "Jones")]),
+            "first_name",
+            "unknown",
+            "unknown",
+        ),
+        (
+            base_with(&[(MIDDLE, "Kate")]),
+            base_with(&[(MIDDLE, "Kate")]),
+            "middle_name",
+            "exact",
+            "exact",
+        ),
+        (
+            base_with(&[(MIDDLE, "Kate")]),
+            base_with(&[(MIDDLE, "Katie")]),
+            "middle_name",
+            "one_edit",
+            "one_edit",
+        ),
+        (
+            base_with(&[(MIDDLE, "Katharine")]),
+            base_with(&[(MIDDLE, "Katherina")]),
+            "middle_name",
+            "else",
+            "jaro_winkler>=0.9",
+        ),
+        (
+            base_with(&[(MIDDLE, "Kate")]),
+            base_with(&[(MIDDLE, "Mary")]),
+            "middle_name",
+            "else",
+            "else",
+        ),
+        (
+            BASE,
+            base_with(&[(LAST, "Smyth")]),
+            "last_name",
+            "one_edit",
+            "one_edit",
+        ),
+        (
+            base_with(&[(LAST, "Richardson")]),
+            base_with(&[(LAST, "Richerdsan")]),
+            "last_name",
+            "soundex",
+            "jaro_winkler>=0.9",
+        ),
+        (
+            base_with(&[(LAST, "Robert")]),
+            base_with(&[(LAST, "Rupert")]),
+            "last_name",
+            "soundex",
+            "soundex",
+        ),
+        (
+            BASE,
+            base_with(&[(LAST, "Jones")]),
+            "last_name",
+            "else",
+            "else",
+        ),
+        (
+            BASE,
+            base_with(&[(DOB, "2014-09-03")]),
+            "date_of_birth",
+            "swapped",
+            "swapped",
+        ),
+        // A swapped date still lets the names be compared (through the unordered date).
+        (
+            BASE,
+            base_with(&[(DOB, "2014-09-03")]),
+            "first_name",
+            "exact",
+            "exact",
+        ),
+        (
+            BASE,
+            base_with(&[(DOB, "2014-03-08")]),
+            "date_of_birth",
+            "one_digit",
+            "one_digit",
+        ),
+        (
+            BASE,
+            base_with(&[(DOB, "1990-01-02")]),
+            "date_of_birth",
+            "else",
+            "else",
+        ),
+        (
+            BASE,
+            base_with(&[(DOB, "")]),
+            "date_of_birth",
+            "missing",
+            "missing",
+        ),
+        (BASE, base_with(&[(SEX, "M")]), "sex", "else", "else"),
+        // The sex is only in a token with the last name and date of birth.
+        (
+            BASE,
+            base_with(&[(LAST, "Jones")]),
+            "sex",
+            "unknown",
+            "exact",
+        ),
+        (
+            base_with(&[(ADDRESS, "Flat 3, 45 Far Gosford Street")]),
+            base_with(&[(ADDRESS, "45 Far Gosford Street")]),
+            "location",
+            "same_building",
+            "same_building",
+        ),
+        (
+            BASE,
+            base_with(&[(POSTCODE, "CV3 4CD")]),
+            "location",
+            "address",
+            "address",
+        ),
+        (
+            BASE,
+            base_with(&[(POSTCODE, "B1 1AA"), (ADDRESS, "1 Hihg St")]),
+            "location",
+            "else",
+            "jaro_winkler>=0.9",
+        ),
+        (
+            BASE,
+            base_with(&[(ADDRESS, "2 Low Rd")]),
+            "location",
+            "postcode",
+            "postcode",
+        ),
+        (
+            BASE,
+            base_with(&[(POSTCODE, "CV1 2AD"), (ADDRESS, "2 Low Rd")]),
+            "location",
+            "sector",
+            "sector",
+        ),
+        // The sector is only in a token with the date of birth, which differs (swapped: the
+        // first name is agreed through the unordered date, and the rest through it).
+        (
+            BASE,
+            base_with(&[
+                (POSTCODE, "B1 1AA"),
+                (ADDRESS, "2 Low Rd"),
+                (DOB, "2014-09-03"),
+            ]),
+            "location",
+            "else (not seen: sector)",
+            "else",
+        ),
+        (
+            BASE,
+            base_with(&[(NHS, "4010232137")]),
+            "nhs_number",
+            "else",
+            "else",
+        ),
+        (
+            BASE,
+            base_with(&[(NHS, "")]),
+            "nhs_number",
+            "missing",
+            "missing",
+        ),
+    ];
+    for clear in [false, true] {
+        let comparator = Comparator::new(&schema, clear).unwrap();
+        let mut reached: BTreeSet<(String, String)> = BTreeSet::new();
+        for (a, b, comparison, encoded, cleartext) in &cases {
+            let want = if clear { cleartext } else { encoded };
+            let levels = pair_levels(&schema, *a, *b, clear);
+            assert_eq!(
+                level(&levels, comparison),
+                *want,
+                "{comparison} of {a:?} and {b:?} (cleartext: {clear})"
+            );
+            reached.insert((comparison.to_string(), want.to_string()));
+        }
+        // Every level of every comparison, and its else.
+        for rule in comparator.rules() {
+            for name in rule.level_names.iter().take(rule.tested + 1) {
+                assert!(
+                    reached.contains(&(rule.name.clone(), name.clone())),
+                    "{} {name} not reached (cleartext: {clear})",
+                    rule.name
+                );
+            }
+        }
+        for special in ["missing", "unknown"] {
+            assert!(reached.iter().any(|(_, l)| l == special));
+        }
+        assert!(reached
+            .iter()
+            .any(|(_, l)| l.starts_with("else (not seen: ")));
+    }
+}
+
+/// Pairs whose levels the comparator once got wrong (see the commits that fixed them).
+#[test]
+fn levels_the_comparator_once_got_wrong() {
+    let with_filters = schema_with(add_filters);
+    let example = Schema::example();
+    // No token of the last name with the date of birth: the first and last names cannot be
+    // compared crosswise in an extract (the schema is refused there), but can in cleartext.
+    let no_cross_token = schema_with(|j| {
+        let rule = serde_json::json!(["last_name", "date_of_birth"]);
+        j["tokens"].as_array_mut().unwrap().retain(|x| x != &rule);
+        j["link"]["blocking"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|x| x != &rule);
+    });
+    assert!(Comparator::new(&no_cross_token, false).is_err());
+    // (schema, a, b, cleartext, comparison, level)
+    let cases: Vec<(&Schema, Fields, Fields, bool, &str, &str)> = vec![
+        // No middle name on either side: middle_as_first alone is not seen (was `unknown`).
+        (
+            &example,
+            BASE,
+            base_with(&[(FIRST, "Zebedee"), (LAST, "Jones")]),
+            false,
+            "first_name",
+            "else (not seen: middle_as_first)",
+        ),
+        // No last name on one side, so no surname filter: its Dice level is not seen, though
+        // the names filter of that side holds the last name.
+        (
+            &with_filters,
+            base_with(&[(LAST, "")]),
+            BASE,
+            false,
+            "last_name",
+            "else (not seen: exact, one_edit, soundex, dice>=0.6)",
+        ),
+        // Cleartext: the last names are compared without a date of birth (was `unknown`).
+        (
+            &example,
+            base_with(&[(DOB, "")]),
+            base_with(&[(DOB, ""), (LAST, "Jones")]),
+            true,
+            "last_name",
+            "else",
+        ),
+        // Cleartext: no last name on one side is no last name, whatever its filters hold.
+        (
+            &with_filters,
+            base_with(&[(LAST, "")]),
+            BASE,
+            true,
+            "last_name",
+            "else (not seen: exact, one_edit, jaro_winkler>=0.9, soundex, dice>=0.6)",
+        ),
+        // Cleartext: filters salted with two years of birth are not compared (was `else`).
+        (
+            &with_filters,
+            BASE,
+            base_with(&[(FIRST, "Zebedee"), (MIDDLE, "Kate"), (DOB, "1990-03-09")]),
+            true,
+            "first_name",
+            "else (not seen: dice>=0.7)",
+        ),
+        // Cleartext: a crossed level without two token columns is compared (was `else`).
+        (
+            &no_cross_token,
+            base_with(&[(FIRST, "Priya"), (LAST, "Patel")]),
+            base_with(&[(FIRST, "Patel"), (LAST, "Priya")]),
+            true,
+            "first_name",
+            "crosswise",
+        ),
+    ];
+    for (schema, a, b, clear, comparison, want) in cases {
+        let levels = pair_levels(schema, a, b, clear);
+        assert_eq!(
+            level(&levels, comparison),
+            want,
+            "{a:?} {b:?} cleartext {clear}"
+        );
     }
 }
