@@ -1,5 +1,5 @@
 //! Tests of the linker: against the all-pairs oracle ([`reference`]) on random small inputs, and
-//! of each comparison level on purpose-built pairs.
+//! of each comparison level, blocking and the u estimates on purpose-built ones.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +13,7 @@ use super::reference::Oracle;
 use super::resolve::ScoredPairs;
 use super::*;
 use crate::encode::pair_stats::{household_of, Features, PairStats};
-use crate::encode::{EncodedRecord, Encoder, Value};
+use crate::encode::{EncodedRecord, Encoder, Layout, Value};
 use crate::normalise::date::Date;
 use crate::schema::Schema;
 use crate::Secret;
@@ -863,5 +863,481 @@ fn levels_the_comparator_once_got_wrong() {
             want,
             "{a:?} {b:?} cleartext {clear}"
         );
+    }
+}
+
+/// The extracts of a synthetic population of `people` (two agencies), with the data.
+fn synth_sources(people: usize, seed: u64) -> (crate::synth::SynthData, Vec<Vec<Row>>) {
+    use crate::synth::{generate, SynthConfig};
+    let data = generate(&SynthConfig {
+        people,
+        seed,
+        ..SynthConfig::default()
+    })
+    .unwrap();
+    let sources = data
+        .extracts
+        .iter()
+        .map(|(_, records)| {
+            records
+                .iter()
+                .map(|r| {
+                    [
+                        r.record_id.clone(),
+                        r.first_name.clone(),
+                        r.middle_name.clone(),
+                        r.last_name.clone(),
+                        r.date_of_birth.clone(),
+                        r.sex.clone(),
+                        r.postcode.clone(),
+                        r.address_line_1.clone(),
+                        r.nhs_number.clone(),
+                    ]
+                })
+                .collect()
+        })
+        .collect();
+    (data, sources)
+}
+
+fn linked(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Linkage {
+    let mut inputs = inputs(schema, sources, clear);
+    match link(schema, &mut inputs, clear) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn comparison_index(comparator: &Comparator, name: &str) -> usize {
+    match comparator.rules().iter().position(|r| r.name == name) {
+        Some(i) => i,
+        None => panic!("no comparison {name}"),
+    }
+}
+
+#[test]
+fn household_u_is_used_exactly_when_the_location_says_one_household() {
+    let schema = Schema::example();
+    for clear in [false, true] {
+        let linkage = linked(&schema, &synth_sources(200, 3).1, clear);
+        let comparator = &linkage.comparator;
+        let model = &linkage.model;
+        assert!(model.training.household_pairs > 0);
+        // Household u that differ from u, so that taking one for the other shows.
+        let differ = model
+            .comparisons
+            .iter()
+            .flat_map(|c| &c.levels)
+            .filter(|l| l.u_household.is_some_and(|h| (h - l.u).abs() > 0.01))
+            .count();
+        assert!(differ >= 5, "{differ}");
+        let location = comparison_index(comparator, "location");
+        let mut both = [0usize; 2];
+        for (p, levels, weight) in linkage.candidates() {
+            let (a, _) = unpack_pair(p);
+            let at = level_name(&comparator.rules()[location], levels[location]);
+            let one = at == "same" || at == "same_building";
+            both[usize::from(one)] += 1;
+            let contributions = linkage.scorer().contributions(comparator, &levels, a);
+            let mut total = linkage.scorer().prior_weight();
+            for (c, x) in contributions.iter().enumerate() {
+                total += x.weight;
+                let cm = &model.comparisons[c];
+                let Some(m) = x.m else {
+                    assert!(!x.household && x.u.is_none() && x.weight == 0.0);
+                    continue;
+                };
+                assert_eq!(
+                    x.household,
+                    cm.household && one,
+                    "{} at {at}",
+                    cm.comparison
+                );
+                let lm = cm.levels.iter().find(|l| l.level == x.level).unwrap();
+                let u = if x.household {
+                    lm.u_household.unwrap()
+                } else {
+                    lm.u
+                };
+                assert_eq!((x.m, x.u), (Some(lm.m), Some(u)), "{}", cm.comparison);
+                assert!((x.weight - (m / u).log2()).abs() < 1e-12);
+            }
+            assert!((total - weight).abs() < 1e-9);
+        }
+        assert!(both[0] > 0 && both[1] > 0, "{both:?}");
+    }
+}
+
+/// The atomic levels of comparison `c` whose sum an unseen-level `else` is, as indices.
+fn atomic_members(comparator: &Comparator, c: usize, level: usize) -> Vec<usize> {
+    let rule = &comparator.rules()[c];
+    (0..=rule.tested)
+        .filter(|i| rule.members[level] & (1u64 << i) != 0)
+        .collect()
+}
+
+#[test]
+fn u_from_pair_statistics_sums_the_atomic_levels_of_an_unseen_level_else() {
+    let schema = Schema::example();
+    let inputs = inputs(&schema, &random_sources(11, &[60, 50], None), false);
+    let comparator = Comparator::new(&schema, false).unwrap();
+    let stats: Vec<&PairStats> = inputs.stats.iter().collect();
+    let u = sample::UEstimate::from_pair_stats(&schema, &comparator, &stats).unwrap();
+    assert_eq!(u.pairs, 60 * 59 / 2 + 50 * 49 / 2);
+    let mut unseen_levels = 0;
+    for (c, rule) in comparator.rules().iter().enumerate() {
+        let atomic: f64 = (0..=rule.tested).map(|i| u.u[c][i]).sum();
+        assert!((atomic - 1.0).abs() < 1e-9, "{}", rule.name);
+        for l in rule.tested + 1..rule.levels.len() {
+            unseen_levels += 1;
+            let parts = atomic_members(&comparator, c, l);
+            assert!(parts.len() >= 2 && parts.contains(&rule.tested));
+            let sum: f64 = parts.iter().map(|&i| u.u[c][i]).sum();
+            assert!(
+                (u.u[c][l] - sum).abs() < 1e-12,
+                "{} {}",
+                rule.name,
+                rule.level_names[l]
+            );
+            if let Some(h) = &u.u_household[c] {
+                let sum: f64 = parts.iter().map(|&i| h[i]).sum();
+                assert!((h[l] - sum).abs() < 1e-12);
+            }
+        }
+    }
+    assert!(unseen_levels > 5);
+    // The date of birth's atomic levels, counted from the patterns by hand: pairs where both
+    // records have a date, by the first of exact, swapped, one digit that agrees (pseudo-count
+    // of half a pair each).
+    let dob = comparison_index(&comparator, "date_of_birth");
+    let mut counts = [0u64; 4];
+    for s in &inputs.stats {
+        let bit = |name: &str| 1u128 << s.features.iter().position(|n| n == name).unwrap();
+        let keys = [
+            bit("date_of_birth"),
+            bit("date_of_birth.unordered"),
+            bit("date_of_birth.digit_masks"),
+        ];
+        for p in &s.random {
+            if p.bits() & bit("present:date_of_birth") == 0 {
+                continue;
+            }
+            let level = keys.iter().position(|k| p.bits() & k != 0).unwrap_or(3);
+            counts[level] += p.count;
+        }
+    }
+    let total: f64 = counts.iter().map(|c| (*c as f64).max(0.5)).sum();
+    for (i, c) in counts.iter().enumerate() {
+        assert!(
+            ((*c as f64).max(0.5) / total - u.u[dob][i]).abs() < 1e-12,
+            "{i}"
+        );
+    }
+    assert!(counts.iter().all(|c| *c > 0), "{counts:?}");
+}
+
+/// The atomic level a pair's comparison is at by the oracle, as an agency counts it with every
+/// level seen: the level that holds, or `else` (also for `unknown` and an unseen-level `else`);
+/// `None` when missing.
+fn atomic_level(comparator: &Comparator, c: usize, name: &str) -> Option<usize> {
+    let rule = &comparator.rules()[c];
+    match name {
+        reference::MISSING => None,
+        _ => Some(
+            rule.level_names
+                .iter()
+                .take(rule.tested)
+                .position(|n| n == name)
+                .unwrap_or(rule.tested),
+        ),
+    }
+}
+
+#[test]
+fn cleartext_u_counts_every_sampled_pair_as_the_agencies_do() {
+    let schema = Schema::example();
+    let (_, sources) = synth_sources(200, 5);
+    let mut inputs = inputs(&schema, &sources, true);
+    inputs.pool.prepare(&schema);
+    let comparator = Comparator::new(&schema, true).unwrap();
+    // Fewer than the sources' pairs: a sample.
+    let n = 4000;
+    let u = sample::UEstimate::from_random_pairs(&inputs.pool, &comparator, n, 7, None).unwrap();
+    let oracle = inputs.oracle(&schema, true);
+    let mut counts: Vec<Vec<f64>> = comparator
+        .rules()
+        .iter()
+        .map(|r| vec![0.0; r.tested + 1])
+        .collect();
+    for p in sample::sample_within_sources(&inputs.pool, n, 7) {
+        let (a, b) = unpack_pair(p);
+        for (c, name) in oracle.levels(a, b).iter().enumerate() {
+            if let Some(l) = atomic_level(&comparator, c, name) {
+                counts[c][l] += 1.0;
+            }
+        }
+    }
+    for (c, rule) in comparator.rules().iter().enumerate() {
+        let total: f64 = counts[c].iter().map(|x| x.max(0.5)).sum();
+        for l in 0..rule.levels.len() {
+            let want: f64 = atomic_members(&comparator, c, l)
+                .iter()
+                .map(|&i| counts[c][i].max(0.5) / total)
+                .sum();
+            let want = want.clamp(1e-6, 1.0 - 1e-6);
+            assert!(
+                (u.u[c][l] - want).abs() < 1e-12,
+                "{} {}: u {}, oracle {want}",
+                rule.name,
+                rule.level_names[l],
+                u.u[c][l]
+            );
+        }
+    }
+}
+
+#[test]
+fn household_pairs_of_one_person_recorded_twice_are_left_out() {
+    let schema = Schema::example();
+    let one = |id, first, dob, sex, address| {
+        row(id, [first, "", "Smith", dob, sex, "CV1 2AB", address, ""])
+    };
+    let household = vec![
+        one("h1", "Anna", "1980-05-05", "F", "1 High St"),
+        // Anna again, with a typo: a duplicate, not a second person of the household.
+        one("h2", "Ana", "1980-05-05", "F", "1 High St"),
+        one("h3", "Ben", "2010-01-01", "M", "Flat 1, 1 High St"),
+        row(
+            "x1",
+            [
+                "Omar",
+                "",
+                "Khan",
+                "1970-01-01",
+                "M",
+                "B1 1AA",
+                "9 Elm Rd",
+                "",
+            ],
+        ),
+    ];
+    let others = vec![
+        row(
+            "y1",
+            ["Li", "", "Wu", "1971-02-03", "F", "CV3 4CD", "2 Low Rd", ""],
+        ),
+        row(
+            "y2",
+            [
+                "Jon",
+                "",
+                "Bell",
+                "1972-03-04",
+                "M",
+                "CV5 6EF",
+                "3 Mill Lane",
+                "",
+            ],
+        ),
+    ];
+    let sources = [household, others];
+    for clear in [false, true] {
+        let mut inputs = inputs(&schema, &sources, clear);
+        let comparator = Comparator::new(&schema, clear).unwrap();
+        let u = if clear {
+            inputs.pool.prepare(&schema);
+            sample::UEstimate::from_random_pairs(&inputs.pool, &comparator, 1000, 0, None)
+        } else {
+            let stats: Vec<&PairStats> = inputs.stats.iter().collect();
+            assert_eq!(inputs.stats[0].household_pairs, 3);
+            sample::UEstimate::from_pair_stats(&schema, &comparator, &stats)
+        }
+        .unwrap();
+        // Of the three pairs of the household, (h1, h2) is one person.
+        assert_eq!(u.household_pairs, 2, "cleartext: {clear}");
+        // Both others differ in the date of birth: exact 0, swapped 0, one digit 0, else 2, with
+        // half a pair each for the three never seen.
+        let dob = comparison_index(&comparator, "date_of_birth");
+        let h = u.u_household[dob].as_ref().unwrap();
+        assert!((h[0] - 0.5 / 3.5).abs() < 1e-12, "{h:?}");
+        assert!((h[3] - 2.0 / 3.5).abs() < 1e-12, "{h:?}");
+    }
+}
+
+#[test]
+fn runs_are_reproducible() {
+    let mut schema = Schema::example();
+    schema.link.u_sample_pairs = 3000;
+    let (_, sources) = synth_sources(200, 5);
+    for clear in [false, true] {
+        let (x, y) = (
+            linked(&schema, &sources, clear),
+            linked(&schema, &sources, clear),
+        );
+        assert_eq!(x.model, y.model);
+        assert_eq!(x.review_pairs, y.review_pairs);
+        assert_eq!(x.review_weights, y.review_weights);
+        assert_eq!(x.links, y.links);
+        assert!(!x.links.is_empty());
+        if clear {
+            // Fewer pairs sampled than the sources hold: another seed, another sample.
+            let mut other = schema.clone();
+            other.link.seed = 1;
+            let z = linked(&other, &sources, clear);
+            assert_ne!(z.model.comparisons, x.model.comparisons);
+        }
+    }
+}
+
+/// Every pair the tasks of `b` enumerate, in order.
+fn enumerated(b: &block::Blocking, pool: &Pool) -> Vec<u64> {
+    let mut out = Vec::new();
+    for t in b.plan.tasks() {
+        b.plan
+            .for_each_pair(pool, t, |x, _, y, _| out.push(pack_pair(x, y)));
+    }
+    out
+}
+
+#[test]
+fn a_token_set_rule_forms_a_pair_sharing_several_elements_once() {
+    let schema = schema_with(|j| {
+        j["link"]["blocking"] = serde_json::json!([["first_name.deletions", "date_of_birth"]]);
+    });
+    let left = vec![row("a", BASE)];
+    let right = vec![
+        row("b", BASE),                             // every element shared
+        row("c", base_with(&[(FIRST, "Ana")])),     // one element shared
+        row("d", base_with(&[(FIRST, "Zebedee")])), // none
+    ];
+    let mut one = inputs(&schema, &[left.clone(), right.clone()], false);
+    one.pool.prepare(&schema);
+    let set = match Layout::new(&schema).tokens
+        [schema.token_index(&schema.link.blocking[0].keys).unwrap()]
+    .slot
+    {
+        crate::encode::layout::Slot::Set(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let (a, b) = (&one.records[0].sets[set], &one.records[1].sets[set]);
+    assert_eq!(a, b);
+    assert!(a.len() >= 4, "{a:?}");
+    let blocking = block::candidate_pairs(&schema, &one.pool, None).unwrap();
+    assert_eq!(
+        enumerated(&blocking, &one.pool),
+        vec![pack_pair(0, 1), pack_pair(0, 2)]
+    );
+    // Deduplicating three identical records and a near one: each pair once.
+    let rows: Vec<Row> = [&left[..], &right[..]].concat();
+    let mut dedupe = inputs(
+        &schema,
+        &[[rows.clone(), vec![row("e", BASE)]].concat()],
+        false,
+    );
+    dedupe.pool.prepare(&schema);
+    let blocking = block::candidate_pairs(&schema, &dedupe.pool, None).unwrap();
+    let mut got = enumerated(&blocking, &dedupe.pool);
+    let n = got.len();
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got.len(), n, "a pair formed twice");
+    let want: Vec<u64> = [(0, 1), (0, 2), (0, 4), (1, 2), (1, 4), (2, 4)]
+        .iter()
+        .map(|(x, y)| pack_pair(*x, *y))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn oversized_blocks_are_skipped_and_reported_and_the_next_rule_forms_their_pairs() {
+    // Rule 0 (postcode and first name) puts everyone in one block, too large; rule 1 (first
+    // name and date of birth) forms the pairs sharing a date of birth, each once.
+    let mut schema = schema_with(|j| {
+        j["link"]["blocking"] =
+            serde_json::json!([["postcode", "first_name"], ["first_name", "date_of_birth"]]);
+    });
+    schema.link.max_block_size = 4;
+    let dobs = ["1990-01-02", "1991-02-03", "1992-03-04"];
+    let rows = |prefix: &str, n: usize| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                row(
+                    &format!("{prefix}{i}"),
+                    base_with(&[(DOB, dobs[i % 3]), (NHS, "")]),
+                )
+            })
+            .collect()
+    };
+    let sources = [rows("a", 6), rows("b", 3)];
+    let mut inputs = inputs(&schema, &sources, false);
+    inputs.pool.prepare(&schema);
+    let b = block::candidate_pairs(&schema, &inputs.pool, None).unwrap();
+    assert_eq!((b.rules[0].blocks, b.rules[0].skipped_blocks), (1, 1));
+    assert_eq!(b.skipped.len(), 1);
+    assert_eq!(b.skipped[0].rule, "postcode+first_name");
+    assert_eq!(b.skipped[0].sizes, vec![6, 3]);
+    let mut want: Vec<u64> = Vec::new();
+    for x in 0..6u32 {
+        for y in 0..3u32 {
+            if x % 3 == y {
+                want.push(pack_pair(x, 6 + y));
+            }
+        }
+    }
+    let mut got = enumerated(&b, &inputs.pool);
+    got.sort_unstable();
+    assert_eq!(got, want);
+    let linkage = link(&schema, &mut inputs, false).unwrap();
+    assert_eq!(linkage.blocking.candidate_pairs, want.len() as u64);
+    assert_eq!(linkage.blocking.rules[0].new_pairs, 0);
+    assert_eq!(linkage.blocking.rules[1].new_pairs, want.len() as u64);
+    for x in 0..6 {
+        for y in 6..9 {
+            let e = linkage
+                .explain(&linkage.pool.record(x).id, &linkage.pool.record(y).id)
+                .unwrap();
+            assert_eq!(e.candidate, want.contains(&pack_pair(x, y)));
+        }
+    }
+    // Within the limit the block is compared: every pair, once, by rule 0.
+    schema.link.max_block_size = 6;
+    let mut inputs = self::inputs(&schema, &sources, false);
+    inputs.pool.prepare(&schema);
+    let b = block::candidate_pairs(&schema, &inputs.pool, None).unwrap();
+    assert_eq!(b.rules[0].skipped_blocks, 0);
+    assert_eq!(enumerated(&b, &inputs.pool).len(), 18);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn large_blocks_cut_into_slices_give_the_same_pairs(seed in any::<u64>(), nl in 1usize..30, nr in 1usize..30, task in 1u64..40) {
+        // A rule on the sex (blocks of hundreds of pairs) before the default rules.
+        let schema = schema_with(|j| {
+            j["tokens"].as_array_mut().unwrap().push(serde_json::json!(["sex"]));
+            j["link"]["blocking"].as_array_mut().unwrap().insert(1, serde_json::json!(["sex"]));
+        });
+        let mut inputs = inputs(&schema, &random_sources(seed, &[nl, nr], None), false);
+        inputs.pool.prepare(&schema);
+        let whole = block::candidate_pairs(&schema, &inputs.pool, None).unwrap();
+        let cut = block::candidate_pairs_in_tasks_of(&schema, &inputs.pool, None, task).unwrap();
+        prop_assert!(cut.plan.tasks().len() >= whole.plan.tasks().len());
+        if whole.plan.tasks().iter().any(|t| t.blocks.len() == 1 && t.pairs > task) {
+            prop_assert!(cut.plan.tasks().iter().any(|t| t.first.is_some()));
+        }
+        let (a, b) = (enumerated(&whole, &inputs.pool), enumerated(&cut, &inputs.pool));
+        prop_assert_eq!(&a, &b);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        prop_assert_eq!(sorted.len(), a.len());
+        let want: Vec<u64> = inputs
+            .oracle(&schema, false)
+            .candidates()
+            .into_iter()
+            .map(|(x, y)| pack_pair(x, y))
+            .collect();
+        prop_assert_eq!(sorted, want);
     }
 }
