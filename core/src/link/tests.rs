@@ -1,5 +1,6 @@
 //! Tests of the linker: against the all-pairs oracle ([`reference`]) on random small inputs, and
-//! of each comparison level, blocking and the u estimates on purpose-built ones.
+//! of each comparison level, blocking, the u estimates, training, models and term frequencies on
+//! purpose-built ones.
 
 use std::collections::BTreeSet;
 
@@ -1340,4 +1341,259 @@ proptest! {
             .collect();
         prop_assert_eq!(sorted, want);
     }
+}
+
+/// Links `sources` with `model` given.
+fn link_with_model(
+    schema: &Schema,
+    sources: &[Vec<Row>],
+    clear: bool,
+    model: model::Model,
+) -> Result<Linkage> {
+    let inputs = inputs(schema, sources, clear);
+    let options = LinkOptions {
+        model: Some(model),
+        ..options(&inputs.stats)
+    };
+    link_pool(schema, inputs.pool, clear, options, None, None)
+}
+
+#[test]
+fn models_round_trip_and_are_refused_when_they_do_not_fit() {
+    let schema = Schema::example();
+    let (_, sources) = synth_sources(200, 5);
+    let linkage = linked(&schema, &sources, false);
+    assert!(!linkage.links.is_empty());
+    let json = linkage.model.to_json();
+    let model = model::Model::from_json(&json).unwrap();
+    assert_eq!(model, linkage.model);
+    // The model given: the same pairs, weights and links, with nothing trained.
+    let reused = link_with_model(&schema, &sources, false, model.clone()).unwrap();
+    assert!(linkage.trained && !reused.trained);
+    assert_eq!(reused.review_pairs, linkage.review_pairs);
+    assert_eq!(reused.review_weights, linkage.review_weights);
+    assert_eq!(reused.links, linkage.links);
+    assert_eq!(
+        reused.blocking.candidate_pairs,
+        linkage.blocking.candidate_pairs
+    );
+    let refused = |schema: &Schema, clear: bool, model: &model::Model| -> String {
+        match link_with_model(schema, &sources, clear, model.clone()) {
+            Err(Error::Model(m)) => m,
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a model that does not fit was used"),
+        }
+    };
+    // Another encoding.
+    let other = schema_with(|j| {
+        j["tokens"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(["sex"]));
+    });
+    assert_ne!(other.fingerprint(), schema.fingerprint());
+    assert!(refused(&other, false, &model).contains("schema"));
+    // Another mode.
+    assert!(refused(&schema, true, &model).contains("mode"));
+    // Other comparisons (the same encoding): one left out, or a level renamed.
+    let fewer = schema_with(|j| {
+        j["link"]["comparisons"].as_array_mut().unwrap().pop();
+    });
+    assert_eq!(fewer.fingerprint(), schema.fingerprint());
+    assert!(refused(&fewer, false, &model).contains("comparisons"));
+    let renamed = schema_with(|j| {
+        j["link"]["comparisons"][0]["levels"][1]["name"] = serde_json::json!("typo");
+    });
+    assert!(refused(&renamed, false, &model).contains("comparisons"));
+    // An older format version.
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old["format_version"] = serde_json::json!(2);
+    let e = model::Model::from_json(&old.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("version 2") && e.contains("train a new model"),
+        "{e}"
+    );
+}
+
+#[test]
+fn term_frequencies_make_a_common_value_count_for_less_in_cleartext() {
+    let schema = schema_with(|j| {
+        j["link"]["comparisons"][2]["term_frequency"] = serde_json::json!(true);
+    });
+    // Ten Smiths and one Quinlan on each side; each pair one postcode, different addresses (one
+    // household would not be weighed by frequency).
+    let person = |id: String, last: &str, i: usize, street: &str| -> Row {
+        let first = [
+            "anna", "omar", "li", "priya", "jon", "kate", "mary", "ben", "zoe", "raj", "sam",
+        ];
+        let dob = format!("19{:02}-0{}-1{}", 60 + i, 1 + i % 9, i % 10);
+        let address = format!("{} {street}", i + 1);
+        let postcode = format!("CV{} 2AB", 1 + i % 7);
+        [
+            id,
+            first[i].into(),
+            String::new(),
+            last.into(),
+            dob,
+            "F".into(),
+            postcode,
+            address,
+            String::new(),
+        ]
+    };
+    let side = |prefix: &str, street: &str| -> Vec<Row> {
+        let mut rows: Vec<Row> = (0..10)
+            .map(|i| person(format!("{prefix}{i}"), "Smith", i, street))
+            .collect();
+        rows.push(person(format!("{prefix}q"), "Quinlan", 10, street));
+        rows
+    };
+    let sources = [side("a", "High St"), side("b", "Mill Lane")];
+    let linkage = linked(&schema, &sources, true);
+    let last = comparison_index(&linkage.comparator, "last_name");
+    assert!(linkage.model.comparisons[last].term_frequency);
+    let smith = linkage.explain("a0", "b0").unwrap();
+    let quinlan = linkage.explain("aq", "bq").unwrap();
+    let (s, q) = (&smith.comparisons[last], &quinlan.comparisons[last]);
+    assert_eq!((s.level.as_str(), q.level.as_str()), ("exact", "exact"));
+    assert!(s.term_frequency_adjusted && q.term_frequency_adjusted);
+    assert!((s.u.unwrap() - 20.0 / 22.0).abs() < 1e-6, "{s:?}");
+    assert!((q.u.unwrap() - 2.0 / 22.0).abs() < 1e-6, "{q:?}");
+    assert_eq!(s.m, q.m);
+    assert!(q.weight > s.weight + 3.0, "{} vs {}", q.weight, s.weight);
+    for e in [&smith, &quinlan] {
+        let total: f64 = e.prior_weight + e.comparisons.iter().map(|c| c.weight).sum::<f64>();
+        assert!((total - e.match_weight).abs() < 1e-9);
+    }
+    // Encoded extracts hold no token of a last name alone: nothing to count.
+    let encoded = linked(&schema, &sources, false);
+    assert!(!encoded.model.comparisons[last].term_frequency);
+    let e = encoded.explain("a0", "b0").unwrap();
+    assert!(!e.comparisons[last].term_frequency_adjusted);
+}
+
+#[test]
+fn cancel_stops_the_run() {
+    let schema = Schema::example();
+    let sources = random_sources(5, &[20, 20], None);
+    for clear in [false, true] {
+        let flag = std::sync::atomic::AtomicBool::new(true);
+        let inputs = inputs(&schema, &sources, clear);
+        let err = link_pool(
+            &schema,
+            inputs.pool,
+            clear,
+            options(&inputs.stats),
+            None,
+            Some(&flag),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Cancelled), "{err}");
+        // Cancelled halfway, once the model is being trained.
+        let flag = std::sync::atomic::AtomicBool::new(false);
+        let stages = std::sync::Mutex::new(Vec::new());
+        let progress = |p: LinkProgress| {
+            stages.lock().unwrap().push(p.stage);
+            if p.stage == "EM" {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        let inputs = self::inputs(&schema, &sources, clear);
+        let err = link_pool(
+            &schema,
+            inputs.pool,
+            clear,
+            options(&inputs.stats),
+            Some(&progress),
+            Some(&flag),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Cancelled), "{err}");
+        let stages = stages.into_inner().unwrap();
+        assert!(
+            stages.contains(&"EM") && !stages.contains(&"resolving"),
+            "{stages:?}"
+        );
+    }
+}
+
+#[test]
+fn sessions_finding_more_matches_than_the_inputs_hold_are_left_out() {
+    use super::em::{Patterns, UTable};
+    use std::collections::HashMap;
+    let schema = Schema::example();
+    let comparator = Comparator::new(&schema, false).unwrap();
+    let sizes: Vec<usize> = comparator.rules().iter().map(|r| r.tested + 1).collect();
+    let all = |level: &dyn Fn(usize) -> u8| -> Vec<u8> { (0..sizes.len()).map(level).collect() };
+    let exact = all(&|_| 0);
+    let dob = comparison_index(&comparator, "date_of_birth");
+    let first = comparison_index(&comparator, "first_name");
+    // Agreeing on the first name and date of birth only; else (index `tested`) elsewhere.
+    let only_rule = all(&|f| {
+        if f == dob || f == first {
+            0
+        } else {
+            (sizes[f] - 1) as u8
+        }
+    });
+    // Rule 0 (nhs_number): 50 pairs agreeing on everything. Rule 1 (first_name+date_of_birth):
+    // 100 such pairs among 10,000 that agree on those two only.
+    let mut counts = HashMap::new();
+    counts.insert((exact.clone(), 1u64), 50u64);
+    counts.insert((exact, 2u64), 100u64);
+    counts.insert((only_rule, 2u64), 10_000u64);
+    let patterns = Patterns::from_counts(sizes.len(), counts);
+    let u: Vec<Vec<f64>> = comparator
+        .rules()
+        .iter()
+        .map(|r| {
+            let n = r.levels.len();
+            let mut l = vec![0.001; n];
+            l[r.tested] = 1.0 - 0.001 * r.tested as f64;
+            l
+        })
+        .collect();
+    let run = |max_matches: f64| {
+        train::train(
+            &schema,
+            &comparator,
+            &patterns,
+            &UTable::plain(&u),
+            1_000_000,
+            max_matches,
+            |_| 0.01,
+        )
+    };
+    let used = |t: &train::Trained| -> Vec<bool> { t.sessions.iter().map(|s| s.used).collect() };
+    let everything = run(f64::INFINITY);
+    assert_eq!(used(&everything), vec![true, true, true]);
+    // The second session finds about 100 matches: more than 75 is implausible, so it is left
+    // out, and its comparisons keep the first session's estimates.
+    let guarded = run(75.0);
+    assert_eq!(used(&guarded), vec![true, false, true]);
+    assert!(guarded.sessions[1].comparisons_estimated.is_empty());
+    assert!((guarded.sessions[1].lambda * 10_100.0 - 100.0).abs() < 5.0);
+    assert_ne!(guarded.fit.m, everything.fit.m);
+    // When no session is plausible, all are used rather than none.
+    let none = run(1.0);
+    assert_eq!(used(&none), vec![true, true, true]);
+    assert_eq!(none.fit, everything.fit);
+}
+
+#[test]
+fn lambda_lands_near_the_true_number_of_matches() {
+    let (data, sources) = synth_sources(2000, 17);
+    let schema = Schema::example();
+    let truth = data.true_pairs(0, 1).len() as f64;
+    let linkage = linked(&schema, &sources, false);
+    let implied = linkage.model.training.implied_matches;
+    assert!(
+        (implied - truth).abs() < 0.03 * truth,
+        "{implied} matches implied, {truth} true"
+    );
+    let lambda = linkage.model.lambda;
+    let possible = (sources[0].len() * sources[1].len()) as f64;
+    assert!((lambda * possible - implied).abs() < 1.0);
 }
