@@ -142,9 +142,18 @@ mod tests {
 
     #[test]
     fn number_street_starts_at_the_last_word_with_a_digit() {
-        assert_eq!(number_street("flat 3 45 far gosford street"), "45 far gosford street");
-        assert_eq!(number_street("3 45 far gosford street"), "45 far gosford street");
-        assert_eq!(number_street("45a far gosford street"), "45a far gosford street");
+        assert_eq!(
+            number_street("flat 3 45 far gosford street"),
+            "45 far gosford street"
+        );
+        assert_eq!(
+            number_street("3 45 far gosford street"),
+            "45 far gosford street"
+        );
+        assert_eq!(
+            number_street("45a far gosford street"),
+            "45a far gosford street"
+        );
         assert_eq!(number_street("the maltings"), "the maltings");
         assert_eq!(number_street(""), "");
     }

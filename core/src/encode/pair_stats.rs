@@ -209,7 +209,8 @@ impl Features {
         let mut bits = 0u128;
         let mut n = 0;
         for i in 0..self.fields {
-            if a.present.get(i).copied().unwrap_or(false) && b.present.get(i).copied().unwrap_or(false)
+            if a.present.get(i).copied().unwrap_or(false)
+                && b.present.get(i).copied().unwrap_or(false)
             {
                 bits |= 1 << n;
             }
@@ -476,7 +477,15 @@ impl Sampler {
     }
 
     /// Counts the patterns of every pair of the random sample and every pair of one household.
-    pub fn finish(self, schema: &Schema, features: &Features) -> PairStats {
+    ///
+    /// Returns `None` as soon as `cancel` is set: the count takes a few seconds on one core.
+    pub fn finish(
+        self,
+        schema: &Schema,
+        features: &Features,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Option<PairStats> {
+        let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
         let sample: Vec<&FeatureValues> = self.random.values().collect();
         let random_pairs = (sample.len() * sample.len().saturating_sub(1) / 2) as u64;
         let packed = Packed::new(features, &sample);
@@ -486,6 +495,9 @@ impl Sampler {
             .fold(
                 rustc_hash::FxHashMap::<Pattern, u64>::default,
                 |mut map, i| {
+                    if cancelled() {
+                        return map;
+                    }
                     for j in i + 1..sample.len() {
                         let pattern = Pattern {
                             bits: features.packed_bits(&packed, i, j),
@@ -508,6 +520,9 @@ impl Sampler {
             })
             .into_iter()
             .collect();
+        if cancelled() {
+            return None;
+        }
         let mut household: BTreeMap<Pattern, u64> = BTreeMap::new();
         let mut household_pairs = 0u64;
         let members: Vec<(u64, &FeatureValues)> =
@@ -538,7 +553,7 @@ impl Sampler {
                 })
                 .collect()
         };
-        PairStats {
+        Some(PairStats {
             features: features.names(schema),
             random_records: sample.len() as u64,
             random_pairs,
@@ -546,7 +561,7 @@ impl Sampler {
             household_records: members.len() as u64,
             household_pairs,
             household: pack(household),
-        }
+        })
     }
 }
 
@@ -645,6 +660,8 @@ impl PairStats {
                 values,
             });
         }
-        sampler.finish(schema, &features)
+        sampler
+            .finish(schema, &features, None)
+            .expect("not cancelled")
     }
 }

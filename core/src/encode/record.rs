@@ -37,23 +37,38 @@ impl EncodedRecord {
         write_csv_cell(&self.id, out);
         for col in &layout.columns {
             out.push(b',');
-            match col.slot {
-                Slot::Token(i) => {
-                    if let Some(Some(t)) = self.tokens.get(i) {
-                        t.write_hex(out);
-                    }
+            self.write_cell(col.slot, out);
+        }
+    }
+
+    /// Appends the text of the cell in `slot` as an extract holds it (32 hex characters for a
+    /// token, 16 per element of a token set, base64 for a filter); returns whether the record
+    /// has a value there (nothing is appended when not).
+    pub fn write_cell(&self, slot: Slot, out: &mut Vec<u8>) -> bool {
+        match slot {
+            Slot::Token(i) => match self.tokens.get(i) {
+                Some(Some(t)) => {
+                    t.write_hex(out);
+                    true
                 }
-                Slot::Set(i) => {
-                    for v in self.sets.get(i).into_iter().flatten() {
+                _ => false,
+            },
+            Slot::Set(i) => match self.sets.get(i) {
+                Some(set) if !set.is_empty() => {
+                    for v in set {
                         write_set_element(*v, out);
                     }
+                    true
                 }
-                Slot::Bloom { index, .. } => {
-                    if let Some(Some(b)) = self.blooms.get(index) {
-                        b.write_base64(out);
-                    }
+                _ => false,
+            },
+            Slot::Bloom { index, .. } => match self.blooms.get(index) {
+                Some(Some(b)) => {
+                    b.write_base64(out);
+                    true
                 }
-            }
+                _ => false,
+            },
         }
     }
 }
@@ -209,6 +224,8 @@ pub struct Scratch<'e> {
     message: Vec<u8>,
     /// A set transform's value being built.
     element: Vec<u8>,
+    /// That value after its length, as hashed.
+    part: Vec<u8>,
     /// Records wanted by the pair statistics' sampler, when sampling.
     sample_limits: Option<SampleLimits>,
     /// Sampled records (with their row in the batch until their filters are attached).
@@ -268,8 +285,12 @@ impl Encoder {
             .iter()
             .zip(&layout.filters)
             .map(|(f, &slot)| {
-                let context: Vec<Key> = schema
-                    .canonical_keys(f.context.iter().filter_map(|k| schema.parse_key(k)).collect());
+                let context: Vec<Key> = schema.canonical_keys(
+                    f.context
+                        .iter()
+                        .filter_map(|k| schema.parse_key(k))
+                        .collect(),
+                );
                 let purpose = if context.is_empty() {
                     "bloom".to_string()
                 } else {
@@ -366,6 +387,7 @@ impl Encoder {
             gram: Vec::new(),
             message: Vec::new(),
             element: Vec::new(),
+            part: Vec::new(),
             sample_limits: None,
             samples: Vec::new(),
             _encoder: std::marker::PhantomData,
@@ -660,7 +682,7 @@ impl Encoder {
                     slot: slot as u32,
                 };
                 let (head, tail) = input.split_at(at);
-                let mut part = Vec::new();
+                let mut part = std::mem::take(&mut scratch.part);
                 let mut element = std::mem::take(&mut scratch.element);
                 let batch = &mut scratch.batch;
                 value.for_each_in_set(transform, &mut element, |bytes| {
@@ -676,6 +698,7 @@ impl Encoder {
                     }
                 });
                 scratch.element = element;
+                scratch.part = part;
             }
             _ => {}
         }

@@ -159,12 +159,18 @@ impl Value {
             }
             (Value::Date(d), Transform::DigitMasks) => {
                 let date = Text::date(d);
-                let digits: Vec<u8> = date.as_bytes().iter().copied().filter(u8::is_ascii_digit).collect();
-                for i in 0..digits.len() {
-                    buf.clear();
-                    buf.extend_from_slice(&digits);
-                    buf[i] = b'_';
-                    f(buf);
+                let mut digits = [0u8; 8];
+                let mut n = 0;
+                for &b in date.as_bytes() {
+                    if b.is_ascii_digit() && n < digits.len() {
+                        digits[n] = b;
+                        n += 1;
+                    }
+                }
+                for i in 0..n {
+                    let mut masked = digits;
+                    masked[i] = b'_';
+                    f(&masked[..n]);
                 }
             }
             _ => {}
@@ -181,7 +187,10 @@ mod tests {
         let d = Date::new(2014, 3, 9).unwrap();
         let v = Value::Date(d);
         assert_eq!(&*v.canonical(), d.iso());
-        assert_eq!(&*v.level(Transform::YearMonth).unwrap(), levels::year_month(&d));
+        assert_eq!(
+            &*v.level(Transform::YearMonth).unwrap(),
+            levels::year_month(&d)
+        );
         assert_eq!(&*v.level(Transform::Year).unwrap(), levels::year(&d));
         assert_eq!(&*v.level(Transform::Swapped).unwrap(), "2014-09-03");
         assert!(Value::Date(Date::new(2014, 3, 13).unwrap())

@@ -33,9 +33,8 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut random = [0u8; 12];
-        getrandom::getrandom(&mut random).map_err(|e| {
-            Error::io("create", path, std::io::Error::other(e.to_string()))
-        })?;
+        getrandom::getrandom(&mut random)
+            .map_err(|e| Error::io("create", path, std::io::Error::other(e.to_string())))?;
         let tmp = path.with_file_name(format!(
             ".{name}.{}.partial",
             crate::secret::to_hex(&random)
@@ -242,7 +241,10 @@ mod tests {
         let b = AtomicFile::create(&path).unwrap();
         assert_ne!(a.tmp, b.tmp, "two writers of one path get different names");
         let name = a.tmp.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with(".out.csv.") && name.ends_with(".partial"), "{name}");
+        assert!(
+            name.starts_with(".out.csv.") && name.ends_with(".partial"),
+            "{name}"
+        );
         assert_eq!(name.len(), ".out.csv.".len() + 24 + ".partial".len());
         let mode = std::fs::metadata(&a.tmp).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);

@@ -259,7 +259,7 @@ pub fn parse_row(
 
 /// Parses a token-set cell: tokens of [`SET_ELEMENT_HEX`] hex characters, strictly ascending.
 pub fn parse_set(cell: &[u8]) -> Option<Vec<u64>> {
-    if cell.len() % SET_ELEMENT_HEX != 0 {
+    if !cell.len().is_multiple_of(SET_ELEMENT_HEX) {
         return None;
     }
     let mut out: Vec<u64> = Vec::with_capacity(cell.len() / SET_ELEMENT_HEX);

@@ -248,7 +248,9 @@ impl Manifest {
             )
         };
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
-        let version = value.get("format_version").and_then(serde_json::Value::as_u64);
+        let version = value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
         if value.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT_NAME)
             && version.is_some_and(|v| v < u64::from(FORMAT_VERSION))
         {

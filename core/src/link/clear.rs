@@ -16,9 +16,12 @@ use rayon::prelude::*;
 
 use crate::encode::pair_stats::{FeatureValues, Features};
 use crate::encode::{EncodedRecord, Encoder};
-use crate::schema::Key;
 use crate::error::{Error, Location, Result};
 use crate::io::raw::RawLayout;
+use crate::schema::Key;
+
+/// One cleartext row: its encoding (blocking tokens), its normalised values and its features.
+type ClearPart = (EncodedRecord, Vec<Option<Box<str>>>, FeatureValues);
 
 /// One cleartext extract, encoded in memory.
 #[derive(Debug, Clone)]
@@ -83,7 +86,7 @@ pub fn read_clear(path: &Path, encoder: &Encoder, keys: &[Key]) -> Result<ClearE
         raw
     };
     let n_fields = encoder.schema().fields.len();
-    let parts: Vec<(EncodedRecord, Vec<Option<Box<str>>>, FeatureValues)> = rows
+    let parts: Vec<ClearPart> = rows
         .par_chunks(1024)
         .map_init(
             || encoder.scratch(),

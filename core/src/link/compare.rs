@@ -195,7 +195,10 @@ impl Comparator {
         if keys.len() > MAX_KEYS {
             return Err(Error::schema(
                 "tokens",
-                format!("{} keys in all; at most {MAX_KEYS} are supported", keys.len()),
+                format!(
+                    "{} keys in all; at most {MAX_KEYS} are supported",
+                    keys.len()
+                ),
             ));
         }
         let mask_of = |ks: &[Key]| -> u128 {
@@ -495,9 +498,11 @@ impl Comparator {
                         }
                     }
                 }
-                LevelKind::Cross(ids) => {
-                    rests.extend(ids.iter().filter_map(|&i| self.crosses.get(i)).map(|c| c.rest))
-                }
+                LevelKind::Cross(ids) => rests.extend(
+                    ids.iter()
+                        .filter_map(|&i| self.crosses.get(i))
+                        .map(|c| c.rest),
+                ),
                 LevelKind::Dice { context, .. } => rests.push(*context),
                 _ => {}
             }
@@ -869,14 +874,22 @@ impl Comparator {
         self.holds_in(rule, l, &pattern, schema)
     }
 
-    fn holds_in(&self, rule: &ComparisonRule, l: usize, p: &PatternView<'_>, schema: &Schema) -> bool {
+    fn holds_in(
+        &self,
+        rule: &ComparisonRule,
+        l: usize,
+        p: &PatternView<'_>,
+        schema: &Schema,
+    ) -> bool {
         match rule.levels.get(l) {
             Some(LevelKind::Keys(m)) => m & !p.e == 0,
-            Some(LevelKind::Cross(ids)) => ids.iter().filter_map(|&i| self.crosses.get(i)).any(|c| {
-                let name = |m: u128| schema.key_name(self.keys[m.trailing_zeros() as usize]);
-                let (x, y) = (name(c.key_a), name(c.key_b));
-                p.has(&format!("cross:{x}~{y}")) || p.has(&format!("cross:{y}~{x}"))
-            }),
+            Some(LevelKind::Cross(ids)) => {
+                ids.iter().filter_map(|&i| self.crosses.get(i)).any(|c| {
+                    let name = |m: u128| schema.key_name(self.keys[m.trailing_zeros() as usize]);
+                    let (x, y) = (name(c.key_a), name(c.key_b));
+                    p.has(&format!("cross:{x}~{y}")) || p.has(&format!("cross:{y}~{x}"))
+                })
+            }
             Some(LevelKind::Dice {
                 slot, threshold, ..
             }) => p.dice.get(*slot).is_some_and(|&d| {

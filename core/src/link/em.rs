@@ -230,18 +230,30 @@ impl<'a> UTable<'a> {
     }
 }
 
+/// When EM stops: the largest parameter change falls below `tolerance`, or after
+/// `max_iterations`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stop {
+    /// Largest parameter change that counts as converged.
+    pub tolerance: f64,
+    /// Iterations at most.
+    pub max_iterations: usize,
+}
+
 /// Fits λ and the estimated m by EM over the patterns of `session`, u fixed, starting from
 /// `m0` and `lambda0`.
 pub fn fit(
     patterns: &Patterns,
     u: &UTable<'_>,
     members: &[Vec<u64>],
-    m0: &[Vec<f64>],
-    lambda0: f64,
+    (m0, lambda0): (&[Vec<f64>], f64),
     session: &Session,
-    tolerance: f64,
-    max_iterations: usize,
+    stop: Stop,
 ) -> EmFit {
+    let Stop {
+        tolerance,
+        max_iterations,
+    } = stop;
     let mut m: Vec<Vec<f64>> = m0.to_vec();
     let mut lambda = clamp_probability(lambda0);
     let ln = |t: &[Vec<f64>]| -> Vec<Vec<f64>> {
@@ -253,7 +265,10 @@ pub fn fit(
     let ln_u_household: Vec<Option<Vec<f64>>> = u
         .u_household
         .iter()
-        .map(|h| h.as_ref().map(|h| h.iter().map(|p| clamp_probability(*p).ln()).collect()))
+        .map(|h| {
+            h.as_ref()
+                .map(|h| h.iter().map(|p| clamp_probability(*p).ln()).collect())
+        })
         .collect();
     let used = |f: usize| session.used.get(f).copied().unwrap_or(false);
     let estimated = |f: usize| used(f) && session.estimated.get(f).copied().unwrap_or(false);
@@ -334,11 +349,13 @@ pub fn fit(
                 if is_uncompared(level) {
                     continue;
                 }
-                let Some(parts) = member_list.get(f).and_then(|x| x.get(usize::from(level)))
-                else {
+                let Some(parts) = member_list.get(f).and_then(|x| x.get(usize::from(level))) else {
                     continue;
                 };
-                let sum: f64 = parts.iter().map(|&a| m[f].get(a).copied().unwrap_or(0.0)).sum();
+                let sum: f64 = parts
+                    .iter()
+                    .map(|&a| m[f].get(a).copied().unwrap_or(0.0))
+                    .sum();
                 for &a in parts {
                     let share = if parts.len() == 1 || sum <= 0.0 {
                         1.0 / parts.len() as f64
@@ -386,7 +403,10 @@ fn derive_sets(m: &mut [Vec<f64>], members: &[Vec<Vec<usize>>]) {
     for (levels, parts) in m.iter_mut().zip(members) {
         for (l, p) in parts.iter().enumerate() {
             if p.len() > 1 || p.first().is_some_and(|&a| a != l) {
-                let sum: f64 = p.iter().map(|&a| levels.get(a).copied().unwrap_or(0.0)).sum();
+                let sum: f64 = p
+                    .iter()
+                    .map(|&a| levels.get(a).copied().unwrap_or(0.0))
+                    .sum();
                 if let Some(x) = levels.get_mut(l) {
                     *x = clamp_probability(sum);
                 }
@@ -456,7 +476,17 @@ mod tests {
         assert_eq!(patterns.total(), n as u64);
         let m0: Vec<Vec<f64>> = u_true.iter().map(|l| starting_m(l.len())).collect();
         let members = identity_members(&[3, 2, 3, 2]);
-        let fit = fit(&patterns, &UTable::plain(&u_true), &members, &m0, 0.05, &Session::all(4), 1e-7, 500);
+        let fit = fit(
+            &patterns,
+            &UTable::plain(&u_true),
+            &members,
+            (&m0, 0.05),
+            &Session::all(4),
+            Stop {
+                tolerance: 1e-7,
+                max_iterations: 500,
+            },
+        );
         assert!(fit.converged, "{fit:?}");
         assert!((fit.lambda - lambda_true).abs() < 0.01, "{}", fit.lambda);
         for (got, want) in fit.m.iter().zip(&m_true) {
@@ -494,11 +524,12 @@ mod tests {
             &p,
             &UTable::plain(&[vec![0.01, 0.99]]),
             &identity_members(&[2]),
-            &[starting_m(2)],
-            0.5,
+            (&[starting_m(2)], 0.5),
             &Session::all(1),
-            1e-9,
-            200,
+            Stop {
+                tolerance: 1e-9,
+                max_iterations: 200,
+            },
         );
         assert!(fit.m[0][1] > 0.0 && fit.m[0][1] < 0.05, "{:?}", fit.m);
     }

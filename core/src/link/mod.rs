@@ -73,9 +73,9 @@ use block::Blocking;
 use compare::Comparator;
 use em::{Patterns, UTable};
 use model::{Model, Scorer};
-use sample::UEstimate;
 use pool::{pack_pair, unpack_pair, Pool};
 use resolve::ScoredPairs;
+use sample::UEstimate;
 use scan::{PatternTable, TaskPatterns};
 use term_frequency::TermFrequencies;
 

@@ -178,7 +178,14 @@ impl UEstimate {
         let mut household = empty_counts(comparator);
         let (mut pairs, mut household_pairs) = (0u64, 0u64);
         for s in stats {
-            pairs += add_patterns(comparator, schema, &s.features, &s.random, |_| false, &mut random);
+            pairs += add_patterns(
+                comparator,
+                schema,
+                &s.features,
+                &s.random,
+                |_| false,
+                &mut random,
+            );
             household_pairs += add_patterns(
                 comparator,
                 schema,
@@ -475,4 +482,3 @@ pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
     }
     out
 }
-

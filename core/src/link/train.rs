@@ -97,7 +97,11 @@ pub fn train(
     lambda_guess: impl Fn(u64) -> f64,
 ) -> Trained {
     let nf = comparator.n_fields();
-    let members: Vec<Vec<u64>> = comparator.rules().iter().map(|r| r.members.clone()).collect();
+    let members: Vec<Vec<u64>> = comparator
+        .rules()
+        .iter()
+        .map(|r| r.members.clone())
+        .collect();
     // Starting m over the atomic levels (the tested ones and else); the others are sums.
     let m0: Vec<Vec<f64>> = comparator
         .rules()
@@ -144,11 +148,12 @@ pub fn train(
             patterns,
             u,
             &members,
-            &m0,
-            lambda_guess(pairs),
+            (&m0, lambda_guess(pairs)),
             &session,
-            tol,
-            max,
+            em::Stop {
+                tolerance: tol,
+                max_iterations: max,
+            },
         );
         fits.push((r, pairs, session, fit));
     }

@@ -28,8 +28,8 @@ use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
     build_manifest, display_name, encode_parallel, input_record, write_parts, Buffers, Check,
-    CsvRows, Encoded,
-    IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    CsvRows, Encoded, IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT,
+    MEMORY_HINT,
 };
 
 /// Progress of a run, reported after each chunk (and, while the duplicate record id check reads
@@ -136,7 +136,14 @@ pub fn encode_file(
         )?
     };
     run.finish();
-    files.finish(encoder, run, read, output, options.rejects.as_deref())
+    files.finish(
+        encoder,
+        run,
+        read,
+        output,
+        options.rejects.as_deref(),
+        options.cancel,
+    )
 }
 
 /// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as
@@ -164,7 +171,14 @@ pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) 
         )?
     };
     run.finish();
-    let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+    let manifest = build_manifest(
+        encoder,
+        run,
+        read,
+        FileRecord::default(),
+        None,
+        options.cancel,
+    )?;
     Ok(Encoded {
         records,
         rejected,

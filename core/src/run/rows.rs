@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -161,8 +162,9 @@ impl OutputFiles {
         read: Read,
         output: &Path,
         rejects: Option<&Path>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Manifest> {
-        let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+        let manifest = build_manifest(encoder, run, read, FileRecord::default(), None, cancel)?;
         self.commit(manifest, output, rejects)
     }
 
@@ -348,15 +350,19 @@ pub(super) fn build_manifest(
     read: Read,
     output: FileRecord,
     rejects: Option<String>,
-) -> Manifest {
+    cancel: Option<&AtomicBool>,
+) -> Result<Manifest> {
     let schema = encoder.schema();
     let Read { tally, raw, input } = read;
-    let pair_stats = tally.sampler.finish(schema, encoder.features());
+    let pair_stats = tally
+        .sampler
+        .finish(schema, encoder.features(), cancel)
+        .ok_or(Error::Cancelled)?;
     debug_assert_eq!(
         tally.counts.rows_read,
         tally.counts.encoded + tally.counts.rejected
     );
-    Manifest {
+    Ok(Manifest {
         format: FORMAT_NAME.to_string(),
         format_version: FORMAT_VERSION,
         encoding_version: crate::secret::ENCODING_VERSION,
@@ -391,11 +397,16 @@ pub(super) fn build_manifest(
         absent_columns: raw.absent,
         run: run.keyed(&encoder.audit_hasher()),
         pair_stats: Some(pair_stats),
-    }
+    })
 }
 
 /// The record of a cleartext input for a manifest: its size, keyed hash and keyed name.
-pub(super) fn input_record(encoder: &Encoder, name: &str, bytes: u64, blake3: String) -> InputRecord {
+pub(super) fn input_record(
+    encoder: &Encoder,
+    name: &str,
+    bytes: u64,
+    blake3: String,
+) -> InputRecord {
     let mut h = encoder.audit_hasher();
     h.update(b"pseudolink input name ");
     h.update(name.as_bytes());

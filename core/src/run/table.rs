@@ -14,8 +14,7 @@ use super::encode::{EncodeFileOptions, EncodeOptions, Progress};
 use super::ids::IdCheck;
 use super::rows::{
     build_manifest, encode_parallel, input_record, write_parts, Buffers, Check, Encoded, IdHashes,
-    OutputFiles,
-    Read, Rejects, RowAccess, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    OutputFiles, Read, Rejects, RowAccess, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
 };
 
 /// One batch of an in-memory table: equal-length columns of text cells.
@@ -66,7 +65,14 @@ pub fn encode_table<B: TextColumns>(
         )?
     };
     run.finish();
-    let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+    let manifest = build_manifest(
+        encoder,
+        run,
+        read,
+        FileRecord::default(),
+        None,
+        options.cancel,
+    )?;
     Ok(Encoded {
         records,
         rejected,
@@ -114,7 +120,14 @@ pub fn encode_table_file<B: TextColumns>(
         )?
     };
     run.finish();
-    files.finish(encoder, run, read, output, options.rejects.as_deref())
+    files.finish(
+        encoder,
+        run,
+        read,
+        output,
+        options.rejects.as_deref(),
+        options.cancel,
+    )
 }
 
 /// What is read: the table and the name it goes by in the manifest.

@@ -63,7 +63,10 @@ fn the_fingerprint_covers_the_encoding_not_the_linkage_settings() {
     assert_eq!(relinked.fingerprint(), s.fingerprint());
     assert_ne!(relinked.link_fingerprint(), s.link_fingerprint());
     let mut v = example_value();
-    v["tokens"][0] = serde_json::json!(["first_name", "sex"]);
+    v["tokens"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(["first_name", "sex"]));
     assert_ne!(
         Schema::from_json(&v.to_string()).unwrap().fingerprint(),
         s.fingerprint()
@@ -95,8 +98,12 @@ fn keys_parse_with_the_transforms_of_their_kind() {
 #[test]
 fn tokens_of_one_signature_are_hashed_in_one_order() {
     let s = Schema::example();
-    let first = s.token_index(&["first_name".into(), "date_of_birth".into()]).unwrap();
-    let last = s.token_index(&["last_name".into(), "date_of_birth".into()]).unwrap();
+    let first = s
+        .token_index(&["first_name".into(), "date_of_birth".into()])
+        .unwrap();
+    let last = s
+        .token_index(&["last_name".into(), "date_of_birth".into()])
+        .unwrap();
     let a = s.token_keys(first);
     let b = s.token_keys(last);
     assert_eq!(s.signature(&a), s.signature(&b));
@@ -131,7 +138,9 @@ fn impossible_settings_are_refused_with_their_path() {
         ),
         (
             "tokens[0][1]",
-            Box::new(|v| v["tokens"][0] = serde_json::json!(["first_name", "date_of_birth.sector"])),
+            Box::new(|v| {
+                v["tokens"][0] = serde_json::json!(["first_name", "date_of_birth.sector"])
+            }),
         ),
         (
             "tokens[0]",
@@ -148,7 +157,10 @@ fn impossible_settings_are_refused_with_their_path() {
             "tokens[1]",
             Box::new(|v| v["tokens"][1] = serde_json::json!(["date_of_birth", "first_name"])),
         ),
-        ("tokens[0]", Box::new(|v| v["tokens"][0] = serde_json::json!([]))),
+        (
+            "tokens[0]",
+            Box::new(|v| v["tokens"][0] = serde_json::json!([])),
+        ),
         (
             "household[0]",
             Box::new(|v| v["household"][0] = "postcode.year".into()),
@@ -245,10 +257,7 @@ fn impossible_settings_are_refused_with_their_path() {
 fn unknown_keys_and_wrong_types_are_refused_with_their_path() {
     let mut v = example_value();
     v["link"]["comparisons"][0]["levels"][0]["colour"] = "red".into();
-    assert_eq!(
-        error_path(&v),
-        "link.comparisons[0].levels[0].colour"
-    );
+    assert_eq!(error_path(&v), "link.comparisons[0].levels[0].colour");
     let mut v = example_value();
     v["surprise"] = 1.into();
     assert_eq!(error_path(&v), "surprise");

@@ -138,31 +138,6 @@ pub struct RecordBloomSpec {
     pub compare: Option<RecordCompareSpec>,
 }
 
-impl RecordBloomSpec {
-    /// The filter settings for the q-grams of one of its fields.
-    pub fn bloom_for(&self, field: &RecordBloomField) -> BloomSpec {
-        BloomSpec {
-            bits: self.bits,
-            q: self.q,
-            hashes: field.hashes,
-            xor_fold: self.xor_fold,
-            balanced: self.balanced,
-        }
-    }
-
-    /// Length in bits of the filter as written.
-    pub fn output_bits(&self) -> u32 {
-        BloomSpec {
-            bits: self.bits,
-            q: self.q,
-            hashes: 1,
-            xor_fold: self.xor_fold,
-            balanced: self.balanced,
-        }
-        .output_bits()
-    }
-}
-
 /// One field of the record-level filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -18,8 +18,14 @@ fn the_version_1_example_is_valid_and_translates() {
     assert_eq!(v2.version, crate::schema::SCHEMA_VERSION);
     // Salted names: their tokens hold the salt; blocking rules became tokens of their keys.
     let names: Vec<String> = v2.tokens.iter().map(|t| t.name()).collect();
-    assert!(names.contains(&"first_name+date_of_birth.year_month".to_string()), "{names:?}");
-    assert!(names.contains(&"first_name+date_of_birth.year".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"first_name+date_of_birth.year_month".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"first_name+date_of_birth.year".to_string()),
+        "{names:?}"
+    );
     assert!(names.contains(&"nhs_number".to_string()));
     assert_eq!(v2.link.blocking.len(), v1.blocking.len());
     // Each compared field is a comparison with the same levels; filters keep their salt.
@@ -28,7 +34,16 @@ fn the_version_1_example_is_valid_and_translates() {
     let levels: Vec<&str> = first.levels.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(
         levels,
-        ["exact", "dice>=0.9", "dice>=0.75", "dice>=0.6", "jaro_winkler>=0.94", "jaro_winkler>=0.88", "jaro_winkler>=0.8", "crosswise"]
+        [
+            "exact",
+            "dice>=0.9",
+            "dice>=0.75",
+            "dice>=0.6",
+            "jaro_winkler>=0.94",
+            "jaro_winkler>=0.88",
+            "jaro_winkler>=0.8",
+            "crosswise"
+        ]
     );
     assert_eq!(v2.filters[0].context, vec!["date_of_birth.year_month"]);
     // Training rules: the version 1 default left out postcode rules.
@@ -207,7 +222,6 @@ fn record_bloom_is_validated_with_its_paths() {
     let mut v = example_value();
     v["record_bloom"] = good.clone();
     let s = Schema::from_json(&v.to_string()).unwrap();
-    assert_eq!(s.record_bloom.as_ref().unwrap().output_bits(), 2048);
     let v2 = s.to_v2().unwrap();
     assert_eq!(v2.filters.last().unwrap().name, "record");
     assert_eq!(v2.filters.last().unwrap().output_bits(), 2048);

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use super::{FieldKind, Schema, SCHEMA_VERSION};
-use crate::schema::validate::{check_bloom, is_identifier};
 use crate::error::{Error, Result};
+use crate::schema::validate::{check_bloom, is_identifier};
 
 fn check_thresholds(path: &str, values: &[f64]) -> Result<()> {
     for (i, t) in values.iter().enumerate() {
@@ -106,8 +106,10 @@ impl Schema {
             let mut seen = HashSet::new();
             for (j, level) in f.levels.iter().enumerate() {
                 if !super::allowed_levels(f.kind).contains(level) {
-                    let allowed: Vec<&str> =
-                        super::allowed_levels(f.kind).iter().map(|l| l.as_str()).collect();
+                    let allowed: Vec<&str> = super::allowed_levels(f.kind)
+                        .iter()
+                        .map(|l| l.as_str())
+                        .collect();
                     return Err(Error::schema(
                         format!("{p}.levels[{j}]"),
                         format!(

@@ -155,7 +155,10 @@ impl Schema {
         }
         let (field, transform) = super::keys::split_key(key);
         let Some(index) = self.field_index(field) else {
-            return Err(Error::schema(path, format!("'{key}': no field named '{field}'")));
+            return Err(Error::schema(
+                path,
+                format!("'{key}': no field named '{field}'"),
+            ));
         };
         let kind = self.fields[index].kind;
         let allowed: Vec<&str> = kind.transforms().map(|t| t.as_str()).collect();
@@ -299,7 +302,10 @@ impl Schema {
             let mut level_names = HashSet::new();
             for (j, l) in c.levels.iter().enumerate() {
                 let lp = format!("{p}.levels[{j}]");
-                if l.name.is_empty() || l.name.len() > 64 || matches!(l.name.as_str(), "else" | "missing" | "unknown") {
+                if l.name.is_empty()
+                    || l.name.len() > 64
+                    || matches!(l.name.as_str(), "else" | "missing" | "unknown")
+                {
                     return Err(Error::schema(
                         format!("{lp}.name"),
                         "a level needs a name of at most 64 characters other than else, missing and unknown",
@@ -440,10 +446,7 @@ impl Schema {
         }
         if l.dice.is_some() || l.filter.is_some() {
             let (Some(t), Some(f)) = (l.dice, &l.filter) else {
-                return Err(Error::schema(
-                    p,
-                    "a Dice level needs both filter and dice",
-                ));
+                return Err(Error::schema(p, "a Dice level needs both filter and dice"));
             };
             if !is_threshold(t) {
                 return Err(Error::schema(
