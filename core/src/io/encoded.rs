@@ -81,6 +81,9 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
     let manifest = match Manifest::read_for(path) {
         Ok(m) => Some(m),
         Err(e) if options.allow_unverified => {
+            if let Some(older) = super::manifest::older_format_of(path) {
+                return Err(older);
+            }
             warnings.push(format!("manifest not used for {}: {e}", path.display()));
             None
         }

@@ -248,19 +248,8 @@ impl Manifest {
             )
         };
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
-        let version = value
-            .get("format_version")
-            .and_then(serde_json::Value::as_u64);
-        if value.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT_NAME)
-            && version.is_some_and(|v| v < u64::from(FORMAT_VERSION))
-        {
-            return Err(Error::Mismatch(format!(
-                "{} was written by an older pseudolink (extract format version {}, encoding version {}); this pseudolink links only extracts of encoding version {}, whose tokens resist the attacks described in docs/security.md: ask the agency to encode the extract again from its cleartext with this version",
-                extract.display(),
-                version.unwrap_or(0),
-                value.get("encoding_version").and_then(serde_json::Value::as_u64).unwrap_or(0),
-                crate::secret::ENCODING_VERSION
-            )));
+        if let Some(e) = older_format(extract, &value) {
+            return Err(e);
         }
         let m: Manifest = serde_json::from_value(value).map_err(|e| {
             Error::input(
@@ -282,6 +271,36 @@ impl Manifest {
         }
         Ok(m)
     }
+}
+
+/// The refusal of an extract whose manifest says an older pseudolink wrote it (an extract
+/// format version below [`FORMAT_VERSION`]): its tokens can never agree with this version's.
+fn older_format(extract: &Path, value: &serde_json::Value) -> Option<Error> {
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)?;
+    if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT_NAME)
+        || version >= u64::from(FORMAT_VERSION)
+    {
+        return None;
+    }
+    Some(Error::Mismatch(format!(
+        "{} was written by an older pseudolink (extract format version {}, encoding version {}); this pseudolink links only extracts of encoding version {}, whose tokens resist the attacks described in docs/security.md: ask the agency to encode the extract again from its cleartext with this version",
+        extract.display(),
+        version,
+        value.get("encoding_version").and_then(serde_json::Value::as_u64).unwrap_or(0),
+        crate::secret::ENCODING_VERSION
+    )))
+}
+
+/// The refusal of the extract at `extract` if its manifest, read leniently, says an older
+/// pseudolink wrote it; `None` when it does not, or cannot be read. Reading unverified
+/// (`allow_unverified`) lets an unusable manifest through, never this: linking such an extract
+/// would find no match in it, without an error.
+pub(crate) fn older_format_of(extract: &Path) -> Option<Error> {
+    let bytes = std::fs::read(manifest_path(extract)).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    older_format(extract, &value)
 }
 
 #[cfg(test)]

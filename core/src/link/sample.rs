@@ -127,7 +127,8 @@ fn add_patterns(
         if skip(&held) {
             continue;
         }
-        used += p.count;
+        // Saturating: the counts come from manifests, which could claim any number.
+        used = used.saturating_add(p.count);
         for ((rule, h), c) in comparator.rules().iter().zip(&held).zip(counts.iter_mut()) {
             let Some(h) = *h else { continue };
             // The first holding level, or else.
@@ -178,22 +179,22 @@ impl UEstimate {
         let mut household = empty_counts(comparator);
         let (mut pairs, mut household_pairs) = (0u64, 0u64);
         for s in stats {
-            pairs += add_patterns(
+            pairs = pairs.saturating_add(add_patterns(
                 comparator,
                 schema,
                 &s.features,
                 &s.random,
                 |_| false,
                 &mut random,
-            );
-            household_pairs += add_patterns(
+            ));
+            household_pairs = household_pairs.saturating_add(add_patterns(
                 comparator,
                 schema,
                 &s.features,
                 &s.household,
                 |held| same_person(comparator, held),
                 &mut household,
-            );
+            ));
         }
         if pairs == 0 {
             return Err(Error::Invalid(

@@ -457,6 +457,11 @@ impl Schema {
         if version == Some(1) {
             return v1::Schema::from_json(json)?.to_v2();
         }
+        // Before the fields are read: a schema of a newer version would otherwise be refused for
+        // its first unknown field.
+        if let Some(v) = version.filter(|&v| v != u64::from(SCHEMA_VERSION)) {
+            return Err(validate::unsupported_version(v));
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         let schema: Schema = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();

@@ -40,17 +40,27 @@ pub(super) fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Resul
     Ok(())
 }
 
+/// Most fields a schema may have (the pair statistics keep which fields a record has in 32 bits).
+const MAX_FIELDS: usize = 32;
+
+/// Most bits of an agreement pattern of the pair statistics: fields, token keys and crossed keys.
+const MAX_PATTERN_BITS: usize = 128;
+
+/// The error of a schema of format version `version`, which this library does not read.
+pub(super) fn unsupported_version(version: u64) -> Error {
+    Error::schema(
+        "version",
+        format!(
+            "unsupported schema version {version}; this pseudolink reads versions 1 and {SCHEMA_VERSION}"
+        ),
+    )
+}
+
 impl Schema {
     /// Checks everything serde cannot: versions, names, ranges and cross-references.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.version != SCHEMA_VERSION {
-            return Err(Error::schema(
-                "version",
-                format!(
-                    "unsupported schema version {}; this pseudolink reads versions 1 and {SCHEMA_VERSION}",
-                    self.version
-                ),
-            ));
+            return Err(unsupported_version(u64::from(self.version)));
         }
         if self.record_id.trim().is_empty() {
             return Err(Error::schema(
@@ -63,6 +73,7 @@ impl Schema {
         }
         self.validate_fields()?;
         self.validate_tokens()?;
+        self.validate_sizes()?;
         self.validate_filters()?;
         for (i, key) in self.household.iter().enumerate() {
             self.check_key(&format!("household[{i}]"), key)?;
@@ -205,6 +216,30 @@ impl Schema {
                 ));
             }
             seen.push(keys);
+        }
+        Ok(())
+    }
+
+    /// The sizes the pair statistics can hold: which fields a record has is kept in 32 bits,
+    /// and an agreement pattern (fields, keys, crossed keys) in 128.
+    fn validate_sizes(&self) -> Result<()> {
+        if self.fields.len() > MAX_FIELDS {
+            return Err(Error::schema(
+                "fields",
+                format!(
+                    "{} fields; at most {MAX_FIELDS} are supported",
+                    self.fields.len()
+                ),
+            ));
+        }
+        let bits = crate::encode::pair_stats::Features::new(self).bits();
+        if bits > MAX_PATTERN_BITS {
+            return Err(Error::schema(
+                "tokens",
+                format!(
+                    "{bits} fields, token keys and crossed keys in all; at most {MAX_PATTERN_BITS} are supported (the pair statistics keep one bit for each)"
+                ),
+            ));
         }
         Ok(())
     }
