@@ -263,6 +263,30 @@ impl Comparator {
                 }
             }
         }
+        // Cleartext mode compares crossed keys by their values: a crossed level needs no two
+        // token columns there (such a pair has no columns, `a` and `b` out of range, and no
+        // companions).
+        if clear {
+            for l in schema.link.comparisons.iter().flat_map(|c| &c.levels) {
+                let Some([x, y]) = &l.cross else { continue };
+                let (Some(x), Some(y)) = (schema.parse_key(x), schema.parse_key(y)) else {
+                    continue;
+                };
+                let (kx, ky) = (mask_of(&[x]), mask_of(&[y]));
+                let known = crosses.iter().any(|c: &Crossed| {
+                    (c.key_a == kx && c.key_b == ky) || (c.key_a == ky && c.key_b == kx)
+                });
+                if !known {
+                    crosses.push(Crossed {
+                        a: usize::MAX,
+                        b: usize::MAX,
+                        key_a: kx,
+                        key_b: ky,
+                        rest: 0,
+                    });
+                }
+            }
+        }
         let filter_fields = schema
             .filters
             .iter()
@@ -455,7 +479,14 @@ impl Comparator {
 
     /// Every combination of unseen levels a pair can have without missing the comparison (0:
     /// all seen; the combination where none is seen is `unknown`, not an else level), found by
-    /// trying every set of agreed companions and of present fields.
+    /// trying every set of agreed companions, of present fields and of crossed pairs and
+    /// filters present.
+    ///
+    /// A crossed pair's presence is tried on its own: it is present when one record has the
+    /// first column and the other the second, which the fields present in *both* records do not
+    /// say (neither of two records without a middle name has it, yet the first name of one and
+    /// the middle name of the other are absent too, so `middle_as_first` is not seen while
+    /// `crosswise` is).
     fn else_variants(&self, rule: &ComparisonRule) -> Vec<u64> {
         let mut rests: Vec<u128> = Vec::new();
         for l in &rule.levels {
@@ -484,6 +515,20 @@ impl Comparator {
             .filter(|b| rule.fields & b != 0)
             .collect();
         let fields = &fields[..fields.len().min(8)];
+        // The crossed pairs and filters whose presence is tried on its own: `(true, cross)` or
+        // `(false, Bloom slot)`.
+        let mut apart: Vec<(bool, usize)> = rule
+            .levels
+            .iter()
+            .flat_map(|l| match l {
+                LevelKind::Cross(ids) => ids.iter().map(|&i| (true, i)).collect(),
+                LevelKind::Dice { slot, .. } => vec![(false, *slot)],
+                _ => Vec::new(),
+            })
+            .collect();
+        apart.sort_unstable();
+        apart.dedup();
+        apart.truncate(5);
         let mut out = vec![0u64];
         for r in 0..(1u32 << rests.len()) {
             let agreed = rests
@@ -497,10 +542,25 @@ impl Comparator {
                     .enumerate()
                     .filter(|(i, _)| p & (1 << i) != 0)
                     .fold(0u32, |m, (_, f)| m | f);
-                let seen = self.seen_levels(rule, self.close(agreed), present, |_| true, |_| true);
-                let all = (1u64 << rule.tested) - 1;
-                if seen != 0 {
-                    out.push(all & !seen);
+                for x in 0..(1u32 << apart.len()) {
+                    let on = |kind: bool, i: usize| {
+                        apart
+                            .iter()
+                            .position(|c| *c == (kind, i))
+                            .is_some_and(|k| x & (1 << k) != 0)
+                    };
+                    let seen = self.seen_levels(
+                        rule,
+                        self.close(agreed),
+                        present,
+                        |_| true,
+                        |i| on(true, i),
+                        |s| on(false, s),
+                    );
+                    let all = (1u64 << rule.tested) - 1;
+                    if seen != 0 {
+                        out.push(all & !seen);
+                    }
                 }
             }
         }
@@ -523,7 +583,8 @@ impl Comparator {
     }
 
     /// The tested levels of `rule` seen (bits), given the agreed keys `e`, the fields present in
-    /// both records, and which token columns and crossed pairs are present in both.
+    /// both records, and which token columns, crossed pairs and filters (Bloom slots) are
+    /// present in both.
     fn seen_levels(
         &self,
         rule: &ComparisonRule,
@@ -531,6 +592,7 @@ impl Comparator {
         present: u32,
         column_present: impl Fn(usize) -> bool,
         cross_present: impl Fn(usize) -> bool,
+        filter_present: impl Fn(usize) -> bool,
     ) -> u64 {
         let mut seen = 0u64;
         for (li, l) in rule.levels.iter().take(rule.tested).enumerate() {
@@ -560,10 +622,11 @@ impl Comparator {
                         })
                     }
                 }
-                LevelKind::Dice { slot, context, .. } => {
-                    let f = self.filter_fields.get(*slot).copied().unwrap_or(0);
-                    present & f == f && (self.clear || context & !e == 0)
-                }
+                // Compared only when both records have the filter: one of its fields present
+                // in both (perhaps through another filter or a token) says nothing of that.
+                // Filters of two salts are noise to each other, in cleartext mode too (its
+                // filters are salted as an extract's).
+                LevelKind::Dice { slot, context, .. } => filter_present(*slot) && context & !e == 0,
                 LevelKind::Similarity { field, .. } => present & bit(*field) != 0,
                 LevelKind::Else(_) => false,
             };
@@ -617,17 +680,32 @@ impl Comparator {
         (b, rb): (u32, &Row<'_>),
         out: &mut [u8],
     ) {
-        let present = ra.presence() & rb.presence();
+        // Cleartext: the fields each record has a value of; encoded, what its tokens and filters
+        // say (see `pool`).
+        let (pa, pb) = if self.clear {
+            (clear_presence(pool, a), clear_presence(pool, b))
+        } else {
+            (ra.presence(), rb.presence())
+        };
+        let present = pa & pb;
         let (e, cross_ok) = if self.clear {
             self.agreed_clear(pool, a, b)
         } else {
             self.agreed(ra, rb)
         };
         let column_present = |c: usize| ra.has(c) && rb.has(c);
+        // Present one way round: the first column (cleartext: key) in one record and the second
+        // in the other.
         let cross_present = |i: usize| {
-            self.crosses
-                .get(i)
-                .is_some_and(|c| (ra.has(c.a) && rb.has(c.b)) || (ra.has(c.b) && rb.has(c.a)))
+            self.crosses.get(i).is_some_and(|c| {
+                if self.clear {
+                    let field = |m: u128| self.key_field[m.trailing_zeros() as usize];
+                    let (fa, fb) = (field(c.key_a), field(c.key_b));
+                    (pa & fa != 0 && pb & fb != 0) || (pa & fb != 0 && pb & fa != 0)
+                } else {
+                    (ra.has(c.a) && rb.has(c.b)) || (ra.has(c.b) && rb.has(c.a))
+                }
+            })
         };
         for (rule, slot) in self.rules.iter().zip(out.iter_mut()) {
             *slot = self.level_of(
@@ -724,17 +802,13 @@ impl Comparator {
                     context,
                     threshold,
                 } => {
-                    (self.clear || context & !e == 0)
-                        && ra.has_bloom(*slot)
-                        && rb.has_bloom(*slot)
-                        && {
-                            let (ca, cb) = (ra.bloom_count(*slot), rb.bloom_count(*slot));
-                            dice::upper_bound(ca, cb) >= *threshold && {
-                                let both =
-                                    dice::intersection_count(ra.bloom(*slot), rb.bloom(*slot));
-                                dice::dice(both, ca, cb) >= *threshold
-                            }
+                    context & !e == 0 && ra.has_bloom(*slot) && rb.has_bloom(*slot) && {
+                        let (ca, cb) = (ra.bloom_count(*slot), rb.bloom_count(*slot));
+                        dice::upper_bound(ca, cb) >= *threshold && {
+                            let both = dice::intersection_count(ra.bloom(*slot), rb.bloom(*slot));
+                            dice::dice(both, ca, cb) >= *threshold
                         }
+                    }
                 }
                 LevelKind::Similarity {
                     field,
@@ -750,7 +824,9 @@ impl Comparator {
                 return li as u8;
             }
         }
-        let seen = self.seen_levels(rule, e, present, column_present, cross_present);
+        let seen = self.seen_levels(rule, e, present, column_present, cross_present, |s| {
+            ra.has_bloom(s) && rb.has_bloom(s)
+        });
         if seen == 0 {
             return UNKNOWN;
         }
@@ -870,6 +946,17 @@ impl<'a> PatternView<'a> {
             .position(|n| n == name)
             .is_some_and(|i| i < 128 && self.bits & (1u128 << i) != 0)
     }
+}
+
+/// The fields record `i` has a value of (cleartext mode), as a mask of [`bit`]s.
+fn clear_presence(pool: &Pool, i: u32) -> u32 {
+    pool.features(i).map_or(0, |f| {
+        f.present
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p)
+            .fold(0u32, |m, (field, _)| m | bit(field))
+    })
 }
 
 /// Whether two sorted lists share a value.

@@ -30,7 +30,7 @@ use crate::encode::pair_stats::{PairStats, PatternCount};
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 
-use super::compare::{is_uncompared, Comparator, ComparisonRule};
+use super::compare::{is_uncompared, Comparator, ComparisonRule, MISSING};
 use super::em::clamp_probability;
 use super::pool::{pack_pair, unpack_pair, Pool};
 
@@ -326,12 +326,18 @@ fn level_counts(
                     continue;
                 }
                 for ((c, &l), rule) in counts.iter_mut().zip(&v).zip(comparator.rules()) {
-                    // Only pairs where every level was seen (an unseen one is not an atomic
-                    // level: its u is derived).
-                    if !is_uncompared(l) && usize::from(l) <= rule.tested {
-                        if let Some(x) = c.get_mut(usize::from(l)) {
-                            *x += 1.0;
-                        }
+                    // As an agency counts its pairs, every level seen: at the level that holds,
+                    // or `else`. In cleartext a level is unseen only when it cannot hold (a
+                    // field it reads is absent, or a Dice level's salts differ), so a pair at
+                    // `unknown` or at an unseen-level `else` is at `else`. (Leaving such pairs
+                    // out kept the pairs that agree and dropped many that do not: u of
+                    // agreement too high.)
+                    if l == MISSING {
+                        continue;
+                    }
+                    let atomic = usize::from(l).min(rule.tested);
+                    if let Some(x) = c.get_mut(atomic) {
+                        *x += 1.0;
                     }
                 }
             }
