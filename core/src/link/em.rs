@@ -315,6 +315,7 @@ pub fn fit(
             .map_or(0, |x| x + 1)
     };
     derive_sets(&mut m, &member_list);
+    let mut previous_ll = f64::NEG_INFINITY;
     for iteration in 1..=max_iterations {
         let ln_m: Vec<Vec<f64>> = m
             .iter()
@@ -323,11 +324,13 @@ pub fn fit(
         let prior = (lambda / (1.0 - lambda)).ln();
         let mut match_mass = 0.0;
         let mut total = 0.0;
+        let mut log_likelihood = 0.0;
         let mut level_mass: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
         for &i in &selected {
             let v = patterns.vector(i);
             let hh = u.one_household(v);
             let mut llr = prior;
+            let mut ln_pu = 0.0;
             for (f, &level) in v.iter().enumerate() {
                 if is_uncompared(level) || !used(f) {
                     continue;
@@ -339,10 +342,14 @@ pub fn fit(
                 };
                 if let (Some(a), Some(b)) = (ln_m.get(f).and_then(|x| x.get(l)), table.get(l)) {
                     llr += a - b;
+                    ln_pu += b;
                 }
             }
             let g = 1.0 / (1.0 + (-llr).exp());
             let c = patterns.counts[i] as f64;
+            // ln P(pattern) = ln((1 - λ) P_u) + ln(1 + e^llr), computed without overflow.
+            log_likelihood +=
+                c * (ln_pu + (1.0 - lambda).ln() + llr.max(0.0) + (-llr.abs()).exp().ln_1p());
             match_mass += c * g;
             total += c;
             for (f, &level) in v.iter().enumerate() {
@@ -384,11 +391,17 @@ pub fn fit(
         }
         derive_sets(&mut m, &member_list);
         lambda = new_lambda;
+        // Converged when no parameter moves more than the tolerance, or when the mean
+        // log-likelihood per pair rises by less than it: EM creeping along a flat ridge (an
+        // m approaching its bound, a split among unseen levels the data cannot tell apart)
+        // changes no score that matters.
+        let gain = (log_likelihood - previous_ll) / total.max(1.0);
+        previous_ll = log_likelihood;
         fit = EmFit {
             lambda,
             m: m.clone(),
             iterations: iteration,
-            converged: change <= tolerance,
+            converged: change <= tolerance || gain.abs() <= tolerance,
             max_change: change,
         };
         if fit.converged {

@@ -320,7 +320,7 @@ fn default_u_sample() -> usize {
     1_000_000
 }
 fn default_em_iterations() -> usize {
-    100
+    1000
 }
 fn default_em_tolerance() -> f64 {
     1e-6
