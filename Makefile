@@ -169,8 +169,8 @@ python-test:
 	rm -rf $(PY_WHEELS)
 	$(PY_VENV)/bin/maturin build -q --locked --profile $(PY_PROFILE) -m python/Cargo.toml -o $(PY_WHEELS)
 	$(PY_VENV)/bin/python -m pip install -q --no-deps $(PY_WHEELS)/pseudolink-*.whl
-	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py benches/quality
-	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py benches/quality
+	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py
+	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py
 	cd $(TARGET_DIR) && MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy.stubtest pseudolink._native
 	MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy --config-file python/pyproject.toml python/pseudolink python/tests/typing_check.py
 	PSEUDOLINK_REQUIRE_CLI=1 PSEUDOLINK_REQUIRE_EXTRAS=1 PSEUDOLINK_CLI=$(TARGET_DIR)/debug/pseudolink \

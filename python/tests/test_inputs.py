@@ -95,8 +95,9 @@ def test_manifest_names_the_input_and_its_columns(schema, secret):
     # linkage unit.
     named = pseudolink.encode(pl.DataFrame(ROWS), schema, secret).manifest["input"]["path_keyed"]
     assert m["input"]["path_keyed"] == named
-    assert m["input"]["path_keyed"] != (
-        pseudolink.encode(ROWS, schema, secret).manifest["input"]["path_keyed"]
+    assert (
+        m["input"]["path_keyed"]
+        != (pseudolink.encode(ROWS, schema, secret).manifest["input"]["path_keyed"])
     )
     assert m["ignored_columns"] == ["extra"]
     assert m["absent_columns"] == ["middle_name", "address_line_1"]
