@@ -5,7 +5,7 @@
 #   PEOPLE 1400000 (default) gives about 1,000,000 records per agency (coverage 0.7 plus 3%
 #   within-file duplicates); 140000 gives about 100,000 x 100,000 for a quick reproduction.
 # Prints the stage timings, candidate pairs and pairs per second from the run summary JSON,
-# and the load average around each run; see docs/benchmarks-quality.md.
+# and the load average around each run; see docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEOPLE="${1:-1400000}"
