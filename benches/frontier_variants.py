@@ -64,6 +64,40 @@ def minimal(schema):
     return s
 
 
+def with_more_keys(schema, extra, where):
+    """Adds the key `extra` to every token (and blocking rule) whose keys satisfy `where`: a token
+    holding more keys joins fewer records, so an attacker's bridges through it chain fewer
+    records of one value (and a pair with an error in `extra` loses that token)."""
+    s = copy.deepcopy(schema)
+
+    def grow(keys):
+        return [*keys, extra] if where(keys) else keys
+
+    s["tokens"] = [grow(t) for t in s["tokens"]]
+    s["link"]["blocking"] = [grow(b) for b in s["link"]["blocking"]]
+    return s
+
+
+def masks_with_surname(schema):
+    """The digit masks of the date of birth hashed with the first *and* last name: records of one
+    first name born a digit apart no longer share a token, which at 150,000 records chains most
+    records of a common first name into one class (docs/attacks.md)."""
+    return with_more_keys(
+        schema, "last_name", lambda keys: keys == ["date_of_birth.digit_masks", "first_name"]
+    )
+
+
+def first_name_bridges_with_surname(schema):
+    """As masks_with_surname, and the first name's tokens with the postcode and the address also
+    hold the last name: the first name is then bridged only within one date of birth."""
+    places = ("postcode", "address_line_1", "address_line_1.number_street")
+    return with_more_keys(
+        masks_with_surname(schema),
+        "last_name",
+        lambda keys: len(keys) == 2 and keys[1] == "first_name" and keys[0] in places,
+    )
+
+
 def main():
     default = json.loads(Path(sys.argv[1]).read_text())
     out = Path(sys.argv[2])
@@ -71,6 +105,8 @@ def main():
     variants = {
         "default": default,
         "minimal": minimal(default),
+        "masks-with-surname": masks_with_surname(default),
+        "first-name-bridges-with-surname": first_name_bridges_with_surname(default),
         "name-filters": with_name_filters(default),
         "name-filters-balanced": with_name_filters(default, balanced=True),
     }
