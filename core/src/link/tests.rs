@@ -682,11 +682,14 @@ fn every_level_of_the_default_schema_is_reached() {
             "one_digit",
             "one_digit",
         ),
+        // The digit masks are hashed with both names, and no token holds the last name
+        // without the date of birth: with different dates the masks' column is not seen.
+        // (Every other `else` below is reached.)
         (
             BASE,
             base_with(&[(DOB, "1990-01-02")]),
             "date_of_birth",
-            "else",
+            "else (not seen: one_digit)",
             "else",
         ),
         (
@@ -784,6 +787,13 @@ fn every_level_of_the_default_schema_is_reached() {
         // Every level of every comparison, and its else.
         for rule in comparator.rules() {
             for name in rule.level_names.iter().take(rule.tested + 1) {
+                // Encoded, a date of birth that differs is never *seen* not to be one digit
+                // away: the masks are hashed with both names, and no token holds the last name
+                // without the date of birth (so that the masks cannot chain a first name across
+                // a city: docs/security.md). It is `else (not seen: one_digit)` instead.
+                if !clear && rule.name == "date_of_birth" && name == "else" {
+                    continue;
+                }
                 assert!(
                     reached.contains(&(rule.name.clone(), name.clone())),
                     "{} {name} not reached (cleartext: {clear})",
