@@ -4,7 +4,7 @@
 use std::os::raw::c_char;
 use std::path::{Path, PathBuf};
 
-use pseudolink::run::{encode_file, id_memory_from_mib, EncodeFileOptions};
+use pseudolink::run::{encode_file, id_memory_from_mib, EncodeOptions, RunControl};
 
 use crate::encoder::pl_encoder;
 use crate::error::{pl_result, FfiResult};
@@ -416,16 +416,16 @@ unsafe fn encode(
         )
     };
     let options = options()?;
-    let file_options = EncodeFileOptions {
-        rejects: options.rejects,
+    let file_options = EncodeOptions {
+        rejects: options.rejects.into(),
         agreement: options.agreement,
         purpose: options.purpose,
         id_memory: options.id_memory,
         temp_dir: options.temp_dir,
-        ..EncodeFileOptions::default()
     };
     let dated = encoder.current();
-    encode_file(dated.encoder(), input, output, &file_options)?;
+    let control = RunControl::default();
+    encode_file(dated.encoder(), input, output, &file_options, &control)?;
     Ok(())
 }
 

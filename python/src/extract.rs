@@ -10,7 +10,7 @@ use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use pseudolink::encode::layout::{Layout, Slot};
 use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
 use pseudolink::io::Manifest;
-use pseudolink::run::{self, EncodeOptions, Encoded, WriteOptions};
+use pseudolink::run::{self, EncodeOptions, Encoded, Rejects, RunControl};
 use pseudolink::{EncodedRecord, Encoder, Schema};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -109,22 +109,19 @@ impl Common<'_> {
     fn run(
         self,
         py: Python<'_>,
-        work: impl FnOnce(&Encoder, &EncodeOptions<'_>) -> pseudolink::Result<Encoded> + Send,
+        work: impl FnOnce(&Encoder, &EncodeOptions, &RunControl<'_>) -> pseudolink::Result<Encoded>
+            + Send,
     ) -> PyResult<PyEncodedExtract> {
         let schema = self.schema.inner.clone();
         let encoder = Encoder::new(&schema, &self.secret.inner);
-        let (keep_rejected, agreement, purpose) =
-            (self.keep_rejected, self.agreement, self.purpose);
+        let options = EncodeOptions {
+            rejects: Rejects::keep(self.keep_rejected),
+            agreement: self.agreement,
+            purpose: self.purpose,
+            ..EncodeOptions::default()
+        };
         let encoded = detached(py, "encoding", self.progress, move |control| {
-            let progress = control.progress();
-            let options = EncodeOptions {
-                keep_rejected,
-                agreement,
-                purpose,
-                progress: Some(&progress),
-                cancel: Some(&control.cancel),
-            };
-            work(&encoder, &options)
+            control.with_run_control(|run| work(&encoder, &options, run))
         })?;
         Ok(PyEncodedExtract {
             data: Arc::new(ExtractData::from_encoded(schema, encoded)),
@@ -155,8 +152,8 @@ pub fn encode_csv(
             agreement,
             purpose,
         };
-        common.run(py, move |encoder, options| {
-            run::encode_csv(encoder, &path, options)
+        common.run(py, move |encoder, options, control| {
+            run::encode_csv(encoder, &path, options, control)
         })
     })
 }
@@ -190,8 +187,8 @@ pub fn encode_file(
             id_memory,
             temp_dir,
         };
-        file.run(py, move |encoder, options| {
-            run::encode_file(encoder, &input, &output, options)
+        file.run(py, move |encoder, options, control| {
+            run::encode_file(encoder, &input, &output, options, control)
         })
     })
 }
@@ -214,7 +211,8 @@ impl FileRun<'_> {
     fn run(
         self,
         py: Python<'_>,
-        work: impl FnOnce(&Encoder, &run::EncodeFileOptions<'_>) -> pseudolink::Result<Manifest> + Send,
+        work: impl FnOnce(&Encoder, &EncodeOptions, &RunControl<'_>) -> pseudolink::Result<Manifest>
+            + Send,
     ) -> PyResult<String> {
         let id_memory = self
             .id_memory
@@ -222,20 +220,15 @@ impl FileRun<'_> {
             .transpose()
             .map_err(to_py)?;
         let encoder = Encoder::new(&self.schema.inner, &self.secret.inner);
-        let (rejects, agreement, purpose, temp_dir) =
-            (self.rejects, self.agreement, self.purpose, self.temp_dir);
+        let options = EncodeOptions {
+            rejects: Rejects::from(self.rejects),
+            agreement: self.agreement,
+            purpose: self.purpose,
+            id_memory,
+            temp_dir: self.temp_dir,
+        };
         let manifest = detached(py, "encoding", self.progress, move |control| {
-            let progress = control.progress();
-            let options = run::EncodeFileOptions {
-                rejects,
-                agreement,
-                purpose,
-                progress: Some(&progress),
-                cancel: Some(&control.cancel),
-                id_memory,
-                temp_dir,
-            };
-            work(&encoder, &options)
+            control.with_run_control(|run| work(&encoder, &options, run))
         })?;
         Ok(manifest.to_json())
     }
@@ -247,8 +240,9 @@ fn encode_text_table(
     table: Table,
     input_name: String,
 ) -> PyResult<PyEncodedExtract> {
-    common.run(py, move |encoder, options| {
-        run::encode_table(encoder, &table.names, &table.batches, &input_name, options)
+    common.run(py, move |encoder, options, control| {
+        let (names, batches) = (&table.names, &table.batches);
+        run::encode_table(encoder, names, batches, &input_name, options, control)
     })
 }
 
@@ -373,9 +367,17 @@ pub fn encode_table_file(
             id_memory,
             temp_dir,
         };
-        file.run(py, move |encoder, options| {
+        file.run(py, move |encoder, options, control| {
             let (names, batches) = (&table.names, &table.batches);
-            run::encode_table_file(encoder, names, batches, &input_name, &output, options)
+            run::encode_table_file(
+                encoder,
+                names,
+                batches,
+                &input_name,
+                &output,
+                options,
+                control,
+            )
         })
     })
 }
@@ -576,10 +578,8 @@ fn write(
         manifest,
         &data.layout,
         path,
-        &WriteOptions {
-            rejects,
-            cancel: Some(cancel),
-        },
+        rejects.as_deref(),
+        &RunControl::new().cancel(cancel),
     )
 }
 

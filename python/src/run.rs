@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use pseudolink::run::{Progress, RunControl};
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
@@ -30,12 +31,14 @@ pub struct Control {
 }
 
 impl Control {
-    /// A progress callback for the core that stores the row count and the id check's reading.
-    pub fn progress(&self) -> impl Fn(pseudolink::run::Progress) + Sync + '_ {
-        move |p| {
+    /// Calls `f` with the core's control of a run: this cancel flag, and a progress callback that
+    /// stores the row count and the id check's reading.
+    pub fn with_run_control<T>(&self, f: impl FnOnce(&RunControl<'_>) -> T) -> T {
+        let progress = |p: Progress| {
             self.rows.store(p.rows, Ordering::Relaxed);
             self.id_scan_bytes.store(p.id_scan_bytes, Ordering::Relaxed);
-        }
+        };
+        f(&RunControl::new().cancel(&self.cancel).progress(&progress))
     }
 
     /// The progress line: rows so far, and the id check's second reading while it runs.

@@ -31,7 +31,7 @@ use pseudolink::normalise::nhs::{nhs_check_digit_valid, normalise_nhs_number};
 use pseudolink::normalise::postcode::normalise_postcode;
 use pseudolink::normalise::sex::normalise_sex;
 use pseudolink::normalise::text::normalise_text;
-use pseudolink::run::{encode_file, EncodeFileOptions};
+use pseudolink::run::{encode_file, EncodeOptions, Rejects, RunControl};
 use pseudolink::schema::FieldKind;
 use pseudolink::{Encoder, Error, Schema, Secret};
 
@@ -377,11 +377,12 @@ pub fn raw_csv(data: &[u8]) {
     let manifest = manifest_path(&output);
     std::fs::write(&input, &input_bytes).expect("write the input");
     let encoder = example_encoder();
-    let options = EncodeFileOptions {
-        rejects: (mode & 2 == 2).then(|| rejects_path.clone()),
-        ..EncodeFileOptions::default()
+    let options = EncodeOptions {
+        rejects: Rejects::from((mode & 2 == 2).then(|| rejects_path.clone())),
+        ..EncodeOptions::default()
     };
-    let result = encode_file(encoder, &input, &output, &options);
+    let control = RunControl::default();
+    let result = encode_file(encoder, &input, &output, &options, &control);
     assert!(partial_files(dir).is_empty(), "a partial file was left");
     let m = match result {
         Err(e) => {
@@ -404,7 +405,7 @@ pub fn raw_csv(data: &[u8]) {
         "rejections by reason"
     );
     assert_eq!(Some(c.rows_read), count_csv_rows(&input_bytes), "rows read");
-    if options.rejects.is_none() {
+    if options.rejects == Rejects::Fail {
         assert_eq!(c.rejected, 0, "without a rejects file nothing is rejected");
     } else {
         let text = std::fs::read(&rejects_path).expect("the rejects file exists");
@@ -420,7 +421,8 @@ pub fn raw_csv(data: &[u8]) {
     if mode & 4 == 4 {
         let first = std::fs::read(&output).expect("read the output");
         let first_rejects = std::fs::read(&rejects_path).ok();
-        encode_file(encoder, &input, &output, &options).expect("the second run succeeds too");
+        encode_file(encoder, &input, &output, &options, &control)
+            .expect("the second run succeeds too");
         assert_eq!(
             std::fs::read(&output).expect("read the output"),
             first,
@@ -431,12 +433,12 @@ pub fn raw_csv(data: &[u8]) {
     if mode & 8 == 8 {
         let first = std::fs::read(&output).expect("read the output");
         let first_rejects = std::fs::read(&rejects_path).ok();
-        let tiny = EncodeFileOptions {
+        let tiny = EncodeOptions {
             rejects: options.rejects.clone(),
             id_memory: Some(usize::from(mode >> 4) * 64),
-            ..EncodeFileOptions::default()
+            ..EncodeOptions::default()
         };
-        let spilled = encode_file(encoder, &input, &output, &tiny)
+        let spilled = encode_file(encoder, &input, &output, &tiny, &control)
             .expect("the run with the id check on disk succeeds too");
         assert_eq!(
             spilled.counts, m.counts,

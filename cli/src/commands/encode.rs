@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pseudolink::io::manifest_path;
-use pseudolink::run::{encode_file, EncodeFileOptions, Progress};
+use pseudolink::run::{encode_file, EncodeOptions, Progress, Rejects, RunControl};
 use pseudolink::{Encoder, Result, Schema};
 
 use super::progress::{bytes_bar, cancel_flag};
@@ -73,17 +73,16 @@ pub fn run(args: &Args) -> Result<()> {
             ids_on_disk.store(true, Ordering::Relaxed);
         }
     };
-    let options = EncodeFileOptions {
-        rejects: args.rejects.clone(),
+    let options = EncodeOptions {
+        rejects: Rejects::from(args.rejects.clone()),
         agreement: args.agreement.clone(),
         purpose: args.purpose.clone(),
-        progress: Some(&progress),
-        cancel: Some(&cancel),
         id_memory: Some(pseudolink::run::id_memory_from_mib(args.id_memory)?),
         temp_dir: args.temp_dir.clone(),
     };
+    let control = RunControl::new().cancel(&cancel).progress(&progress);
     let started = std::time::Instant::now();
-    let result = encode_file(&encoder, &args.input, &args.output, &options);
+    let result = encode_file(&encoder, &args.input, &args.output, &options, &control);
     bar.finish_and_clear();
     let manifest = result?;
     let secs = started.elapsed().as_secs_f64();

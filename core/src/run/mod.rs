@@ -1,23 +1,38 @@
 //! Whole-file runs: what the CLI commands, `pl_encode_file` and `pseudolink.encode` all call.
+//!
+//! An encoding run is a one-way pipeline (`pipeline`): a source (`source`: a CSV file or a
+//! table in memory) read in chunks of rows (`rows`); the checks (`check`, with the duplicate
+//! record id check of `ids`, which may sort on disk with `spill`); the encoder (`encoder`);
+//! a sink (`sink`: files, or memory). `options` holds its one options struct and `control`
+//! the cancel flag, progress callback and timings every stage is handed. `write` writes an
+//! extract held in memory as a run to a file would have. No module here uses one that uses it
+//! (see the test `run_modules_form_no_cycle`).
 
-pub mod encode;
+mod check;
+mod control;
+mod encoder;
 mod ids;
 pub mod link;
 pub mod link_summary;
+mod options;
+mod pipeline;
 mod rows;
+mod sink;
+mod source;
 mod spill;
-pub mod table;
-pub mod write;
+mod write;
 
-pub use encode::{encode_csv, encode_file, EncodeFileOptions, EncodeOptions, Progress};
+pub use control::{Progress, RunControl, Timings};
 pub use ids::{id_memory_from_mib, DEFAULT_ID_MEMORY, MAX_ID_MEMORY_MIB};
 pub use link::{
     build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
 };
 pub use link_summary::{summary_path, InputSummary, RunSummary};
-pub use rows::{Encoded, RejectedRow, REJECTS_HEADER};
-pub use table::{encode_table, encode_table_file, TextColumns};
-pub use write::{encoded_fingerprint, write_encoded, WriteOptions};
+pub use options::{EncodeOptions, Rejects};
+pub use pipeline::{encode_csv, encode_file, encode_table, encode_table_file};
+pub use sink::{Encoded, RejectedRow, REJECTS_HEADER};
+pub use source::TextColumns;
+pub use write::{encoded_fingerprint, write_encoded};
 
 #[cfg(test)]
 mod tests;

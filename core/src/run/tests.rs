@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+use super::rows;
+
 use super::*;
 use crate::io::raw::RejectReason;
 use crate::{Encoder, Error, Schema, Secret};
@@ -87,17 +89,18 @@ fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
     let enc = encoder();
     let cli_out = dir.path().join("cli.csv");
     let cli_rejects = dir.path().join("cli.rejects.csv");
-    let options = EncodeFileOptions {
-        rejects: Some(cli_rejects.clone()),
-        ..EncodeFileOptions::default()
-    };
-    let cli_manifest = encode_file(&enc, &input, &cli_out, &options).unwrap();
-
     let options = EncodeOptions {
-        keep_rejected: true,
+        rejects: Rejects::File(cli_rejects.clone()),
         ..EncodeOptions::default()
     };
-    let encoded = encode_csv(&enc, &input, &options).unwrap();
+    let none = RunControl::default();
+    let cli_manifest = encode_file(&enc, &input, &cli_out, &options, &none).unwrap();
+
+    let options = EncodeOptions {
+        rejects: Rejects::Keep,
+        ..EncodeOptions::default()
+    };
+    let encoded = encode_csv(&enc, &input, &options, &none).unwrap();
     assert_eq!(encoded.records.len(), 3);
     assert_eq!(encoded.rejected.len(), 2);
     assert_eq!(
@@ -112,10 +115,8 @@ fn encode_csv_then_write_gives_the_bytes_of_encode_file() {
         &encoded.manifest,
         enc.layout(),
         &out,
-        &WriteOptions {
-            rejects: Some(rejects.clone()),
-            cancel: None,
-        },
+        Some(&rejects),
+        &none,
     )
     .unwrap();
     assert_same_files(
@@ -138,12 +139,13 @@ fn tables_encode_like_the_csv() {
     std::fs::write(&input, CSV).unwrap();
     let enc = encoder();
     let options = EncodeOptions {
-        keep_rejected: true,
+        rejects: Rejects::Keep,
         ..EncodeOptions::default()
     };
-    let from_csv = encode_csv(&enc, &input, &options).unwrap();
+    let none = RunControl::default();
+    let from_csv = encode_csv(&enc, &input, &options, &none).unwrap();
     let (names, batches) = table();
-    let from_table = encode_table(&enc, &names, &batches, "<rows>", &options).unwrap();
+    let from_table = encode_table(&enc, &names, &batches, "<rows>", &options, &none).unwrap();
     assert_eq!(from_table.records, from_csv.records);
     assert_eq!(from_table.rejected, from_csv.rejected);
     let (t, c) = (&from_table.manifest, &from_csv.manifest);
@@ -168,8 +170,9 @@ fn tables_encode_like_the_csv() {
 fn without_keeping_rejects_the_first_bad_row_is_an_error_naming_line_and_field() {
     let enc = encoder();
     let (names, batches) = table();
-    let err =
-        encode_table(&enc, &names, &batches, "<rows>", &EncodeOptions::default()).unwrap_err();
+    let options = EncodeOptions::default();
+    let none = RunControl::default();
+    let err = encode_table(&enc, &names, &batches, "<rows>", &options, &none).unwrap_err();
     match err {
         Error::Input { location, message } => {
             assert_eq!(location.line, Some(4));
@@ -189,28 +192,20 @@ fn cancelled_runs_stop_and_leave_nothing_behind() {
     let enc = encoder();
     let cancel = AtomicBool::new(true);
     let options = EncodeOptions {
-        keep_rejected: true,
-        cancel: Some(&cancel),
+        rejects: Rejects::Keep,
         ..EncodeOptions::default()
     };
+    let cancelled = RunControl::new().cancel(&cancel);
     assert!(matches!(
-        encode_csv(&enc, &input, &options),
+        encode_csv(&enc, &input, &options, &cancelled),
         Err(Error::Cancelled)
     ));
     let (names, batches) = table();
     assert!(matches!(
-        encode_table(&enc, &names, &batches, "<rows>", &options),
+        encode_table(&enc, &names, &batches, "<rows>", &options, &cancelled),
         Err(Error::Cancelled)
     ));
-    let encoded = encode_csv(
-        &enc,
-        &input,
-        &EncodeOptions {
-            keep_rejected: true,
-            ..EncodeOptions::default()
-        },
-    )
-    .unwrap();
+    let encoded = encode_csv(&enc, &input, &options, &RunControl::default()).unwrap();
     let out = dir.path().join("out.csv");
     let written = write_encoded(
         &encoded.records,
@@ -218,10 +213,8 @@ fn cancelled_runs_stop_and_leave_nothing_behind() {
         &encoded.manifest,
         enc.layout(),
         &out,
-        &WriteOptions {
-            rejects: None,
-            cancel: Some(&cancel),
-        },
+        None,
+        &cancelled,
     );
     assert!(matches!(written, Err(Error::Cancelled)));
     let left: Vec<_> = std::fs::read_dir(dir.path())
@@ -248,8 +241,9 @@ fn stopping_early_in_a_long_file_returns_at_once() {
     let input2 = input.clone();
     std::thread::spawn(move || {
         let out = input2.with_extension("out");
-        let file = encode_file(&enc, &input2, &out, &EncodeFileOptions::default());
-        let memory = encode_csv(&enc, &input2, &EncodeOptions::default());
+        let (options, none) = (EncodeOptions::default(), RunControl::default());
+        let file = encode_file(&enc, &input2, &out, &options, &none);
+        let memory = encode_csv(&enc, &input2, &options, &none);
         let _ = tx.send((file.is_err(), memory.is_err()));
     });
     let got = rx.recv_timeout(std::time::Duration::from_secs(60));
@@ -302,11 +296,11 @@ fn rows_refilled_in_recycled_chunks_encode_like_rows_encoded_alone() {
     let enc = encoder();
     let out = dir.path().join("out.csv");
     let rejects = dir.path().join("rejects.csv");
-    let options = EncodeFileOptions {
-        rejects: Some(rejects.clone()),
-        ..EncodeFileOptions::default()
+    let options = EncodeOptions {
+        rejects: Rejects::File(rejects.clone()),
+        ..EncodeOptions::default()
     };
-    let manifest = encode_file(&enc, &input, &out, &options).unwrap();
+    let manifest = encode_file(&enc, &input, &out, &options, &RunControl::default()).unwrap();
     assert_eq!(manifest.counts.rows_read, rows as u64);
     assert_eq!(manifest.counts.encoded, accepted.len() as u64);
     assert_eq!(manifest.counts.rejected, expected_rejects.len() as u64);
@@ -354,9 +348,10 @@ fn tables_encoded_to_a_file_are_what_encode_table_then_write_encoded_writes() {
         &batches,
         "<rows>",
         &EncodeOptions {
-            keep_rejected: true,
+            rejects: Rejects::Keep,
             ..EncodeOptions::default()
         },
+        &RunControl::default(),
     )
     .unwrap();
     let (a, a_rejects) = (dir.path().join("a.csv"), dir.path().join("a.rej.csv"));
@@ -366,10 +361,8 @@ fn tables_encoded_to_a_file_are_what_encode_table_then_write_encoded_writes() {
         &in_memory.manifest,
         enc.layout(),
         &a,
-        &WriteOptions {
-            rejects: Some(a_rejects.clone()),
-            cancel: None,
-        },
+        Some(&a_rejects),
+        &RunControl::default(),
     )
     .unwrap();
     let (b, b_rejects) = (dir.path().join("b.csv"), dir.path().join("b.rej.csv"));
@@ -379,10 +372,11 @@ fn tables_encoded_to_a_file_are_what_encode_table_then_write_encoded_writes() {
         &batches,
         "<rows>",
         &b,
-        &EncodeFileOptions {
-            rejects: Some(b_rejects.clone()),
-            ..EncodeFileOptions::default()
+        &EncodeOptions {
+            rejects: Rejects::File(b_rejects.clone()),
+            ..EncodeOptions::default()
         },
+        &RunControl::default(),
     )
     .unwrap();
     assert_same_files((&b, &b_rejects, &direct), (&a, &a_rejects, &written));
@@ -397,10 +391,11 @@ fn a_table_to_a_file_without_rejects_stops_at_the_first_bad_row_and_leaves_nothi
     let enc = encoder();
     let (names, batches) = table();
     let out = dir.path().join("out.csv");
-    let run = |options: &EncodeFileOptions<'_>| {
-        encode_table_file(&enc, &names, &batches, "<rows>", &out, options)
+    let run = |options: &EncodeOptions, control: &RunControl<'_>| {
+        encode_table_file(&enc, &names, &batches, "<rows>", &out, options, control)
     };
-    match run(&EncodeFileOptions::default()).unwrap_err() {
+    let none = RunControl::default();
+    match run(&EncodeOptions::default(), &none).unwrap_err() {
         Error::Input { location, message } => {
             assert_eq!(location.line, Some(4));
             assert_eq!(location.field.as_deref(), Some("record_id"));
@@ -409,18 +404,199 @@ fn a_table_to_a_file_without_rejects_stops_at_the_first_bad_row_and_leaves_nothi
         other => panic!("unexpected {other:?}"),
     }
     // Refused: the id check's options of CSV files; cancelled: stops.
-    let err = run(&EncodeFileOptions {
-        id_memory: Some(1 << 20),
-        ..EncodeFileOptions::default()
-    })
+    let err = run(
+        &EncodeOptions {
+            id_memory: Some(1 << 20),
+            ..EncodeOptions::default()
+        },
+        &none,
+    )
     .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
     let cancel = AtomicBool::new(true);
-    let cancelled = run(&EncodeFileOptions {
-        rejects: Some(dir.path().join("rej.csv")),
-        cancel: Some(&cancel),
-        ..EncodeFileOptions::default()
-    });
+    let cancelled = run(
+        &EncodeOptions {
+            rejects: Rejects::File(dir.path().join("rej.csv")),
+            ..EncodeOptions::default()
+        },
+        &RunControl::new().cancel(&cancel),
+    );
     assert!(matches!(cancelled, Err(Error::Cancelled)));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn one_options_struct_refuses_what_its_run_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, CSV).unwrap();
+    let enc = encoder();
+    let none = RunControl::default();
+    let out = dir.path().join("out.csv");
+    // Rows kept in memory by a run to a file; a rejects file for a run into memory; the id
+    // check's options for a run into memory.
+    let keep = EncodeOptions {
+        rejects: Rejects::Keep,
+        ..EncodeOptions::default()
+    };
+    let file = EncodeOptions {
+        rejects: Rejects::File(dir.path().join("rej.csv")),
+        ..EncodeOptions::default()
+    };
+    let budget = EncodeOptions {
+        id_memory: Some(1 << 20),
+        ..EncodeOptions::default()
+    };
+    let (names, batches) = table();
+    let errors = [
+        encode_file(&enc, &input, &out, &keep, &none).unwrap_err(),
+        encode_table_file(&enc, &names, &batches, "t", &out, &keep, &none).unwrap_err(),
+        encode_csv(&enc, &input, &file, &none).unwrap_err(),
+        encode_table(&enc, &names, &batches, "t", &file, &none).unwrap_err(),
+        encode_csv(&enc, &input, &budget, &none).unwrap_err(),
+        encode_table(&enc, &names, &batches, "t", &budget, &none).unwrap_err(),
+    ];
+    for e in errors {
+        assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn the_run_control_reports_progress_and_times_the_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, CSV).unwrap();
+    let enc = encoder();
+    let rows = std::sync::Mutex::new(Vec::new());
+    let progress = |p: Progress| rows.lock().unwrap().push((p.rows, p.bytes_read));
+    let timings = Timings::new();
+    let control = RunControl::new().progress(&progress).timings(&timings);
+    let options = EncodeOptions {
+        rejects: Rejects::File(dir.path().join("rej.csv")),
+        ..EncodeOptions::default()
+    };
+    let out = dir.path().join("out.csv");
+    let m = encode_file(&enc, &input, &out, &options, &control).unwrap();
+    assert_eq!(m.counts.rows_read, m.counts.encoded + m.counts.rejected);
+    let size = CSV.len() as u64;
+    assert_eq!(rows.lock().unwrap().last(), Some(&(5, size)));
+    let stages: Vec<&str> = timings.stages().iter().map(|(s, _)| *s).collect();
+    assert_eq!(stages, ["encoding", "pair statistics", "writing"]);
+}
+
+/// The files of `core/src/run` use each other without a cycle: a source, the checks, the
+/// encoder and a sink, each using only those below it. `mod.rs` only declares and re-exports;
+/// test modules may use anything.
+#[test]
+fn run_modules_form_no_cycle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/run");
+    let code = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+        let text = match text.find("#[cfg(test)]\nmod tests") {
+            Some(i) => text[..i].to_string(),
+            None => text,
+        };
+        // Doc comments name items without using them.
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut modules: BTreeSet<String> = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(m) = name.strip_suffix(".rs") {
+            if m != "mod" && m != "tests" {
+                modules.insert(m.to_string());
+            }
+        }
+    }
+    // Items re-exported by mod.rs, by the module that defines them.
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let root = code("mod");
+    for statement in root.split(';') {
+        let Some(rest) = statement.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let (module, items) = rest.split_once("::").unwrap();
+        for item in items.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !item.is_empty() {
+                owner.insert(item.to_string(), module.to_string());
+            }
+        }
+    }
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in &modules {
+        let text = code(m);
+        let mut used = BTreeSet::new();
+        for prefix in ["super::", "crate::run::"] {
+            for (i, _) in text.match_indices(prefix) {
+                let rest = &text[i + prefix.len()..];
+                // `super::{a, b::c}` names several.
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group[..group.find('}').unwrap()]
+                        .split(',')
+                        .map(|n| n.trim().split("::").next().unwrap())
+                        .collect(),
+                    None => vec![rest
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap()],
+                };
+                for name in names {
+                    let target = if modules.contains(name) {
+                        Some(name.to_string())
+                    } else {
+                        owner.get(name).cloned()
+                    };
+                    if let Some(t) = target.filter(|t| t != m) {
+                        used.insert(t);
+                    }
+                }
+            }
+        }
+        uses.insert(m.clone(), used);
+    }
+    // Depth-first search for a cycle.
+    fn visit(
+        m: &str,
+        uses: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            panic!(
+                "a cycle among core/src/run: {} -> {m}",
+                path[at..].join(" -> ")
+            );
+        }
+        if done.contains(m) {
+            return;
+        }
+        path.push(m.to_string());
+        for next in &uses[m] {
+            visit(next, uses, path, done);
+        }
+        path.pop();
+        done.insert(m.to_string());
+    }
+    let mut done = BTreeSet::new();
+    for m in &modules {
+        visit(m, &uses, &mut Vec::new(), &mut done);
+    }
+    // The pipeline's shape: the lower stages do not know the ones that use them.
+    for (low, high) in [
+        ("source", "check"),
+        ("source", "pipeline"),
+        ("ids", "source"),
+        ("check", "source"),
+        ("encoder", "check"),
+        ("sink", "check"),
+        ("sink", "pipeline"),
+    ] {
+        assert!(!uses[low].contains(high), "{low} uses {high}");
+    }
+    assert!(uses["pipeline"].contains("source"), "{uses:?}");
 }

@@ -1,7 +1,6 @@
 //! Writing an in-memory extract as the files [`encode_file`](super::encode_file) writes.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::sync::mpsc;
 
 use rayon::prelude::*;
@@ -13,33 +12,26 @@ use crate::io::manifest::Manifest;
 
 use crate::encode::EncodedRecord;
 
-use super::rows::{
-    header_line, write_parts, Buffers, OutputFiles, RejectedRow, CHUNK_ROWS, TASK_ROWS,
-};
-
-/// Options of [`write_encoded`].
-#[derive(Default)]
-pub struct WriteOptions<'a> {
-    /// Also write the rejected rows to this file.
-    pub rejects: Option<PathBuf>,
-    /// Set to stop writing: nothing is left behind and [`Error::Cancelled`] is returned.
-    pub cancel: Option<&'a AtomicBool>,
-}
+use super::control::RunControl;
+use super::rows::{CHUNK_ROWS, TASK_ROWS};
+use super::sink::{header_line, write_parts, Buffers, OutputFiles, RejectedRow};
 
 /// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
-/// `manifest`) to `output` and its manifest beside it (and the rejected rows to
-/// `options.rejects`): the same bytes [`encode_file`](super::encode_file) writes for the same input. Returns the
-/// written manifest. Nothing appears unless every file is complete.
+/// `manifest`) to `output` and its manifest beside it (and the rejected rows to `rejects`): the
+/// same bytes [`encode_file`](super::encode_file) writes for the same input. Returns the written
+/// manifest. Nothing appears unless every file is complete; a cancel through `control` leaves
+/// nothing behind and returns [`Error::Cancelled`].
 pub fn write_encoded(
     records: &[EncodedRecord],
     rejected: &[RejectedRow],
     manifest: &Manifest,
     layout: &Layout,
     output: &Path,
-    options: &WriteOptions<'_>,
+    rejects: Option<&Path>,
+    control: &RunControl<'_>,
 ) -> Result<Manifest> {
-    let cancelled = || options.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let mut files = OutputFiles::create(layout, output, options.rejects.as_deref())?;
+    let cancelled = || control.cancelled();
+    let mut files = OutputFiles::create(layout, output, rejects)?;
     // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
     // previous chunks in order.
     let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
@@ -74,7 +66,7 @@ pub fn write_encoded(
     if !written || cancelled() {
         return Err(Error::Cancelled);
     }
-    files.commit(manifest.clone(), output, options.rejects.as_deref())
+    files.commit(manifest.clone(), output, rejects)
 }
 
 /// Size and BLAKE3 of the extract file [`write_encoded`] writes for `records`: the fingerprint
