@@ -391,7 +391,7 @@ struct Summary<'a> {
     trained: bool,
     resolution: &'a pseudolink::link::ResolutionReport,
     timings: &'a [pseudolink::link::StageTime],
-    schema_fingerprint: String,
+    schema_fingerprint: pseudolink::schema::SchemaFingerprint,
     inputs: &'a [InputSummary],
     warnings: Vec<String>,
     run: &'a RunRecord,

@@ -698,7 +698,7 @@ fn manifest_for(encoder: &Encoder, extract: &[u8], records: u64) -> Manifest {
         encoding_version: pseudolink::secret::ENCODING_VERSION,
         library_version: pseudolink::VERSION.into(),
         schema_fingerprint: encoder.schema().fingerprint(),
-        key_check_value: encoder.check_value().into(),
+        key_check_value: encoder.check_value().clone(),
         columns: encoder
             .layout()
             .header()

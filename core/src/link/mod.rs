@@ -41,7 +41,7 @@
 //! let pool = Pool::new(vec![("left".into(), left), ("right".into(), right)], 4).unwrap();
 //! let linkage = link_pool(&schema, pool, false, LinkOptions::default(), None, None).unwrap();
 //! let explained = linkage.explain("a1", "b1").unwrap();
-//! assert_eq!(explained.fields[0].field, "first_name");
+//! assert_eq!(explained.comparisons[0].comparison, "first_name");
 //! println!("{explained}");
 //! ```
 

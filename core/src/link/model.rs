@@ -62,7 +62,7 @@ pub struct Model {
     /// The pseudolink version that trained it.
     pub library_version: String,
     /// The encoding fingerprint of the schema it was trained under.
-    pub schema_fingerprint: String,
+    pub schema_fingerprint: crate::schema::SchemaFingerprint,
     /// The fingerprint of the schema's linkage settings.
     pub link_fingerprint: String,
     /// The comparators it was trained with.
