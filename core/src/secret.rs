@@ -9,7 +9,7 @@
 //! use pseudolink::Secret;
 //! let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
 //! assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
-//! assert_eq!(secret.check_value().len(), 16);
+//! assert_eq!(secret.check_value().as_str().len(), 16);
 //! ```
 
 use std::borrow::Cow;

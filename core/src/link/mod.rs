@@ -22,7 +22,12 @@
 //! [`link_pool`] runs stages 2 to 5 in memory; [`crate::run::link`] runs the whole thing from files
 //! to files. `docs/linking.md` explains each stage and the choices made.
 //!
-//! ```
+//! Not run: training needs the u probabilities that encoded extracts' pair statistics give
+//! ([`LinkOptions::pair_stats`], from their manifests), or a trained model
+//! ([`LinkOptions::model`]); without either [`link_pool`] refuses, and this example passes
+//! neither, so it is compiled but not run.
+//!
+//! ```no_run
 //! use pseudolink::link::{link_pool, LinkOptions, Pool};
 //! use pseudolink::{Encoder, Schema, Secret};
 //!
