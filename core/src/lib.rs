@@ -37,6 +37,8 @@ pub mod encode;
 pub mod error;
 pub mod io;
 pub mod link;
+#[cfg(test)]
+mod module_graph;
 pub mod normalise;
 pub mod run;
 pub mod schema;

@@ -9,7 +9,7 @@
 //! use pseudolink::Secret;
 //! let secret = Secret::from_hex(&"ab".repeat(32)).unwrap();
 //! assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
-//! assert_eq!(secret.check_value().len(), 16);
+//! assert_eq!(secret.check_value().as_str().len(), 16);
 //! ```
 
 use std::borrow::Cow;
@@ -136,18 +136,79 @@ impl Secret {
     /// A secret's check value never changes: its key is derived with the context of encoding
     /// version 1 (when check values were introduced) whatever the current encoding version, so
     /// a check value written into an agreement stays valid across upgrades.
-    pub fn check_value(&self) -> String {
+    pub fn check_value(&self) -> KeyCheckValue {
         let key = DerivedKey {
             key: blake3::derive_key("pseudolink encoding v1 key-check-value ", &self.bytes),
         };
         let hash = blake3::keyed_hash(&key.key, b"pseudolink key check value");
-        to_hex(&hash.as_bytes()[..8])
+        KeyCheckValue(to_hex(&hash.as_bytes()[..8]))
+    }
+}
+
+/// A key check value ([`Secret::check_value`]): 16 hex characters that confirm two parties hold
+/// the same secret. Equality (`==`, `!=`) runs in constant time over the characters (through
+/// `subtle`), so that no comparison of a value a party supplies leaks, by its timing, how much of
+/// it matches; only the length, which is public (always 16), is compared first. Serialized as the
+/// plain string (`serde(transparent)`), as manifests and run summaries have always held it.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct KeyCheckValue(String);
+
+impl KeyCheckValue {
+    /// The value as text (to print or write; compare [`KeyCheckValue`]s, not their text).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for KeyCheckValue {
+    fn from(text: String) -> Self {
+        KeyCheckValue(text)
+    }
+}
+
+impl From<&str> for KeyCheckValue {
+    fn from(text: &str) -> Self {
+        KeyCheckValue(text.to_string())
+    }
+}
+
+/// Constant-time equality of two byte strings of public length.
+fn ct_equal(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+impl PartialEq for KeyCheckValue {
+    fn eq(&self, other: &Self) -> bool {
+        ct_equal(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for KeyCheckValue {}
+
+impl PartialEq<&str> for KeyCheckValue {
+    fn eq(&self, other: &&str) -> bool {
+        ct_equal(self.0.as_bytes(), other.as_bytes())
+    }
+}
+
+impl fmt::Display for KeyCheckValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for KeyCheckValue {
+    /// The value itself: a check value is public (it is printed, and written into manifests).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyCheckValue({:?})", self.0)
     }
 }
 
 /// Writes a new random secret to `path` as 64 hex characters and a newline, with file mode 0600
 /// on Unix. Refuses to overwrite an existing file. Returns the new secret's key check value.
-pub fn write_new_secret_file(path: &Path) -> Result<String> {
+pub fn write_new_secret_file(path: &Path) -> Result<KeyCheckValue> {
     use std::io::Write;
     let secret = Secret::generate()?;
     let mut options = std::fs::OpenOptions::new();
@@ -405,12 +466,6 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Constant-time equality of two key check values (or any two strings of public length).
-pub fn check_values_equal(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,8 +559,8 @@ mod tests {
         let a = Secret::from_bytes(&[1u8; 32]).unwrap();
         let b = Secret::from_bytes(&[2u8; 32]).unwrap();
         assert_ne!(a.check_value(), b.check_value());
-        assert!(check_values_equal(&a.check_value(), &a.check_value()));
-        assert!(!check_values_equal(&a.check_value(), &b.check_value()));
+        assert!(a.check_value() == a.check_value());
+        assert!(a.check_value() != b.check_value());
     }
 
     #[test]

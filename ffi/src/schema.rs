@@ -144,7 +144,7 @@ pub unsafe extern "C" fn pl_schema_fingerprint(
         let written = unsafe { out_ref(written, "written") }?;
         let fingerprint = schema.inner.fingerprint();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
-        unsafe { write_bytes(fingerprint.as_bytes(), buf, buf_len, written) }
+        unsafe { write_bytes(fingerprint.as_str().as_bytes(), buf, buf_len, written) }
     }
 }
 
@@ -252,7 +252,7 @@ mod tests {
                 pl_schema_fingerprint(s, buf.as_mut_ptr(), buf.len(), &mut n),
                 pl_result::PL_OK
             );
-            assert_eq!(text(&buf, n), Schema::example().fingerprint());
+            assert_eq!(text(&buf, n), Schema::example().fingerprint().as_str());
             let mut count = 0;
             assert_eq!(
                 pl_schema_input_column_count(s, &mut count),

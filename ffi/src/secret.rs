@@ -197,7 +197,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
         let written = unsafe { out_ref(written, "written") }?;
         let kcv = secret.inner.check_value();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
-        unsafe { write_bytes(kcv.as_bytes(), buf, buf_len, written) }
+        unsafe { write_bytes(kcv.as_str().as_bytes(), buf, buf_len, written) }
     }
 }
 
@@ -292,6 +292,6 @@ mod tests {
         }
         let got: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
         let want = Secret::from_bytes(&bytes).unwrap().check_value();
-        assert_eq!(got, want.as_bytes());
+        assert_eq!(got, want.as_str().as_bytes());
     }
 }

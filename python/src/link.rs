@@ -329,7 +329,7 @@ pub fn evaluate<'py>(
     guard(|| {
         let (scored, unordered) = if let Ok(l) = links.cast::<PyLinks>() {
             let linkage = &l.get().linkage;
-            (scored_links(linkage), linkage.pool.is_dedupe())
+            (scored_links(linkage), linkage.is_dedupe())
         } else if let Ok(path) = links.extract::<PathBuf>() {
             (read_links(&path).py()?, false)
         } else {
@@ -359,11 +359,11 @@ pub fn evaluate<'py>(
 
 fn scored_links(linkage: &Linkage) -> Vec<ScoredLink> {
     linkage
-        .links
+        .links()
         .iter()
         .map(|l| ScoredLink {
-            left_id: linkage.pool.record(l.left).id.clone(),
-            right_id: linkage.pool.record(l.right).id.clone(),
+            left_id: linkage.record_id(l.left).to_string(),
+            right_id: linkage.record_id(l.right).to_string(),
             probability: l.probability,
             band: l.band,
         })
@@ -391,7 +391,7 @@ struct Summary<'a> {
     trained: bool,
     resolution: &'a pseudolink::link::ResolutionReport,
     timings: &'a [pseudolink::link::StageTime],
-    schema_fingerprint: String,
+    schema_fingerprint: pseudolink::schema::SchemaFingerprint,
     inputs: &'a [InputSummary],
     warnings: Vec<String>,
     run: &'a RunRecord,
@@ -400,7 +400,7 @@ struct Summary<'a> {
 #[pymethods]
 impl PyLinks {
     fn __len__(&self) -> usize {
-        self.linkage.links.len()
+        self.linkage.links().len()
     }
 
     fn __repr__(&self) -> String {
@@ -412,7 +412,7 @@ impl PyLinks {
     #[getter]
     fn model(&self) -> PyModel {
         PyModel {
-            inner: self.linkage.model.clone(),
+            inner: self.linkage.model().clone(),
         }
     }
 
@@ -425,18 +425,18 @@ impl PyLinks {
             let (m, r) = l.band_counts();
             let full = d.summary(l, FileRecord::default());
             let summary = Summary {
-                mode: if l.pool.is_dedupe() { "dedupe" } else { "link" },
-                records: l.pool.source_sizes(),
-                candidate_pairs: l.blocking.candidate_pairs,
-                skipped_blocks: l.blocking.skipped.len() as u64,
+                mode: if l.is_dedupe() { "dedupe" } else { "link" },
+                records: l.source_sizes(),
+                candidate_pairs: l.candidate_pairs(),
+                skipped_blocks: l.skipped_blocks().len() as u64,
                 links: m + r,
                 match_: m,
                 review: r,
-                threshold: l.threshold,
-                review_threshold: l.review_threshold,
-                trained: l.trained,
-                resolution: &l.resolution,
-                timings: &l.timings,
+                threshold: l.threshold(),
+                review_threshold: l.review_threshold(),
+                trained: l.trained(),
+                resolution: l.resolution(),
+                timings: l.timings(),
                 schema_fingerprint: full.schema_fingerprint,
                 inputs: &d.details.inputs,
                 warnings: full.warnings,
@@ -497,16 +497,16 @@ impl PyLinks {
 impl PyLinks {
     fn table(&self) -> PyResult<PyTable> {
         let l = &self.linkage;
-        let n = l.links.len();
+        let n = l.links().len();
         let mut left = StringBuilder::with_capacity(n, n * 12);
         let mut right = StringBuilder::with_capacity(n, n * 12);
         let mut weight = Float64Builder::with_capacity(n);
         let mut prob = Float64Builder::with_capacity(n);
         let mut band = StringBuilder::with_capacity(n, n * 6);
         let mut cluster = UInt32Builder::with_capacity(n);
-        for link in &l.links {
-            left.append_value(&l.pool.record(link.left).id);
-            right.append_value(&l.pool.record(link.right).id);
+        for link in l.links() {
+            left.append_value(l.record_id(link.left));
+            right.append_value(l.record_id(link.right));
             weight.append_value(link.weight);
             prob.append_value(link.probability);
             band.append_value(link.band.as_str());

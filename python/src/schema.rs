@@ -55,7 +55,7 @@ impl PySchema {
     /// 32 hex characters identifying the schema: equal schemas have equal fingerprints.
     #[getter]
     fn fingerprint(&self) -> PyResult<String> {
-        guard(|| Ok(self.inner.fingerprint()))
+        guard(|| Ok(self.inner.fingerprint().to_string()))
     }
 
     /// The input column holding each record's id.
@@ -83,7 +83,7 @@ impl PySchema {
 
     fn __hash__(&self) -> u64 {
         let f = self.inner.fingerprint();
-        u64::from_str_radix(f.get(..16).unwrap_or("0"), 16).unwrap_or(0)
+        u64::from_str_radix(f.as_str().get(..16).unwrap_or("0"), 16).unwrap_or(0)
     }
 
     fn __repr__(&self) -> String {

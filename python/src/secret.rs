@@ -64,7 +64,7 @@ impl PySecret {
     /// same secret without revealing it.
     #[getter]
     fn check_value(&self) -> PyResult<String> {
-        guard(|| Ok(self.inner.check_value()))
+        guard(|| Ok(self.inner.check_value().to_string()))
     }
 
     fn __repr__(&self) -> String {

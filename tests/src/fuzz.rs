@@ -23,7 +23,7 @@ use pseudolink::io::manifest::{
     manifest_path, Counts, FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME,
     FORMAT_VERSION,
 };
-use pseudolink::link::pool::Pool;
+use pseudolink::link::Pool;
 use pseudolink::link::{link_pool, Band, LinkOptions};
 use pseudolink::normalise::date::{normalise_date, Date, DateOptions};
 use pseudolink::normalise::name::{normalise_name, NameOptions};
@@ -279,7 +279,7 @@ pub fn schema(data: &[u8]) {
     let layout = Layout::new(&schema);
     assert_eq!(layout.header().len(), layout.columns.len() + 1);
     for clear in [false, true] {
-        let _ = pseudolink::link::compare::Comparator::new(&schema, clear);
+        let _ = pseudolink::link::check_comparisons(&schema, clear);
     }
     let encoder = Encoder::with_today(&schema, &secret(), today());
     let mut scratch = encoder.scratch();
@@ -700,7 +700,7 @@ fn manifest_for(encoder: &Encoder, extract: &[u8], records: u64) -> Manifest {
         encoding_version: pseudolink::secret::ENCODING_VERSION,
         library_version: pseudolink::VERSION.into(),
         schema_fingerprint: encoder.schema().fingerprint(),
-        key_check_value: encoder.check_value().into(),
+        key_check_value: encoder.check_value().clone(),
         columns: encoder
             .layout()
             .header()
@@ -1020,11 +1020,11 @@ pub fn link(data: &[u8]) {
         Err(Error::Invalid(_)) => return,
         Err(e) => panic!("linking failed: {e:?}"),
     };
-    let pool = &linkage.pool;
+    let pool = linkage.pool();
     let mut seen = HashSet::new();
     let mut cluster_of: HashMap<u32, u32> = HashMap::new();
     let mut used = HashSet::new();
-    for l in &linkage.links {
+    for l in linkage.links() {
         assert!(l.left < l.right, "left record first");
         assert!((l.right as usize) < pool.len());
         assert!(seen.insert((l.left, l.right)), "pair listed twice");
@@ -1057,11 +1057,11 @@ pub fn link(data: &[u8]) {
         }
     }
     let (m, r) = linkage.band_counts();
-    assert_eq!((m + r) as usize, linkage.links.len());
+    assert_eq!((m + r) as usize, linkage.links().len());
     if mode & 16 == 16 {
         let again = run(sources).expect("the same input links again");
         let key = |x: &pseudolink::link::Linkage| -> Vec<(u32, u32, u64, Band, u32)> {
-            x.links
+            x.links()
                 .iter()
                 .map(|l| (l.left, l.right, l.weight.to_bits(), l.band, l.cluster))
                 .collect()

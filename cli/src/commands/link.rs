@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pseudolink::link::resolve::DEFAULT_CLUSTER_SUPPORT;
+use pseudolink::link::DEFAULT_CLUSTER_SUPPORT;
 use pseudolink::link::{LinkOptions, LinkProgress, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD};
 use pseudolink::run::{link_files, summary_path, LinkFileOptions, RunSummary};
 use pseudolink::{Error, Result, Schema};

@@ -36,7 +36,7 @@ fn check_key_prints_the_check_value_only() {
     let kcv = pseudolink::Secret::from_hex(pseudolink_tests::TEST_SECRET_HEX)
         .unwrap()
         .check_value();
-    assert!(text(&out).contains(&kcv));
+    assert!(text(&out).contains(kcv.as_str()));
 }
 
 #[test]

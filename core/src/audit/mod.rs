@@ -289,7 +289,7 @@ pub fn audit_extract(
     AuditReport {
         input: extract.path.display().to_string(),
         records: total,
-        schema_fingerprint: schema.fingerprint(),
+        schema_fingerprint: schema.fingerprint().to_string(),
         public_names: options.names.source.clone(),
         measured: truth.is_some(),
         attacks,

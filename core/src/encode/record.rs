@@ -192,7 +192,7 @@ pub struct Encoder {
     /// that can have a table ([`GramTable::new`]).
     gram_tables: Vec<Option<GramTable>>,
     audit_key: DerivedKey,
-    check_value: String,
+    check_value: crate::secret::KeyCheckValue,
     features: Features,
     household: Vec<Key>,
 }
@@ -359,7 +359,7 @@ impl Encoder {
     }
 
     /// The key check value of the secret.
-    pub fn check_value(&self) -> &str {
+    pub fn check_value(&self) -> &crate::secret::KeyCheckValue {
         &self.check_value
     }
 

@@ -179,9 +179,9 @@ pub struct Manifest {
     /// Version of pseudolink that wrote the file.
     pub library_version: String,
     /// Fingerprint of the schema used.
-    pub schema_fingerprint: String,
+    pub schema_fingerprint: crate::schema::SchemaFingerprint,
     /// Key check value of the secret used.
-    pub key_check_value: String,
+    pub key_check_value: crate::secret::KeyCheckValue,
     /// The columns of the extract, in order.
     pub columns: Vec<String>,
     /// The cleartext input that was encoded (no path: see [`InputRecord`]).

@@ -31,22 +31,11 @@
 use crate::encode::layout::Layout;
 use crate::encode::pair_stats::FeatureValues;
 use crate::error::{Error, Result};
-use crate::schema::{ClearMetric, Key, LevelSpec, Schema, Transform};
+use crate::schema::{ClearMetric, Key, LevelSpec, Schema};
 
 use super::dice;
+use super::levels::{MISSING, UNKNOWN};
 use super::pool::{bit, Pool, Row};
-
-/// The level index of a comparison whose fields are missing on either side.
-pub const MISSING: u8 = u8::MAX;
-
-/// The level index of a comparison nothing of which could be seen: not compared, no weight.
-pub const UNKNOWN: u8 = u8::MAX - 1;
-
-/// Whether `level` is one of the two levels that carry no weight and no information.
-#[inline]
-pub fn is_uncompared(level: u8) -> bool {
-    level >= UNKNOWN
-}
 
 /// Largest number of levels a comparison may have, else levels included.
 pub const MAX_LEVELS: usize = 200;
@@ -116,7 +105,7 @@ pub struct ComparisonRule {
     /// Per level, the *atomic* levels it stands for (bits): a tested level itself (bit `i`), the
     /// plain `else` (bit `tested`), and an `else (not seen: ...)` level its unseen levels and
     /// `else` (the pair is at one of them, which one is not known). The model's m and u of such a
-    /// level are the sums of its atomic levels' (see [`super::em`]).
+    /// level are the sums of its atomic levels' (see the `em` module).
     pub members: Vec<u64>,
     /// The fields it reads (bit mask): missing when none is present on both sides.
     pub fields: u32,
@@ -983,9 +972,4 @@ pub fn level_name(rule: &ComparisonRule, level: u8) -> String {
             .cloned()
             .unwrap_or_else(|| format!("level {l}")),
     }
-}
-
-/// The transform of a key, if any (for callers outside the schema module).
-pub fn key_transform(k: Key) -> Option<Transform> {
-    k.transform
 }

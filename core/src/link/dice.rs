@@ -14,6 +14,9 @@
 //! assert_eq!(dice::dice(both, 3, 3), 2.0 * 2.0 / 6.0);
 //! assert!(dice::upper_bound(3, 3) >= dice::dice(both, 3, 3));
 //! ```
+//!
+//! Public (unlike the other stages) for the benchmarks (`benches/benches/dice.rs`) and for the fuzz
+//! target that checks the unsafe kernels against the portable reference (`tests/src/fuzz.rs`).
 
 /// `|A∩B|`: the popcount of the word-wise AND of two filters (extra words of the longer one are
 /// ignored; filters of one field always have the same length).

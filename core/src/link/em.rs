@@ -1,6 +1,6 @@
 //! Expectation-maximisation of the m probabilities and the prior match rate λ over the candidate
 //! pairs, with the u probabilities held fixed (estimated from random pairs, see
-//! [`sample`](super::sample)).
+//! `sample`).
 //!
 //! Identical comparison vectors (with the set of blocking rules the pair satisfies) are first
 //! aggregated into [`Patterns`] (a few thousand), so each iteration costs O(patterns × fields),
@@ -16,37 +16,19 @@
 //! keys, leaving out of the likelihood (and out of the estimate) every field the rule's keys use.
 //! Each field's m is the mean over the sessions that estimated it (a field used by every rule
 //! keeps its starting values, and the model says so). λ is then derived from the sessions (see
-//! [`train`](super::train)).
+//! `train`).
 //!
 //! Each M-step adds a pseudo-count of [`PSEUDO_COUNT`] pairs to every level of every estimated
 //! field (additive smoothing), so a level never seen among the likely matches keeps a small
 //! non-zero m, and every probability is clamped to [`P_MIN`, `P_MAX`]. A field missing on either
-//! side, or salted with different salts (see [`compare`](super::compare)), contributes to neither
+//! side, or salted with different salts (see `compare`), contributes to neither
 //! class. A session stops when no parameter moves by more than the
 //! tolerance, or at the iteration limit.
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
-use super::compare::is_uncompared;
-
-/// Smallest probability a model holds.
-pub const P_MIN: f64 = 1e-6;
-/// Largest probability a model holds.
-pub const P_MAX: f64 = 1.0 - 1e-6;
-/// Pseudo-count added to each level in each M-step and in the u estimate.
-pub const PSEUDO_COUNT: f64 = 0.5;
-
-/// Clamps a probability to [`P_MIN`, `P_MAX`] (NaN becomes `P_MIN`).
-#[inline]
-pub fn clamp_probability(p: f64) -> f64 {
-    if p.is_nan() {
-        P_MIN
-    } else {
-        p.clamp(P_MIN, P_MAX)
-    }
-}
+use super::levels::is_uncompared;
+use super::probability::{clamp_probability, PSEUDO_COUNT, P_MAX};
 
 /// Distinct comparison vectors and how many pairs have each, sorted by vector.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,9 +44,11 @@ pub struct Patterns {
 }
 
 impl Patterns {
+    #[cfg(test)]
     /// Aggregates the comparison vectors in `levels` (`n_fields` bytes each), each with the rule
     /// bits of its pair in `rules` (or 0 for all when `rules` is empty).
     pub fn aggregate(levels: &[u8], rules: &[u64], n_fields: usize) -> Patterns {
+        use rayon::prelude::*;
         if n_fields == 0 {
             return Patterns::default();
         }
@@ -189,6 +173,7 @@ pub struct Session {
 }
 
 impl Session {
+    #[cfg(test)]
     /// A session over every pattern that uses and estimates every field.
     pub fn all(n_fields: usize) -> Session {
         Session {
@@ -212,6 +197,7 @@ pub struct UTable<'a> {
 }
 
 impl<'a> UTable<'a> {
+    #[cfg(test)]
     /// u without household u.
     pub fn plain(u: &'a [Vec<f64>]) -> UTable<'a> {
         UTable {
@@ -428,6 +414,7 @@ fn derive_sets(m: &mut [Vec<f64>], members: &[Vec<Vec<usize>>]) {
     }
 }
 
+#[cfg(test)]
 /// The members of comparisons whose every level stands for itself (no unseen-level `else`).
 pub fn identity_members(levels: &[usize]) -> Vec<Vec<u64>> {
     levels
@@ -438,7 +425,8 @@ pub fn identity_members(levels: &[usize]) -> Vec<Vec<u64>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compare::MISSING;
+    use super::super::levels::MISSING;
+    use super::super::probability::P_MIN;
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 
-use super::Band;
+use super::outcome::Band;
 
 /// A pair as read back from a links file.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-use super::model::{probability, Contribution};
-use super::{Band, Linkage};
+use super::linkage::Linkage;
+use super::model::Contribution;
+use super::outcome::Band;
+use super::probability::probability;
 
 /// The per-field contributions to one pair's match weight.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,24 +1,34 @@
 //! Linking: the linkage unit's side. Encoded extracts in; scored, resolved links out.
 //!
-//! The stages, in order, each in its own module:
+//! The public surface is what a library user needs: [`link_pool`] (records in memory) and
+//! [`crate::run::link::link`] (extracts from files) produce a [`Linkage`], read through its
+//! methods and [`Linkage::explain`]; the trained [`model`]; [`evaluate`] against known true pairs.
+//! The stages are private to the crate, each in its own module, and none imports a module above it
+//! (a test in `crate::module_graph` fails on a cycle):
 //!
-//! 1. [`pool`]: the records of every source, addressed by `u32` indices, with compact comparison
+//! 1. `pool`: the records of every source, addressed by `u32` indices, with compact comparison
 //!    rows;
-//! 2. [`block`]: candidate pairs, the union over the blocking rules, oversized blocks skipped,
-//!    enumerated block by block (never stored) in tasks that [`scan`] runs: a first pass compares
+//! 2. `block`: candidate pairs, the union over the blocking rules, oversized blocks skipped,
+//!    enumerated block by block (never stored) in tasks that `scan` runs: a first pass compares
 //!    and counts comparison patterns, a second scores;
-//! 3. [`compare`]: a comparison vector (one level per compared field) per pair, with the
-//!    [`dice`] kernel on Bloom filters, or [`clear`] string comparators in cleartext mode;
-//! 4. [`sample`] and [`em`]: the Fellegi-Sunter [`model`]: u from random pairs, m and λ by EM over
-//!    the distinct comparison patterns, optionally with [`term_frequency`] adjustment;
-//! 5. [`resolve`]: clusters (default) or a one-to-one assignment;
+//! 3. `compare`: a comparison vector (one level per compared field, see `levels`) per pair, with
+//!    the [`dice`] kernel on Bloom filters, or `clear` string comparators in cleartext mode;
+//! 4. `sample`, `em` and `train`: the Fellegi-Sunter [`model`]: u from random pairs, m and λ by EM
+//!    over the distinct comparison patterns, optionally with `term_frequency` adjustment (the
+//!    shared probability arithmetic is in `probability`);
+//! 5. `resolve`: clusters (default) or a one-to-one assignment;
 //! 6. [`evaluate`]: precision, recall and F1 against known true pairs.
 //!
 //! [`link_pool`] runs stages 2 to 5 in memory; [`crate::run::link`] runs the whole thing from files
 //! to files. `docs/linking.md` explains each stage and the choices made.
 //!
-//! ```
-//! use pseudolink::link::{link_pool, pool::Pool, LinkOptions};
+//! Not run: training needs the u probabilities that encoded extracts' pair statistics give
+//! ([`LinkOptions::pair_stats`], from their manifests), or a trained model
+//! ([`LinkOptions::model`]); without either [`link_pool`] refuses, and this example passes
+//! neither, so it is compiled but not run.
+//!
+//! ```no_run
+//! use pseudolink::link::{link_pool, LinkOptions, Pool};
 //! use pseudolink::{Encoder, Schema, Secret};
 //!
 //! let schema = Schema::example();
@@ -36,24 +46,28 @@
 //! let pool = Pool::new(vec![("left".into(), left), ("right".into(), right)], 4).unwrap();
 //! let linkage = link_pool(&schema, pool, false, LinkOptions::default(), None, None).unwrap();
 //! let explained = linkage.explain("a1", "b1").unwrap();
-//! assert_eq!(explained.fields[0].field, "first_name");
+//! assert_eq!(explained.comparisons[0].comparison, "first_name");
 //! println!("{explained}");
 //! ```
 
-pub mod block;
-pub mod clear;
-pub mod compare;
+pub(crate) mod block;
+pub(crate) mod clear;
+pub(crate) mod compare;
 pub mod dice;
-pub mod em;
+pub(crate) mod em;
 pub mod evaluate;
-pub mod explain;
+mod explain;
+pub(crate) mod levels;
+mod linkage;
 pub mod model;
-pub mod pool;
-pub mod resolve;
-pub mod sample;
-pub mod scan;
-pub mod term_frequency;
-pub mod train;
+mod outcome;
+pub(crate) mod pool;
+pub(crate) mod probability;
+pub(crate) mod resolve;
+pub(crate) mod sample;
+pub(crate) mod scan;
+pub(crate) mod term_frequency;
+pub(crate) mod train;
 
 #[cfg(test)]
 mod reference;
@@ -64,7 +78,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::schema::Schema;
@@ -73,13 +86,23 @@ use block::Blocking;
 use compare::Comparator;
 use em::{Patterns, UTable};
 use model::{Model, Scorer};
-use pool::{pack_pair, unpack_pair, Pool};
+use pool::{pack_pair, unpack_pair};
 use resolve::ScoredPairs;
 use sample::UEstimate;
 use scan::{PatternTable, TaskPatterns};
 use term_frequency::TermFrequencies;
 
+pub use block::{RuleCount, SkippedBlock};
 pub use explain::Explanation;
+pub use linkage::Linkage;
+pub use outcome::{Band, Link, LinkProgress, ResolutionReport, StageTime};
+/// The records of a linking run, pooled from every source. Public because [`link_pool`] takes
+/// one (records already in memory: the fuzz targets and the example above); file runs build it
+/// inside [`crate::run::link::link`].
+pub use pool::Pool;
+pub use resolve::DEFAULT_CLUSTER_SUPPORT;
+
+pub(crate) use outcome::process_cpu_seconds;
 
 /// Default match threshold (probability).
 pub const DEFAULT_THRESHOLD: f64 = 0.9;
@@ -98,7 +121,7 @@ pub struct LinkOptions {
     pub review_threshold: f64,
     /// Strict one-to-one assignment instead of clusters (two sources only).
     pub one_to_one: bool,
-    /// The clustering guard's required share of supported cross pairs (see [`resolve`]).
+    /// The clustering guard's required share of supported cross pairs (see `resolve`).
     pub cluster_support: f64,
     /// A trained model to use instead of training one.
     pub model: Option<Model>,
@@ -146,124 +169,10 @@ impl LinkOptions {
     }
 }
 
-/// The band of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Band {
-    /// A link: the two records are taken to be the same person.
-    Match,
-    /// For clerical review.
-    Review,
-}
-
-impl Band {
-    /// `match` or `review`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Band::Match => "match",
-            Band::Review => "review",
-        }
-    }
-}
-
-/// One output row: a scored pair with its band.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Link {
-    /// Pool index of the first (left) record.
-    pub left: u32,
-    /// Pool index of the second (right) record.
-    pub right: u32,
-    /// Match weight.
-    pub weight: f64,
-    /// Match probability.
-    pub probability: f64,
-    /// Band.
-    pub band: Band,
-    /// Cluster number (0 for none).
-    pub cluster: u32,
-}
-
-/// Progress of a linking run: the stage, and work done of total within it.
-#[derive(Debug, Clone, Copy)]
-pub struct LinkProgress {
-    /// The stage name (`blocking`, `u sample`, `comparing`, `EM`, `scoring`, `resolving`).
-    pub stage: &'static str,
-    /// Work done in this stage.
-    pub done: u64,
-    /// Total work of this stage (0 when unknown).
-    pub total: u64,
-}
-
-/// Time spent in one stage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StageTime {
-    /// Stage name.
-    pub stage: String,
-    /// Seconds (wall clock).
-    pub seconds: f64,
-    /// CPU seconds of the whole process (user and system, every thread) in the stage, where the
-    /// system says (Linux): on a shared machine the wall clock measures the others too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_seconds: Option<f64>,
-}
-
-/// CPU seconds (user and system, all threads) this process has used so far, from
-/// `/proc/self/stat` (Linux; its clock ticks are 1/100 s); `None` elsewhere.
-pub fn process_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let user: f64 = fields.next()?.parse().ok()?;
-    let system: f64 = fields.next()?.parse().ok()?;
-    Some((user + system) / 100.0)
-}
-
-/// What resolution did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResolutionReport {
-    /// `clusters` or `one_to_one`.
-    pub method: String,
-    /// Clusters of two or more records (clusters), or accepted pairs (one-to-one).
-    pub clusters: u64,
-    /// Merges refused by the chaining guard (clusters).
-    pub refused_merges: u64,
-    /// Pairs at or above the threshold not accepted because a record was already linked
-    /// (one-to-one); they are not in the output.
-    pub displaced_pairs: u64,
-    /// The guard's required share of supported cross pairs (clusters).
-    pub cluster_support: f64,
-}
-
-/// The outcome of linking, holding what is needed to explain any pair.
-#[derive(Debug, Clone)]
-pub struct Linkage {
-    /// The records.
-    pub pool: Pool,
-    /// The comparator.
-    pub comparator: Comparator,
-    /// The model used (trained here, or given).
-    pub model: Model,
-    /// Whether the model was trained in this run.
-    pub trained: bool,
-    /// Blocking outcome (candidate pairs, counts per rule, skipped blocks).
-    pub blocking: Blocking,
-    /// The candidate pairs whose match probability reached the review threshold (what resolution
-    /// works on), packed with [`pool::pack_pair`] and sorted. [`Linkage::candidates`] gives every
-    /// candidate pair.
-    pub review_pairs: Vec<u64>,
-    /// Match weight of each of `review_pairs`.
-    pub review_weights: Vec<f64>,
-    /// The output rows, sorted by left source and id, then right source and id.
-    pub links: Vec<Link>,
-    /// What resolution did.
-    pub resolution: ResolutionReport,
-    /// Time per stage.
-    pub timings: Vec<StageTime>,
-    /// The options used (without the model).
-    pub threshold: f64,
-    /// The review threshold used.
-    pub review_threshold: f64,
-    scorer: Scorer,
+/// Checks that the comparisons of `schema` can be built, for encoded extracts or (`clear`) for
+/// cleartext: what linking checks before it reads a record.
+pub fn check_comparisons(schema: &Schema, clear: bool) -> Result<()> {
+    Comparator::new(schema, clear).map(drop)
 }
 
 fn check_cancel(cancel: Option<&AtomicBool>) -> Result<()> {
@@ -651,7 +560,7 @@ fn resolve_links(
                     left,
                     right,
                     weight: w,
-                    probability: model::probability(w),
+                    probability: probability::probability(w),
                     band: Band::Match,
                     cluster: n as u32,
                 });
@@ -679,43 +588,4 @@ fn resolve_links(
         report.clusters = u64::from(next);
     }
     (links, report)
-}
-
-impl Linkage {
-    /// Counts of output rows per band: `(match, review)`.
-    pub fn band_counts(&self) -> (u64, u64) {
-        let m = self.links.iter().filter(|l| l.band == Band::Match).count() as u64;
-        (m, self.links.len() as u64 - m)
-    }
-
-    /// The scorer (model and term frequencies) of this run.
-    pub fn scorer(&self) -> &Scorer {
-        &self.scorer
-    }
-
-    /// Every candidate pair (packed, ascending) with its comparison vector and match weight,
-    /// compared and scored again: a run keeps only the pairs that reach the review threshold, so
-    /// this costs a comparison of every candidate pair.
-    pub fn candidates(&self) -> Vec<(u64, Vec<u8>, f64)> {
-        let plan = &self.blocking.plan;
-        let nf = self.comparator.n_fields();
-        let mut out: Vec<(u64, Vec<u8>, f64)> = plan
-            .tasks()
-            .par_iter()
-            .map(|t| {
-                let mut part = Vec::new();
-                plan.for_each_pair(&self.pool, t, |a, ra, b, rb| {
-                    let mut levels = vec![0u8; nf];
-                    self.comparator
-                        .compare_rows(&self.pool, (a, ra), (b, rb), &mut levels);
-                    let w = self.scorer.weight(&levels, a);
-                    part.push((pack_pair(a, b), levels, w));
-                });
-                part
-            })
-            .flatten_iter()
-            .collect();
-        out.par_sort_unstable_by_key(|x| x.0);
-        out
-    }
 }

@@ -8,13 +8,13 @@
 //! w = log2(λ / (1 - λ)) + Σ_comparisons log2(m_c(level) / u_c(level))
 //! ```
 //!
-//! where a comparison `missing` or `unknown` adds 0 (see [`compare`](super::compare)). When the
+//! where a comparison `missing` or `unknown` adds 0 (see the `compare` stage). When the
 //! pair's household comparison reaches a level meaning one household (the default: the same
 //! address and postcode), the comparisons marked `household` use their **household u**: the
 //! chance that two *different* people of one household agree at that level (a shared surname is
 //! no evidence there; a shared date of birth is the evidence of twins, about 2%, not of two
 //! strangers, 1 in 20,000). In cleartext mode, exact agreement on a term-frequency comparison
-//! uses the value's frequency for u (see [`term_frequency`](super::term_frequency)). The match
+//! uses the value's frequency for u (see the `term_frequency` stage). The match
 //! probability is `2^w / (1 + 2^w)`.
 
 use std::path::Path;
@@ -25,11 +25,15 @@ use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
 use crate::schema::Schema;
 
-use super::compare::{is_uncompared, Comparator};
-use super::em::{clamp_probability, EmFit, PSEUDO_COUNT, P_MAX};
+use super::compare::Comparator;
+use super::em::EmFit;
+use super::levels::is_uncompared;
+use super::probability::{clamp_probability, PSEUDO_COUNT, P_MAX};
 use super::sample::UEstimate;
 use super::term_frequency::TermFrequencies;
-use super::train::{SessionReport, Trained};
+use super::train::Trained;
+
+pub use super::train::SessionReport;
 
 /// Value of [`Model::format`].
 pub const MODEL_FORMAT: &str = "pseudolink-model";
@@ -58,7 +62,7 @@ pub struct Model {
     /// The pseudolink version that trained it.
     pub library_version: String,
     /// The encoding fingerprint of the schema it was trained under.
-    pub schema_fingerprint: String,
+    pub schema_fingerprint: crate::schema::SchemaFingerprint,
     /// The fingerprint of the schema's linkage settings.
     pub link_fingerprint: String,
     /// The comparators it was trained with.
@@ -355,20 +359,9 @@ fn mode_name(m: ComparisonMode) -> &'static str {
     }
 }
 
-/// `2^w / (1 + 2^w)`, computed without overflow.
-#[inline]
-pub fn probability(weight: f64) -> f64 {
-    if weight >= 0.0 {
-        1.0 / (1.0 + (-weight).exp2())
-    } else {
-        let e = weight.exp2();
-        e / (1.0 + e)
-    }
-}
-
 /// Scores comparison vectors with a model and term frequencies.
 #[derive(Debug, Clone)]
-pub struct Scorer {
+pub(crate) struct Scorer {
     prior: f64,
     weights: Vec<Vec<f64>>,
     /// Per comparison: the weights under one household, for household comparisons.
@@ -575,15 +568,6 @@ impl Scorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn probability_is_the_logistic_of_base_two() {
-        assert_eq!(probability(0.0), 0.5);
-        assert!((probability(1.0) - 2.0 / 3.0).abs() < 1e-12);
-        assert!((probability(-1.0) - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(probability(5000.0), 1.0);
-        assert_eq!(probability(-5000.0), 0.0);
-    }
 
     #[test]
     fn bad_and_old_models_are_refused() {

@@ -404,7 +404,7 @@ pub struct ClearValues {
     /// The normalised value of each field of each record, `None` when missing.
     pub values: Vec<Option<Box<str>>>,
     /// Per record: its feature values over the comparator's keys
-    /// ([`Comparator::keys`](super::compare::Comparator::keys)).
+    /// (`Comparator::keys`).
     pub features: Vec<crate::encode::pair_stats::FeatureValues>,
     /// The positions, among those keys, of the schema's household keys.
     pub household: Vec<usize>,
@@ -449,7 +449,7 @@ impl Pool {
     }
 
     /// Builds the comparison rows for `schema` (see the module documentation): what comparison,
-    /// blocking, the u sample and term frequencies read. [`link_pool`](super::link_pool) calls it;
+    /// blocking, the u sample and term frequencies read. `link_pool` calls it;
     /// until then every token reads as missing.
     pub fn prepare(&mut self, schema: &Schema) {
         self.rows = Rows::new(&self.records, schema);

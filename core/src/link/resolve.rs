@@ -17,8 +17,8 @@
 
 use std::cmp::Ordering;
 
-use super::model::probability;
-use super::pool::{pack_pair, unpack_pair, Pool};
+use super::pool::{unpack_pair, Pool};
+use super::probability::probability;
 
 /// Default share of supported cross pairs a merge needs (see the module documentation).
 pub const DEFAULT_CLUSTER_SUPPORT: f64 = 0.5;
@@ -38,12 +38,6 @@ impl ScoredPairs<'_> {
     #[inline]
     pub fn probability(&self, k: usize) -> f64 {
         self.weights.get(k).map_or(0.0, |w| probability(*w))
-    }
-
-    /// The probability of pair `(a, b)` if it was scored.
-    pub fn probability_of(&self, a: u32, b: u32) -> Option<f64> {
-        let k = self.pairs.binary_search(&pack_pair(a, b)).ok()?;
-        self.weights.get(k).map(|w| probability(*w))
     }
 
     /// Indices of the pairs at or above `threshold`, by descending weight, ties by ids.
@@ -275,6 +269,7 @@ pub fn one_to_one(pool: &Pool, scored: ScoredPairs<'_>, threshold: f64) -> Vec<b
 
 #[cfg(test)]
 mod tests {
+    use super::super::pool::pack_pair;
     use super::*;
     use crate::encode::EncodedRecord;
     use proptest::prelude::*;
@@ -310,7 +305,7 @@ mod tests {
         let weights: Vec<f64> = v.iter().map(|x| x.1).collect();
         let probs = weights
             .iter()
-            .map(|w| super::super::model::probability(*w))
+            .map(|w| super::super::probability::probability(*w))
             .collect();
         (pairs, weights, probs)
     }

@@ -30,9 +30,10 @@ use crate::encode::pair_stats::{PairStats, PatternCount};
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 
-use super::compare::{is_uncompared, Comparator, ComparisonRule, MISSING};
-use super::em::clamp_probability;
+use super::compare::{Comparator, ComparisonRule};
+use super::levels::{is_uncompared, MISSING};
 use super::pool::{pack_pair, unpack_pair, Pool};
+use super::probability::clamp_probability;
 
 /// u of every level of every comparison, and the household u of household comparisons.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -417,69 +418,4 @@ pub fn possible_pairs(pool: &Pool) -> u128 {
         }
     }
     total
-}
-
-/// The sampled pairs (packed), in draw order.
-pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
-    let possible = possible_pairs(pool);
-    if possible == 0 || n == 0 {
-        return Vec::new();
-    }
-    if possible <= n as u128 {
-        let len = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-        let mut all = Vec::new();
-        for i in 0..len {
-            for j in i + 1..len {
-                if pool.pair_allowed(i, j) {
-                    all.push(pack_pair(i, j));
-                }
-            }
-        }
-        return all;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let sizes = pool.source_sizes();
-    let mut starts = Vec::with_capacity(sizes.len());
-    let mut acc = 0usize;
-    for s in &sizes {
-        starts.push(acc);
-        acc += s;
-    }
-    let mut out = Vec::with_capacity(n);
-    if pool.is_dedupe() {
-        let len = pool.len();
-        while out.len() < n {
-            let i = rng.gen_range(0..len);
-            let j = rng.gen_range(0..len);
-            if i != j {
-                out.push(pack_pair(i as u32, j as u32));
-            }
-        }
-        return out;
-    }
-    // Pairs of sources, weighted by the number of record pairs they hold.
-    let mut source_pairs = Vec::new();
-    let mut cumulative = Vec::new();
-    let mut total = 0u128;
-    for (s, a) in sizes.iter().enumerate() {
-        for (t, b) in sizes.iter().enumerate().skip(s + 1) {
-            let w = *a as u128 * *b as u128;
-            if w > 0 {
-                total += w;
-                source_pairs.push((s, t));
-                cumulative.push(total);
-            }
-        }
-    }
-    while out.len() < n {
-        let x = rng.gen_range(0..total);
-        let k = cumulative.partition_point(|c| *c <= x);
-        let Some(&(s, t)) = source_pairs.get(k) else {
-            continue;
-        };
-        let i = starts[s] + rng.gen_range(0..sizes[s]);
-        let j = starts[t] + rng.gen_range(0..sizes[t]);
-        out.push(pack_pair(i as u32, j as u32));
-    }
-    out
 }

@@ -19,9 +19,11 @@
 use rustc_hash::FxHashMap;
 
 use super::block::{Plan, Task};
-use super::compare::{Comparator, MISSING, UNKNOWN};
-use super::model::{probability, Scorer};
+use super::compare::Comparator;
+use super::levels::{MISSING, UNKNOWN};
+use super::model::Scorer;
 use super::pool::{pack_pair, Pool};
+use super::probability::probability;
 
 /// A pattern number that says "the next number is in the spill list".
 const SPILL: u16 = u16::MAX;

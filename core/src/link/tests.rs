@@ -321,7 +321,7 @@ fn check_against_oracle(schema: &Schema, sources: &[Vec<Row>], clear: bool) {
     let review = options(&[]).review_threshold;
     let reaching: Vec<(u64, f64)> = candidates
         .iter()
-        .filter(|c| model::probability(c.2) >= review)
+        .filter(|c| probability::probability(c.2) >= review)
         .map(|c| (c.0, c.2))
         .collect();
     let kept: Vec<(u64, f64)> = linkage
@@ -336,7 +336,7 @@ fn check_against_oracle(schema: &Schema, sources: &[Vec<Row>], clear: bool) {
     let (kept_pairs, kept_weights): (Vec<u64>, Vec<f64>) = pairs
         .iter()
         .zip(&weights)
-        .filter(|(_, w)| model::probability(**w) >= review)
+        .filter(|(_, w)| probability::probability(**w) >= review)
         .map(|(p, w)| (*p, *w))
         .unzip();
     let scored = ScoredPairs {
@@ -349,7 +349,9 @@ fn check_against_oracle(schema: &Schema, sources: &[Vec<Row>], clear: bool) {
             .zip(&weights)
             .filter(|(p, w)| {
                 let (a, b) = unpack_pair(**p);
-                members.contains(&a) && members.contains(&b) && model::probability(**w) < review
+                members.contains(&a)
+                    && members.contains(&b)
+                    && probability::probability(**w) < review
             })
             .map(|(p, w)| (*p, *w))
             .collect()

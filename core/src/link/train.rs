@@ -23,6 +23,7 @@ use crate::schema::Schema;
 
 use super::compare::Comparator;
 use super::em::{self, starting_m, EmFit, Patterns, Session, UTable};
+use super::probability::{clamp_probability, P_MAX, P_MIN};
 
 /// One EM session, as the model records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,7 +198,7 @@ pub fn train(
                         .filter(|i| bits & (1u64 << i) != 0)
                         .map(|i| atomic.get(i).copied().unwrap_or(0.0))
                         .sum::<f64>()
-                        .clamp(em::P_MIN, em::P_MAX)
+                        .clamp(P_MIN, P_MAX)
                 })
                 .collect()
         })
@@ -250,7 +251,7 @@ fn fixed_point_matches(
     possible: f64,
     start: f64,
 ) -> (f64, u64) {
-    let ln = |p: f64| em::clamp_probability(p).ln();
+    let ln = |p: f64| clamp_probability(p).ln();
     // Each pattern's log likelihood ratio without the prior.
     let ratios: Vec<(f64, f64)> = (0..patterns.len())
         .map(|i| {
@@ -258,7 +259,7 @@ fn fixed_point_matches(
             let hh = u.one_household(v);
             let mut llr = 0.0;
             for (f, &level) in v.iter().enumerate() {
-                if super::compare::is_uncompared(level) {
+                if super::levels::is_uncompared(level) {
                     continue;
                 }
                 let l = usize::from(level);

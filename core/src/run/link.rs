@@ -21,7 +21,7 @@ use crate::link::model::{ComparisonMode, Model};
 use crate::link::pool::{ClearValues, Pool};
 use crate::link::{link_pool, LinkOptions, LinkProgress, Linkage};
 use crate::schema::Schema;
-use crate::secret::{check_values_equal, Secret};
+use crate::secret::Secret;
 
 use super::link_summary::{
     summary_path, BandCounts, BlockingSummary, InputSummary, Outputs, RunSummary, Thresholds,
@@ -76,7 +76,7 @@ pub enum LinkInput {
         /// The file it was read from, if any.
         path: Option<PathBuf>,
         /// The fingerprint of the schema it was encoded under.
-        schema_fingerprint: String,
+        schema_fingerprint: crate::schema::SchemaFingerprint,
         /// Its manifest (absent only when it was read unverified).
         manifest: Option<Box<Manifest>>,
         /// Its records.
@@ -615,7 +615,7 @@ pub fn check_compatible(
                 fm.encoding_version, om.encoding_version
             )));
         }
-        if !check_values_equal(&fm.key_check_value, &om.key_check_value) {
+        if fm.key_check_value != om.key_check_value {
             return Err(Error::Mismatch(format!(
                 "{a} was encoded with key check value {} but {b} with {}: both agencies must encode with the same secret",
                 fm.key_check_value, om.key_check_value

@@ -39,7 +39,7 @@ pub struct RunSummary {
     /// Encoded extracts or cleartext (`--clear`).
     pub comparison: ComparisonMode,
     /// Fingerprint of the schema used.
-    pub schema_fingerprint: String,
+    pub schema_fingerprint: crate::schema::SchemaFingerprint,
     /// The inputs, in order (the first is "left").
     pub inputs: Vec<InputSummary>,
     /// Blocking.
@@ -76,9 +76,9 @@ pub struct InputSummary {
     /// Whether the manifest was present and matched the file (always false in cleartext mode).
     pub manifest_verified: bool,
     /// Schema fingerprint from the manifest.
-    pub schema_fingerprint: Option<String>,
+    pub schema_fingerprint: Option<crate::schema::SchemaFingerprint>,
     /// Key check value from the manifest.
-    pub key_check_value: Option<String>,
+    pub key_check_value: Option<crate::secret::KeyCheckValue>,
     /// File format version from the manifest.
     pub format_version: Option<u32>,
     /// Agreement reference from the manifest.

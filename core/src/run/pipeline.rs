@@ -369,7 +369,7 @@ fn build_manifest(
         encoding_version: crate::secret::ENCODING_VERSION,
         library_version: crate::VERSION.to_string(),
         schema_fingerprint: schema.fingerprint(),
-        key_check_value: encoder.check_value().to_string(),
+        key_check_value: encoder.check_value().clone(),
         columns: encoder
             .layout()
             .header()

@@ -37,6 +37,44 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// A schema's encoding fingerprint ([`Schema::fingerprint`]): 32 hex characters. Manifests, models
+/// and run summaries record it; linking compares it, as this type, never as free text. Serialized
+/// as the plain string (`serde(transparent)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SchemaFingerprint(String);
+
+impl SchemaFingerprint {
+    /// The fingerprint as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for SchemaFingerprint {
+    fn from(text: String) -> Self {
+        SchemaFingerprint(text)
+    }
+}
+
+impl From<&str> for SchemaFingerprint {
+    fn from(text: &str) -> Self {
+        SchemaFingerprint(text.to_string())
+    }
+}
+
+impl PartialEq<&str> for SchemaFingerprint {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for SchemaFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 pub use keys::{Key, Transform};
 
 /// The schema format version this library writes (it also reads version 1).
@@ -534,7 +572,7 @@ impl Schema {
     /// keys, defaults filled in) of what changes the encoded bytes: the version, record id,
     /// fields, tokens, filters and household keys. Equal for schemas that differ only in layout,
     /// key order, description or `link`; every manifest records it and linking checks it.
-    pub fn fingerprint(&self) -> String {
+    pub fn fingerprint(&self) -> SchemaFingerprint {
         let value = serde_json::json!({
             "version": self.version,
             "record_id": self.record_id,
@@ -543,7 +581,7 @@ impl Schema {
             "filters": self.filters,
             "household": self.household,
         });
-        hash_canonical(&value)
+        SchemaFingerprint(hash_canonical(&value))
     }
 
     /// A fingerprint of the linkage settings (`link`): models record it.

@@ -31,7 +31,7 @@ fn example_is_valid_and_round_trips() {
     );
     let again = Schema::from_json(&s.to_json_pretty()).unwrap();
     assert_eq!(s, again);
-    assert_eq!(s.fingerprint().len(), 32);
+    assert_eq!(s.fingerprint().as_str().len(), 32);
 }
 
 /// The default schema's promise (docs/security.md): apart from the NHS number, no token holds a

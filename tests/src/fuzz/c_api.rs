@@ -176,7 +176,7 @@ fn schema_from_json(arg: Arg<'_>, null_out: bool) -> Option<(*mut pl_schema, Sch
             assert_eq!(r, PL_OK);
             assert_eq!(
                 &fp[..w],
-                core.fingerprint().as_bytes(),
+                core.fingerprint().as_str().as_bytes(),
                 "same schema as the core's"
             );
             Some((out, core))
