@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use crate::encode::bloom::for_each_gram;
 
-use super::lsh::{dice_of, intersection};
+use super::lsh::intersection;
 
 /// q-grams numbered: `(field slot in the filter, bytes, length)`.
 #[derive(Debug, Clone, Default)]
@@ -118,14 +118,25 @@ impl GramBits {
         }
     }
 
-    /// Whether every bit is set in `filter`.
+    /// How many of the bits are set in `filter`.
     #[inline]
-    pub fn within(&self, filter: &[u64]) -> bool {
-        self.positions.iter().all(|&p| {
-            filter
-                .get(p as usize / 64)
-                .is_some_and(|w| w & (1 << (p % 64)) != 0)
-        })
+    pub fn count_within(&self, filter: &[u64]) -> usize {
+        self.positions
+            .iter()
+            .filter(|&&p| {
+                filter
+                    .get(p as usize / 64)
+                    .is_some_and(|w| w & (1 << (p % 64)) != 0)
+            })
+            .count()
+    }
+
+    /// Whether the q-gram may be in `filter`: all its bits are, or (when more bits were learnt
+    /// than one q-gram sets, because other q-grams always came with it in the known filters)
+    /// at least `own` of them.
+    #[inline]
+    pub fn within(&self, filter: &[u64], own: usize) -> bool {
+        self.count_within(filter) >= self.positions.len().min(own.max(1))
     }
 }
 
@@ -136,19 +147,37 @@ pub struct Table {
     pub bits: FxHashMap<u32, GramBits>,
     /// q-gram -> the filters (records) it was learnt from, for leave-one-out.
     pub postings: FxHashMap<u32, Vec<u32>>,
+    /// Record -> its q-grams.
+    pub grams_of: FxHashMap<u32, Vec<u32>>,
     /// Words per filter.
     pub words: usize,
 }
 
+/// The AND of `filters`, with how many there were.
+fn and_all(filters: impl Iterator<Item = Vec<u64>>) -> Option<(Vec<u64>, u32)> {
+    let mut acc: Option<Vec<u64>> = None;
+    let mut n = 0;
+    for f in filters {
+        n += 1;
+        match &mut acc {
+            None => acc = Some(f),
+            Some(a) => a.iter_mut().zip(&f).for_each(|(x, y)| *x &= y),
+        }
+    }
+    acc.map(|a| (a, n))
+}
+
 impl Table {
     /// Learns the bits of every q-gram as the AND of the filters holding it: `known` gives, per
-    /// known record, its number, filter and q-grams.
+    /// known record, its number, filter and q-grams. A q-gram seen in one filter only would get
+    /// that whole filter; the bits its record's other, better learnt q-grams set are taken out.
     pub fn learn<'f>(
         words: usize,
         known: impl IntoIterator<Item = (u32, &'f [u64], &'f [u32])>,
     ) -> Table {
         let mut acc: FxHashMap<u32, (Vec<u64>, u32)> = FxHashMap::default();
         let mut postings: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        let mut grams_of: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for (r, filter, grams) in known {
             for &g in grams {
                 let e = acc.entry(g).or_insert_with(|| (filter.to_vec(), 0));
@@ -158,14 +187,60 @@ impl Table {
                 e.1 += 1;
                 postings.entry(g).or_default().push(r);
             }
+            grams_of.insert(r, grams.to_vec());
         }
-        Table {
-            bits: acc
-                .into_iter()
-                .map(|(g, (w, n))| (g, GramBits::new(w.into_boxed_slice(), n)))
-                .collect(),
+        let mut table = Table {
+            bits: FxHashMap::default(),
             postings,
+            grams_of,
             words,
+        };
+        let single: Vec<u32> = acc
+            .iter()
+            .filter(|(_, e)| e.1 == 1)
+            .map(|(g, _)| *g)
+            .collect();
+        for g in single {
+            let owner = table.postings[&g][0];
+            let mut w = acc[&g].0.clone();
+            table.refine(&mut w, g, owner, |h| {
+                acc.get(&h).filter(|e| e.1 >= 2).map(|e| e.0.as_slice())
+            });
+            acc.insert(g, (w, 1));
+        }
+        table.bits = acc
+            .into_iter()
+            .map(|(g, (w, n))| (g, GramBits::new(w.into_boxed_slice(), n)))
+            .collect();
+        table
+    }
+
+    /// Takes out of `bits` (learnt for `g` from `owner`'s filter alone) the bits that `owner`'s
+    /// other q-grams set, where those are learnt from two filters or more.
+    fn refine<'b>(
+        &self,
+        bits: &mut [u64],
+        g: u32,
+        owner: u32,
+        learnt: impl Fn(u32) -> Option<&'b [u64]>,
+    ) {
+        let Some(others) = self.grams_of.get(&owner) else {
+            return;
+        };
+        let before: u32 = bits.iter().map(|w| w.count_ones()).sum();
+        let mut out = bits.to_vec();
+        for &h in others {
+            if h == g {
+                continue;
+            }
+            if let Some(hb) = learnt(h) {
+                out.iter_mut().zip(hb).for_each(|(x, y)| *x &= !y);
+            }
+        }
+        // Keep the refinement only when something is left of the q-gram.
+        let after: u32 = out.iter().map(|w| w.count_ones()).sum();
+        if after > 0 && after < before {
+            bits.copy_from_slice(&out);
         }
     }
 
@@ -182,20 +257,19 @@ impl Table {
             let Some(list) = self.postings.get(&g) else {
                 continue;
             };
-            let mut acc: Option<Vec<u64>> = None;
-            let mut n = 0;
-            for &o in list {
-                if o == r {
-                    continue;
+            let others: Vec<u32> = list.iter().copied().filter(|&o| o != r).collect();
+            let learnt = and_all(others.iter().filter_map(|&o| filter_of(o))).map(|(mut w, n)| {
+                if let [owner] = others[..] {
+                    self.refine(&mut w, g, owner, |h| {
+                        self.bits
+                            .get(&h)
+                            .filter(|b| b.support >= 2 && !grams.contains(&h))
+                            .map(|b| &*b.words)
+                    });
                 }
-                let Some(f) = filter_of(o) else { continue };
-                n += 1;
-                match &mut acc {
-                    None => acc = Some(f),
-                    Some(a) => a.iter_mut().zip(&f).for_each(|(x, y)| *x &= y),
-                }
-            }
-            out.insert(g, acc.map(|a| GramBits::new(a.into_boxed_slice(), n)));
+                GramBits::new(w.into_boxed_slice(), n)
+            });
+            out.insert(g, learnt);
         }
         out
     }
@@ -206,7 +280,10 @@ impl Table {
 pub struct Match {
     /// The candidate.
     pub candidate: u32,
-    /// Dice of its predicted filter with the filter.
+    /// How well the candidate explains the filter, 1 for a perfect fit: `1 / (1 + misfit)`,
+    /// the misfit being how far the bits of the filter that none of its learnt q-grams sets are
+    /// from what its unlearnt q-grams would set. (Learnt bits may include bits of q-grams that
+    /// always came with them: predicted bits the filter lacks are no evidence against.)
     pub dice: f64,
     /// Whether its predicted filter is the filter and all its q-grams were learnt.
     pub exact: bool,
@@ -220,9 +297,22 @@ pub struct Lookup<'c> {
     predicted: FxHashMap<u32, (Box<[u64]>, u32, u8)>,
     /// Predicted filter -> candidates (exact lookups).
     exact: FxHashMap<Box<[u64]>, Vec<u32>>,
-    /// q-gram -> candidates it is the anchor of (the rarest learnt q-gram of each).
-    anchor: FxHashMap<u32, Vec<u32>>,
+    /// (q-gram, candidates it is the anchor of: the rarest learnt q-gram of each).
+    anchor: Vec<(u32, Vec<u32>)>,
     max_unknown: usize,
+    /// Bits a q-gram not learnt is expected to add to a filter.
+    unknown_bits: f64,
+    /// Distinct positions one q-gram sets (fewer than its positions when they collide).
+    own_bits: usize,
+}
+
+/// Working memory of [`Lookup::best`], one per thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Per q-gram: 0 not tested, 1 absent, 2 present, 3 not learnt.
+    state: Vec<u8>,
+    touched: Vec<u32>,
+    seen: Vec<u32>,
 }
 
 /// The number of candidates holding each q-gram of the table, for choosing anchors.
@@ -232,8 +322,15 @@ fn rarity(candidates: &Candidates, g: u32) -> usize {
 
 impl<'c> Lookup<'c> {
     /// Prepares `candidates` for `table`: a candidate is usable when at least one of its q-grams
-    /// and all but `max_unknown` of them were learnt.
-    pub fn new(table: &Table, candidates: &'c Candidates, max_unknown: usize) -> Lookup<'c> {
+    /// and all but `max_unknown` of them were learnt; a q-gram sets `own_bits` distinct
+    /// positions, and one not learnt is expected to add `unknown_bits` bits to a filter.
+    pub fn new(
+        table: &Table,
+        candidates: &'c Candidates,
+        max_unknown: usize,
+        own_bits: usize,
+        unknown_bits: f64,
+    ) -> Lookup<'c> {
         let mut known_count: FxHashMap<u32, u32> = FxHashMap::default();
         for &g in table.bits.keys() {
             if let Some(p) = candidates.postings.get(g as usize) {
@@ -279,13 +376,25 @@ impl<'c> Lookup<'c> {
             anchor.entry(a).or_default().push(c);
             predicted.insert(c, (pred, weight, unknown));
         }
+        let mut anchor: Vec<(u32, Vec<u32>)> = anchor.into_iter().collect();
+        anchor.sort_unstable();
         Lookup {
             candidates,
             predicted,
             exact,
             anchor,
             max_unknown,
+            unknown_bits,
+            own_bits,
         }
+    }
+
+    /// See [`Match::dice`]: `both` bits in common, `pw` predicted, `weight` in the filter,
+    /// `unknown` q-grams of the candidate not learnt.
+    fn fit(&self, both: u32, _pw: u32, weight: u32, unknown: usize) -> f64 {
+        let unexplained = f64::from(weight - both);
+        let misfit = (unexplained - unknown as f64 * self.unknown_bits).abs();
+        1.0 / (1.0 + misfit)
     }
 
     fn prefer(&self, a: u32, b: u32) -> bool {
@@ -296,13 +405,14 @@ impl<'c> Lookup<'c> {
         wa > wb || (wa == wb && a < b)
     }
 
-    /// The best candidate for `filter` (of weight `weight`) with the table, or with the table
-    /// overridden for some q-grams by `changed` (leave-one-out: `None` means not learnt).
+    /// The best candidate for `filter` with the table, or with the table overridden for some
+    /// q-grams by `changed` (leave-one-out: `None` means not learnt).
     pub fn best(
         &self,
         table: &Table,
         filter: &[u64],
         changed: Option<&FxHashMap<u32, Option<GramBits>>>,
+        scratch: &mut Scratch,
     ) -> Option<Match> {
         let weight: u32 = filter.iter().map(|w| w.count_ones()).sum();
         if changed.is_none() {
@@ -324,32 +434,42 @@ impl<'c> Lookup<'c> {
                 None => table.bits.get(&g),
             }
         };
-        let mut present: FxHashMap<u32, bool> = FxHashMap::default();
+        let Scratch {
+            state,
+            touched,
+            seen,
+        } = scratch;
         let mut is_present = |g: u32| -> Option<bool> {
-            if let Some(&p) = present.get(&g) {
-                return Some(p);
+            let i = g as usize;
+            if i >= state.len() {
+                state.resize(i + 1, 0);
             }
-            let b = bits_of(g)?;
-            let p = b.within(filter);
-            present.insert(g, p);
-            Some(p)
+            if state[i] == 0 {
+                state[i] = match bits_of(g) {
+                    None => 3,
+                    Some(b) if b.within(filter, self.own_bits) => 2,
+                    Some(_) => 1,
+                };
+                touched.push(g);
+            }
+            match state[i] {
+                2 => Some(true),
+                1 => Some(false),
+                _ => None,
+            }
         };
-        let mut best: Option<Match> = None;
-        let mut seen: Vec<u32> = Vec::new();
-        let anchors: Vec<u32> = self.anchor.keys().copied().collect();
-        for a in anchors {
-            if is_present(a) != Some(true) {
-                continue;
-            }
-            for &c in &self.anchor[&a] {
-                seen.push(c);
+        seen.clear();
+        for (a, list) in &self.anchor {
+            if is_present(*a) == Some(true) {
+                seen.extend_from_slice(list);
             }
         }
         seen.sort_unstable();
         seen.dedup();
-        for c in seen {
+        let mut best: Option<Match> = None;
+        for &c in seen.iter() {
             let grams = &self.candidates.grams[c as usize];
-            let touched = changed.is_some_and(|ch| grams.iter().any(|g| ch.contains_key(g)));
+            let touched_by = changed.is_some_and(|ch| grams.iter().any(|g| ch.contains_key(g)));
             let mut unknown = 0usize;
             let mut ok = true;
             for &g in grams {
@@ -365,7 +485,7 @@ impl<'c> Lookup<'c> {
             if !ok || unknown > self.max_unknown {
                 continue;
             }
-            let (dice, exact) = if touched {
+            let (dice, exact) = if touched_by {
                 let mut pred = vec![0u64; filter.len()];
                 for &g in grams {
                     if let Some(b) = bits_of(g) {
@@ -374,9 +494,9 @@ impl<'c> Lookup<'c> {
                             .for_each(|(p, w)| *p |= w);
                     }
                 }
-                let pw = pred.iter().map(|w| w.count_ones()).sum();
+                let pw: u32 = pred.iter().map(|w| w.count_ones()).sum();
                 (
-                    dice_of(intersection(&pred, filter), pw, weight),
+                    self.fit(intersection(&pred, filter), pw, weight, unknown),
                     unknown == 0 && pred.as_slice() == filter,
                 )
             } else {
@@ -384,7 +504,7 @@ impl<'c> Lookup<'c> {
                     continue;
                 };
                 (
-                    dice_of(intersection(pred, filter), *pw, weight),
+                    self.fit(intersection(pred, filter), *pw, weight, unknown),
                     *unk == 0 && unknown == 0 && &pred[..] == filter,
                 )
             };
@@ -403,6 +523,10 @@ impl<'c> Lookup<'c> {
                 });
             }
         }
+        for &g in touched.iter() {
+            state[g as usize] = 0;
+        }
+        touched.clear();
         best
     }
 }
@@ -470,9 +594,12 @@ mod tests {
             cands.push(vec![i as u32], s.clone(), 1);
         }
         cands.index(vocab.len());
-        let lookup = Lookup::new(&table, &cands, 0);
+        let lookup = Lookup::new(&table, &cands, 0, 8, 8.0);
         let hana = words.iter().position(|w| *w == "hana").unwrap();
-        let m = lookup.best(&table, &filters[hana], None).unwrap();
+        let mut scratch = Scratch::default();
+        let m = lookup
+            .best(&table, &filters[hana], None, &mut scratch)
+            .unwrap();
         assert_eq!(m.candidate as usize, hana);
         assert!(m.exact);
         // Leave-one-out on "nat": each of its q-grams is held by two other known words.
@@ -480,7 +607,9 @@ mod tests {
         let changed = table.without(nat as u32, &sets[nat], |o| {
             Some(filters[o as usize].clone())
         });
-        let m = lookup.best(&table, &filters[nat], Some(&changed)).unwrap();
+        let m = lookup
+            .best(&table, &filters[nat], Some(&changed), &mut scratch)
+            .unwrap();
         assert_eq!(m.candidate as usize, nat);
     }
 

@@ -232,14 +232,24 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
         let (same, other): (Vec<usize>, Vec<usize>) = conds
             .iter()
             .partition(|&&c| target.values.attributes[c].attribute.field == values.attribute.field);
+        // A part implied by another of the subset adds nothing (a Soundex code holds its
+        // initial): such subsets are left out.
+        let implied = |x: usize, y: usize| {
+            let (ax, ay) = (
+                target.values.attributes[x].attribute,
+                target.values.attributes[y].attribute,
+            );
+            x != y && ax.closure(target.schema).contains(&ay)
+        };
         let mut subsets: Vec<Vec<usize>> = (1u32..(1 << same.len()))
-            .map(|mask| {
+            .map(|mask| -> Vec<usize> {
                 same.iter()
                     .enumerate()
                     .filter(|(i, _)| mask & (1 << i) != 0)
                     .map(|(_, &c)| c)
                     .collect()
             })
+            .filter(|s| !s.iter().any(|&x| s.iter().any(|&y| implied(x, y))))
             .collect();
         if subsets.is_empty() {
             subsets.push(Vec::new());

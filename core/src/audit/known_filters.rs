@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::columns::NONE;
 use super::filters::FilterColumn;
-use super::grams::{calibrate, Lookup, Table};
+use super::grams::{calibrate, Lookup, Scratch, Table};
 use super::lsh::{dice_of, intersection, Index, MinHash};
 use super::score::{Board, Family};
 use super::target::Target;
@@ -68,6 +68,23 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
     let groups = col.groups();
     let words = col.filters.words;
     let col = &*col;
+    // The bits a q-gram adds to a filter of average fill: its positions not already set.
+    let present: Vec<f64> = (0..col.filters.len())
+        .filter(|&r| col.filters.get(r).is_some())
+        .map(|r| f64::from(col.filters.weight[r]))
+        .collect();
+    let fill = present.iter().sum::<f64>() / (present.len().max(1) * col.filters.bits()) as f64;
+    let hashes = col
+        .meaning
+        .fields
+        .iter()
+        .map(|f| f64::from(f.1))
+        .sum::<f64>()
+        / col.meaning.fields.len().max(1) as f64;
+    let unknown_bits = hashes * (1.0 - fill);
+    // Distinct positions of one q-gram (its positions may collide), rounded down.
+    let raw = f64::from(col.meaning.raw_bits);
+    let own_bits = (raw * (1.0 - (1.0 - 1.0 / raw).powf(hashes))).floor() as usize;
     // Per group: the table, the guesses of unknown records, and leave-one-out trials.
     let sample_every = (known_grams.len() / CALIBRATION_SAMPLE).max(1);
     let results: Vec<(Vec<Hit>, Vec<Hit>)> = groups
@@ -87,34 +104,34 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
                     Some((r, col.filters.get(r as usize)?, known_grams[&r].as_slice()))
                 }),
             );
-            let lookup = Lookup::new(&table, &col.candidates, 1);
-            let mut hits = Vec::new();
-            for &r in members {
-                if known.known[r as usize] {
-                    continue;
-                }
-                let Some(f) = col.filters.get(r as usize) else {
-                    continue;
-                };
-                if let Some(m) = lookup.best(&table, f, None) {
-                    hits.push((r, m.candidate, m.dice, m.exact));
-                }
-            }
-            let mut trials = Vec::new();
-            for &r in learnt
+            let lookup = Lookup::new(&table, &col.candidates, 2, own_bits, unknown_bits);
+            let hits: Vec<Hit> = members
+                .par_iter()
+                .filter(|&&r| !known.known[r as usize])
+                .map_init(Scratch::default, |scratch, &r| {
+                    let f = col.filters.get(r as usize)?;
+                    let m = lookup.best(&table, f, None, scratch)?;
+                    Some((r, m.candidate, m.dice, m.exact))
+                })
+                .flatten()
+                .collect();
+            let sample: Vec<u32> = learnt
                 .iter()
-                .filter(|&&r| (r as usize).is_multiple_of(sample_every))
-            {
-                let Some(f) = col.filters.get(r as usize) else {
-                    continue;
-                };
-                let changed = table.without(r, &known_grams[&r], |o| {
-                    col.filters.get(o as usize).map(<[u64]>::to_vec)
-                });
-                if let Some(m) = lookup.best(&table, f, Some(&changed)) {
-                    trials.push((r, m.candidate, m.dice, m.exact));
-                }
-            }
+                .copied()
+                .filter(|&r| (r as usize).is_multiple_of(sample_every))
+                .collect();
+            let trials: Vec<Hit> = sample
+                .par_iter()
+                .map_init(Scratch::default, |scratch, &r| {
+                    let f = col.filters.get(r as usize)?;
+                    let changed = table.without(r, &known_grams[&r], |o| {
+                        col.filters.get(o as usize).map(<[u64]>::to_vec)
+                    });
+                    let m = lookup.best(&table, f, Some(&changed), scratch)?;
+                    Some((r, m.candidate, m.dice, m.exact))
+                })
+                .flatten()
+                .collect();
             (hits, trials)
         })
         .collect();
@@ -130,18 +147,16 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
     let threshold = calibrate(&mut trials);
     let n = target.columns.records();
     let mut guessed: Vec<Option<Vec<u32>>> = vec![None; n];
-    let mut exact_count = 0usize;
     for (hits, loo) in &results {
         for &(r, c, d, exact) in hits.iter().chain(loo.iter()) {
             if exact || d >= threshold {
-                exact_count += usize::from(exact);
                 guessed[r as usize] = Some(col.candidates.values[c as usize].clone());
             }
         }
     }
     let tables = results.iter().filter(|(h, _)| !h.is_empty()).count();
     let how = format!(
-        "q-gram bits learnt from known filters in {tables} salt group(s); {} candidates; exact, or nearest Dice >= {} (calibrated leave-one-out on {} known records)",
+        "q-gram bits learnt from known filters in {tables} salt group(s); {} candidates; exact, or best fit >= {} (calibrated leave-one-out on {} known records)",
         col.candidates.len(),
         if threshold > 1.0 { "none".to_string() } else { format!("{threshold:.2}") },
         trials.len()
@@ -158,7 +173,6 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
         );
         target.record_knowing(board, known, f, guesses);
     }
-    let _ = exact_count;
 }
 
 fn nearest(target: &Target<'_>, col: &FilterColumn<'_>, known: &KnownSet, board: &mut Board) {
@@ -183,42 +197,41 @@ fn nearest(target: &Target<'_>, col: &FilterColumn<'_>, known: &KnownSet, board:
                 return Vec::new();
             }
             let index = (known_members.len() > BRUTE_FORCE_KNOWN)
-                .then(|| Index::new(&hash, filters, &known_members, 400));
-            let mut keys = Vec::new();
-            let mut out = Vec::new();
-            let mut cands: Vec<u32> = Vec::new();
-            for &r in members {
-                let Some(f) = filters.get(r as usize) else {
-                    continue;
-                };
-                let wr = filters.weight[r as usize];
-                cands.clear();
-                match &index {
-                    Some(ix) => {
-                        ix.candidates(&hash, f, &mut keys, |o| cands.push(o));
-                        cands.sort_unstable();
-                        cands.dedup();
-                    }
-                    None => cands.extend_from_slice(&known_members),
-                }
-                let mut best: Option<(u32, f64)> = None;
-                for &o in &cands {
-                    if o == r {
-                        continue;
-                    }
-                    let Some(g) = filters.get(o as usize) else {
-                        continue;
-                    };
-                    let d = dice_of(intersection(f, g), wr, filters.weight[o as usize]);
-                    if best.is_none_or(|b| d > b.1 || (d == b.1 && o < b.0)) {
-                        best = Some((o, d));
-                    }
-                }
-                if let Some((o, d)) = best {
-                    out.push((r, o, d));
-                }
-            }
-            out
+                .then(|| Index::new(&hash, filters, &known_members, 100));
+            members
+                .par_iter()
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |(keys, cands): &mut (Vec<Option<u64>>, Vec<u32>), &r| {
+                        let f = filters.get(r as usize)?;
+                        let wr = filters.weight[r as usize];
+                        cands.clear();
+                        match &index {
+                            Some(ix) => {
+                                ix.candidates(&hash, f, keys, |o| cands.push(o));
+                                cands.sort_unstable();
+                                cands.dedup();
+                            }
+                            None => cands.extend_from_slice(&known_members),
+                        }
+                        let mut best: Option<(u32, f64)> = None;
+                        for &o in cands.iter() {
+                            if o == r {
+                                continue;
+                            }
+                            let Some(g) = filters.get(o as usize) else {
+                                continue;
+                            };
+                            let d = dice_of(intersection(f, g), wr, filters.weight[o as usize]);
+                            if best.is_none_or(|b| d > b.1 || (d == b.1 && o < b.0)) {
+                                best = Some((o, d));
+                            }
+                        }
+                        best.map(|(o, d)| (r, o, d))
+                    },
+                )
+                .flatten()
+                .collect()
         })
         .collect();
     let mut trials: Vec<(f64, bool)> = results

@@ -11,11 +11,10 @@
 //! 2. grow the set of positions greedily, each time adding the position that keeps most of the
 //!    filters holding all positions so far, while that support stays above the q-grams'
 //!    frequency (a maximal frequent itemset, as the Apriori step of the paper finds it);
-//! 3. a set of about `m * hashes` positions is `m` q-grams that always occur together (`ro`,
-//!    `oa`, `ad`, `d_` of *road*): it is assigned to the `m` most frequent q-grams when the
-//!    reference values holding all of them have the same support; when the next q-gram is as
-//!    frequent as the last one taken the assignment is ambiguous and the branch stops (as the
-//!    paper's stopping rule);
+//! 3. q-grams about as frequent as the most frequent one (`ro`, `oa`, `ad`, `d_` of *road*)
+//!    cannot be told apart (the paper stops there); they are taken together, as one pattern of
+//!    about `m * hashes` positions, when the reference values holding all of them have the
+//!    support of the pattern in the filters;
 //! 4. the filters are split into those holding the pattern and the others, the reference values
 //!    likewise, and both halves are mined again, down to a minimum size.
 //!
@@ -37,8 +36,13 @@ pub const MIN_PARTITION: usize = 200;
 /// Patterns mined per column at most.
 pub const MAX_PATTERNS: usize = 400;
 
-/// Relative difference of support below which two q-grams cannot be told apart.
-pub const AMBIGUOUS: f64 = 0.05;
+/// q-grams with at least this share of the most frequent one's support are taken together
+/// (they occur in the same values: the paper's stopping rule stops where they cannot be told
+/// apart, this attack takes them as one pattern).
+pub const PLATEAU: f64 = 0.9;
+
+/// At most this many q-grams in one pattern.
+pub const MAX_TOGETHER: usize = 12;
 
 /// A mined pattern: positions and the q-grams assigned to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,12 +161,24 @@ impl Miner<'_> {
         let Some(&(_, top)) = ranked.first() else {
             return;
         };
-        let top_share = top as f64 / total as f64;
-        // Grow the most frequent position set whose support stays near the top q-gram's.
-        let min_count = (top_share * size as f64 * 0.85).max(1.0) as usize;
+        // The q-grams about as frequent as the most frequent one go together (`ro`, `oa`, `ad`,
+        // `d_` of *road*): their positions form one pattern.
+        let plateau: Vec<(u32, u64)> = ranked
+            .iter()
+            .copied()
+            .take_while(|g| g.1 as f64 >= PLATEAU * top as f64)
+            .collect();
+        let m = plateau.len();
+        if m > MAX_TOGETHER {
+            return;
+        }
+        let lowest = plateau.last().map_or(top, |g| g.1) as f64 / total as f64;
+        // Grow the most frequent position set whose support stays near the q-grams'.
+        let min_count = (lowest * size as f64 * 0.8).max(1.0) as usize;
+        let max_len = (m * self.hashes * 13).div_ceil(10);
         let mut chosen: Vec<u32> = Vec::new();
         let mut rows = part.clone();
-        loop {
+        while chosen.len() < max_len {
             let best = (0..columns.len() as u32)
                 .filter(|p| !chosen.contains(p) && !excluded.contains(p))
                 .map(|p| (rows.and_count(&columns[p as usize]), p))
@@ -175,22 +191,13 @@ impl Miner<'_> {
                 _ => break,
             }
         }
-        if chosen.len() * 2 < self.hashes {
+        if chosen.len() * 2 < m * self.hashes {
             return;
         }
         chosen.sort_unstable();
         let with = rows;
         let with_share = with.count() as f64 / size as f64;
-        // How many q-grams: about one per `hashes` positions.
-        let m =
-            ((chosen.len() as f64 / self.hashes as f64).round() as usize).clamp(1, ranked.len());
-        let grams: Vec<u32> = ranked.iter().take(m).map(|g| g.0).collect();
-        if let Some(&(_, next)) = ranked.get(m) {
-            let last = ranked[m - 1].1;
-            if (last - next) as f64 <= AMBIGUOUS * last as f64 {
-                return;
-            }
-        }
+        let grams: Vec<u32> = plateau.iter().map(|g| g.0).collect();
         let holds = |v: usize| {
             grams
                 .iter()

@@ -442,9 +442,17 @@ impl AuditReport {
             );
         }
         for d in &self.salt_detection {
+            if d.not_needed {
+                let _ = writeln!(
+                    s,
+                    "\nSalt-partition detection in {}: not needed, other columns show every record's salt",
+                    d.column
+                );
+                continue;
+            }
             let _ = writeln!(
                 s,
-                "\nSalt-partition detection in {}: random pairs reach Dice {:.3}; {} pairs above {:.3} bridge {}{}",
+                "\nSalt-partition detection in {}: 99.9% of random pairs stay below Dice {:.3}; {} pairs above {:.3} bridge {}{}",
                 d.column,
                 d.baseline,
                 d.pairs,

@@ -3,7 +3,8 @@
 //! A pair above that level shares its salt. The attacker calibrates the level on random pairs
 //! (nearly all of them differ in salt), finds the pairs above it with LSH, and uses them as
 //! bridges for the salt's attributes: records it can now group by salt even where no column
-//! shows the salt. Where some column does show the salt on both records of a pair, the attacker
+//! shows the salt (when every record's salt shows, there is nothing to gain and no pair is
+//! searched). Where some column does show the salt on both records of a pair, the attacker
 //! checks its pairs there and raises the level until 99% of the checked pairs agree (many
 //! random pairs pass the highest of 20,000 random ones); the truth is never used.
 
@@ -25,7 +26,7 @@ pub const BASELINE_PAIRS: usize = 20_000;
 pub struct SaltDetection {
     /// The salted filter column.
     pub column: String,
-    /// Highest Dice of the random pairs.
+    /// The 99.9th percentile of the Dice of random pairs.
     pub baseline: f64,
     /// The level used: pairs above it are taken to share their salt.
     pub threshold: f64,
@@ -35,6 +36,8 @@ pub struct SaltDetection {
     pub truly_same_salt: Option<f64>,
     /// The attributes bridged.
     pub bridges: Vec<String>,
+    /// Other columns show the salt of every record: no pair was needed (nor searched).
+    pub not_needed: bool,
 }
 
 /// Finds same-salt pairs in every salted filter column.
@@ -59,8 +62,33 @@ pub fn detect(
         if members.len() < 2 {
             continue;
         }
+        // The salt as other columns show it: where it shows on every record, the attacker
+        // has nothing to gain from pairs.
+        let shown: Vec<Vec<u32>> = m
+            .context
+            .iter()
+            .map(|a| components(columns, &meanings.determining(*a), &[]))
+            .collect();
+        let seen = |r: u32| -> Option<Vec<u32>> {
+            let t: Vec<u32> = shown.iter().map(|s| s[r as usize]).collect();
+            (!shown.is_empty() && !t.contains(&NONE)).then_some(t)
+        };
+        let hidden = members.iter().filter(|&&r| seen(r).is_none()).count();
+        if hidden == 0 {
+            report.push(SaltDetection {
+                column: m.name.clone(),
+                baseline: 0.0,
+                threshold: 0.0,
+                pairs: 0,
+                truly_same_salt: None,
+                bridges: Vec::new(),
+                not_needed: true,
+            });
+            continue;
+        }
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ c as u64);
-        let mut threshold: f64 = 0.0;
+        // The 99.9th percentile of random pairs (their maximum may be a duplicate record).
+        let mut sample: Vec<f64> = Vec::with_capacity(BASELINE_PAIRS);
         for _ in 0..BASELINE_PAIRS {
             let a = members[rng.gen_range(0..members.len())] as usize;
             let b = members[rng.gen_range(0..members.len())] as usize;
@@ -68,16 +96,21 @@ pub fn detect(
                 continue;
             }
             if let (Some(x), Some(y)) = (filters.get(a), filters.get(b)) {
-                threshold = threshold.max(dice_of(
+                sample.push(dice_of(
                     intersection(x, y),
                     filters.weight[a],
                     filters.weight[b],
                 ));
             }
         }
+        sample.sort_by(f64::total_cmp);
+        let mut threshold = sample
+            .get(sample.len() * 999 / 1000)
+            .copied()
+            .unwrap_or(1.0);
         let baseline = threshold;
         let hash = MinHash::new(filters.bits(), 24, 3, seed ^ 0x5a17 ^ c as u64);
-        let index = Index::new(&hash, filters, &members, 200);
+        let index = Index::new(&hash, filters, &members, 100);
         let mut found: Vec<(f64, u32, u32)> = index
             .pairs()
             .into_iter()
@@ -92,16 +125,6 @@ pub fn detect(
             })
             .collect();
         found.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-        // The attacker's own check: the salt as other columns show it.
-        let shown: Vec<Vec<u32>> = m
-            .context
-            .iter()
-            .map(|a| components(columns, &meanings.determining(*a), &[]))
-            .collect();
-        let seen = |r: u32| -> Option<Vec<u32>> {
-            let t: Vec<u32> = shown.iter().map(|s| s[r as usize]).collect();
-            (!shown.is_empty() && !t.contains(&NONE)).then_some(t)
-        };
         let (mut checked, mut agree) = (0u64, 0u64);
         threshold = baseline + 0.1;
         for &(d, a, b) in &found {
@@ -160,6 +183,7 @@ pub fn detect(
                 .iter()
                 .map(|&i| values.attributes[i].name.clone())
                 .collect(),
+            not_needed: false,
         });
     }
     (extra, report)

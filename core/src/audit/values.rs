@@ -137,8 +137,6 @@ pub struct Values {
     pub dictionaries: Vec<Option<(Vec<u32>, String)>>,
     /// Number of reference rows.
     pub reference_rows: usize,
-    /// Per reference row, the row's normalised values (for filters of several fields).
-    pub reference_table: Vec<Vec<Option<Value>>>,
 }
 
 fn text_of(v: Option<&Value>, part: Part) -> Option<String> {
@@ -226,7 +224,6 @@ impl Values {
             index,
             dictionaries: vec![None; schema.fields.len()],
             reference_rows: reference.table.len(),
-            reference_table: reference.table.rows.clone(),
         };
         let filter_fields: Vec<usize> = meanings
             .columns
