@@ -136,6 +136,19 @@ mod tests {
         assert_eq!(count(&components(&cols, &[0, 1], &[])), 2);
     }
 
+    #[test]
+    fn a_set_valued_column_bridges_through_any_shared_token() {
+        let cols = Columns {
+            ids: (0..4).map(|i| i.to_string()).collect(),
+            input: vec![0; 4],
+            columns: vec![Column {
+                classes: Classes::from_cells(vec![vec![1u32, 2], vec![2, 3], vec![4], vec![]]),
+                filters: None,
+            }],
+        };
+        assert_eq!(components(&cols, &[0], &[]), vec![0, 0, 1, NONE]);
+    }
+
     proptest::proptest! {
         /// Two records are in one component exactly when a chain of equal cells joins them.
         #[test]

@@ -118,25 +118,25 @@ impl GramBits {
         }
     }
 
-    /// How many of the bits are set in `filter`.
-    #[inline]
-    pub fn count_within(&self, filter: &[u64]) -> usize {
-        self.positions
-            .iter()
-            .filter(|&&p| {
-                filter
-                    .get(p as usize / 64)
-                    .is_some_and(|w| w & (1 << (p % 64)) != 0)
-            })
-            .count()
-    }
-
     /// Whether the q-gram may be in `filter`: all its bits are, or (when more bits were learnt
     /// than one q-gram sets, because other q-grams always came with it in the known filters)
     /// at least `own` of them.
     #[inline]
     pub fn within(&self, filter: &[u64], own: usize) -> bool {
-        self.count_within(filter) >= self.positions.len().min(own.max(1))
+        let need = self.positions.len().min(own.max(1));
+        let mut misses_left = self.positions.len() - need;
+        for &p in self.positions.iter() {
+            let set = filter
+                .get(p as usize / 64)
+                .is_some_and(|w| w & (1 << (p % 64)) != 0);
+            if !set {
+                if misses_left == 0 {
+                    return false;
+                }
+                misses_left -= 1;
+            }
+        }
+        true
     }
 }
 
@@ -352,22 +352,24 @@ impl<'c> Lookup<'c> {
             let grams = &candidates.grams[c as usize];
             let mut pred = vec![0u64; table.words];
             let mut unknown = 0u8;
-            let mut best: Option<(usize, u32)> = None;
+            // The anchor: a q-gram learnt precisely (no more bits than one q-gram sets, so a
+            // filter without it rarely seems to hold it), the rarest among candidates.
+            let mut best: Option<(bool, usize, u32)> = None;
             for &g in grams {
                 match table.bits.get(&g) {
                     Some(b) => {
                         pred.iter_mut()
                             .zip(b.words.iter())
                             .for_each(|(p, w)| *p |= w);
-                        let r = rarity(candidates, g);
-                        if best.is_none_or(|x| (r, g) < x) {
-                            best = Some((r, g));
+                        let key = (b.positions.len() > own_bits + 1, rarity(candidates, g), g);
+                        if best.is_none_or(|x| key < x) {
+                            best = Some(key);
                         }
                     }
                     None => unknown = unknown.saturating_add(1),
                 }
             }
-            let Some((_, a)) = best else { continue };
+            let Some((_, _, a)) = best else { continue };
             let weight = pred.iter().map(|w| w.count_ones()).sum();
             let pred = pred.into_boxed_slice();
             if unknown == 0 {

@@ -10,7 +10,9 @@
 //! 1. take the most frequent q-grams of the reference values of the partition;
 //! 2. grow the set of positions greedily, each time adding the position that keeps most of the
 //!    filters holding all positions so far, while that support stays above the q-grams'
-//!    frequency (a maximal frequent itemset, as the Apriori step of the paper finds it);
+//!    frequency (a maximal frequent itemset, as the Apriori step of the paper finds it),
+//!    starting from each of the most frequent positions and keeping the set whose support is
+//!    nearest the q-grams' frequency;
 //! 3. q-grams about as frequent as the most frequent one (`ro`, `oa`, `ad`, `d_` of *road*)
 //!    cannot be told apart (the paper stops there); they are taken together, as one pattern of
 //!    about `m * hashes` positions, when the reference values holding all of them have the
@@ -43,6 +45,9 @@ pub const PLATEAU: f64 = 0.9;
 
 /// At most this many q-grams in one pattern.
 pub const MAX_TOGETHER: usize = 12;
+
+/// Positions tried as the start of a pattern.
+const SEEDS: usize = 8;
 
 /// A mined pattern: positions and the q-grams assigned to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,24 +181,45 @@ impl Miner<'_> {
         // Grow the most frequent position set whose support stays near the q-grams'.
         let min_count = (lowest * size as f64 * 0.8).max(1.0) as usize;
         let max_len = (m * self.hashes * 13).div_ceil(10);
-        let mut chosen: Vec<u32> = Vec::new();
-        let mut rows = part.clone();
-        while chosen.len() < max_len {
-            let best = (0..columns.len() as u32)
-                .filter(|p| !chosen.contains(p) && !excluded.contains(p))
-                .map(|p| (rows.and_count(&columns[p as usize]), p))
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            match best {
-                Some((count, p)) if count >= min_count => {
-                    rows = rows.and(&columns[p as usize]);
-                    chosen.push(p);
+        // Greedy growth from each of the most frequent positions (a position two q-grams share
+        // looks more frequent than either): the set whose support is nearest the q-grams'.
+        let mut seeds: Vec<(usize, u32)> = (0..columns.len() as u32)
+            .filter(|p| !excluded.contains(p))
+            .map(|p| (part.and_count(&columns[p as usize]), p))
+            .collect();
+        seeds.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let target = lowest * size as f64;
+        let mut found: Option<(f64, Vec<u32>, Set)> = None;
+        for &(count, seed) in seeds.iter().take(SEEDS) {
+            if count < min_count {
+                break;
+            }
+            let mut chosen = vec![seed];
+            let mut rows = part.and(&columns[seed as usize]);
+            while chosen.len() < max_len {
+                let best = (0..columns.len() as u32)
+                    .filter(|p| !chosen.contains(p) && !excluded.contains(p))
+                    .map(|p| (rows.and_count(&columns[p as usize]), p))
+                    .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                match best {
+                    Some((count, p)) if count >= min_count => {
+                        rows = rows.and(&columns[p as usize]);
+                        chosen.push(p);
+                    }
+                    _ => break,
                 }
-                _ => break,
+            }
+            if chosen.len() * 2 < m * self.hashes {
+                continue;
+            }
+            let miss = (rows.count() as f64 - target).abs();
+            if found.as_ref().is_none_or(|f| miss < f.0) {
+                found = Some((miss, chosen, rows));
             }
         }
-        if chosen.len() * 2 < m * self.hashes {
+        let Some((_, mut chosen, rows)) = found else {
             return;
-        }
+        };
         chosen.sort_unstable();
         let with = rows;
         let with_share = with.count() as f64 / size as f64;
@@ -418,6 +444,84 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Filters of values whose q-grams set random positions (unknown to the miner).
+    #[test]
+    fn frequent_patterns_are_the_frequent_q_grams() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (bits, hashes) = (512usize, 10usize);
+        // Values: q-gram sets with counts; q-gram 0 is in 60% of values, 1 in 30%, 2 in 15%.
+        let grams_of = |i: usize| -> Vec<u32> {
+            let mut g = vec![3 + (i % 40) as u32, 50 + (i % 7) as u32];
+            if i % 10 < 6 {
+                g.push(0);
+            }
+            if i % 10 >= 7 {
+                g.push(1);
+            }
+            if i % 20 == 3 || i % 20 == 9 || i % 20 == 13 {
+                g.push(2);
+            }
+            g.sort_unstable();
+            g.dedup();
+            g
+        };
+        let positions: Vec<Vec<u32>> = (0..60)
+            .map(|_| (0..hashes).map(|_| rng.gen_range(0..bits as u32)).collect())
+            .collect();
+        let n = 4000;
+        let filters: Vec<Vec<u64>> = (0..n)
+            .map(|i| {
+                let mut f = vec![0u64; bits / 64];
+                for g in grams_of(i) {
+                    for &p in &positions[g as usize] {
+                        f[p as usize / 64] |= 1 << (p % 64);
+                    }
+                }
+                f
+            })
+            .collect();
+        let mut columns = vec![vec![0u64; n.div_ceil(64)]; bits];
+        for (i, f) in filters.iter().enumerate() {
+            for p in 0..bits {
+                if f[p / 64] & (1 << (p % 64)) != 0 {
+                    columns[p][i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        let reference: Vec<(Vec<u32>, u64)> = (0..280).map(|i| (grams_of(i), 1)).collect();
+        let mut miner = Miner {
+            reference: &reference,
+            hashes,
+            min_partition: 200,
+            patterns: Vec::new(),
+        };
+        miner.mine(
+            &columns,
+            full(n),
+            (0..reference.len()).collect(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let first = miner.patterns.first().expect("a pattern");
+        assert_eq!(first.grams, vec![0]);
+        let mut truth = positions[0].clone();
+        truth.sort_unstable();
+        truth.dedup();
+        assert!(
+            truth.iter().all(|p| first.positions.contains(p)),
+            "{:?} vs {truth:?}",
+            first.positions
+        );
+        // Every q-gram assigned is one of the frequent ones, with its own positions.
+        for p in &miner.patterns {
+            for g in &p.grams {
+                let own = &positions[*g as usize];
+                assert!(own.iter().filter(|q| p.positions.contains(q)).count() >= hashes / 2);
+            }
+        }
+    }
 
     #[test]
     fn set_operations() {
