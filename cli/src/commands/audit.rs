@@ -41,8 +41,9 @@ pub struct Args {
     /// ("another draw of the same population"); default: the built-in synthetic one.
     #[arg(long)]
     pub reference: Option<PathBuf>,
-    /// Candidate values of a field for the filter attacks, as FIELD=FILE (one value per line;
-    /// e.g. a public address register); default: the reference's distinct values. Repeatable.
+    /// Candidate values of a field for the filter attacks, as FIELD=FILE (one value per line,
+    /// or a CSV with a column named like the field; e.g. a public address register); default:
+    /// the reference's distinct values. Repeatable.
     #[arg(long, value_name = "FIELD=FILE")]
     pub dictionary: Vec<String>,
     /// Bound on any whole value (a name, the address, date of birth, postcode, NHS number):

@@ -10,7 +10,7 @@
 //!
 //! Classes beyond the last reference value, and the many small fragments that bridges leave
 //! when they do not join a whole class, get the part's most frequent value. A second way to
-//! align ([`classify`]) gives each class the value most likely to have produced it: its size
+//! align ([`classify`](super::classify)) gives each class the value most likely to have produced it: its size
 //! must fit the value's expected count (a class cannot be larger than its value's class), and
 //! the labels of its records in every group column (their years of birth, sex, districts...,
 //! told to the attacker) must fit the value's profile in the reference (naive Bayes). Fragments

@@ -53,7 +53,7 @@ impl GramVocab {
 /// filter), their q-grams, and their prior weight (reference frequency) for ties.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
-    /// Per candidate, the value number of each field slot ([`NONE`] when absent).
+    /// Per candidate, the value number of each field slot ([`NONE`](super::columns::NONE) when absent).
     pub values: Vec<Vec<u32>>,
     /// Per candidate, its distinct q-grams, sorted.
     pub grams: Vec<Vec<u32>>,

@@ -3,7 +3,7 @@
 //!
 //! The attacker is a curious linkage unit or an outsider with the files: it holds one or more
 //! encoded extracts, the schema, and public knowledge, a reference population ("another draw of
-//! the same population") and dictionaries of candidate values ([`reference`]); an insider also
+//! the same population") and dictionaries of candidate values ([`mod@reference`]); an insider also
 //! knows the cleartext of some records. It never holds the secret. The audit runs the strongest
 //! attacks such a party can mount against every attribute some column reveals, and measures them
 //! against the agency's own cleartext (the truth): the share of records whose true normalised

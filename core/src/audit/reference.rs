@@ -11,6 +11,8 @@
 //! names); the filter attacks build the filter of every candidate. By default a field's
 //! dictionary is the reference's distinct values. A dictionary file holds one value per line
 //! (for a CSV, the first column); a first line naming the field or reading `value` is a header.
+//! A CSV whose header names the field's input column among others (a cleartext extract, a
+//! register with several columns) is read from that column.
 
 use std::path::Path;
 
@@ -154,8 +156,10 @@ impl Dictionary {
             .flexible(true)
             .from_reader(file);
         let normaliser = &normalisers(schema)[field];
+        let column_name = schema.fields[field].column();
         let mut values = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut column = 0;
         for (n, row) in reader.records().enumerate() {
             let row = row.map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -164,14 +168,20 @@ impl Dictionary {
                     format!("malformed CSV: {e}"),
                 )
             })?;
-            let cell = row
-                .get(0)
-                .unwrap_or("")
-                .trim_start_matches('\u{feff}')
-                .trim();
-            if n == 0 && (cell == field_name || cell == "value") {
-                continue;
+            if n == 0 {
+                let header: Vec<&str> = row
+                    .iter()
+                    .map(|c| c.trim_start_matches('\u{feff}').trim())
+                    .collect();
+                if let Some(c) = header
+                    .iter()
+                    .position(|c| *c == column_name || *c == field_name || *c == "value")
+                {
+                    column = c;
+                    continue;
+                }
             }
+            let cell = row.get(column).unwrap_or("").trim();
             if let Ok(v) = normaliser.normalise(cell) {
                 if seen.insert(v.canonical().to_string()) {
                     values.push(v);
@@ -226,6 +236,15 @@ mod tests {
         assert_eq!(d.field, 6);
         assert_eq!(d.values.len(), 2);
         assert!(Dictionary::read(&schema, "colour", &path).is_err());
+        // A cleartext extract: the field's column.
+        std::fs::write(
+            &path,
+            "record_id,address_line_1,postcode\nA,9 Elm Road,CV1 1AA\nB,9 ELM RD,CV1 1AA\n",
+        )
+        .unwrap();
+        let d = Dictionary::read(&schema, "address_line_1", &path).unwrap();
+        assert_eq!(d.values.len(), 1);
+        assert_eq!(&*d.values[0].canonical(), "9 elm road");
         std::fs::write(&path, "value\n\n").unwrap();
         assert!(Dictionary::read(&schema, "first_name", &path).is_err());
     }
