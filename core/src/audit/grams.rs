@@ -297,8 +297,9 @@ pub struct Lookup<'c> {
     predicted: FxHashMap<u32, (Box<[u64]>, u32, u8)>,
     /// Predicted filter -> candidates (exact lookups).
     exact: FxHashMap<Box<[u64]>, Vec<u32>>,
-    /// (q-gram, candidates it is the anchor of: the rarest learnt q-gram of each).
-    anchor: Vec<(u32, Vec<u32>)>,
+    /// (q-gram, [(second q-gram, candidate)]): each candidate under its two rarest learnt
+    /// q-grams (precise ones first), so only candidates with both present are examined.
+    anchor: Vec<(u32, Vec<(u32, u32)>)>,
     max_unknown: usize,
     /// Bits a q-gram not learnt is expected to add to a filter.
     unknown_bits: f64,
@@ -313,6 +314,9 @@ pub struct Scratch {
     state: Vec<u8>,
     touched: Vec<u32>,
     seen: Vec<u32>,
+    /// Per candidate, the call that last collected it.
+    mark: Vec<u32>,
+    call: u32,
 }
 
 /// The number of candidates holding each q-gram of the table, for choosing anchors.
@@ -347,39 +351,43 @@ impl<'c> Lookup<'c> {
         usable.sort_unstable();
         let mut predicted = FxHashMap::default();
         let mut exact: FxHashMap<Box<[u64]>, Vec<u32>> = FxHashMap::default();
-        let mut anchor: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        let mut anchor: FxHashMap<u32, Vec<(u32, u32)>> = FxHashMap::default();
         for c in usable {
             let grams = &candidates.grams[c as usize];
             let mut pred = vec![0u64; table.words];
             let mut unknown = 0u8;
-            // The anchor: a q-gram learnt precisely (no more bits than one q-gram sets, so a
-            // filter without it rarely seems to hold it), the rarest among candidates.
-            let mut best: Option<(bool, usize, u32)> = None;
+            // The anchors: q-grams learnt precisely (no more bits than one q-gram sets, so a
+            // filter without them rarely seems to hold them), the rarest among candidates.
+            let mut keys: Vec<(bool, usize, u32)> = Vec::with_capacity(grams.len());
             for &g in grams {
                 match table.bits.get(&g) {
                     Some(b) => {
                         pred.iter_mut()
                             .zip(b.words.iter())
                             .for_each(|(p, w)| *p |= w);
-                        let key = (b.positions.len() > own_bits + 1, rarity(candidates, g), g);
-                        if best.is_none_or(|x| key < x) {
-                            best = Some(key);
-                        }
+                        keys.push((b.positions.len() > own_bits + 1, rarity(candidates, g), g));
                     }
                     None => unknown = unknown.saturating_add(1),
                 }
             }
-            let Some((_, _, a)) = best else { continue };
+            keys.sort_unstable();
+            let Some(&(_, _, a)) = keys.first() else {
+                continue;
+            };
+            let second = keys.get(1).map_or(a, |k| k.2);
             let weight = pred.iter().map(|w| w.count_ones()).sum();
             let pred = pred.into_boxed_slice();
             if unknown == 0 {
                 exact.entry(pred.clone()).or_default().push(c);
             }
-            anchor.entry(a).or_default().push(c);
+            anchor.entry(a).or_default().push((second, c));
             predicted.insert(c, (pred, weight, unknown));
         }
-        let mut anchor: Vec<(u32, Vec<u32>)> = anchor.into_iter().collect();
+        let mut anchor: Vec<(u32, Vec<(u32, u32)>)> = anchor.into_iter().collect();
         anchor.sort_unstable();
+        for (_, list) in &mut anchor {
+            list.sort_unstable();
+        }
         Lookup {
             candidates,
             predicted,
@@ -436,10 +444,16 @@ impl<'c> Lookup<'c> {
                 None => table.bits.get(&g),
             }
         };
+        scratch.call = scratch.call.wrapping_add(1);
+        if scratch.mark.len() < self.candidates.len() {
+            scratch.mark.resize(self.candidates.len(), u32::MAX);
+        }
         let Scratch {
             state,
             touched,
             seen,
+            mark,
+            call,
         } = scratch;
         let mut is_present = |g: u32| -> Option<bool> {
             let i = g as usize;
@@ -462,12 +476,26 @@ impl<'c> Lookup<'c> {
         };
         seen.clear();
         for (a, list) in &self.anchor {
-            if is_present(*a) == Some(true) {
-                seen.extend_from_slice(list);
+            if is_present(*a) != Some(true) {
+                continue;
+            }
+            let mut i = 0;
+            while i < list.len() {
+                let second = list[i].0;
+                let present = second == *a || is_present(second) != Some(false);
+                while i < list.len() && list[i].0 == second {
+                    if present {
+                        let c = list[i].1;
+                        let m = &mut mark[c as usize];
+                        if *m != *call {
+                            *m = *call;
+                            seen.push(c);
+                        }
+                    }
+                    i += 1;
+                }
             }
         }
-        seen.sort_unstable();
-        seen.dedup();
         let mut best: Option<Match> = None;
         for &c in seen.iter() {
             let grams = &self.candidates.grams[c as usize];

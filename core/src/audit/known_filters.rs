@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::columns::NONE;
+use super::columns::{Classes, NONE};
 use super::filters::FilterColumn;
 use super::grams::{calibrate, Lookup, Scratch, Table};
 use super::lsh::{dice_of, intersection, Index, MinHash};
@@ -28,6 +28,44 @@ const BRUTE_FORCE_KNOWN: usize = 256;
 
 /// One guess: record, candidate or known record, Dice, exact.
 type Hit = (u32, u32, f64, bool);
+
+/// The first record of every class among `members` that pass `keep`, and for each of them the
+/// other records of its class (equal filters need one lookup).
+fn distinct(
+    classes: &Classes,
+    members: &[u32],
+    keep: impl Fn(u32) -> bool,
+) -> (Vec<u32>, FxHashMap<u32, Vec<u32>>) {
+    let mut first: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut firsts = Vec::new();
+    let mut copies: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for &r in members.iter().filter(|&&r| keep(r)) {
+        let c = classes.single(r as usize);
+        match first.get(&c) {
+            Some(&f) if c != NONE => copies.entry(f).or_default().push(r),
+            _ => {
+                first.insert(c, r);
+                firsts.push(r);
+            }
+        }
+    }
+    (firsts, copies)
+}
+
+/// The hits of the first records given to the other records of their class.
+fn spread<T: Copy>(
+    found: &[(u32, u32, T, bool)],
+    copies: &FxHashMap<u32, Vec<u32>>,
+) -> Vec<(u32, u32, T, bool)> {
+    let mut out = Vec::with_capacity(found.len());
+    for &(r, c, d, e) in found {
+        out.push((r, c, d, e));
+        if let Some(list) = copies.get(&r) {
+            out.extend(list.iter().map(|&o| (o, c, d, e)));
+        }
+    }
+    out
+}
 
 /// Runs 4a and 4b on every filter column for every known set.
 pub fn run(target: &Target<'_>, board: &mut Board) {
@@ -68,6 +106,7 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
     let groups = col.groups();
     let words = col.filters.words;
     let col = &*col;
+    let classes = &target.columns.columns[col.column].classes;
     // The bits a q-gram adds to a filter of average fill: its positions not already set.
     let present: Vec<f64> = (0..col.filters.len())
         .filter(|&r| col.filters.get(r).is_some())
@@ -105,9 +144,10 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
                 }),
             );
             let lookup = Lookup::new(&table, &col.candidates, 2, own_bits, unknown_bits);
-            let hits: Vec<Hit> = members
+            // Equal filters (a household's address) are looked up once.
+            let (firsts, copies) = distinct(classes, members, |r| !known.known[r as usize]);
+            let found: Vec<Hit> = firsts
                 .par_iter()
-                .filter(|&&r| !known.known[r as usize])
                 .map_init(Scratch::default, |scratch, &r| {
                     let f = col.filters.get(r as usize)?;
                     let m = lookup.best(&table, f, None, scratch)?;
@@ -115,6 +155,7 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
                 })
                 .flatten()
                 .collect();
+            let hits = spread(&found, &copies);
             let sample: Vec<u32> = learnt
                 .iter()
                 .copied()
@@ -177,6 +218,7 @@ fn lookup(target: &Target<'_>, col: &mut FilterColumn<'_>, known: &KnownSet, boa
 
 fn nearest(target: &Target<'_>, col: &FilterColumn<'_>, known: &KnownSet, board: &mut Board) {
     let groups = col.groups();
+    let classes = &target.columns.columns[col.column].classes;
     let filters = col.filters;
     let hash = MinHash::new(filters.bits(), 24, 3, 0x4e45_4152);
     let results: Vec<Vec<(u32, u32, f64)>> = groups
@@ -198,7 +240,15 @@ fn nearest(target: &Target<'_>, col: &FilterColumn<'_>, known: &KnownSet, board:
             }
             let index = (known_members.len() > BRUTE_FORCE_KNOWN)
                 .then(|| Index::new(&hash, filters, &known_members, 100));
-            members
+            // Unknown records with equal filters need one search; known ones each their own
+            // (leave-one-out).
+            let (firsts, copies) = distinct(classes, members, |r| !known.known[r as usize]);
+            let queries: Vec<u32> = firsts
+                .iter()
+                .copied()
+                .chain(known_members.iter().copied())
+                .collect();
+            let found: Vec<(u32, u32, f64, bool)> = queries
                 .par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new()),
@@ -227,10 +277,14 @@ fn nearest(target: &Target<'_>, col: &FilterColumn<'_>, known: &KnownSet, board:
                                 best = Some((o, d));
                             }
                         }
-                        best.map(|(o, d)| (r, o, d))
+                        best.map(|(o, d)| (r, o, d, false))
                     },
                 )
                 .flatten()
+                .collect();
+            spread(&found, &copies)
+                .into_iter()
+                .map(|(r, o, d, _)| (r, o, d))
                 .collect()
         })
         .collect();
