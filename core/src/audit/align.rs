@@ -110,8 +110,20 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
             // Classification is costly: of the bridged components (which contain every
             // column's classes), or of the one column when nothing bridges.
             let classified = family == Family::BridgedAlignment || !bridged;
+            // Without known records to check its variants, the attacker prefers rank
+            // alignment when there are about as many classes as values, and classification
+            // when the classes are fragments (many more classes than values).
+            let n_classes = {
+                let mut seen: Vec<u32> = classes.iter().copied().filter(|&c| c != NONE).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                seen.len()
+            };
+            let fragmented = n_classes > 2 * global.len();
+            let (whole_prior, grouped_prior, classified_prior) =
+                if fragmented { (1, 2, 3) } else { (3, 2, 1) };
             let guesses = align(classes, None, |_| None, global);
-            let f = target.finding(
+            let mut f = target.finding(
                 family,
                 a,
                 None,
@@ -119,6 +131,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
                 cols.clone(),
                 &guesses,
             );
+            f.prior = whole_prior;
             target.record_unknowing(board, f, guesses);
             if let Some(guesses) = classifier
                 .as_ref()
@@ -132,7 +145,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
                     .filter(|(g, _)| target.group_allowed(*g, a))
                     .map(|(_, g)| g.name.clone())
                     .collect();
-                let f = target.finding(
+                let mut f = target.finding(
                     family,
                     a,
                     None,
@@ -140,6 +153,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
                     cols.iter().cloned().chain(groups).collect(),
                     &guesses,
                 );
+                f.prior = classified_prior;
                 target.record_unknowing(board, f, guesses);
             }
             for (g, group) in target.groups.iter().enumerate() {
@@ -163,7 +177,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
                     },
                     global,
                 );
-                let f = target.finding(
+                let mut f = target.finding(
                     family,
                     a,
                     None,
@@ -171,6 +185,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) {
                     cols.iter().cloned().chain([group.name.clone()]).collect(),
                     &guesses,
                 );
+                f.prior = grouped_prior;
                 target.record_unknowing(board, f, guesses);
             }
         }

@@ -2,11 +2,14 @@
 //! value that best explains it (a variant of frequency alignment that tolerates fragments).
 //!
 //! The score of value `v` for a class of `s` records is
-//! `log P(v) + Σ_records Σ_groups log P(label | v) + log P(X ≥ s)`, `X ~ Poisson(λ_v)`:
+//! `log P(v) + w Σ_records Σ_groups log P(label | v) + log P(X ≥ s)`, `X ~ Poisson(λ_v)`:
 //! the reference prior, the records' labels in every group column the attacker is told (year
-//! of birth, sex, district...; naive Bayes, smoothed), and the chance that the value's class
-//! holds at least `s` records (`λ_v` its expected count; a Chernoff bound). A class may be a
-//! fragment of its value's class, so only a class *larger* than expected is penalised.
+//! of birth, sex, district...; naive Bayes, smoothed, tempered so that a class counts as at most
+//! 30 records, `w = min(1, 30 / s)`), and the chance that the value's class holds at least `s`
+//! records (`λ_v` what is left of its expected count; a Chernoff bound). A class may be a
+//! fragment of its value's class, so only a class *larger* than expected is penalised. Classes
+//! of 20 records or more are assigned largest first, each using up its value's expected count,
+//! as rank alignment does; smaller ones then share what is left.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -22,6 +25,16 @@ const ALPHA: f64 = 2.0;
 
 /// The most frequent values are always candidates.
 const ALWAYS: usize = 50;
+
+/// A class's profile counts at most this many records.
+const CAP: f64 = 30.0;
+
+/// Classes of at least this many records are assigned one after the other, largest first,
+/// against what is left of each value's expected count.
+const BIG: u32 = 20;
+
+/// A value's expected count may be exceeded by this factor (sampling noise).
+const SLACK: f64 = 1.15;
 
 /// Group columns with at least this many labels narrow the candidates of a class whose
 /// records all have one label.
@@ -227,82 +240,99 @@ impl Classifier {
             }
             starts.insert(c, (start, i));
         }
-        let best: FxHashMap<u32, u32> = class_list
+        let choose = |c: u32, lambda: &[f64]| -> usize {
+            let s = f64::from(size[&c]);
+            // The profile counts at most CAP records (naive Bayes over-counts correlated
+            // labels, and the reference is another draw of the population).
+            let temper = (CAP / s).min(1.0);
+            // The class's (model, label, records) runs.
+            let mut runs: Vec<(usize, usize, f64)> = Vec::new();
+            if let Some(&(a, b)) = starts.get(&c) {
+                let mut k = a;
+                while k < b {
+                    let (_, m, label) = triples[k];
+                    let mut n = 0.0;
+                    while k < b && triples[k].1 == m && triples[k].2 == label {
+                        n += 1.0;
+                        k += 1;
+                    }
+                    runs.push((m as usize, label as usize, n * temper));
+                }
+            }
+            // Candidates: when all the class's records share a label of a fine group column,
+            // the values seen with that label in the reference (others are very unlikely), with
+            // the most frequent values; else every candidate.
+            let mut narrow: Option<&Vec<u32>> = None;
+            for (m, support) in self.support.iter().enumerate() {
+                let Some(support) = support else { continue };
+                let mut labels = runs.iter().filter(|r| r.0 == m);
+                if let (Some(first), None) = (labels.next(), labels.next()) {
+                    let list = &support[first.1];
+                    if narrow.is_none_or(|n| list.len() < n.len()) {
+                        narrow = Some(list);
+                    }
+                }
+            }
+            let all: Vec<u32>;
+            let list: &[u32] = match narrow {
+                Some(n) => n,
+                None => {
+                    all = (0..nc as u32).collect();
+                    &all
+                }
+            };
+            let score = |j: usize| -> f64 {
+                let l = lambda[j].max(0.5);
+                let tail = if s > l {
+                    -(s * (s / l).ln() - s + l)
+                } else {
+                    0.0
+                };
+                let mut sc = prior[j] + tail;
+                for &(m, label, n) in &runs {
+                    sc += n * f64::from(models[m].1[label * nc + j]);
+                }
+                sc
+            };
+            let allowed = |j: usize| {
+                part_of
+                    .iter()
+                    .zip(&class_guess)
+                    .all(|(map, guess)| guess.get(&c).is_none_or(|&g| map[j] == g))
+            };
+            let pick = |list: &mut dyn Iterator<Item = usize>, constrained: bool| {
+                list.filter(|&j| !constrained || allowed(j))
+                    .map(|j| (score(j), j))
+                    .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)))
+                    .map(|x| x.1)
+            };
+            let among = |constrained: bool| {
+                let head = (0..nc.min(ALWAYS)).chain(list.iter().map(|&j| j as usize));
+                pick(&mut head.into_iter(), constrained)
+            };
+            among(true)
+                .or_else(|| pick(&mut (0..nc), true))
+                .or_else(|| among(false))
+                .unwrap_or(0)
+        };
+        // Large classes first, one after the other, each taking its records out of its value's
+        // expected count (a value cannot hold two large classes); then the small ones, against
+        // what is left.
+        let mut order = class_list.clone();
+        order.sort_unstable_by(|a, b| size[b].cmp(&size[a]).then(a.cmp(b)));
+        let split = order.partition_point(|c| size[c] >= BIG);
+        let mut remaining: Vec<f64> = lambda.iter().map(|l| l * SLACK).collect();
+        let mut best: FxHashMap<u32, u32> = FxHashMap::default();
+        for &c in &order[..split] {
+            let j = choose(c, &remaining);
+            remaining[j] = (remaining[j] - f64::from(size[&c])).max(0.0);
+            best.insert(c, cands[j]);
+        }
+        let small: Vec<(u32, u32)> = order[split..]
             .par_iter()
-            .map(|&c| {
-                let s = f64::from(size[&c]);
-                // The class's (model, label, records) runs.
-                let mut runs: Vec<(usize, usize, f64)> = Vec::new();
-                if let Some(&(a, b)) = starts.get(&c) {
-                    let mut k = a;
-                    while k < b {
-                        let (_, m, label) = triples[k];
-                        let mut n = 0.0;
-                        while k < b && triples[k].1 == m && triples[k].2 == label {
-                            n += 1.0;
-                            k += 1;
-                        }
-                        runs.push((m as usize, label as usize, n));
-                    }
-                }
-                // Candidates: when all the class's records share a label of a fine group column,
-                // the values seen with that label in the reference (others are very unlikely),
-                // with the most frequent values; else every candidate.
-                let mut narrow: Option<&Vec<u32>> = None;
-                for (m, support) in self.support.iter().enumerate() {
-                    let Some(support) = support else { continue };
-                    let mut labels = runs.iter().filter(|r| r.0 == m);
-                    if let (Some(first), None) = (labels.next(), labels.next()) {
-                        let list = &support[first.1];
-                        if narrow.is_none_or(|n| list.len() < n.len()) {
-                            narrow = Some(list);
-                        }
-                    }
-                }
-                let all: Vec<u32>;
-                let list: &[u32] = match narrow {
-                    Some(n) => n,
-                    None => {
-                        all = (0..nc as u32).collect();
-                        &all
-                    }
-                };
-                let score = |j: usize| -> f64 {
-                    let l = lambda[j];
-                    let tail = if s > l && l > 0.0 {
-                        -(s * (s / l).ln() - s + l)
-                    } else {
-                        0.0
-                    };
-                    let mut sc = prior[j] + tail;
-                    for &(m, label, n) in &runs {
-                        sc += n * f64::from(models[m].1[label * nc + j]);
-                    }
-                    sc
-                };
-                let allowed = |j: usize| {
-                    part_of
-                        .iter()
-                        .zip(&class_guess)
-                        .all(|(map, guess)| guess.get(&c).is_none_or(|&g| map[j] == g))
-                };
-                let pick = |list: &mut dyn Iterator<Item = usize>, constrained: bool| {
-                    list.filter(|&j| !constrained || allowed(j))
-                        .map(|j| (score(j), j))
-                        .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)))
-                        .map(|x| x.1)
-                };
-                let among = |constrained: bool| {
-                    let head = (0..nc.min(ALWAYS)).chain(list.iter().map(|&j| j as usize));
-                    pick(&mut head.into_iter(), constrained)
-                };
-                let j = among(true)
-                    .or_else(|| pick(&mut (0..nc), true))
-                    .or_else(|| among(false))
-                    .unwrap_or(0);
-                (c, cands[j])
-            })
+            .map(|&c| (c, cands[choose(c, &remaining)]))
             .collect();
+        best.extend(small);
         classes
             .iter()
             .map(|&c| if c == NONE { NONE } else { best[&c] })

@@ -241,7 +241,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
             );
             x != y && ax.closure(target.schema).contains(&ay)
         };
-        let mut subsets: Vec<Vec<usize>> = (1u32..(1 << same.len()))
+        let subsets: Vec<Vec<usize>> = (1u32..(1 << same.len()))
             .map(|mask| -> Vec<usize> {
                 same.iter()
                     .enumerate()
@@ -251,14 +251,23 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
             })
             .filter(|s| !s.iter().any(|&x| s.iter().any(|&y| implied(x, y))))
             .collect();
+        // Inference needs a recovered part of the field itself (the year of birth and sex alone
+        // say little of a name, nothing of an address).
         if subsets.is_empty() {
-            subsets.push(Vec::new());
+            continue;
         }
         for (known, partial) in scenarios.iter().zip(&partial) {
             let scenario = known.map(|k| k.k);
             for subset in &subsets {
+                // Without known records, the attacker trusts coarse recovered parts (an
+                // initial, at most 100 values) more than fine ones (a Soundex code).
+                let coarse = subset
+                    .iter()
+                    .all(|&c| target.values.attributes[c].ranked.len() <= 100);
                 let mut record = |how: String, columns: Vec<String>, guesses: Vec<u32>| {
-                    let f = target.finding(Family::Inference, a, *known, how, columns, &guesses);
+                    let mut f =
+                        target.finding(Family::Inference, a, *known, how, columns, &guesses);
+                    f.prior = u8::from(coarse);
                     let accuracy = known.map(|k| known_accuracy(a, &guesses, k));
                     board.add(f, guesses, &[(scenario, accuracy)]);
                 };

@@ -185,6 +185,10 @@ pub struct Finding {
     pub columns: Vec<String>,
     /// Its score.
     pub score: Score,
+    /// The attacker's prior preference for this variant among its family's, when it has no
+    /// known record to check them (higher is preferred).
+    #[serde(skip)]
+    pub prior: u8,
 }
 
 /// Guesses, one per record: dense, or as (record, value) pairs when few records are guessed.
@@ -256,19 +260,6 @@ pub struct Pick {
     pub guesses: std::sync::Arc<Guesses>,
 }
 
-/// The attacker's prior preference among variants of one family when it cannot check them:
-/// classification by likelihood uses most information, then alignment within groups, then the
-/// whole file.
-fn prior_of(how: &str) -> u8 {
-    if how.contains("classified") {
-        3
-    } else if how.contains("within groups") {
-        2
-    } else {
-        1
-    }
-}
-
 /// The key of a pick: family, attribute, scenario (known records).
 pub type PickKey = (Family, usize, Option<usize>);
 
@@ -303,7 +294,7 @@ impl Board {
                     (Some(a), Some(b)) => a > b,
                     // Without known records, the attacker goes by its prior preference (the
                     // variant that uses most information), then by how many it guesses.
-                    _ => (prior_of(&finding.how), finding.score.guessed) > (old.prior, old.guessed),
+                    _ => (finding.prior, finding.score.guessed) > (old.prior, old.guessed),
                 },
             };
             if better {
@@ -316,7 +307,7 @@ impl Board {
                         how: finding.how.clone(),
                         accuracy,
                         guessed: finding.score.guessed,
-                        prior: prior_of(&finding.how),
+                        prior: finding.prior,
                         guesses: g,
                     },
                 );

@@ -237,6 +237,7 @@ impl<'a> Target<'a> {
             how,
             columns,
             score: Score::measure(&self.values.attributes[a], guesses, known),
+            prior: 0,
         }
     }
 
