@@ -62,12 +62,25 @@ pub fn detect(
         if members.len() < 2 {
             continue;
         }
-        // The salt as other columns show it: where it shows on every record, the attacker
-        // has nothing to gain from pairs.
+        // The salt as other columns show it (columns of the salted field itself only join equal
+        // values): where it shows on every record, the attacker has nothing to gain from pairs.
+        let own: Vec<usize> = m.encodes.iter().map(|a| a.field).collect();
         let shown: Vec<Vec<u32>> = m
             .context
             .iter()
-            .map(|a| components(columns, &meanings.determining(*a), &[]))
+            .map(|a| {
+                let cols: Vec<usize> = meanings
+                    .determining(*a)
+                    .into_iter()
+                    .filter(|&c| {
+                        !meanings.columns[c]
+                            .encodes
+                            .iter()
+                            .any(|e| own.contains(&e.field))
+                    })
+                    .collect();
+                components(columns, &cols, &[])
+            })
             .collect();
         let seen = |r: u32| -> Option<Vec<u32>> {
             let t: Vec<u32> = shown.iter().map(|s| s[r as usize]).collect();
@@ -87,12 +100,14 @@ pub fn detect(
             continue;
         }
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ c as u64);
-        // The 99.9th percentile of random pairs (their maximum may be a duplicate record).
+        // The 99.9th percentile of random pairs of different filters (equal filters are joined
+        // anyway; the maximum may be a duplicate record).
+        let classes = &columns.columns[c].classes;
         let mut sample: Vec<f64> = Vec::with_capacity(BASELINE_PAIRS);
         for _ in 0..BASELINE_PAIRS {
             let a = members[rng.gen_range(0..members.len())] as usize;
             let b = members[rng.gen_range(0..members.len())] as usize;
-            if a == b {
+            if classes.single(a) == classes.single(b) {
                 continue;
             }
             if let (Some(x), Some(y)) = (filters.get(a), filters.get(b)) {
@@ -114,6 +129,7 @@ pub fn detect(
         let mut found: Vec<(f64, u32, u32)> = index
             .pairs()
             .into_iter()
+            .filter(|&(a, b)| classes.single(a as usize) != classes.single(b as usize))
             .filter_map(|(a, b)| {
                 let (x, y) = (filters.get(a as usize)?, filters.get(b as usize)?);
                 let d = dice_of(

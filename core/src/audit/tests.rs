@@ -403,3 +403,29 @@ fn several_extracts_bridge_across_and_only_the_first_is_measured() {
     let m = both.attribute("first_name").unwrap();
     assert_eq!(m.records, 2000);
 }
+
+#[test]
+fn same_salt_pairs_are_found_where_no_column_shows_the_salt() {
+    // First names salted by the date of birth, whose only column is its swapped token, which
+    // days after the 12th do not have: no column shows the salt.
+    let s = schema(
+        r#"{ "version": 1, "record_id": "record_id", "fields": [
+            { "name": "first_name", "kind": "name", "token": false,
+              "salt": "date_of_birth",
+              "bloom": { "bits": 512, "q": 2, "hashes": 15 } },
+            { "name": "date_of_birth", "kind": "date", "token": false,
+              "levels": ["swapped"] } ] }"#,
+    );
+    // Few dates of birth, so that similar names share a salt often enough.
+    let mut people = zipf_people(3000, 12);
+    for (i, p) in people.iter_mut().enumerate() {
+        p.date_of_birth = format!("{}-{:02}-20", 2010 + i % 5, i % 6 + 1);
+    }
+    let reference = reference_of(&s, &zipf_people(5000, 13));
+    let report = run(&s, &people, &reference, &[], Known::Nothing);
+    let d = &report.salt_detection[0];
+    assert!(!d.not_needed);
+    assert!(d.pairs > 100, "{d:?}");
+    assert!(d.truly_same_salt.unwrap() > 0.9, "{d:?}");
+    assert!(d.bridges.contains(&"date_of_birth".to_string()), "{d:?}");
+}
