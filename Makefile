@@ -52,8 +52,9 @@ rust-test:
 	$(CARGO) test --workspace --locked
 
 ## C API: header up to date; C test and secret scan under valgrind and under ASan+UBSan; the
-## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; the example
-## built against the shared and the static library and run.
+## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; a warning at
+## each use of a deprecated function; the examples built (one against the shared and the static
+## library) and run, the file encode compared with the CLI's output.
 c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
@@ -76,6 +77,10 @@ c-test: header-check c-lib c-fixtures
 	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/secret_scan_asan $(SECRET_SCAN_ARGS)
 	$(CXX) -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror \
 		$$($(STAGE_PKG) --cflags pseudolink) ffi/tests/cxx_header.cc
+	LC_ALL=C $(CC) -std=c11 -fsyntax-only -Wdeprecated-declarations $$($(STAGE_PKG) --cflags pseudolink) \
+		ffi/tests/deprecated.c 2> $(C_BUILD)/deprecated.log
+	@test "$$(grep -c "is deprecated" $(C_BUILD)/deprecated.log)" = "$$(grep -c "^PL_DEPRECATED(" ffi/include/pseudolink.h)" || \
+		{ cat $(C_BUILD)/deprecated.log; echo "ffi/tests/deprecated.c: expected one deprecation warning per PL_DEPRECATED function" >&2; exit 1; }
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
 		-o $(C_BUILD)/encode_on_create $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(CC) $(C_STRICT) -static-libgcc $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_on_create.c \
@@ -83,11 +88,16 @@ c-test: header-check c-lib c-fixtures
 		$$($(STAGE_PKG) --static --libs-only-l pseudolink | sed 's/-lpseudolink//')
 	$(VALGRIND) $(C_BUILD)/encode_on_create $(C_LINK)/secret.hex
 	$(C_BUILD)/encode_on_create_static $(C_LINK)/secret.hex >/dev/null
+	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) ffi/examples/encode_extract.c \
+		-o $(C_BUILD)/encode_extract $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(VALGRIND) $(C_BUILD)/encode_extract $(C_LINK)/schema.json $(C_LINK)/secret.hex \
+		$(C_LINK)/synth/agency_a.csv $(C_BUILD)/extract_a.csv $(C_BUILD)/extract_a.rejects.csv
+	cmp $(C_BUILD)/extract_a.csv $(C_LINK)/a.csv
 	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
-	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, examples (shared, static, docs/c.md): ok"
+	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, deprecation warnings, examples (shared, static, file encode, docs/c.md): ok"
 
 # Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
 # encoded under a new secret, and the links file `pseudolink link` writes for them.
@@ -131,11 +141,15 @@ c-install:
 	$(CARGO) build -q --release --locked -p pseudolink-ffi
 	$(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/release DEST=$(DESTDIR)$(PREFIX) PC_PREFIX=$(PREFIX)
 
+# Cargo builds the C library as libpseudolink_ffi.{so,a} (the Rust crate is `pseudolink_ffi`, so
+# that its rlib does not collide with the core's libpseudolink.rlib); it is installed as
+# libpseudolink.{so,a}, the name pseudolink.pc and every C caller use (as rustls-ffi installs
+# librustls_ffi as librustls).
 c-install-to:
 	install -d $(DEST)/include $(DEST)/lib/pkgconfig
 	install -m 644 ffi/include/pseudolink.h $(DEST)/include/
-	install -m 755 $(LIB_DIR)/libpseudolink.so $(DEST)/lib/
-	install -m 644 $(LIB_DIR)/libpseudolink.a $(DEST)/lib/
+	install -m 755 $(LIB_DIR)/libpseudolink_ffi.so $(DEST)/lib/libpseudolink.so
+	install -m 644 $(LIB_DIR)/libpseudolink_ffi.a $(DEST)/lib/libpseudolink.a
 	sed -e 's|@PREFIX@|$(PC_PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/pseudolink.pc.in > $(DEST)/lib/pkgconfig/pseudolink.pc
 
 ## pl_encode_record in a loop on one thread (release build): records per second.
@@ -143,7 +157,7 @@ bench-c:
 	$(CARGO) build -q --release --locked -p pseudolink-ffi
 	@mkdir -p $(C_BUILD)
 	$(CC) -O2 $(C_STRICT) -Iffi/include benches/c_encode_record.c -o $(C_BUILD)/c_encode_record \
-		-L$(TARGET_DIR)/release -lpseudolink -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
+		-L$(TARGET_DIR)/release -lpseudolink_ffi -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
 	$(C_BUILD)/c_encode_record $(BENCH_RECORDS) $(BENCH_ROUNDS)
 ## Build the Python wheel into a fresh virtual environment, install it with pandas, pyarrow and
 ## polars, and run ruff, mypy (stubs and package), stubtest and pytest (which also runs the CLI).
@@ -155,8 +169,8 @@ python-test:
 	rm -rf $(PY_WHEELS)
 	$(PY_VENV)/bin/maturin build -q --locked --profile $(PY_PROFILE) -m python/Cargo.toml -o $(PY_WHEELS)
 	$(PY_VENV)/bin/python -m pip install -q --no-deps $(PY_WHEELS)/pseudolink-*.whl
-	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py
-	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py
+	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py benches/quality
+	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py benches/quality
 	cd $(TARGET_DIR) && MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy.stubtest pseudolink._native
 	MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy --config-file python/pyproject.toml python/pseudolink python/tests/typing_check.py
 	PSEUDOLINK_REQUIRE_CLI=1 PSEUDOLINK_REQUIRE_EXTRAS=1 PSEUDOLINK_CLI=$(TARGET_DIR)/debug/pseudolink \

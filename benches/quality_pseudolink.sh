@@ -2,9 +2,11 @@
 # Quick quality check of pseudolink alone (no peers, no venv): synth data, encode both agencies,
 # link with the default schema, evaluate at the default threshold, and print how well the match
 # probabilities are calibrated (the share of true pairs among the output rows per probability band).
-# Usage: bash benches/quality_pseudolink.sh [PEOPLE] [SEED] [extra link arguments...]
-#   defaults: 20000 people, seed 42 (the data of benches/quality.sh). Data and outputs go to
-#   ${BENCH_DIR:-target/bench-data}/quality-pl/p<PEOPLE>-s<SEED>/; the data is reused when present.
+# Usage: [ERROR_RATE=2.5] [CLEAR=1] bash benches/quality_pseudolink.sh [PEOPLE] [SEED] [extra link arguments...]
+#   defaults: 20000 people, seed 42 (the data of benches/quality.sh), error rate 1.0 (2.5 is the
+#   heavy-errors profile); CLEAR=1 links the cleartext extracts (--clear) instead. Data and
+#   outputs go to ${BENCH_DIR:-target/bench-data}/quality-pl/p<PEOPLE>-s<SEED>[-e<RATE>]/; the
+#   data is reused when present.
 # For the comparison with Splink and clkhash + anonlink run benches/quality.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,13 @@ PEOPLE="${1:-20000}"
 SEED="${2:-42}"
 shift $(($# < 2 ? $# : 2))
 CARGO_TARGET="${CARGO_TARGET_DIR:-target}"
-DIR="${BENCH_DIR:-target/bench-data}/quality-pl/p$PEOPLE-s$SEED"
+ERROR_RATE="${ERROR_RATE:-1.0}"
+SUFFIX=""; [ "$ERROR_RATE" = "1.0" ] || SUFFIX="-e$ERROR_RATE"
+DIR="${BENCH_DIR:-target/bench-data}/quality-pl/p$PEOPLE-s$SEED$SUFFIX"
 cargo build --release --locked -q -p pseudolink-cli
 PL="$CARGO_TARGET/release/pseudolink"
 mkdir -p "$DIR"
-[ -f "$DIR/truth.csv" ] || "$PL" synth --people "$PEOPLE" --seed "$SEED" --out "$DIR" >/dev/null
+[ -f "$DIR/truth.csv" ] || "$PL" synth --people "$PEOPLE" --seed "$SEED" --error-rate "$ERROR_RATE" --out "$DIR" >/dev/null
 [ -f "$DIR/bench.secret.hex" ] || "$PL" keygen --output "$DIR/bench.secret.hex" >/dev/null
 "$PL" schema example > "$DIR/schema.json"
 for s in a b; do
@@ -25,9 +29,14 @@ for s in a b; do
       --input "$DIR/agency_$s.csv" --output "$DIR/enc_$s.csv" --rejects "$DIR/rej_$s.csv" >/dev/null
   fi
 done
-echo "pseudolink at $(git rev-parse --short HEAD); synth --people $PEOPLE --seed $SEED; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pseudolink at $(git rev-parse --short HEAD); synth --people $PEOPLE --seed $SEED --error-rate $ERROR_RATE${CLEAR:+ (cleartext)}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${CLEAR:-}" ]; then
+  INPUTS=(--clear --left "$DIR/agency_a.csv" --right "$DIR/agency_b.csv")
+else
+  INPUTS=(--left "$DIR/enc_a.csv" --right "$DIR/enc_b.csv")
+fi
 /usr/bin/time -f "%e %M" -o "$DIR/link.time" "$PL" link --schema "$DIR/schema.json" \
-  --left "$DIR/enc_a.csv" --right "$DIR/enc_b.csv" --output "$DIR/links.csv" \
+  "${INPUTS[@]}" --output "$DIR/links.csv" \
   --save-model "$DIR/model.json" "$@" > "$DIR/link.log"
 "$PL" evaluate --links "$DIR/links.csv" --truth "$DIR/truth.csv" --curve "$DIR/curve.csv" > "$DIR/evaluate.json" 2>/dev/null
 python3 - "$DIR" <<'PY'

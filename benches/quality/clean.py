@@ -10,11 +10,26 @@ import re
 import unicodedata
 from datetime import date
 
-MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
 # Letters that do not decompose under NFKD.
-SPECIAL = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe",
-                         "ı": "i", "þ": "th", "ð": "d"})
+SPECIAL = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",  # noqa: RUF001 (the dotless i of Turkish names, on purpose)
+        "þ": "th",
+        "ð": "d",
+    }
+)
 
 
 def fold(s):

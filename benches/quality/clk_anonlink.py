@@ -22,11 +22,10 @@ import time
 from pathlib import Path
 
 import anonlink
+import clean
 import clkhash
 from clkhash import clk
 from clkhash.schema import from_json_file
-
-import clean
 from evaluate import best_over_thresholds, read_truth, score_pairs
 
 SCHEMA = Path(__file__).with_name("clkhash_synth.schema.json")
@@ -43,17 +42,19 @@ def clks(path, schema):
     for r in rows:
         w.writerow([r[c] for c in COLUMNS])
     buf.seek(0)
-    filters = clk.generate_clk_from_csv(buf, SECRET, schema, validate=True, header=True,
-                                        progress_bar=False)
+    filters = clk.generate_clk_from_csv(
+        buf, SECRET, schema, validate=True, header=True, progress_bar=False
+    )
     return [r["record_id"] for r in rows], filters
 
 
 def solve(filters, threshold):
     cands = anonlink.candidate_generation.find_candidate_pairs(
-        filters, anonlink.similarities.dice_coefficient, threshold)
+        filters, anonlink.similarities.dice_coefficient, threshold
+    )
     sims, (dset0, dset1), (rec0, rec1) = cands
     sim = {}
-    for s, d0, d1, r0, r1 in zip(sims, dset0, dset1, rec0, rec1):
+    for s, d0, _d1, r0, r1 in zip(sims, dset0, dset1, rec0, rec1):
         key = (r0, r1) if d0 == 0 else (r1, r0)
         sim[key] = float(s)
     groups = anonlink.solving.greedy_solve(cands)
@@ -69,20 +70,22 @@ def main():
     left, right, truth_path, out = sys.argv[1:5]
     threshold = float(sys.argv[5]) if len(sys.argv) > 5 else 0.8
     low = min(0.65, threshold)
-    schema = from_json_file(open(SCHEMA))
+    with open(SCHEMA) as f:
+        schema = from_json_file(f)
     truth = read_truth(truth_path)
 
     t0 = time.perf_counter()
     ids_l, f_l = clks(left, schema)
     ids_r, f_r = clks(right, schema)
     t_enc = time.perf_counter() - t0
-    pairs, sim, n_cand = solve([f_l, f_r], threshold)
+    pairs, _sim, n_cand = solve([f_l, f_r], threshold)
     elapsed = time.perf_counter() - t0
     at = score_pairs([(ids_l[a], ids_r[b]) for a, b in pairs], truth)
 
     low_pairs, low_sim, _ = solve([f_l, f_r], low)
     best = best_over_thresholds(
-        [(ids_l[a], ids_r[b], low_sim[(a, b)]) for a, b in low_pairs], truth)
+        [(ids_l[a], ids_r[b], low_sim[(a, b)]) for a, b in low_pairs], truth
+    )
     result = {
         "tool": "clkhash + anonlink",
         "version": f"clkhash {clkhash.__version__}, anonlink {anonlink.__version__}",

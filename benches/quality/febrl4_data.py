@@ -47,14 +47,14 @@ def main():
         w = csv.writer(f)
         w.writerow(["left_id", "right_id"])
         n = 0
-        for l, r in links:
+        for l_id, r_id in links:
             # The MultiIndex is (org, dup); put the left extract's id first.
-            if l in left and r in right:
-                w.writerow([l, r])
-            elif r in left and l in right:
-                w.writerow([r, l])
+            if l_id in left and r_id in right:
+                w.writerow([l_id, r_id])
+            elif r_id in left and l_id in right:
+                w.writerow([r_id, l_id])
             else:
-                raise SystemExit(f"true pair {l},{r} not in the extracts")
+                raise SystemExit(f"true pair {l_id},{r_id} not in the extracts")
             n += 1
     print(f"febrl4: {len(a)} + {len(b)} records, {n} true pairs -> {out}")
 

@@ -63,9 +63,37 @@ enum SchemaAction {
         /// The schema file.
         file: PathBuf,
     },
+    /// Print a schema of format version 1 in the current format (version 2), as it is read.
+    Upgrade {
+        /// The schema file.
+        file: PathBuf,
+    },
+}
+
+/// Exit code when standard output is closed early (`pseudolink evaluate ... | head`): what a
+/// shell reports for a process ended by SIGPIPE, 128 + 13.
+const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Ends the process quietly when printing to a closed standard output (the reader went away:
+/// not an error of ours), and reports any other panic as the default hook does.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(EXIT_BROKEN_PIPE);
+        }
+        default(info);
+    }));
 }
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { output } => commands::keygen::run(&output),
@@ -87,6 +115,11 @@ fn main() -> ExitCode {
                 file.display(),
                 s.fingerprint()
             );
+        }),
+        Command::Schema {
+            action: SchemaAction::Upgrade { file },
+        } => pseudolink::Schema::from_file(&file).map(|s| {
+            println!("{}", s.to_json_pretty());
         }),
         Command::Encode(args) => commands::encode::run(&args),
         Command::Synth(args) => commands::synth::run(&args),

@@ -26,7 +26,7 @@ pub const SECRET_LEN: usize = 32;
 /// Version of the encoding, part of every key-derivation context. Changing how values are
 /// normalised or encoded in an incompatible way means a new version, so old and new encodings can
 /// never be confused.
-pub const ENCODING_VERSION: u32 = 2;
+pub const ENCODING_VERSION: u32 = 3;
 
 /// The 256-bit secret shared by the agencies (never by the linkage unit).
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -122,7 +122,7 @@ impl Secret {
 
     /// Derives a 32-byte key for `purpose` and key `group` (usually a field name).
     ///
-    /// The context string is `pseudolink encoding v<ENCODING_VERSION> <purpose> <group>` (v2 today).
+    /// The context string is `pseudolink encoding v<ENCODING_VERSION> <purpose> <group>` (v3 today).
     pub fn derive_key(&self, purpose: &str, group: &str) -> DerivedKey {
         let context = format!("pseudolink encoding v{ENCODING_VERSION} {purpose} {group}");
         DerivedKey {

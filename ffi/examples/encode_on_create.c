@@ -33,7 +33,7 @@ static pl_result report(const char *what, pl_result rc) {
 
 /* Loads the schema: a file if given, else the bundled default for UK person records. */
 static pl_result load_schema(const char *path, pl_schema **out) {
-    if (path != NULL) return pl_schema_from_file(path, strlen(path), out);
+    if (path != NULL) return pl_schema_from_path(path, out); /* paths are NUL-terminated */
     size_t needed = 0;
     pl_result rc = pl_schema_example(NULL, 0, &needed); /* ask for the size first */
     if (rc != PL_BUFFER_TOO_SMALL && rc != PL_OK) return rc;
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
     pl_encoder *encoder = NULL;
     pl_result rc = load_schema(argc == 3 ? argv[2] : NULL, &schema);
     if (rc != PL_OK) return (int)report("loading the schema", rc);
-    rc = pl_secret_from_file(argv[1], strlen(argv[1]), &secret);
+    rc = pl_secret_from_path(argv[1], &secret);
     if (rc != PL_OK) {
         report("loading the secret", rc);
         pl_schema_free(schema);

@@ -4,12 +4,17 @@
  * Conventions (see docs/c.md): opaque handles made by _new/_from_* and released by _free
  * (NULL is a no-op); every function returns a pl_result (PL_OK = 0) except pl_version and the
  * _free functions; outputs are written only on success; strings are pointer + length in UTF-8
- * (NULL is allowed only with length 0); paths of the file functions are NUL-terminated UTF-8;
- * text outputs go to caller-owned buffers and are not NUL-terminated; a buffer that is too small
- * gives PL_BUFFER_TOO_SMALL with *written set to the size needed; the message of the last error
- * on the calling thread is read with pl_last_error_message, and the warnings of the last call
- * (those the CLI prints) with pl_last_warning_message. Schemas, secrets and encoders are
- * immutable once made and may be shared by several threads.
+ * (NULL is allowed only with length 0); every path is a NUL-terminated UTF-8 string (except in
+ * the deprecated pl_schema_from_file and pl_secret_from_file*); text outputs go to caller-owned
+ * buffers and are not NUL-terminated; a buffer that is too small gives PL_BUFFER_TOO_SMALL with
+ * *written set to the size needed; the message of the last error on the calling thread is read
+ * with pl_last_error_message, and the warnings of the last call (those the CLI prints) with
+ * pl_last_warning_message. Schemas, secrets and encoders are immutable once made and may be
+ * shared by several threads.
+ *
+ * Functions marked PL_DEPRECATED still work and will be removed before 1.0; the compiler warns
+ * where they are used (GCC, Clang, MSVC). Define PL_DEPRECATED(note) as nothing before including
+ * this header to silence the warnings while migrating.
  */
 
 #ifndef PSEUDOLINK_H
@@ -20,6 +25,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifndef PL_DEPRECATED
+#if defined(__GNUC__) || defined(__clang__)
+#define PL_DEPRECATED(note) __attribute__((deprecated(note)))
+#elif defined(_MSC_VER)
+#define PL_DEPRECATED(note) __declspec(deprecated(note))
+#else
+#define PL_DEPRECATED(note)
+#endif
+#endif
 
 /*
  The result of every pseudolink function (except `pl_version` and the `_free` functions).
@@ -102,6 +116,17 @@ typedef uint32_t pl_result;
 #endif // __cplusplus
 
 /*
+ Options of `pl_encoder_encode_file`, beyond its encoder and paths: make one with
+ `pl_encode_options_new`, change what you need with the `pl_encode_options_set_*` functions and
+ free it with `pl_encode_options_free`. A new one has `pl_encode_file`'s behaviour with no
+ rejects file: the first bad row stops the run, no agreement or purpose is recorded, the
+ duplicate record id check has the default budget (64 MiB) and its temporary files go to the
+ output's folder. The setters change the handle, so they must not run while another thread
+ uses it; encoding only reads it, so one handle may serve several runs at once.
+ */
+typedef struct pl_encode_options pl_encode_options;
+
+/*
  Encodes records under one schema and secret (its keys are derived once, when it is made).
  Immutable from the caller's side: one encoder may be used by several threads at once, and
  sharing one is cheaper than making one per thread. Free it with `pl_encoder_free`.
@@ -112,9 +137,9 @@ typedef struct pl_encoder pl_encoder;
  Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
  `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
  free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
- inputs always checked against their manifests, a model trained on the inputs and not saved.
- The setters change the handle, so they must
- not run while another thread uses it; linking only reads it.
+ inputs always checked against their manifests, a model trained on the inputs and not saved,
+ no agreement or purpose recorded. The setters change the handle, so they must not run while
+ another thread uses it; linking only reads it.
  */
 typedef struct pl_link_options pl_link_options;
 
@@ -226,16 +251,35 @@ pl_result pl_last_warning_message(char *buf, size_t buf_len, size_t *written);
 pl_result pl_schema_from_json(const char *json, size_t json_len, struct pl_schema **out);
 
 /*
- Reads, parses and validates a schema file. `path` is `path_len` bytes of UTF-8 (not
- NUL-terminated). On success stores a new schema in `*out`. Errors: `PL_NULL_POINTER`,
- `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR`.
+ Reads, parses and validates the schema file at `path`, a NUL-terminated UTF-8 path (as every
+ path the library takes). On success stores a new schema in `*out`; free it with
+ `pl_schema_free`. Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty
+ path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR` (the message names the file and the JSON path of the
+ problem).
+
+ # Safety
+
+ `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+ pointer.
+ */
+pl_result pl_schema_from_path(const char *path, struct pl_schema **out);
+
+/*
+ Deprecated, to be removed before 1.0: use `pl_schema_from_path`, which takes a
+ NUL-terminated path like every other function.
+
+ `pl_schema_from_path` with the path given as `path_len` bytes of UTF-8 at `path` (not
+ NUL-terminated). Errors: as `pl_schema_from_path`.
 
  # Safety
 
  `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
  pointer.
  */
-pl_result pl_schema_from_file(const char *path, size_t path_len, struct pl_schema **out);
+PL_DEPRECATED("use pl_schema_from_path (a NUL-terminated path); to be removed before 1.0")
+pl_result pl_schema_from_file(const char *path,
+                              size_t path_len,
+                              struct pl_schema **out);
 
 /*
  Frees a schema. NULL is a no-op. Encoders made from the schema stay valid (they hold their
@@ -304,34 +348,67 @@ pl_result pl_schema_input_column(const struct pl_schema *schema,
                                  size_t *written);
 
 /*
- Loads a secret file written by `pseudolink keygen` (64 hexadecimal characters and an optional
- newline). `path` is `path_len` bytes of UTF-8 (not NUL-terminated). On success stores a new
- secret in `*out`; free it with `pl_secret_free`. Errors: `PL_NULL_POINTER`,
- `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR` (cannot read the file),
- `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message never shows the file's
- contents).
+ Loads the secret file at `path` (a NUL-terminated UTF-8 path, as every path the library
+ takes), written by `pseudolink keygen`: 64 hexadecimal characters and an optional newline. On
+ success stores a new secret in `*out`; free it with `pl_secret_free`. Errors:
+ `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR`
+ (cannot read the file), `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message
+ never shows the file's contents).
 
  A file that users other than its owner can read is loaded with a warning, read with
- `pl_last_warning_message` (the CLI prints the same warning); `pl_secret_from_file_strict`
+ `pl_last_warning_message` (the CLI prints the same warning); `pl_secret_from_path_strict`
  refuses such a file instead.
+
+ # Safety
+
+ `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+ pointer.
+ */
+pl_result pl_secret_from_path(const char *path, struct pl_secret **out);
+
+/*
+ As `pl_secret_from_path`, but a secret file that users other than its owner can read is
+ refused with `PL_SECRET_ERROR` (the message names the file, its mode and the fix, chmod 600)
+ and not read: the CLI's `--strict`.
+
+ # Safety
+
+ As `pl_secret_from_path`.
+ */
+pl_result pl_secret_from_path_strict(const char *path, struct pl_secret **out);
+
+/*
+ Deprecated, to be removed before 1.0: use `pl_secret_from_path`, which takes a
+ NUL-terminated path like every other function.
+
+ `pl_secret_from_path` with the path given as `path_len` bytes of UTF-8 at `path` (not
+ NUL-terminated). Errors and warnings: as `pl_secret_from_path`.
 
  # Safety
 
  `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
  pointer.
  */
-pl_result pl_secret_from_file(const char *path, size_t path_len, struct pl_secret **out);
+PL_DEPRECATED("use pl_secret_from_path (a NUL-terminated path); to be removed before 1.0")
+pl_result pl_secret_from_file(const char *path,
+                              size_t path_len,
+                              struct pl_secret **out);
 
 /*
- As `pl_secret_from_file`, but a secret file that users other than its owner can read is
- refused with `PL_SECRET_ERROR` (the message names the file, its mode and the fix, chmod 600)
- and not read: the CLI's `--strict`.
+ Deprecated, to be removed before 1.0: use `pl_secret_from_path_strict`, which takes a
+ NUL-terminated path like every other function.
+
+ `pl_secret_from_path_strict` with the path given as `path_len` bytes of UTF-8 at `path` (not
+ NUL-terminated).
 
  # Safety
 
  As `pl_secret_from_file`.
  */
-pl_result pl_secret_from_file_strict(const char *path, size_t path_len, struct pl_secret **out);
+PL_DEPRECATED("use pl_secret_from_path_strict (a NUL-terminated path); to be removed before 1.0")
+pl_result pl_secret_from_file_strict(const char *path,
+                                     size_t path_len,
+                                     struct pl_secret **out);
 
 /*
  Makes a secret from exactly 32 raw bytes (`len` must be 32, else `PL_SECRET_ERROR`). The
@@ -468,6 +545,7 @@ pl_result pl_encode_record(const struct pl_encoder *encoder,
  id) go to `rejects_path` with their line and reason; if `rejects_path` is NULL the first such
  row stops the run with `PL_INPUT_ERROR` (the message names the file, line and field). Nothing
  appears at the output, its manifest or the rejects path unless the whole run succeeds.
+ The other options of `pseudolink encode` are those of `pl_encoder_encode_file`.
  Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path),
  `PL_IO_ERROR`, `PL_INPUT_ERROR`.
 
@@ -481,11 +559,130 @@ pl_result pl_encode_file(const struct pl_encoder *encoder,
                          const char *rejects_path);
 
 /*
+ Makes encode options with the defaults (see `pl_encode_options`) and stores them in `*out`;
+ free them with `pl_encode_options_free`. Errors: `PL_NULL_POINTER`.
+
+ # Safety
+
+ `out` must be NULL or valid for writing a pointer.
+ */
+pl_result pl_encode_options_new(struct pl_encode_options **out);
+
+/*
+ Frees encode options. NULL is a no-op.
+
+ # Safety
+
+ `options` must be NULL or encode options from this library that have not been freed, and no
+ other thread may be using them.
+ */
+void pl_encode_options_free(struct pl_encode_options *options);
+
+/*
+ Writes the rows that cannot be encoded (wrong number of cells, invalid UTF-8, empty or
+ duplicate record id) to `rejects_path` (a NUL-terminated UTF-8 path) with their line and
+ reason, and encodes the others, as `pseudolink encode --rejects R` does; NULL (the default):
+ no rejects file, the first such row stops the run with `PL_INPUT_ERROR`. Errors:
+ `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `rejects_path`
+ must be NULL or a NUL-terminated string.
+ */
+pl_result pl_encode_options_set_rejects(struct pl_encode_options *options,
+                                        const char *rejects_path);
+
+/*
+ Records in the manifest the Information Sharing Agreement reference: `agreement_len` bytes of
+ UTF-8 at `agreement`, as `pseudolink encode --agreement A` does. An empty reference (length
+ 0, NULL or not) records none, the default. Errors: `PL_NULL_POINTER` (`options`, or
+ `agreement` NULL with a length), `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `agreement`
+ must be NULL or valid for reads of `agreement_len` bytes.
+ */
+pl_result pl_encode_options_set_agreement(struct pl_encode_options *options,
+                                          const char *agreement,
+                                          size_t agreement_len);
+
+/*
+ Records in the manifest the purpose of processing: `purpose_len` bytes of UTF-8 at `purpose`,
+ as `pseudolink encode --purpose P` does. An empty purpose (length 0, NULL or not) records
+ none, the default. Errors: `PL_NULL_POINTER` (`options`, or `purpose` NULL with a length),
+ `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `purpose` must
+ be NULL or valid for reads of `purpose_len` bytes.
+ */
+pl_result pl_encode_options_set_purpose(struct pl_encode_options *options,
+                                        const char *purpose,
+                                        size_t purpose_len);
+
+/*
+ Sets the memory budget of the duplicate record id check, as `pseudolink encode --id-memory
+ MIB` does: from 1 to 1,048,576 MiB, or 0 for the default (64 MiB). Up to the budget the ids
+ of the rows read are held in memory; beyond it the input is read a second time and hashes of
+ the ids are sorted on disk (see `pl_encode_options_set_temp_dir`), with the same output.
+ Errors: `PL_NULL_POINTER`, `PL_INVALID_ARGUMENT` (a budget above the limit; the options keep
+ the budget they had).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using.
+ */
+pl_result pl_encode_options_set_id_memory(struct pl_encode_options *options,
+                                          uint64_t id_memory_mib);
+
+/*
+ Puts the temporary files of the duplicate record id check, when it goes past its budget, in
+ the folder `temp_dir` (a NUL-terminated UTF-8 path; NULL, the default: the output's folder),
+ as `pseudolink encode --temp-dir DIR` does. They are anonymous (removed when closed, even on
+ a crash) and hold id hashes and row numbers, 24 bytes per row. A folder that does not exist
+ is refused by `pl_encoder_encode_file` with `PL_INVALID_ARGUMENT`. Errors: `PL_NULL_POINTER`
+ (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `temp_dir` must
+ be NULL or a NUL-terminated string.
+ */
+pl_result pl_encode_options_set_temp_dir(struct pl_encode_options *options, const char *temp_dir);
+
+/*
+ `pl_encode_file` with options: encodes the CSV extract at `input_path` into `output_path` and
+ `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
+ `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
+ the manifest, the budget and temporary folder of the duplicate record id check. Paths are
+ NUL-terminated UTF-8. The manifest records who ran it (user name, host), when it started and
+ ended, the input's keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+ Nothing appears at the output, its manifest or the rejects path unless the whole run
+ succeeds. Errors: as `pl_encode_file` (`PL_NULL_POINTER` also for `options`);
+ `PL_INVALID_ARGUMENT` also for a temporary folder that does not exist; `PL_IO_ERROR` when the
+ temporary files cannot be written.
+
+ # Safety
+
+ `encoder` must be NULL or a live encoder; each path must be NULL or a NUL-terminated string;
+ `options` must be NULL or live encode options.
+ */
+pl_result pl_encoder_encode_file(const struct pl_encoder *encoder,
+                                 const char *input_path,
+                                 const char *output_path,
+                                 const struct pl_encode_options *options);
+
+/*
+ Deprecated, to be removed before 1.0: use `pl_encoder_encode_file` with
+ `pl_encode_options_set_rejects`, `pl_encode_options_set_agreement` and
+ `pl_encode_options_set_purpose`.
+
  Like `pl_encode_file`, and records in the manifest the Information Sharing Agreement
  reference `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated
- UTF-8 string; NULL records none), as `pseudolink encode --agreement A --purpose P` does. The
- manifest also records who ran it (user name, host), when it started and ended, the input's
- keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+ UTF-8 string; NULL records none), as `pseudolink encode --agreement A --purpose P` does.
  Errors: those of `pl_encode_file`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
  UTF-8.
 
@@ -494,6 +691,7 @@ pl_result pl_encode_file(const struct pl_encoder *encoder,
  `encoder` must be NULL or a live encoder; each path, `agreement` and `purpose` must be NULL
  or a NUL-terminated string.
  */
+PL_DEPRECATED("use pl_encoder_encode_file with pl_encode_options; to be removed before 1.0")
 pl_result pl_encode_file_with_agreement(const struct pl_encoder *encoder,
                                         const char *input_path,
                                         const char *output_path,
@@ -502,22 +700,24 @@ pl_result pl_encode_file_with_agreement(const struct pl_encoder *encoder,
                                         const char *purpose);
 
 /*
+ Deprecated, to be removed before 1.0: use `pl_encoder_encode_file` with
+ `pl_encode_options` (`pl_encode_options_set_id_memory`, `pl_encode_options_set_temp_dir` and
+ the other setters).
+
  Like `pl_encode_file_with_agreement`, with the memory budget of the duplicate record id check
  and the folder of its temporary files, as `pseudolink encode --id-memory MIB --temp-dir DIR`
- take them. `id_memory_mib`: from 1 to 1,048,576 MiB, or 0 for the default (64 MiB). Up to
- the budget the ids of the rows read are held in memory; beyond it the input is read a second
- time and hashes of the ids are sorted on disk, in anonymous files in the folder `temp_dir`
- (NULL: the output's folder; 24 bytes per row), with the same output. `agreement`, `purpose`
- and `rejects_path` as in `pl_encode_file_with_agreement` and `pl_encode_file`.
- Errors: those of `pl_encode_file_with_agreement`; `PL_INVALID_ARGUMENT` for a budget above
- the limit, or a `temp_dir` that is empty or not an existing folder; `PL_IO_ERROR` when the
- temporary files cannot be written.
+ take them. `id_memory_mib`: from 1 to 1,048,576 MiB, or 0 for the default (64 MiB); `temp_dir`:
+ NULL for the output's folder (see `pl_encode_options_set_id_memory` and
+ `pl_encode_options_set_temp_dir`). Errors: those of `pl_encode_file_with_agreement`;
+ `PL_INVALID_ARGUMENT` for a budget above the limit, or a `temp_dir` that is empty or not an
+ existing folder; `PL_IO_ERROR` when the temporary files cannot be written.
 
  # Safety
 
  `encoder` must be NULL or a live encoder; each path, `agreement`, `purpose` and `temp_dir`
  must be NULL or a NUL-terminated string.
  */
+PL_DEPRECATED("use pl_encoder_encode_file with pl_encode_options; to be removed before 1.0")
 pl_result pl_encode_file_with_options(const struct pl_encoder *encoder,
                                       const char *input_path,
                                       const char *output_path,
@@ -553,11 +753,13 @@ pl_result pl_link_files(const struct pl_schema *schema,
                         double threshold);
 
 /*
+ Deprecated, to be removed before 1.0: use `pl_link_files_with_options` with
+ `pl_link_options_set_threshold`, `pl_link_options_set_agreement` and
+ `pl_link_options_set_purpose`.
+
  Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
  `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated UTF-8
- string; NULL records none), as `pseudolink link --agreement A --purpose P` does. The summary
- also records the inputs with their sizes, BLAKE3, schema fingerprints and key check values,
- the counts, who ran it (user name, host), and when it started and ended.
+ string; NULL records none), as `pseudolink link --agreement A --purpose P` does.
  Errors: those of `pl_link_files`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
  UTF-8.
 
@@ -566,6 +768,7 @@ pl_result pl_link_files(const struct pl_schema *schema,
  `schema` must be NULL or a live schema; each path, `agreement` and `purpose` must be NULL or
  a NUL-terminated string.
  */
+PL_DEPRECATED("use pl_link_files_with_options with pl_link_options; to be removed before 1.0")
 pl_result pl_link_files_with_agreement(const struct pl_schema *schema,
                                        const char *left_path,
                                        const char *right_path,
@@ -648,6 +851,38 @@ pl_result pl_link_options_set_model(struct pl_link_options *options, const char 
  be NULL or a NUL-terminated string.
  */
 pl_result pl_link_options_set_save_model(struct pl_link_options *options, const char *model_path);
+
+/*
+ Records in the summary the Information Sharing Agreement reference: `agreement_len` bytes of
+ UTF-8 at `agreement`, as `pseudolink link --agreement A` does. An empty reference (length 0,
+ NULL or not) records none, the default. The summary also records the inputs with their sizes,
+ BLAKE3, schema fingerprints and key check values, the counts, who ran it (user name, host),
+ and when it started and ended. Errors: `PL_NULL_POINTER` (`options`, or `agreement` NULL with
+ a length), `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live link options that no other thread is using; `agreement` must
+ be NULL or valid for reads of `agreement_len` bytes.
+ */
+pl_result pl_link_options_set_agreement(struct pl_link_options *options,
+                                        const char *agreement,
+                                        size_t agreement_len);
+
+/*
+ Records in the summary the purpose of processing: `purpose_len` bytes of UTF-8 at `purpose`,
+ as `pseudolink link --purpose P` does. An empty purpose (length 0, NULL or not) records none,
+ the default. Errors: `PL_NULL_POINTER` (`options`, or `purpose` NULL with a length),
+ `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live link options that no other thread is using; `purpose` must be
+ NULL or valid for reads of `purpose_len` bytes.
+ */
+pl_result pl_link_options_set_purpose(struct pl_link_options *options,
+                                      const char *purpose,
+                                      size_t purpose_len);
 
 /*
  `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and

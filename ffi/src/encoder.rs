@@ -11,7 +11,7 @@ use crate::error::{pl_result, Failure};
 use crate::ffi::{
     free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, slice_arg, utf8, write_bytes,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 use crate::schema::pl_schema;
 use crate::secret::pl_secret;
 
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn pl_encoder_new(
     secret: *const pl_secret,
     out: *mut *mut pl_encoder,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees both are NULL or live handles.
         let (schema, secret) =
             unsafe { (handle_arg(schema, "schema")?, handle_arg(secret, "secret")?) };
@@ -169,7 +169,7 @@ pub unsafe extern "C" fn pl_encoder_new(
             None,
         )));
         Ok(())
-    })
+    }
 }
 
 /// Like `pl_encoder_new`, but dates after the fixed date `year`-`month`-`day` (not today's) are
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn pl_encoder_new_with_today(
     day: u8,
     out: *mut *mut pl_encoder,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees both are NULL or live handles.
         let (schema, secret) =
             unsafe { (handle_arg(schema, "schema")?, handle_arg(secret, "secret")?) };
@@ -205,7 +205,7 @@ pub unsafe extern "C" fn pl_encoder_new_with_today(
             Some(today),
         )));
         Ok(())
-    })
+    }
 }
 
 /// Frees an encoder and wipes its keys. NULL is a no-op.
@@ -216,8 +216,10 @@ pub unsafe extern "C" fn pl_encoder_new_with_today(
 /// thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pl_encoder_free(encoder: *mut pl_encoder) {
-    // SAFETY: the caller guarantees `encoder` is NULL or a live, unshared handle.
-    guard((), || unsafe { free_handle(encoder) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `encoder` is NULL or a live, unshared handle.
+        unsafe { free_handle(encoder) }
+    }
 }
 
 /// Writes the header line of the encoded extract (the column names, comma-separated, no
@@ -236,7 +238,7 @@ pub unsafe extern "C" fn pl_encoder_header(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `encoder` is NULL or a live handle.
         let encoder = unsafe { handle_arg(encoder, "encoder") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -244,7 +246,7 @@ pub unsafe extern "C" fn pl_encoder_header(
         let header = encoder.current().encoder().layout().header().join(",");
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(header.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Encodes one record. `values[i]` / `lengths[i]` (UTF-8, not NUL-terminated) are the schema's
@@ -276,7 +278,7 @@ pub unsafe extern "C" fn pl_encode_record(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `encoder` is NULL or a live handle.
         let encoder = unsafe { handle_arg(encoder, "encoder") }?;
         if values.is_null() {
@@ -327,7 +329,7 @@ pub unsafe extern "C" fn pl_encode_record(
             record.write_csv_row(core.layout(), row);
             buf.put(row, written)
         })
-    })
+    }
 }
 
 /// Renames a value's failure to name its index and column (never its contents).

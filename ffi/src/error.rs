@@ -6,6 +6,7 @@ use std::os::raw::c_char;
 use pseudolink::Error;
 
 use crate::ffi::{out_ref, write_bytes};
+use crate::panic::ffi_boundary;
 
 /// The result of every pseudolink function (except `pl_version` and the `_free` functions).
 ///
@@ -183,13 +184,13 @@ pub unsafe extern "C" fn pl_last_error_message(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    crate::panic::boundary_keep_error(|| {
+    ffi_boundary! { @keep_messages
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         let message = last_error();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes of writes.
         unsafe { write_bytes(message.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Writes the warnings of the last call on this thread into `buf` (UTF-8, not NUL-terminated;
@@ -215,13 +216,13 @@ pub unsafe extern "C" fn pl_last_warning_message(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    crate::panic::boundary_keep_error(|| {
+    ffi_boundary! { @keep_messages
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         let message = last_warning();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes of writes.
         unsafe { write_bytes(message.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 #[cfg(test)]

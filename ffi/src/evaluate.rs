@@ -7,7 +7,7 @@ use pseudolink::link::evaluate::{evaluate, read_links, read_truth};
 
 use crate::error::pl_result;
 use crate::ffi::{cpath_arg, out_arg};
-use crate::panic::boundary;
+use crate::panic::ffi_boundary;
 
 /// The quality of a links file against the true pairs (what `pseudolink evaluate` prints).
 /// Only `match` links count as predicted pairs; `review` pairs do not.
@@ -49,7 +49,7 @@ pub unsafe extern "C" fn pl_evaluate_files(
     unordered: bool,
     out: *mut pl_evaluation,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees each path is NULL or NUL-terminated and `out` NULL or
         // valid for writes.
         let (links, truth, out) = unsafe {
@@ -69,5 +69,5 @@ pub unsafe extern "C" fn pl_evaluate_files(
             false_negatives: e.false_negatives,
         });
         Ok(())
-    })
+    }
 }

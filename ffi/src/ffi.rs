@@ -1,5 +1,6 @@
 //! Checked conversions of C arguments: strings and buffers given as pointer plus length,
-//! NUL-terminated paths, handles, output parameters.
+//! NUL-terminated paths (every path but those of the deprecated `_from_file` functions), handles,
+//! output parameters.
 //!
 //! Every pointer is NULL-checked and alignment-checked before use. A pointer-plus-length pair
 //! whose pointer is NULL is accepted only when the length is 0 (an empty string or buffer).
@@ -76,7 +77,8 @@ pub(crate) fn utf8<'a>(bytes: &'a [u8], name: &str) -> FfiResult<&'a str> {
     })
 }
 
-/// A path given as pointer plus length (UTF-8); an empty path is an invalid argument.
+/// A path given as pointer plus length (UTF-8), as the deprecated `pl_schema_from_file` and
+/// `pl_secret_from_file` take it; an empty path is an invalid argument.
 ///
 /// # Safety
 ///
@@ -89,6 +91,22 @@ pub(crate) unsafe fn path_arg<'a>(
     // SAFETY: forwarded to the caller.
     let s = unsafe { str_arg(ptr, len, name) }?;
     non_empty_path(s, name)
+}
+
+/// An optional text given as pointer plus length (UTF-8): empty, `(NULL, 0)` or any pointer with
+/// length 0, is `None`.
+///
+/// # Safety
+///
+/// As [`slice_arg`] for `len` bytes.
+pub(crate) unsafe fn opt_text_arg(
+    ptr: *const c_char,
+    len: usize,
+    name: &str,
+) -> FfiResult<Option<String>> {
+    // SAFETY: forwarded to the caller.
+    let s = unsafe { str_arg(ptr, len, name) }?;
+    Ok((!s.is_empty()).then(|| s.to_string()))
 }
 
 /// A NUL-terminated UTF-8 path; NULL and the empty string are errors.

@@ -12,14 +12,17 @@
 //!   NUL-terminated UTF-8; every pointer is NULL-checked;
 //! - text outputs go to caller-owned buffers; a buffer too small gives `PL_BUFFER_TOO_SMALL` and
 //!   the size needed;
-//! - every body runs inside the panic boundary ([`panic`]): a Rust panic becomes `PL_PANIC`,
-//!   never an abort of the host process;
+//! - every body is one `ffi_boundary!` invocation, the panic boundary ([`panic`]): a Rust panic
+//!   becomes `PL_PANIC`, never an abort of the host process (a test fails if an exported
+//!   function's body is anything else);
 //! - the message of the last error on a thread is read with `pl_last_error_message`, and the
 //!   warnings of the last call (those the CLI prints) with `pl_last_warning_message`.
 
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(test)]
+mod export_check;
 mod ffi;
 mod panic;
 
@@ -42,6 +45,7 @@ pub mod evaluate;
 use std::os::raw::c_char;
 
 pub use error::pl_result;
+use panic::ffi_boundary;
 
 /// The library version, NUL-terminated.
 const VERSION_C: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -50,7 +54,7 @@ const VERSION_C: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 /// freed.
 #[no_mangle]
 pub extern "C" fn pl_version() -> *const c_char {
-    panic::guard(c"".as_ptr(), || VERSION_C.as_ptr().cast::<c_char>())
+    ffi_boundary! { VERSION_C.as_ptr().cast::<c_char>() }
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use pseudolink::run::{link_files, LinkFileOptions};
 use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
     cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cpath_arg, opt_cstr_arg,
-    out_arg,
+    opt_text_arg, out_arg,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 use crate::schema::pl_schema;
 
 /// Links the encoded extracts at `left_path` and `right_path` (each with its manifest beside it)
@@ -40,7 +40,7 @@ pub unsafe extern "C" fn pl_link_files(
     output_path: *const c_char,
     threshold: f64,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle and each path NULL or
         // NUL-terminated.
         let (schema, left, right, output) = unsafe {
@@ -59,16 +59,17 @@ pub unsafe extern "C" fn pl_link_files(
                 threshold,
                 ..pl_link_options::default()
             },
-            Record::default(),
         )
-    })
+    }
 }
 
+/// Deprecated, to be removed before 1.0: use `pl_link_files_with_options` with
+/// `pl_link_options_set_threshold`, `pl_link_options_set_agreement` and
+/// `pl_link_options_set_purpose`.
+///
 /// Like `pl_link_files`, and records in the summary the Information Sharing Agreement reference
 /// `agreement` and the purpose of processing `purpose` (each NULL or a NUL-terminated UTF-8
-/// string; NULL records none), as `pseudolink link --agreement A --purpose P` does. The summary
-/// also records the inputs with their sizes, BLAKE3, schema fingerprints and key check values,
-/// the counts, who ran it (user name, host), and when it started and ended.
+/// string; NULL records none), as `pseudolink link --agreement A --purpose P` does.
 /// Errors: those of `pl_link_files`; `PL_INVALID_UTF8` when `agreement` or `purpose` is not
 /// UTF-8.
 ///
@@ -77,6 +78,9 @@ pub unsafe extern "C" fn pl_link_files(
 /// `schema` must be NULL or a live schema; each path, `agreement` and `purpose` must be NULL or
 /// a NUL-terminated string.
 #[no_mangle]
+#[deprecated(
+    note = "use pl_link_files_with_options with pl_link_options; to be removed before 1.0"
+)]
 pub unsafe extern "C" fn pl_link_files_with_agreement(
     schema: *const pl_schema,
     left_path: *const c_char,
@@ -86,7 +90,7 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
     agreement: *const c_char,
     purpose: *const c_char,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle and each string NULL
         // or NUL-terminated.
         let (schema, left, right, output, agreement, purpose) = unsafe {
@@ -105,19 +109,20 @@ pub unsafe extern "C" fn pl_link_files_with_agreement(
             output,
             &pl_link_options {
                 threshold,
+                agreement,
+                purpose,
                 ..pl_link_options::default()
             },
-            Record { agreement, purpose },
         )
-    })
+    }
 }
 
 /// Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
 /// `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
 /// free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
-/// inputs always checked against their manifests, a model trained on the inputs and not saved.
-/// The setters change the handle, so they must
-/// not run while another thread uses it; linking only reads it.
+/// inputs always checked against their manifests, a model trained on the inputs and not saved,
+/// no agreement or purpose recorded. The setters change the handle, so they must not run while
+/// another thread uses it; linking only reads it.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone)]
 pub struct pl_link_options {
@@ -125,6 +130,8 @@ pub struct pl_link_options {
     allow_unverified: bool,
     model: Option<PathBuf>,
     save_model: Option<PathBuf>,
+    agreement: Option<String>,
+    purpose: Option<String>,
 }
 
 impl Default for pl_link_options {
@@ -134,6 +141,8 @@ impl Default for pl_link_options {
             allow_unverified: false,
             model: None,
             save_model: None,
+            agreement: None,
+            purpose: None,
         }
     }
 }
@@ -146,12 +155,12 @@ impl Default for pl_link_options {
 /// `out` must be NULL or valid for writing a pointer.
 #[no_mangle]
 pub unsafe extern "C" fn pl_link_options_new(out: *mut *mut pl_link_options) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
         let out = unsafe { out_arg(out, "out") }?;
         out.set(into_handle(pl_link_options::default()));
         Ok(())
-    })
+    }
 }
 
 /// Frees link options. NULL is a no-op.
@@ -162,8 +171,10 @@ pub unsafe extern "C" fn pl_link_options_new(out: *mut *mut pl_link_options) -> 
 /// other thread may be using them.
 #[no_mangle]
 pub unsafe extern "C" fn pl_link_options_free(options: *mut pl_link_options) {
-    // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
-    guard((), || unsafe { free_handle(options) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
+        unsafe { free_handle(options) }
+    }
 }
 
 /// Sets the match threshold: pairs with a match probability of at least `threshold` are links
@@ -179,12 +190,12 @@ pub unsafe extern "C" fn pl_link_options_set_threshold(
     options: *mut pl_link_options,
     threshold: f64,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
         let options = unsafe { handle_mut(options, "options") }?;
         options.threshold = threshold;
         Ok(())
-    })
+    }
 }
 
 /// With `allow` true, link extracts whose manifest is missing or does not match them (altered or
@@ -203,12 +214,12 @@ pub unsafe extern "C" fn pl_link_options_set_allow_unverified(
     options: *mut pl_link_options,
     allow: bool,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle.
         let options = unsafe { handle_mut(options, "options") }?;
         options.allow_unverified = allow;
         Ok(())
-    })
+    }
 }
 
 /// Links with the saved model at `model_path` (a NUL-terminated UTF-8 path; NULL: train a model
@@ -227,8 +238,10 @@ pub unsafe extern "C" fn pl_link_options_set_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded from the caller's guarantees.
-    unsafe { set_model_path(options, model_path, |o| &mut o.model) }
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_model_path(options, model_path, |o| &mut o.model) }
+    }
 }
 
 /// Writes the model the run used (trained, or read with `pl_link_options_set_model`) to
@@ -245,8 +258,70 @@ pub unsafe extern "C" fn pl_link_options_set_save_model(
     options: *mut pl_link_options,
     model_path: *const c_char,
 ) -> pl_result {
-    // SAFETY: forwarded from the caller's guarantees.
-    unsafe { set_model_path(options, model_path, |o| &mut o.save_model) }
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_model_path(options, model_path, |o| &mut o.save_model) }
+    }
+}
+
+/// Records in the summary the Information Sharing Agreement reference: `agreement_len` bytes of
+/// UTF-8 at `agreement`, as `pseudolink link --agreement A` does. An empty reference (length 0,
+/// NULL or not) records none, the default. The summary also records the inputs with their sizes,
+/// BLAKE3, schema fingerprints and key check values, the counts, who ran it (user name, host),
+/// and when it started and ended. Errors: `PL_NULL_POINTER` (`options`, or `agreement` NULL with
+/// a length), `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `agreement` must
+/// be NULL or valid for reads of `agreement_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_agreement(
+    options: *mut pl_link_options,
+    agreement: *const c_char,
+    agreement_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `agreement` NULL or valid for `agreement_len` bytes.
+        let (options, agreement) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(agreement, agreement_len, "agreement")?,
+            )
+        };
+        options.agreement = agreement;
+        Ok(())
+    }
+}
+
+/// Records in the summary the purpose of processing: `purpose_len` bytes of UTF-8 at `purpose`,
+/// as `pseudolink link --purpose P` does. An empty purpose (length 0, NULL or not) records none,
+/// the default. Errors: `PL_NULL_POINTER` (`options`, or `purpose` NULL with a length),
+/// `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `purpose` must be
+/// NULL or valid for reads of `purpose_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_purpose(
+    options: *mut pl_link_options,
+    purpose: *const c_char,
+    purpose_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `purpose` NULL or valid for `purpose_len` bytes.
+        let (options, purpose) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(purpose, purpose_len, "purpose")?,
+            )
+        };
+        options.purpose = purpose;
+        Ok(())
+    }
 }
 
 /// Sets the model path `field` picks of `options` to `model_path` (NULL: none).
@@ -258,19 +333,17 @@ unsafe fn set_model_path(
     options: *mut pl_link_options,
     model_path: *const c_char,
     field: fn(&mut pl_link_options) -> &mut Option<PathBuf>,
-) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
-        // `model_path` NULL or NUL-terminated.
-        let (options, path) = unsafe {
-            (
-                handle_mut(options, "options")?,
-                opt_cpath_arg(model_path, "model_path")?,
-            )
-        };
-        *field(options) = path.map(Path::to_path_buf);
-        Ok(())
-    })
+) -> FfiResult {
+    // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+    // `model_path` NULL or NUL-terminated.
+    let (options, path) = unsafe {
+        (
+            handle_mut(options, "options")?,
+            opt_cpath_arg(model_path, "model_path")?,
+        )
+    };
+    *field(options) = path.map(Path::to_path_buf);
+    Ok(())
 }
 
 /// `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and
@@ -290,7 +363,7 @@ pub unsafe extern "C" fn pl_link_files_with_options(
     output_path: *const c_char,
     options: *const pl_link_options,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` and `options` are NULL or live handles and
         // each path NULL or NUL-terminated.
         let (schema, left, right, output, options) = unsafe {
@@ -302,15 +375,8 @@ pub unsafe extern "C" fn pl_link_files_with_options(
                 handle_arg(options, "options")?,
             )
         };
-        run(schema, [left, right], output, options, Record::default())
-    })
-}
-
-/// What the summary records of the agreement the run is made under.
-#[derive(Default)]
-struct Record {
-    agreement: Option<String>,
-    purpose: Option<String>,
+        run(schema, [left, right], output, options)
+    }
 }
 
 /// Links `inputs` into `output` with `options`, keeping the run's warnings for
@@ -320,7 +386,6 @@ fn run(
     inputs: [&Path; 2],
     output: &Path,
     options: &pl_link_options,
-    record: Record,
 ) -> FfiResult {
     let file_options = LinkFileOptions {
         inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
@@ -332,8 +397,8 @@ fn run(
         allow_unverified: options.allow_unverified,
         model: options.model.clone(),
         save_model: options.save_model.clone(),
-        agreement: record.agreement,
-        purpose: record.purpose,
+        agreement: options.agreement.clone(),
+        purpose: options.purpose.clone(),
         ..LinkFileOptions::default()
     };
     let (_, summary) = link_files(&schema.inner, output, &file_options)?;

@@ -1,14 +1,16 @@
 //! `pl_schema`: a validated linkage schema.
 
 use std::os::raw::c_char;
+use std::path::Path;
 
 use pseudolink::Schema;
 
-use crate::error::pl_result;
+use crate::error::{pl_result, FfiResult};
 use crate::ffi::{
-    free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, path_arg, str_arg, write_bytes,
+    cpath_arg, free_handle, handle_arg, into_handle, out_arg, out_buf, out_ref, path_arg, str_arg,
+    write_bytes,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 
 /// A validated linkage schema (see docs/schema.md). Immutable once made: it may be used from
 /// several threads at once. Free it with `pl_schema_free`.
@@ -32,7 +34,7 @@ pub unsafe extern "C" fn pl_schema_from_json(
     json_len: usize,
     out: *mut *mut pl_schema,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `json` is valid for `json_len` bytes.
         let json = unsafe { str_arg(json, json_len, "json") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
@@ -40,32 +42,68 @@ pub unsafe extern "C" fn pl_schema_from_json(
         let inner = Schema::from_json(json)?;
         out.set(into_handle(pl_schema { inner }));
         Ok(())
-    })
+    }
 }
 
-/// Reads, parses and validates a schema file. `path` is `path_len` bytes of UTF-8 (not
-/// NUL-terminated). On success stores a new schema in `*out`. Errors: `PL_NULL_POINTER`,
-/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR`.
+/// Reads, parses and validates the schema file at `path`, a NUL-terminated UTF-8 path (as every
+/// path the library takes). On success stores a new schema in `*out`; free it with
+/// `pl_schema_free`. Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty
+/// path), `PL_IO_ERROR`, `PL_SCHEMA_ERROR` (the message names the file and the JSON path of the
+/// problem).
+///
+/// # Safety
+///
+/// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_schema_from_path(
+    path: *const c_char,
+    out: *mut *mut pl_schema,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is NULL or NUL-terminated.
+        let path = unsafe { cpath_arg(path, "path") }?;
+        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+        unsafe { from_file(path, out) }
+    }
+}
+
+/// Deprecated, to be removed before 1.0: use `pl_schema_from_path`, which takes a
+/// NUL-terminated path like every other function.
+///
+/// `pl_schema_from_path` with the path given as `path_len` bytes of UTF-8 at `path` (not
+/// NUL-terminated). Errors: as `pl_schema_from_path`.
 ///
 /// # Safety
 ///
 /// `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
 /// pointer.
 #[no_mangle]
+#[deprecated(note = "use pl_schema_from_path (a NUL-terminated path); to be removed before 1.0")]
 pub unsafe extern "C" fn pl_schema_from_file(
     path: *const c_char,
     path_len: usize,
     out: *mut *mut pl_schema,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
         let path = unsafe { path_arg(path, path_len, "path") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
-        let out = unsafe { out_arg(out, "out") }?;
-        let inner = Schema::from_file(path)?;
-        out.set(into_handle(pl_schema { inner }));
-        Ok(())
-    })
+        unsafe { from_file(path, out) }
+    }
+}
+
+/// Reads the schema at `path` into a new handle in `*out`.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for writing a pointer.
+unsafe fn from_file(path: &Path, out: *mut *mut pl_schema) -> FfiResult {
+    // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+    let out = unsafe { out_arg(out, "out") }?;
+    let inner = Schema::from_file(path)?;
+    out.set(into_handle(pl_schema { inner }));
+    Ok(())
 }
 
 /// Frees a schema. NULL is a no-op. Encoders made from the schema stay valid (they hold their
@@ -77,8 +115,10 @@ pub unsafe extern "C" fn pl_schema_from_file(
 /// thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pl_schema_free(schema: *mut pl_schema) {
-    // SAFETY: the caller guarantees `schema` is NULL or a live, unshared handle.
-    guard((), || unsafe { free_handle(schema) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `schema` is NULL or a live, unshared handle.
+        unsafe { free_handle(schema) }
+    }
 }
 
 /// Writes the schema's fingerprint (32 lower-case hex characters, not NUL-terminated) into `buf`
@@ -97,7 +137,7 @@ pub unsafe extern "C" fn pl_schema_fingerprint(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -105,7 +145,7 @@ pub unsafe extern "C" fn pl_schema_fingerprint(
         let fingerprint = schema.inner.fingerprint();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(fingerprint.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Writes the bundled default schema for UK person records (the JSON text of
@@ -122,12 +162,12 @@ pub unsafe extern "C" fn pl_schema_example(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
         let written = unsafe { out_ref(written, "written") }?;
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(Schema::example_json().as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 /// Stores in `*out` the number of input columns a record has under this schema: the record id
@@ -141,14 +181,14 @@ pub unsafe extern "C" fn pl_schema_input_column_count(
     schema: *const pl_schema,
     out: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
         let out = unsafe { out_arg(out, "out") }?;
         out.set(schema.inner.input_columns().len());
         Ok(())
-    })
+    }
 }
 
 /// Writes the name of input column `index` (0 is the record id column, then the fields in schema
@@ -168,7 +208,7 @@ pub unsafe extern "C" fn pl_schema_input_column(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `schema` is NULL or a live handle.
         let schema = unsafe { handle_arg(schema, "schema") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -183,7 +223,7 @@ pub unsafe extern "C" fn pl_schema_input_column(
             ))
         })?;
         buf.put(name.as_bytes(), written)
-    })
+    }
 }
 
 #[cfg(test)]

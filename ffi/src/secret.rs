@@ -1,15 +1,17 @@
 //! `pl_secret`: the 256-bit secret shared by the agencies.
 
 use std::os::raw::c_char;
+use std::path::Path;
 
 use pseudolink::secret::load_secret_file;
 use pseudolink::Secret;
 
-use crate::error::{pl_result, set_last_warnings};
+use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
-    free_handle, handle_arg, into_handle, out_arg, out_ref, path_arg, slice_arg, write_bytes,
+    cpath_arg, free_handle, handle_arg, into_handle, out_arg, out_ref, path_arg, slice_arg,
+    write_bytes,
 };
-use crate::panic::{boundary, guard};
+use crate::panic::ffi_boundary;
 
 /// The secret agreed under the Information Sharing Agreement (32 bytes). Its bytes are wiped
 /// when it is freed and never appear in any message. Immutable once made: it may be used from
@@ -20,69 +22,116 @@ pub struct pl_secret {
     pub(crate) inner: Secret,
 }
 
-/// Loads a secret file written by `pseudolink keygen` (64 hexadecimal characters and an optional
-/// newline). `path` is `path_len` bytes of UTF-8 (not NUL-terminated). On success stores a new
-/// secret in `*out`; free it with `pl_secret_free`. Errors: `PL_NULL_POINTER`,
-/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR` (cannot read the file),
-/// `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message never shows the file's
-/// contents).
+/// Loads the secret file at `path` (a NUL-terminated UTF-8 path, as every path the library
+/// takes), written by `pseudolink keygen`: 64 hexadecimal characters and an optional newline. On
+/// success stores a new secret in `*out`; free it with `pl_secret_free`. Errors:
+/// `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty path), `PL_IO_ERROR`
+/// (cannot read the file), `PL_SECRET_ERROR` (empty, not hexadecimal, wrong length; the message
+/// never shows the file's contents).
 ///
 /// A file that users other than its owner can read is loaded with a warning, read with
-/// `pl_last_warning_message` (the CLI prints the same warning); `pl_secret_from_file_strict`
+/// `pl_last_warning_message` (the CLI prints the same warning); `pl_secret_from_path_strict`
 /// refuses such a file instead.
+///
+/// # Safety
+///
+/// `path` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+/// pointer.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_from_path(
+    path: *const c_char,
+    out: *mut *mut pl_secret,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is NULL or NUL-terminated, and `out` NULL or
+        // valid for writes.
+        unsafe { from_file(cpath_arg(path, "path")?, out, false) }
+    }
+}
+
+/// As `pl_secret_from_path`, but a secret file that users other than its owner can read is
+/// refused with `PL_SECRET_ERROR` (the message names the file, its mode and the fix, chmod 600)
+/// and not read: the CLI's `--strict`.
+///
+/// # Safety
+///
+/// As `pl_secret_from_path`.
+#[no_mangle]
+pub unsafe extern "C" fn pl_secret_from_path_strict(
+    path: *const c_char,
+    out: *mut *mut pl_secret,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is NULL or NUL-terminated, and `out` NULL or
+        // valid for writes.
+        unsafe { from_file(cpath_arg(path, "path")?, out, true) }
+    }
+}
+
+/// Deprecated, to be removed before 1.0: use `pl_secret_from_path`, which takes a
+/// NUL-terminated path like every other function.
+///
+/// `pl_secret_from_path` with the path given as `path_len` bytes of UTF-8 at `path` (not
+/// NUL-terminated). Errors and warnings: as `pl_secret_from_path`.
 ///
 /// # Safety
 ///
 /// `path` must be valid for reads of `path_len` bytes; `out` must be NULL or valid for writing a
 /// pointer.
 #[no_mangle]
+#[deprecated(note = "use pl_secret_from_path (a NUL-terminated path); to be removed before 1.0")]
 pub unsafe extern "C" fn pl_secret_from_file(
     path: *const c_char,
     path_len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller.
-    unsafe { from_file(path, path_len, out, false) }
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is valid for `path_len` bytes, and `out` NULL or
+        // valid for writes.
+        unsafe { from_file(path_arg(path, path_len, "path")?, out, false) }
+    }
 }
 
-/// As `pl_secret_from_file`, but a secret file that users other than its owner can read is
-/// refused with `PL_SECRET_ERROR` (the message names the file, its mode and the fix, chmod 600)
-/// and not read: the CLI's `--strict`.
+/// Deprecated, to be removed before 1.0: use `pl_secret_from_path_strict`, which takes a
+/// NUL-terminated path like every other function.
+///
+/// `pl_secret_from_path_strict` with the path given as `path_len` bytes of UTF-8 at `path` (not
+/// NUL-terminated).
 ///
 /// # Safety
 ///
 /// As `pl_secret_from_file`.
 #[no_mangle]
+#[deprecated(
+    note = "use pl_secret_from_path_strict (a NUL-terminated path); to be removed before 1.0"
+)]
 pub unsafe extern "C" fn pl_secret_from_file_strict(
     path: *const c_char,
     path_len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    // SAFETY: forwarded to the caller.
-    unsafe { from_file(path, path_len, out, true) }
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `path` is valid for `path_len` bytes, and `out` NULL or
+        // valid for writes.
+        unsafe { from_file(path_arg(path, path_len, "path")?, out, true) }
+    }
 }
 
+/// Loads the secret file at `path` into a new handle in `*out` (`strict`: refusing a file others
+/// can read).
+///
 /// # Safety
 ///
-/// As `pl_secret_from_file`.
-unsafe fn from_file(
-    path: *const c_char,
-    path_len: usize,
-    out: *mut *mut pl_secret,
-    strict: bool,
-) -> pl_result {
-    boundary(|| {
-        // SAFETY: the caller guarantees `path` is valid for `path_len` bytes.
-        let path = unsafe { path_arg(path, path_len, "path") }?;
-        // SAFETY: the caller guarantees `out` is NULL or valid for writes.
-        let out = unsafe { out_arg(out, "out") }?;
-        let loaded = load_secret_file(path, strict)?;
-        set_last_warnings(&loaded.warnings);
-        out.set(into_handle(pl_secret {
-            inner: loaded.secret,
-        }));
-        Ok(())
-    })
+/// `out` must be NULL or valid for writing a pointer.
+unsafe fn from_file(path: &Path, out: *mut *mut pl_secret, strict: bool) -> FfiResult {
+    // SAFETY: the caller guarantees `out` is NULL or valid for writes.
+    let out = unsafe { out_arg(out, "out") }?;
+    let loaded = load_secret_file(path, strict)?;
+    set_last_warnings(&loaded.warnings);
+    out.set(into_handle(pl_secret {
+        inner: loaded.secret,
+    }));
+    Ok(())
 }
 
 /// Makes a secret from exactly 32 raw bytes (`len` must be 32, else `PL_SECRET_ERROR`). The
@@ -99,7 +148,7 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
     len: usize,
     out: *mut *mut pl_secret,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `bytes` is valid for `len` bytes.
         let bytes = unsafe { slice_arg(bytes, len, "bytes") }?;
         // SAFETY: the caller guarantees `out` is NULL or valid for writes.
@@ -107,7 +156,7 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
         let inner = Secret::from_bytes(bytes)?;
         out.set(into_handle(pl_secret { inner }));
         Ok(())
-    })
+    }
 }
 
 /// Wipes and frees a secret. NULL is a no-op. Encoders made with the secret stay valid.
@@ -118,9 +167,11 @@ pub unsafe extern "C" fn pl_secret_from_bytes(
 /// thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn pl_secret_free(secret: *mut pl_secret) {
-    // SAFETY: the caller guarantees `secret` is NULL or a live, unshared handle. Dropping the
-    // `Secret` zeroizes its bytes.
-    guard((), || unsafe { free_handle(secret) })
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `secret` is NULL or a live, unshared handle. Dropping the
+        // `Secret` zeroizes its bytes.
+        unsafe { free_handle(secret) }
+    }
 }
 
 /// Writes the secret's key check value (16 lower-case hex characters, not NUL-terminated) into
@@ -139,7 +190,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
     buf_len: usize,
     written: *mut usize,
 ) -> pl_result {
-    boundary(|| {
+    ffi_boundary! {
         // SAFETY: the caller guarantees `secret` is NULL or a live handle.
         let secret = unsafe { handle_arg(secret, "secret") }?;
         // SAFETY: the caller guarantees `written` is NULL or valid for writes.
@@ -147,7 +198,7 @@ pub unsafe extern "C" fn pl_secret_check_value(
         let kcv = secret.inner.check_value();
         // SAFETY: the caller guarantees `buf` is NULL or valid for `buf_len` bytes.
         unsafe { write_bytes(kcv.as_bytes(), buf, buf_len, written) }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -177,15 +228,15 @@ mod tests {
         let path = dir.join("k.hex");
         let _ = std::fs::remove_file(&path);
         pseudolink::secret::write_new_secret_file(&path).unwrap();
-        let p = path.to_str().unwrap();
+        let p = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
         let load = |strict: bool| {
             let mut s: *mut pl_secret = null_mut();
             // SAFETY: valid arguments; the handle is freed once.
             let r = unsafe {
                 if strict {
-                    pl_secret_from_file_strict(p.as_ptr().cast(), p.len(), &mut s)
+                    pl_secret_from_path_strict(p.as_ptr(), &mut s)
                 } else {
-                    pl_secret_from_file(p.as_ptr().cast(), p.len(), &mut s)
+                    pl_secret_from_path(p.as_ptr(), &mut s)
                 }
             };
             // SAFETY: NULL or a live handle.

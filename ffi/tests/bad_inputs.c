@@ -4,8 +4,9 @@
  * Usage: bad_inputs CORPUS_DIR WORK_DIR
  * Every case the C API can express runs in a child process (fork) with a time limit, so a hang, an
  * abort or a crash fails its case and the others still run; the parent never calls the library
- * (its threads would not survive a fork). The child calls pl_schema_from_file,
- * pl_secret_from_file, pl_encoder_new, pl_encode_file, pl_link_files (or, for a case with
+ * (its threads would not survive a fork). The child calls pl_schema_from_path,
+ * pl_secret_from_path, pl_encoder_new, pl_encode_file (or, for a case with a rejects file,
+ * pl_encoder_encode_file with pl_encode_options_set_rejects), pl_link_files (or, for a case with
  * allow_unverified or a model, pl_link_files_with_options) and pl_evaluate_files, and checks the pl_result against the case's kind,
  * the last error message (the core's) for the expected substring and line (for a case that
  * succeeds, the warnings read with pl_last_warning_message), that a failed call left no output (complete or .partial), and, where rows were read, the
@@ -161,9 +162,9 @@ static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t
     pl_link_options *options = NULL;
     warn[0] = '\0';
     if (strcmp(p->op, "schema_check") == 0) {
-        rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
+        rc = pl_schema_from_path(p->schema, &schema);
     } else if (strcmp(p->op, "check_key") == 0) {
-        rc = pl_secret_from_file(p->secret, strlen(p->secret), &secret);
+        rc = pl_secret_from_path(p->secret, &secret);
         snprintf(warn, warn_cap, "%s", last_warning());
         if (rc == PL_OK) {
             char kcv[64];
@@ -172,17 +173,26 @@ static pl_result run_op(const plan *p, char *msg, size_t cap, char *warn, size_t
             if (rc == PL_OK && n != 16) fail("key check value of %zu characters", n);
         }
     } else if (strcmp(p->op, "encode") == 0) {
-        rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
+        rc = pl_schema_from_path(p->schema, &schema);
         if (rc == PL_OK) {
-            rc = pl_secret_from_file(p->secret, strlen(p->secret), &secret);
+            rc = pl_secret_from_path(p->secret, &secret);
             snprintf(warn, warn_cap, "%s", last_warning());
         }
         if (rc == PL_OK) rc = pl_encoder_new(schema, secret, &encoder);
-        if (rc == PL_OK) rc = pl_encode_file(encoder, p->input, out, p->rejects ? rejects : NULL);
+        if (rc == PL_OK && !p->rejects) {
+            rc = pl_encode_file(encoder, p->input, out, NULL);
+        } else if (rc == PL_OK) {
+            /* With a rejects file, through the options (the same run as pl_encode_file's). */
+            pl_encode_options *eo = NULL;
+            rc = pl_encode_options_new(&eo);
+            if (rc == PL_OK) rc = pl_encode_options_set_rejects(eo, rejects);
+            if (rc == PL_OK) rc = pl_encoder_encode_file(encoder, p->input, out, eo);
+            pl_encode_options_free(eo);
+        }
     } else if (strcmp(p->op, "evaluate") == 0) {
         rc = pl_evaluate_files(p->links, p->truth, false, evaluation);
     } else if (strcmp(p->op, "link") == 0) {
-        rc = pl_schema_from_file(p->schema, strlen(p->schema), &schema);
+        rc = pl_schema_from_path(p->schema, &schema);
         if (rc == PL_OK && !p->allow_unverified && p->model[0] == '\0') {
             rc = pl_link_files(schema, p->left, p->right, links, 0.9);
             snprintf(warn, warn_cap, "%s", last_warning());

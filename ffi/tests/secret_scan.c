@@ -8,9 +8,10 @@
  * included), whatever the library writes to stdout and stderr (fds 1 and 2 are redirected to
  * files while it runs), and every file written: encoded extracts, manifests, rejects, links and
  * their summaries. The same scan must find every form when it is planted, so the test cannot
- * pass vacuously. It also checks the audit trail of pl_encode_file_with_agreement and
- * pl_link_files_with_agreement: who, where, when, agreement, purpose, fingerprints, key check
- * value, counts. (`cli/tests/e2e/secrets.rs` and `python/tests/test_secret_scan.py` do the same
+ * pass vacuously. It also checks the audit trail of pl_encoder_encode_file and
+ * pl_link_files_with_options with an agreement and purpose (and of the deprecated
+ * pl_encode_file_with_agreement, pl_encode_file_with_options and pl_link_files_with_agreement):
+ * who, where, when, agreement, purpose, fingerprints, key check value, counts. (`cli/tests/e2e/secrets.rs` and `python/tests/test_secret_scan.py` do the same
  * for the CLI and the Python API.)
  *
  * Usage: secret_scan AGENCY_A_CSV AGENCY_B_CSV (two raw extracts of `pseudolink synth`).
@@ -261,10 +262,22 @@ static pl_schema *example_schema(void) {
     pl_schema *s = NULL;
     CALL(pl_schema_example(json, sizeof json, &n), PL_OK);
     SCAN("pl_schema_example", json, n);
+    size_t json_len = n;
     CALL(pl_schema_from_json(json, n, &s), PL_OK);
     char fp[64];
     CALL(pl_schema_fingerprint(s, fp, sizeof fp, &n), PL_OK);
     SCAN("pl_schema_fingerprint", fp, n);
+    /* From a file, written where everything is scanned. */
+    const char *path = in_dir(out, "schema.json");
+    CHECK(write_file(path, json, json_len));
+    pl_schema *f = NULL;
+    CALL(pl_schema_from_path(path, &f), PL_OK);
+    pl_schema_free(f);
+    CALL(pl_schema_from_path(in_dir(out, "no-such-schema.json"), &f), PL_IO_ERROR);
+PL_TEST_DEPRECATED_BEGIN
+    CALL(pl_schema_from_file(path, strlen(path), &f), PL_OK);
+PL_TEST_DEPRECATED_END
+    pl_schema_free(f);
     return s;
 }
 
@@ -294,8 +307,12 @@ static pl_secret *test_secrets(char *kcv) {
         const char *path = in_dir(keys, files[i]);
         CHECK(write_file(path, text, strlen(text)));
         pl_secret *f = NULL;
-        CALL(pl_secret_from_file(path, strlen(path), &f), PL_OK);
+        CALL(pl_secret_from_path(path, &f), PL_OK);
         char other[17];
+        kcv_of(f, other);
+        CHECK(strcmp(other, kcv) == 0);
+        pl_secret_free(f);
+        CALL(pl_secret_from_path_strict(path, &f), PL_OK);
         kcv_of(f, other);
         CHECK(strcmp(other, kcv) == 0);
         pl_secret_free(f);
@@ -343,26 +360,63 @@ static pl_secret *test_secrets(char *kcv) {
     for (int i = 0; i < nb; i++) {
         const char *path = in_dir(keys, bad_files[i].name);
         CHECK(write_file(path, bad_files[i].text, bad_files[i].len));
-        pl_result r = pl_secret_from_file(path, strlen(path), &bad);
+        pl_result r = pl_secret_from_path(path, &bad);
+        CHECK(r == PL_SECRET_ERROR);
+        scan_error_at(bad_files[i].name, __LINE__);
+        r = pl_secret_from_path_strict(path, &bad);
         CHECK(r == PL_SECRET_ERROR);
         scan_error_at(bad_files[i].name, __LINE__);
         CHECK(bad == NULL);
     }
     const char *missing = in_dir(keys, "missing.hex");
-    CALL(pl_secret_from_file(missing, strlen(missing), &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path(missing, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path_strict(missing, &bad), PL_IO_ERROR);
     /* The secret pasted where the name of its file belongs is not echoed back. */
-    CALL(pl_secret_from_file(secret_hex, 64, &bad), PL_IO_ERROR);
-    CALL(pl_secret_from_file(secret_hex_upper, 64, &bad), PL_IO_ERROR);
-    CALL(pl_secret_from_file(secret_b64, strlen(secret_b64), &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path(secret_hex, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path(secret_hex_upper, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path(secret_b64, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_path_strict(secret_hex, &bad), PL_IO_ERROR);
     const char *under = in_dir(keys, secret_hex);
-    CALL(pl_secret_from_file(under, strlen(under), &bad), PL_IO_ERROR);
-    /* Not UTF-8, with the secret's raw bytes as the path. */
+    CALL(pl_secret_from_path(under, &bad), PL_IO_ERROR);
+    /* Not UTF-8, with the secret's raw bytes as the path (it has no zero byte). */
+    char raw_path[33];
+    memcpy(raw_path, SECRET, 32);
+    raw_path[32] = '\0';
+    CHECK(strlen(raw_path) == 32);
+    CALL(pl_secret_from_path(raw_path, &bad), PL_INVALID_UTF8);
+    CALL(pl_secret_from_path(NULL, &bad), PL_NULL_POINTER);
+    CALL(pl_secret_from_path("", &bad), PL_INVALID_ARGUMENT);
+    CHECK(bad == NULL);
+    return s;
+}
+
+PL_TEST_DEPRECATED_BEGIN
+/* The deprecated path forms (pointer and length): the same loads, the same silence. */
+static void test_deprecated_secret_files(const char *kcv) {
+    const char *path = in_dir(keys, "lower.hex"); /* written by test_secrets */
+    pl_secret *f = NULL;
+    char other[17];
+    CALL(pl_secret_from_file(path, strlen(path), &f), PL_OK);
+    kcv_of(f, other);
+    CHECK(strcmp(other, kcv) == 0);
+    pl_secret_free(f);
+    CALL(pl_secret_from_file_strict(path, strlen(path), &f), PL_OK);
+    kcv_of(f, other);
+    CHECK(strcmp(other, kcv) == 0);
+    pl_secret_free(f);
+    pl_secret *bad = NULL;
+    const char *short_key = in_dir(keys, "short.hex");
+    CALL(pl_secret_from_file(short_key, strlen(short_key), &bad), PL_SECRET_ERROR);
+    CALL(pl_secret_from_file_strict(short_key, strlen(short_key), &bad), PL_SECRET_ERROR);
+    CALL(pl_secret_from_file(secret_hex, 64, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_file_strict(secret_hex_upper, 64, &bad), PL_IO_ERROR);
+    CALL(pl_secret_from_file(secret_b64, strlen(secret_b64), &bad), PL_IO_ERROR);
     CALL(pl_secret_from_file((const char *)SECRET, 32, &bad), PL_INVALID_UTF8);
     CALL(pl_secret_from_file(NULL, 5, &bad), PL_NULL_POINTER);
     CALL(pl_secret_from_file("", 0, &bad), PL_INVALID_ARGUMENT);
     CHECK(bad == NULL);
-    return s;
 }
+PL_TEST_DEPRECATED_END
 
 static void test_encode_record(const pl_encoder *e, const pl_schema *schema) {
     size_t n_cols = 0, n = 0;
@@ -432,11 +486,17 @@ static int non_empty(const jval *v) {
     return v != NULL && v->type == J_STRING && v->len > 0;
 }
 
-/* The run record: who, where, when, under which agreement. */
-static void check_run(const jval *run, const char *agreement, const char *purpose) {
+/* The run record: who, where, when, under which agreement. An encode manifest (sent to the
+ * linkage unit) holds the user and host keyed; a link summary holds them as they are. */
+static void check_run(const jval *run, const char *agreement, const char *purpose, int keyed) {
     CHECK(run != NULL && run->type == J_OBJECT);
-    CHECK(non_empty(json_get(run, "user")));
-    CHECK(non_empty(json_get(run, "host")));
+    if (keyed) {
+        CHECK(non_empty(json_get(run, "user_keyed")) && json_get(run, "user") == NULL);
+        CHECK(non_empty(json_get(run, "host_keyed")) && json_get(run, "host") == NULL);
+    } else {
+        CHECK(non_empty(json_get(run, "user")));
+        CHECK(non_empty(json_get(run, "host")));
+    }
     CHECK(non_empty(json_get(run, "started_at")));
     CHECK(non_empty(json_get(run, "finished_at")));
     const jval *s = json_get(run, "started_at"), *f = json_get(run, "finished_at");
@@ -455,13 +515,15 @@ static void check_manifest(const char *extract, const char *kcv, const char *fin
         CHECK(str_is(json_get(m, "key_check_value"), kcv));
         CHECK(str_is(json_get(m, "schema_fingerprint"), fingerprint));
         const jval *input = json_get(m, "input"), *output = json_get(m, "output");
-        CHECK(non_empty(json_get(input, "path")) && non_empty(json_get(input, "blake3")));
+        /* The input's name is keyed: it may hold a name, and the manifest travels. */
+        CHECK(non_empty(json_get(input, "path_keyed")) && json_get(input, "path") == NULL &&
+              non_empty(json_get(input, "blake3")));
         CHECK(non_empty(json_get(output, "path")) && non_empty(json_get(output, "blake3")));
         const jval *counts = json_get(m, "counts");
         CHECK(json_get(counts, "rows_read") != NULL && json_get(counts, "encoded") != NULL &&
               json_get(counts, "rejected") != NULL);
         CHECK(json_get(counts, "encoded") != NULL && atoi(json_get(counts, "encoded")->str) > 0);
-        check_run(json_get(m, "run"), agreement, purpose);
+        check_run(json_get(m, "run"), agreement, purpose, 1);
     }
     json_free(m);
     free(text);
@@ -487,7 +549,7 @@ static void check_summary(const char *links, const char *kcv, const char *finger
         const jval *counts = json_get(s, "counts");
         CHECK(json_get(counts, "links") != NULL && atoi(json_get(counts, "links")->str) > 0);
         CHECK(non_empty(json_get(json_get(json_get(s, "outputs"), "links"), "blake3")));
-        check_run(json_get(s, "run"), agreement, purpose);
+        check_run(json_get(s, "run"), agreement, purpose, 0);
     }
     json_free(s);
     free(text);
@@ -504,11 +566,24 @@ static void test_files(const pl_encoder *e, const pl_schema *schema, const char 
     snprintf(a, sizeof a, "%s", in_dir(out, "a.enc.csv"));
     snprintf(b, sizeof b, "%s", in_dir(out, "b.enc.csv"));
     snprintf(links, sizeof links, "%s", in_dir(out, "links.csv"));
-    CALL(pl_encode_file_with_agreement(e, a_csv, a, in_dir(out, "a.rejects.csv"), agreement,
-                                       purpose),
-         PL_OK);
+    pl_encode_options *eo = NULL;
+    CALL(pl_encode_options_new(&eo), PL_OK);
+    CALL(pl_encode_options_set_rejects(eo, in_dir(out, "a.rejects.csv")), PL_OK);
+    CALL(pl_encode_options_set_agreement(eo, agreement, strlen(agreement)), PL_OK);
+    CALL(pl_encode_options_set_purpose(eo, purpose, strlen(purpose)), PL_OK);
+    CALL(pl_encode_options_set_id_memory(eo, 1), PL_OK);
+    CALL(pl_encode_options_set_temp_dir(eo, out), PL_OK);
+    CALL(pl_encoder_encode_file(e, a_csv, a, eo), PL_OK);
     CALL(pl_encode_file(e, b_csv, b, NULL), PL_OK);
     check_manifest(a, kcv, fp, agreement, purpose);
+    /* The secret's forms as agreement and purpose are the caller's text, recorded as given: not
+     * passed here. Invalid ones are refused without being echoed. */
+    CALL(pl_encode_options_set_agreement(eo, (const char *)SECRET, 32), PL_INVALID_UTF8);
+    CALL(pl_encode_options_set_purpose(eo, (const char *)SECRET, 32), PL_INVALID_UTF8);
+    CALL(pl_encode_options_set_rejects(eo, ""), PL_INVALID_ARGUMENT);
+    CALL(pl_encode_options_set_temp_dir(eo, NULL), PL_OK);
+    CALL(pl_encode_options_set_id_memory(eo, (1u << 20) + 1), PL_INVALID_ARGUMENT);
+    CALL(pl_encoder_encode_file(e, a_csv, in_dir(out, "never.csv"), NULL), PL_NULL_POINTER);
 
     /* Rows that are rejected, with and without a rejects file. */
     /* Cleartext with the secret's forms as names, kept with the keys (not scanned): encodings
@@ -521,23 +596,28 @@ static void test_files(const pl_encoder *e, const pl_schema *schema, const char 
              secret_hex, secret_b64);
     CHECK(write_file(bad_csv, bad, strlen(bad)));
     CALL(pl_encode_file(e, bad_csv, in_dir(out, "never.csv"), NULL), PL_INPUT_ERROR);
-    CALL(pl_encode_file_with_agreement(e, bad_csv, in_dir(out, "bad.enc.csv"),
-                                       in_dir(out, "bad.rejects.csv"), NULL, NULL),
-         PL_OK);
+    CALL(pl_encode_options_set_rejects(eo, in_dir(out, "bad.rejects.csv")), PL_OK);
+    CALL(pl_encode_options_set_agreement(eo, NULL, 0), PL_OK);
+    CALL(pl_encode_options_set_purpose(eo, NULL, 0), PL_OK);
+    CALL(pl_encoder_encode_file(e, bad_csv, in_dir(out, "bad.enc.csv"), eo), PL_OK);
+    CALL(pl_encoder_encode_file(e, in_dir(tmpdir, "missing.csv"), in_dir(out, "never.csv"), eo),
+         PL_IO_ERROR);
     CALL(pl_encode_file(e, in_dir(tmpdir, "missing.csv"), in_dir(out, "never.csv"), NULL),
          PL_IO_ERROR);
     CALL(pl_encode_file(NULL, a_csv, in_dir(out, "never.csv"), NULL), PL_NULL_POINTER);
-    CALL(pl_encode_file_with_agreement(e, a_csv, in_dir(out, "never.csv"), NULL, "\xff", NULL),
-         PL_INVALID_UTF8);
-    CALL(pl_encode_file_with_agreement(e, a_csv, in_dir(out, "never.csv"), NULL, NULL, "\xc3"),
-         PL_INVALID_UTF8);
+    pl_encode_options_free(eo);
 
     /* Linking, with and without the agreement; summaries beside the links. */
-    CALL(pl_link_files_with_agreement(schema, a, b, links, 0.9, agreement, purpose), PL_OK);
+    pl_link_options *lo = NULL;
+    CALL(pl_link_options_new(&lo), PL_OK);
+    CALL(pl_link_options_set_agreement(lo, agreement, strlen(agreement)), PL_OK);
+    CALL(pl_link_options_set_purpose(lo, purpose, strlen(purpose)), PL_OK);
+    CALL(pl_link_files_with_options(schema, a, b, links, lo), PL_OK);
     check_summary(links, kcv, fp, agreement, purpose);
     CALL(pl_link_files(schema, a, b, in_dir(out, "links-plain.csv"), 0.5), PL_OK);
-    CALL(pl_link_files_with_agreement(schema, a, b, in_dir(out, "never.csv"), 0.9, "\xff", NULL),
-         PL_INVALID_UTF8);
+    CALL(pl_link_options_set_agreement(lo, (const char *)SECRET, 32), PL_INVALID_UTF8);
+    CALL(pl_link_options_set_purpose(lo, NULL, 32), PL_NULL_POINTER);
+    pl_link_options_free(lo);
     CALL(pl_link_files(schema, a, b, in_dir(out, "never.csv"), 2.0), PL_INVALID_ARGUMENT);
     CALL(pl_link_files(schema, a, in_dir(out, "missing.csv"), in_dir(out, "never.csv"), 0.9),
          PL_INPUT_ERROR);
@@ -573,6 +653,43 @@ static void test_files(const pl_encoder *e, const pl_schema *schema, const char 
     free(text);
     CHECK(access(in_dir(out, "never.csv"), F_OK) != 0);
 }
+
+PL_TEST_DEPRECATED_BEGIN
+/* The deprecated positional forms leave the same audit trail and leak nothing either. */
+static void test_deprecated_files(const pl_encoder *e, const pl_schema *schema, const char *kcv,
+                                  const char *a_csv) {
+    char fp[33];
+    size_t n = 0;
+    CALL(pl_schema_fingerprint(schema, fp, 32, &n), PL_OK);
+    fp[n] = '\0';
+    const char *agreement = "ISA-8", *purpose = "secret scan, deprecated";
+    char a[256], links[256];
+    snprintf(a, sizeof a, "%s", in_dir(out, "a-old.enc.csv"));
+    snprintf(links, sizeof links, "%s", in_dir(out, "links-old.csv"));
+    CALL(pl_encode_file_with_agreement(e, a_csv, a, in_dir(out, "a-old.rejects.csv"), agreement,
+                                       purpose),
+         PL_OK);
+    check_manifest(a, kcv, fp, agreement, purpose);
+    CALL(pl_encode_file_with_options(e, a_csv, in_dir(out, "a-old2.enc.csv"), NULL, agreement,
+                                     purpose, 1, out),
+         PL_OK);
+    check_manifest(in_dir(out, "a-old2.enc.csv"), kcv, fp, agreement, purpose);
+    CALL(pl_encode_file_with_agreement(e, a_csv, in_dir(out, "never.csv"), NULL, "\xff", NULL),
+         PL_INVALID_UTF8);
+    CALL(pl_encode_file_with_agreement(e, a_csv, in_dir(out, "never.csv"), NULL, NULL, "\xc3"),
+         PL_INVALID_UTF8);
+    CALL(pl_encode_file_with_options(e, a_csv, in_dir(out, "never.csv"), NULL, NULL, NULL, 0,
+                                     ""),
+         PL_INVALID_ARGUMENT);
+    CALL(pl_link_files_with_agreement(schema, a, in_dir(out, "b.enc.csv"), links, 0.9, agreement,
+                                      purpose),
+         PL_OK);
+    check_summary(links, kcv, fp, agreement, purpose);
+    CALL(pl_link_files_with_agreement(schema, a, a, in_dir(out, "never.csv"), 0.9, "\xff", NULL),
+         PL_INVALID_UTF8);
+    CHECK(access(in_dir(out, "never.csv"), F_OK) != 0);
+}
+PL_TEST_DEPRECATED_END
 
 int main(int argc, char **argv) {
     if (argc != 3) {
@@ -612,6 +729,7 @@ int main(int argc, char **argv) {
     SCAN("pl_version", version, strlen(version));
     char kcv[17];
     pl_secret *secret = test_secrets(kcv);
+    test_deprecated_secret_files(kcv);
     pl_schema *schema = example_schema();
     pl_encoder *e = NULL;
     CALL(pl_encoder_new(schema, secret, &e), PL_OK);
@@ -623,6 +741,7 @@ int main(int argc, char **argv) {
     test_encode_record(e, schema);
     test_encode_record(dated, schema);
     test_files(e, schema, kcv, argv[1], argv[2]);
+    test_deprecated_files(e, schema, kcv, argv[1]);
     pl_encoder_free(dated);
     pl_encoder_free(e);
     pl_schema_free(schema);

@@ -70,15 +70,34 @@ static int bytes_eq(const char *a, size_t an, const char *b, size_t bn) {
     return an == bn && memcmp(a, b, an) == 0;
 }
 
+/* Whether the files at `a` and `b` can be read and hold the same bytes. */
+static int same_file(const char *a, const char *b) {
+    size_t a_len = 0, b_len = 0;
+    char *a_text = read_file(a, &a_len), *b_text = read_file(b, &b_len);
+    int same = a_text != NULL && b_text != NULL && bytes_eq(a_text, a_len, b_text, b_len);
+    free(a_text);
+    free(b_text);
+    return same;
+}
+
+/* Whether the file at `path` (a manifest or summary) contains `part`. */
+static int manifest_has(const char *path, const char *part) {
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    int found = text != NULL && strstr(text, part) != NULL;
+    free(text);
+    return found;
+}
+
 /* ---- files ---- */
 
 static char tmpdir[64];
-static char paths[64][256];
+static char paths[128][256];
 static int n_paths;
 
 /* A path in the test's temporary directory, removed at the end. */
 static const char *tmp_path(const char *name) {
-    if (n_paths >= 64) abort();
+    if (n_paths >= 128) abort();
     snprintf(paths[n_paths], sizeof paths[0], "%s/%s", tmpdir, name);
     return paths[n_paths++];
 }
@@ -252,26 +271,29 @@ static void test_schema(const vectors *v) {
     CHECK_RC(pl_schema_example(NULL, 100, &n), PL_NULL_POINTER);
     pl_schema_free(s);
 
-    /* from a file */
+    /* from a file: a NUL-terminated path */
     const char *path = tmp_path("schema.json");
     CHECK(write_file(path, v->schema_json->str, v->schema_json->len));
     s = NULL;
-    CHECK_RC(pl_schema_from_file(path, strlen(path), &s), PL_OK);
+    CHECK_RC(pl_schema_from_path(path, &s), PL_OK);
     CHECK_RC(pl_schema_fingerprint(s, buf, sizeof buf, &n), PL_OK);
     CHECK(bytes_eq(buf, n, v->fingerprint->str, v->fingerprint->len));
     pl_schema_free(s);
     s = sentinel;
     const char *missing = tmp_path("no-such-schema.json");
-    CHECK_RC(pl_schema_from_file(missing, strlen(missing), &s), PL_IO_ERROR);
+    CHECK_RC(pl_schema_from_path(missing, &s), PL_IO_ERROR);
     CHECK_MSG("no-such-schema.json");
     const char *bad = tmp_path("bad-schema.json");
     CHECK(write_file(bad, unknown, strlen(unknown)));
-    CHECK_RC(pl_schema_from_file(bad, strlen(bad), &s), PL_SCHEMA_ERROR);
+    CHECK_RC(pl_schema_from_path(bad, &s), PL_SCHEMA_ERROR);
     CHECK_MSG("bad-schema.json");
-    CHECK_RC(pl_schema_from_file("", 0, &s), PL_INVALID_ARGUMENT);
-    CHECK_RC(pl_schema_from_file(NULL, 4, &s), PL_NULL_POINTER);
-    CHECK_RC(pl_schema_from_file("\xff\xfe", 2, &s), PL_INVALID_UTF8);
-    CHECK_RC(pl_schema_from_file(path, strlen(path), NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_schema_from_path("", &s), PL_INVALID_ARGUMENT);
+    CHECK_MSG("'path' is an empty path");
+    CHECK_RC(pl_schema_from_path(NULL, &s), PL_NULL_POINTER);
+    CHECK_MSG("'path'");
+    CHECK_RC(pl_schema_from_path("\xff\xfe", &s), PL_INVALID_UTF8);
+    CHECK_RC(pl_schema_from_path(path, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'out'");
     CHECK(s == sentinel);
 
     pl_schema_free(NULL); /* no-op */
@@ -309,48 +331,48 @@ static void test_secret(const vectors *v) {
     snprintf(text, sizeof text, "%s\n", v->secret_hex->str);
     CHECK(write_file(path, text, strlen(text)));
     k = NULL;
-    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_secret_from_path(path, &k), PL_OK);
     CHECK_RC(pl_secret_check_value(k, buf, sizeof buf, &n), PL_OK);
     CHECK(bytes_eq(buf, n, v->kcv->str, v->kcv->len));
     pl_secret_free(k);
 
     k = sentinel;
     const char *missing = tmp_path("no-such-secret.hex");
-    CHECK_RC(pl_secret_from_file(missing, strlen(missing), &k), PL_IO_ERROR);
+    CHECK_RC(pl_secret_from_path(missing, &k), PL_IO_ERROR);
     CHECK_MSG("no-such-secret.hex");
     const char *short_key = tmp_path("short.hex");
     CHECK(write_file(short_key, "a1b2c3d4e5f6a7b8\n", 17));
-    CHECK_RC(pl_secret_from_file(short_key, strlen(short_key), &k), PL_SECRET_ERROR);
+    CHECK_RC(pl_secret_from_path(short_key, &k), PL_SECRET_ERROR);
     CHECK_MSG("64 hexadecimal characters");
     CHECK(strstr(last_error(), "a1b2c3") == NULL); /* never the file's contents */
     const char *empty = tmp_path("empty.hex");
     CHECK(write_file(empty, "", 0));
-    CHECK_RC(pl_secret_from_file(empty, strlen(empty), &k), PL_SECRET_ERROR);
+    CHECK_RC(pl_secret_from_path(empty, &k), PL_SECRET_ERROR);
     CHECK_MSG("is empty");
-    CHECK_RC(pl_secret_from_file(NULL, 3, &k), PL_NULL_POINTER);
-    CHECK_RC(pl_secret_from_file("", 0, &k), PL_INVALID_ARGUMENT);
-    CHECK_RC(pl_secret_from_file("k\xc3", 2, &k), PL_INVALID_UTF8);
-    CHECK_RC(pl_secret_from_file(path, strlen(path), NULL), PL_NULL_POINTER);
-    CHECK_RC(pl_secret_from_file_strict(NULL, 3, &k), PL_NULL_POINTER);
-    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), NULL), PL_NULL_POINTER);
-    CHECK_RC(pl_secret_from_file_strict(missing, strlen(missing), &k), PL_IO_ERROR);
+    CHECK_RC(pl_secret_from_path(NULL, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_path("", &k), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_secret_from_path("k\xc3", &k), PL_INVALID_UTF8);
+    CHECK_RC(pl_secret_from_path(path, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_path_strict(NULL, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_path_strict(path, NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_path_strict(missing, &k), PL_IO_ERROR);
     CHECK(k == sentinel);
 
     /* A file others can read: loaded with a warning, refused by the strict variant (as the CLI
      * warns, and refuses with --strict). */
     CHECK(chmod(path, 0600) == 0);
     k = NULL;
-    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_secret_from_path(path, &k), PL_OK);
     CHECK_RC(pl_last_warning_message(NULL, 0, &n), PL_OK);
     CHECK(n == 0);
     pl_secret_free(k);
     k = NULL;
-    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_secret_from_path_strict(path, &k), PL_OK);
     CHECK(k != NULL);
     pl_secret_free(k);
     CHECK(chmod(path, 0644) == 0);
     k = NULL;
-    CHECK_RC(pl_secret_from_file(path, strlen(path), &k), PL_OK);
+    CHECK_RC(pl_secret_from_path(path, &k), PL_OK);
     CHECK(k != NULL);
     CHECK_WARNING("can be read by other users (mode 644)");
     CHECK_WARNING("chmod 600");
@@ -373,7 +395,7 @@ static void test_secret(const vectors *v) {
     CHECK(n == 0);
     pl_secret_free(k);
     k = sentinel;
-    CHECK_RC(pl_secret_from_file_strict(path, strlen(path), &k), PL_SECRET_ERROR);
+    CHECK_RC(pl_secret_from_path_strict(path, &k), PL_SECRET_ERROR);
     CHECK_MSG("can be read by other users");
     CHECK_MSG("strict");
     CHECK(k == sentinel);
@@ -382,6 +404,68 @@ static void test_secret(const vectors *v) {
 
     pl_secret_free(NULL); /* no-op */
 }
+
+PL_TEST_DEPRECATED_BEGIN
+/* The deprecated pl_schema_from_file and pl_secret_from_file*: paths as pointer and length, the
+ * same results as the _from_path functions. */
+static void test_deprecated_from_file(const vectors *v) {
+    char buf[64], padded[300];
+    size_t n = 0;
+    /* Exactly `path_len` bytes are read: a path followed by other bytes. */
+    const char *schema_path = tmp_path("old-schema.json");
+    CHECK(write_file(schema_path, v->schema_json->str, v->schema_json->len));
+    snprintf(padded, sizeof padded, "%s.not-this", schema_path);
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_from_file(padded, strlen(schema_path), &s), PL_OK);
+    CHECK_RC(pl_schema_fingerprint(s, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->fingerprint->str, v->fingerprint->len));
+    pl_schema_free(s);
+    pl_schema *sentinel = (pl_schema *)&passed;
+    s = sentinel;
+    CHECK_RC(pl_schema_from_file(padded, strlen(padded), &s), PL_IO_ERROR);
+    CHECK_MSG("not-this");
+    CHECK_RC(pl_schema_from_file("", 0, &s), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_schema_from_file(NULL, 4, &s), PL_NULL_POINTER);
+    CHECK_MSG("'path'");
+    CHECK_RC(pl_schema_from_file("\xff\xfe", 2, &s), PL_INVALID_UTF8);
+    CHECK_RC(pl_schema_from_file(schema_path, strlen(schema_path), NULL), PL_NULL_POINTER);
+    CHECK(s == sentinel);
+
+    const char *key_path = tmp_path("old-secret.hex");
+    char text[80];
+    snprintf(text, sizeof text, "%s\n", v->secret_hex->str);
+    CHECK(write_file(key_path, text, strlen(text)));
+    CHECK(chmod(key_path, 0600) == 0);
+    snprintf(padded, sizeof padded, "%sXYZ", key_path);
+    pl_secret *k = NULL;
+    CHECK_RC(pl_secret_from_file(padded, strlen(key_path), &k), PL_OK);
+    CHECK_RC(pl_secret_check_value(k, buf, sizeof buf, &n), PL_OK);
+    CHECK(bytes_eq(buf, n, v->kcv->str, v->kcv->len));
+    pl_secret_free(k);
+    k = NULL;
+    CHECK_RC(pl_secret_from_file_strict(padded, strlen(key_path), &k), PL_OK);
+    CHECK(k != NULL);
+    pl_secret_free(k);
+    /* Others can read it: a warning, and refused when strict. */
+    CHECK(chmod(key_path, 0644) == 0);
+    k = NULL;
+    CHECK_RC(pl_secret_from_file(key_path, strlen(key_path), &k), PL_OK);
+    CHECK_WARNING("can be read by other users (mode 644)");
+    pl_secret_free(k);
+    pl_secret *key_sentinel = (pl_secret *)&failed;
+    k = key_sentinel;
+    CHECK_RC(pl_secret_from_file_strict(key_path, strlen(key_path), &k), PL_SECRET_ERROR);
+    CHECK_MSG("strict");
+    CHECK_RC(pl_secret_from_file(padded, strlen(padded), &k), PL_IO_ERROR);
+    CHECK_RC(pl_secret_from_file(NULL, 3, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file("", 0, &k), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_secret_from_file("k\xc3", 2, &k), PL_INVALID_UTF8);
+    CHECK_RC(pl_secret_from_file(key_path, strlen(key_path), NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file_strict(NULL, 3, &k), PL_NULL_POINTER);
+    CHECK_RC(pl_secret_from_file_strict(key_path, strlen(key_path), NULL), PL_NULL_POINTER);
+    CHECK(k == key_sentinel);
+}
+PL_TEST_DEPRECATED_END
 
 /* Makes the vectors' encoder (fixed "today"), or NULL. */
 static pl_encoder *vector_encoder(const vectors *v) {
@@ -675,8 +759,13 @@ static void test_encode_file(const vectors *v) {
     const char *rejects = tmp_path("rejects.csv");
     tmp_path("bad-encoded.csv.manifest.json");
     CHECK(write_vectors_csv(bad_input, v, "short,row\nv01,Dup,,Licate,,,,,\n"));
+    /* The header is line 1 and every case one line: the bad rows come after them. */
+    char first_bad[64], bad_lines[2][16];
+    snprintf(first_bad, sizeof first_bad, "bad-extract.csv, line %zu", v->cases->n + 2);
+    snprintf(bad_lines[0], sizeof bad_lines[0], "\n%zu,", v->cases->n + 2);
+    snprintf(bad_lines[1], sizeof bad_lines[1], "\n%zu,", v->cases->n + 3);
     CHECK_RC(pl_encode_file(e, bad_input, bad_output, NULL), PL_INPUT_ERROR);
-    CHECK_MSG("bad-extract.csv, line 24");
+    CHECK(strstr(last_error(), first_bad) != NULL);
     CHECK(!exists(bad_output));
     /* With a rejects file: the bad rows go there, the good ones are encoded. */
     CHECK_RC(pl_encode_file(e, bad_input, bad_output, rejects), PL_OK);
@@ -685,7 +774,7 @@ static void test_encode_file(const vectors *v) {
     int lines = 0;
     for (const char *p = rej; p != NULL && *p != '\0'; p++) lines += *p == '\n';
     CHECK(lines == 3); /* header and two rejected rows */
-    CHECK(rej != NULL && strstr(rej, "24,") != NULL && strstr(rej, "25,") != NULL);
+    CHECK(rej != NULL && strstr(rej, bad_lines[0]) != NULL && strstr(rej, bad_lines[1]) != NULL);
     free(rej);
     out = read_file(bad_output, &len);
     lines = 0;
@@ -715,22 +804,134 @@ static void test_encode_file(const vectors *v) {
     CHECK_MSG("'rejects_path'");
     CHECK_RC(pl_encode_file(e, "\xff.csv", output, NULL), PL_INVALID_UTF8);
 
-    /* With options: a budget for the duplicate id check and a folder for its temporary files
-       give the same bytes (the spill itself is tested in Rust: it needs more ids than a test
-       under valgrind should encode); 0 and NULL are the defaults. */
+    /* With options (pl_encoder_encode_file): a new handle gives pl_encode_file's bytes; a
+       budget for the duplicate id check and a folder for its temporary files give the same
+       bytes (the spill itself is tested in Rust: it needs more ids than a test under valgrind
+       should encode); the agreement and purpose go to the manifest. */
+    pl_encode_options *o = NULL;
+    CHECK_RC(pl_encode_options_new(NULL), PL_NULL_POINTER);
+    CHECK_MSG("'out'");
+    CHECK_RC(pl_encode_options_new(&o), PL_OK);
     const char *opt_output = tmp_path("encoded-options.csv");
-    tmp_path("encoded-options.csv.manifest.json");
-    CHECK_RC(pl_encode_file_with_options(e, input, opt_output, NULL, "ISA-1", NULL, 1,
-                                         tmpdir),
+    const char *opt_manifest = tmp_path("encoded-options.csv.manifest.json");
+    CHECK_RC(pl_encoder_encode_file(e, input, opt_output, o), PL_OK);
+    CHECK(same_file(opt_output, output));
+    CHECK(manifest_has(opt_manifest, "\"agreement\": null"));
+    CHECK_RC(pl_encode_options_set_id_memory(o, 1), PL_OK);
+    CHECK_RC(pl_encode_options_set_temp_dir(o, tmpdir), PL_OK);
+    /* Pointer and length: "ISA-1" of a longer buffer. */
+    CHECK_RC(pl_encode_options_set_agreement(o, "ISA-1 and more", 5), PL_OK);
+    CHECK_RC(pl_encode_options_set_purpose(o, "Early Help", strlen("Early Help")), PL_OK);
+    CHECK_RC(pl_encoder_encode_file(e, input, opt_output, o), PL_OK);
+    CHECK(same_file(opt_output, output));
+    CHECK(manifest_has(opt_manifest, "\"agreement\": \"ISA-1\","));
+    CHECK(manifest_has(opt_manifest, "\"purpose\": \"Early Help\""));
+
+    /* Rejects through the options: pl_encode_file's rejects and output. */
+    const char *opt_rejects = tmp_path("rejects-options.csv");
+    const char *bad_opt_output = tmp_path("bad-encoded-options.csv");
+    tmp_path("bad-encoded-options.csv.manifest.json");
+    CHECK_RC(pl_encoder_encode_file(e, bad_input, bad_opt_output, o), PL_INPUT_ERROR);
+    CHECK(strstr(last_error(), first_bad) != NULL);
+    CHECK(!exists(bad_opt_output));
+    CHECK_RC(pl_encode_options_set_rejects(o, opt_rejects), PL_OK);
+    CHECK_RC(pl_encoder_encode_file(e, bad_input, bad_opt_output, o), PL_OK);
+    CHECK(same_file(opt_rejects, rejects));
+    CHECK(same_file(bad_opt_output, bad_output));
+
+    /* The setters refuse bad arguments, name them, and keep what the options had. */
+    const char *never = tmp_path("never.csv");
+    CHECK_RC(pl_encode_options_set_id_memory(o, (1u << 20) + 1), PL_INVALID_ARGUMENT);
+    CHECK_MSG("id memory");
+    CHECK_RC(pl_encode_options_set_temp_dir(o, ""), PL_INVALID_ARGUMENT);
+    CHECK_MSG("'temp_dir'");
+    CHECK_RC(pl_encode_options_set_temp_dir(o, "\xff"), PL_INVALID_UTF8);
+    CHECK_RC(pl_encode_options_set_rejects(o, ""), PL_INVALID_ARGUMENT);
+    CHECK_MSG("'rejects_path'");
+    CHECK_RC(pl_encode_options_set_rejects(o, "\xc3"), PL_INVALID_UTF8);
+    CHECK_RC(pl_encode_options_set_agreement(o, "\xff", 1), PL_INVALID_UTF8);
+    CHECK_MSG("'agreement'");
+    CHECK_RC(pl_encode_options_set_purpose(o, NULL, 4), PL_NULL_POINTER);
+    CHECK_MSG("'purpose'");
+    CHECK_RC(pl_encoder_encode_file(e, bad_input, bad_opt_output, o), PL_OK); /* as before */
+    CHECK(same_file(opt_rejects, rejects));
+    CHECK(manifest_has(tmp_path("bad-encoded-options.csv.manifest.json"), "\"agreement\": \"ISA-1\","));
+    CHECK_RC(pl_encode_options_set_rejects(NULL, opt_rejects), PL_NULL_POINTER);
+    CHECK_MSG("'options'");
+    CHECK_RC(pl_encode_options_set_agreement(NULL, "x", 1), PL_NULL_POINTER);
+    CHECK_RC(pl_encode_options_set_purpose(NULL, "x", 1), PL_NULL_POINTER);
+    CHECK_RC(pl_encode_options_set_id_memory(NULL, 1), PL_NULL_POINTER);
+    CHECK_RC(pl_encode_options_set_temp_dir(NULL, tmpdir), PL_NULL_POINTER);
+    /* The run's own arguments. */
+    CHECK_RC(pl_encoder_encode_file(e, input, never, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'options'");
+    CHECK_RC(pl_encoder_encode_file(NULL, input, never, o), PL_NULL_POINTER);
+    CHECK_MSG("'encoder'");
+    CHECK_RC(pl_encoder_encode_file(e, NULL, never, o), PL_NULL_POINTER);
+    CHECK_MSG("'input_path'");
+    CHECK_RC(pl_encoder_encode_file(e, input, NULL, o), PL_NULL_POINTER);
+    CHECK_MSG("'output_path'");
+    CHECK_RC(pl_encoder_encode_file(e, input, "", o), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_encoder_encode_file(e, "\xff.csv", never, o), PL_INVALID_UTF8);
+    CHECK_RC(pl_encoder_encode_file(e, missing, never, o), PL_IO_ERROR);
+    CHECK_MSG("no-such-extract.csv");
+    /* A temporary folder that does not exist is refused by the run, before anything is written. */
+    CHECK_RC(pl_encode_options_set_temp_dir(o, tmp_path("no-such-folder")), PL_OK);
+    CHECK_RC(pl_encoder_encode_file(e, input, never, o), PL_INVALID_ARGUMENT);
+    CHECK_MSG("no-such-folder");
+    CHECK(!exists(never));
+
+    /* Back to the defaults (NULL, 0 and empty texts): pl_encode_file's run again. */
+    CHECK_RC(pl_encode_options_set_rejects(o, NULL), PL_OK);
+    CHECK_RC(pl_encode_options_set_temp_dir(o, NULL), PL_OK);
+    CHECK_RC(pl_encode_options_set_id_memory(o, 0), PL_OK);
+    CHECK_RC(pl_encode_options_set_agreement(o, NULL, 0), PL_OK);
+    CHECK_RC(pl_encode_options_set_purpose(o, "unused", 0), PL_OK);
+    CHECK_RC(pl_encoder_encode_file(e, bad_input, never, o), PL_INPUT_ERROR);
+    CHECK_RC(pl_encoder_encode_file(e, input, opt_output, o), PL_OK);
+    CHECK(same_file(opt_output, output));
+    CHECK(manifest_has(opt_manifest, "\"agreement\": null"));
+    CHECK(manifest_has(opt_manifest, "\"purpose\": null"));
+    pl_encode_options_free(o);
+    pl_encode_options_free(NULL); /* no-op */
+    pl_encoder_free(e);
+}
+
+PL_TEST_DEPRECATED_BEGIN
+/* The deprecated positional forms: the same runs as pl_encoder_encode_file's. */
+static void test_deprecated_encode_file(const vectors *v) {
+    pl_encoder *e = vector_encoder(v);
+    CHECK(e != NULL);
+    if (e == NULL) return;
+    const char *input = tmp_path("extract.csv"); /* written by test_encode_file */
+    const char *output = tmp_path("encoded.csv");
+    const char *old_output = tmp_path("encoded-old.csv");
+    const char *old_manifest = tmp_path("encoded-old.csv.manifest.json");
+    CHECK_RC(pl_encode_file_with_agreement(e, input, old_output, NULL, "ISA-2", "Family hubs"),
              PL_OK);
-    size_t opt_len = 0, plain_len = 0;
-    char *with_options = read_file(opt_output, &opt_len);
-    char *plain = read_file(output, &plain_len);
-    CHECK(with_options != NULL && plain != NULL && opt_len == plain_len &&
-          memcmp(with_options, plain, plain_len) == 0);
-    free(with_options);
-    free(plain);
-    CHECK_RC(pl_encode_file_with_options(e, input, opt_output, NULL, NULL, NULL, 0, NULL), PL_OK);
+    CHECK(same_file(old_output, output));
+    CHECK(manifest_has(old_manifest, "\"agreement\": \"ISA-2\","));
+    CHECK(manifest_has(old_manifest, "\"purpose\": \"Family hubs\""));
+    CHECK_RC(pl_encode_file_with_agreement(e, input, old_output, NULL, NULL, NULL), PL_OK);
+    CHECK(manifest_has(old_manifest, "\"agreement\": null"));
+    CHECK_RC(pl_encode_file_with_options(e, input, old_output, NULL, "ISA-1", NULL, 1, tmpdir),
+             PL_OK);
+    CHECK(same_file(old_output, output));
+    CHECK(manifest_has(old_manifest, "\"agreement\": \"ISA-1\","));
+    CHECK_RC(pl_encode_file_with_options(e, input, old_output, NULL, NULL, NULL, 0, NULL), PL_OK);
+    CHECK(same_file(old_output, output));
+    /* With a rejects file: pl_encode_file's rejects. */
+    const char *bad_input = tmp_path("bad-extract.csv");
+    const char *old_rejects = tmp_path("rejects-old.csv");
+    const char *bad_old_output = tmp_path("bad-encoded-old.csv");
+    tmp_path("bad-encoded-old.csv.manifest.json");
+    CHECK_RC(pl_encode_file_with_options(e, bad_input, bad_old_output, old_rejects, NULL, NULL, 0,
+                                         NULL),
+             PL_OK);
+    CHECK(same_file(old_rejects, tmp_path("rejects.csv")));
+    CHECK_RC(pl_encode_file_with_agreement(e, bad_input, bad_old_output, old_rejects, "A", "P"),
+             PL_OK);
+    CHECK(same_file(old_rejects, tmp_path("rejects.csv")));
     /* Out of range, empty or invalid arguments: refused before anything is written. */
     const char *never = tmp_path("never.csv");
     CHECK_RC(pl_encode_file_with_options(e, input, never, NULL, NULL, NULL, (1u << 20) + 1, NULL),
@@ -745,9 +946,21 @@ static void test_encode_file(const vectors *v) {
                                          tmp_path("no-such-folder")),
              PL_INVALID_ARGUMENT);
     CHECK_MSG("no-such-folder");
+    CHECK_RC(pl_encode_file_with_options(NULL, input, never, "", "\xff", NULL, 0, NULL),
+             PL_NULL_POINTER); /* arguments are checked in their order */
+    CHECK_MSG("'encoder'");
+    CHECK_RC(pl_encode_file_with_options(e, input, never, "", "\xff", NULL, 0, NULL),
+             PL_INVALID_ARGUMENT);
+    CHECK_MSG("'rejects_path'");
+    CHECK_RC(pl_encode_file_with_agreement(e, input, never, NULL, "\xff", NULL), PL_INVALID_UTF8);
+    CHECK_MSG("'agreement'");
+    CHECK_RC(pl_encode_file_with_agreement(e, input, never, NULL, NULL, "\xc3"), PL_INVALID_UTF8);
+    CHECK_MSG("'purpose'");
+    CHECK_RC(pl_encode_file_with_agreement(e, NULL, never, NULL, NULL, NULL), PL_NULL_POINTER);
     CHECK(!exists(never));
     pl_encoder_free(e);
 }
+PL_TEST_DEPRECATED_END
 
 static int count_lines(const char *path) {
     size_t len = 0;
@@ -831,6 +1044,28 @@ static void test_link_files(const char *left, const char *right, const char *cli
     free(a);
     free(b);
     CHECK(strstr(last_warning(), "unverified") == NULL);
+    const char *with_summary_path = tmp_path("links-options.csv.summary.json");
+    CHECK(manifest_has(with_summary_path, "\"agreement\": null,"));
+    /* The agreement and purpose (pointer and length) go to the summary; empty records none. */
+    CHECK_RC(pl_link_options_set_agreement(o, "ISA-3 and more", 5), PL_OK);
+    CHECK_RC(pl_link_options_set_purpose(o, "Early Help", strlen("Early Help")), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
+    CHECK(same_file(with, out));
+    CHECK(manifest_has(with_summary_path, "\"agreement\": \"ISA-3\","));
+    CHECK(manifest_has(with_summary_path, "\"purpose\": \"Early Help\""));
+    CHECK_RC(pl_link_options_set_agreement(o, "\xff", 1), PL_INVALID_UTF8);
+    CHECK_MSG("'agreement'");
+    CHECK_RC(pl_link_options_set_purpose(o, NULL, 2), PL_NULL_POINTER);
+    CHECK_MSG("'purpose'");
+    CHECK_RC(pl_link_options_set_agreement(NULL, "x", 1), PL_NULL_POINTER);
+    CHECK_MSG("'options'");
+    CHECK_RC(pl_link_options_set_purpose(NULL, "x", 1), PL_NULL_POINTER);
+    CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
+    CHECK(manifest_has(with_summary_path, "\"agreement\": \"ISA-3\","));
+    CHECK_RC(pl_link_options_set_agreement(o, NULL, 0), PL_OK);
+    CHECK_RC(pl_link_options_set_purpose(o, "", 0), PL_OK);
+    CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
+    CHECK(manifest_has(with_summary_path, "\"agreement\": null,\n    \"purpose\": null"));
     CHECK_RC(pl_link_options_set_threshold(o, 0.3), PL_OK);
     CHECK_RC(pl_link_files_with_options(s, left, right, with, o), PL_OK);
     CHECK(count_lines(with) == count_lines(low));
@@ -855,11 +1090,9 @@ static void test_link_files(const char *left, const char *right, const char *cli
     CHECK_RC(pl_link_files_with_options(s, bare, right, with, o), PL_OK);
     CHECK_WARNING("has no usable manifest");
     CHECK_WARNING("manifest not used for");
-    a = read_file(out, &a_len);
-    b = read_file(with, &b_len);
-    CHECK(a != NULL && b != NULL && bytes_eq(a, a_len, b, b_len)); /* the same rows, unverified */
-    free(a);
-    free(b);
+    /* Linked, though not byte for byte as before: an extract without its manifest brings no
+     * pair statistics, so u comes from the other extract's alone. */
+    CHECK(count_lines(with) > 1);
     char *with_summary = read_file(tmp_path("links-options.csv.summary.json"), &n);
     CHECK(with_summary != NULL && strstr(with_summary, "has no usable manifest") != NULL);
     CHECK(with_summary != NULL && strstr(with_summary, "\"manifest_verified\": false") != NULL);
@@ -872,6 +1105,35 @@ static void test_link_files(const char *left, const char *right, const char *cli
     pl_link_options_free(NULL); /* no-op */
     pl_schema_free(s);
 }
+
+PL_TEST_DEPRECATED_BEGIN
+/* The deprecated pl_link_files_with_agreement: pl_link_files' links, the agreement recorded. */
+static void test_deprecated_link_files(const char *left, const char *right) {
+    char json[16384];
+    size_t n = 0;
+    pl_schema *s = NULL;
+    CHECK_RC(pl_schema_example(json, sizeof json, &n), PL_OK);
+    CHECK_RC(pl_schema_from_json(json, n, &s), PL_OK);
+    const char *old = tmp_path("links-old.csv");
+    const char *old_summary = tmp_path("links-old.csv.summary.json");
+    CHECK_RC(pl_link_files_with_agreement(s, left, right, old, 0.9, "ISA-4", "Family hubs"), PL_OK);
+    CHECK(same_file(old, tmp_path("links.csv"))); /* written by test_link_files */
+    CHECK(manifest_has(old_summary, "\"agreement\": \"ISA-4\","));
+    CHECK(manifest_has(old_summary, "\"purpose\": \"Family hubs\""));
+    CHECK_RC(pl_link_files_with_agreement(s, left, right, old, 0.3, NULL, NULL), PL_OK);
+    CHECK(same_file(old, tmp_path("links-low.csv")));
+    CHECK(manifest_has(old_summary, "\"agreement\": null,\n    \"purpose\": null"));
+    const char *never = tmp_path("links-never.csv");
+    CHECK_RC(pl_link_files_with_agreement(s, left, right, never, 0.9, "\xff", NULL), PL_INVALID_UTF8);
+    CHECK_MSG("'agreement'");
+    CHECK_RC(pl_link_files_with_agreement(s, left, right, never, 2.0, NULL, NULL), PL_INVALID_ARGUMENT);
+    CHECK_RC(pl_link_files_with_agreement(NULL, left, right, never, 0.9, NULL, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'schema'");
+    CHECK_RC(pl_link_files_with_agreement(s, left, NULL, never, 0.9, NULL, NULL), PL_NULL_POINTER);
+    CHECK(!exists(never));
+    pl_schema_free(s);
+}
+PL_TEST_DEPRECATED_END
 
 /* A saved model and evaluation, against what the CLI gives for the same files. */
 static void test_model_and_evaluate(const char *dir, const char *left, const char *right,
@@ -900,7 +1162,7 @@ static void test_model_and_evaluate(const char *dir, const char *left, const cha
     free(a);
     free(b);
     char *saved_text = read_file(saved, &n);
-    CHECK(saved_text != NULL && strstr(saved_text, "\"fields\"") != NULL);
+    CHECK(saved_text != NULL && strstr(saved_text, "\"comparisons\"") != NULL);
     free(saved_text);
 
     /* Linking with the CLI's saved model gives the CLI's links, byte for byte. */
@@ -1027,11 +1289,14 @@ int main(int argc, char **argv) {
     test_last_error();
     test_schema(&v);
     test_secret(&v);
+    test_deprecated_from_file(&v);
     test_encoder(&v);
     test_encode_record(&v);
     test_threads(&v);
     test_encode_file(&v);
+    test_deprecated_encode_file(&v); /* after test_encode_file: uses its files */
     test_link_files(left, right, cli_links); /* after test_encode_file: uses its files */
+    test_deprecated_link_files(left, right); /* after test_link_files: uses its files */
     test_model_and_evaluate(argv[3], left, right, cli_links);
 
     cleanup();

@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the C test programs (test_pseudolink.c, bad_inputs.c, secret_scan.c):
- * reading a whole file, whether a path exists, and the last error / warning messages of this
- * thread. `static inline` so that a program that does not use one gets no unused-function error.
+ * reading a whole file, whether a path exists, the last error / warning messages of this
+ * thread, and the brackets of tests that call deprecated functions. `static inline` so that a program that does not use one gets no unused-function error.
  */
 #ifndef PSEUDOLINK_TEST_UTIL_H
 #define PSEUDOLINK_TEST_UTIL_H
@@ -11,6 +11,12 @@
 #include <sys/stat.h>
 
 #include "pseudolink.h"
+
+/* Around tests of the deprecated functions, which must keep working until they are removed:
+ * their calls are not warned about (-Werror would make the warnings errors). */
+#define PL_TEST_DEPRECATED_BEGIN \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wdeprecated-declarations\"")
+#define PL_TEST_DEPRECATED_END _Pragma("GCC diagnostic pop")
 
 /* The whole file at `path`, NUL-terminated (free it), its length in `*len`; NULL if unreadable. */
 static inline char *read_file(const char *path, size_t *len) {

@@ -618,31 +618,19 @@ fn column(layout: &Layout, records: &[EncodedRecord], c: usize) -> ArrayRef {
     let width = match slot {
         None => 16,
         Some(Slot::Token(_)) => 32,
+        Some(Slot::Set(_)) => 16 * 16,
         Some(Slot::Bloom { bits, .. }) => (bits as usize / 8).div_ceil(3) * 4,
     };
     let mut builder = StringBuilder::with_capacity(records.len(), records.len() * width);
     let mut buf = Vec::with_capacity(width);
     for r in records {
         buf.clear();
-        let present = match slot {
-            None => {
-                builder.append_value(&r.id);
-                continue;
-            }
-            Some(Slot::Token(i)) => r
-                .tokens
-                .get(i)
-                .copied()
-                .flatten()
-                .map(|t| t.write_hex(&mut buf)),
-            Some(Slot::Bloom { index, .. }) => r
-                .blooms
-                .get(index)
-                .and_then(Option::as_ref)
-                .map(|b| b.write_base64(&mut buf)),
+        let Some(slot) = slot else {
+            builder.append_value(&r.id);
+            continue;
         };
-        match (present, std::str::from_utf8(&buf)) {
-            (Some(()), Ok(text)) => builder.append_value(text),
+        match (r.write_cell(slot, &mut buf), std::str::from_utf8(&buf)) {
+            (true, Ok(text)) => builder.append_value(text),
             _ => builder.append_null(),
         }
     }

@@ -8,22 +8,15 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
-use pseudolink::encode::Layout;
-use pseudolink::io::encoded::EncodedExtract;
 use pseudolink::io::manifest::{FileRecord, RunRecord};
-use pseudolink::link::clear::read_clear;
 use pseudolink::link::evaluate::{
     evaluate as core_evaluate, read_links, read_truth, truth_from_pairs, ScoredLink,
 };
-use pseudolink::link::model::{ComparisonMode, Model};
-use pseudolink::link::pool::{ClearValues, Pool};
-use pseudolink::link::{link_pool, LinkOptions, Linkage};
-use pseudolink::run::link::{check_compatible, role};
-use pseudolink::run::{
-    build_summary, encoded_fingerprint, write_links_with_summary, InputSummary, RunSummary,
-    SummaryParts,
-};
-use pseudolink::{EncodedRecord, Encoder, Schema, Secret};
+use pseudolink::link::model::Model;
+use pseudolink::link::{LinkOptions, Linkage};
+use pseudolink::run::link::{link as link_run, LinkDetails, LinkInput, LinkRun};
+use pseudolink::run::{write_links_with_summary, InputSummary, RunSummary};
+use pseudolink::Schema;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
@@ -71,10 +64,10 @@ impl PyModel {
 
     fn __repr__(&self) -> String {
         format!(
-            "Model(schema='{}', lambda={:.3e}, fields={})",
+            "Model(schema='{}', lambda={:.3e}, comparisons={})",
             self.inner.schema_fingerprint,
             self.inner.lambda,
-            self.inner.fields.len()
+            self.inner.comparisons.len()
         )
     }
 }
@@ -87,32 +80,17 @@ pub struct PyLinks {
     record: Arc<RunDetails>,
 }
 
-/// The audit record of one `link()` / `dedupe()` call: the schema, the inputs with their
-/// fingerprints, who ran it when, under which agreement.
+/// The record of one `link()` / `dedupe()` call the run summary needs: the schema and the
+/// core's details of the run (inputs, warnings, who ran it when).
 struct RunDetails {
     schema: Schema,
-    comparison: ComparisonMode,
-    inputs: Vec<InputSummary>,
-    warnings: Vec<String>,
-    run: RunRecord,
+    details: LinkDetails,
 }
 
 impl RunDetails {
     /// The core's run summary of `linkage`, with `links` the links file written (if any).
     fn summary(&self, linkage: &Linkage, links: FileRecord) -> RunSummary {
-        build_summary(
-            &self.schema,
-            linkage,
-            SummaryParts {
-                comparison: self.comparison,
-                inputs: self.inputs.clone(),
-                model_source: if linkage.trained { "trained" } else { "given" }.into(),
-                links,
-                model_file: None,
-                warnings: self.warnings.clone(),
-                run: self.run.clone(),
-            },
-        )
+        self.details.summary(&self.schema, linkage, links, None)
     }
 }
 
@@ -176,169 +154,74 @@ fn inputs(
     Ok(Inputs::Encoded(extracts))
 }
 
-/// Runs the core linking engine on the inputs, as `pseudolink link` / `dedupe` does after
-/// reading its files.
+/// Runs the core's linking entry point ([`pseudolink::run::link::link`], what `pseudolink link`
+/// runs) on the inputs: this binding only converts them.
 #[allow(clippy::too_many_arguments)]
 fn run_link(
     py: Python<'_>,
     items: &[Bound<'_, PyAny>],
     schema: &PySchema,
-    options: LinkOptions,
+    mut options: LinkOptions,
     clear: bool,
     allow_unverified: bool,
     progress: bool,
-    run: Audit,
+    audit: Audit,
 ) -> PyResult<PyLinks> {
-    let mut run = RunRecord::start(run.agreement, run.purpose);
     let schema: Schema = schema.inner.clone();
     let names: Vec<String> = match items.len() {
         1 => vec!["input".into()],
         _ => vec!["left".into(), "right".into()],
     };
-    let n = items.len();
-    let sources: Vec<(String, Vec<EncodedRecord>)>;
-    let mut clear_values = None;
-    let mut summaries = Vec::with_capacity(n);
-    let mut warnings = Vec::new();
-    match inputs(py, items, &schema, clear, allow_unverified)? {
-        Inputs::Encoded(extracts) => {
-            // The same checks as `pseudolink link`: each extract under this schema, all of them
-            // under the same schema, format, encoding version and secret. An extract without a
-            // manifest can only have been read with allow_unverified=True: the core then warns
-            // that it could not be checked.
-            let checked: Vec<EncodedExtract> = extracts
-                .iter()
-                .zip(&names)
-                .map(|(x, name)| EncodedExtract {
-                    path: x.path.clone().unwrap_or_else(|| PathBuf::from(name)),
-                    manifest: x.manifest(),
-                    records: Vec::new(),
-                    warnings: Vec::new(),
-                })
-                .collect();
-            for (x, c) in extracts.iter().zip(&checked) {
-                if x.schema.fingerprint() != schema.fingerprint() {
-                    return Err(crate::errors::to_py(pseudolink::Error::Mismatch(format!(
-                        "{} was encoded under schema {} but this run uses schema {}",
-                        c.path.display(),
-                        x.schema.fingerprint(),
-                        schema.fingerprint()
-                    ))));
-                }
-            }
-            let unverified = extracts.iter().any(|x| !x.verified);
-            check_compatible(&checked, unverified, &mut warnings).py()?;
-            warn_all::<UnverifiedExtractWarning>(py, &warnings)?;
-            // Each input by its file (as its manifest describes it, like `pseudolink link`), or
-            // (held in memory, never written) by the size and BLAKE3 its file would have.
-            let files: Vec<FileRecord> = py.detach(|| {
-                extracts
-                    .iter()
-                    .map(|d| match (d.manifest(), &d.path) {
-                        (Some(m), _) if !m.output.blake3.is_empty() => m.output,
-                        (m, Some(path)) => FileRecord {
-                            path: path.display().to_string(),
-                            bytes: m.as_ref().map_or(0, |m| m.output.bytes),
-                            blake3: m.map(|m| m.output.blake3).unwrap_or_default(),
-                        },
-                        (m, None) => {
-                            let (bytes, blake3) = encoded_fingerprint(&d.records, &d.layout);
-                            let from = m.map(|m| m.input.path).unwrap_or_default();
-                            FileRecord {
-                                path: format!("<in-memory extract of {from}>"),
-                                bytes,
-                                blake3,
-                            }
-                        }
-                    })
-                    .collect()
-            });
-            for (i, (d, file)) in extracts.iter().zip(files).enumerate() {
-                let m = d.manifest();
-                summaries.push(InputSummary::encoded(
-                    role(i, n),
-                    file,
-                    d.records.len() as u64,
-                    m.as_ref(),
-                    d.verified && m.is_some(),
-                ));
-            }
-            sources = names
-                .iter()
-                .cloned()
-                .zip(extracts.iter().map(|x| x.records.clone()))
-                .collect();
-        }
-        Inputs::Clear(paths) => {
-            let read = py
-                .detach(|| {
-                    let secret = Secret::generate()?;
-                    let encoder = Encoder::new(&schema, &secret);
-                    drop(secret);
-                    paths
-                        .iter()
-                        .map(|p| read_clear(p, &encoder))
-                        .collect::<pseudolink::Result<Vec<_>>>()
-                })
-                .py()?;
-            let mut values = Vec::new();
-            let mut srcs = Vec::new();
-            for (i, ((name, x), path)) in names.iter().zip(read).zip(&paths).enumerate() {
-                summaries.push(InputSummary::cleartext(
-                    role(i, n),
-                    path,
-                    x.bytes,
-                    x.blake3,
-                    x.records.len() as u64,
-                ));
-                values.extend(x.values);
-                srcs.push((name.clone(), x.records));
-            }
-            sources = srcs;
-            clear_values = Some(ClearValues {
-                n_fields: schema.fields.len(),
-                values,
-            });
-            warnings.push(
-                "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
-            );
-        }
-    }
+    let link_inputs: Vec<LinkInput> = match inputs(py, items, &schema, clear, allow_unverified)? {
+        Inputs::Encoded(extracts) => extracts
+            .iter()
+            .zip(&names)
+            .map(|(x, name)| LinkInput::Encoded {
+                name: name.clone(),
+                path: x.path.clone(),
+                schema_fingerprint: x.schema.fingerprint(),
+                manifest: x.manifest().map(Box::new),
+                records: x.records.clone(),
+                verified: x.verified,
+            })
+            .collect(),
+        Inputs::Clear(paths) => paths.into_iter().map(LinkInput::ClearFile).collect(),
+    };
+    let model = options.model.take();
     let link_schema = schema.clone();
-    let linkage = detached(py, "linking", progress, move |control| {
-        let schema = link_schema;
-        let mut pool = Pool::new(sources, Layout::new(&schema).n_blooms)?;
-        if let Some(c) = clear_values {
-            pool = pool.with_clear(c)?;
-        }
+    let (linkage, details) = detached(py, "linking", progress, move |control| {
         let report = |p: pseudolink::link::LinkProgress| {
             control
                 .rows
                 .store(p.done, std::sync::atomic::Ordering::Relaxed)
         };
-        link_pool(
-            &schema,
-            pool,
-            clear,
-            options,
-            Some(&report),
-            Some(&control.cancel),
+        link_run(
+            &link_schema,
+            LinkRun {
+                inputs: link_inputs,
+                link: options,
+                model,
+                model_source: None,
+                allow_unverified,
+                agreement: audit.agreement,
+                purpose: audit.purpose,
+                progress: Some(&report),
+                cancel: Some(&control.cancel),
+            },
         )
     })?;
-    run.finish();
+    // Warnings about the inputs' manifests reach Python as warnings; the cleartext note stays
+    // in the summary.
+    let unverified: Vec<String> = details
+        .warnings
+        .iter()
+        .filter(|w| !w.starts_with("cleartext mode"))
+        .cloned()
+        .collect();
+    warn_all::<UnverifiedExtractWarning>(py, &unverified)?;
     Ok(PyLinks {
         linkage: Arc::new(linkage),
-        record: Arc::new(RunDetails {
-            schema,
-            comparison: if clear {
-                ComparisonMode::Clear
-            } else {
-                ComparisonMode::Encoded
-            },
-            inputs: summaries,
-            warnings,
-            run,
-        }),
+        record: Arc::new(RunDetails { schema, details }),
     })
 }
 
@@ -555,9 +438,9 @@ impl PyLinks {
                 resolution: &l.resolution,
                 timings: &l.timings,
                 schema_fingerprint: full.schema_fingerprint,
-                inputs: &d.inputs,
+                inputs: &d.details.inputs,
                 warnings: full.warnings,
-                run: &d.run,
+                run: &d.details.run,
             };
             to_dict(py, &summary)
         })

@@ -1,6 +1,7 @@
 """Every encode and link run through Python leaves the record a data protection officer reads:
 inputs and their fingerprints, schema fingerprint, key check value, counts, who ran it (user,
-host), agreement and purpose, start and end time; the same record the CLI writes."""
+host; keyed in a manifest, which goes to the linkage unit), agreement and purpose, start and end
+time; the same record the CLI writes."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from conftest import run_cli
 AGREEMENT, PURPOSE = "ISA-2026-07", "Early Help"
 
 
-def check_run(run: dict[str, Any], agreement: str | None, purpose: str | None) -> None:
-    assert run["user"], run
-    assert run["host"], run
+def check_run(
+    run: dict[str, Any], agreement: str | None, purpose: str | None, keyed: bool = False
+) -> None:
+    if keyed:
+        # A manifest names nobody: the operator and host only as keyed hashes.
+        assert "user" not in run and "host" not in run, run
+        assert len(run["user_keyed"]) == 32 and len(run["host_keyed"]) == 32, run
+    else:
+        assert run["user"], run
+        assert run["host"], run
     assert run["started_at"], run
     assert run["finished_at"], run
     assert run["started_at"] <= run["finished_at"]
@@ -32,18 +40,23 @@ def test_encode_records_the_run_in_the_manifest(synth: Path, tmp_path: Path) -> 
     m = extract.manifest
     assert m["schema_fingerprint"] == schema.fingerprint
     assert m["key_check_value"] == secret.check_value
-    assert m["input"]["path"].endswith("agency_a.csv")
+    # The input's name only as a keyed hash (the manifest goes to the linkage unit).
+    assert "path" not in m["input"] and len(m["input"]["path_keyed"]) == 32
+    assert "agency_a" not in json.dumps(m)
     assert m["input"]["bytes"] == (synth / "agency_a.csv").stat().st_size
     assert len(m["input"]["blake3"]) == 64
     assert m["counts"]["rows_read"] == m["counts"]["encoded"] + m["counts"]["rejected"] > 0
-    check_run(m["run"], AGREEMENT, PURPOSE)
+    assert m["pair_stats"]["random_pairs"] > 0
+    check_run(m["run"], AGREEMENT, PURPOSE, keyed=True)
 
     extract.write_csv(tmp_path / "a.csv")
     on_disk = json.loads((tmp_path / "a.csv.manifest.json").read_text())
     assert on_disk["run"] == m["run"]
     assert on_disk["output"]["blake3"]
     assert on_disk["output"]["bytes"] == (tmp_path / "a.csv").stat().st_size
-    check_run(pseudolink.encode([{"record_id": "x"}], schema, secret).manifest["run"], None, None)
+    check_run(
+        pseudolink.encode([{"record_id": "x"}], schema, secret).manifest["run"], None, None, True
+    )
 
 
 def test_link_records_the_run_like_the_cli(
@@ -75,7 +88,7 @@ def test_link_records_the_run_like_the_cli(
     # The extract never written is named as such, with the fingerprint its file would have.
     left.write_csv(tmp_path / "a.csv")
     in_memory = s["inputs"][0]["file"]
-    assert in_memory["path"].startswith("<in-memory extract of ")
+    assert in_memory["path"] == "<in-memory extract left>"
     assert (in_memory["bytes"], in_memory["blake3"]) == (
         left.manifest["output"]["bytes"],
         left.manifest["output"]["blake3"],

@@ -91,13 +91,18 @@ def test_manifest_names_the_input_and_its_columns(schema, secret):
     pl = pytest.importorskip("polars")
     extract = pseudolink.encode(pl.DataFrame(ROWS), schema, secret, agreement="ISA-7", purpose="p")
     m = extract.manifest
-    assert m["input"]["path"] == "<polars.DataFrame>"
+    # The input's name ("<polars.DataFrame>") only as a keyed hash: the manifest goes to the
+    # linkage unit.
+    named = pseudolink.encode(pl.DataFrame(ROWS), schema, secret).manifest["input"]["path_keyed"]
+    assert m["input"]["path_keyed"] == named
+    assert m["input"]["path_keyed"] != (
+        pseudolink.encode(ROWS, schema, secret).manifest["input"]["path_keyed"]
+    )
     assert m["ignored_columns"] == ["extra"]
     assert m["absent_columns"] == ["middle_name", "address_line_1"]
     assert m["counts"] == {"rows_read": 2, "encoded": 2, "rejected": 0}
     assert m["run"]["agreement"] == "ISA-7"
     assert m["output"] == {"path": "", "bytes": 0, "blake3": ""}
-    assert pseudolink.encode(ROWS, schema, secret).manifest["input"]["path"] == "<list of dicts>"
 
 
 def test_typed_columns_read_as_their_csv_text(schema, secret, reference):
@@ -170,7 +175,7 @@ def test_extract_exports_arrow_to_polars_and_pyarrow(schema, secret):
     frame = pl.DataFrame(extract)
     assert frame.columns == extract.columns
     assert frame.height == len(extract) == 2
-    assert frame["middle_name"].null_count() == 2
+    assert frame["middle_name+date_of_birth"].null_count() == 2
 
 
 def test_unsupported_inputs_are_type_errors(schema, secret):

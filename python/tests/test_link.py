@@ -101,7 +101,7 @@ def test_evaluate_and_explain_match_the_cli(setup, cli, synth, tmp_path):
     explained = links.explain(first["left_id"], first["right_id"])
     assert explained["match_weight"] == pytest.approx(first["match_weight"])
     assert explained["band"] == first["band"]
-    assert [f["field"] for f in explained["fields"]]
+    assert [c["comparison"] for c in explained["comparisons"]]
     with pytest.raises(pseudolink.InvalidArgumentError):
         links.explain("no-such-id", first["right_id"])
 
@@ -161,7 +161,7 @@ def test_paths_are_encoded_extracts_unless_clear(setup, tmp_path):
     with pytest.raises(pseudolink.InputError, match="must travel with its manifest"):
         pseudolink.link(tmp_path / "missing.csv", b, schema)
     other = json.loads(schema.to_json())
-    other["fields"][0]["bloom"]["hashes"] += 1
+    other["tokens"].append(["first_name", "sex"])
     with pytest.raises(pseudolink.MismatchError, match="was encoded under schema"):
         pseudolink.link(a, b, pseudolink.Schema.from_json(json.dumps(other)))
 
@@ -195,7 +195,9 @@ def test_allow_unverified_reads_an_extract_without_its_manifest(setup, tmp_path)
     with pytest.warns(pseudolink.UnverifiedExtractWarning, match="has no usable manifest"):
         links = pseudolink.link(extract, right, schema)
     verified = pseudolink.link(d / "agency_a.enc.csv", right, schema)
-    assert len(links) == len(verified)
+    # Without its manifest the extract brings no pair statistics: u comes from the other's.
+    assert any("no pair statistics" in w for w in links.summary["warnings"])
+    assert abs(len(links) - len(verified)) <= len(verified) // 20
     # Given as paths: refused unless allowed.
     with pytest.raises(pseudolink.InputError, match="must travel with its manifest"):
         pseudolink.link(bare, right, schema)

@@ -23,8 +23,11 @@ enc() { # schema secret input output
     "$pl" encode --schema "../common/$1.json" --secret-file "$work/$2.hex" --input "$3" \
         --output "$4" --agreement "ISA-TEST-0001" --purpose "bad-input corpus fixture" >/dev/null
 }
-# model-version-1.json is a model saved by an older pseudolink (model format version 1) and is kept.
-rm -f ./*.enc.csv ./*.manifest.json ./model.json ./model-other-schema.json ./model-cut-short.json
+# model-version-1.json is a model saved by an older pseudolink (model format version 1), and
+# a-encoding-v2.enc.csv with its manifest an extract encoded by pseudolink 0.1 (extract format
+# version 1, encoding version 2, the version 1 default schema): both are kept.
+find . -maxdepth 1 \( -name '*.enc.csv' -o -name '*.manifest.json' \) ! -name 'a-encoding-v2.*' -delete
+rm -f ./model.json ./model-other-schema.json ./model-cut-short.json
 # Good extracts, linkable with each other.
 enc schema secret raw-a.csv a.enc.csv
 enc schema secret raw-b.csv b.enc.csv
@@ -54,8 +57,11 @@ cp "$work/a-other-secret.enc.csv.manifest.json" a-manifest-other-secret.enc.csv.
 sed -E 's/"schema_fingerprint": "[0-9a-f]+"/"schema_fingerprint": "00000000000000000000000000000000"/' \
     model.json > model-other-schema.json
 printf '{"format": "pseudolink-model", ' > model-cut-short.json
-# The run record names whoever made the fixtures; make it neutral (it is not hashed).
+# The run record names whoever made the fixtures (as keyed hashes since extract format 2); make
+# it neutral (it is not hashed), so that regenerating elsewhere gives the same files.
+zero=00000000000000000000000000000000
 for m in ./*.manifest.json; do
-    sed -i -E 's/"user": "[^"]*"/"user": "fixture"/; s/"host": "[^"]*"/"host": "fixture-host"/' "$m"
+    [ "$m" = ./a-encoding-v2.enc.csv.manifest.json ] && continue
+    sed -i -E "s/\"user_keyed\": \"[^\"]*\"/\"user_keyed\": \"$zero\"/; s/\"host_keyed\": \"[^\"]*\"/\"host_keyed\": \"$zero\"/" "$m"
 done
 ls -l

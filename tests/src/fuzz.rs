@@ -16,10 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::encode::pair_stats::{FeatureValues, Features, PairStats, PatternCount};
 use pseudolink::encode::{Bloom, EncodedRecord, Token};
 use pseudolink::io::encoded::{parse_row, read_encoded, ReadOptions};
 use pseudolink::io::manifest::{
-    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
+    manifest_path, Counts, FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use pseudolink::link::pool::Pool;
 use pseudolink::link::{link_pool, Band, LinkOptions};
@@ -126,6 +128,13 @@ pub fn example_encoder() -> &'static Encoder {
     ENCODER.get_or_init(|| Encoder::with_today(&Schema::example(), &secret(), today()))
 }
 
+/// The encoder of the version 1 default schema translated (`Schema::example_v1()`: salted
+/// tokens and filters, which the default schema no longer has), as [`example_encoder`].
+pub fn example_v1_encoder() -> &'static Encoder {
+    static ENCODER: OnceLock<Encoder> = OnceLock::new();
+    ENCODER.get_or_init(|| Encoder::with_today(&Schema::example_v1(), &secret(), today()))
+}
+
 /// A private folder for one file-based check, removed when it is dropped (a folder kept for the
 /// whole process was never removed: statics are not dropped at exit).
 fn scratch_dir() -> tempfile::TempDir {
@@ -221,7 +230,7 @@ fn at_path<'v>(
 
 /// Schema JSON: parsing and validation never panic; a schema that validates survives a round trip
 /// through JSON with the same fingerprint, and can build a layout, an encoder and comparators that
-/// encode a record without panicking.
+/// encode a record without panicking, and pair statistics of records that agree on every key.
 ///
 /// An input whose first byte is below 128 is the schema text itself; otherwise the rest of the
 /// input drives up to eight edits of the example schema (replace, delete or duplicate a value at
@@ -275,6 +284,26 @@ pub fn schema(data: &[u8]) {
     let encoder = Encoder::with_today(&schema, &secret(), today());
     let mut scratch = encoder.scratch();
     let n = schema.fields.len();
+    // The pair statistics of records agreeing on every key they have (every pattern bit set).
+    let sampled: Vec<(String, FeatureValues)> = ["", "x", "x", "2014-03-09", "2014-03-09"]
+        .iter()
+        .enumerate()
+        .map(|(i, fill)| {
+            let values: Vec<_> = (0..n)
+                .map(|f| encoder.normaliser(f).and_then(|z| z.normalise(fill).ok()))
+                .collect();
+            (format!("r{i}"), encoder.features().values(&values))
+        })
+        .collect();
+    let stats = PairStats::of_records(
+        &schema,
+        sampled.iter().map(|(id, v)| (id.as_str(), None, v.clone())),
+    );
+    assert_eq!(
+        stats.features.len(),
+        encoder.features().bits(),
+        "one name per pattern bit"
+    );
     for fill in ["", "x", "2014-03-09", "CV1 2AB"] {
         let mut values = vec!["id".to_string()];
         values.extend(std::iter::repeat_n(fill.to_string(), n));
@@ -427,13 +456,28 @@ pub fn raw_csv(data: &[u8]) {
 // One record at a time
 
 /// Records given as lines of tab-separated values (record id first, nine columns of the example
-/// schema): encoding is deterministic (a second encoder from the same secret, and fresh working
-/// memory, give the same bytes as working memory reused across records), and every encoded row
-/// reads back as the same record.
+/// schemas), each encoded under the default schema (tokens of several keys, token sets) and the
+/// version 1 default translated (salted tokens and filters): encoding is deterministic (a second
+/// encoder from the same secret, and fresh working memory, give the same bytes as working memory
+/// reused across records, and the rows encoded as one batch give the same records as one by
+/// one), every token set is strictly ascending, and every encoded row reads back as the same
+/// record.
 pub fn encode_record(data: &[u8]) {
+    // Second encoders, built apart from the first from the same schema and secret (once: an
+    // encoder of the version 1 schema precomputes its filters' q-gram tables, which would cost
+    // more than the rest of an execution).
+    static OTHERS: OnceLock<[Encoder; 2]> = OnceLock::new();
+    let others = OTHERS.get_or_init(|| {
+        [example_encoder(), example_v1_encoder()]
+            .map(|e| Encoder::with_today(e.schema(), &secret(), today()))
+    });
     let text = String::from_utf8_lossy(data);
-    let encoder = example_encoder();
-    let other = Encoder::with_today(encoder.schema(), &secret(), today());
+    for (encoder, other) in [example_encoder(), example_v1_encoder()].iter().zip(others) {
+        encode_record_with(encoder, other, &text);
+    }
+}
+
+fn encode_record_with(encoder: &Encoder, other: &Encoder, text: &str) {
     let width = encoder.schema().fields.len() + 1;
     let mut reused = encoder.scratch();
     let mut batch_rows = Vec::new();
@@ -448,6 +492,12 @@ pub fn encode_record(data: &[u8]) {
             continue;
         }
         let (record, outcomes) = got.expect("a row of the right width with an id encodes");
+        for set in &record.sets {
+            assert!(
+                set.windows(2).all(|w| w[0] < w[1]),
+                "a token set is strictly ascending: {set:?}"
+            );
+        }
         batch_rows.push(values.clone());
         one_by_one.push((record.clone(), outcomes.clone()));
         assert_eq!(outcomes.len(), width - 1);
@@ -640,9 +690,8 @@ pub fn norm_text(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // Encoded extracts and manifests
 
-/// A manifest for an extract of the example schema with the given bytes and record count.
-fn manifest_for(extract: &[u8], records: u64) -> Manifest {
-    let encoder = example_encoder();
+/// A manifest for an extract of `encoder`'s schema with the given bytes and record count.
+fn manifest_for(encoder: &Encoder, extract: &[u8], records: u64) -> Manifest {
     Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
@@ -656,7 +705,7 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
             .iter()
             .map(|s| s.to_string())
             .collect(),
-        input: FileRecord::default(),
+        input: InputRecord::default(),
         output: FileRecord {
             path: "x.csv".into(),
             bytes: extract.len() as u64,
@@ -673,24 +722,34 @@ fn manifest_for(extract: &[u8], records: u64) -> Manifest {
         ignored_columns: vec![],
         absent_columns: vec![],
         run: RunRecord::default(),
+        pair_stats: None,
     }
 }
 
 /// The encoded-extract and manifest readers on arbitrary files: they never panic; what they
-/// accept has distinct, non-empty record ids; a strict read accepts a file only when it matches
-/// its manifest (size, hash and record count), and a file without a manifest only unverified.
+/// accept has distinct, non-empty record ids, and every record written again reads back as
+/// itself (so a token-set cell is accepted only strictly ascending, a filter only of its
+/// length); a strict read accepts a file only when it matches its manifest (size, hash and
+/// record count), and a file without a manifest only unverified.
 ///
-/// First byte, modulo 4: 0, the rest is the extract and there is no manifest; 1, the example
-/// header, then the rest, with a manifest that matches; 2, the rest is the extract, with a manifest
-/// that matches; 3, the next two bytes give the length of an arbitrary manifest, then the extract.
+/// First byte: bits 0-1 the mode: 0, the rest is the extract and there is no manifest; 1, the
+/// schema's header, then the rest, with a manifest that matches; 2, the rest is the extract, with
+/// a manifest that matches; 3, the next two bytes give the length of an arbitrary manifest, then
+/// the extract. Bit 2: the version 1 default translated (filter cells, base64) instead of the
+/// default schema (token and token-set cells).
 pub fn encoded_reader(data: &[u8]) {
     let mut b = Bytes::new(data);
-    let mode = b.byte() % 4;
+    let first = b.byte();
+    let mode = first % 4;
     let scratch = scratch_dir();
     let dir = scratch.path();
     let path = dir.join("encoded_reader.csv");
     let mpath = manifest_path(&path);
-    let encoder = example_encoder();
+    let encoder = if first & 4 == 4 {
+        example_v1_encoder()
+    } else {
+        example_encoder()
+    };
     let schema = encoder.schema();
     let extract: Vec<u8> = match mode {
         0 => b.rest().to_vec(),
@@ -710,7 +769,7 @@ pub fn encoded_reader(data: &[u8]) {
     std::fs::write(&path, &extract).expect("write the extract");
     let rows = count_csv_rows(&extract);
     if matches!(mode, 1 | 2) {
-        let m = manifest_for(&extract, rows.unwrap_or(0));
+        let m = manifest_for(encoder, &extract, rows.unwrap_or(0));
         std::fs::write(&mpath, m.to_json()).expect("write the manifest");
     }
     let _ = Manifest::read_for(&path);
@@ -721,6 +780,15 @@ pub fn encoded_reader(data: &[u8]) {
                 let ids: HashSet<&str> = x.records.iter().map(|r| r.id.as_str()).collect();
                 assert_eq!(ids.len(), x.records.len(), "distinct ids");
                 assert!(!ids.contains(""), "no empty id");
+                for r in &x.records {
+                    let mut row = Vec::new();
+                    r.write_csv_row(encoder.layout(), &mut row);
+                    assert_eq!(
+                        parse_row(encoder.layout(), &csv_row(&row)).as_ref(),
+                        Ok(r),
+                        "a record read writes and reads back as itself"
+                    );
+                }
                 if !allow_unverified {
                     let m = x.manifest.as_ref().expect("a strict read has a manifest");
                     assert_eq!(m.output.bytes, extract.len() as u64);
@@ -742,21 +810,33 @@ pub fn encoded_reader(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // Linking
 
-/// The example schema with small limits, so tiny pools form oversized blocks and train fast.
-fn link_schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(Schema::example_json()).expect("the example is JSON");
-        v["link"]["max_block_size"] = 5.into();
-        v["link"]["u_sample_pairs"] = 500.into();
-        v["link"]["em_max_iterations"] = 25.into();
-        Schema::from_json(&v.to_string()).expect("the small-limit schema is valid")
-    })
+/// The example schemas with small limits, so tiny pools form oversized blocks and train fast:
+/// the default (tokens and token sets, no filter) and the version 1 default translated (salted
+/// tokens, filters and Dice levels).
+fn link_schema(v1: bool) -> &'static Schema {
+    static SCHEMAS: OnceLock<[Schema; 2]> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(|| {
+        [Schema::example(), Schema::example_v1()].map(|mut s| {
+            s.link.max_block_size = 5;
+            s.link.u_sample_pairs = 500;
+            s.link.em_max_iterations = 25;
+            s
+        })
+    });
+    &schemas[usize::from(v1)]
+}
+
+/// Few distinct 64-bit values, so that sets of different records intersect.
+fn arbitrary_set(b: &mut Bytes<'_>, x: u8) -> Vec<u64> {
+    let mut set: Vec<u64> = (0..=(x % 3)).map(|_| u64::from(b.byte() % 6)).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRecord {
     let mut tokens = vec![None; layout.n_tokens];
+    let mut sets = vec![Vec::new(); layout.n_sets];
     let mut blooms = vec![None; layout.n_blooms];
     for col in &layout.columns {
         let x = b.byte();
@@ -765,6 +845,11 @@ fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRe
                 // Few distinct values, so records share tokens and form blocks.
                 if !x.is_multiple_of(4) {
                     tokens[i] = Some(Token([x % 5; 16]));
+                }
+            }
+            Slot::Set(i) => {
+                if !x.is_multiple_of(4) {
+                    sets[i] = arbitrary_set(b, x);
                 }
             }
             Slot::Bloom { index, bits } => {
@@ -779,14 +864,102 @@ fn arbitrary_record(b: &mut Bytes<'_>, layout: &Layout, id: String) -> EncodedRe
             }
         }
     }
-    EncodedRecord { id, tokens, blooms }
+    EncodedRecord {
+        id,
+        tokens,
+        sets,
+        blooms,
+    }
+}
+
+/// What an agency's sampler would hold for a record: which fields are present, the hashed
+/// values of every key its tokens use (few distinct ones, so that pairs agree), its household
+/// and its filters.
+fn arbitrary_features(
+    b: &mut Bytes<'_>,
+    features: &Features,
+    record: &EncodedRecord,
+) -> (Option<u64>, FeatureValues) {
+    let present: Vec<bool> = (0..features.fields)
+        .map(|_| !b.byte().is_multiple_of(4))
+        .collect();
+    let keys = features
+        .keys
+        .iter()
+        .map(|k| {
+            let x = b.byte();
+            if !present.get(k.field).copied().unwrap_or(false) || x.is_multiple_of(4) {
+                None
+            } else if k.is_set() {
+                Some(arbitrary_set(b, x))
+            } else {
+                Some(vec![u64::from(x % 5)])
+            }
+        })
+        .collect();
+    let h = b.byte();
+    let household = (h % 2 == 1).then_some(u64::from(h % 8));
+    let values = FeatureValues {
+        present,
+        keys,
+        blooms: record
+            .blooms
+            .iter()
+            .take(features.filters)
+            .cloned()
+            .collect(),
+    };
+    (household, values)
+}
+
+/// Pair statistics as a manifest may bring them: some patterns' bits, Dice hundredths and
+/// counts replaced by arbitrary ones (u64::MAX included), and patterns added.
+fn tamper(b: &mut Bytes<'_>, stats: &mut PairStats) {
+    fn word(b: &mut Bytes<'_>) -> u64 {
+        let mut w = [0u8; 8];
+        for (o, i) in w.iter_mut().zip(b.take(8)) {
+            *o = *i;
+        }
+        u64::from_le_bytes(w)
+    }
+    for _ in 0..(b.byte() % 4) {
+        let bits = (u128::from(word(b)) << 64) | u128::from(word(b));
+        let count = match b.byte() % 4 {
+            0 => u64::MAX,
+            1 => 0,
+            _ => word(b),
+        };
+        let dice: Vec<u8> = (0..(b.byte() % 3)).map(|_| b.byte()).collect();
+        let pattern = PatternCount {
+            bits: format!("{bits:x}"),
+            dice,
+            count,
+        };
+        let into_household = b.byte() % 2 == 1;
+        let list = if into_household {
+            &mut stats.household
+        } else {
+            &mut stats.random
+        };
+        match usize::from(b.byte()) {
+            i if i < list.len() => list[i] = pattern,
+            _ => list.push(pattern),
+        }
+    }
 }
 
 /// Linking small arbitrary encoded extracts (one to three sources, up to 24 records each, few
-/// distinct tokens so blocks form and some exceed the limit): it succeeds or refuses with an
-/// invalid-argument error (nothing to train on); probabilities are probabilities; pairs join two sources (or one, when
-/// deduplicating) and appear once; one-to-one links use each record once; `match` clusters
-/// partition the records; and linking again gives the same output.
+/// distinct tokens and set elements so blocks form and some exceed the limit), with pair
+/// statistics computed from arbitrary sampled features of the same records: it succeeds or
+/// refuses with an invalid-argument error (nothing to train on, no pair statistics);
+/// probabilities are probabilities; pairs join two sources (or one, when deduplicating) and
+/// appear once; one-to-one links use each record once; `match` clusters partition the records;
+/// and linking again gives the same output.
+///
+/// First byte: bits 0-2 the number of sources (0: one, 7: three, else two), bit 3 one-to-one,
+/// bit 4 link twice and compare, bit 5 the version 1 default schema translated (filters and
+/// Dice levels) instead of the default, bit 6 no pair statistics (a refusal), bit 7 pair
+/// statistics tampered with as a manifest could bring them (see `tamper`).
 pub fn link(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.byte();
@@ -799,14 +972,32 @@ pub fn link(data: &[u8]) {
     let thresholds = [(0.9, 0.5), (0.5, 0.5), (0.99, 0.0), (0.0, 0.0), (1.0, 0.3)];
     let (threshold, review_threshold) = thresholds[usize::from(b.byte()) % thresholds.len()];
     let cluster_support = [0.0, 0.5, 1.0][usize::from(b.byte() % 3)];
-    let schema = link_schema();
+    let schema = link_schema(mode & 32 == 32);
     let layout = Layout::new(schema);
+    let features = Features::new(schema);
     let mut sources = Vec::new();
+    let mut pair_stats = Vec::new();
     for s in 0..n_sources {
         let n = usize::from(b.byte() % 25);
-        let recs = (0..n)
+        let recs: Vec<EncodedRecord> = (0..n)
             .map(|i| arbitrary_record(&mut b, &layout, format!("s{s}r{i}")))
             .collect();
+        let sampled: Vec<(Option<u64>, FeatureValues)> = recs
+            .iter()
+            .map(|r| arbitrary_features(&mut b, &features, r))
+            .collect();
+        let mut stats = PairStats::of_records(
+            schema,
+            recs.iter()
+                .zip(sampled)
+                .map(|(r, (household, values))| (r.id.as_str(), household, values)),
+        );
+        if mode & 128 == 128 {
+            tamper(&mut b, &mut stats);
+        }
+        if mode & 64 == 0 {
+            pair_stats.push(stats);
+        }
         sources.push((format!("source{s}"), recs));
     }
     let options = LinkOptions {
@@ -815,6 +1006,7 @@ pub fn link(data: &[u8]) {
         one_to_one,
         cluster_support,
         model: None,
+        pair_stats,
     };
     let run = |sources: Vec<(String, Vec<EncodedRecord>)>| {
         let pool = Pool::new(sources, layout.n_blooms).expect("a small pool");

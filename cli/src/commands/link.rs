@@ -145,7 +145,7 @@ fn run(inputs: Vec<PathBuf>, one_to_one: bool, c: &Common) -> Result<()> {
             review_threshold: c.review_threshold,
             one_to_one,
             cluster_support: c.cluster_support,
-            model: None,
+            ..LinkOptions::default()
         },
         model: c.model.clone(),
         save_model: c.save_model.clone(),

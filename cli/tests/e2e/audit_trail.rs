@@ -25,10 +25,21 @@ fn json(p: &Path, file: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p.join(file)).expect("read")).expect("JSON")
 }
 
-fn check_run(run: &Value, agreement: Option<&str>, purpose: Option<&str>) {
+/// `keyed`: an encode manifest, sent to the linkage unit, holds the user and host keyed; a link
+/// summary, the linkage unit's own record, holds them as they are.
+fn check_run(run: &Value, agreement: Option<&str>, purpose: Option<&str>, keyed: bool) {
     let s = |k: &str| run[k].as_str().unwrap_or_default().to_string();
-    assert!(!s("user").is_empty(), "{run}");
-    assert!(!s("host").is_empty(), "{run}");
+    if keyed {
+        assert_eq!(s("user_keyed").len(), 32, "{run}");
+        assert_eq!(s("host_keyed").len(), 32, "{run}");
+        assert!(
+            run.get("user").is_none() && run.get("host").is_none(),
+            "{run}"
+        );
+    } else {
+        assert!(!s("user").is_empty(), "{run}");
+        assert!(!s("host").is_empty(), "{run}");
+    }
     assert!(
         s("started_at").ends_with('Z') && s("finished_at").ends_with('Z'),
         "{run}"
@@ -60,7 +71,10 @@ fn every_encode_and_link_run_records_who_what_when_and_why() {
         let m = json(&p, &format!("{agency}.enc.csv.manifest.json"));
         assert_eq!(m["key_check_value"], kcv.as_str());
         assert_eq!(m["schema_fingerprint"], fingerprint.as_str());
-        assert_eq!(m["input"]["path"], format!("synth/{agency}.csv").as_str());
+        // The input's path is keyed (it may hold a name); the manifest never carries it.
+        assert!(m["input"].get("path").is_none(), "{m}");
+        assert_eq!(m["input"]["path_keyed"].as_str().unwrap().len(), 32, "{m}");
+        assert!(!m.to_string().contains(&format!("{agency}.csv\"")), "{m}");
         assert_eq!(
             m["input"]["bytes"].as_u64(),
             Some(
@@ -77,7 +91,7 @@ fn every_encode_and_link_run_records_who_what_when_and_why() {
             c["rows_read"].as_u64(),
             Some(c["encoded"].as_u64().unwrap() + c["rejected"].as_u64().unwrap())
         );
-        check_run(&m["run"], Some("ISA-7"), Some("Early Help"));
+        check_run(&m["run"], Some("ISA-7"), Some("Early Help"), true);
     }
     let link = |output: &str, extra: &[&str], bare: bool| {
         let mut args = vec![
@@ -100,7 +114,7 @@ fn every_encode_and_link_run_records_who_what_when_and_why() {
         &["--agreement", "ISA-7", "--purpose", "Early Help"],
         true,
     );
-    check_run(&s["run"], Some("ISA-7"), Some("Early Help"));
+    check_run(&s["run"], Some("ISA-7"), Some("Early Help"), false);
     assert_eq!(s["schema_fingerprint"], fingerprint.as_str());
     for (i, agency) in ["agency_a", "agency_b"].iter().enumerate() {
         let input = &s["inputs"][i];
@@ -115,5 +129,5 @@ fn every_encode_and_link_run_records_who_what_when_and_why() {
     assert_eq!(s["outputs"]["links"]["blake3"].as_str().unwrap().len(), 64);
     // Without --agreement and --purpose they are recorded as absent.
     let s = link("plain.csv", &[], false);
-    check_run(&s["run"], None, None);
+    check_run(&s["run"], None, None, false);
 }

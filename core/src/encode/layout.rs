@@ -1,18 +1,21 @@
 //! The columns of an encoded extract, derived from the schema.
 //!
-//! In order: `record_id`; then for each field `<field>` (exact token, if enabled),
-//! `<field>.bloom` (if a filter is configured) and `<field>.<level>` for each level; then
-//! `record.bloom` (if the schema has a record-level filter); then `block.<rule>` for each blocking
-//! rule. Tokens are 32 hex characters, filters base64, and an empty
-//! cell means the value was missing.
+//! In order: `record_id`; then one column per token spec of the schema, in schema order, named
+//! by its keys joined with `+` (`first_name+date_of_birth`); then one column per filter
+//! (`<name>.bloom`). A token is 32 hex characters; a **token set** (a spec with a set transform,
+//! such as `first_name.deletions+date_of_birth`) is its distinct 64-bit values in ascending
+//! order, 16 hex characters each, written one after another; a filter is base64. An empty cell
+//! means the value was missing.
 
-use crate::schema::{Level, Schema};
+use crate::schema::{Key, Schema};
 
 /// Where a column's value lives in an [`EncodedRecord`](super::EncodedRecord).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     /// Index into `tokens`.
     Token(usize),
+    /// Index into `sets`.
+    Set(usize),
     /// Index into `blooms`, with the filter length in bits.
     Bloom {
         /// Index into `blooms`.
@@ -31,25 +34,16 @@ pub struct Column {
     pub slot: Slot,
 }
 
-/// The slots of one schema field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldSlots {
-    /// Token slot of the exact token.
-    pub token: Option<usize>,
-    /// Bloom slot.
-    pub bloom: Option<usize>,
-    /// Token slots of the level tokens, in schema order.
-    pub levels: Vec<(Level, usize)>,
-}
-
-impl FieldSlots {
-    /// Token slot of `level`.
-    pub fn level(&self, level: Level) -> Option<usize> {
-        self.levels
-            .iter()
-            .find(|(l, _)| *l == level)
-            .map(|(_, s)| *s)
-    }
+/// One token column, as the encoder builds it and the linker reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenColumn {
+    /// Its keys, in the canonical order they are hashed in.
+    pub keys: Vec<Key>,
+    /// The hash signature ([`Schema::signature`]): columns of equal signature can be compared
+    /// with each other.
+    pub signature: String,
+    /// Where it lives: [`Slot::Token`] or [`Slot::Set`].
+    pub slot: Slot,
 }
 
 /// Column layout of the encoded extract for one schema.
@@ -57,14 +51,14 @@ impl FieldSlots {
 pub struct Layout {
     /// Columns after `record_id`, in file order.
     pub columns: Vec<Column>,
-    /// Slots per schema field.
-    pub fields: Vec<FieldSlots>,
-    /// Bloom slot of the record-level filter (`record.bloom`), if the schema has one.
-    pub record_bloom: Option<usize>,
-    /// Token slot of each blocking rule's key.
-    pub blocks: Vec<usize>,
-    /// Number of token slots.
+    /// One per token spec of the schema, in schema order.
+    pub tokens: Vec<TokenColumn>,
+    /// Bloom slot of each filter spec of the schema, in schema order.
+    pub filters: Vec<usize>,
+    /// Number of single-token slots.
     pub n_tokens: usize,
+    /// Number of token-set slots.
+    pub n_sets: usize,
     /// Number of Bloom slots.
     pub n_blooms: usize,
 }
@@ -72,72 +66,49 @@ pub struct Layout {
 /// Name of the first column of every encoded extract.
 pub const RECORD_ID_COLUMN: &str = "record_id";
 
-/// Name of the column of the record-level filter.
-pub const RECORD_BLOOM_COLUMN: &str = "record.bloom";
-
 impl Layout {
     /// The layout for `schema`.
     pub fn new(schema: &Schema) -> Layout {
         let mut columns = Vec::new();
-        let mut fields = Vec::new();
-        let (mut nt, mut nb) = (0usize, 0usize);
-        for f in &schema.fields {
-            let mut slots = FieldSlots::default();
-            if f.token {
-                slots.token = Some(nt);
-                columns.push(Column {
-                    name: f.name.clone(),
-                    slot: Slot::Token(nt),
-                });
+        let mut tokens = Vec::new();
+        let (mut nt, mut ns, mut nb) = (0usize, 0usize, 0usize);
+        for (i, spec) in schema.tokens.iter().enumerate() {
+            let keys = schema.token_keys(i);
+            let slot = if keys.iter().any(|k| k.is_set()) {
+                ns += 1;
+                Slot::Set(ns - 1)
+            } else {
                 nt += 1;
-            }
-            if let Some(b) = f.bloom {
-                slots.bloom = Some(nb);
-                columns.push(Column {
-                    name: format!("{}.bloom", f.name),
-                    slot: Slot::Bloom {
-                        index: nb,
-                        bits: b.output_bits(),
-                    },
-                });
-                nb += 1;
-            }
-            for level in &f.levels {
-                slots.levels.push((*level, nt));
-                columns.push(Column {
-                    name: format!("{}.{}", f.name, level.as_str()),
-                    slot: Slot::Token(nt),
-                });
-                nt += 1;
-            }
-            fields.push(slots);
-        }
-        let record_bloom = schema.record_bloom.as_ref().map(|r| {
+                Slot::Token(nt - 1)
+            };
             columns.push(Column {
-                name: RECORD_BLOOM_COLUMN.to_string(),
+                name: spec.name(),
+                slot,
+            });
+            tokens.push(TokenColumn {
+                signature: schema.signature(&keys),
+                keys,
+                slot,
+            });
+        }
+        let mut filters = Vec::new();
+        for f in &schema.filters {
+            columns.push(Column {
+                name: f.column(),
                 slot: Slot::Bloom {
                     index: nb,
-                    bits: r.output_bits(),
+                    bits: f.output_bits(),
                 },
             });
+            filters.push(nb);
             nb += 1;
-            nb - 1
-        });
-        let mut blocks = Vec::new();
-        for rule in &schema.blocking {
-            blocks.push(nt);
-            columns.push(Column {
-                name: format!("block.{}", rule.name),
-                slot: Slot::Token(nt),
-            });
-            nt += 1;
         }
         Layout {
             columns,
-            fields,
-            record_bloom,
-            blocks,
+            tokens,
+            filters,
             n_tokens: nt,
+            n_sets: ns,
             n_blooms: nb,
         }
     }

@@ -76,6 +76,22 @@ pub fn year(d: &Date) -> String {
     format!("{:04}", d.year)
 }
 
+/// The house number and street of a normalised address line: from its last word holding a digit
+/// to the end (`flat 3 45 far gosford street` gives `45 far gosford street`); the whole line when
+/// no word holds a digit.
+pub fn number_street(line: &str) -> &str {
+    let mut start = 0;
+    let mut word = 0;
+    for (i, b) in line.bytes().enumerate() {
+        if b == b' ' {
+            word = i + 1;
+        } else if b.is_ascii_digit() {
+            start = word;
+        }
+    }
+    line.get(start..).unwrap_or(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +138,23 @@ mod tests {
         assert_eq!(soundex("lee").as_deref(), Some("L000"));
         assert_eq!(soundex("smith jones").as_deref(), Some("S532"));
         assert_eq!(soundex("محمد"), None);
+    }
+
+    #[test]
+    fn number_street_starts_at_the_last_word_with_a_digit() {
+        assert_eq!(
+            number_street("flat 3 45 far gosford street"),
+            "45 far gosford street"
+        );
+        assert_eq!(
+            number_street("3 45 far gosford street"),
+            "45 far gosford street"
+        );
+        assert_eq!(
+            number_street("45a far gosford street"),
+            "45a far gosford street"
+        );
+        assert_eq!(number_street("the maltings"), "the maltings");
+        assert_eq!(number_street(""), "");
     }
 }

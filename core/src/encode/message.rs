@@ -197,14 +197,6 @@ impl<T: Copy> HashBatch<T> {
         true
     }
 
-    /// Queues `block`, whose first `len` bytes (at most [`ONE_BLOCK_INPUT`]) are the input and
-    /// the rest zero, as the input's message under key number `key` for `target`.
-    #[inline]
-    pub(crate) fn push_filled(&mut self, key: usize, mut block: [u8; 64], len: usize, target: T) {
-        set_length(&mut block, len);
-        self.push(key, block, target);
-    }
-
     /// Queues a zero block under key number `key` for `target` and returns it to be written in
     /// place; `None` for a key number beyond the batch's keys.
     #[inline]

@@ -7,6 +7,7 @@ mod gram_table;
 pub mod layout;
 pub mod levels;
 pub mod message;
+pub mod pair_stats;
 pub mod record;
 pub mod token;
 pub mod value;

@@ -1,9 +1,9 @@
-//! The record encoder: raw values in, tokens and filters out.
+//! The record encoder: raw values in, tokens, token sets and filters out.
 
 use crate::error::{Error, Result};
 use crate::normalise::date::{today_utc, Date};
 use crate::normalise::MissingReason;
-use crate::schema::{BloomSpec, KeyRef, Level, Schema};
+use crate::schema::{BloomSpec, Key, Schema};
 use crate::secret::{DerivedKey, Secret};
 
 use super::bloom::{
@@ -12,17 +12,21 @@ use super::bloom::{
 };
 use super::gram_table::GramTable;
 use super::layout::{Layout, Slot};
-use super::message::{put, HashBatch, ONE_BLOCK_INPUT};
+use super::message::HashBatch;
+use super::pair_stats::{household_of, rank_of, Features, SampleLimits, SampledRecord};
 use super::token::Token;
 use super::value::{FieldNormaliser, Value};
 
-/// One encoded record: the agency's record id, token slots and Bloom slots (see [`Layout`]).
+/// One encoded record: the agency's record id, token slots, token-set slots and Bloom slots (see
+/// [`Layout`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EncodedRecord {
     /// The agency's own record id (not encoded: it is how results are returned to the agency).
     pub id: String,
     /// Token slots; `None` is a missing value.
     pub tokens: Vec<Option<Token>>,
+    /// Token-set slots: distinct 64-bit tokens in ascending order; empty is a missing value.
+    pub sets: Vec<Vec<u64>>,
     /// Bloom slots; `None` is a missing value.
     pub blooms: Vec<Option<Bloom>>,
 }
@@ -33,20 +37,59 @@ impl EncodedRecord {
         write_csv_cell(&self.id, out);
         for col in &layout.columns {
             out.push(b',');
-            match col.slot {
-                Slot::Token(i) => {
-                    if let Some(Some(t)) = self.tokens.get(i) {
-                        t.write_hex(out);
-                    }
-                }
-                Slot::Bloom { index, .. } => {
-                    if let Some(Some(b)) = self.blooms.get(index) {
-                        b.write_base64(out);
-                    }
-                }
-            }
+            self.write_cell(col.slot, out);
         }
     }
+
+    /// Appends the text of the cell in `slot` as an extract holds it (32 hex characters for a
+    /// token, 16 per element of a token set, base64 for a filter); returns whether the record
+    /// has a value there (nothing is appended when not).
+    pub fn write_cell(&self, slot: Slot, out: &mut Vec<u8>) -> bool {
+        match slot {
+            Slot::Token(i) => match self.tokens.get(i) {
+                Some(Some(t)) => {
+                    t.write_hex(out);
+                    true
+                }
+                _ => false,
+            },
+            Slot::Set(i) => match self.sets.get(i) {
+                Some(set) if !set.is_empty() => {
+                    for v in set {
+                        write_set_element(*v, out);
+                    }
+                    true
+                }
+                _ => false,
+            },
+            Slot::Bloom { index, .. } => match self.blooms.get(index) {
+                Some(Some(b)) => {
+                    b.write_base64(out);
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+/// Characters of one element of a token set in a CSV cell.
+pub const SET_ELEMENT_HEX: usize = 16;
+
+/// Appends one token-set element as 16 lower-case hex characters (its 8 bytes, little-endian).
+pub fn write_set_element(value: u64, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in value.to_le_bytes() {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+}
+
+/// The token-set element of a hash: its first 8 bytes, little-endian.
+fn set_element(hash: &[u8; 32]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&hash[..8]);
+    u64::from_le_bytes(b)
 }
 
 /// Appends `value` as a CSV cell, quoted when it holds a comma, quote, CR or LF.
@@ -75,18 +118,24 @@ pub type FieldOutcomes = Vec<Option<MissingReason>>;
 /// Index of a key in [`Encoder`]'s key list (a [`HashBatch`] groups messages by it).
 type KeyId = usize;
 
-struct FieldKeys {
-    token: KeyId,
-    bloom: KeyId,
-    levels: Vec<(Level, KeyId)>,
-    /// The salt reference of a salted field.
-    salt: Option<KeyRef>,
+/// How one token column is built.
+struct TokenPlan {
+    /// Its keys, in canonical order.
+    keys: Vec<Key>,
+    /// The key it is hashed under (shared by columns of one signature).
+    key: KeyId,
+    /// Where it goes.
+    slot: Slot,
 }
 
-/// Keys and settings of the record-level filter.
-struct RecordKeys {
-    /// Per contributing field: its index, its key and its filter settings.
+/// How one filter column is built.
+struct FilterPlan {
+    /// Its Bloom slot.
+    slot: usize,
+    /// Per field: its index, key and filter settings.
     fields: Vec<(usize, KeyId, BloomSpec)>,
+    /// Keys whose values salt its q-grams.
+    context: Vec<Key>,
 }
 
 /// Where a batched hash goes.
@@ -94,44 +143,21 @@ struct RecordKeys {
 enum Target {
     /// Token slot `slot` of record `row` of the batch.
     Token { row: u32, slot: u32 },
+    /// One element of token-set slot `slot` of record `row` of the batch.
+    SetElement { row: u32, slot: u32 },
     /// The bit positions of a q-gram, into raw filter `raw` of the batch.
     Bits { raw: u32, spec: BloomSpec },
 }
 
-/// The purpose string of a key: salted fields use their own purposes (`salted token`...), so a
-/// salted encoding can never equal an unsalted one.
-fn purpose(salted: bool, base: &str) -> String {
-    if salted {
-        format!("salted {base}")
-    } else {
-        base.to_string()
-    }
-}
-
 /// The q-gram tables of the encoder's keys, indexed like `hash_keys` (see [`GramTable`]): one
-/// for each unsalted filter, a field's or the record-level filter's, that can have one.
-fn gram_tables(
-    schema: &Schema,
-    keys: &[FieldKeys],
-    record_keys: Option<&RecordKeys>,
-    hash_keys: &[DerivedKey],
-) -> Vec<Option<GramTable>> {
+/// for each key of an unsalted filter.
+fn gram_tables(filters: &[FilterPlan], hash_keys: &[DerivedKey]) -> Vec<Option<GramTable>> {
     let mut tables: Vec<Option<GramTable>> = hash_keys.iter().map(|_| None).collect();
-    let field_filters = schema
-        .fields
-        .iter()
-        .zip(keys)
-        .filter_map(|(f, k)| Some((f, k.bloom, f.bloom?)));
-    let record_filters = record_keys
-        .into_iter()
-        .flat_map(|r| &r.fields)
-        .filter_map(|&(index, key, spec)| Some((schema.fields.get(index)?, key, spec)));
-    for (field, key, spec) in field_filters.chain(record_filters) {
-        if field.salt.is_some() {
-            continue;
-        }
-        if let (Some(slot @ None), Some(k)) = (tables.get_mut(key), hash_keys.get(key)) {
-            *slot = GramTable::new(k, spec);
+    for plan in filters.iter().filter(|p| p.context.is_empty()) {
+        for &(_, key, spec) in &plan.fields {
+            if let (Some(slot @ None), Some(k)) = (tables.get_mut(key), hash_keys.get(key)) {
+                *slot = GramTable::new(k, spec);
+            }
         }
     }
     tables
@@ -158,9 +184,8 @@ pub struct Encoder {
     normalisers: Vec<FieldNormaliser>,
     /// Every key that tokens and filters are hashed under; the others refer to them by index.
     hash_keys: Vec<DerivedKey>,
-    keys: Vec<FieldKeys>,
-    record_keys: Option<RecordKeys>,
-    block_keys: Vec<(KeyId, Vec<KeyRef>)>,
+    tokens: Vec<TokenPlan>,
+    filter_plans: Vec<FilterPlan>,
     /// Per Bloom slot: the length of its filter before hardening, and the hardening.
     filters: Vec<(u32, Option<Hardening>)>,
     /// Per key (as `hash_keys`): the bits of every short q-gram, for the keys of unsalted filters
@@ -168,6 +193,8 @@ pub struct Encoder {
     gram_tables: Vec<Option<GramTable>>,
     audit_key: DerivedKey,
     check_value: String,
+    features: Features,
+    household: Vec<Key>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -195,6 +222,14 @@ pub struct Scratch<'e> {
     input: Vec<u8>,
     gram: Vec<u8>,
     message: Vec<u8>,
+    /// A set transform's value being built.
+    element: Vec<u8>,
+    /// That value after its length, as hashed.
+    part: Vec<u8>,
+    /// Records wanted by the pair statistics' sampler, when sampling.
+    sample_limits: Option<SampleLimits>,
+    /// Sampled records (with their row in the batch until their filters are attached).
+    samples: Vec<(usize, SampledRecord)>,
     _encoder: std::marker::PhantomData<&'e Encoder>,
 }
 
@@ -202,6 +237,18 @@ pub struct Scratch<'e> {
 /// SIMD lanes, and a batch's messages stay in the CPU cache (32 measured 3% faster than 64, as
 /// fast as 16, and 256 was 10% slower).
 pub const BATCH_ROWS: usize = 32;
+
+impl Scratch<'_> {
+    /// Samples records for the pair statistics from now on: those `limits` wants (`None`: stop).
+    pub fn sample_with(&mut self, limits: Option<SampleLimits>) {
+        self.sample_limits = limits;
+    }
+
+    /// The records sampled so far, in the order they were encoded.
+    pub fn take_samples(&mut self) -> Vec<SampledRecord> {
+        self.samples.drain(..).map(|(_, s)| s).collect()
+    }
+}
 
 impl Encoder {
     /// An encoder for `schema` under `secret`, judging dates against today's date.
@@ -211,95 +258,94 @@ impl Encoder {
 
     /// An encoder that treats dates after `today` as implausible (for reproducible tests).
     pub fn with_today(schema: &Schema, secret: &Secret, today: Date) -> Encoder {
-        let mut hash_keys = Vec::new();
+        let mut hash_keys: Vec<DerivedKey> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        // One key per purpose and group: token columns of one signature share theirs.
         let mut key = |purpose: &str, group: &str| -> KeyId {
+            let name = format!("{purpose}\u{0}{group}");
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                return i;
+            }
+            names.push(name);
             hash_keys.push(secret.derive_key(purpose, group));
             hash_keys.len() - 1
         };
-        let keys: Vec<FieldKeys> = schema
-            .fields
+        let layout = Layout::new(schema);
+        let tokens = layout
+            .tokens
             .iter()
-            .map(|f| {
-                let salted = f.salt.is_some();
-                let group = f.key_group();
-                FieldKeys {
-                    token: key(&purpose(salted, "token"), group),
-                    bloom: key(&purpose(salted, "bloom"), group),
-                    levels: f
-                        .levels
+            .map(|t| TokenPlan {
+                keys: t.keys.clone(),
+                key: key("token", &t.signature),
+                slot: t.slot,
+            })
+            .collect();
+        let filter_plans: Vec<FilterPlan> = schema
+            .filters
+            .iter()
+            .zip(&layout.filters)
+            .map(|(f, &slot)| {
+                let context: Vec<Key> = schema.canonical_keys(
+                    f.context
                         .iter()
-                        .map(|l| {
-                            // A swapped date is compared against the other side's exact token,
-                            // so it is tokenised under the same key.
-                            let base = if *l == Level::Swapped {
-                                "token".to_string()
-                            } else {
-                                format!("level {}", l.as_str())
-                            };
-                            (*l, key(&purpose(salted, &base), group))
+                        .filter_map(|k| schema.parse_key(k))
+                        .collect(),
+                );
+                let purpose = if context.is_empty() {
+                    "bloom".to_string()
+                } else {
+                    format!("bloom in {}", schema.signature(&context))
+                };
+                FilterPlan {
+                    slot,
+                    fields: f
+                        .fields
+                        .iter()
+                        .filter_map(|ff| {
+                            let index = schema.field_index(&ff.field)?;
+                            let group = schema.fields[index].key_group();
+                            Some((index, key(&purpose, group), f.bloom_for(ff)))
                         })
                         .collect(),
-                    salt: f.salt.as_deref().and_then(|k| schema.parse_key(k)),
+                    context,
                 }
             })
             .collect();
-        let record_keys = schema.record_bloom.as_ref().map(|r| RecordKeys {
-            fields: r
-                .fields
-                .iter()
-                .filter_map(|rf| {
-                    let index = schema.field_index(&rf.field)?;
-                    let salted = schema.fields[index].salt.is_some();
-                    Some((
-                        index,
-                        key(&purpose(salted, "record bloom"), &rf.field),
-                        r.bloom_for(rf),
-                    ))
-                })
-                .collect(),
-        });
-        let block_keys = schema
-            .blocking
-            .iter()
-            .map(|r| {
-                let refs = r.keys.iter().filter_map(|k| schema.parse_key(k)).collect();
-                (key("block", &r.name), refs)
-            })
-            .collect();
-        let layout = Layout::new(schema);
         let mut filters = vec![(0, None); layout.n_blooms];
-        for (f, slots) in schema.fields.iter().zip(&layout.fields) {
-            if let (Some(spec), Some(slot)) = (f.bloom, slots.bloom) {
-                let hardening = Hardening::new(spec, &secret.derive_key("balance", f.key_group()));
-                filters[slot] = (spec.bits, hardening);
-            }
-        }
-        if let (Some(r), Some(slot)) = (&schema.record_bloom, layout.record_bloom) {
-            let spec = r.bloom_for(&crate::schema::RecordBloomField {
+        for (f, &slot) in schema.filters.iter().zip(&layout.filters) {
+            let spec = f.bloom_for(&crate::schema::FilterField {
                 field: String::new(),
                 hashes: 1,
             });
-            let hardening = Hardening::new(spec, &secret.derive_key("balance", "record"));
-            filters[slot] = (r.bits, hardening);
+            let hardening = Hardening::new(spec, &secret.derive_key("balance", &f.name));
+            if let Some(x) = filters.get_mut(slot) {
+                *x = (f.bits, hardening);
+            }
         }
-        let gram_tables = gram_tables(schema, &keys, record_keys.as_ref(), &hash_keys);
+        let gram_tables = gram_tables(&filter_plans, &hash_keys);
         Encoder {
-            layout,
             normalisers: schema
                 .fields
                 .iter()
                 .map(|f| FieldNormaliser::new(f, today))
                 .collect(),
+            layout,
             hash_keys,
-            keys,
-            record_keys,
-            block_keys,
+            tokens,
+            filter_plans,
             filters,
             gram_tables,
             audit_key: secret.derive_key("audit", "input-file"),
             check_value: secret.check_value(),
+            features: Features::new(schema),
+            household: schema.household_keys(),
             schema: schema.clone(),
         }
+    }
+
+    /// What the pair statistics compare ([`super::pair_stats`]).
+    pub fn features(&self) -> &Features {
+        &self.features
     }
 
     /// The schema.
@@ -340,6 +386,10 @@ impl Encoder {
             input: Vec::new(),
             gram: Vec::new(),
             message: Vec::new(),
+            element: Vec::new(),
+            part: Vec::new(),
+            sample_limits: None,
+            samples: Vec::new(),
             _encoder: std::marker::PhantomData,
         }
     }
@@ -443,6 +493,7 @@ impl Encoder {
         }
         scratch.present.clear();
         scratch.present.resize(rows * n_blooms, false);
+        let first_sample = scratch.samples.len();
         for (row, (record, outcomes)) in records.iter_mut().zip(outcomes.iter_mut()).enumerate() {
             self.stage_record(row, id(row), |i| raw(row, i), scratch, record, outcomes);
         }
@@ -450,6 +501,7 @@ impl Encoder {
             batch,
             raws,
             present,
+            samples,
             ..
         } = scratch;
         batch.flush(&self.hash_keys, |target, hash| match target {
@@ -461,6 +513,14 @@ impl Encoder {
                     *t = Some(Token::from_hash(hash));
                 }
             }
+            Target::SetElement { row, slot } => {
+                if let Some(set) = records
+                    .get_mut(row as usize)
+                    .and_then(|r| r.sets.get_mut(slot as usize))
+                {
+                    set.push(set_element(hash));
+                }
+            }
             Target::Bits { raw, spec } => {
                 if let Some(raw) = raws.get_mut(raw as usize) {
                     raw.set_positions(spec, hash);
@@ -468,6 +528,10 @@ impl Encoder {
             }
         });
         for (row, record) in records.iter_mut().enumerate().take(rows) {
+            for set in &mut record.sets {
+                set.sort_unstable();
+                set.dedup();
+            }
             for (slot, out) in record.blooms.iter_mut().enumerate() {
                 let index = row * n_blooms + slot;
                 if !present.get(index).copied().unwrap_or(false) {
@@ -477,6 +541,13 @@ impl Encoder {
                 let hardening = self.filters.get(slot).and_then(|(_, h)| h.as_ref());
                 if let Some(raw) = raws.get(index) {
                     finish_filter(hardening, raw, out.get_or_insert_with(Bloom::default));
+                }
+            }
+        }
+        if n_blooms > 0 {
+            for (row, sampled) in samples.iter_mut().skip(first_sample) {
+                if let Some(r) = records.get(*row) {
+                    sampled.values.blooms = r.blooms.clone();
                 }
             }
         }
@@ -497,6 +568,10 @@ impl Encoder {
         record.id.push_str(id);
         record.tokens.clear();
         record.tokens.resize(self.layout.n_tokens, None);
+        record.sets.resize_with(self.layout.n_sets, Vec::new);
+        for set in &mut record.sets {
+            set.clear();
+        }
         record.blooms.resize(self.layout.n_blooms, None);
         outcomes.clear();
         let mut values = std::mem::take(&mut scratch.values);
@@ -524,63 +599,110 @@ impl Encoder {
                 }
             }
         }
-        // Salts may come from later fields, so values are encoded once all are normalised.
-        for (i, value) in values.iter().enumerate() {
-            match (value, self.salt_of(i, &values)) {
-                (Some(v), Ok(salt)) => {
-                    self.stage_value(row, i, v, salt.as_deref(), record, scratch);
-                }
-                (Some(_), Err(())) => {
-                    if let Some(o) = outcomes.get_mut(i) {
-                        *o = Some(MissingReason::SaltMissing);
-                    }
-                }
-                (None, _) => {}
+        if let Some(limits) = scratch.sample_limits {
+            let rank = rank_of(id);
+            let household = household_of(&self.household, &values);
+            if limits.wants(rank, household) {
+                let sampled = SampledRecord {
+                    rank,
+                    household,
+                    values: self.features.values(&values),
+                };
+                scratch.samples.push((row, sampled));
             }
         }
-        self.stage_record_bloom(row, &values, scratch);
-        self.stage_block_keys(row, &values, record, scratch);
+        for plan in &self.tokens {
+            self.stage_token_column(row, plan, &values, record, scratch);
+        }
+        for plan in &self.filter_plans {
+            self.stage_filter_column(row, plan, &values, scratch);
+        }
         scratch.values = values;
     }
 
-    /// The salt of field `i` in a record: `Ok(None)` for an unsalted field, `Err(())` when the
-    /// field is salted but the record's salt value is missing.
-    fn salt_of<'v>(
-        &self,
-        i: usize,
-        values: &'v [Option<Value>],
-    ) -> std::result::Result<Option<super::value::Text<'v>>, ()> {
-        let Some(r) = self.keys.get(i).and_then(|k| k.salt) else {
-            return Ok(None);
-        };
-        let v = values.get(r.field).and_then(Option::as_ref).ok_or(())?;
-        match r.level {
-            None => Ok(Some(v.canonical())),
-            Some(l) => v.level(l).map(Some).ok_or(()),
-        }
-    }
-
-    /// Queues the token of the input made of `parts` (concatenated) under `key` for token slot
-    /// `slot` of record `row`, or writes it at once when its message is longer than a block.
-    fn stage_token(
+    /// Queues the token (or each token of the set) of one token column of record `row`; nothing
+    /// when one of its keys has no value.
+    fn stage_token_column(
         &self,
         row: usize,
-        slot: usize,
-        key: KeyId,
-        parts: &[&[u8]],
+        plan: &TokenPlan,
+        values: &[Option<Value>],
         record: &mut EncodedRecord,
-        batch: &mut HashBatch<Target>,
+        scratch: &mut Scratch<'_>,
     ) {
-        let target = Target::Token {
-            row: row as u32,
-            slot: slot as u32,
-        };
-        if batch.push_parts(key, parts, target) {
-            return;
+        // The input: each key's text after its length (4 bytes, little-endian), in canonical
+        // order; a set key's place is filled by each of its values in turn.
+        let mut input = std::mem::take(&mut scratch.input);
+        input.clear();
+        let mut set_at: Option<(usize, Key)> = None;
+        for key in &plan.keys {
+            let Some(value) = values.get(key.field).and_then(Option::as_ref) else {
+                scratch.input = input;
+                return;
+            };
+            if key.is_set() {
+                set_at = Some((input.len(), *key));
+                continue;
+            }
+            let text = match key.transform {
+                None => Some(value.canonical()),
+                Some(t) => value.level(t),
+            };
+            let Some(text) = text else {
+                scratch.input = input;
+                return;
+            };
+            put_part(&mut input, text.as_bytes());
         }
-        if let (Some(t), Some(k)) = (record.tokens.get_mut(slot), self.hash_keys.get(key)) {
-            *t = Some(Token::of(k, &parts.concat()));
+        match (set_at, plan.slot) {
+            (None, Slot::Token(slot)) => {
+                let target = Target::Token {
+                    row: row as u32,
+                    slot: slot as u32,
+                };
+                if !scratch.batch.push_parts(plan.key, &[&input], target) {
+                    if let (Some(t), Some(k)) =
+                        (record.tokens.get_mut(slot), self.hash_keys.get(plan.key))
+                    {
+                        *t = Some(Token::of(k, &input));
+                    }
+                }
+            }
+            (Some((at, key)), Slot::Set(slot)) => {
+                let Some(value) = values.get(key.field).and_then(Option::as_ref) else {
+                    scratch.input = input;
+                    return;
+                };
+                let Some(transform) = key.transform else {
+                    scratch.input = input;
+                    return;
+                };
+                let target = Target::SetElement {
+                    row: row as u32,
+                    slot: slot as u32,
+                };
+                let (head, tail) = input.split_at(at);
+                let mut part = std::mem::take(&mut scratch.part);
+                let mut element = std::mem::take(&mut scratch.element);
+                let batch = &mut scratch.batch;
+                value.for_each_in_set(transform, &mut element, |bytes| {
+                    part.clear();
+                    put_part(&mut part, bytes);
+                    if !batch.push_parts(plan.key, &[head, &part, tail], target) {
+                        if let (Some(set), Some(k)) =
+                            (record.sets.get_mut(slot), self.hash_keys.get(plan.key))
+                        {
+                            let whole = [head, &part, tail].concat();
+                            set.push(set_element(&super::message::hash(k, &whole)));
+                        }
+                    }
+                });
+                scratch.element = element;
+                scratch.part = part;
+            }
+            _ => {}
         }
+        scratch.input = input;
     }
 
     /// Empties raw filter `slot` of record `row` and marks it present.
@@ -593,6 +715,40 @@ impl Encoder {
             *p = true;
         }
         index
+    }
+
+    /// Queues the q-grams of the fields of one filter column of record `row`, salted with its
+    /// context; nothing when the context or every field is missing.
+    fn stage_filter_column(
+        &self,
+        row: usize,
+        plan: &FilterPlan,
+        values: &[Option<Value>],
+        scratch: &mut Scratch<'_>,
+    ) {
+        let mut salt = String::new();
+        for key in &plan.context {
+            let Some(value) = values.get(key.field).and_then(Option::as_ref) else {
+                return;
+            };
+            let text = match key.transform {
+                None => Some(value.canonical()),
+                Some(t) => value.level(t),
+            };
+            let Some(text) = text else { return };
+            salt.push_str(&text.len().to_string());
+            salt.push(':');
+            salt.push_str(&text);
+        }
+        let salt = (!plan.context.is_empty()).then_some(salt.as_str());
+        let mut index = None;
+        for &(field, key, spec) in &plan.fields {
+            let Some(v) = values.get(field).and_then(Option::as_ref) else {
+                continue;
+            };
+            let index = *index.get_or_insert_with(|| self.start_filter(row, plan.slot, scratch));
+            self.stage_filter(index, key, spec, &v.canonical(), salt, scratch);
+        }
     }
 
     /// Queues the q-grams of `value` (under `salt`) under `key` for raw filter `index`; q-grams
@@ -651,117 +807,11 @@ impl Encoder {
             }
         });
     }
+}
 
-    fn stage_record_bloom(&self, row: usize, values: &[Option<Value>], scratch: &mut Scratch<'_>) {
-        let (Some(keys), Some(slot)) = (&self.record_keys, self.layout.record_bloom) else {
-            return;
-        };
-        let mut index = None;
-        for &(field, key, spec) in &keys.fields {
-            let Some(v) = values.get(field).and_then(Option::as_ref) else {
-                continue;
-            };
-            let Ok(salt) = self.salt_of(field, values) else {
-                continue;
-            };
-            let index = *index.get_or_insert_with(|| self.start_filter(row, slot, scratch));
-            self.stage_filter(index, key, spec, &v.canonical(), salt.as_deref(), scratch);
-        }
-    }
-
-    fn stage_block_keys(
-        &self,
-        row: usize,
-        values: &[Option<Value>],
-        record: &mut EncodedRecord,
-        scratch: &mut Scratch<'_>,
-    ) {
-        // Each part is its length (4 bytes little-endian) and its text, written straight into
-        // a block while the input fits one, into a buffer once it does not.
-        for (rule, (key, refs)) in self.block_keys.iter().enumerate() {
-            let Some(&slot) = self.layout.blocks.get(rule) else {
-                continue;
-            };
-            let mut block = [0u8; 64];
-            let mut len = 0usize;
-            let mut long = false;
-            let mut complete = true;
-            scratch.input.clear();
-            for r in refs {
-                let value = values.get(r.field).and_then(Option::as_ref);
-                let part = match (value, r.level) {
-                    (Some(v), None) => Some(v.canonical()),
-                    (Some(v), Some(l)) => v.level(l),
-                    (None, _) => None,
-                };
-                let Some(p) = part else {
-                    complete = false;
-                    break;
-                };
-                let text = p.as_bytes();
-                let prefix = u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes();
-                if !long && len + 4 + text.len() <= ONE_BLOCK_INPUT {
-                    put(&mut block, len, &prefix);
-                    put(&mut block, len + 4, text);
-                } else {
-                    if !long {
-                        long = true;
-                        scratch.input.extend_from_slice(&block[..len]);
-                    }
-                    scratch.input.extend_from_slice(&prefix);
-                    scratch.input.extend_from_slice(text);
-                }
-                len += 4 + text.len();
-            }
-            if !complete {
-                continue;
-            }
-            if long {
-                let input = std::mem::take(&mut scratch.input);
-                self.stage_token(row, slot, *key, &[&input], record, &mut scratch.batch);
-                scratch.input = input;
-            } else {
-                let target = Target::Token {
-                    row: row as u32,
-                    slot: slot as u32,
-                };
-                scratch.batch.push_filled(*key, block, len, target);
-            }
-        }
-    }
-
-    fn stage_value(
-        &self,
-        row: usize,
-        i: usize,
-        v: &Value,
-        salt: Option<&str>,
-        record: &mut EncodedRecord,
-        scratch: &mut Scratch<'_>,
-    ) {
-        let slots = &self.layout.fields[i];
-        let keys = &self.keys[i];
-        let canonical = v.canonical();
-        salt_prefix(salt, &mut scratch.prefix);
-        let (prefix, batch) = (&scratch.prefix, &mut scratch.batch);
-        if let Some(s) = slots.token {
-            self.stage_token(
-                row,
-                s,
-                keys.token,
-                &[prefix, canonical.as_bytes()],
-                record,
-                batch,
-            );
-        }
-        for ((level, slot), (_, key)) in slots.levels.iter().zip(&keys.levels) {
-            if let Some(text) = v.level(*level) {
-                self.stage_token(row, *slot, *key, &[prefix, text.as_bytes()], record, batch);
-            }
-        }
-        if let (Some(s), Some(spec)) = (slots.bloom, self.schema.fields[i].bloom) {
-            let index = self.start_filter(row, s, scratch);
-            self.stage_filter(index, keys.bloom, spec, &canonical, salt, scratch);
-        }
-    }
+/// Appends `text` after its length (4 bytes, little-endian).
+fn put_part(out: &mut Vec<u8>, text: &[u8]) {
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(text);
 }

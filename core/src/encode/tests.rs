@@ -1,12 +1,12 @@
-//! Encoder-level tests of the hardening options: salting, folding, balancing and the record-level
-//! filter, through the public [`Encoder`] API.
+//! Encoder-level tests through the public [`Encoder`] API: tokens of several keys and their
+//! definition, token sets, salted (context) filters, batches, and the CSV round trip.
 
 use proptest::prelude::*;
 
 use super::bloom::BloomBuilder;
-use super::{Bloom, Encoder, Token};
+use super::layout::Slot;
+use super::{Encoder, Token};
 use crate::normalise::date::Date;
-use crate::normalise::MissingReason;
 use crate::schema::Schema;
 use crate::Secret;
 
@@ -18,19 +18,31 @@ fn today() -> Date {
     Date::new(2026, 1, 1).unwrap()
 }
 
-/// A small schema: first and last name (salted or not) and a date of birth.
-fn schema(extra_first: &str, record_bloom: &str) -> Schema {
+/// A small schema: first and last name in one key group, a date of birth; tokens of each name
+/// with the date, the deletions and Soundex of the first name with the date, the date's digit
+/// masks and unordered form with the first name, and a filter of both names salted with the
+/// date (`filters` replaced by `filter`).
+fn schema(filter: &str) -> Schema {
     let json = format!(
         r#"{{
-        "version": 1,
+        "version": 2,
         "record_id": "id",
         "fields": [
             {{ "name": "first_name", "kind": "name", "key_group": "name",
-               "bloom": {{ "bits": 256, "q": 2, "hashes": 10 }}, "levels": ["soundex"] {extra_first} }},
-            {{ "name": "last_name", "kind": "name", "bloom": {{ "bits": 256, "q": 2, "hashes": 10 }} }},
-            {{ "name": "date_of_birth", "kind": "date", "levels": ["year"] }}
+               "normalise": {{ "drop_titles": false }} }},
+            {{ "name": "last_name", "kind": "name", "key_group": "name",
+               "normalise": {{ "drop_titles": false }} }},
+            {{ "name": "date_of_birth", "kind": "date" }}
+        ],
+        "tokens": [
+            ["first_name", "date_of_birth"],
+            ["last_name", "date_of_birth"],
+            ["first_name.deletions", "date_of_birth"],
+            ["first_name.soundex", "date_of_birth"],
+            ["date_of_birth.digit_masks", "first_name"],
+            ["date_of_birth.unordered", "first_name"]
         ]
-        {record_bloom}
+        {filter}
     }}"#
     );
     match Schema::from_json(&json) {
@@ -39,148 +51,204 @@ fn schema(extra_first: &str, record_bloom: &str) -> Schema {
     }
 }
 
-fn encode(
-    schema: &Schema,
-    values: [&str; 4],
-) -> (super::EncodedRecord, Vec<Option<MissingReason>>) {
+const FILTER: &str = r#", "filters": [ { "name": "names", "bits": 256, "q": 2,
+    "fields": [ { "field": "first_name", "hashes": 10 }, { "field": "last_name", "hashes": 10 } ],
+    "context": ["date_of_birth"] } ]"#;
+
+fn encode(schema: &Schema, values: [&str; 4]) -> super::EncodedRecord {
     let encoder = Encoder::with_today(schema, &secret(), today());
     let mut scratch = encoder.scratch();
-    encoder.encode_values(&values, &mut scratch).unwrap()
+    encoder.encode_values(&values, &mut scratch).unwrap().0
 }
 
-fn first_token(schema: &Schema, name: &str, dob: &str) -> Option<Token> {
-    let (r, _) = encode(schema, ["r", name, "x", dob]);
-    r.tokens[0]
+/// The token of column `c` (a single-token column).
+fn token(schema: &Schema, r: &super::EncodedRecord, c: usize) -> Option<Token> {
+    match super::Layout::new(schema).tokens[c].slot {
+        Slot::Token(s) => r.tokens[s],
+        _ => panic!("column {c} is a set"),
+    }
+}
+
+/// The set of column `c` (a token-set column).
+fn set<'a>(schema: &Schema, r: &'a super::EncodedRecord, c: usize) -> &'a [u64] {
+    match super::Layout::new(schema).tokens[c].slot {
+        Slot::Set(s) => &r.sets[s],
+        _ => panic!("column {c} is not a set"),
+    }
+}
+
+fn shares(a: &[u64], b: &[u64]) -> bool {
+    a.iter().any(|x| b.contains(x))
 }
 
 proptest! {
+    /// A token of several keys is equal exactly when every key is: the same name in another
+    /// birth date gives another token.
     #[test]
-    fn salting_keeps_equal_inputs_equal_and_separates_salts(
+    fn tokens_agree_only_when_every_key_does(
         name in "q[a-z]{1,11}",
-        y1 in 1920u16..2025,
-        y2 in 1920u16..2025,
+        other in "z[a-z]{1,11}",
+        d1 in (1920u16..2025, 1u8..=12, 1u8..=28),
+        d2 in (1920u16..2025, 1u8..=12, 1u8..=28),
     ) {
-        let salted = schema(r#", "salt": "date_of_birth.year""#, "");
-        let d1 = format!("{y1}-01-01");
-        let d2 = format!("{y2}-06-30");
-        let a = first_token(&salted, &name, &d1);
-        prop_assert!(a.is_some());
-        prop_assert_eq!(a, first_token(&salted, &name, &d1));
-        // Same year, other day: the salt is the year only, so the token is equal.
-        prop_assert_eq!(a, first_token(&salted, &name, &format!("{y1}-12-31")));
-        if y1 != y2 {
-            prop_assert_ne!(a, first_token(&salted, &name, &d2));
+        let s = schema("");
+        let date = |(y, m, d): (u16, u8, u8)| format!("{y}-{m:02}-{d:02}");
+        let a = encode(&s, ["a", &name, "x", &date(d1)]);
+        let b = encode(&s, ["b", &name, "y", &date(d1)]);
+        let c = encode(&s, ["c", &name, "x", &date(d2)]);
+        let d = encode(&s, ["d", &other, "x", &date(d1)]);
+        prop_assert_eq!(token(&s, &a, 0), token(&s, &b, 0));
+        prop_assert!(token(&s, &a, 0).is_some());
+        prop_assert_eq!(token(&s, &a, 0) == token(&s, &c, 0), d1 == d2);
+        prop_assert_ne!(token(&s, &a, 0), token(&s, &d, 0));
+        // The last names differ, so do their tokens.
+        prop_assert_ne!(token(&s, &a, 1), token(&s, &b, 1));
+    }
+
+    /// The deletions of a name share a value with those of any name one edit away (a letter
+    /// added, left out, changed, or two neighbours exchanged), always include the name, and
+    /// hold the name's length plus one values at most.
+    #[test]
+    fn deletions_meet_within_one_edit(name in "[a-y]{2,14}", at in 0usize..14, letter in "[a-y]") {
+        let s = schema("");
+        let dob = "2001-02-03";
+        let at = at % name.len();
+        let variants = [
+            format!("{}{}{}", &name[..at], letter, &name[at..]),
+            format!("{}{}", &name[..at], &name[at + 1..]),
+            format!("{}{}{}", &name[..at], letter, &name[at + 1..]),
+        ];
+        let a = encode(&s, ["a", &name, "", dob]);
+        let da = set(&s, &a, 2).to_vec();
+        prop_assert!(!da.is_empty() && da.len() <= name.len() + 1);
+        prop_assert!(da.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+        for v in variants.iter().filter(|v| !v.is_empty()) {
+            let b = encode(&s, ["b", v, "", dob]);
+            prop_assert!(shares(&da, set(&s, &b, 2)), "{} and {}", name, v);
         }
-        // Never equal to the unsalted token.
-        let plain = schema("", "");
-        prop_assert_ne!(a, first_token(&plain, &name, &d1));
+        // Two neighbours exchanged.
+        if name.len() >= 2 {
+            let mut swapped: Vec<char> = name.chars().collect();
+            swapped.swap(0, 1);
+            let swapped: String = swapped.into_iter().collect();
+            let b = encode(&s, ["b", &swapped, "", dob]);
+            prop_assert!(shares(&da, set(&s, &b, 2)));
+        }
+        // A name with no letter in common shares nothing.
+        let far = encode(&s, ["c", "zzzzzzzzzzzzzzzz", "", dob]);
+        prop_assert!(!shares(&da, set(&s, &far, 2)));
     }
 }
 
 #[test]
-fn salting_covers_the_filter_and_level_tokens_too() {
-    let salted = schema(r#", "salt": "date_of_birth.year""#, "");
-    let (a, _) = encode(&salted, ["r", "oliver", "smith", "2015-01-01"]);
-    let (b, _) = encode(&salted, ["r", "oliver", "smith", "2016-01-01"]);
-    assert_ne!(a.tokens[1], b.tokens[1], "soundex level token");
-    let (fa, fb) = (a.blooms[0].clone().unwrap(), b.blooms[0].clone().unwrap());
-    assert!(fa.dice(&fb) < 0.4, "{}", fa.dice(&fb));
-    // The unsalted last name is unaffected.
-    assert_eq!(a.blooms[1], b.blooms[1]);
+fn dates_one_digit_apart_or_swapped_meet() {
+    let s = schema("");
+    let a = encode(&s, ["a", "ann", "", "2014-03-09"]);
+    let one_digit = encode(&s, ["b", "ann", "", "2016-03-09"]);
+    let swapped = encode(&s, ["c", "ann", "", "2014-09-03"]);
+    let far = encode(&s, ["d", "ann", "", "2016-04-09"]);
+    assert!(shares(set(&s, &a, 4), set(&s, &one_digit, 4)));
+    assert!(!shares(set(&s, &a, 4), set(&s, &far, 4)));
+    assert_eq!(set(&s, &a, 4).len(), 8);
+    // The unordered form is the same for swapped day and month, not for other dates.
+    assert_eq!(token(&s, &a, 5), token(&s, &swapped, 5));
+    assert_ne!(token(&s, &a, 5), token(&s, &one_digit, 5));
+    // Under another first name, nothing meets.
+    let other = encode(&s, ["e", "bob", "", "2014-03-09"]);
+    assert!(!shares(set(&s, &a, 4), set(&s, &other, 4)));
 }
 
 #[test]
-fn a_missing_salt_writes_nothing_of_the_salted_field() {
-    let salted = schema(r#", "salt": "date_of_birth.year""#, "");
-    let (r, outcomes) = encode(&salted, ["r", "oliver", "smith", ""]);
-    assert_eq!(outcomes[0], Some(MissingReason::SaltMissing));
-    assert_eq!(outcomes[2], Some(MissingReason::Empty));
-    assert_eq!(r.tokens[0], None);
-    assert_eq!(r.tokens[1], None);
-    assert_eq!(r.blooms[0], None);
-    assert!(
-        r.blooms[1].is_some(),
-        "the unsalted last name is still encoded"
-    );
-    // The same encoder reused for a record with a salt writes the filter again.
-    let encoder = Encoder::with_today(&salted, &secret(), today());
-    let mut scratch = encoder.scratch();
-    let (_, o1) = encoder
-        .encode_values(&["a", "oliver", "smith", ""], &mut scratch)
-        .unwrap();
-    let (r2, o2) = encoder
-        .encode_values(&["b", "oliver", "smith", "2015-01-01"], &mut scratch)
-        .unwrap();
-    assert_eq!(o1[0], Some(MissingReason::SaltMissing));
-    assert_eq!(o2[0], None);
-    assert!(r2.blooms[0].is_some());
+fn a_missing_key_leaves_every_token_of_it_empty() {
+    let s = schema(FILTER);
+    let r = encode(&s, ["a", "ann", "smith", ""]);
+    for c in 0..s.tokens.len() {
+        match super::Layout::new(&s).tokens[c].slot {
+            Slot::Token(_) => assert_eq!(token(&s, &r, c), None, "column {c}"),
+            _ => assert!(set(&s, &r, c).is_empty(), "column {c}"),
+        }
+    }
+    // The filter is salted with the date of birth: no date, no filter.
+    assert!(r.blooms[0].is_none());
+    let full = encode(&s, ["b", "ann", "smith", "2001-02-03"]);
+    assert!(full.blooms[0].is_some());
 }
 
-const RECORD: &str = r#", "record_bloom": {
-    "bits": 512, "q": 2, "balanced": true,
-    "fields": [ { "field": "first_name", "hashes": 8 }, { "field": "last_name", "hashes": 8 } ],
-    "compare": { "dice": [0.9] } }"#;
-
+/// Columns of one signature (a first name and a last name, each with the date) are hashed
+/// alike, so a first name recorded as the last name can be seen; other columns cannot be
+/// compared with each other.
 #[test]
-fn record_level_filter_of_identical_records_has_dice_one() {
-    let s = schema("", RECORD);
-    let layout = super::Layout::new(&s);
-    let slot = layout.record_bloom.unwrap();
+fn crossed_columns_are_hashed_alike() {
+    let s = schema("");
+    let a = encode(&s, ["a", "smith", "toby", "2001-02-03"]);
+    let b = encode(&s, ["b", "toby", "smith", "2001-02-03"]);
+    assert_eq!(token(&s, &a, 0), token(&s, &b, 1));
+    assert_eq!(token(&s, &a, 1), token(&s, &b, 0));
+    // The Soundex column has another signature: not the first name's token.
+    let c = encode(&s, ["c", "S530", "", "2001-02-03"]);
+    assert_ne!(token(&s, &a, 3), token(&s, &c, 0));
+}
+
+/// A token's input is each key's text after its length (4 bytes, little-endian), in canonical
+/// order, hashed under the key of its signature.
+#[test]
+fn tokens_follow_their_definition() {
+    let s = schema("");
+    let r = encode(&s, ["a", "ann", "lee", "2001-02-03"]);
+    let input = |parts: &[&str]| {
+        let mut v = Vec::new();
+        for p in parts {
+            v.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            v.extend_from_slice(p.as_bytes());
+        }
+        v
+    };
+    let key = secret().derive_key("token", "date_of_birth:value name:value");
     assert_eq!(
-        layout
-            .header()
-            .iter()
-            .filter(|c| **c == "record.bloom")
-            .count(),
-        1
+        token(&s, &r, 0),
+        Some(Token::of(&key, &input(&["2001-02-03", "ann"])))
     );
-    let (a, _) = encode(&s, ["a", "Oliver", "Smith", "2015-01-01"]);
-    let (b, _) = encode(&s, ["b", "OLIVER", "smith", "1990-01-01"]);
-    let (c, _) = encode(&s, ["c", "Priya", "Kaur", "2015-01-01"]);
+    let key = secret().derive_key("token", "date_of_birth:unordered name:value");
+    assert_eq!(
+        token(&s, &r, 5),
+        Some(Token::of(&key, &input(&["2001-02-03", "ann"])))
+    );
+    // A set: the first 8 bytes of each element's hash.
+    let key = secret().derive_key("token", "date_of_birth:value name:deletions");
+    let mut want: Vec<u64> = ["ann", "nn", "an"]
+        .iter()
+        .map(|d| {
+            let h = super::message::hash(&key, &input(&["2001-02-03", d]));
+            u64::from_le_bytes(h[..8].try_into().unwrap())
+        })
+        .collect();
+    want.sort_unstable();
+    want.dedup();
+    assert_eq!(set(&s, &r, 2), want.as_slice());
+}
+
+#[test]
+fn filters_agree_within_one_context_only() {
+    let s = schema(FILTER);
+    let a = encode(&s, ["a", "oliver", "smith", "2015-01-01"]);
+    let b = encode(&s, ["b", "oliver", "smith", "2015-01-01"]);
+    let c = encode(&s, ["c", "oliver", "smith", "2016-01-01"]);
     let (fa, fb, fc) = (
-        a.blooms[slot].clone().unwrap(),
-        b.blooms[slot].clone().unwrap(),
-        c.blooms[slot].clone().unwrap(),
+        a.blooms[0].as_ref().unwrap(),
+        b.blooms[0].as_ref().unwrap(),
+        c.blooms[0].as_ref().unwrap(),
     );
-    assert_eq!(fa.bits(), 1024);
-    assert_eq!(fa.count_ones(), 512, "balanced");
-    assert_eq!(fa.dice(&fb), 1.0);
-    assert!(fa.dice(&fc) < 0.95, "{}", fa.dice(&fc));
+    assert_eq!(fa, fb);
+    assert!(fa.dice(fc) < 0.6, "another salt: {}", fa.dice(fc));
 }
 
 #[test]
-fn record_level_filter_keeps_fields_apart_and_is_missing_only_when_all_are() {
-    let s = schema("", &RECORD.replace(r#""balanced": true,"#, ""));
-    let slot = super::Layout::new(&s).record_bloom.unwrap();
-    // The same name as first or as last name sets different bits (per-field keys).
-    let (a, _) = encode(&s, ["a", "morgan", "", ""]);
-    let (b, _) = encode(&s, ["b", "", "morgan", ""]);
-    let (fa, fb) = (
-        a.blooms[slot].clone().unwrap(),
-        b.blooms[slot].clone().unwrap(),
-    );
-    assert!(fa.dice(&fb) < 0.4, "{}", fa.dice(&fb));
-    let (none, _) = encode(&s, ["n", "", "", "2015-01-01"]);
-    assert_eq!(none.blooms[slot], None);
-    // The record filter is the union of the fields' q-gram bits.
-    let (both, _) = encode(&s, ["c", "morgan", "morgan", ""]);
-    let fboth: Bloom = both.blooms[slot].clone().unwrap();
-    for i in 0..fboth.bits() {
-        assert_eq!(fboth.get(i), fa.get(i) || fb.get(i));
-    }
-}
-
-#[test]
-fn hardened_extracts_round_trip_through_csv() {
-    let s = schema(
-        r#", "salt": "date_of_birth.year""#,
-        &RECORD.replace(
-            r#""balanced": true"#,
-            r#""balanced": true, "xor_fold": true"#,
-        ),
-    );
+fn extracts_round_trip_through_csv() {
+    let mut s = schema(FILTER);
+    s.filters[0].balanced = true;
+    s.filters[0].xor_fold = true;
     let layout = super::Layout::new(&s);
-    let (r, _) = encode(&s, ["a", "Oliver", "Smith", "2015-01-01"]);
+    let r = encode(&s, ["a", "Oliver", "Smith", "2015-01-01"]);
     let mut row = Vec::new();
     r.write_csv_row(&layout, &mut row);
     let record = csv::ReaderBuilder::new()
@@ -192,13 +260,19 @@ fn hardened_extracts_round_trip_through_csv() {
         .unwrap();
     let back = crate::io::encoded::parse_row(&layout, &record).unwrap();
     assert_eq!(back, r);
+    // A set cell out of order or of a wrong length is refused.
+    assert!(crate::io::encoded::parse_set(b"0000000000000002000000000000000001").is_none());
+    assert!(crate::io::encoded::parse_set(b"02000000000000000100000000000000").is_none());
+    assert_eq!(
+        crate::io::encoded::parse_set(b"01000000000000000200000000000000"),
+        Some(vec![1, 2])
+    );
 }
 
 proptest! {
     /// Encoding records as one batch (their messages hashed side by side, the file pipeline's
-    /// way) gives exactly what encoding them one at a time gives, for salted, folded, balanced
-    /// and record-level filters, and filters whose q-grams are hashed one by one (more positions
-    /// than one hash holds, 960 bits).
+    /// way) gives exactly what encoding them one at a time gives, for tokens, sets and filters
+    /// of every kind, including filters whose q-grams are hashed one by one (960 bits).
     #[test]
     fn a_batch_encodes_like_records_one_at_a_time(
         rows in proptest::collection::vec(
@@ -207,19 +281,18 @@ proptest! {
         ),
         variant in 0usize..4,
     ) {
-        let salted = r#", "salt": "date_of_birth.year""#;
-        let (extra, record) = match variant {
-            0 => ("", ""),
-            1 | 2 => (salted, RECORD),
-            _ => ("", RECORD),
-        };
-        let mut s = schema(extra, record);
-        let spec = |bits, q, hashes, hardened| crate::schema::BloomSpec {
-            bits, q, hashes, xor_fold: hardened, balanced: hardened,
-        };
+        let mut s = schema(if variant == 0 { "" } else { FILTER });
         match variant {
-            2 => s.fields[0].bloom = Some(spec(960, 3, 20, false)),
-            3 => s.fields[0].bloom = Some(spec(256, 2, 10, true)),
+            2 => {
+                s.filters[0].bits = 960;
+                s.filters[0].q = 3;
+                s.filters[0].fields[0].hashes = 20;
+            }
+            3 => {
+                s.filters[0].context.clear();
+                s.filters[0].xor_fold = true;
+                s.filters[0].balanced = true;
+            }
             _ => {}
         }
         let encoder = Encoder::with_today(&s, &secret(), today());
@@ -232,7 +305,7 @@ proptest! {
             })
             .collect();
         // Each record with fresh working memory: nothing of one record (a text buffer, a
-        // filter) may reach the next in the batch.
+        // filter, a set) may reach the next in the batch.
         let one_by_one: Vec<_> = values
             .iter()
             .map(|v| encoder.encode_values(v, &mut encoder.scratch()).unwrap())
@@ -254,63 +327,12 @@ proptest! {
 }
 
 proptest! {
-    /// Blocking-key tokens follow their definition (each part's length, 4 bytes little-endian,
-    /// then its text, all of it tokenised under the rule's key), for inputs of one block and
-    /// longer, and for rules of up to five parts.
-    #[test]
-    fn blocking_keys_follow_the_definition(
-        first in "[a-z]{1,40}",
-        last in "[a-z]{1,40}",
-        year in 1920u16..2025,
-    ) {
-        let json = r#"{
-            "version": 1,
-            "record_id": "id",
-            "fields": [
-                { "name": "first_name", "kind": "name", "levels": ["soundex"],
-                  "normalise": { "drop_titles": false } },
-                { "name": "last_name", "kind": "name", "normalise": { "drop_titles": false } },
-                { "name": "date_of_birth", "kind": "date", "levels": ["year"] }
-            ],
-            "blocking": [
-                { "name": "short", "keys": ["date_of_birth.year"] },
-                { "name": "pair", "keys": ["first_name", "last_name"] },
-                { "name": "five", "keys": ["first_name", "last_name", "date_of_birth",
-                                          "date_of_birth.year", "first_name.soundex"] }
-            ]
-        }"#;
-        // Titles are kept, so that a generated name such as "dr" stays a name.
-        let schema = Schema::from_json(json).unwrap();
-        let dob = format!("{year}-02-03");
-        let (record, _) = encode(&schema, ["r", &first, &last, &dob]);
-        let soundex = crate::encode::levels::soundex(&first).unwrap();
-        let year = year.to_string();
-        let rules: [(&str, Vec<&str>); 3] = [
-            ("short", vec![&year]),
-            ("pair", vec![&first, &last]),
-            ("five", vec![&first, &last, &dob, &year, &soundex]),
-        ];
-        let layout = super::Layout::new(&schema);
-        for ((name, parts), slot) in rules.iter().zip(&layout.blocks) {
-            let mut input = Vec::new();
-            for p in parts {
-                input.extend_from_slice(&(p.len() as u32).to_le_bytes());
-                input.extend_from_slice(p.as_bytes());
-            }
-            let want = Token::of(&secret().derive_key("block", name), &input);
-            prop_assert_eq!(record.tokens[*slot], Some(want), "rule {}", name);
-        }
-    }
-}
-
-proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Unsalted filters, whose ASCII q-grams come from the encoder's q-gram tables when the
     /// table can be built (q of 1 or 2, positions in one hash, at most 2 MiB), equal the filter
     /// of the reference builder on every path: tables of 2- and 4-byte positions, no table
-    /// (q = 3, too many positions, too long), values with and without other characters, in a
-    /// field's own filter and in a record-level filter.
+    /// (q = 3, too many positions, too long), values with and without other characters.
     #[test]
     fn unsalted_filters_equal_the_reference_builder(
         values in proptest::collection::vec("[a-z0-9 ]{0,30}|[a-zé0-9 \u{7f}]{0,12}|\\PC{0,10}", 1..6),
@@ -320,24 +342,17 @@ proptest! {
     ) {
         let json = format!(
             r#"{{
-            "version": 1,
+            "version": 2,
             "record_id": "id",
-            "fields": [
-                {{ "name": "address", "kind": "text",
-                   "bloom": {{ "bits": {bits}, "q": {q}, "hashes": {hashes} }} }}
-            ],
-            "record_bloom": {{ "bits": {bits}, "q": {q},
-                "fields": [ {{ "field": "address", "hashes": {hashes} }} ],
-                "compare": {{ "dice": [0.9] }} }}
+            "fields": [ {{ "name": "address", "kind": "text" }} ],
+            "filters": [ {{ "name": "address", "bits": {bits}, "q": {q},
+                "fields": [ {{ "field": "address", "hashes": {hashes} }} ] }} ]
         }}"#
         );
         let schema = Schema::from_json(&json).unwrap();
         let encoder = Encoder::with_today(&schema, &secret(), today());
-        let layout = super::Layout::new(&schema);
-        let (field_slot, record_slot) = (layout.fields[0].bloom.unwrap(), layout.record_bloom.unwrap());
-        let field_key = secret().derive_key("bloom", "address");
-        let record_key = secret().derive_key("record bloom", "address");
-        let record_spec = schema.record_bloom.as_ref().unwrap().bloom_for(&schema.record_bloom.as_ref().unwrap().fields[0]);
+        let key = secret().derive_key("bloom", "address");
+        let spec = schema.filters[0].bloom_for(&schema.filters[0].fields[0]);
         let mut scratch = encoder.scratch();
         let rows: Vec<[&str; 2]> = values.iter().map(|v| ["r", v.as_str()]).collect();
         let mut records = vec![super::EncodedRecord::default(); rows.len()];
@@ -345,14 +360,79 @@ proptest! {
         encoder.encode_batch_into(|_| "r", |k, _| Some(rows[k][1]), &mut scratch, &mut records, &mut outcomes);
         for (value, record) in values.iter().zip(&records) {
             let Ok(normalised) = encoder.normaliser(0).unwrap().normalise(value) else {
-                prop_assert_eq!(&record.blooms[field_slot], &None);
+                prop_assert_eq!(&record.blooms[0], &None);
                 continue;
             };
             let text = normalised.canonical();
-            let field = BloomBuilder::new(&field_key, schema.fields[0].bloom.unwrap()).build(&text);
-            prop_assert_eq!(record.blooms[field_slot].as_ref(), Some(&field), "{:?}", value);
-            let whole = BloomBuilder::new(&record_key, record_spec).build(&text);
-            prop_assert_eq!(record.blooms[record_slot].as_ref(), Some(&whole), "{:?}", value);
+            let want = BloomBuilder::new(&key, spec).build(&text);
+            prop_assert_eq!(record.blooms[0].as_ref(), Some(&want), "{:?}", value);
         }
     }
+}
+
+/// The pair statistics an encoder's sampler collects equal those of every record at once, and
+/// their counts add up to every pair of the sample.
+#[test]
+fn pair_statistics_do_not_depend_on_batches() {
+    use super::pair_stats::{PairStats, Sampler};
+    let s = Schema::example();
+    let encoder = Encoder::with_today(&s, &secret(), today());
+    let rows: Vec<[String; 9]> = (0..300)
+        .map(|i| {
+            [
+                format!("r{i}"),
+                ["ann", "bob", "cat", "dan"][i % 4].into(),
+                String::new(),
+                ["lee", "kay"][i % 2].into(),
+                format!("200{}-0{}-1{}", i % 7, 1 + i % 9, i % 10),
+                ["m", "f"][i % 2].into(),
+                format!("CV{} {}AB", 1 + i % 5, i % 10),
+                format!("{} high street", i % 40),
+                String::new(),
+            ]
+        })
+        .collect();
+    // Through the encoder's sampling, in batches of 7.
+    let mut sampler = Sampler::new();
+    let mut scratch = encoder.scratch();
+    for chunk in rows.chunks(7) {
+        scratch.sample_with(Some(sampler.limits()));
+        let mut records = vec![super::EncodedRecord::default(); chunk.len()];
+        let mut outcomes = vec![Vec::new(); chunk.len()];
+        encoder.encode_batch_into(
+            |k| chunk[k][0].as_str(),
+            |k, i| Some(chunk[k][i + 1].as_str()),
+            &mut scratch,
+            &mut records,
+            &mut outcomes,
+        );
+        for sampled in scratch.take_samples() {
+            sampler.offer(sampled);
+        }
+    }
+    let streamed = sampler.finish(&s, encoder.features(), None).unwrap();
+    // All at once, from the normalised values.
+    let household = s.household_keys();
+    let all = PairStats::of_records(
+        &s,
+        rows.iter().map(|r| {
+            let values: Vec<_> = (0..s.fields.len())
+                .map(|i| encoder.normaliser(i).unwrap().normalise(&r[i + 1]).ok())
+                .collect();
+            (
+                r[0].as_str(),
+                super::pair_stats::household_of(&household, &values),
+                encoder.features().values(&values),
+            )
+        }),
+    );
+    assert_eq!(streamed, all);
+    assert_eq!(all.random_records, 300);
+    assert_eq!(all.random_pairs, 300 * 299 / 2);
+    assert_eq!(
+        all.random.iter().map(|p| p.count).sum::<u64>(),
+        all.random_pairs
+    );
+    assert!(all.household_pairs > 0);
+    assert_eq!(all.features.len(), encoder.features().bits());
 }

@@ -7,7 +7,8 @@ use crate::normalise::name::NameOptions;
 use crate::normalise::postcode::Postcode;
 use crate::normalise::sex::Sex;
 use crate::normalise::{date, name, nhs, postcode, sex, text, Normalised};
-use crate::schema::{FieldKind, FieldSpec, Level, DEFAULT_CENTURY_PIVOT, DEFAULT_MIN_YEAR};
+use crate::schema::keys::MAX_DELETIONS;
+use crate::schema::{FieldKind, FieldSpec, Transform, DEFAULT_CENTURY_PIVOT, DEFAULT_MIN_YEAR};
 
 use super::levels;
 
@@ -103,31 +104,76 @@ impl Value {
         }
     }
 
-    /// The string of a level of this value, `None` when the level does not exist for it.
-    pub fn level(&self, level: Level) -> Option<Text<'_>> {
+    /// The string of a one-valued transform of this value, `None` when it does not exist for it
+    /// (or is a set transform: see [`for_each_in_set`](Self::for_each_in_set)).
+    pub fn level(&self, level: Transform) -> Option<Text<'_>> {
         match (self, level) {
-            (Value::Date(d), Level::Swapped) => d.swapped().map(|s| Text::date(&s)),
-            (Value::Date(d), Level::YearMonth) => Some(Text::digits(&[
+            (Value::Date(d), Transform::Swapped) => d.swapped().map(|s| Text::date(&s)),
+            (Value::Date(d), Transform::YearMonth) => Some(Text::digits(&[
                 (u32::from(d.year), 4),
                 (u32::from(d.month), 2),
             ])),
-            (Value::Date(d), Level::Year) => Some(Text::digits(&[(u32::from(d.year), 4)])),
-            (Value::Postcode(p), Level::Sector) => Some(Text::Borrowed(p.sector())),
-            (Value::Postcode(p), Level::District) => Some(Text::Borrowed(p.district())),
-            (Value::Postcode(p), Level::Area) => Some(Text::Borrowed(p.area())),
-            (Value::Text(s), Level::Soundex) => levels::soundex_code(s).map(|c| {
+            (Value::Date(d), Transform::Year) => Some(Text::digits(&[(u32::from(d.year), 4)])),
+            (Value::Date(d), Transform::Unordered) => Some(Text::digits(&[
+                (u32::from(d.year), 4),
+                (u32::from(d.month.min(d.day)), 2),
+                (u32::from(d.month.max(d.day)), 2),
+            ])),
+            (Value::Postcode(p), Transform::Sector) => Some(Text::Borrowed(p.sector())),
+            (Value::Postcode(p), Transform::District) => Some(Text::Borrowed(p.district())),
+            (Value::Postcode(p), Transform::Area) => Some(Text::Borrowed(p.area())),
+            (Value::Text(s), Transform::Soundex) => levels::soundex_code(s).map(|c| {
                 let mut buf = [0u8; 16];
                 buf[..4].copy_from_slice(&c);
                 Text::Inline(buf, 4)
             }),
-            (Value::Text(s), Level::Initial) => s
+            (Value::Text(s), Transform::Initial) => s
                 .char_indices()
                 .nth(1)
                 .map(|(i, _)| &s[..i])
                 .or(Some(s.as_str()))
                 .filter(|t| !t.is_empty())
                 .map(Text::Borrowed),
+            (Value::Text(s), Transform::NumberStreet) => {
+                Some(Text::Borrowed(levels::number_street(s)))
+            }
             _ => None,
+        }
+    }
+
+    /// Calls `f` with each value of a set transform of this value (in a fixed order, possibly
+    /// repeated), built in `buf`; nothing when the transform does not apply.
+    pub fn for_each_in_set(&self, level: Transform, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) {
+        match (self, level) {
+            (Value::Text(s), Transform::Deletions) => {
+                f(s.as_bytes());
+                for (n, (i, c)) in s.char_indices().enumerate() {
+                    if n == MAX_DELETIONS {
+                        break;
+                    }
+                    buf.clear();
+                    buf.extend_from_slice(&s.as_bytes()[..i]);
+                    buf.extend_from_slice(&s.as_bytes()[i + c.len_utf8()..]);
+                    f(buf);
+                }
+            }
+            (Value::Date(d), Transform::DigitMasks) => {
+                let date = Text::date(d);
+                let mut digits = [0u8; 8];
+                let mut n = 0;
+                for &b in date.as_bytes() {
+                    if b.is_ascii_digit() && n < digits.len() {
+                        digits[n] = b;
+                        n += 1;
+                    }
+                }
+                for i in 0..n {
+                    let mut masked = digits;
+                    masked[i] = b'_';
+                    f(&masked[..n]);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -141,19 +187,22 @@ mod tests {
         let d = Date::new(2014, 3, 9).unwrap();
         let v = Value::Date(d);
         assert_eq!(&*v.canonical(), d.iso());
-        assert_eq!(&*v.level(Level::YearMonth).unwrap(), levels::year_month(&d));
-        assert_eq!(&*v.level(Level::Year).unwrap(), levels::year(&d));
-        assert_eq!(&*v.level(Level::Swapped).unwrap(), "2014-09-03");
+        assert_eq!(
+            &*v.level(Transform::YearMonth).unwrap(),
+            levels::year_month(&d)
+        );
+        assert_eq!(&*v.level(Transform::Year).unwrap(), levels::year(&d));
+        assert_eq!(&*v.level(Transform::Swapped).unwrap(), "2014-09-03");
         assert!(Value::Date(Date::new(2014, 3, 13).unwrap())
-            .level(Level::Swapped)
+            .level(Transform::Swapped)
             .is_none());
         let n = Value::Text("zoë".into());
-        assert_eq!(&*n.level(Level::Initial).unwrap(), "z");
+        assert_eq!(&*n.level(Transform::Initial).unwrap(), "z");
         assert_eq!(
-            &*Value::Text("ł".into()).level(Level::Initial).unwrap(),
+            &*Value::Text("ł".into()).level(Transform::Initial).unwrap(),
             "ł"
         );
-        assert_eq!(&*n.level(Level::Soundex).unwrap(), "Z000");
+        assert_eq!(&*n.level(Transform::Soundex).unwrap(), "Z000");
     }
 }
 

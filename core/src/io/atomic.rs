@@ -1,5 +1,12 @@
 //! Output files written under a temporary name and renamed into place on success, so a crash,
 //! an error or Ctrl-C never leaves a half-written file that looks complete.
+//!
+//! Every output (extracts, manifests, rejects, links, summaries, models) is created readable and
+//! writable by its owner only (mode 0600 on Unix, whatever the umask: they hold pseudonymised
+//! personal data), under a temporary name with 96 random bits in it, created exclusively, so
+//! another user cannot predict it to plant a link or read the data as it is written. On
+//! Windows the file inherits the folder's access list: write outputs into a folder that only the
+//! service account can read (docs/security.md).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -25,8 +32,23 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io("create", path, e))?;
+        let mut random = [0u8; 12];
+        getrandom::getrandom(&mut random)
+            .map_err(|e| Error::io("create", path, std::io::Error::other(e.to_string())))?;
+        let tmp = path.with_file_name(format!(
+            ".{name}.{}.partial",
+            crate::secret::to_hex(&random)
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options
+            .open(&tmp)
+            .map_err(|e| Error::io("create", path, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             tmp,
@@ -208,6 +230,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn outputs_are_private_and_their_temporary_names_unpredictable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let a = AtomicFile::create(&path).unwrap();
+        let b = AtomicFile::create(&path).unwrap();
+        assert_ne!(a.tmp, b.tmp, "two writers of one path get different names");
+        let name = a.tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".out.csv.") && name.ends_with(".partial"),
+            "{name}"
+        );
+        assert_eq!(name.len(), ".out.csv.".len() + 24 + ".partial".len());
+        let mode = std::fs::metadata(&a.tmp).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        drop(b);
+        a.commit().unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the committed file keeps its mode");
+    }
 
     #[test]
     fn uncommitted_files_leave_nothing_behind() {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use csv::ByteRecord;
 
 use crate::encode::layout::{Layout, Slot};
+use crate::encode::record::SET_ELEMENT_HEX;
 use crate::encode::{Bloom, EncodedRecord, Token};
 use crate::error::{Error, Location, Result};
 use crate::schema::Schema;
@@ -80,12 +81,23 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
     let manifest = match Manifest::read_for(path) {
         Ok(m) => Some(m),
         Err(e) if options.allow_unverified => {
+            if let Some(older) = super::manifest::older_format_of(path) {
+                return Err(older);
+            }
             warnings.push(format!("manifest not used for {}: {e}", path.display()));
             None
         }
         Err(e) => return Err(e),
     };
     if let Some(m) = &manifest {
+        if m.encoding_version != crate::secret::ENCODING_VERSION {
+            return Err(Error::Mismatch(format!(
+                "{} was encoded by an older pseudolink (encoding version {}); this pseudolink links encoding version {} only, whose tokens resist the attacks described in docs/security.md: ask the agency to encode the extract again from its cleartext with this version (pseudolink encode, or encode_file in Python or C)",
+                path.display(),
+                m.encoding_version,
+                crate::secret::ENCODING_VERSION
+            )));
+        }
         if m.schema_fingerprint != schema.fingerprint() {
             return Err(Error::Mismatch(format!(
                 "{} was encoded under schema {} but this run uses schema {}; link with the schema file the agencies encoded with",
@@ -207,6 +219,7 @@ pub fn parse_row(
     let mut record = EncodedRecord {
         id: id.to_string(),
         tokens: vec![None; layout.n_tokens],
+        sets: vec![Vec::new(); layout.n_sets],
         blooms: vec![None; layout.n_blooms],
     };
     for (col, cell) in layout.columns.iter().zip(row.iter().skip(1)) {
@@ -223,6 +236,16 @@ pub fn parse_row(
                 })?;
                 record.tokens[i] = Some(t);
             }
+            Slot::Set(i) => {
+                record.sets[i] = parse_set(cell).ok_or_else(|| {
+                    (
+                        col.name.clone(),
+                        format!(
+                            "not a token set (distinct tokens of {SET_ELEMENT_HEX} hex characters in ascending order)"
+                        ),
+                    )
+                })?;
+            }
             Slot::Bloom { index, bits } => {
                 let b = Bloom::from_base64(cell, bits).ok_or_else(|| {
                     (
@@ -235,4 +258,26 @@ pub fn parse_row(
         }
     }
     Ok(record)
+}
+
+/// Parses a token-set cell: tokens of [`SET_ELEMENT_HEX`] hex characters, strictly ascending.
+pub fn parse_set(cell: &[u8]) -> Option<Vec<u64>> {
+    if !cell.len().is_multiple_of(SET_ELEMENT_HEX) {
+        return None;
+    }
+    let mut out: Vec<u64> = Vec::with_capacity(cell.len() / SET_ELEMENT_HEX);
+    for chunk in cell.chunks(SET_ELEMENT_HEX) {
+        let mut bytes = [0u8; 8];
+        for (b, pair) in bytes.iter_mut().zip(chunk.chunks(2)) {
+            let hi = crate::secret::hex_value(pair[0])?;
+            let lo = crate::secret::hex_value(pair[1])?;
+            *b = (hi << 4) | lo;
+        }
+        let v = u64::from_le_bytes(bytes);
+        if out.last().is_some_and(|&last| last >= v) {
+            return None;
+        }
+        out.push(v);
+    }
+    Some(out)
 }

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
 
-/// Version of the encoded-extract file format (columns and manifest).
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the encoded-extract file format (columns and manifest): 2 since encoding version 3
+/// (token columns of several keys, token sets, pair statistics; no cleartext path, user or host).
+pub const FORMAT_VERSION: u32 = 2;
 /// Value of [`Manifest::format`].
 pub const FORMAT_NAME: &str = "pseudolink-encoded-extract";
 
@@ -44,10 +45,20 @@ pub struct FileRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRecord {
-    /// User name of the operator (from the environment), if known.
+    /// User name of the operator (from the environment), if known. Not in manifests, which go
+    /// to the linkage unit: see [`user_keyed`](Self::user_keyed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// Host name, if known.
+    /// Host name, if known. Not in manifests: see [`host_keyed`](Self::host_keyed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// In manifests: a keyed BLAKE3 (key derived from the secret) of the operator's user name,
+    /// so that an agency can confirm who encoded an extract and the linkage unit cannot read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_keyed: Option<String>,
+    /// In manifests: a keyed BLAKE3 of the host name, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_keyed: Option<String>,
     /// Start time (UTC, RFC 3339).
     pub started_at: String,
     /// End time (UTC, RFC 3339).
@@ -64,6 +75,8 @@ impl RunRecord {
         RunRecord {
             user: user_name(),
             host: host_name(),
+            user_keyed: None,
+            host_keyed: None,
             started_at: crate::timestamp::now_rfc3339(),
             finished_at: String::new(),
             agreement,
@@ -75,6 +88,38 @@ impl RunRecord {
     pub fn finish(&mut self) {
         self.finished_at = crate::timestamp::now_rfc3339();
     }
+
+    /// Replaces the user and host names by their keyed hashes under `hasher` (a keyed BLAKE3
+    /// whose key derives from the secret), as manifests hold them.
+    pub fn keyed(mut self, hasher: &blake3::Hasher) -> Self {
+        let hash = |s: &str| {
+            let mut h = hasher.clone();
+            h.update(b"pseudolink run record ");
+            h.update(s.as_bytes());
+            h.finalize().to_hex()[..32].to_string()
+        };
+        self.user_keyed = self.user.take().map(|u| hash(&u));
+        self.host_keyed = self.host.take().map(|h| hash(&h));
+        self
+    }
+}
+
+/// The cleartext input of an encoded extract, as its manifest records it: no name, only its
+/// size and keyed hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputRecord {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the contents, keyed with a key derived from the secret: only holders of the
+    /// secret can confirm which file was encoded.
+    pub blake3: String,
+    /// Keyed BLAKE3 of the file name as given (an agency can confirm it; the linkage unit cannot
+    /// read it).
+    pub path_keyed: String,
+    /// The text encoding of the input (`utf-8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_encoding: Option<String>,
 }
 
 /// The operator: from the environment (`USER`, `LOGNAME`, `USERNAME`), else, as under cron,
@@ -139,8 +184,8 @@ pub struct Manifest {
     pub key_check_value: String,
     /// The columns of the extract, in order.
     pub columns: Vec<String>,
-    /// The cleartext input that was encoded.
-    pub input: FileRecord,
+    /// The cleartext input that was encoded (no path: see [`InputRecord`]).
+    pub input: InputRecord,
     /// The encoded extract this manifest describes.
     pub output: FileRecord,
     /// The rejects file, if rows were rejected to one.
@@ -155,8 +200,12 @@ pub struct Manifest {
     pub ignored_columns: Vec<String>,
     /// Schema fields whose column was absent from the input (all treated as missing).
     pub absent_columns: Vec<String>,
-    /// Who, where, when, under which agreement.
+    /// Who (keyed), when, under which agreement.
     pub run: RunRecord,
+    /// Agreement statistics of sampled pairs of the agency's own records, for the linkage unit's
+    /// u probabilities (see `encode::pair_stats`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_stats: Option<crate::encode::pair_stats::PairStats>,
 }
 
 /// Path of the manifest of the extract at `extract`.
@@ -188,7 +237,21 @@ impl Manifest {
                 Error::io("read", &path, e)
             }
         })?;
-        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        let bad = |e: serde_json::Error| {
+            Error::input(
+                Location {
+                    file: Some(path.clone()),
+                    line: Some(e.line() as u64),
+                    field: None,
+                },
+                format!("not a valid pseudolink manifest: {e}"),
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+        if let Some(e) = older_format(extract, &value) {
+            return Err(e);
+        }
+        let m: Manifest = serde_json::from_value(value).map_err(|e| {
             Error::input(
                 Location {
                     file: Some(path.clone()),
@@ -208,6 +271,36 @@ impl Manifest {
         }
         Ok(m)
     }
+}
+
+/// The refusal of an extract whose manifest says an older pseudolink wrote it (an extract
+/// format version below [`FORMAT_VERSION`]): its tokens can never agree with this version's.
+fn older_format(extract: &Path, value: &serde_json::Value) -> Option<Error> {
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)?;
+    if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT_NAME)
+        || version >= u64::from(FORMAT_VERSION)
+    {
+        return None;
+    }
+    Some(Error::Mismatch(format!(
+        "{} was written by an older pseudolink (extract format version {}, encoding version {}); this pseudolink links only extracts of encoding version {}, whose tokens resist the attacks described in docs/security.md: ask the agency to encode the extract again from its cleartext with this version",
+        extract.display(),
+        version,
+        value.get("encoding_version").and_then(serde_json::Value::as_u64).unwrap_or(0),
+        crate::secret::ENCODING_VERSION
+    )))
+}
+
+/// The refusal of the extract at `extract` if its manifest, read leniently, says an older
+/// pseudolink wrote it; `None` when it does not, or cannot be read. Reading unverified
+/// (`allow_unverified`) lets an unusable manifest through, never this: linking such an extract
+/// would find no match in it, without an error.
+pub(crate) fn older_format_of(extract: &Path) -> Option<Error> {
+    let bytes = std::fs::read(manifest_path(extract)).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    older_format(extract, &value)
 }
 
 #[cfg(test)]

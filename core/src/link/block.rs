@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 
@@ -72,8 +71,10 @@ pub const TASK_PAIRS: u64 = 1 << 18;
 /// The blocks of one rule.
 #[derive(Debug, Clone, Default)]
 struct RuleBlocks {
-    /// The rule's token slot.
-    slot: usize,
+    /// The token column the rule joins on.
+    column: usize,
+    /// Each compared block's token id.
+    ids: Vec<u32>,
     /// The records of the compared blocks, block after block, each block in index order.
     members: Vec<u32>,
     /// Start of each compared block in `members`, and the end of the last.
@@ -125,11 +126,31 @@ impl Plan {
     }
 
     /// Whether a pair of records with rows `ra`, `rb` is formed by rule `q`.
+    /// The smallest token id rule `q` joins the two rows on in a block that was not skipped.
+    #[inline]
+    fn first_block(&self, q: usize, ra: &Row<'_>, rb: &Row<'_>) -> Option<u32> {
+        let r = &self.rules[q];
+        let c = r.column;
+        // Most rules are single tokens: one comparison.
+        let (x, y) = (ra.id(c), rb.id(c));
+        if x != 0 || y != 0 {
+            return (x != 0 && x == y && !r.is_skipped(x)).then_some(x);
+        }
+        let mut b = rb.ids(c).peekable();
+        for id in ra.ids(c) {
+            while b.peek().is_some_and(|&v| v < id) {
+                b.next();
+            }
+            if b.peek() == Some(&id) && !r.is_skipped(id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
     #[inline]
     fn formed_by(&self, q: usize, ra: &Row<'_>, rb: &Row<'_>) -> bool {
-        let r = &self.rules[q];
-        let id = ra.id(r.slot);
-        id != 0 && id == rb.id(r.slot) && !r.is_skipped(id)
+        self.first_block(q, ra, rb).is_some()
     }
 
     /// Whether the pair `(a, b)` (rows `ra`, `rb`) is a candidate: formed by some rule.
@@ -152,6 +173,7 @@ impl Plan {
         };
         for k in task.blocks.clone() {
             let block = rule.block(k);
+            let id = rule.ids.get(k as usize).copied().unwrap_or(0);
             let firsts = match &task.first {
                 Some(x) => x.start as usize..(x.end as usize).min(block.len()),
                 None => 0..block.len(),
@@ -171,6 +193,12 @@ impl Plan {
                 for &b in &block[y..] {
                     let rb = pool.row(b);
                     if (0..r).any(|q| self.formed_by(q, &ra, &rb)) {
+                        continue;
+                    }
+                    // A token set puts a pair in one block per shared token: only the first.
+                    if pool.columns().get(rule.column).is_some_and(|c| c.set)
+                        && self.first_block(r, &ra, &rb) != Some(id)
+                    {
                         continue;
                     }
                     f(a, &ra, b, &rb);
@@ -216,45 +244,52 @@ pub(crate) fn candidate_pairs_in_tasks_of(
     task_pairs: u64,
 ) -> Result<Blocking> {
     let task_pairs = task_pairs.max(1);
-    let layout = Layout::new(schema);
     let max = schema.link.max_block_size as u64;
     let mut out = Blocking::default();
     let n_sources = pool.source_names().len();
     let dedupe = pool.is_dedupe();
     out.plan.dedupe = dedupe;
     let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-    for (r, (rule, &slot)) in schema.blocking.iter().zip(&layout.blocks).enumerate() {
+    for (r, rule) in schema.link.blocking.iter().enumerate() {
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(Error::Cancelled);
         }
-        // Counting sort of the records holding the token by (id, index).
-        let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
-        let max_id = ids.iter().copied().max().unwrap_or(0) as usize;
+        let Some(column) = schema.token_index(&rule.keys) else {
+            return Err(Error::schema(
+                format!("link.blocking[{r}]"),
+                "the rule's token column is not in the extracts",
+            ));
+        };
+        // Counting sort by (id, index) of the records holding the token: one id per record, or
+        // one per element of a token set.
+        let mut memberships: Vec<(u32, u32)> = Vec::new();
+        for i in 0..n {
+            memberships.extend(pool.row(i).ids(column).map(|id| (id, i)));
+        }
+        let max_id = memberships.iter().map(|m| m.0).max().unwrap_or(0) as usize;
         let mut offsets = vec![0u32; max_id + 2];
-        for &id in &ids {
-            if id != 0 {
-                offsets[id as usize + 1] += 1;
-            }
+        for &(id, _) in &memberships {
+            offsets[id as usize + 1] += 1;
         }
         for k in 1..offsets.len() {
             offsets[k] += offsets[k - 1];
         }
         let mut sorted = vec![0u32; offsets[max_id + 1] as usize];
         let mut fill = offsets.clone();
-        for (i, &id) in ids.iter().enumerate() {
-            if id != 0 {
-                sorted[fill[id as usize] as usize] = i as u32;
-                fill[id as usize] += 1;
-            }
+        for &(id, i) in &memberships {
+            sorted[fill[id as usize] as usize] = i;
+            fill[id as usize] += 1;
         }
+        drop(memberships);
         let mut blocks = RuleBlocks {
-            slot,
+            column,
+            ids: Vec::new(),
             members: Vec::new(),
             starts: vec![0],
             skipped: vec![0u64; (max_id + 1).div_ceil(64)],
         };
         let mut count = RuleCount {
-            rule: rule.name.clone(),
+            rule: rule.name(),
             pairs: 0,
             new_pairs: 0,
             blocks: 0,
@@ -282,7 +317,7 @@ pub(crate) fn candidate_pairs_in_tasks_of(
                 count.skipped_blocks += 1;
                 blocks.skipped[id / 64] |= 1u64 << (id % 64);
                 skipped.push(SkippedBlock {
-                    rule: rule.name.clone(),
+                    rule: rule.name(),
                     sizes: sizes.clone(),
                 });
                 continue;
@@ -291,6 +326,7 @@ pub(crate) fn candidate_pairs_in_tasks_of(
             count.pairs += pairs;
             blocks.members.extend_from_slice(block);
             blocks.starts.push(blocks.members.len() as u32);
+            blocks.ids.push(id as u32);
             block_pair_counts.push(pairs);
         }
         // Tasks: runs of blocks of about task_pairs pairs; a larger block in slices of its first

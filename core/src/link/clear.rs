@@ -14,9 +14,14 @@ use std::path::Path;
 use csv::ByteRecord;
 use rayon::prelude::*;
 
+use crate::encode::pair_stats::{FeatureValues, Features};
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::raw::RawLayout;
+use crate::schema::Key;
+
+/// One cleartext row: its encoding (blocking tokens), its normalised values and its features.
+type ClearPart = (EncodedRecord, Vec<Option<Box<str>>>, FeatureValues);
 
 /// One cleartext extract, encoded in memory.
 #[derive(Debug, Clone)]
@@ -25,6 +30,8 @@ pub struct ClearExtract {
     pub records: Vec<EncodedRecord>,
     /// The normalised value of each field of each record (`records.len() * fields` cells).
     pub values: Vec<Option<Box<str>>>,
+    /// Per record: its feature values over the keys given to [`read_clear`].
+    pub features: Vec<FeatureValues>,
     /// Bytes read.
     pub bytes: u64,
     /// BLAKE3 of the file (hex, unkeyed: the linkage unit holds this cleartext anyway).
@@ -32,7 +39,8 @@ pub struct ClearExtract {
 }
 
 /// Reads, normalises and encodes the raw CSV extract at `path` with `encoder`.
-pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
+pub fn read_clear(path: &Path, encoder: &Encoder, keys: &[Key]) -> Result<ClearExtract> {
+    let features = Features::for_keys(encoder.schema(), keys.to_vec());
     crate::io::raw::refuse_non_csv(path)?;
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hashing = crate::io::encoded::HashingReader::new(
@@ -78,7 +86,7 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
         raw
     };
     let n_fields = encoder.schema().fields.len();
-    let parts: Vec<(EncodedRecord, Vec<Option<Box<str>>>)> = rows
+    let parts: Vec<ClearPart> = rows
         .par_chunks(1024)
         .map_init(
             || encoder.scratch(),
@@ -94,14 +102,15 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
                                 .map(|c| raw.cell(row, c))
                         };
                         let (record, _) = encoder.encode_fields(raw.record_id(row), cell, scratch);
-                        let values = (0..n_fields)
-                            .map(|i| {
-                                let n = encoder.normaliser(i)?;
-                                let v = n.normalise(cell(i)?).ok()?;
-                                Some(Box::<str>::from(&*v.canonical()))
-                            })
+                        let normalised: Vec<Option<crate::encode::Value>> = (0..n_fields)
+                            .map(|i| encoder.normaliser(i)?.normalise(cell(i)?).ok())
                             .collect();
-                        (record, values)
+                        let values = normalised
+                            .iter()
+                            .map(|v| v.as_ref().map(|v| Box::<str>::from(&*v.canonical())))
+                            .collect();
+                        let f = features.values(&normalised);
+                        (record, values, f)
                     })
                     .collect::<Vec<_>>()
             },
@@ -111,13 +120,16 @@ pub fn read_clear(path: &Path, encoder: &Encoder) -> Result<ClearExtract> {
     let (bytes_hash, bytes) = hashing.finish();
     let mut records = Vec::with_capacity(parts.len());
     let mut values = Vec::with_capacity(parts.len() * n_fields);
-    for (r, v) in parts {
+    let mut feature_values = Vec::with_capacity(parts.len());
+    for (r, v, f) in parts {
         records.push(r);
         values.extend(v);
+        feature_values.push(f);
     }
     Ok(ClearExtract {
         records,
         values,
+        features: feature_values,
         bytes,
         blake3: bytes_hash,
     })

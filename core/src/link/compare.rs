@@ -1,99 +1,87 @@
-//! Comparison vectors: for each compared field of a pair, the index of the best level reached.
+//! Comparison vectors: for each comparison of the schema, the level a pair reaches.
 //!
-//! The levels of a field, best first, are:
+//! **What a pair agrees on.** Every token column holds one or more keys hashed together
+//! (`first_name+date_of_birth`). Two records share a token only if they agree on every key of
+//! it, so each shared token tells the linker that a set of keys agree: the pair's **agreed keys**
+//! `E` are the union of the keys of its shared tokens (and of the companions of a crossed pair,
+//! below), closed under implication (agreeing on a field means agreeing on each of its
+//! transforms). In cleartext mode `E` is computed from the normalised values themselves.
 //!
-//! 1. `exact`: the exact tokens are equal (when the field has a token);
-//! 2. one band per threshold, best first: the Dice coefficient of the Bloom filters (`dice>=0.9`),
-//!    or in cleartext mode the string similarity of the normalised values (`jaro_winkler>=0.94`)
-//!    when the field has a `compare.clear` comparator;
-//! 3. the level tokens of `compare.levels`, in order: `swapped` agrees when one record's swapped
-//!    date equals the other's exact token (either way round); other levels when both level tokens
-//!    are present and equal;
-//! 4. `crosswise` (with `cross_with`): this field's token equals the other record's `cross_with`
-//!    token, either way round (first name recorded as last name);
-//! 5. `else`.
+//! **Levels.** A comparison's levels are tried best first; a level of keys holds when all its
+//! keys are in `E`; a crossed level (`cross: [first_name, last_name]`) when one record's first
+//! key equals the other's second, either way round (the two tokens hashed alike: the same
+//! companions, the same key group); a Dice level when the pair's filters reach the coefficient
+//! (and their salt, the filter's context, is in `E`); a similarity level (cleartext only) when
+//! the string similarity reaches its threshold.
 //!
-//! A field missing on either side gets [`MISSING`], which carries no weight. A field is present when
-//! its exact token is (or, without a token, its Bloom filter, or else any of its level tokens).
+//! **Seen or not.** When no level holds, the linker can only say "else" for the levels it could
+//! see: a level is *seen* when, for each of its keys, a token column holding it is present in
+//! both records and the token's other keys (the key's companions) are in `E`. The name of a pair
+//! that agrees on its date of birth can be compared (its `first_name+date_of_birth` tokens
+//! differ only if the names do); a pair that agrees on nothing shows nothing. So:
+//! - `missing`: no field of the comparison is present in both records (no weight);
+//! - `unknown`: no level could be seen (no weight; the pair's other comparisons speak);
+//! - `else`: no level holds and every level was seen;
+//! - `else (not seen: ...)`: no level holds among those seen, the others could not be seen. Each
+//!   such combination is its own level with its own m and u.
 //!
-//! **Salted fields are compared only within equal salts.** A field with a `salt` (the default
-//! schema salts the names with `date_of_birth.year_month`) has tokens, level tokens and filters
-//! that can agree only when the two records' salts agree: under different salts its Dice
-//! coefficient is noise and its tokens never agree, whatever the names. So when the salt tokens of
-//! a pair differ the field gets [`SALT_DIFFERS`]: like [`MISSING`] it carries no weight and is left
-//! out of EM and of the u sample; the u of a salted field is estimated among random pairs *with
-//! equal salts* (see [`sample`](super::sample)), so its agreement no longer counts the salt's
-//! agreement a second time. A field compared within a salt is not term-frequency adjusted
-//! (`compare.term_frequency` is ignored for it): a salted token differs per salt by design, so its
-//! frequency can only be counted among the records of one salt value (about 30 per month of birth
-//! in 20,000 people, 2,000 in 1.4 million), where the pair's own two records weigh heavily, and
-//! the field's u among pairs with equal salts is already the average agreement within a salt. The salt token is the salt field's exact token (`salt: "field"`) or its
-//! level token (`salt: "field.level"`), both in every encoded extract. The record-level filter is
-//! gated the same way when every field in it has one and the same salt. In cleartext mode a field
-//! compared with a string comparator (`compare.clear`) is not gated: its similarity is measured on
-//! the normalised values, which the salt does not change.
+//! This is what lets the default schema compare each field whenever one of its companions
+//! agrees, without ever letting the linkage unit see one field alone (`docs/linking.md`).
 
 use crate::encode::layout::Layout;
+use crate::encode::pair_stats::FeatureValues;
 use crate::error::{Error, Result};
-use crate::schema::{ClearMetric, Level, Schema};
+use crate::schema::{ClearMetric, Key, LevelSpec, Schema, Transform};
 
 use super::dice;
-use super::pool::{Pool, Row};
+use super::pool::{bit, Pool, Row};
 
-/// The level index of a field missing on either side.
+/// The level index of a comparison whose fields are missing on either side.
 pub const MISSING: u8 = u8::MAX;
 
-/// The level index of a salted field whose two salts differ: not compared, no weight (see the
-/// module documentation).
-pub const SALT_DIFFERS: u8 = u8::MAX - 1;
+/// The level index of a comparison nothing of which could be seen: not compared, no weight.
+pub const UNKNOWN: u8 = u8::MAX - 1;
 
-/// Whether `level` is one of the two levels that carry no weight and no information:
-/// [`MISSING`] or [`SALT_DIFFERS`].
+/// Whether `level` is one of the two levels that carry no weight and no information.
 #[inline]
 pub fn is_uncompared(level: u8) -> bool {
-    level >= SALT_DIFFERS
+    level >= UNKNOWN
 }
 
-/// Largest number of levels a field may have (level indices are `u8`; [`MISSING`] and
-/// [`SALT_DIFFERS`] are reserved).
-pub const MAX_LEVELS: usize = 64;
+/// Largest number of levels a comparison may have, else levels included.
+pub const MAX_LEVELS: usize = 200;
+
+/// The most keys a schema's tokens and comparisons may use together.
+pub const MAX_KEYS: usize = 128;
 
 /// What one comparison level tests.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LevelKind {
-    /// Exact tokens equal.
-    Exact,
-    /// Dice coefficient of the Bloom filters at least this.
-    Dice(f64),
-    /// Cleartext similarity at least `threshold`.
+    /// Every key of the mask is agreed on (bits of [`Comparator::keys`]).
+    Keys(u128),
+    /// One of these crossed pairs agrees (indices into the comparator's crosses).
+    Cross(Vec<usize>),
+    /// The Dice coefficient of a filter (Bloom slot) reaches the threshold.
+    Dice {
+        /// The Bloom slot.
+        slot: usize,
+        /// The filter's context keys (bits): its salt must agree.
+        context: u128,
+        /// The threshold.
+        threshold: f64,
+    },
+    /// Cleartext only: the string similarity of a field's values reaches the threshold.
     Similarity {
+        /// The field.
+        field: usize,
         /// The string comparator.
         metric: ClearMetric,
         /// The threshold.
         threshold: f64,
     },
-    /// Level tokens agree.
-    Token(Level),
-    /// Crosswise agreement with the `cross_with` field.
-    Cross,
-    /// None of the above.
-    Else,
-}
-
-impl LevelKind {
-    /// The level's name in models, summaries and explanations (`exact`, `dice>=0.9`, `swapped`).
-    pub fn name(&self) -> String {
-        match self {
-            LevelKind::Exact => "exact".into(),
-            LevelKind::Dice(t) => format!("dice>={t}"),
-            LevelKind::Similarity { metric, threshold } => {
-                format!("{}>={threshold}", metric_name(*metric))
-            }
-            LevelKind::Token(l) => l.as_str().into(),
-            LevelKind::Cross => "crosswise".into(),
-            LevelKind::Else => "else".into(),
-        }
-    }
+    /// None of the levels seen holds; the levels of the mask (bits of level indices) were not
+    /// seen (0: every level was).
+    Else(u64),
 }
 
 /// The schema name of a cleartext metric.
@@ -114,415 +102,890 @@ pub fn similarity(metric: ClearMetric, a: &str, b: &str) -> f64 {
     }
 }
 
-/// How the similarity bands of a field are measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Bands {
-    None,
-    Dice { slot: usize },
-    Clear { metric: ClearMetric },
-}
-
-/// The comparison of one schema field.
+/// One comparison of the schema, ready to compare pairs.
 #[derive(Debug, Clone)]
-pub struct FieldComparator {
-    /// Index of the field in the schema ([`RECORD_FILTER`] for the record-level filter).
-    pub field: usize,
-    /// Field name (`record` for the record-level filter).
+pub struct ComparisonRule {
+    /// Its name.
     pub name: String,
-    /// The schema fields (indices) whose values this comparison depends on: the field itself, or
-    /// every field of the record-level filter. EM leaves it out of the sessions of blocking rules
-    /// with a key on any of them.
-    pub sources: Vec<usize>,
-    /// The levels, best first ([`MISSING`] is not among them).
+    /// Its levels, best first, then `else` and the `else (not seen: ...)` variants.
     pub levels: Vec<LevelKind>,
-    /// Whether exact agreement is term-frequency adjusted (never for a field compared within a
-    /// salt).
-    pub term_frequency: bool,
-    /// The salt (`field` or `field.level`) within whose equal values this comparison is made, if
-    /// it is gated (see the module documentation).
-    pub salt: Option<String>,
-    salt_slot: Option<usize>,
-    token: Option<usize>,
-    presence: Presence,
-    bands: Bands,
-    thresholds: Vec<f64>,
-    token_levels: Vec<(Level, usize)>,
-    swapped_of_token: Option<usize>,
-    cross_token: Option<usize>,
+    /// Their names.
+    pub level_names: Vec<String>,
+    /// How many of `levels` are tested levels (the rest are else levels).
+    pub tested: usize,
+    /// Per level, the *atomic* levels it stands for (bits): a tested level itself (bit `i`), the
+    /// plain `else` (bit `tested`), and an `else (not seen: ...)` level its unseen levels and
+    /// `else` (the pair is at one of them, which one is not known). The model's m and u of such a
+    /// level are the sums of its atomic levels' (see [`super::em`]).
+    pub members: Vec<u64>,
+    /// The fields it reads (bit mask): missing when none is present on both sides.
+    pub fields: u32,
+    /// Whether its u are a household's when the household comparison says one household.
+    pub household: bool,
+    /// Cleartext only: its first level, when it is a single whole field, weighed by the value's
+    /// frequency (the field).
+    pub term_frequency: Option<usize>,
 }
 
+impl ComparisonRule {
+    /// The index of the level holding when every level was seen and none holds.
+    pub fn else_level(&self) -> u8 {
+        self.tested as u8
+    }
+}
+
+/// One token column as the comparator sees it.
 #[derive(Debug, Clone)]
-enum Presence {
-    Token(usize),
-    Bloom(usize),
-    Levels(Vec<usize>),
+struct Column {
+    /// Its keys (bits).
+    keys: u128,
 }
 
-impl FieldComparator {
-    /// The index of the `exact` level, if the field has one.
-    pub fn exact_level(&self) -> Option<u8> {
-        self.token.map(|_| 0)
-    }
-
-    /// The token slot of the field's exact token.
-    pub fn token_slot(&self) -> Option<usize> {
-        self.token
-    }
-
-    /// The token slot of the salt this comparison is gated on, if it is gated.
-    pub fn salt_slot(&self) -> Option<usize> {
-        self.salt_slot
-    }
-
-    /// Whether the field has a value in row `r`.
-    #[inline]
-    fn present(&self, r: &Row<'_>) -> bool {
-        match &self.presence {
-            Presence::Token(s) => r.id(*s) != 0,
-            Presence::Bloom(s) => r.has_bloom(*s),
-            Presence::Levels(slots) => slots.iter().any(|s| r.id(*s) != 0),
-        }
-    }
-
-    /// The similarity used for the bands, `None` when it cannot reach the lowest band (Dice bound)
-    /// or a side lacks the value.
-    #[inline]
-    fn band_similarity(
-        &self,
-        pool: &Pool,
-        (a, ra): (u32, &Row<'_>),
-        (b, rb): (u32, &Row<'_>),
-    ) -> Option<f64> {
-        match self.bands {
-            Bands::None => None,
-            Bands::Dice { slot } => {
-                if !ra.has_bloom(slot) || !rb.has_bloom(slot) {
-                    return None;
-                }
-                let (ca, cb) = (ra.bloom_count(slot), rb.bloom_count(slot));
-                let lowest = self.thresholds.last().copied().unwrap_or(1.0);
-                if dice::upper_bound(ca, cb) < lowest {
-                    return None;
-                }
-                let both = dice::intersection_count(ra.bloom(slot), rb.bloom(slot));
-                Some(dice::dice(both, ca, cb))
-            }
-            Bands::Clear { metric } => {
-                let va = pool.clear_value(a, self.field)?;
-                let vb = pool.clear_value(b, self.field)?;
-                Some(similarity(metric, va, vb))
-            }
-        }
-    }
-
-    /// The level index of the pair `(a, b)` on this field.
-    #[inline]
-    pub fn compare(&self, pool: &Pool, a: u32, b: u32) -> u8 {
-        self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)))
-    }
-
-    /// The level index of the pair `(a, b)` on this field, given their rows.
-    #[inline]
-    pub fn compare_rows(&self, pool: &Pool, a: (u32, &Row<'_>), b: (u32, &Row<'_>)) -> u8 {
-        let (ra, rb) = (a.1, b.1);
-        if !self.present(ra) || !self.present(rb) {
-            return MISSING;
-        }
-        if let Some(s) = self.salt_slot {
-            if !both_equal(ra.id(s), rb.id(s)) {
-                return SALT_DIFFERS;
-            }
-        }
-        let mut level = 0usize;
-        if let Some(s) = self.token {
-            if both_equal(ra.id(s), rb.id(s)) {
-                return 0;
-            }
-            level += 1;
-        }
-        if !self.thresholds.is_empty() {
-            if let Some(sim) = self.band_similarity(pool, a, b) {
-                if let Some(k) = self.thresholds.iter().position(|t| sim >= *t) {
-                    return to_level(level + k);
-                }
-            }
-            level += self.thresholds.len();
-        }
-        for (l, slot) in &self.token_levels {
-            let agree = if *l == Level::Swapped {
-                match (self.swapped_of_token, self.token) {
-                    (Some(sw), Some(t)) => {
-                        both_equal(ra.id(*slot), rb.id(t)) || both_equal(ra.id(t), rb.id(sw))
-                    }
-                    _ => false,
-                }
-            } else {
-                both_equal(ra.id(*slot), rb.id(*slot))
-            };
-            if agree {
-                return to_level(level);
-            }
-            level += 1;
-        }
-        if let (Some(c), Some(t)) = (self.cross_token, self.token) {
-            if both_equal(ra.id(t), rb.id(c)) || both_equal(ra.id(c), rb.id(t)) {
-                return to_level(level);
-            }
-            level += 1;
-        }
-        to_level(level)
-    }
+/// Two token columns hashed alike whose keys differ in one place (`first_name` against
+/// `last_name`, the other keys the same): compared crosswise.
+#[derive(Debug, Clone)]
+struct Crossed {
+    a: usize,
+    b: usize,
+    /// The two differing keys (bits).
+    key_a: u128,
+    key_b: u128,
+    /// The keys both columns hold besides (bits).
+    rest: u128,
 }
 
-#[inline]
-fn to_level(i: usize) -> u8 {
-    u8::try_from(i).unwrap_or(SALT_DIFFERS - 1)
-}
-
-/// Whether two token ids are equal and present.
-#[inline]
-fn both_equal(a: u32, b: u32) -> bool {
-    a != 0 && a == b
-}
-
-/// [`FieldComparator::field`] of the record-level filter (`record_bloom` in the schema), which
-/// belongs to no single field.
-pub const RECORD_FILTER: usize = usize::MAX;
-
-/// [`FieldComparator::name`] of the record-level filter, as in its column `record.bloom`.
-pub const RECORD_FILTER_NAME: &str = "record";
-
-/// Compares pairs of records on every compared field of a schema (and on the record-level filter
-/// when the schema has one with `compare`).
+/// Compares pairs of records on every comparison of a schema.
 #[derive(Debug, Clone)]
 pub struct Comparator {
-    fields: Vec<FieldComparator>,
+    rules: Vec<ComparisonRule>,
+    /// The key universe: bit `i` of a mask is `keys[i]`.
+    keys: Vec<Key>,
+    columns: Vec<Column>,
+    crosses: Vec<Crossed>,
+    /// Per key: the keys agreeing on it implies (itself and, for a field, its transforms).
+    implied: Vec<u128>,
+    /// Per key: the token columns holding it, with the other keys of each.
+    seen_by: Vec<Vec<(usize, u128)>>,
+    /// Per key: the field it reads (bit).
+    key_field: Vec<u32>,
+    /// Per filter (Bloom slot): the fields it holds (bits).
+    filter_fields: Vec<u32>,
     clear: bool,
+    /// The household comparison and its levels meaning one household (bits).
+    household: Option<(usize, u64)>,
 }
 
 impl Comparator {
-    /// The comparator of `schema`; `clear` selects the cleartext string comparators where the
-    /// schema gives one (`compare.clear`), Dice bands elsewhere.
-    ///
-    /// Errors when no field is compared or a field has more than [`MAX_LEVELS`] levels.
+    /// The comparator of `schema`; `clear` for cleartext mode (similarity levels, and every
+    /// level seen whenever its fields are present).
     pub fn new(schema: &Schema, clear: bool) -> Result<Comparator> {
         let layout = Layout::new(schema);
-        let mut fields = Vec::new();
-        for (i, f) in schema.fields.iter().enumerate() {
-            let Some(c) = &f.compare else { continue };
-            let slots = &layout.fields[i];
-            let mut levels = Vec::new();
-            if slots.token.is_some() {
-                levels.push(LevelKind::Exact);
-            }
-            let (bands, thresholds) = match (&c.clear, slots.bloom) {
-                (Some(cl), _) if clear => {
-                    (Bands::Clear { metric: cl.metric }, cl.thresholds.clone())
-                }
-                (_, Some(slot)) if !c.dice.is_empty() => (Bands::Dice { slot }, c.dice.clone()),
-                _ => (Bands::None, Vec::new()),
-            };
-            for t in &thresholds {
-                levels.push(match bands {
-                    Bands::Clear { metric } => LevelKind::Similarity {
-                        metric,
-                        threshold: *t,
-                    },
-                    _ => LevelKind::Dice(*t),
-                });
-            }
-            let mut token_levels = Vec::new();
+        let mut keys: Vec<Key> = layout.tokens.iter().flat_map(|t| t.keys.clone()).collect();
+        for c in &schema.link.comparisons {
             for l in &c.levels {
-                if let Some(slot) = slots.level(*l) {
-                    token_levels.push((*l, slot));
-                    levels.push(LevelKind::Token(*l));
+                keys.extend(l.keys.iter().flatten().filter_map(|k| schema.parse_key(k)));
+                keys.extend(l.cross.iter().flatten().filter_map(|k| schema.parse_key(k)));
+            }
+        }
+        for f in &schema.filters {
+            keys.extend(f.context.iter().filter_map(|k| schema.parse_key(k)));
+        }
+        keys.sort();
+        keys.dedup();
+        if keys.len() > MAX_KEYS {
+            return Err(Error::schema(
+                "tokens",
+                format!(
+                    "{} keys in all; at most {MAX_KEYS} are supported",
+                    keys.len()
+                ),
+            ));
+        }
+        let mask_of = |ks: &[Key]| -> u128 {
+            ks.iter()
+                .filter_map(|k| keys.iter().position(|x| x == k))
+                .fold(0u128, |m, i| m | (1u128 << i))
+        };
+        let columns: Vec<Column> = layout
+            .tokens
+            .iter()
+            .map(|t| Column {
+                keys: mask_of(&t.keys),
+            })
+            .collect();
+        let implied = keys
+            .iter()
+            .map(|k| {
+                keys.iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.implied_by(*k))
+                    .fold(0u128, |m, (i, _)| m | (1u128 << i))
+            })
+            .collect();
+        let seen_by = (0..keys.len())
+            .map(|i| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.keys & (1u128 << i) != 0)
+                    .map(|(c, col)| (c, col.keys & !(1u128 << i)))
+                    .collect()
+            })
+            .collect();
+        let key_field = keys.iter().map(|k| bit(k.field)).collect();
+        // Crossed pairs: columns of one signature whose keys differ in exactly one place.
+        let mut crosses = Vec::new();
+        for (a, ta) in layout.tokens.iter().enumerate() {
+            for (b, tb) in layout.tokens.iter().enumerate().skip(a + 1) {
+                if ta.signature != tb.signature || ta.keys.len() != tb.keys.len() {
+                    continue;
+                }
+                let differ: Vec<(Key, Key)> = ta
+                    .keys
+                    .iter()
+                    .zip(&tb.keys)
+                    .filter(|(x, y)| x != y)
+                    .map(|(x, y)| (*x, *y))
+                    .collect();
+                // One-valued keys only (crossed set keys would have no pair statistics).
+                if let [(x, y)] = differ[..] {
+                    if x.is_set() || y.is_set() {
+                        continue;
+                    }
+                    let rest: Vec<Key> = ta.keys.iter().copied().filter(|k| *k != x).collect();
+                    crosses.push(Crossed {
+                        a,
+                        b,
+                        key_a: mask_of(&[x]),
+                        key_b: mask_of(&[y]),
+                        rest: mask_of(&rest),
+                    });
                 }
             }
-            let cross_token = match &c.cross_with {
-                Some(other) => schema
-                    .field_index(other)
-                    .and_then(|o| layout.fields.get(o))
-                    .and_then(|s| s.token),
-                None => None,
-            };
-            if cross_token.is_some() && slots.token.is_some() {
-                levels.push(LevelKind::Cross);
+        }
+        // Cleartext mode compares crossed keys by their values: a crossed level needs no two
+        // token columns there (such a pair has no columns, `a` and `b` out of range, and no
+        // companions).
+        if clear {
+            for l in schema.link.comparisons.iter().flat_map(|c| &c.levels) {
+                let Some([x, y]) = &l.cross else { continue };
+                let (Some(x), Some(y)) = (schema.parse_key(x), schema.parse_key(y)) else {
+                    continue;
+                };
+                let (kx, ky) = (mask_of(&[x]), mask_of(&[y]));
+                let known = crosses.iter().any(|c: &Crossed| {
+                    (c.key_a == kx && c.key_b == ky) || (c.key_a == ky && c.key_b == kx)
+                });
+                if !known {
+                    crosses.push(Crossed {
+                        a: usize::MAX,
+                        b: usize::MAX,
+                        key_a: kx,
+                        key_b: ky,
+                        rest: 0,
+                    });
+                }
             }
-            levels.push(LevelKind::Else);
-            if levels.len() > MAX_LEVELS {
+        }
+        let filter_fields = schema
+            .filters
+            .iter()
+            .map(|f| {
+                f.fields
+                    .iter()
+                    .filter_map(|ff| schema.field_index(&ff.field))
+                    .fold(0u32, |m, i| m | bit(i))
+            })
+            .collect();
+        let mut comparator = Comparator {
+            rules: Vec::new(),
+            keys,
+            columns,
+            crosses,
+            implied,
+            seen_by,
+            key_field,
+            filter_fields,
+            clear,
+            household: None,
+        };
+        for (ci, c) in schema.link.comparisons.iter().enumerate() {
+            let mut levels = Vec::new();
+            let mut names = Vec::new();
+            let mut fields = 0u32;
+            for l in &c.levels {
+                let Some(kind) = comparator.level_kind(schema, &layout, l)? else {
+                    continue;
+                };
+                fields |= comparator.level_fields(&kind);
+                levels.push(kind);
+                names.push(l.name.clone());
+            }
+            if levels.is_empty() {
                 return Err(Error::schema(
-                    format!("fields[{i}].compare"),
+                    format!("link.comparisons[{ci}]"),
+                    "no level of this comparison applies in this mode (only similarity levels, which need --clear)",
+                ));
+            }
+            let tested = levels.len();
+            let term_frequency = c
+                .term_frequency
+                .then(|| match (clear, levels.first()) {
+                    (true, Some(LevelKind::Keys(m))) if m.count_ones() == 1 => {
+                        let k = comparator.keys[m.trailing_zeros() as usize];
+                        k.transform.is_none().then_some(k.field)
+                    }
+                    _ => None,
+                })
+                .flatten();
+            let mut rule = ComparisonRule {
+                name: c.name.clone(),
+                levels,
+                level_names: names,
+                tested,
+                members: (0..tested).map(|i| 1u64 << i).collect(),
+                fields,
+                household: c.household,
+                term_frequency,
+            };
+            for unseen in comparator.else_variants(&rule) {
+                let name = if unseen == 0 {
+                    "else".to_string()
+                } else {
+                    let missing: Vec<&str> = (0..rule.tested)
+                        .filter(|i| unseen & (1u64 << i) != 0)
+                        .map(|i| rule.level_names[i].as_str())
+                        .collect();
+                    format!("else (not seen: {})", missing.join(", "))
+                };
+                rule.levels.push(LevelKind::Else(unseen));
+                rule.level_names.push(name);
+                rule.members.push(unseen | (1u64 << tested));
+            }
+            if rule.tested >= 63 || rule.levels.len() > MAX_LEVELS {
+                return Err(Error::schema(
+                    format!("link.comparisons[{ci}]"),
                     format!(
-                        "{} comparison levels; at most {MAX_LEVELS} are supported",
-                        levels.len()
+                        "{} levels; at most {MAX_LEVELS} are supported",
+                        rule.levels.len()
                     ),
                 ));
             }
-            // Gated on the salt unless compared in cleartext by a string comparator.
-            let gated = !matches!(bands, Bands::Clear { .. });
-            let salt = f.salt.clone().filter(|_| gated);
-            let salt_slot = salt
-                .as_deref()
-                .and_then(|k| salt_token_slot(schema, &layout, k));
-            let presence = if let Some(t) = slots.token {
-                Presence::Token(t)
-            } else if let Some(b) = slots.bloom {
-                Presence::Bloom(b)
-            } else {
-                Presence::Levels(slots.levels.iter().map(|(_, s)| *s).collect())
-            };
-            fields.push(FieldComparator {
-                field: i,
-                name: f.name.clone(),
-                sources: vec![i],
-                levels,
-                // Not within a salt: see the module documentation.
-                term_frequency: c.term_frequency && slots.token.is_some() && salt_slot.is_none(),
-                salt: salt.filter(|_| salt_slot.is_some()),
-                salt_slot,
-                token: slots.token,
-                presence,
-                bands,
-                thresholds,
-                swapped_of_token: slots.level(Level::Swapped),
-                token_levels,
-                cross_token: if slots.token.is_some() {
-                    cross_token
-                } else {
-                    None
-                },
-            });
+            comparator.rules.push(rule);
         }
-        if let (Some(rb), Some(slot)) = (&schema.record_bloom, layout.record_bloom) {
-            if let Some(c) = rb.compare.as_ref().filter(|c| !c.dice.is_empty()) {
-                let mut levels: Vec<LevelKind> =
-                    c.dice.iter().map(|t| LevelKind::Dice(*t)).collect();
-                levels.push(LevelKind::Else);
-                if levels.len() > MAX_LEVELS {
-                    return Err(Error::schema(
-                        "record_bloom.compare.dice",
-                        format!(
-                            "{} comparison levels; at most {MAX_LEVELS} are supported",
-                            levels.len()
-                        ),
-                    ));
-                }
-                let sources: Vec<usize> = rb
-                    .fields
-                    .iter()
-                    .filter_map(|f| schema.field_index(&f.field))
-                    .collect();
-                // Gated when every field in the filter has one and the same salt: then the filters
-                // of two records with different salts share no q-gram bits but by chance.
-                let salts: Vec<Option<&String>> = sources
-                    .iter()
-                    .map(|i| schema.fields[*i].salt.as_ref())
-                    .collect();
-                let salt = match salts.first() {
-                    Some(Some(first)) if salts.iter().all(|s| *s == Some(*first)) => {
-                        Some((*first).clone())
-                    }
-                    _ => None,
-                };
-                let salt_slot = salt
-                    .as_deref()
-                    .and_then(|k| salt_token_slot(schema, &layout, k));
-                fields.push(FieldComparator {
-                    field: RECORD_FILTER,
-                    name: RECORD_FILTER_NAME.into(),
-                    sources,
-                    levels,
-                    term_frequency: false,
-                    salt: salt.filter(|_| salt_slot.is_some()),
-                    salt_slot,
-                    token: None,
-                    presence: Presence::Bloom(slot),
-                    bands: Bands::Dice { slot },
-                    thresholds: c.dice.clone(),
-                    swapped_of_token: None,
-                    token_levels: Vec::new(),
-                    cross_token: None,
-                });
-            }
-        }
-        if fields.is_empty() {
+        if comparator.rules.is_empty() {
             return Err(Error::schema(
-                "fields",
-                "no field has \"compare\": nothing to link on",
+                "link.comparisons",
+                "the schema compares nothing: add comparisons to link.comparisons",
             ));
         }
-        Ok(Comparator { fields, clear })
+        if let Some(h) = &schema.link.household {
+            if let Some(ci) = comparator.rules.iter().position(|r| r.name == h.comparison) {
+                let rule = &comparator.rules[ci];
+                let mask = h
+                    .levels
+                    .iter()
+                    .filter_map(|l| rule.level_names.iter().position(|n| n == l))
+                    .fold(0u64, |m, i| m | (1u64 << i.min(63)));
+                comparator.household = Some((ci, mask));
+            }
+        }
+        Ok(comparator)
     }
 
-    /// The compared fields, in schema order.
-    pub fn fields(&self) -> &[FieldComparator] {
-        &self.fields
+    /// The level a level spec becomes in this mode (`None`: skipped, a similarity level when
+    /// encoded).
+    fn level_kind(
+        &self,
+        schema: &Schema,
+        layout: &Layout,
+        l: &LevelSpec,
+    ) -> Result<Option<LevelKind>> {
+        let mask = |ks: &[String]| -> u128 {
+            ks.iter()
+                .filter_map(|k| schema.parse_key(k))
+                .filter_map(|k| self.keys.iter().position(|x| *x == k))
+                .fold(0u128, |m, i| m | (1u128 << i))
+        };
+        if let Some(ks) = &l.keys {
+            return Ok(Some(LevelKind::Keys(mask(ks))));
+        }
+        if let Some([x, y]) = &l.cross {
+            let (kx, ky) = (mask(std::slice::from_ref(x)), mask(std::slice::from_ref(y)));
+            let found: Vec<usize> = self
+                .crosses
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    (c.key_a == kx && c.key_b == ky) || (c.key_a == ky && c.key_b == kx)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if found.is_empty() && !self.clear {
+                return Err(Error::schema(
+                    "link.comparisons",
+                    format!("crossed level '{}': no two token columns hold '{x}' and '{y}' with the same other keys, so they cannot be compared crosswise", l.name),
+                ));
+            }
+            return Ok(Some(LevelKind::Cross(found)));
+        }
+        if let (Some(f), Some(t)) = (&l.filter, l.dice) {
+            let Some(i) = schema.filters.iter().position(|x| &x.name == f) else {
+                return Ok(None);
+            };
+            let context = mask(&schema.filters[i].context);
+            return Ok(Some(LevelKind::Dice {
+                slot: layout.filters[i],
+                context,
+                threshold: t,
+            }));
+        }
+        if let Some(s) = &l.similarity {
+            if !self.clear {
+                return Ok(None);
+            }
+            let Some(field) = schema.field_index(&s.field) else {
+                return Ok(None);
+            };
+            return Ok(Some(LevelKind::Similarity {
+                field,
+                metric: s.metric,
+                threshold: s.threshold,
+            }));
+        }
+        Ok(None)
     }
 
-    /// Number of compared fields (the length of a comparison vector).
+    /// The fields a level reads (bits).
+    fn level_fields(&self, kind: &LevelKind) -> u32 {
+        match kind {
+            LevelKind::Keys(m) => self.fields_of(*m),
+            LevelKind::Cross(ids) => ids
+                .iter()
+                .filter_map(|&i| self.crosses.get(i))
+                .fold(0, |f, c| f | self.fields_of(c.key_a | c.key_b)),
+            LevelKind::Dice { slot, .. } => self.filter_fields.get(*slot).copied().unwrap_or(0),
+            LevelKind::Similarity { field, .. } => bit(*field),
+            LevelKind::Else(_) => 0,
+        }
+    }
+
+    /// The fields of the keys of `mask` (bits).
+    fn fields_of(&self, mask: u128) -> u32 {
+        (0..self.keys.len())
+            .filter(|i| mask & (1u128 << i) != 0)
+            .fold(0, |f, i| f | self.key_field[i])
+    }
+
+    /// Every combination of unseen levels a pair can have without missing the comparison (0:
+    /// all seen; the combination where none is seen is `unknown`, not an else level), found by
+    /// trying every set of agreed companions, of present fields and of crossed pairs and
+    /// filters present.
+    ///
+    /// A crossed pair's presence is tried on its own: it is present when one record has the
+    /// first column and the other the second, which the fields present in *both* records do not
+    /// say (neither of two records without a middle name has it, yet the first name of one and
+    /// the middle name of the other are absent too, so `middle_as_first` is not seen while
+    /// `crosswise` is).
+    fn else_variants(&self, rule: &ComparisonRule) -> Vec<u64> {
+        let mut rests: Vec<u128> = Vec::new();
+        for l in &rule.levels {
+            match l {
+                LevelKind::Keys(m) => {
+                    for i in 0..self.keys.len() {
+                        if m & (1u128 << i) != 0 {
+                            rests.extend(self.seen_by[i].iter().map(|(_, r)| *r));
+                        }
+                    }
+                }
+                LevelKind::Cross(ids) => rests.extend(
+                    ids.iter()
+                        .filter_map(|&i| self.crosses.get(i))
+                        .map(|c| c.rest),
+                ),
+                LevelKind::Dice { context, .. } => rests.push(*context),
+                _ => {}
+            }
+        }
+        rests.sort_unstable();
+        rests.dedup();
+        rests.truncate(12);
+        let fields: Vec<u32> = (0..32)
+            .map(|i| 1u32 << i)
+            .filter(|b| rule.fields & b != 0)
+            .collect();
+        let fields = &fields[..fields.len().min(8)];
+        // The crossed pairs and filters whose presence is tried on its own: `(true, cross)` or
+        // `(false, Bloom slot)`.
+        let mut apart: Vec<(bool, usize)> = rule
+            .levels
+            .iter()
+            .flat_map(|l| match l {
+                LevelKind::Cross(ids) => ids.iter().map(|&i| (true, i)).collect(),
+                LevelKind::Dice { slot, .. } => vec![(false, *slot)],
+                _ => Vec::new(),
+            })
+            .collect();
+        apart.sort_unstable();
+        apart.dedup();
+        apart.truncate(5);
+        let mut out = vec![0u64];
+        for r in 0..(1u32 << rests.len()) {
+            let agreed = rests
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| r & (1 << i) != 0)
+                .fold(0u128, |m, (_, x)| m | x);
+            for p in 1..(1u32 << fields.len()) {
+                let present = fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| p & (1 << i) != 0)
+                    .fold(0u32, |m, (_, f)| m | f);
+                for x in 0..(1u32 << apart.len()) {
+                    let on = |kind: bool, i: usize| {
+                        apart
+                            .iter()
+                            .position(|c| *c == (kind, i))
+                            .is_some_and(|k| x & (1 << k) != 0)
+                    };
+                    let seen = self.seen_levels(
+                        rule,
+                        self.close(agreed),
+                        present,
+                        |_| true,
+                        |i| on(true, i),
+                        |s| on(false, s),
+                    );
+                    let all = (1u64 << rule.tested) - 1;
+                    if seen != 0 {
+                        out.push(all & !seen);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// `e` closed under implication.
+    #[inline]
+    fn close(&self, e: u128) -> u128 {
+        let mut out = e;
+        let mut rest = e;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            out |= self.implied.get(i).copied().unwrap_or(0);
+        }
+        out
+    }
+
+    /// The tested levels of `rule` seen (bits), given the agreed keys `e`, the fields present in
+    /// both records, and which token columns, crossed pairs and filters (Bloom slots) are
+    /// present in both.
+    fn seen_levels(
+        &self,
+        rule: &ComparisonRule,
+        e: u128,
+        present: u32,
+        column_present: impl Fn(usize) -> bool,
+        cross_present: impl Fn(usize) -> bool,
+        filter_present: impl Fn(usize) -> bool,
+    ) -> u64 {
+        let mut seen = 0u64;
+        for (li, l) in rule.levels.iter().take(rule.tested).enumerate() {
+            let ok = match l {
+                LevelKind::Keys(m) => {
+                    let mut all = true;
+                    let mut rest = *m;
+                    while rest != 0 && all {
+                        let i = rest.trailing_zeros() as usize;
+                        rest &= rest - 1;
+                        all = present & self.key_field[i] != 0
+                            && (self.clear
+                                || self.seen_by[i]
+                                    .iter()
+                                    .any(|(c, r)| r & !e == 0 && column_present(*c)));
+                    }
+                    all
+                }
+                LevelKind::Cross(ids) => {
+                    if self.clear {
+                        ids.is_empty() || ids.iter().any(|&i| cross_present(i))
+                    } else {
+                        ids.iter().any(|&i| {
+                            self.crosses
+                                .get(i)
+                                .is_some_and(|c| c.rest & !e == 0 && cross_present(i))
+                        })
+                    }
+                }
+                // Compared only when both records have the filter: one of its fields present
+                // in both (perhaps through another filter or a token) says nothing of that.
+                // Filters of two salts are noise to each other, in cleartext mode too (its
+                // filters are salted as an extract's).
+                LevelKind::Dice { slot, context, .. } => filter_present(*slot) && context & !e == 0,
+                LevelKind::Similarity { field, .. } => present & bit(*field) != 0,
+                LevelKind::Else(_) => false,
+            };
+            if ok {
+                seen |= 1u64 << li;
+            }
+        }
+        seen
+    }
+
+    /// The comparisons.
+    pub fn rules(&self) -> &[ComparisonRule] {
+        &self.rules
+    }
+
+    /// The number of comparisons.
     pub fn n_fields(&self) -> usize {
-        self.fields.len()
+        self.rules.len()
     }
 
-    /// Whether this comparator uses the cleartext string comparators.
+    /// Whether this is the cleartext comparator.
     pub fn is_clear(&self) -> bool {
         self.clear
     }
 
-    /// Writes the comparison vector of `(a, b)` into `out` (one level per compared field). The
-    /// pool must be prepared ([`Pool::prepare`]).
-    #[inline]
+    /// The household comparison and its levels meaning one household (bits of level indices).
+    pub fn household(&self) -> Option<(usize, u64)> {
+        self.household
+    }
+
+    /// The key universe.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The names of every level of every comparison.
+    pub fn level_names(&self) -> Vec<Vec<String>> {
+        self.rules.iter().map(|r| r.level_names.clone()).collect()
+    }
+
+    /// The comparison vector of records `a` and `b` of `pool`.
     pub fn compare(&self, pool: &Pool, a: u32, b: u32, out: &mut [u8]) {
         self.compare_rows(pool, (a, &pool.row(a)), (b, &pool.row(b)), out);
     }
 
-    /// [`Comparator::compare`] given the two records' rows.
-    #[inline]
+    /// The comparison vector of a pair given their rows, into `out` (one level per comparison).
     pub fn compare_rows(
         &self,
         pool: &Pool,
-        a: (u32, &Row<'_>),
-        b: (u32, &Row<'_>),
+        (a, ra): (u32, &Row<'_>),
+        (b, rb): (u32, &Row<'_>),
         out: &mut [u8],
     ) {
-        for (o, f) in out.iter_mut().zip(&self.fields) {
-            *o = f.compare_rows(pool, a, b);
+        // Cleartext: the fields each record has a value of; encoded, what its tokens and filters
+        // say (see `pool`).
+        let (pa, pb) = if self.clear {
+            (clear_presence(pool, a), clear_presence(pool, b))
+        } else {
+            (ra.presence(), rb.presence())
+        };
+        let present = pa & pb;
+        let (e, cross_ok) = if self.clear {
+            self.agreed_clear(pool, a, b)
+        } else {
+            self.agreed(ra, rb)
+        };
+        let column_present = |c: usize| ra.has(c) && rb.has(c);
+        // Present one way round: the first column (cleartext: key) in one record and the second
+        // in the other.
+        let cross_present = |i: usize| {
+            self.crosses.get(i).is_some_and(|c| {
+                if self.clear {
+                    let field = |m: u128| self.key_field[m.trailing_zeros() as usize];
+                    let (fa, fb) = (field(c.key_a), field(c.key_b));
+                    (pa & fa != 0 && pb & fb != 0) || (pa & fb != 0 && pb & fa != 0)
+                } else {
+                    (ra.has(c.a) && rb.has(c.b)) || (ra.has(c.b) && rb.has(c.a))
+                }
+            })
+        };
+        for (rule, slot) in self.rules.iter().zip(out.iter_mut()) {
+            *slot = self.level_of(
+                rule,
+                pool,
+                (a, ra),
+                (b, rb),
+                e,
+                cross_ok,
+                present,
+                &column_present,
+                &cross_present,
+            );
         }
     }
 
-    /// The level names of every compared field (`MISSING` not included).
-    pub fn level_names(&self) -> Vec<Vec<String>> {
-        self.fields
+    /// The agreed keys (closed) and crossed pairs of an encoded pair, from its shared tokens.
+    #[inline]
+    fn agreed(&self, ra: &Row<'_>, rb: &Row<'_>) -> (u128, u64) {
+        let mut e = 0u128;
+        for (c, col) in self.columns.iter().enumerate() {
+            if ra.shares(c, rb, c) {
+                e |= col.keys;
+            }
+        }
+        let mut cross_ok = 0u64;
+        for (i, x) in self.crosses.iter().enumerate().take(64) {
+            if ra.shares(x.a, rb, x.b) || ra.shares(x.b, rb, x.a) {
+                cross_ok |= 1u64 << i;
+                e |= x.rest;
+            }
+        }
+        (self.close(e), cross_ok)
+    }
+
+    /// The agreed keys (closed) and crossed pairs of a pair in cleartext mode, from the
+    /// records' feature values (computed over this comparator's keys, see [`Pool::features`]).
+    fn agreed_clear(&self, pool: &Pool, a: u32, b: u32) -> (u128, u64) {
+        let (Some(fa), Some(fb)) = (pool.features(a), pool.features(b)) else {
+            return (0, 0);
+        };
+        fn value(f: &FeatureValues, k: usize) -> Option<&[u64]> {
+            f.keys.get(k)?.as_deref()
+        }
+        let mut e = 0u128;
+        for k in 0..self.keys.len() {
+            if let (Some(x), Some(y)) = (value(fa, k), value(fb, k)) {
+                if intersect(x, y) {
+                    e |= 1u128 << k;
+                }
+            }
+        }
+        let mut cross_ok = 0u64;
+        for (i, c) in self.crosses.iter().enumerate().take(64) {
+            let (ka, kb) = (
+                c.key_a.trailing_zeros() as usize,
+                c.key_b.trailing_zeros() as usize,
+            );
+            let agree = |p: Option<&[u64]>, q: Option<&[u64]>| match (p, q) {
+                (Some(p), Some(q)) => intersect(p, q),
+                _ => false,
+            };
+            if agree(value(fa, ka), value(fb, kb)) || agree(value(fa, kb), value(fb, ka)) {
+                cross_ok |= 1u64 << i;
+            }
+        }
+        (self.close(e), cross_ok)
+    }
+
+    /// The level of one comparison.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn level_of(
+        &self,
+        rule: &ComparisonRule,
+        pool: &Pool,
+        (a, ra): (u32, &Row<'_>),
+        (b, rb): (u32, &Row<'_>),
+        e: u128,
+        cross_ok: u64,
+        present: u32,
+        column_present: &impl Fn(usize) -> bool,
+        cross_present: &impl Fn(usize) -> bool,
+    ) -> u8 {
+        if rule.fields & present == 0 {
+            return MISSING;
+        }
+        for (li, l) in rule.levels.iter().take(rule.tested).enumerate() {
+            let holds = match l {
+                LevelKind::Keys(m) => m & !e == 0,
+                LevelKind::Cross(ids) => ids.iter().any(|&i| i < 64 && cross_ok & (1u64 << i) != 0),
+                LevelKind::Dice {
+                    slot,
+                    context,
+                    threshold,
+                } => {
+                    context & !e == 0 && ra.has_bloom(*slot) && rb.has_bloom(*slot) && {
+                        let (ca, cb) = (ra.bloom_count(*slot), rb.bloom_count(*slot));
+                        dice::upper_bound(ca, cb) >= *threshold && {
+                            let both = dice::intersection_count(ra.bloom(*slot), rb.bloom(*slot));
+                            dice::dice(both, ca, cb) >= *threshold
+                        }
+                    }
+                }
+                LevelKind::Similarity {
+                    field,
+                    metric,
+                    threshold,
+                } => match (pool.clear_value(a, *field), pool.clear_value(b, *field)) {
+                    (Some(x), Some(y)) => similarity(*metric, x, y) >= *threshold,
+                    _ => false,
+                },
+                LevelKind::Else(_) => false,
+            };
+            if holds {
+                return li as u8;
+            }
+        }
+        let seen = self.seen_levels(rule, e, present, column_present, cross_present, |s| {
+            ra.has_bloom(s) && rb.has_bloom(s)
+        });
+        if seen == 0 {
+            return UNKNOWN;
+        }
+        let unseen = ((1u64 << rule.tested) - 1) & !seen;
+        rule.levels
             .iter()
-            .map(|f| f.levels.iter().map(LevelKind::name).collect())
-            .collect()
+            .position(|l| matches!(l, LevelKind::Else(x) if *x == unseen))
+            .map_or(UNKNOWN, |i| i as u8)
+    }
+
+    /// The level a pair reaches on a comparison given only its agreement pattern from the pair
+    /// statistics (every level seen, as an agency compares its own records): `None` when the
+    /// comparison is missing. `bits` are the pattern's bits over `names` (see
+    /// [`crate::encode::pair_stats::Features::names`]) and `dice` its Dice hundredths.
+    pub fn level_of_pattern(
+        &self,
+        rule: &ComparisonRule,
+        schema: &Schema,
+        names: &[String],
+        bits: u128,
+        dice: &[u8],
+    ) -> Option<u8> {
+        let pattern = PatternView::new(self, schema, names, bits, dice);
+        if rule.fields & pattern.present == 0 {
+            return None;
+        }
+        Some(
+            (0..rule.tested)
+                .find(|&l| self.holds_in(rule, l, &pattern, schema))
+                .map_or(rule.else_level(), |l| l as u8),
+        )
+    }
+
+    /// Whether tested level `l` of `rule` holds for a pattern of the pair statistics.
+    pub fn level_holds_in_pattern(
+        &self,
+        rule: &ComparisonRule,
+        l: usize,
+        schema: &Schema,
+        names: &[String],
+        bits: u128,
+        dice: &[u8],
+    ) -> bool {
+        let pattern = PatternView::new(self, schema, names, bits, dice);
+        self.holds_in(rule, l, &pattern, schema)
+    }
+
+    fn holds_in(
+        &self,
+        rule: &ComparisonRule,
+        l: usize,
+        p: &PatternView<'_>,
+        schema: &Schema,
+    ) -> bool {
+        match rule.levels.get(l) {
+            Some(LevelKind::Keys(m)) => m & !p.e == 0,
+            Some(LevelKind::Cross(ids)) => {
+                ids.iter().filter_map(|&i| self.crosses.get(i)).any(|c| {
+                    let name = |m: u128| schema.key_name(self.keys[m.trailing_zeros() as usize]);
+                    let (x, y) = (name(c.key_a), name(c.key_b));
+                    p.has(&format!("cross:{x}~{y}")) || p.has(&format!("cross:{y}~{x}"))
+                })
+            }
+            Some(LevelKind::Dice {
+                slot, threshold, ..
+            }) => p.dice.get(*slot).is_some_and(|&d| {
+                d != u8::MAX
+                    && f64::from(d)
+                        >= (threshold * f64::from(crate::encode::pair_stats::DICE_STEPS) + 1e-9)
+                            .floor()
+            }),
+            _ => false,
+        }
     }
 }
 
-/// The token slot of salt `key` (`field` or `field.level`): the field's exact token or its level
-/// token, `None` when the extract has no such token.
-pub fn salt_token_slot(schema: &Schema, layout: &Layout, key: &str) -> Option<usize> {
-    let k = schema.parse_key(key)?;
-    let slots = layout.fields.get(k.field)?;
-    match k.level {
-        None => slots.token,
-        Some(l) => slots.level(l),
+/// A pattern of the pair statistics, read against a comparator's keys.
+struct PatternView<'a> {
+    names: &'a [String],
+    bits: u128,
+    dice: &'a [u8],
+    present: u32,
+    e: u128,
+}
+
+impl<'a> PatternView<'a> {
+    fn new(
+        comparator: &Comparator,
+        schema: &Schema,
+        names: &'a [String],
+        bits: u128,
+        dice: &'a [u8],
+    ) -> PatternView<'a> {
+        let mut view = PatternView {
+            names,
+            bits,
+            dice,
+            present: 0,
+            e: 0,
+        };
+        view.present = (0..schema.fields.len())
+            .filter(|&i| view.has(&format!("present:{}", schema.fields[i].name)))
+            .fold(0u32, |m, i| m | bit(i));
+        let mut e = 0u128;
+        for (k, key) in comparator.keys.iter().enumerate() {
+            if view.has(&schema.key_name(*key)) {
+                e |= 1u128 << k;
+            }
+        }
+        view.e = comparator.close(e);
+        view
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .is_some_and(|i| i < 128 && self.bits & (1u128 << i) != 0)
     }
 }
 
-/// The name of the level of a salted field whose salts differ.
-pub const SALT_DIFFERS_NAME: &str = "salts differ";
+/// The fields record `i` has a value of (cleartext mode), as a mask of [`bit`]s.
+fn clear_presence(pool: &Pool, i: u32) -> u32 {
+    pool.features(i).map_or(0, |f| {
+        f.present
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p)
+            .fold(0u32, |m, (field, _)| m | bit(field))
+    })
+}
 
-/// The name of level `level` of field comparator `f` (`missing` for [`MISSING`], `salts differ`
-/// for [`SALT_DIFFERS`]).
-pub fn level_name(f: &FieldComparator, level: u8) -> String {
-    if level == MISSING {
-        return "missing".into();
+/// Whether two sorted lists share a value.
+fn intersect(a: &[u64], b: &[u64]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
     }
-    if level == SALT_DIFFERS {
-        return SALT_DIFFERS_NAME.into();
+    false
+}
+
+/// The name of level `level` of `rule` (`missing`, `unknown` or the level's name).
+pub fn level_name(rule: &ComparisonRule, level: u8) -> String {
+    match level {
+        MISSING => "missing".into(),
+        UNKNOWN => "unknown".into(),
+        l => rule
+            .level_names
+            .get(usize::from(l))
+            .cloned()
+            .unwrap_or_else(|| format!("level {l}")),
     }
-    f.levels
-        .get(usize::from(level))
-        .map_or_else(|| format!("level {level}"), LevelKind::name)
+}
+
+/// The transform of a key, if any (for callers outside the schema module).
+pub fn key_transform(k: Key) -> Option<Transform> {
+    k.transform
 }

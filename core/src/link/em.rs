@@ -199,22 +199,76 @@ impl Session {
     }
 }
 
+/// u probabilities as EM reads them: per comparison and level, and for household comparisons
+/// the household u, used for the patterns whose household comparison says one household.
+#[derive(Debug, Clone, Copy)]
+pub struct UTable<'a> {
+    /// Per comparison, per level.
+    pub u: &'a [Vec<f64>],
+    /// Per comparison (household ones), per level.
+    pub u_household: &'a [Option<Vec<f64>>],
+    /// The household comparison and its levels meaning one household (bits).
+    pub household: Option<(usize, u64)>,
+}
+
+impl<'a> UTable<'a> {
+    /// u without household u.
+    pub fn plain(u: &'a [Vec<f64>]) -> UTable<'a> {
+        UTable {
+            u,
+            u_household: &[],
+            household: None,
+        }
+    }
+
+    /// Whether a pattern is one household.
+    pub fn one_household(&self, v: &[u8]) -> bool {
+        self.household.is_some_and(|(c, mask)| {
+            v.get(c)
+                .is_some_and(|&l| !is_uncompared(l) && l < 64 && mask & (1u64 << l) != 0)
+        })
+    }
+}
+
+/// When EM stops: the largest parameter change falls below `tolerance`, or after
+/// `max_iterations`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stop {
+    /// Largest parameter change that counts as converged.
+    pub tolerance: f64,
+    /// Iterations at most.
+    pub max_iterations: usize,
+}
+
 /// Fits λ and the estimated m by EM over the patterns of `session`, u fixed, starting from
 /// `m0` and `lambda0`.
 pub fn fit(
     patterns: &Patterns,
-    u: &[Vec<f64>],
-    m0: &[Vec<f64>],
-    lambda0: f64,
+    u: &UTable<'_>,
+    members: &[Vec<u64>],
+    (m0, lambda0): (&[Vec<f64>], f64),
     session: &Session,
-    tolerance: f64,
-    max_iterations: usize,
+    stop: Stop,
 ) -> EmFit {
+    let Stop {
+        tolerance,
+        max_iterations,
+    } = stop;
     let mut m: Vec<Vec<f64>> = m0.to_vec();
     let mut lambda = clamp_probability(lambda0);
-    let ln_u: Vec<Vec<f64>> = u
+    let ln = |t: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        t.iter()
+            .map(|l| l.iter().map(|p| clamp_probability(*p).ln()).collect())
+            .collect()
+    };
+    let ln_u = ln(u.u);
+    let ln_u_household: Vec<Option<Vec<f64>>> = u
+        .u_household
         .iter()
-        .map(|l| l.iter().map(|p| clamp_probability(*p).ln()).collect())
+        .map(|h| {
+            h.as_ref()
+                .map(|h| h.iter().map(|p| clamp_probability(*p).ln()).collect())
+        })
         .collect();
     let used = |f: usize| session.used.get(f).copied().unwrap_or(false);
     let estimated = |f: usize| used(f) && session.estimated.get(f).copied().unwrap_or(false);
@@ -235,6 +289,33 @@ pub fn fit(
     if selected.is_empty() {
         return fit;
     }
+    // The atomic levels each level stands for (one, or several for an unseen-level `else`): a
+    // level's m is the sum of its atomic levels' m, and its mass is shared among them in
+    // proportion to their m (EM for an observation known only to fall in a set).
+    let member_list: Vec<Vec<Vec<usize>>> = m
+        .iter()
+        .enumerate()
+        .map(|(f, levels)| {
+            (0..levels.len())
+                .map(|l| match members.get(f).and_then(|x| x.get(l)) {
+                    Some(&bits) if bits != 0 => {
+                        (0..64).filter(|i| bits & (1u64 << i) != 0).collect()
+                    }
+                    _ => vec![l],
+                })
+                .collect()
+        })
+        .collect();
+    let atomic = |f: usize| -> usize {
+        member_list[f]
+            .iter()
+            .flatten()
+            .copied()
+            .max()
+            .map_or(0, |x| x + 1)
+    };
+    derive_sets(&mut m, &member_list);
+    let mut previous_ll = f64::NEG_INFINITY;
     for iteration in 1..=max_iterations {
         let ln_m: Vec<Vec<f64>> = m
             .iter()
@@ -243,32 +324,54 @@ pub fn fit(
         let prior = (lambda / (1.0 - lambda)).ln();
         let mut match_mass = 0.0;
         let mut total = 0.0;
+        let mut log_likelihood = 0.0;
         let mut level_mass: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
         for &i in &selected {
             let v = patterns.vector(i);
+            let hh = u.one_household(v);
             let mut llr = prior;
+            let mut ln_pu = 0.0;
             for (f, &level) in v.iter().enumerate() {
                 if is_uncompared(level) || !used(f) {
                     continue;
                 }
                 let l = usize::from(level);
-                if let (Some(a), Some(b)) = (
-                    ln_m.get(f).and_then(|x| x.get(l)),
-                    ln_u.get(f).and_then(|x| x.get(l)),
-                ) {
+                let table = match (hh, ln_u_household.get(f)) {
+                    (true, Some(Some(h))) => h,
+                    _ => &ln_u[f],
+                };
+                if let (Some(a), Some(b)) = (ln_m.get(f).and_then(|x| x.get(l)), table.get(l)) {
                     llr += a - b;
+                    ln_pu += b;
                 }
             }
             let g = 1.0 / (1.0 + (-llr).exp());
             let c = patterns.counts[i] as f64;
+            // ln P(pattern) = ln((1 - λ) P_u) + ln(1 + e^llr), computed without overflow.
+            log_likelihood +=
+                c * (ln_pu + (1.0 - lambda).ln() + llr.max(0.0) + (-llr.abs()).exp().ln_1p());
             match_mass += c * g;
             total += c;
             for (f, &level) in v.iter().enumerate() {
-                if let Some(x) = level_mass
-                    .get_mut(f)
-                    .and_then(|x| x.get_mut(usize::from(level)))
-                {
-                    *x += c * g;
+                if is_uncompared(level) {
+                    continue;
+                }
+                let Some(parts) = member_list.get(f).and_then(|x| x.get(usize::from(level))) else {
+                    continue;
+                };
+                let sum: f64 = parts
+                    .iter()
+                    .map(|&a| m[f].get(a).copied().unwrap_or(0.0))
+                    .sum();
+                for &a in parts {
+                    let share = if parts.len() == 1 || sum <= 0.0 {
+                        1.0 / parts.len() as f64
+                    } else {
+                        m[f].get(a).copied().unwrap_or(0.0) / sum
+                    };
+                    if let Some(x) = level_mass.get_mut(f).and_then(|x| x.get_mut(a)) {
+                        *x += c * g * share;
+                    }
                 }
             }
         }
@@ -278,19 +381,27 @@ pub fn fit(
             if !estimated(f) {
                 continue;
             }
-            let denom: f64 = mass.iter().sum::<f64>() + PSEUDO_COUNT * mass.len() as f64;
-            for (p, x) in mf.iter_mut().zip(mass) {
+            let n = atomic(f).min(mf.len());
+            let denom: f64 = mass.iter().take(n).sum::<f64>() + PSEUDO_COUNT * n as f64;
+            for (p, x) in mf.iter_mut().zip(mass).take(n) {
                 let new = clamp_probability((x + PSEUDO_COUNT) / denom);
                 change = change.max((new - *p).abs());
                 *p = new;
             }
         }
+        derive_sets(&mut m, &member_list);
         lambda = new_lambda;
+        // Converged when no parameter moves more than the tolerance, or when the mean
+        // log-likelihood per pair rises by less than it: EM creeping along a flat ridge (an
+        // m approaching its bound, a split among unseen levels the data cannot tell apart)
+        // changes no score that matters.
+        let gain = (log_likelihood - previous_ll) / total.max(1.0);
+        previous_ll = log_likelihood;
         fit = EmFit {
             lambda,
             m: m.clone(),
             iterations: iteration,
-            converged: change <= tolerance,
+            converged: change <= tolerance || gain.abs() <= tolerance,
             max_change: change,
         };
         if fit.converged {
@@ -298,6 +409,31 @@ pub fn fit(
         }
     }
     fit
+}
+
+/// Sets the m of every level standing for several atomic levels to the sum of theirs.
+fn derive_sets(m: &mut [Vec<f64>], members: &[Vec<Vec<usize>>]) {
+    for (levels, parts) in m.iter_mut().zip(members) {
+        for (l, p) in parts.iter().enumerate() {
+            if p.len() > 1 || p.first().is_some_and(|&a| a != l) {
+                let sum: f64 = p
+                    .iter()
+                    .map(|&a| levels.get(a).copied().unwrap_or(0.0))
+                    .sum();
+                if let Some(x) = levels.get_mut(l) {
+                    *x = clamp_probability(sum);
+                }
+            }
+        }
+    }
+}
+
+/// The members of comparisons whose every level stands for itself (no unseen-level `else`).
+pub fn identity_members(levels: &[usize]) -> Vec<Vec<u64>> {
+    levels
+        .iter()
+        .map(|&n| (0..n.min(64)).map(|i| 1u64 << i).collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -352,7 +488,18 @@ mod tests {
         let patterns = Patterns::aggregate(&levels, &[], 4);
         assert_eq!(patterns.total(), n as u64);
         let m0: Vec<Vec<f64>> = u_true.iter().map(|l| starting_m(l.len())).collect();
-        let fit = fit(&patterns, &u_true, &m0, 0.05, &Session::all(4), 1e-7, 500);
+        let members = identity_members(&[3, 2, 3, 2]);
+        let fit = fit(
+            &patterns,
+            &UTable::plain(&u_true),
+            &members,
+            (&m0, 0.05),
+            &Session::all(4),
+            Stop {
+                tolerance: 1e-7,
+                max_iterations: 500,
+            },
+        );
         assert!(fit.converged, "{fit:?}");
         assert!((fit.lambda - lambda_true).abs() < 0.01, "{}", fit.lambda);
         for (got, want) in fit.m.iter().zip(&m_true) {
@@ -388,12 +535,14 @@ mod tests {
         let p = Patterns::aggregate(&[0u8; 100], &[], 1);
         let fit = fit(
             &p,
-            &[vec![0.01, 0.99]],
-            &[starting_m(2)],
-            0.5,
+            &UTable::plain(&[vec![0.01, 0.99]]),
+            &identity_members(&[2]),
+            (&[starting_m(2)], 0.5),
             &Session::all(1),
-            1e-9,
-            200,
+            Stop {
+                tolerance: 1e-9,
+                max_iterations: 200,
+            },
         );
         assert!(fit.m[0][1] > 0.0 && fit.m[0][1] < 0.05, "{:?}", fit.m);
     }

@@ -1,4 +1,4 @@
-//! Explanations: why a pair got its match weight, field by field.
+//! Explanations: why a pair got its match weight, comparison by comparison.
 
 use std::fmt;
 
@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-use super::compare::SALT_DIFFERS_NAME;
 use super::model::{probability, Contribution};
 use super::{Band, Linkage};
 
@@ -26,7 +25,7 @@ pub struct Explanation {
     /// `log2(λ / (1 - λ))`.
     pub prior_weight: f64,
     /// Per compared field.
-    pub fields: Vec<Contribution>,
+    pub comparisons: Vec<Contribution>,
     /// The match weight: the prior plus every field's weight.
     pub match_weight: f64,
     /// `2^w / (1 + 2^w)`.
@@ -79,7 +78,7 @@ impl Linkage {
         let mut levels = vec![0u8; self.comparator.n_fields()];
         self.comparator.compare(pool, first, second, &mut levels);
         let scorer = self.scorer();
-        let fields = scorer.contributions(&self.comparator, &levels, first);
+        let comparisons = scorer.contributions(&self.comparator, &levels, first);
         let weight = scorer.weight(&levels, first);
         let candidate = self
             .blocking
@@ -103,7 +102,7 @@ impl Linkage {
             right_id: right_id.to_string(),
             candidate,
             prior_weight: scorer.prior_weight(),
-            fields,
+            comparisons,
             match_weight: weight,
             match_probability: probability(weight),
             band,
@@ -129,30 +128,32 @@ impl fmt::Display for Explanation {
         writeln!(
             f,
             "  {:<20} {:<26} {:>10} {:>10} {:>8}",
-            "field", "level", "m", "u", "weight"
+            "comparison", "level", "m", "u", "weight"
         )?;
         writeln!(
             f,
             "  {:<20} {:<26} {:>10} {:>10} {:>8.3}",
             "(prior)", "", "", "", self.prior_weight
         )?;
-        for c in &self.fields {
+        for c in &self.comparisons {
             let num = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.6}"));
-            let level = if c.level == SALT_DIFFERS_NAME {
-                format!("not compared: {}", c.level)
+            let level = if c.level == "unknown" {
+                "not seen (unknown)".to_string()
             } else {
                 c.level.clone()
             };
             writeln!(
                 f,
                 "  {:<20} {:<26} {:>10} {:>10} {:>8.3}{}",
-                c.field,
+                c.comparison,
                 level,
                 num(c.m),
                 num(c.u),
                 c.weight,
                 if c.term_frequency_adjusted {
                     "  (u = term frequency)"
+                } else if c.household {
+                    "  (u = one household)"
                 } else {
                     ""
                 }

@@ -71,10 +71,11 @@ use crate::schema::Schema;
 
 use block::Blocking;
 use compare::Comparator;
-use em::Patterns;
+use em::{Patterns, UTable};
 use model::{Model, Scorer};
 use pool::{pack_pair, unpack_pair, Pool};
 use resolve::ScoredPairs;
+use sample::UEstimate;
 use scan::{PatternTable, TaskPatterns};
 use term_frequency::TermFrequencies;
 
@@ -101,6 +102,9 @@ pub struct LinkOptions {
     pub cluster_support: f64,
     /// A trained model to use instead of training one.
     pub model: Option<Model>,
+    /// The inputs' pair statistics (from their manifests), which give the u probabilities of
+    /// encoded extracts; unused in cleartext mode and with a model.
+    pub pair_stats: Vec<crate::encode::pair_stats::PairStats>,
 }
 
 impl Default for LinkOptions {
@@ -111,6 +115,7 @@ impl Default for LinkOptions {
             one_to_one: false,
             cluster_support: resolve::DEFAULT_CLUSTER_SUPPORT,
             model: None,
+            pair_stats: Vec::new(),
         }
     }
 }
@@ -323,9 +328,11 @@ pub fn link_pool(
     let plan = std::mem::take(&mut blocking.plan);
     let tasks = plan.tasks();
     let total_pairs: u64 = tasks.iter().map(|t| t.pairs).sum();
-    let rule_slots: Vec<usize> = crate::encode::Layout::new(schema)
-        .blocks
-        .into_iter()
+    let rule_columns: Vec<usize> = schema
+        .link
+        .blocking
+        .iter()
+        .filter_map(|r| schema.token_index(&r.keys))
         .take(64)
         .collect();
     let review = options.review_threshold;
@@ -366,7 +373,7 @@ pub fn link_pool(
                 report("comparing", done, total_pairs);
                 let parts: Vec<TaskPatterns> = chunk
                     .par_iter()
-                    .map(|t| scan::compare_task(&comparator, &pool, &plan, t, &rule_slots))
+                    .map(|t| scan::compare_task(&comparator, &pool, &plan, t, &rule_columns))
                     .collect();
                 found.extend(parts);
                 done += chunk.iter().map(|t| t.pairs).sum::<u64>();
@@ -379,13 +386,19 @@ pub fn link_pool(
 
             check_cancel(cancel)?;
             report("u sample", 0, schema.link.u_sample_pairs as u64);
-            let u = sample::estimate_u(
-                &pool,
-                &comparator,
-                schema.link.u_sample_pairs,
-                schema.link.seed,
-                cancel,
-            )?;
+            let u = if clear {
+                UEstimate::from_random_pairs(
+                    &pool,
+                    &comparator,
+                    schema.link.u_sample_pairs,
+                    schema.link.seed,
+                    cancel,
+                )?
+            } else {
+                let stats: Vec<&crate::encode::pair_stats::PairStats> =
+                    options.pair_stats.iter().collect();
+                UEstimate::from_pair_stats(schema, &comparator, &stats)?
+            };
             lap("u sample", &mut timings);
             check_cancel(cancel)?;
             report("EM", 0, 0);
@@ -395,7 +408,20 @@ pub fn link_pool(
                     "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model (--model)".into(),
                 ));
             }
-            let (u, fit) = train_correcting_salted_u(schema, &comparator, &pool, &patterns, u);
+            let utable = UTable {
+                u: &u.u,
+                u_household: &u.u_household,
+                household: comparator.household(),
+            };
+            let fit = train::train(
+                schema,
+                &comparator,
+                &patterns,
+                &utable,
+                sample::possible_pairs(&pool),
+                max_matches(&pool),
+                |pairs| starting_lambda(&pool, pairs),
+            );
             lap("EM", &mut timings);
             let model = Model::new(
                 schema,
@@ -508,50 +534,6 @@ fn inside_pairs(
         }
     }
     out
-}
-
-/// At most this many trainings with corrected u of the salted fields.
-const MAX_U_CORRECTIONS: u64 = 10;
-
-/// Trains the model, then, while some field is compared within a salt, corrects the u of those
-/// fields for the matches the model finds among pairs with equal salts and trains again, until λ
-/// changes by less than 0.1% (see [`sample::corrected_for_matches`]). Returns the u used and the
-/// fit.
-fn train_correcting_salted_u(
-    schema: &Schema,
-    comparator: &Comparator,
-    pool: &Pool,
-    patterns: &Patterns,
-    sampled: sample::USample,
-) -> (sample::USample, train::Trained) {
-    let possible = sample::possible_pairs(pool);
-    let run = |u: &sample::USample| {
-        train::train(
-            schema,
-            comparator,
-            patterns,
-            &u.u,
-            possible,
-            max_matches(pool),
-            |pairs| starting_lambda(pool, pairs),
-        )
-    };
-    let mut u = sampled.clone();
-    let mut fit = run(&u);
-    if sampled.salts.is_empty() {
-        return (u, fit);
-    }
-    for round in 1..=MAX_U_CORRECTIONS {
-        let matches = fit.fit.lambda * possible as f64;
-        u = sample::corrected_for_matches(&sampled, schema, comparator, &fit.fit.m, matches);
-        let before = fit.fit.lambda;
-        fit = run(&u);
-        fit.u_corrections = round;
-        if (fit.fit.lambda - before).abs() <= 1e-3 * before {
-            break;
-        }
-    }
-    (u, fit)
 }
 
 /// The most matches the pool can plausibly hold: twice the smaller source of each pair of sources

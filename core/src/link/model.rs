@@ -1,15 +1,20 @@
-//! The Fellegi-Sunter model: per field and level the m and u probabilities, and the prior match
-//! rate λ; its JSON form (`--save-model`, `--model`); and scoring.
+//! The Fellegi-Sunter model: per comparison and level the m and u probabilities (and, for
+//! household-aware comparisons, the u among pairs of one household), and the prior λ; its JSON
+//! form (`--save-model`, `--model`); and scoring.
 //!
 //! A pair's match weight is
 //!
 //! ```text
-//! w = log2(λ / (1 - λ)) + Σ_fields log2(m_f(level) / u_f(level))
+//! w = log2(λ / (1 - λ)) + Σ_comparisons log2(m_c(level) / u_c(level))
 //! ```
 //!
-//! where a field missing on either side, or salted with different salts on the two sides, adds 0
-//! (see [`compare`](super::compare)), and exact agreement on a term-frequency field uses
-//! the value's frequency for u (see [`term_frequency`](super::term_frequency)). The match
+//! where a comparison `missing` or `unknown` adds 0 (see [`compare`](super::compare)). When the
+//! pair's household comparison reaches a level meaning one household (the default: the same
+//! address and postcode), the comparisons marked `household` use their **household u**: the
+//! chance that two *different* people of one household agree at that level (a shared surname is
+//! no evidence there; a shared date of birth is the evidence of twins, about 2%, not of two
+//! strangers, 1 in 20,000). In cleartext mode, exact agreement on a term-frequency comparison
+//! uses the value's frequency for u (see [`term_frequency`](super::term_frequency)). The match
 //! probability is `2^w / (1 + 2^w)`.
 
 use std::path::Path;
@@ -22,24 +27,23 @@ use crate::schema::Schema;
 
 use super::compare::{is_uncompared, Comparator};
 use super::em::{clamp_probability, EmFit, PSEUDO_COUNT, P_MAX};
-use super::sample::USample;
+use super::sample::UEstimate;
 use super::term_frequency::TermFrequencies;
 use super::train::{SessionReport, Trained};
 
 /// Value of [`Model::format`].
 pub const MODEL_FORMAT: &str = "pseudolink-model";
-/// Version of the model file format. Version 2: salted fields are compared only within equal
-/// salts, so their u are shares among random pairs with equal salts (version 1 models hold u among
-/// all random pairs, which mean something else, and are refused).
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+/// Version of the model file format. Version 3: comparisons of keys over token columns, u from
+/// the extracts' pair statistics, household u (older models are refused).
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 
 /// Which comparators a model was trained with: its levels differ between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ComparisonMode {
-    /// Encoded extracts: Dice bands on Bloom filters.
+    /// Encoded extracts: token and filter comparisons.
     Encoded,
-    /// Cleartext (`--clear`): string similarities where the schema gives them.
+    /// Cleartext extracts: every level seen, string similarities, term frequencies.
     Clear,
 }
 
@@ -51,36 +55,35 @@ pub struct Model {
     pub format: String,
     /// [`MODEL_FORMAT_VERSION`].
     pub format_version: u32,
-    /// Version of pseudolink that trained it.
+    /// The pseudolink version that trained it.
     pub library_version: String,
-    /// Fingerprint of the schema it was trained under.
+    /// The encoding fingerprint of the schema it was trained under.
     pub schema_fingerprint: String,
-    /// Encoded or cleartext comparison.
+    /// The fingerprint of the schema's linkage settings.
+    pub link_fingerprint: String,
+    /// The comparators it was trained with.
     pub comparison: ComparisonMode,
-    /// Prior match rate: the probability that two random records (from different sources) match.
+    /// λ: the probability that two random records match.
     pub lambda: f64,
     /// `log2(λ / (1 - λ))`.
     pub prior_weight: f64,
-    /// Per compared field, in schema order.
-    pub fields: Vec<FieldModel>,
-    /// How the model was trained.
+    /// The comparisons.
+    pub comparisons: Vec<ComparisonModel>,
+    /// How it was trained.
     pub training: Training,
 }
 
-/// The parameters of one compared field.
+/// The parameters of one comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FieldModel {
-    /// Field name.
-    pub field: String,
-    /// Whether exact agreement is term-frequency adjusted when scoring.
+pub struct ComparisonModel {
+    /// The comparison's name.
+    pub comparison: String,
+    /// Whether its u are a household's when the pair is one household.
+    pub household: bool,
+    /// Whether exact agreement is weighed by the value's frequency (cleartext mode).
     pub term_frequency: bool,
-    /// The salt (`field` or `field.level`) the field is compared within: a pair whose salts
-    /// differ gets the level `salts differ` (weight 0), and u is the level shares among random pairs
-    /// with equal salts. Absent for an unsalted field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salt: Option<String>,
-    /// The levels, best first (`missing` and `salts differ`, weight 0, are not listed).
+    /// Its levels.
     pub levels: Vec<LevelModel>,
 }
 
@@ -88,7 +91,7 @@ pub struct FieldModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LevelModel {
-    /// Level name (`exact`, `dice>=0.9`, `swapped`, `else`...).
+    /// The level's name.
     pub level: String,
     /// P(level | match).
     pub m: f64,
@@ -96,100 +99,103 @@ pub struct LevelModel {
     pub u: f64,
     /// `log2(m / u)`.
     pub weight: f64,
+    /// P(level | two people of one household), for household comparisons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u_household: Option<f64>,
+    /// `log2(m / u_household)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_household: Option<f64>,
 }
 
 /// How a model was trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Training {
-    /// Candidate pairs EM ran over.
+    /// Candidate pairs compared.
     pub candidate_pairs: u64,
-    /// Distinct comparison vectors among them.
+    /// Distinct comparison patterns among them.
     pub distinct_patterns: u64,
-    /// Random pairs compared for u.
-    pub u_sample_pairs: u64,
-    /// Per salt that fields are compared within: the sample of pairs with equal salts that gave
-    /// their u (see [`sample`](super::sample)).
-    pub equal_salt_samples: Vec<EqualSaltSample>,
-    /// Times the model was trained again with the u of the salted fields corrected for the
-    /// matches among pairs with equal salts.
-    pub salted_u_corrections: u64,
-    /// Seed of the random sample.
+    /// Where the u came from (`pair statistics of N extracts`, `random pairs`).
+    pub u_source: String,
+    /// Random pairs behind the u.
+    pub u_pairs: u64,
+    /// Pairs of one household behind the household u.
+    pub household_pairs: u64,
+    /// The household comparison and its levels, when household-aware.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<crate::schema::HouseholdSpec>,
+    /// The matches λ implies among the inputs.
+    pub implied_matches: f64,
+    /// Pairs the inputs can form.
+    pub possible_pairs: f64,
+    /// Seed of the random sampling.
     pub seed: u64,
-    /// EM iterations run, over all sessions.
+    /// Total EM iterations.
     pub em_iterations: u64,
-    /// Whether every EM session converged within the tolerance.
+    /// Whether every used session converged.
     pub em_converged: bool,
-    /// Largest parameter change in the last iteration of the λ session.
-    pub em_max_change: f64,
-    /// The tolerance.
+    /// EM's tolerance.
     pub em_tolerance: f64,
-    /// The iteration limit.
+    /// EM's iteration limit.
     pub em_max_iterations: u64,
-    /// Pseudo-count added per level.
+    /// Pseudo-count added to every level in the M-step.
     pub pseudo_count: f64,
-    /// The EM sessions: one per blocking rule (m of the fields its keys do not use), then λ.
+    /// One entry per EM session, and the λ estimate.
     pub sessions: Vec<SessionReport>,
-    /// Compared fields no session could estimate (used by every blocking rule): their m are the
-    /// starting values.
-    pub fields_not_estimated: Vec<String>,
-}
-
-/// The sample of pairs with equal salts behind the u of the fields compared within one salt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EqualSaltSample {
-    /// The salt (`field` or `field.level`).
-    pub salt: String,
-    /// Pairs with equal salts the inputs can form.
-    pub possible_pairs: u64,
-    /// Of them, compared for u.
-    pub sampled_pairs: u64,
-    /// The model's share of matches among them, taken out of u.
-    pub match_share: f64,
+    /// Comparisons no session estimated (their m are the starting values).
+    pub comparisons_not_estimated: Vec<String>,
 }
 
 impl Model {
-    /// Assembles a model from the u estimate and the EM fit.
+    /// The model of a training.
     pub fn new(
         schema: &Schema,
         comparator: &Comparator,
-        u: &USample,
+        u: &UEstimate,
         trained: &Trained,
         candidate_pairs: u64,
         distinct_patterns: u64,
     ) -> Model {
         let fit: &EmFit = &trained.fit;
         let lambda = fit.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
-        let fields = comparator
-            .fields()
+        let comparisons = comparator
+            .rules()
             .iter()
             .enumerate()
-            .map(|(f, c)| FieldModel {
-                field: c.name.clone(),
-                term_frequency: c.term_frequency,
-                salt: c.salt.clone(),
-                levels: c
-                    .levels
+            .map(|(c, rule)| ComparisonModel {
+                comparison: rule.name.clone(),
+                household: rule.household && comparator.household().is_some(),
+                term_frequency: rule.term_frequency.is_some(),
+                levels: rule
+                    .level_names
                     .iter()
                     .enumerate()
-                    .map(|(l, kind)| {
+                    .map(|(l, name)| {
                         let m = fit
                             .m
-                            .get(f)
+                            .get(c)
                             .and_then(|x| x.get(l))
                             .copied()
                             .map_or(0.5, clamp_probability);
-                        let u =
-                            u.u.get(f)
+                        let u_l =
+                            u.u.get(c)
                                 .and_then(|x| x.get(l))
                                 .copied()
                                 .map_or(0.5, clamp_probability);
+                        let hh = u
+                            .u_household
+                            .get(c)
+                            .and_then(|x| x.as_ref())
+                            .and_then(|x| x.get(l))
+                            .copied()
+                            .map(clamp_probability);
                         LevelModel {
-                            level: kind.name(),
+                            level: name.clone(),
                             m,
-                            u,
-                            weight: (m / u).log2(),
+                            u: u_l,
+                            weight: (m / u_l).log2(),
+                            u_household: hh,
+                            weight_household: hh.map(|h| (m / h).log2()),
                         }
                     })
                     .collect(),
@@ -200,6 +206,7 @@ impl Model {
             format_version: MODEL_FORMAT_VERSION,
             library_version: crate::VERSION.into(),
             schema_fingerprint: schema.fingerprint(),
+            link_fingerprint: schema.link_fingerprint(),
             comparison: if comparator.is_clear() {
                 ComparisonMode::Clear
             } else {
@@ -207,22 +214,16 @@ impl Model {
             },
             lambda,
             prior_weight: (lambda / (1.0 - lambda)).log2(),
-            fields,
+            comparisons,
             training: Training {
                 candidate_pairs,
                 distinct_patterns,
-                u_sample_pairs: u.pairs,
-                equal_salt_samples: u
-                    .salts
-                    .iter()
-                    .map(|s| EqualSaltSample {
-                        salt: s.salt.clone(),
-                        possible_pairs: u64::try_from(s.possible_pairs).unwrap_or(u64::MAX),
-                        sampled_pairs: s.sampled_pairs,
-                        match_share: s.match_share,
-                    })
-                    .collect(),
-                salted_u_corrections: trained.u_corrections,
+                u_source: u.source.clone(),
+                u_pairs: u.pairs,
+                household_pairs: u.household_pairs,
+                household: schema.link.household.clone(),
+                implied_matches: trained.implied_matches,
+                possible_pairs: trained.possible_pairs,
                 seed: schema.link.seed,
                 em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),
                 em_converged: trained
@@ -230,16 +231,11 @@ impl Model {
                     .iter()
                     .filter(|s| s.used)
                     .all(|s| s.converged),
-                em_max_change: if fit.max_change.is_finite() {
-                    fit.max_change
-                } else {
-                    0.0
-                },
                 em_tolerance: schema.link.em_tolerance,
                 em_max_iterations: schema.link.em_max_iterations as u64,
                 pseudo_count: PSEUDO_COUNT,
                 sessions: trained.sessions.clone(),
-                fields_not_estimated: trained.not_estimated.clone(),
+                comparisons_not_estimated: trained.not_estimated.clone(),
             },
         }
     }
@@ -249,7 +245,7 @@ impl Model {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Parses a model from JSON, checking its format and probabilities.
+    /// Parses and checks a model.
     pub fn from_json(text: &str) -> Result<Model> {
         // The version first, so an old model is refused for its version rather than for a field.
         let head: serde_json::Value = serde_json::from_str(text)
@@ -258,10 +254,11 @@ impl Model {
             .get("format_version")
             .and_then(serde_json::Value::as_u64);
         if head.get("format").and_then(serde_json::Value::as_str) == Some(MODEL_FORMAT)
-            && version == Some(1)
+            && version.is_some_and(|v| v < u64::from(MODEL_FORMAT_VERSION))
         {
             return Err(Error::Model(format!(
-                "format '{MODEL_FORMAT}' version 1 was trained before salted fields were compared only within equal salts, so its u probabilities mean something else; train a new model (--save-model) with this pseudolink, which reads version {MODEL_FORMAT_VERSION}"
+                "format '{MODEL_FORMAT}' version {} was trained by an older pseudolink on another encoding; train a new model (--save-model) with this pseudolink, which reads version {MODEL_FORMAT_VERSION}",
+                version.unwrap_or(0)
             )));
         }
         let model: Model = serde_json::from_value(head)
@@ -279,12 +276,12 @@ impl Model {
                 model.lambda
             )));
         }
-        for f in &model.fields {
-            for l in &f.levels {
-                if !valid(l.m) || !valid(l.u) {
+        for c in &model.comparisons {
+            for l in &c.levels {
+                if !valid(l.m) || !valid(l.u) || l.u_household.is_some_and(|h| !valid(h)) {
                     return Err(Error::Model(format!(
-                        "field '{}' level '{}': m and u must be strictly between 0 and 1",
-                        f.field, l.level
+                        "comparison '{}' level '{}': m and u must be strictly between 0 and 1",
+                        c.comparison, l.level
                     )));
                 }
             }
@@ -301,53 +298,60 @@ impl Model {
         })
     }
 
-    /// Writes the model to `path` atomically.
+    /// Writes the model file (atomically).
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut json = self.to_json();
         json.push('\n');
         write_atomic(path, json.as_bytes())
     }
 
-    /// Checks that this model fits `schema` and `comparator`: same schema fingerprint, same
-    /// comparison mode, same fields and levels.
+    /// Checks that this model can score pairs of `comparator` under `schema`: the same encoding,
+    /// the same comparisons and levels.
     pub fn check_fits(&self, schema: &Schema, comparator: &Comparator) -> Result<()> {
         if self.schema_fingerprint != schema.fingerprint() {
             return Err(Error::Model(format!(
-                "the model was trained under schema {} but this run uses schema {}; train a new model (--save-model) or use the schema it was trained with",
+                "the model was trained on extracts encoded under schema {} but this run uses schema {}; train a new model (--save-model) or use the schema it was trained with",
                 self.schema_fingerprint,
                 schema.fingerprint()
             )));
         }
-        let mode = if comparator.is_clear() {
+        let want = if comparator.is_clear() {
             ComparisonMode::Clear
         } else {
             ComparisonMode::Encoded
         };
-        if self.comparison != mode {
+        if self.comparison != want {
             return Err(Error::Model(format!(
-                "the model was trained for {:?} comparison but this run is {:?} (--clear must match)",
-                self.comparison, mode
+                "the model was trained in {} mode but this run compares {}: the levels differ; train a new model",
+                mode_name(self.comparison),
+                mode_name(want)
             )));
         }
         let names = comparator.level_names();
-        let ok = self.fields.len() == names.len()
+        let ok = self.comparisons.len() == names.len()
             && self
-                .fields
+                .comparisons
                 .iter()
                 .zip(&names)
-                .zip(comparator.fields())
-                .all(|((f, n), c)| {
-                    f.field == c.name
-                        && f.salt == c.salt
-                        && f.levels.len() == n.len()
-                        && f.levels.iter().zip(n).all(|(l, name)| &l.level == name)
+                .zip(comparator.rules())
+                .all(|((c, n), r)| {
+                    c.comparison == r.name
+                        && c.levels.len() == n.len()
+                        && c.levels.iter().zip(n).all(|(l, name)| &l.level == name)
                 });
         if !ok {
             return Err(Error::Model(
-                "the model's fields and levels do not match the schema's comparisons".into(),
+                "the model's comparisons and levels do not match the schema's (link.comparisons): train a new model, or link with the schema it was trained with".into(),
             ));
         }
         Ok(())
+    }
+}
+
+fn mode_name(m: ComparisonMode) -> &'static str {
+    match m {
+        ComparisonMode::Encoded => "encoded",
+        ComparisonMode::Clear => "cleartext",
     }
 }
 
@@ -367,146 +371,201 @@ pub fn probability(weight: f64) -> f64 {
 pub struct Scorer {
     prior: f64,
     weights: Vec<Vec<f64>>,
+    /// Per comparison: the weights under one household, for household comparisons.
+    weights_household: Vec<Option<Vec<f64>>>,
     m: Vec<Vec<f64>>,
     u: Vec<Vec<f64>>,
+    u_household: Vec<Option<Vec<f64>>>,
+    household: Option<(usize, u64)>,
+    /// Per comparison: the level weighed by term frequency (its first), when adjusted.
     exact: Vec<Option<u8>>,
     tf: TermFrequencies,
 }
 
-/// What one field adds to a pair's match weight.
+/// What one comparison adds to a pair's match weight.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
-    /// Field name.
-    pub field: String,
-    /// Level reached (`missing` when a side lacks the value, `salts differ` when the field is
-    /// salted and the two salts differ: not compared).
+    /// The comparison.
+    pub comparison: String,
+    /// The level reached.
     pub level: String,
-    /// m of the level (absent for `missing` and `salts differ`).
+    /// m of the level (none for missing and unknown).
     pub m: Option<f64>,
-    /// u of the level, or the term frequency when adjusted (absent for `missing` and
-    /// `salts differ`).
+    /// u of the level, or the household u, or the value's frequency.
     pub u: Option<f64>,
-    /// Whether u is the value's term frequency.
+    /// Whether u is the household's (the pair is one household).
+    pub household: bool,
+    /// Whether u is the value's frequency.
     pub term_frequency_adjusted: bool,
-    /// `log2(m / u)`, or 0 for `missing` and `salts differ`.
+    /// `log2(m / u)`.
     pub weight: f64,
 }
 
 impl Scorer {
-    /// A scorer for `model` (which must fit `comparator`) with term frequencies `tf`.
+    /// The scorer of `model` for pairs compared by `comparator`.
     pub fn new(model: &Model, comparator: &Comparator, tf: TermFrequencies) -> Scorer {
-        let m: Vec<Vec<f64>> = model
-            .fields
+        let levels = |f: &dyn Fn(&LevelModel) -> f64| -> Vec<Vec<f64>> {
+            model
+                .comparisons
+                .iter()
+                .map(|c| c.levels.iter().map(|l| clamp_probability(f(l))).collect())
+                .collect()
+        };
+        let m = levels(&|l| l.m);
+        let u = levels(&|l| l.u);
+        let u_household: Vec<Option<Vec<f64>>> = model
+            .comparisons
             .iter()
-            .map(|f| f.levels.iter().map(|l| clamp_probability(l.m)).collect())
+            .map(|c| {
+                c.household.then(|| {
+                    c.levels
+                        .iter()
+                        .map(|l| clamp_probability(l.u_household.unwrap_or(l.u)))
+                        .collect()
+                })
+            })
             .collect();
-        let u: Vec<Vec<f64>> = model
-            .fields
+        let ratio = |m: &[f64], u: &[f64]| -> Vec<f64> {
+            m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect()
+        };
+        let weights = m.iter().zip(&u).map(|(m, u)| ratio(m, u)).collect();
+        let weights_household = m
             .iter()
-            .map(|f| f.levels.iter().map(|l| clamp_probability(l.u)).collect())
-            .collect();
-        let weights = m
-            .iter()
-            .zip(&u)
-            .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
+            .zip(&u_household)
+            .map(|(m, h)| h.as_ref().map(|h| ratio(m, h)))
             .collect();
         let lambda = model.lambda.clamp(super::train::LAMBDA_MIN, P_MAX);
         Scorer {
             prior: (lambda / (1.0 - lambda)).log2(),
             weights,
+            weights_household,
             m,
             u,
+            u_household,
+            household: comparator.household(),
             exact: comparator
-                .fields()
+                .rules()
                 .iter()
-                .map(|f| f.exact_level().filter(|_| f.term_frequency))
+                .map(|r| r.term_frequency.map(|_| 0u8))
                 .collect(),
             tf,
         }
     }
 
-    /// The prior weight `log2(λ / (1 - λ))`.
+    /// `log2(λ / (1 - λ))`.
     pub fn prior_weight(&self) -> f64 {
         self.prior
     }
 
-    /// The weight compared field `f` adds at `level` for a pair whose first record is `a`.
+    /// Whether the pair of comparison vector `levels` is one household.
     #[inline]
-    pub fn field_weight(&self, f: usize, level: u8, a: u32) -> f64 {
-        if is_uncompared(level) {
-            return 0.0;
-        }
-        if self.exact.get(f).copied().flatten() == Some(level) {
-            if let Some(freq) = self.tf.get(f, a) {
-                let m = self.m[f][usize::from(level)];
-                return (m / clamp_probability(freq)).log2();
-            }
-        }
-        self.weights
-            .get(f)
-            .and_then(|w| w.get(usize::from(level)))
-            .copied()
-            .unwrap_or(0.0)
-    }
-
-    /// Whether the weight of comparison vector `levels` depends on the pair's first record: some
-    /// term-frequency adjusted field is at its exact level.
-    pub fn uses_term_frequency(&self, levels: &[u8]) -> bool {
-        levels.iter().enumerate().any(|(f, &l)| {
-            self.exact.get(f).copied().flatten() == Some(l) && self.tf.is_adjusted(f)
+    pub fn one_household(&self, levels: &[u8]) -> bool {
+        self.household.is_some_and(|(c, mask)| {
+            levels
+                .get(c)
+                .is_some_and(|&l| !is_uncompared(l) && l < 64 && mask & (1u64 << l) != 0)
         })
     }
 
-    /// The match weight of comparison vector `levels` of a pair whose first record is `a`.
+    /// The weight comparison `c` adds at `level` (`household`: under one household); `a` is the
+    /// first record of the pair (for term frequencies).
+    #[inline]
+    pub fn comparison_weight(&self, c: usize, level: u8, household: bool, a: u32) -> f64 {
+        if is_uncompared(level) {
+            return 0.0;
+        }
+        if self.exact.get(c).copied().flatten() == Some(level) && !household {
+            if let Some(freq) = self.tf.get(c, a) {
+                let m = self.m[c][usize::from(level)];
+                return (m / clamp_probability(freq)).log2();
+            }
+        }
+        let table = match (household, self.weights_household.get(c)) {
+            (true, Some(Some(w))) => w,
+            _ => match self.weights.get(c) {
+                Some(w) => w,
+                None => return 0.0,
+            },
+        };
+        table.get(usize::from(level)).copied().unwrap_or(0.0)
+    }
+
+    /// Whether scoring `levels` reads a term frequency (its weight then depends on the pair, not
+    /// only on the pattern).
+    pub fn uses_term_frequency(&self, levels: &[u8]) -> bool {
+        !self.one_household(levels)
+            && levels.iter().enumerate().any(|(c, &l)| {
+                self.exact.get(c).copied().flatten() == Some(l) && self.tf.is_adjusted(c)
+            })
+    }
+
+    /// The match weight of comparison vector `levels`; `a` is the pair's first record.
     #[inline]
     pub fn weight(&self, levels: &[u8], a: u32) -> f64 {
+        let hh = self.one_household(levels);
         self.prior
             + levels
                 .iter()
                 .enumerate()
-                .map(|(f, &l)| self.field_weight(f, l, a))
+                .map(|(c, &l)| self.comparison_weight(c, l, hh, a))
                 .sum::<f64>()
     }
 
-    /// Per-field contributions of a comparison vector (see [`Contribution`]).
+    /// The natural log of u of comparison `c` at `level` for a pair of vector `levels` (the
+    /// household u when the pair is one household): what EM uses.
+    #[inline]
+    pub fn u_of(&self, c: usize, level: usize, household: bool) -> f64 {
+        let table = match (household, self.u_household.get(c)) {
+            (true, Some(Some(h))) => h,
+            _ => &self.u[c],
+        };
+        table.get(level).copied().unwrap_or(0.5)
+    }
+
+    /// What each comparison adds to the weight of comparison vector `levels`.
     pub fn contributions(
         &self,
         comparator: &Comparator,
         levels: &[u8],
         a: u32,
     ) -> Vec<Contribution> {
+        let hh = self.one_household(levels);
         comparator
-            .fields()
+            .rules()
             .iter()
             .zip(levels)
             .enumerate()
-            .map(|(f, (c, &level))| {
-                let name = super::compare::level_name(c, level);
+            .map(|(c, (rule, &level))| {
+                let name = super::compare::level_name(rule, level);
                 if is_uncompared(level) {
                     return Contribution {
-                        field: c.name.clone(),
+                        comparison: rule.name.clone(),
                         level: name,
                         m: None,
                         u: None,
+                        household: false,
                         term_frequency_adjusted: false,
                         weight: 0.0,
                     };
                 }
                 let l = usize::from(level);
-                let adjusted = self.exact.get(f).copied().flatten() == Some(level)
-                    && self.tf.get(f, a).is_some();
+                let adjusted = !hh
+                    && self.exact.get(c).copied().flatten() == Some(level)
+                    && self.tf.get(c, a).is_some();
+                let household = hh && matches!(self.u_household.get(c), Some(Some(_)));
                 let u = if adjusted {
-                    self.tf.get(f, a).map(clamp_probability)
+                    self.tf.get(c, a).map(clamp_probability)
                 } else {
-                    self.u.get(f).and_then(|x| x.get(l)).copied()
+                    Some(self.u_of(c, l, household))
                 };
                 Contribution {
-                    field: c.name.clone(),
+                    comparison: rule.name.clone(),
                     level: name,
-                    m: self.m.get(f).and_then(|x| x.get(l)).copied(),
+                    m: self.m.get(c).and_then(|x| x.get(l)).copied(),
                     u,
+                    household,
                     term_frequency_adjusted: adjusted,
-                    weight: self.field_weight(f, level, a),
+                    weight: self.comparison_weight(c, level, hh, a),
                 }
             })
             .collect()
@@ -527,7 +586,10 @@ mod tests {
     }
 
     #[test]
-    fn bad_models_are_refused() {
+    fn bad_and_old_models_are_refused() {
         assert!(matches!(Model::from_json("{}"), Err(Error::Model(_))));
+        let old = r#"{"format": "pseudolink-model", "format_version": 2}"#;
+        let e = Model::from_json(old).unwrap_err().to_string();
+        assert!(e.contains("train a new model"), "{e}");
     }
 }

@@ -7,23 +7,24 @@
 //! into one contiguous row per record (a fixed stride of `u64` words), so comparing a pair touches
 //! two short runs of memory instead of a dozen heap allocations:
 //!
-//! - every token slot as a `u32` **id**: tokens are only ever tested for equality, so each is
-//!   replaced by its rank among the distinct tokens of its slot (1, 2, ...; 0 when missing). Slots
-//!   whose tokens are compared with each other (a date's `swapped` token with the exact token, a
-//!   field's token with its `cross_with` field's) share one numbering. Ids are exact: two ids are
-//!   equal exactly when the tokens are, with no hashing and no collision;
-//! - the popcount of every Bloom filter plus one (0 when missing), for the Dice bound;
-//! - the filters' words.
-//!
-//! For the default schema that is 432 bytes per record instead of about a kilobyte of tokens and
-//! filters as read.
+//! - every token column as a `u32` **id**: tokens are only ever tested for equality, so each is
+//!   replaced by its rank among the distinct tokens of the columns it can be compared with
+//!   (columns of one hash signature, such as `first_name+date_of_birth` and
+//!   `last_name+date_of_birth`, share a numbering; 1, 2, ...; 0 when missing). Ids are exact: two
+//!   ids are equal exactly when the tokens are, with no hashing and no collision;
+//! - every token-set column as its elements' ids in ascending order, in a fixed width (the
+//!   largest set of that column), padded with 0;
+//! - the fields the record has a value of, as a bit mask: a field is present when some token
+//!   or filter holding it is (the extract says no more than that);
+//! - the popcount of every Bloom filter plus one (0 when missing), for the Dice bound, and the
+//!   filters' words.
 
 use rayon::prelude::*;
 
-use crate::encode::layout::Layout;
+use crate::encode::layout::{Layout, Slot};
 use crate::encode::EncodedRecord;
 use crate::error::{Error, Result};
-use crate::schema::{Level, Schema};
+use crate::schema::Schema;
 
 use super::dice;
 
@@ -38,65 +39,40 @@ pub struct Pool {
     rows: Rows,
 }
 
-/// The comparison rows (see the module documentation). Row layout, in `u64` words: the token ids
-/// (two `u32` per word), the filters' popcounts plus one (two `u32` per word), then the filters.
+/// Where one token column sits in a row, in `u32` units from the row's start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColumnAt {
+    /// First `u32` of the column.
+    pub at: usize,
+    /// Its width: 1 for a single token, the largest set for a token set.
+    pub width: usize,
+    /// Whether it is a token set.
+    pub set: bool,
+}
+
+/// The comparison rows (see the module documentation). Row layout, in `u32` units: the columns'
+/// ids, the presence mask, the filters' popcounts plus one; then, in whole `u64` words, the
+/// filters.
 #[derive(Debug, Clone, Default)]
 struct Rows {
     stride: usize,
-    n_tokens: usize,
-    n_blooms: usize,
+    columns: Vec<ColumnAt>,
+    presence_at: usize,
     count_at: usize,
+    n_blooms: usize,
     bloom_offsets: Vec<(usize, usize)>,
     words: Vec<u64>,
 }
 
-/// Groups of token slots numbered together: slots compared with each other share ids.
-fn id_groups(schema: &Schema, layout: &Layout) -> Vec<Vec<usize>> {
-    let n = layout.n_tokens;
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let mut union = |a: usize, b: usize| {
-        if a < n && b < n {
-            let (x, y) = (find(&mut parent, a), find(&mut parent, b));
-            parent[x.max(y)] = x.min(y);
-        }
-    };
-    for (i, f) in schema.fields.iter().enumerate() {
-        let slots = &layout.fields[i];
-        let Some(token) = slots.token else { continue };
-        if let Some(sw) = slots.level(Level::Swapped) {
-            union(token, sw);
-        }
-        let cross = f.compare.as_ref().and_then(|c| c.cross_with.as_ref());
-        if let Some(other) = cross.and_then(|o| schema.field_index(o)) {
-            if let Some(t) = layout.fields.get(other).and_then(|s| s.token) {
-                union(token, t);
-            }
-        }
-    }
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for s in 0..n {
-        let r = find(&mut parent, s);
-        groups[r].push(s);
-    }
-    groups.retain(|g| !g.is_empty());
-    groups
-}
-
-/// The ids of the tokens of `slots` (see the module documentation): per slot, one id per record.
+/// The ids of the tokens of the single-token `slots` (see the module documentation): per slot,
+/// one id per record.
 fn number_tokens(records: &[EncodedRecord], slots: &[usize]) -> Vec<Vec<u32>> {
     let mut keyed: Vec<([u64; 2], u32, u32)> = Vec::new();
     for (k, &s) in slots.iter().enumerate() {
         keyed.extend(records.iter().enumerate().filter_map(|(i, r)| {
             let t = r.tokens.get(s).copied().flatten()?;
             let v = u128::from_le_bytes(t.0);
-            Some(([v as u64, (v >> 64) as u64], k as u32, i as u32))
+            Some(([(v >> 64) as u64, v as u64], k as u32, i as u32))
         }));
     }
     keyed.par_sort_unstable_by_key(|x| x.0);
@@ -113,10 +89,91 @@ fn number_tokens(records: &[EncodedRecord], slots: &[usize]) -> Vec<Vec<u32>> {
     ids
 }
 
+/// The ids of the elements of the token-set `slots`, numbered together (ascending values get
+/// ascending ids, so each record's ids stay ascending): per slot, per record, its ids.
+fn number_sets(records: &[EncodedRecord], slots: &[usize]) -> Vec<Vec<Vec<u32>>> {
+    let mut keyed: Vec<(u64, u32, u32, u32)> = Vec::new();
+    for (k, &s) in slots.iter().enumerate() {
+        for (i, r) in records.iter().enumerate() {
+            for (e, v) in r.sets.get(s).into_iter().flatten().enumerate() {
+                keyed.push((*v, k as u32, i as u32, e as u32));
+            }
+        }
+    }
+    keyed.par_sort_unstable_by_key(|x| x.0);
+    let mut ids: Vec<Vec<Vec<u32>>> = slots
+        .iter()
+        .map(|&s| {
+            records
+                .iter()
+                .map(|r| vec![0u32; r.sets.get(s).map_or(0, Vec::len)])
+                .collect()
+        })
+        .collect();
+    let mut next = 0u32;
+    let mut last = None;
+    for (v, k, i, e) in keyed {
+        if last != Some(v) {
+            next += 1;
+            last = Some(v);
+        }
+        ids[k as usize][i as usize][e as usize] = next;
+    }
+    ids
+}
+
+/// Groups of token columns of one kind (single or set) and one hash signature: numbered together.
+fn groups(layout: &Layout, set: bool) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (c, t) in layout.tokens.iter().enumerate() {
+        if matches!(t.slot, Slot::Set(_)) != set {
+            continue;
+        }
+        match groups.iter_mut().find(|(sig, _)| *sig == t.signature) {
+            Some((_, g)) => g.push(c),
+            None => groups.push((t.signature.clone(), vec![c])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// The presence bit of field `i` (fields past 31 share the last bit).
+#[inline]
+pub fn bit(i: usize) -> u32 {
+    1u32 << i.min(31)
+}
+
+/// Per token column and per filter, the mask of the fields it holds.
+fn field_masks(schema: &Schema, layout: &Layout) -> (Vec<u32>, Vec<u32>) {
+    let token = layout
+        .tokens
+        .iter()
+        .map(|t| t.keys.iter().fold(0u32, |m, k| m | bit(k.field)))
+        .collect();
+    let filter = schema
+        .filters
+        .iter()
+        .map(|f| {
+            f.fields
+                .iter()
+                .filter_map(|ff| schema.field_index(&ff.field))
+                .fold(0u32, |m, i| m | bit(i))
+        })
+        .collect();
+    (token, filter)
+}
+
+/// The slot of token column `c` in an [`EncodedRecord`] (`tokens` or `sets`).
+fn slot_index(layout: &Layout, c: usize) -> usize {
+    match layout.tokens[c].slot {
+        Slot::Token(s) | Slot::Set(s) => s,
+        Slot::Bloom { index, .. } => index,
+    }
+}
+
 impl Rows {
     fn new(records: &[EncodedRecord], schema: &Schema) -> Rows {
         let layout = Layout::new(schema);
-        let n_tokens = layout.n_tokens;
         let n_blooms = layout.n_blooms;
         let mut bloom_words = vec![0usize; n_blooms];
         for r in records {
@@ -126,46 +183,84 @@ impl Rows {
                 }
             }
         }
-        // Ids per slot, numbered group by group.
-        let groups = id_groups(schema, &layout);
-        let numbered: Vec<(Vec<usize>, Vec<Vec<u32>>)> = groups
-            .into_par_iter()
-            .map(|g| {
-                let ids = number_tokens(records, &g);
-                (g, ids)
-            })
-            .collect();
-        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); n_tokens];
-        for (g, per_slot) in numbered {
-            for (s, v) in g.into_iter().zip(per_slot) {
-                ids[s] = v;
-            }
+        // Per column: its place in the row; a set as wide as its largest.
+        let mut columns = Vec::with_capacity(layout.tokens.len());
+        let mut at = 0usize;
+        for t in &layout.tokens {
+            let (width, set) = match t.slot {
+                Slot::Set(s) => (
+                    records
+                        .iter()
+                        .map(|r| r.sets.get(s).map_or(0, Vec::len))
+                        .max()
+                        .unwrap_or(0)
+                        .max(1),
+                    true,
+                ),
+                _ => (1, false),
+            };
+            columns.push(ColumnAt { at, width, set });
+            at += width;
         }
-        let count_at = n_tokens.div_ceil(2);
-        let mut offset = count_at + n_blooms.div_ceil(2);
+        let presence_at = at;
+        let count_at = at + 1;
+        let mut offset = (count_at + n_blooms).div_ceil(2);
         let mut bloom_offsets = Vec::with_capacity(n_blooms);
         for w in &bloom_words {
             bloom_offsets.push((offset, *w));
             offset += w;
         }
         let stride = offset.max(1);
+        // Ids, group by group.
+        let mut single: Vec<Vec<u32>> = vec![Vec::new(); layout.tokens.len()];
+        for g in groups(&layout, false) {
+            let slots: Vec<usize> = g.iter().map(|&c| slot_index(&layout, c)).collect();
+            for (c, ids) in g.into_iter().zip(number_tokens(records, &slots)) {
+                single[c] = ids;
+            }
+        }
+        let mut sets: Vec<Vec<Vec<u32>>> = vec![Vec::new(); layout.tokens.len()];
+        for g in groups(&layout, true) {
+            let slots: Vec<usize> = g.iter().map(|&c| slot_index(&layout, c)).collect();
+            for (c, ids) in g.into_iter().zip(number_sets(records, &slots)) {
+                sets[c] = ids;
+            }
+        }
+        let (token_fields, filter_fields) = field_masks(schema, &layout);
         let mut rows = Rows {
             stride,
-            n_tokens,
-            n_blooms,
+            columns,
+            presence_at,
             count_at,
+            n_blooms,
             bloom_offsets,
             words: vec![0u64; stride * records.len()],
         };
         let offsets = rows.bloom_offsets.clone();
+        let cols = rows.columns.clone();
         rows.words
             .par_chunks_mut(stride)
             .zip(records.par_iter())
             .enumerate()
             .for_each(|(i, (row, r))| {
-                for (t, slot_ids) in ids.iter().enumerate() {
-                    let id = slot_ids.get(i).copied().unwrap_or(0);
-                    row[t / 2] |= u64::from(id) << (32 * (t % 2));
+                let mut presence = 0u32;
+                let mut ids = vec![0u32; count_at + n_blooms];
+                for (c, col) in cols.iter().enumerate() {
+                    if col.set {
+                        let set = sets[c].get(i).map_or(&[][..], Vec::as_slice);
+                        for (e, &id) in set.iter().take(col.width).enumerate() {
+                            ids[col.at + e] = id;
+                        }
+                        if !set.is_empty() {
+                            presence |= token_fields[c];
+                        }
+                    } else {
+                        let id = single[c].get(i).copied().unwrap_or(0);
+                        ids[col.at] = id;
+                        if id != 0 {
+                            presence |= token_fields[c];
+                        }
+                    }
                 }
                 for (b, bloom) in r.blooms.iter().enumerate() {
                     let (Some(bloom), Some(&(at, len))) = (bloom, offsets.get(b)) else {
@@ -173,8 +268,12 @@ impl Rows {
                     };
                     let n = bloom.0.len().min(len);
                     row[at..at + n].copy_from_slice(&bloom.0[..n]);
-                    let count = u64::from(dice::popcount(&row[at..at + n])) + 1;
-                    row[count_at + b / 2] |= count << (32 * (b % 2));
+                    ids[count_at + b] = dice::popcount(&row[at..at + n]) + 1;
+                    presence |= filter_fields.get(b).copied().unwrap_or(0);
+                }
+                ids[presence_at] = presence;
+                for (pos, v) in ids.into_iter().enumerate() {
+                    row[pos / 2] |= u64::from(v) << (32 * (pos % 2));
                 }
             });
         rows
@@ -189,29 +288,99 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
-    /// The id of token slot `slot` (0 when missing).
+    /// The `u32` at position `pos` of the row.
     #[inline]
-    pub fn id(&self, slot: usize) -> u32 {
+    fn at(&self, pos: usize) -> u32 {
         self.words
-            .get(slot / 2)
-            .map_or(0, |w| (w >> (32 * (slot % 2))) as u32)
+            .get(pos / 2)
+            .map_or(0, |w| (w >> (32 * (pos % 2))) as u32)
+    }
+
+    /// The id of single-token column `column` (0 when missing or when it is a set).
+    #[inline]
+    pub fn id(&self, column: usize) -> u32 {
+        match self.rows.columns.get(column) {
+            Some(c) if !c.set => self.at(c.at),
+            _ => 0,
+        }
+    }
+
+    /// The ids of token column `column`, ascending (a single token: one id; none when missing).
+    #[inline]
+    pub fn ids(&self, column: usize) -> impl Iterator<Item = u32> + '_ {
+        let (at, width) = self
+            .rows
+            .columns
+            .get(column)
+            .map_or((0, 0), |c| (c.at, c.width));
+        (at..at + width)
+            .map(|p| self.at(p))
+            .take_while(|&id| id != 0)
+    }
+
+    /// Whether column `column` has a value.
+    #[inline]
+    pub fn has(&self, column: usize) -> bool {
+        self.rows
+            .columns
+            .get(column)
+            .is_some_and(|c| self.at(c.at) != 0)
+    }
+
+    /// Whether this row's column `a` and `other`'s column `b` share a token: equal ids, or a
+    /// common element of two sets.
+    #[inline]
+    pub fn shares(&self, a: usize, other: &Row<'_>, b: usize) -> bool {
+        self.first_shared(a, other, b).is_some()
+    }
+
+    /// The smallest id this row's column `a` and `other`'s column `b` share.
+    #[inline]
+    pub fn first_shared(&self, a: usize, other: &Row<'_>, b: usize) -> Option<u32> {
+        let (Some(ca), Some(cb)) = (self.rows.columns.get(a), other.rows.columns.get(b)) else {
+            return None;
+        };
+        if !ca.set && !cb.set {
+            let x = self.at(ca.at);
+            return (x != 0 && x == other.at(cb.at)).then_some(x);
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < ca.width && j < cb.width {
+            let (x, y) = (self.at(ca.at + i), other.at(cb.at + j));
+            if x == 0 || y == 0 {
+                return None;
+            }
+            match x.cmp(&y) {
+                std::cmp::Ordering::Equal => return Some(x),
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+            }
+        }
+        None
+    }
+
+    /// The fields the record has a value of (bit `i` for field `i`, see [`bit`]).
+    #[inline]
+    pub fn presence(&self) -> u32 {
+        self.at(self.rows.presence_at)
     }
 
     /// The popcount of Bloom slot `slot` plus one (0 when missing).
     #[inline]
     fn count_plus_one(&self, slot: usize) -> u32 {
-        self.words
-            .get(self.rows.count_at + slot / 2)
-            .map_or(0, |w| (w >> (32 * (slot % 2))) as u32)
+        if slot >= self.rows.n_blooms {
+            return 0;
+        }
+        self.at(self.rows.count_at + slot)
     }
 
-    /// Whether Bloom slot `slot` holds a filter.
+    /// Whether the record has a filter in Bloom slot `slot`.
     #[inline]
     pub fn has_bloom(&self, slot: usize) -> bool {
         self.count_plus_one(slot) != 0
     }
 
-    /// The popcount of Bloom slot `slot` (0 when missing).
+    /// The popcount of the filter in Bloom slot `slot` (0 when missing).
     #[inline]
     pub fn bloom_count(&self, slot: usize) -> u32 {
         self.count_plus_one(slot).saturating_sub(1)
@@ -234,6 +403,11 @@ pub struct ClearValues {
     pub n_fields: usize,
     /// The normalised value of each field of each record, `None` when missing.
     pub values: Vec<Option<Box<str>>>,
+    /// Per record: its feature values over the comparator's keys
+    /// ([`Comparator::keys`](super::compare::Comparator::keys)).
+    pub features: Vec<crate::encode::pair_stats::FeatureValues>,
+    /// The positions, among those keys, of the schema's household keys.
+    pub household: Vec<usize>,
 }
 
 impl Pool {
@@ -364,12 +538,9 @@ impl Pool {
     }
 
     /// The id of token slot `slot` of record `i` (0 when missing; see the module documentation).
-    #[inline]
-    pub fn id(&self, i: u32, slot: usize) -> u32 {
-        if slot >= self.rows.n_tokens {
-            return 0;
-        }
-        self.row(i).id(slot)
+    /// Where each token column sits in the rows (after [`prepare`](Self::prepare)).
+    pub fn columns(&self) -> &[ColumnAt] {
+        &self.rows.columns
     }
 
     /// The popcount of Bloom slot `slot` of record `i` (0 when missing).
@@ -397,6 +568,32 @@ impl Pool {
         c.values
             .get(i as usize * c.n_fields + field)
             .and_then(|v| v.as_deref())
+    }
+
+    /// The feature values of record `i` (cleartext mode).
+    #[inline]
+    pub fn features(&self, i: u32) -> Option<&crate::encode::pair_stats::FeatureValues> {
+        self.clear.as_ref()?.features.get(i as usize)
+    }
+
+    /// The positions of the household keys among the feature keys (cleartext mode, when the
+    /// schema has household keys).
+    pub fn household_keys(&self) -> Option<&[usize]> {
+        self.clear
+            .as_ref()
+            .map(|c| c.household.as_slice())
+            .filter(|k| !k.is_empty())
+    }
+
+    /// A hash of record `i`'s household key values, `None` when one is missing.
+    pub fn household_hash(&self, i: u32, keys: &[usize]) -> Option<u64> {
+        let f = self.features(i)?;
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &k in keys {
+            let v = f.keys.get(k)?.as_ref()?.first()?;
+            h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
+        }
+        Some(h)
     }
 
     /// True when cleartext values are attached.
@@ -468,60 +665,5 @@ mod tests {
         let one = Pool::new(vec![("a".into(), vec![rec("1"), rec("2")])], 0).unwrap();
         assert!(one.is_dedupe() && one.pair_allowed(0, 1) && !one.pair_allowed(1, 1));
         assert!(Pool::new(vec![], 0).is_err());
-    }
-
-    #[test]
-    fn ids_are_equal_exactly_when_tokens_are_and_compared_slots_share_them() {
-        use crate::encode::Token;
-        let schema = Schema::example();
-        let layout = Layout::new(&schema);
-        let t = |x: u8| Some(Token([x; 16]));
-        let rec = |id: &str, f: &[(usize, Option<Token>)]| {
-            let mut r = EncodedRecord {
-                id: id.into(),
-                tokens: vec![None; layout.n_tokens],
-                blooms: vec![None; layout.n_blooms],
-            };
-            for (s, v) in f {
-                r.tokens[*s] = *v;
-            }
-            r
-        };
-        let first = layout.fields[0].token.unwrap();
-        let last = layout.fields[2].token.unwrap();
-        let dob = layout.fields[3].token.unwrap();
-        let swapped = layout.fields[3].level(Level::Swapped).unwrap();
-        let sex = layout.fields[4].token.unwrap();
-        let mut pool = Pool::new(
-            vec![(
-                "a".into(),
-                vec![
-                    rec(
-                        "0",
-                        &[(first, t(1)), (last, t(2)), (dob, t(3)), (sex, t(1))],
-                    ),
-                    rec(
-                        "1",
-                        &[(first, t(2)), (last, t(1)), (swapped, t(3)), (sex, t(1))],
-                    ),
-                    rec("2", &[(first, t(1)), (sex, t(9))]),
-                ],
-            )],
-            layout.n_blooms,
-        )
-        .unwrap();
-        pool.prepare(&schema);
-        // Equal tokens, equal ids; different tokens, different ids; missing, 0.
-        assert_eq!(pool.id(0, first), pool.id(2, first));
-        assert_ne!(pool.id(0, first), pool.id(1, first));
-        assert_eq!(pool.id(2, last), 0);
-        assert_ne!(pool.id(0, first), 0);
-        // Crosswise and swapped slots share a numbering with the slots they are compared with.
-        assert_eq!(pool.id(0, first), pool.id(1, last));
-        assert_eq!(pool.id(0, last), pool.id(1, first));
-        assert_eq!(pool.id(0, dob), pool.id(1, swapped));
-        // Unrelated slots number on their own (the same token in two slots need not agree).
-        assert_eq!(pool.id(0, sex), pool.id(1, sex));
-        assert_ne!(pool.id(0, sex), pool.id(2, sex));
     }
 }

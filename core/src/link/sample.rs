@@ -1,30 +1,24 @@
-//! u probabilities from random pairs.
+//! u probabilities: the chance that two records of different people reach each level.
 //!
-//! `link.u_sample_pairs` pairs are drawn with a ChaCha8 generator seeded with `link.seed`: for
-//! several sources, a pair of sources with probability proportional to the product of their sizes,
-//! then a uniform record of each (so every cross-source pair is equally likely); for one source,
-//! two distinct uniform records. When the data has no more pairs than asked for, every pair is
-//! used instead. u of a level is its share among the sampled pairs where the field is present on
-//! both sides, with the pseudo-count of [`PSEUDO_COUNT`] per level, clamped.
+//! **Encoded extracts** bring their own: each agency counted, while encoding, the agreement
+//! patterns of random pairs of its records and of pairs of one household
+//! ([`crate::encode::pair_stats`]), on every key its tokens hold. The linkage unit could not:
+//! it never sees one key alone. [`UEstimate::from_pair_stats`] turns the patterns of all the
+//! extracts (pooled, each weighted by its pairs) into the u of every level of every comparison,
+//! with every level seen (as the agency saw them); the `else (not seen: ...)` levels get the
+//! chance that none of the levels seen holds.
 //!
-//! **Salted fields.** A salted field is compared only when the two salts agree (see
-//! [`compare`](super::compare)), so its u must be the level shares among random pairs *with equal
-//! salts*; in a uniform sample those are rare (about 1 in 1,000 for a salt of year and month of
-//! birth). For each salt, a second sample of `link.u_sample_pairs` pairs is therefore drawn
-//! uniformly among the pairs the inputs can form whose salt tokens are equal (a salt value with
-//! probability proportional to the pairs it forms, then a uniform pair of it), with a generator
-//! seeded from `link.seed` and the salt's token slot, and gives u of the fields gated on that salt.
+//! **Cleartext mode** samples `link.u_sample_pairs` pairs itself ([`UEstimate::from_random_pairs`]),
+//! as the agencies do, within the sources ([`sample_within_sources`]: pairs across sources would
+//! count their matches as strangers' agreement), drawn with a ChaCha8 generator seeded with
+//! `link.seed`; every pair when there are fewer. Household u come from every pair of records
+//! sharing the schema's household keys.
 //!
-//! **Matches among pairs with equal salts.** Random pairs are almost all non-matches; random pairs
-//! with equal salts are not always: with 20,000 people there are about 30 records per month of
-//! birth, so about one in twenty pairs born in the same month is a match, and the u of an exact
-//! name among them (0.028) is mostly those matches. After training, the share `π` of matches among
-//! the pairs with equal salts is known from the model (the matches it implies, times the
-//! probability that a match has equal salts, over the pairs with equal salts), and
-//! [`corrected_for_matches`] takes them out: the sample is a mixture `(1 - π) u + π m`, so
-//! `u = (u_sampled - π m) / (1 - π)`. Training then runs again with the corrected u, until λ
-//! settles ([`link_pool`](super::link_pool)). With 1.4 million people `π` is about 0.0007 and the
-//! correction changes little.
+//! Household pairs that agree at some level (not `else`) on every household comparison both
+//! records have are left out: they are most likely one person recorded twice (with a typo or a
+//! nickname), not two people of one household, who differ at least in their first names or
+//! dates of birth. A level
+//! never seen gets half a pair (a pseudo-count), then every u is clamped to [1e-6, 1 - 1e-6].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -32,40 +26,384 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::encode::pair_stats::{PairStats, PatternCount};
 use crate::error::{Error, Result};
+use crate::schema::Schema;
 
-use super::compare::{is_uncompared, Comparator};
-use super::em::{clamp_probability, PSEUDO_COUNT};
+use super::compare::{is_uncompared, Comparator, ComparisonRule, MISSING};
+use super::em::clamp_probability;
 use super::pool::{pack_pair, unpack_pair, Pool};
 
-/// The u estimate and how many pairs it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct USample {
-    /// u per compared field per level.
+/// u of every level of every comparison, and the household u of household comparisons.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UEstimate {
+    /// Per comparison, per level.
     pub u: Vec<Vec<f64>>,
-    /// Pairs compared.
+    /// Per comparison (household ones), per level.
+    pub u_household: Vec<Option<Vec<f64>>>,
+    /// Where they came from.
+    pub source: String,
+    /// Random pairs behind `u`.
     pub pairs: u64,
-    /// Per salt that some field is compared within: its sample of pairs with equal salts.
-    pub salts: Vec<SaltSample>,
+    /// Pairs of one household behind `u_household`.
+    pub household_pairs: u64,
 }
 
-/// The sample of pairs with equal salts that gives the u of the fields compared within a salt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SaltSample {
-    /// The salt's token slot.
-    pub slot: usize,
-    /// The salt (`field` or `field.level`).
-    pub salt: String,
-    /// Pairs with equal salts the inputs can form.
-    pub possible_pairs: u128,
-    /// Of them, compared.
-    pub sampled_pairs: u64,
-    /// The share of matches among them taken out of u (see [`corrected_for_matches`]); 0 until
-    /// corrected.
-    pub match_share: f64,
+/// Per comparison, per level: pair counts.
+type Counts = Vec<Vec<f64>>;
+
+fn empty_counts(comparator: &Comparator) -> Counts {
+    comparator
+        .rules()
+        .iter()
+        .map(|r| vec![0.0; r.levels.len()])
+        .collect()
 }
 
-/// Number of pairs the pool can form.
+/// u from counts of the atomic levels (the tested levels and `else`): half a pair for a level
+/// never seen, then shares, clamped; an `else (not seen: ...)` level gets the sum of its atomic
+/// levels' (see [`ComparisonRule::members`]).
+fn shares(comparator: &Comparator, counts: &Counts) -> Vec<Vec<f64>> {
+    comparator
+        .rules()
+        .iter()
+        .zip(counts)
+        .map(|(rule, c)| {
+            let atomic = rule.tested + 1;
+            let total: f64 = c.iter().take(atomic).map(|x| x.max(0.5)).sum();
+            let u: Vec<f64> = c
+                .iter()
+                .take(atomic)
+                .map(|x| x.max(0.5) / total.max(1.0))
+                .collect();
+            rule.members
+                .iter()
+                .map(|m| {
+                    let sum: f64 = (0..atomic)
+                        .filter(|i| m & (1u64 << i) != 0)
+                        .map(|i| u[i])
+                        .sum();
+                    clamp_probability(sum)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The first tested level that holds for a pattern of the pair statistics (as a bit; 0 for
+/// `else`), `None` when the comparison is missing.
+fn holding(
+    comparator: &Comparator,
+    rule: &ComparisonRule,
+    schema: &Schema,
+    names: &[String],
+    p: &PatternCount,
+) -> Option<u64> {
+    let first = comparator.level_of_pattern(rule, schema, names, p.bits(), &p.dice)?;
+    Some(if usize::from(first) < rule.tested {
+        1u64 << first
+    } else {
+        0
+    })
+}
+
+/// Adds the counts of `patterns` to `counts`: per comparison, at the first level holding (every
+/// level seen), or `else`.
+fn add_patterns(
+    comparator: &Comparator,
+    schema: &Schema,
+    names: &[String],
+    patterns: &[PatternCount],
+    skip: impl Fn(&[Option<u64>]) -> bool,
+    counts: &mut Counts,
+) -> u64 {
+    let mut used = 0u64;
+    for p in patterns {
+        let held: Vec<Option<u64>> = comparator
+            .rules()
+            .iter()
+            .map(|r| holding(comparator, r, schema, names, p))
+            .collect();
+        if skip(&held) {
+            continue;
+        }
+        // Saturating: the counts come from manifests, which could claim any number.
+        used = used.saturating_add(p.count);
+        for ((rule, h), c) in comparator.rules().iter().zip(&held).zip(counts.iter_mut()) {
+            let Some(h) = *h else { continue };
+            // The first holding level, or else.
+            let level = if h != 0 {
+                h.trailing_zeros() as usize
+            } else {
+                rule.tested
+            };
+            if let Some(x) = c.get_mut(level) {
+                *x += p.count as f64;
+            }
+        }
+    }
+    used
+}
+
+/// Whether a household pair agrees at some level (not `else`) on every household comparison
+/// both records have: likely one person recorded twice (a typo or a nickname aside), not two
+/// people of one household, who differ at least in their first names or dates of birth.
+fn same_person(comparator: &Comparator, held: &[Option<u64>]) -> bool {
+    let mut any = false;
+    for (r, h) in comparator.rules().iter().zip(held) {
+        if !r.household {
+            continue;
+        }
+        match h {
+            Some(h) if *h != 0 => any = true,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    any
+}
+
+impl UEstimate {
+    /// u from the pair statistics of the extracts' manifests.
+    pub fn from_pair_stats(
+        schema: &Schema,
+        comparator: &Comparator,
+        stats: &[&PairStats],
+    ) -> Result<UEstimate> {
+        if stats.is_empty() {
+            return Err(Error::Invalid(
+                "no extract brings pair statistics (its manifest's pair_stats), which give the u probabilities: link extracts with their manifests, or give a trained model (--model)".into(),
+            ));
+        }
+        let mut random = empty_counts(comparator);
+        let mut household = empty_counts(comparator);
+        let (mut pairs, mut household_pairs) = (0u64, 0u64);
+        for s in stats {
+            pairs = pairs.saturating_add(add_patterns(
+                comparator,
+                schema,
+                &s.features,
+                &s.random,
+                |_| false,
+                &mut random,
+            ));
+            household_pairs = household_pairs.saturating_add(add_patterns(
+                comparator,
+                schema,
+                &s.features,
+                &s.household,
+                |held| same_person(comparator, held),
+                &mut household,
+            ));
+        }
+        if pairs == 0 {
+            return Err(Error::Invalid(
+                "the extracts' pair statistics hold no pair (an extract of one record?): u probabilities cannot be estimated; give a trained model (--model)".into(),
+            ));
+        }
+        Ok(UEstimate {
+            u: shares(comparator, &random),
+            u_household: household_u(comparator, &household, household_pairs),
+            source: format!("pair statistics of {} extracts", stats.len()),
+            pairs,
+            household_pairs,
+        })
+    }
+
+    /// u from `n` random pairs of the pool (cleartext mode), and household u from the pairs of
+    /// records sharing the schema's household keys.
+    pub fn from_random_pairs(
+        pool: &Pool,
+        comparator: &Comparator,
+        n: usize,
+        seed: u64,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<UEstimate> {
+        let sampled = sample_within_sources(pool, n, seed);
+        if sampled.is_empty() {
+            return Err(Error::Invalid(
+                "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
+            ));
+        }
+        let random = level_counts(pool, comparator, &sampled, |_| false, cancel)?;
+        let households = household_pairs(pool);
+        let household = level_counts(
+            pool,
+            comparator,
+            &households,
+            |v| {
+                // As `same_person`: some level on every household comparison seen.
+                let mut any = false;
+                for (r, &l) in comparator.rules().iter().zip(v) {
+                    if r.household && !is_uncompared(l) {
+                        if usize::from(l) >= r.tested {
+                            return false;
+                        }
+                        any = true;
+                    }
+                }
+                any
+            },
+            cancel,
+        )?;
+        let hh_pairs = household
+            .iter()
+            .map(|c| c.iter().sum::<f64>() as u64)
+            .max()
+            .unwrap_or(0);
+        Ok(UEstimate {
+            u: shares(comparator, &random),
+            u_household: household_u(comparator, &household, hh_pairs),
+            source: "random pairs of the cleartext records".into(),
+            pairs: sampled.len() as u64,
+            household_pairs: hh_pairs,
+        })
+    }
+}
+
+/// The household u of the household comparisons, when there were household pairs.
+fn household_u(comparator: &Comparator, counts: &Counts, pairs: u64) -> Vec<Option<Vec<f64>>> {
+    let u = shares(comparator, counts);
+    comparator
+        .rules()
+        .iter()
+        .zip(u)
+        .map(|(r, u)| (r.household && comparator.household().is_some() && pairs > 0).then_some(u))
+        .collect()
+}
+
+/// Every pair of records of the pool sharing the household keys (cleartext mode: from the
+/// records' feature values), at most 2,000,000.
+fn household_pairs(pool: &Pool) -> Vec<u64> {
+    let Some(keys) = pool.household_keys() else {
+        return Vec::new();
+    };
+    let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .filter_map(|i| Some((pool.household_hash(i, keys)?, i)))
+        .collect();
+    keyed.sort_unstable();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < keyed.len() && out.len() < 2_000_000 {
+        let h = keyed[start].0;
+        let end = keyed[start..]
+            .iter()
+            .position(|(x, _)| *x != h)
+            .map_or(keyed.len(), |p| start + p);
+        for i in start..end {
+            for j in i + 1..end {
+                out.push(pack_pair(keyed[i].1, keyed[j].1));
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+/// Per comparison and level: how many of `pairs` reach it (skipping vectors `skip` says to).
+fn level_counts(
+    pool: &Pool,
+    comparator: &Comparator,
+    pairs: &[u64],
+    skip: impl Fn(&[u8]) -> bool + Sync,
+    cancel: Option<&AtomicBool>,
+) -> Result<Counts> {
+    let nf = comparator.n_fields();
+    let empty = || empty_counts(comparator);
+    pairs
+        .par_chunks(8192)
+        .map(|chunk| {
+            let mut counts = empty();
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(Error::Cancelled);
+            }
+            let mut v = vec![0u8; nf];
+            for p in chunk {
+                let (a, b) = unpack_pair(*p);
+                comparator.compare(pool, a, b, &mut v);
+                if skip(&v) {
+                    continue;
+                }
+                for ((c, &l), rule) in counts.iter_mut().zip(&v).zip(comparator.rules()) {
+                    // As an agency counts its pairs, every level seen: at the level that holds,
+                    // or `else`. In cleartext a level is unseen only when it cannot hold (a
+                    // field it reads is absent, or a Dice level's salts differ), so a pair at
+                    // `unknown` or at an unseen-level `else` is at `else`. (Leaving such pairs
+                    // out kept the pairs that agree and dropped many that do not: u of
+                    // agreement too high.)
+                    if l == MISSING {
+                        continue;
+                    }
+                    let atomic = usize::from(l).min(rule.tested);
+                    if let Some(x) = c.get_mut(atomic) {
+                        *x += 1.0;
+                    }
+                }
+            }
+            Ok(counts)
+        })
+        .try_reduce(empty, |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                for (p, q) in x.iter_mut().zip(y) {
+                    *p += q;
+                }
+            }
+            Ok(a)
+        })
+}
+
+/// `n` random pairs of distinct records of one source (a source with probability proportional
+/// to the pairs it holds), as an agency samples its own records for its pair statistics: pairs
+/// across sources would count the matches among them as agreement of strangers (about one pair
+/// in 20,000 is a match, as often as two strangers share a date of birth).
+pub fn sample_within_sources(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
+    let sizes = pool.source_sizes();
+    let mut starts = Vec::with_capacity(sizes.len());
+    let mut acc = 0usize;
+    for s in &sizes {
+        starts.push(acc);
+        acc += s;
+    }
+    let pairs: Vec<u128> = sizes
+        .iter()
+        .map(|&k| k as u128 * (k as u128).saturating_sub(1) / 2)
+        .collect();
+    let total: u128 = pairs.iter().sum();
+    if total == 0 || n == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(n.min(usize::try_from(total).unwrap_or(usize::MAX)));
+    if total <= n as u128 {
+        for (s, &k) in sizes.iter().enumerate() {
+            for i in 0..k {
+                for j in i + 1..k {
+                    out.push(pack_pair((starts[s] + i) as u32, (starts[s] + j) as u32));
+                }
+            }
+        }
+        return out;
+    }
+    let mut cumulative = Vec::with_capacity(pairs.len());
+    let mut run = 0u128;
+    for p in &pairs {
+        run += p;
+        cumulative.push(run);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a3c_9e17_0b2d_4f61);
+    while out.len() < n {
+        let x = rng.gen_range(0..total);
+        let s = cumulative.partition_point(|c| *c <= x);
+        let Some(&k) = sizes.get(s) else { continue };
+        let (i, j) = (rng.gen_range(0..k), rng.gen_range(0..k));
+        if i != j {
+            out.push(pack_pair((starts[s] + i) as u32, (starts[s] + j) as u32));
+        }
+    }
+    out
+}
+
+/// The pairs the inputs can form: cross-source pairs, or every pair of one source.
 pub fn possible_pairs(pool: &Pool) -> u128 {
     let sizes = pool.source_sizes();
     if pool.is_dedupe() {
@@ -145,304 +483,3 @@ pub fn sample_pairs(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
     }
     out
 }
-
-/// The records holding a token in `slot`, grouped by token: `(token, source, index)` sorted, and
-/// per group its start, its records per source (start, count) and the pairs it forms.
-struct Groups {
-    keyed: Vec<(u32, u16, u32)>,
-    groups: Vec<Group>,
-    /// Running total of the pairs of the groups, for a draw proportional to them.
-    cumulative: Vec<u128>,
-}
-
-struct Group {
-    start: usize,
-    len: usize,
-    by_source: Vec<(usize, usize)>,
-    pairs: u128,
-}
-
-impl Groups {
-    fn new(pool: &Pool, slot: usize) -> Groups {
-        let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-        let mut keyed: Vec<(u32, u16, u32)> = (0..n)
-            .map(|i| (pool.id(i, slot), pool.source(i), i))
-            .filter(|k| k.0 != 0)
-            .collect();
-        keyed.par_sort_unstable();
-        let dedupe = pool.is_dedupe();
-        let n_sources = pool.source_names().len();
-        let mut groups = Vec::new();
-        let mut cumulative = Vec::new();
-        let mut total = 0u128;
-        let mut start = 0;
-        while start < keyed.len() {
-            let token = keyed[start].0;
-            let len = keyed[start..]
-                .iter()
-                .position(|k| k.0 != token)
-                .unwrap_or(keyed.len() - start);
-            let mut by_source = vec![(0usize, 0usize); n_sources];
-            for (k, (_, s, _)) in keyed[start..start + len].iter().enumerate() {
-                if let Some(b) = by_source.get_mut(usize::from(*s)) {
-                    if b.1 == 0 {
-                        b.0 = start + k;
-                    }
-                    b.1 += 1;
-                }
-            }
-            let pairs = if dedupe {
-                let l = len as u128;
-                l * l.saturating_sub(1) / 2
-            } else {
-                let mut p = 0u128;
-                for (s, a) in by_source.iter().enumerate() {
-                    for b in &by_source[s + 1..] {
-                        p += a.1 as u128 * b.1 as u128;
-                    }
-                }
-                p
-            };
-            if pairs > 0 {
-                total += pairs;
-                cumulative.push(total);
-                groups.push(Group {
-                    start,
-                    len,
-                    by_source,
-                    pairs,
-                });
-            }
-            start += len;
-        }
-        Groups {
-            keyed,
-            groups,
-            cumulative,
-        }
-    }
-
-    fn total(&self) -> u128 {
-        self.cumulative.last().copied().unwrap_or(0)
-    }
-}
-
-/// Up to `n` pairs drawn uniformly among the pairs the pool may form whose tokens in `slot` are
-/// equal (every such pair, in group order, when there are no more than `n`), in draw order.
-pub fn sample_pairs_agreeing(pool: &Pool, slot: usize, n: usize, seed: u64) -> Vec<u64> {
-    sample_in_groups(pool, &Groups::new(pool, slot), slot, n, seed)
-}
-
-fn sample_in_groups(pool: &Pool, g: &Groups, slot: usize, n: usize, seed: u64) -> Vec<u64> {
-    let total = g.total();
-    let mut out = Vec::new();
-    if total == 0 || n == 0 {
-        return out;
-    }
-    let dedupe = pool.is_dedupe();
-    let index = |k: usize| g.keyed[k].2;
-    if total <= n as u128 {
-        for group in &g.groups {
-            if dedupe {
-                for x in group.start..group.start + group.len {
-                    for y in x + 1..group.start + group.len {
-                        out.push(pack_pair(index(x), index(y)));
-                    }
-                }
-                continue;
-            }
-            for (s, a) in group.by_source.iter().enumerate() {
-                for b in &group.by_source[s + 1..] {
-                    for x in a.0..a.0 + a.1 {
-                        for y in b.0..b.0 + b.1 {
-                            out.push(pack_pair(index(x), index(y)));
-                        }
-                    }
-                }
-            }
-        }
-        return out;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((0x5a17_u64 << 32) | slot as u64));
-    out.reserve(n);
-    while out.len() < n {
-        let x = rng.gen_range(0..total);
-        let Some(group) = g.groups.get(g.cumulative.partition_point(|c| *c <= x)) else {
-            continue;
-        };
-        if dedupe {
-            let i = rng.gen_range(0..group.len);
-            let j = rng.gen_range(0..group.len);
-            if i != j {
-                out.push(pack_pair(index(group.start + i), index(group.start + j)));
-            }
-            continue;
-        }
-        // A pair of sources in proportion to the pairs they form in this group, then a uniform
-        // record of each.
-        let mut y = rng.gen_range(0..group.pairs);
-        'pick: for (s, a) in group.by_source.iter().enumerate() {
-            for b in &group.by_source[s + 1..] {
-                let w = a.1 as u128 * b.1 as u128;
-                if y < w {
-                    let i = index(a.0 + rng.gen_range(0..a.1));
-                    let j = index(b.0 + rng.gen_range(0..b.1));
-                    out.push(pack_pair(i, j));
-                    break 'pick;
-                }
-                y -= w;
-            }
-        }
-    }
-    out
-}
-
-/// Level counts of every compared field over `pairs` (levels without weight not counted).
-fn level_counts(
-    pool: &Pool,
-    comparator: &Comparator,
-    pairs: &[u64],
-    cancel: Option<&AtomicBool>,
-) -> Result<Vec<Vec<u64>>> {
-    let nf = comparator.n_fields();
-    let sizes: Vec<usize> = comparator.fields().iter().map(|f| f.levels.len()).collect();
-    let empty = || -> Vec<Vec<u64>> { sizes.iter().map(|n| vec![0u64; *n]).collect() };
-    pairs
-        .par_chunks(8192)
-        .map(|chunk| {
-            let mut counts = empty();
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(Error::Cancelled);
-            }
-            let mut v = vec![0u8; nf];
-            for p in chunk {
-                let (a, b) = unpack_pair(*p);
-                comparator.compare(pool, a, b, &mut v);
-                for (c, &l) in counts.iter_mut().zip(&v) {
-                    if !is_uncompared(l) {
-                        if let Some(x) = c.get_mut(usize::from(l)) {
-                            *x += 1;
-                        }
-                    }
-                }
-            }
-            Ok(counts)
-        })
-        .try_reduce(empty, |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                for (p, q) in x.iter_mut().zip(y) {
-                    *p += q;
-                }
-            }
-            Ok(a)
-        })
-}
-
-/// Estimates u from `n` random pairs drawn with `seed`, and the u of salted fields from `n`
-/// random pairs with equal salts (per salt).
-pub fn estimate_u(
-    pool: &Pool,
-    comparator: &Comparator,
-    n: usize,
-    seed: u64,
-    cancel: Option<&AtomicBool>,
-) -> Result<USample> {
-    let pairs = sample_pairs(pool, n, seed);
-    if pairs.is_empty() {
-        return Err(Error::Invalid(
-            "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
-        ));
-    }
-    let mut counts = level_counts(pool, comparator, &pairs, cancel)?;
-    let mut salts: Vec<(usize, String)> = comparator
-        .fields()
-        .iter()
-        .filter_map(|f| Some((f.salt_slot()?, f.salt.clone()?)))
-        .collect();
-    salts.sort_unstable();
-    salts.dedup_by_key(|s| s.0);
-    let mut samples = Vec::new();
-    for (slot, salt) in salts {
-        let groups = Groups::new(pool, slot);
-        let agreeing = sample_in_groups(pool, &groups, slot, n, seed);
-        samples.push(SaltSample {
-            slot,
-            salt,
-            possible_pairs: groups.total(),
-            sampled_pairs: agreeing.len() as u64,
-            match_share: 0.0,
-        });
-        // No pair with equal salts: the salted fields are never compared, and their u keep the
-        // pseudo-counts alone.
-        let salted = level_counts(pool, comparator, &agreeing, cancel)?;
-        for ((c, s), f) in counts.iter_mut().zip(salted).zip(comparator.fields()) {
-            if f.salt_slot() == Some(slot) {
-                *c = s;
-            }
-        }
-    }
-    let u = counts
-        .iter()
-        .map(|c| {
-            let total: u64 = c.iter().sum();
-            let denom = total as f64 + PSEUDO_COUNT * c.len() as f64;
-            c.iter()
-                .map(|x| clamp_probability((*x as f64 + PSEUDO_COUNT) / denom))
-                .collect()
-        })
-        .collect();
-    Ok(USample {
-        u,
-        pairs: pairs.len() as u64,
-        salts: samples,
-    })
-}
-
-/// u of the fields compared within a salt, corrected for the matches among the sampled pairs with
-/// equal salts (see the module documentation): with `π` the share of matches among all pairs with
-/// equal salts, `u = (u_sampled - π m) / (1 - π)`, floored at [`P_MIN`](super::em::P_MIN) and
-/// renormalised. `matches` is the number of matches the model implies among all pairs, and
-/// `m` its m; a match has equal salts with the probability the model gives the salt key.
-pub fn corrected_for_matches(
-    sampled: &USample,
-    schema: &crate::schema::Schema,
-    comparator: &Comparator,
-    m: &[Vec<f64>],
-    matches: f64,
-) -> USample {
-    let mut out = sampled.clone();
-    for s in &mut out.salts {
-        let Some(key) = schema.parse_key(&s.salt) else {
-            continue;
-        };
-        s.match_share = if s.possible_pairs == 0 {
-            0.0
-        } else {
-            let recall = super::train::key_recall(comparator, m, key);
-            (matches * recall / s.possible_pairs as f64).clamp(0.0, MAX_MATCH_SHARE)
-        };
-    }
-    for (f, field) in comparator.fields().iter().enumerate() {
-        let Some(pi) = field
-            .salt_slot()
-            .and_then(|slot| out.salts.iter().find(|s| s.slot == slot))
-            .map(|s| s.match_share)
-        else {
-            continue;
-        };
-        let (Some(uf), Some(mf)) = (out.u.get_mut(f), m.get(f)) else {
-            continue;
-        };
-        for (x, mm) in uf.iter_mut().zip(mf) {
-            *x = ((*x - pi * mm) / (1.0 - pi)).max(super::em::P_MIN);
-        }
-        let sum: f64 = uf.iter().sum();
-        for x in uf.iter_mut() {
-            *x = clamp_probability(*x / sum);
-        }
-    }
-    out
-}
-
-/// The largest share of matches the correction takes out of a sample of pairs with equal salts.
-pub const MAX_MATCH_SHARE: f64 = 0.5;

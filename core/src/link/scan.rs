@@ -19,7 +19,7 @@
 use rustc_hash::FxHashMap;
 
 use super::block::{Plan, Task};
-use super::compare::{Comparator, MISSING, SALT_DIFFERS};
+use super::compare::{Comparator, MISSING, UNKNOWN};
 use super::model::{probability, Scorer};
 use super::pool::{pack_pair, Pool};
 
@@ -41,13 +41,12 @@ pub struct TaskPatterns {
     pub kept: u64,
 }
 
-/// The rule bits of a pair: bit `r` when both records hold the same token of `rule_slots[r]`.
+/// The rule bits of a pair: bit `r` when both records share a token of `rule_columns[r]`.
 #[inline]
-fn rule_bits(rule_slots: &[usize], ra: &super::pool::Row<'_>, rb: &super::pool::Row<'_>) -> u64 {
+fn rule_bits(rule_columns: &[usize], ra: &super::pool::Row<'_>, rb: &super::pool::Row<'_>) -> u64 {
     let mut m = 0u64;
-    for (r, &s) in rule_slots.iter().enumerate().take(64) {
-        let id = ra.id(s);
-        if id != 0 && id == rb.id(s) {
+    for (r, &c) in rule_columns.iter().enumerate().take(64) {
+        if ra.shares(c, rb, c) {
             m |= 1u64 << r;
         }
     }
@@ -55,7 +54,7 @@ fn rule_bits(rule_slots: &[usize], ra: &super::pool::Row<'_>, rb: &super::pool::
 }
 
 /// A comparison vector with its rule bits as one `u64`, when every such pattern fits: each level
-/// a digit of a mixed-radix number (the field's levels, then [`SALT_DIFFERS`] and [`MISSING`]),
+/// a digit of a mixed-radix number (the comparison's levels, then [`UNKNOWN`] and [`MISSING`]),
 /// then the rule bits. Looking a pattern up is then one integer hash.
 #[derive(Debug, Clone)]
 pub struct PatternCoder {
@@ -69,7 +68,7 @@ impl PatternCoder {
         let rule_bits = u32::try_from(n_rules.min(64)).ok()?;
         let mut room: u128 = 1u128 << rule_bits;
         let levels: Vec<u64> = comparator
-            .fields()
+            .rules()
             .iter()
             .map(|f| f.levels.len() as u64)
             .collect();
@@ -85,7 +84,7 @@ impl PatternCoder {
         let mut c = 0u64;
         for (&l, &n) in v.iter().zip(&self.levels) {
             let digit = match l {
-                SALT_DIFFERS => n,
+                UNKNOWN => n,
                 MISSING => n + 1,
                 l => u64::from(l).min(n + 1),
             };
@@ -106,27 +105,27 @@ enum Lookup {
 }
 
 /// Compares the pairs of `task` and numbers their patterns (see the module documentation).
-/// `rule_slots` are the token slots of the blocking rules (at most 64 are used).
+/// `rule_columns` are the token columns of the blocking rules (at most 64 are used).
 pub fn compare_task(
     comparator: &Comparator,
     pool: &Pool,
     plan: &Plan,
     task: &Task,
-    rule_slots: &[usize],
+    rule_columns: &[usize],
 ) -> TaskPatterns {
     let nf = comparator.n_fields();
     let mut out = TaskPatterns {
         numbers: Vec::with_capacity(usize::try_from(task.pairs).unwrap_or(0)),
         ..TaskPatterns::default()
     };
-    let mut lookup = match PatternCoder::new(comparator, rule_slots.len()) {
+    let mut lookup = match PatternCoder::new(comparator, rule_columns.len()) {
         Some(c) => Lookup::Coded(c, FxHashMap::default(), None),
         None => Lookup::Bytes(FxHashMap::default(), None),
     };
     let mut key = vec![0u8; nf + 8];
     plan.for_each_pair(pool, task, |a, ra, b, rb| {
         comparator.compare_rows(pool, (a, ra), (b, rb), &mut key[..nf]);
-        let bits = rule_bits(rule_slots, ra, rb);
+        let bits = rule_bits(rule_columns, ra, rb);
         let number = match &mut lookup {
             Lookup::Coded(coder, map, last) => {
                 let code = coder.code(&key[..nf], bits);
@@ -344,9 +343,9 @@ mod tests {
             let nf = comparator.n_fields();
             // Any level of each field, or one of the two levels without weight.
             let level = |f: usize, x: u8| -> u8 {
-                let n = comparator.fields()[f].levels.len() as u8;
+                let n = comparator.rules()[f].levels.len() as u8;
                 match x % (n + 2) {
-                    x if x == n => SALT_DIFFERS,
+                    x if x == n => UNKNOWN,
                     x if x == n + 1 => MISSING,
                     x => x,
                 }

@@ -1,79 +1,87 @@
-//! Term-frequency adjustment of exact agreement.
+//! Term-frequency adjustment of exact agreement (cleartext mode).
 //!
-//! For a field with `term_frequency: true`, the u probability of exact agreement on a value `v` is
-//! replaced by the value's relative frequency in the data being linked, all sources pooled:
+//! For a comparison with `term_frequency: true` whose first level is one whole field, the u
+//! probability of agreeing at that level on a value `v` is replaced by the value's relative
+//! frequency in the data being linked, all sources pooled:
 //!
 //! ```text
-//! u_tf(v) = (records whose token is v) / (records with the field present)
-//! weight  = log2(m_exact / u_tf(v))       (u_tf clamped to [1e-6, 1 - 1e-6])
+//! u_tf(v) = (records whose value is v) / (records with the field present)
+//! weight  = log2(m_first / u_tf(v))       (u_tf clamped to [1e-6, 1 - 1e-6])
 //! ```
 //!
-//! A field compared only within equal salts (see [`compare`](super::compare)) is not adjusted.
-//!
-//! A pair agreeing on a common surname thus gains less than one agreeing on a rare one. The model's
-//! m is unchanged; EM is fitted without the adjustment (it works on level patterns). Frequencies are
-//! counted over tokens, never cleartext, and are not written to the model or the summary.
+//! A pair agreeing on a common surname thus gains less than one agreeing on a rare one. The
+//! model's m is unchanged; EM is fitted without the adjustment (it works on level patterns).
+//! Encoded extracts are not adjusted: the default schema writes no token of a name alone, so a
+//! name's frequency cannot be counted (and a column that gave it would let the linkage unit
+//! rank names by frequency). Pairs of one household are not adjusted either: their u is the
+//! household's. Frequencies are not written to the model or the summary.
 
 use super::compare::Comparator;
 use super::pool::Pool;
 
-/// Relative frequencies of the exact tokens of the term-frequency-adjusted fields, per record.
+/// Relative frequencies of the values of the term-frequency-adjusted comparisons, per record.
 #[derive(Debug, Clone, Default)]
 pub struct TermFrequencies {
-    /// Per compared field: `None`, or the relative frequency of each record's token (0 when the
-    /// record lacks the token).
-    per_field: Vec<Option<Vec<f32>>>,
+    /// Per comparison: `None`, or the relative frequency of each record's value (0 when the
+    /// record lacks it).
+    per_comparison: Vec<Option<Vec<f32>>>,
 }
 
 impl TermFrequencies {
-    /// Counts the tokens of every term-frequency-adjusted field of `comparator` over `pool`.
+    /// Counts the values of every term-frequency-adjusted comparison of `comparator` over
+    /// `pool` (cleartext mode; nothing otherwise).
     pub fn new(pool: &Pool, comparator: &Comparator) -> TermFrequencies {
-        let per_field = comparator
-            .fields()
+        let per_comparison = comparator
+            .rules()
             .iter()
-            .map(|f| {
-                let slot = f.token_slot().filter(|_| f.term_frequency)?;
-                Some(frequencies(pool, slot))
+            .map(|r| {
+                let field = r.term_frequency?;
+                let key = comparator
+                    .keys()
+                    .iter()
+                    .position(|k| k.field == field && k.transform.is_none())?;
+                pool.has_clear().then(|| frequencies(pool, key))
             })
             .collect();
-        TermFrequencies { per_field }
+        TermFrequencies { per_comparison }
     }
 
-    /// The relative frequency of record `i`'s token of compared field `field`, if adjusted.
+    /// The relative frequency of record `i`'s value in comparison `c`, if adjusted and present.
     #[inline]
-    pub fn get(&self, field: usize, i: u32) -> Option<f64> {
-        let v = self.per_field.get(field)?.as_ref()?;
-        v.get(i as usize).map(|f| f64::from(*f))
+    pub fn get(&self, c: usize, i: u32) -> Option<f64> {
+        let v = self.per_comparison.get(c)?.as_ref()?;
+        v.get(i as usize)
+            .filter(|f| **f > 0.0)
+            .map(|f| f64::from(*f))
     }
 
-    /// Whether compared field `field` is adjusted.
-    pub fn is_adjusted(&self, field: usize) -> bool {
-        self.per_field.get(field).is_some_and(Option::is_some)
+    /// Whether comparison `c` is adjusted.
+    pub fn is_adjusted(&self, c: usize) -> bool {
+        self.per_comparison.get(c).is_some_and(Option::is_some)
     }
 }
 
-/// Per record, the share of its token in `slot` among the records with the token present; 0 when
-/// the record lacks the token.
-fn frequencies(pool: &Pool, slot: usize) -> Vec<f32> {
+/// Per record: the share of records with the same value of feature key `key`.
+fn frequencies(pool: &Pool, key: usize) -> Vec<f32> {
     let n = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-    let ids: Vec<u32> = (0..n).map(|i| pool.id(i, slot)).collect();
-    // Records per token (ids are dense: 1, 2, ...; 0 is missing).
-    let mut per_token = vec![0u32; ids.iter().copied().max().unwrap_or(0) as usize + 1];
+    let values: Vec<Option<u64>> = (0..n)
+        .map(|i| {
+            pool.features(i)
+                .and_then(|f| f.keys.get(key)?.as_ref()?.first().copied())
+        })
+        .collect();
+    let mut counts: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     let mut present = 0u32;
-    for &t in &ids {
-        if t != 0 {
-            per_token[t as usize] += 1;
-            present += 1;
-        }
+    for v in values.iter().flatten() {
+        *counts.entry(*v).or_insert(0) += 1;
+        present += 1;
     }
     let present = f64::from(present.max(1));
-    ids.iter()
-        .map(|&t| {
-            if t == 0 {
-                0.0
-            } else {
-                (f64::from(per_token[t as usize]) / present) as f32
-            }
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) => (f64::from(counts.get(v).copied().unwrap_or(0)) / present) as f32,
+            None => 0.0,
         })
         .collect()
 }

@@ -27,8 +27,9 @@ use crate::io::raw::{CsvRow, LineGuard, RawLayout};
 
 use super::ids::{IdCheck, Rescan, DEFAULT_ID_MEMORY};
 use super::rows::{
-    build_manifest, display_name, encode_parallel, write_parts, Buffers, Check, CsvRows, Encoded,
-    IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    build_manifest, display_name, encode_parallel, input_record, write_parts, Buffers, Check,
+    CsvRows, Encoded, IdHashes, OutputFiles, Read, Rejects, Sink, Tally, CHUNK_ROWS, FILE_HINT,
+    MEMORY_HINT,
 };
 
 /// Progress of a run, reported after each chunk (and, while the duplicate record id check reads
@@ -135,7 +136,14 @@ pub fn encode_file(
         )?
     };
     run.finish();
-    files.finish(encoder, run, read, output, options.rejects.as_deref())
+    files.finish(
+        encoder,
+        run,
+        read,
+        output,
+        options.rejects.as_deref(),
+        options.cancel,
+    )
 }
 
 /// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as
@@ -163,7 +171,14 @@ pub fn encode_csv(encoder: &Encoder, input: &Path, options: &EncodeOptions<'_>) 
         )?
     };
     run.finish();
-    let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+    let manifest = build_manifest(
+        encoder,
+        run,
+        read,
+        FileRecord::default(),
+        None,
+        options.cancel,
+    )?;
     Ok(Encoded {
         records,
         rejected,
@@ -295,7 +310,8 @@ fn read_csv(
                 }
             }
             let rows = CsvRows { raw: &raw };
-            let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
+            let limits = tally.sampler.limits();
+            let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers, limits);
             let encoded = accepted.len() as u64;
             drop(accepted);
             let _ = back_tx.send(chunk);
@@ -329,11 +345,7 @@ fn read_csv(
     Ok(Read {
         tally,
         raw,
-        input: FileRecord {
-            path: display_name(input),
-            bytes: input_bytes,
-            blake3: input_blake3,
-        },
+        input: input_record(encoder, &display_name(input), input_bytes, input_blake3),
     })
 }
 

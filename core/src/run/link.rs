@@ -15,7 +15,7 @@ use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::encoded::{read_encoded, EncodedExtract, ReadOptions};
-use crate::io::manifest::{FileRecord, RunRecord};
+use crate::io::manifest::{FileRecord, Manifest, RunRecord};
 use crate::link::clear::read_clear;
 use crate::link::model::{ComparisonMode, Model};
 use crate::link::pool::{ClearValues, Pool};
@@ -63,39 +63,150 @@ pub fn role(i: usize, n: usize) -> String {
     }
 }
 
-/// Links the inputs of `options` under `schema` and writes `output`, its summary
-/// (`output.summary.json`) and, if asked, the model. Returns the linkage and the summary.
-///
-/// Nothing is written unless the whole run succeeds.
-pub fn link_files(
-    schema: &Schema,
-    output: &Path,
-    options: &LinkFileOptions<'_>,
-) -> Result<(Linkage, RunSummary)> {
-    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    if options.inputs.is_empty() {
+/// One input of a linking run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LinkInput {
+    /// An encoded extract file, read and checked against its manifest.
+    EncodedFile(PathBuf),
+    /// An encoded extract held in memory (what the Python binding holds).
+    Encoded {
+        /// Its name in messages and in the links (`left_source`).
+        name: String,
+        /// The file it was read from, if any.
+        path: Option<PathBuf>,
+        /// The fingerprint of the schema it was encoded under.
+        schema_fingerprint: String,
+        /// Its manifest (absent only when it was read unverified).
+        manifest: Option<Box<Manifest>>,
+        /// Its records.
+        records: Vec<EncodedRecord>,
+        /// False when it was read unverified and its manifest was missing or did not match.
+        verified: bool,
+    },
+    /// A raw CSV extract, compared in cleartext.
+    ClearFile(PathBuf),
+}
+
+/// Everything a linking run needs besides the schema: the one entry point of the CLI, the
+/// Python binding and the C library ([`link`]).
+#[derive(Default)]
+pub struct LinkRun<'a> {
+    /// The inputs, in order: one to deduplicate, two (left, right) or more to link. All
+    /// encoded, or all cleartext.
+    pub inputs: Vec<LinkInput>,
+    /// Thresholds, resolution and guard.
+    pub link: LinkOptions,
+    /// Use this trained model instead of training one.
+    pub model: Option<Model>,
+    /// Where the model came from, for the summary (`trained` when none is given).
+    pub model_source: Option<String>,
+    /// Accept inputs whose manifest is missing or does not match (recorded as a warning).
+    pub allow_unverified: bool,
+    /// Information Sharing Agreement reference, recorded in the summary.
+    pub agreement: Option<String>,
+    /// Purpose of processing, recorded in the summary.
+    pub purpose: Option<String>,
+    /// Called as the run advances.
+    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
+    /// Set to stop the run: nothing is written and [`Error::Cancelled`] returned.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// What a run's summary needs besides the linkage: the inputs, warnings and the run record.
+#[derive(Debug, Clone)]
+pub struct LinkDetails {
+    /// Encoded extracts or cleartext.
+    pub comparison: ComparisonMode,
+    /// The inputs, in order.
+    pub inputs: Vec<InputSummary>,
+    /// Warnings about the inputs.
+    pub warnings: Vec<String>,
+    /// Who ran it, when (finished), under which agreement.
+    pub run: RunRecord,
+    /// `trained`, or where the model came from.
+    pub model_source: String,
+}
+
+impl LinkDetails {
+    /// The run summary of `linkage`, with the links file and model file written.
+    pub fn summary(
+        &self,
+        schema: &Schema,
+        linkage: &Linkage,
+        links: FileRecord,
+        model_file: Option<String>,
+    ) -> RunSummary {
+        build_summary(
+            schema,
+            linkage,
+            SummaryParts {
+                comparison: self.comparison,
+                inputs: self.inputs.clone(),
+                model_source: self.model_source.clone(),
+                links,
+                model_file,
+                warnings: self.warnings.clone(),
+                run: self.run.clone(),
+            },
+        )
+    }
+}
+
+/// Reads and checks the inputs of `run` (encoded extracts against their manifests and each
+/// other: the same schema, format, encoding version and secret; or raw CSV extracts, encoded in
+/// memory under an ephemeral secret for cleartext comparison) and links them
+/// ([`crate::link::link_pool`]). Writes nothing: see [`link_files`] and [`write_links_with_summary`].
+pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)> {
+    let mut record = RunRecord::start(run.agreement.clone(), run.purpose.clone());
+    if run.inputs.is_empty() {
         return Err(Error::Invalid("no input to link".into()));
     }
-    options.link.validate()?;
+    run.link.validate()?;
     let started = std::time::Instant::now();
     let cpu_started = crate::link::process_cpu_seconds();
-    let n = options.inputs.len();
+    let n = run.inputs.len();
+    let clear = run
+        .inputs
+        .iter()
+        .any(|i| matches!(i, LinkInput::ClearFile(_)));
+    if clear
+        && run
+            .inputs
+            .iter()
+            .any(|i| !matches!(i, LinkInput::ClearFile(_)))
+    {
+        return Err(Error::Invalid(
+            "cleartext and encoded extracts cannot be linked together: encode the cleartext ones first".into(),
+        ));
+    }
     let mut warnings = Vec::new();
     let mut inputs = Vec::with_capacity(n);
-    let sources: Vec<(String, Vec<EncodedRecord>)>;
+    let mut sources: Vec<(String, Vec<EncodedRecord>)> = Vec::with_capacity(n);
     let mut clear_values = None;
-    if options.clear {
+    let mut pair_stats = Vec::new();
+    if clear {
         let secret = Secret::generate()?;
         let encoder = Encoder::new(schema, &secret);
         drop(secret);
-        let read: Vec<_> = options
+        let keys = crate::link::compare::Comparator::new(schema, true)?
+            .keys()
+            .to_vec();
+        let paths: Vec<&PathBuf> = run
             .inputs
+            .iter()
+            .filter_map(|i| match i {
+                LinkInput::ClearFile(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let read: Vec<_> = paths
             .par_iter()
-            .map(|p| read_clear(p, &encoder))
+            .map(|p| read_clear(p, &encoder, &keys))
             .collect::<Result<_>>()?;
         let mut values = Vec::new();
-        let mut srcs = Vec::new();
-        for (i, (path, x)) in options.inputs.iter().zip(read).enumerate() {
+        let mut features = Vec::new();
+        for (i, (path, x)) in paths.iter().zip(read).enumerate() {
             inputs.push(InputSummary::cleartext(
                 role(i, n),
                 path,
@@ -104,46 +215,120 @@ pub fn link_files(
                 x.records.len() as u64,
             ));
             values.extend(x.values);
-            srcs.push((path.display().to_string(), x.records));
+            features.extend(x.features);
+            sources.push((path.display().to_string(), x.records));
         }
-        sources = srcs;
+        let household = schema
+            .household_keys()
+            .iter()
+            .filter_map(|k| keys.iter().position(|x| x == k))
+            .collect();
         clear_values = Some(ClearValues {
             n_fields: schema.fields.len(),
             values,
+            features,
+            household,
         });
         warnings.push(
             "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
         );
     } else {
         let read_options = ReadOptions {
-            allow_unverified: options.allow_unverified,
+            allow_unverified: run.allow_unverified,
         };
-        let extracts: Vec<EncodedExtract> = options
+        // Files are read in parallel; extracts in memory are taken as they are.
+        let mut extracts: Vec<(EncodedExtract, bool, Option<String>)> = run
             .inputs
-            .par_iter()
-            .map(|p| read_encoded(p, schema, read_options))
+            .into_par_iter()
+            .map(|i| -> Result<(EncodedExtract, bool, Option<String>)> {
+                match i {
+                    LinkInput::EncodedFile(p) => {
+                        let x = read_encoded(&p, schema, read_options)?;
+                        let verified = x.manifest.is_some() && x.warnings.is_empty();
+                        Ok((x, verified, None))
+                    }
+                    LinkInput::Encoded {
+                        name,
+                        path,
+                        schema_fingerprint,
+                        manifest,
+                        records,
+                        verified,
+                    } => {
+                        if schema_fingerprint != schema.fingerprint() {
+                            return Err(Error::Mismatch(format!(
+                                "{name} was encoded under schema {schema_fingerprint} but this run uses schema {}: link with the schema the agencies encoded with",
+                                schema.fingerprint()
+                            )));
+                        }
+                        let x = EncodedExtract {
+                            path: path.unwrap_or_else(|| PathBuf::from(&name)),
+                            manifest: manifest.map(|m| *m),
+                            records,
+                            warnings: Vec::new(),
+                        };
+                        Ok((x, verified, Some(name)))
+                    }
+                    LinkInput::ClearFile(p) => Err(Error::Invalid(format!(
+                        "{} is a cleartext input among encoded ones",
+                        p.display()
+                    ))),
+                }
+            })
             .collect::<Result<_>>()?;
-        check_compatible(&extracts, options.allow_unverified, &mut warnings)?;
-        let mut srcs = Vec::new();
-        for (i, x) in extracts.into_iter().enumerate() {
+        let unverified = run.allow_unverified || extracts.iter().any(|(_, verified, _)| !*verified);
+        let bare: Vec<EncodedExtract> = extracts
+            .iter()
+            .map(|(x, _, _)| EncodedExtract {
+                path: x.path.clone(),
+                manifest: x.manifest.clone(),
+                records: Vec::new(),
+                warnings: Vec::new(),
+            })
+            .collect();
+        check_compatible(&bare, unverified, &mut warnings)?;
+        let layout = crate::encode::Layout::new(schema);
+        for (i, (x, verified, name)) in extracts.drain(..).enumerate() {
             warnings.extend(x.warnings.iter().cloned());
-            let verified = x.manifest.is_some() && x.warnings.is_empty();
             let m = x.manifest.as_ref();
+            match m.and_then(|m| m.pair_stats.clone()) {
+                Some(stats) => pair_stats.push(stats),
+                None => warnings.push(format!(
+                    "{} brings no pair statistics (no manifest): u comes from the other extracts'",
+                    x.path.display()
+                )),
+            }
+            // A file by its manifest's record of it; an extract held in memory, never written,
+            // by the size and BLAKE3 its file would have.
+            let file = match (m, &name) {
+                (Some(m), _) if !m.output.blake3.is_empty() => FileRecord {
+                    path: x.path.display().to_string(),
+                    ..m.output.clone()
+                },
+                (_, Some(name)) => {
+                    let (bytes, blake3) = super::write::encoded_fingerprint(&x.records, &layout);
+                    FileRecord {
+                        path: format!("<in-memory extract {name}>"),
+                        bytes,
+                        blake3,
+                    }
+                }
+                _ => FileRecord {
+                    path: x.path.display().to_string(),
+                    ..FileRecord::default()
+                },
+            };
             inputs.push(InputSummary::encoded(
                 role(i, n),
-                FileRecord {
-                    path: x.path.display().to_string(),
-                    bytes: m.map_or(0, |m| m.output.bytes),
-                    blake3: m.map(|m| m.output.blake3.clone()).unwrap_or_default(),
-                },
+                file,
                 x.records.len() as u64,
                 m,
                 verified,
             ));
-            srcs.push((x.path.display().to_string(), x.records));
+            let source = name.unwrap_or_else(|| x.path.display().to_string());
+            sources.push((source, x.records));
         }
-        sources = srcs;
-        if options.allow_unverified {
+        if run.allow_unverified {
             warnings.push(
                 "--allow-unverified: inputs were accepted without a matching manifest check"
                     .to_string(),
@@ -159,20 +344,15 @@ pub fn link_files(
     if let Some(c) = clear_values {
         pool = pool.with_clear(c)?;
     }
-    let model = match &options.model {
-        Some(p) => Some(Model::read(p)?),
-        None => None,
+    let model_source = match (&run.model, run.model_source) {
+        (None, _) => "trained".to_string(),
+        (Some(_), Some(s)) => s,
+        (Some(_), None) => "given".to_string(),
     };
-    let mut link_options = options.link.clone();
-    link_options.model = model;
-    let mut linkage = link_pool(
-        schema,
-        pool,
-        options.clear,
-        link_options,
-        options.progress,
-        options.cancel,
-    )?;
+    let mut link_options = run.link;
+    link_options.model = run.model;
+    link_options.pair_stats = pair_stats;
+    let mut linkage = link_pool(schema, pool, clear, link_options, run.progress, run.cancel)?;
     linkage.timings.insert(
         0,
         crate::link::StageTime {
@@ -181,7 +361,60 @@ pub fn link_files(
             cpu_seconds: read_cpu,
         },
     );
+    record.finish();
+    Ok((
+        linkage,
+        LinkDetails {
+            comparison: if clear {
+                ComparisonMode::Clear
+            } else {
+                ComparisonMode::Encoded
+            },
+            inputs,
+            warnings,
+            run: record,
+            model_source,
+        },
+    ))
+}
 
+/// Links the inputs of `options` under `schema` and writes `output`, its summary
+/// (`output.summary.json`) and, if asked, the model. Returns the linkage and the summary.
+///
+/// Nothing is written unless the whole run succeeds.
+pub fn link_files(
+    schema: &Schema,
+    output: &Path,
+    options: &LinkFileOptions<'_>,
+) -> Result<(Linkage, RunSummary)> {
+    let model = match &options.model {
+        Some(p) => Some(Model::read(p)?),
+        None => None,
+    };
+    let (mut linkage, details) = link(
+        schema,
+        LinkRun {
+            inputs: options
+                .inputs
+                .iter()
+                .map(|p| {
+                    if options.clear {
+                        LinkInput::ClearFile(p.clone())
+                    } else {
+                        LinkInput::EncodedFile(p.clone())
+                    }
+                })
+                .collect(),
+            link: options.link.clone(),
+            model,
+            model_source: options.model.as_ref().map(|p| p.display().to_string()),
+            allow_unverified: options.allow_unverified,
+            agreement: options.agreement.clone(),
+            purpose: options.purpose.clone(),
+            progress: options.progress,
+            cancel: options.cancel,
+        },
+    )?;
     let write_started = std::time::Instant::now();
     let write_cpu = crate::link::process_cpu_seconds();
     // Every output is written under a temporary name first and renamed into place only when all
@@ -205,26 +438,11 @@ pub fn link_files(
             .zip(write_cpu)
             .map(|(b, a)| b - a),
     });
-    run.finish();
-    let summary = build_summary(
+    let summary = details.summary(
         schema,
         &linkage,
-        SummaryParts {
-            comparison: if options.clear {
-                ComparisonMode::Clear
-            } else {
-                ComparisonMode::Encoded
-            },
-            inputs,
-            model_source: match &options.model {
-                Some(p) => p.display().to_string(),
-                None => "trained".into(),
-            },
-            links: links_file,
-            model_file: options.save_model.as_ref().map(|p| p.display().to_string()),
-            warnings,
-            run,
-        },
+        links_file,
+        options.save_model.as_ref().map(|p| p.display().to_string()),
     );
     let summary_out = write_summary_uncommitted(&summary, output)?;
     commit_all(
@@ -259,8 +477,8 @@ pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) ->
     let mut warnings = parts.warnings;
     if !linkage.model.training.em_converged && linkage.trained {
         warnings.push(format!(
-            "EM did not converge within {} iterations (last change {:.3e}); the model may be poor",
-            linkage.model.training.em_iterations, linkage.model.training.em_max_change
+            "EM did not converge in some session ({} iterations in all, at most {} each); the model may be poor",
+            linkage.model.training.em_iterations, linkage.model.training.em_max_iterations
         ));
     }
     if !linkage.blocking.skipped.is_empty() {

@@ -3,19 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use crate::encode::layout::Layout;
 use crate::encode::message;
+use crate::encode::pair_stats::{SampleLimits, SampledRecord, Sampler};
 use crate::encode::record::write_csv_cell;
 use crate::encode::record::BATCH_ROWS;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
 use crate::io::manifest::{
-    manifest_path, Counts, FileRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
+    manifest_path, Counts, FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use crate::io::raw::{CsvRow, RawLayout, RejectReason, Rejection};
 use crate::normalise::MissingReason;
@@ -159,8 +162,9 @@ impl OutputFiles {
         read: Read,
         output: &Path,
         rejects: Option<&Path>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Manifest> {
-        let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+        let manifest = build_manifest(encoder, run, read, FileRecord::default(), None, cancel)?;
         self.commit(manifest, output, rejects)
     }
 
@@ -221,6 +225,8 @@ pub(super) struct Tally {
     pub(super) counts: Counts,
     pub(super) rejected_by_reason: BTreeMap<String, u64>,
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
+    /// The pair statistics' samples, offered in input order.
+    pub(super) sampler: Sampler,
 }
 
 impl Tally {
@@ -229,6 +235,7 @@ impl Tally {
             counts: Counts::default(),
             rejected_by_reason: BTreeMap::new(),
             missing: vec![BTreeMap::new(); fields],
+            sampler: Sampler::new(),
         }
     }
 
@@ -312,6 +319,9 @@ impl Tally {
         let mut csv = Vec::with_capacity(parts.len());
         for part in parts {
             self.add_missing(part.missing);
+            for sampled in part.samples {
+                self.sampler.offer(sampled);
+            }
             if let Some(records) = records.as_mut() {
                 records.extend(part.records);
             }
@@ -325,7 +335,7 @@ impl Tally {
 pub(super) struct Read {
     pub(super) tally: Tally,
     pub(super) raw: RawLayout,
-    pub(super) input: FileRecord,
+    pub(super) input: InputRecord,
 }
 
 pub(super) fn header_line(layout: &Layout) -> Vec<u8> {
@@ -340,14 +350,19 @@ pub(super) fn build_manifest(
     read: Read,
     output: FileRecord,
     rejects: Option<String>,
-) -> Manifest {
+    cancel: Option<&AtomicBool>,
+) -> Result<Manifest> {
     let schema = encoder.schema();
     let Read { tally, raw, input } = read;
+    let pair_stats = tally
+        .sampler
+        .finish(schema, encoder.features(), cancel)
+        .ok_or(Error::Cancelled)?;
     debug_assert_eq!(
         tally.counts.rows_read,
         tally.counts.encoded + tally.counts.rejected
     );
-    Manifest {
+    Ok(Manifest {
         format: FORMAT_NAME.to_string(),
         format_version: FORMAT_VERSION,
         encoding_version: crate::secret::ENCODING_VERSION,
@@ -380,7 +395,26 @@ pub(super) fn build_manifest(
             .collect(),
         ignored_columns: raw.ignored,
         absent_columns: raw.absent,
-        run,
+        run: run.keyed(&encoder.audit_hasher()),
+        pair_stats: Some(pair_stats),
+    })
+}
+
+/// The record of a cleartext input for a manifest: its size, keyed hash and keyed name.
+pub(super) fn input_record(
+    encoder: &Encoder,
+    name: &str,
+    bytes: u64,
+    blake3: String,
+) -> InputRecord {
+    let mut h = encoder.audit_hasher();
+    h.update(b"pseudolink input name ");
+    h.update(name.as_bytes());
+    InputRecord {
+        bytes,
+        blake3,
+        path_keyed: h.finalize().to_hex()[..32].to_string(),
+        text_encoding: Some("utf-8".into()),
     }
 }
 
@@ -417,6 +451,8 @@ pub(super) struct Part {
     pub(super) csv: Vec<u8>,
     pub(super) records: Vec<EncodedRecord>,
     pub(super) missing: Vec<BTreeMap<MissingReason, u64>>,
+    /// Records sampled for the pair statistics, in input order.
+    pub(super) samples: Vec<SampledRecord>,
 }
 
 /// Output buffers handed back by the writer once written, so that encoding fills memory that is
@@ -513,11 +549,16 @@ pub(super) fn encode_parallel<A: RowAccess>(
     rows: &[A::Row],
     to_csv: bool,
     buffers: &Buffers,
+    limits: SampleLimits,
 ) -> Vec<Part> {
     let fields = encoder.schema().fields.len();
     rows.par_chunks(TASK_ROWS)
         .map_init(
-            || encoder.scratch(),
+            || {
+                let mut scratch = encoder.scratch();
+                scratch.sample_with(Some(limits));
+                scratch
+            },
             |scratch, rows| {
                 let mut part = Part {
                     csv: if to_csv {
@@ -527,6 +568,7 @@ pub(super) fn encode_parallel<A: RowAccess>(
                     },
                     records: Vec::with_capacity(if to_csv { 0 } else { rows.len() }),
                     missing: vec![BTreeMap::new(); fields],
+                    samples: Vec::new(),
                 };
                 let mut records = vec![EncodedRecord::default(); BATCH_ROWS.min(rows.len())];
                 let mut outcomes = vec![Vec::new(); records.len()];
@@ -553,6 +595,7 @@ pub(super) fn encode_parallel<A: RowAccess>(
                         }
                     }
                 }
+                part.samples = scratch.take_samples();
                 part
             },
         )

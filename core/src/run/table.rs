@@ -13,8 +13,8 @@ use crate::io::raw::RawLayout;
 use super::encode::{EncodeFileOptions, EncodeOptions, Progress};
 use super::ids::IdCheck;
 use super::rows::{
-    build_manifest, encode_parallel, write_parts, Buffers, Check, Encoded, IdHashes, OutputFiles,
-    Read, Rejects, RowAccess, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
+    build_manifest, encode_parallel, input_record, write_parts, Buffers, Check, Encoded, IdHashes,
+    OutputFiles, Read, Rejects, RowAccess, Sink, Tally, CHUNK_ROWS, FILE_HINT, MEMORY_HINT,
 };
 
 /// One batch of an in-memory table: equal-length columns of text cells.
@@ -65,7 +65,14 @@ pub fn encode_table<B: TextColumns>(
         )?
     };
     run.finish();
-    let manifest = build_manifest(encoder, run, read, FileRecord::default(), None);
+    let manifest = build_manifest(
+        encoder,
+        run,
+        read,
+        FileRecord::default(),
+        None,
+        options.cancel,
+    )?;
     Ok(Encoded {
         records,
         rejected,
@@ -113,7 +120,14 @@ pub fn encode_table_file<B: TextColumns>(
         )?
     };
     run.finish();
-    files.finish(encoder, run, read, output, options.rejects.as_deref())
+    files.finish(
+        encoder,
+        run,
+        read,
+        output,
+        options.rejects.as_deref(),
+        options.cancel,
+    )
 }
 
 /// What is read: the table and the name it goes by in the manifest.
@@ -181,7 +195,9 @@ impl<B: TextColumns> Table<'_, B> {
                         }
                     }
                     let rows = TableRows { raw: &raw, batch };
-                    let parts = encode_parallel(encoder, &rows, &accepted, to_file, buffers);
+                    let limits = tally.sampler.limits();
+                    let parts =
+                        encode_parallel(encoder, &rows, &accepted, to_file, buffers, limits);
                     let csv = tally.take_parts(parts, records.as_deref_mut());
                     if to_file && wtx.send(csv).is_err() {
                         break 'batches; // the writer failed: its error is returned below
@@ -209,11 +225,7 @@ impl<B: TextColumns> Table<'_, B> {
         Ok(Read {
             tally,
             raw,
-            input: FileRecord {
-                path: self.input_name.to_string(),
-                bytes: 0,
-                blake3: String::new(),
-            },
+            input: input_record(encoder, self.input_name, 0, String::new()),
         })
     }
 }

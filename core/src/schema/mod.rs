@@ -1,10 +1,22 @@
-//! The linkage schema: which columns are read, how each field is normalised, encoded and compared,
-//! and how candidate pairs are blocked.
+//! The linkage schema: which columns are read and how each field is normalised (the fields),
+//! what is encoded (token specs and filters), and how the linkage unit compares and blocks
+//! (the `link` part).
 //!
-//! A schema is a versioned JSON document that holds no secret. Every agency and the linkage unit use
-//! the same one; its [`fingerprint`](Schema::fingerprint) travels in every manifest so that extracts
-//! encoded under different schemas are never linked by mistake. The full reference is
-//! `docs/schema.md`.
+//! A schema is a versioned JSON document that holds no secret. Every agency and the linkage unit
+//! use the same one. Its **encoding fingerprint** ([`Schema::fingerprint`]) covers only what
+//! changes the encoded bytes (fields, tokens, filters, the household key), travels in every
+//! manifest, and is checked when extracts are linked, so the linkage settings can change without
+//! re-encoding. The full reference is `docs/schema.md`.
+//!
+//! Everything an extract holds is a **token** of a list of keys (`["first_name",
+//! "date_of_birth"]`: a keyed hash of both values together) or a Bloom filter. A token of
+//! several keys reveals that two records agree on all of them together, never on one alone:
+//! that is how the default schema keeps every value out of reach of frequency and
+//! known-plaintext attacks (see `docs/security.md`) while the linkage unit can still compare
+//! each field whenever one of its companions agrees (see `docs/linking.md`).
+//!
+//! Schemas of format version 1 are still read: they are translated into this form
+//! (`pseudolink schema upgrade` prints the translation).
 //!
 //! ```
 //! use pseudolink::Schema;
@@ -12,9 +24,11 @@
 //! assert_eq!(schema.record_id, "record_id");
 //! let again = Schema::from_json(&schema.to_json_pretty()).unwrap();
 //! assert_eq!(schema.fingerprint(), again.fingerprint());
-//! assert!(Schema::from_json(r#"{"version": 1, "record_id": "id", "fields": [], "colour": 1}"#).is_err());
+//! assert!(Schema::from_json(r#"{"version": 2, "record_id": "id", "fields": [], "colour": 1}"#).is_err());
 //! ```
 
+pub mod keys;
+mod v1;
 mod validate;
 
 use std::path::Path;
@@ -23,8 +37,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The schema format version this library reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use keys::{Key, Transform};
+
+/// The schema format version this library writes (it also reads version 1).
+pub const SCHEMA_VERSION: u32 = 2;
 
 const EXAMPLE_JSON: &str = include_str!("example.json");
 
@@ -32,28 +48,32 @@ const EXAMPLE_JSON: &str = include_str!("example.json");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
-    /// Schema format version; must be 1.
+    /// Schema format version; 2.
     pub version: u32,
     /// Free text for people; not part of the fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Name of the input column holding each agency's own record id.
     pub record_id: String,
-    /// The fields, in output order.
+    /// The fields: the input columns read and how each is normalised.
     pub fields: Vec<FieldSpec>,
-    /// Blocking rules: a pair of records is a candidate if it agrees on every key of any rule.
+    /// The token columns of an encoded extract, each a list of keys hashed together.
     #[serde(default)]
-    pub blocking: Vec<BlockingRule>,
-    /// Settings of the linkage step.
+    pub tokens: Vec<TokenSpec>,
+    /// The Bloom-filter columns of an encoded extract.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<FilterSpec>,
+    /// The keys that make two records one household (`["address_line_1.number_street",
+    /// "postcode"]`): encoding samples pairs of records of one household for the statistics the
+    /// model's household-aware evidence needs. Empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub household: Vec<String>,
+    /// How the linkage unit compares, blocks and trains (not part of the fingerprint).
     #[serde(default)]
     pub link: LinkSpec,
-    /// A record-level Bloom filter (CLK): the q-grams of several fields in one filter, written as
-    /// the column `record.bloom`. An alternative to field-level filters (see `docs/security.md`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record_bloom: Option<RecordBloomSpec>,
 }
 
-/// What kind of value a field holds; decides its normaliser and the level tokens it can have.
+/// What kind of value a field holds; decides its normaliser and the transforms it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
@@ -72,62 +92,17 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    /// The level tokens this kind of field can carry.
-    pub fn allowed_levels(self) -> &'static [Level] {
-        match self {
-            FieldKind::Name => &[Level::Soundex, Level::Initial],
-            FieldKind::Date => &[Level::Swapped, Level::YearMonth, Level::Year],
-            FieldKind::Postcode => &[Level::Sector, Level::District, Level::Area],
-            FieldKind::Text | FieldKind::NhsNumber | FieldKind::Sex => &[],
-        }
+    /// The transforms this kind of field has.
+    pub fn transforms(self) -> impl Iterator<Item = Transform> {
+        Transform::ALL.into_iter().filter(move |t| t.kind() == self)
     }
 }
 
-/// A derived value of a field that is tokenised too, so that near agreement can be seen without
-/// cleartext (e.g. the same year of birth, the same postcode sector).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Date with day and month exchanged; tokenised with the field's exact-token key so that
-    /// it can be compared with the other record's exact token.
-    Swapped,
-    /// Year and month of a date (`2014-03`).
-    YearMonth,
-    /// Year of a date (`2014`).
-    Year,
-    /// Postcode sector (`CV1 2`).
-    Sector,
-    /// Postcode district (`CV1`).
-    District,
-    /// Postcode area (`CV`).
-    Area,
-    /// American Soundex code of a name (`R163`), for blocking on names with typos.
-    Soundex,
-    /// First letter of a name.
-    Initial,
-}
-
-impl Level {
-    /// The name used in schema JSON and in column names (`year_month`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Swapped => "swapped",
-            Level::YearMonth => "year_month",
-            Level::Year => "year",
-            Level::Sector => "sector",
-            Level::District => "district",
-            Level::Area => "area",
-            Level::Soundex => "soundex",
-            Level::Initial => "initial",
-        }
-    }
-}
-
-/// One field of the schema.
+/// One field: an input column and its normaliser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
-    /// Field name, used in output column names: lower-case letters, digits and `_`.
+    /// Field name, used in keys and column names: lower-case letters, digits and `_`.
     pub name: String,
     /// Input column; defaults to the field name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,29 +112,10 @@ pub struct FieldSpec {
     /// Normaliser options.
     #[serde(default)]
     pub normalise: NormaliseSpec,
-    /// Fields with the same key group share their keys, so that their tokens and filters can be
-    /// compared crosswise (first name against last name). Defaults to the field name.
+    /// Fields of one key group are hashed alike, so that their tokens can be compared with each
+    /// other (a first name recorded as the last name). Defaults to the field name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_group: Option<String>,
-    /// Write an exact-match token (keyed BLAKE3, 128 bits).
-    #[serde(default = "default_true")]
-    pub token: bool,
-    /// Write a Bloom filter of q-grams, for approximate comparison.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bloom: Option<BloomSpec>,
-    /// Level tokens to write (see [`FieldKind::allowed_levels`]).
-    #[serde(default)]
-    pub levels: Vec<Level>,
-    /// How the linkage step compares this field; absent means the field is not compared.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare: Option<CompareSpec>,
-    /// Salt this field's token, filter and level tokens with another field's value: a blocking-key
-    /// style reference, `field` or `field.level` (e.g. `date_of_birth.year`). Equal values then
-    /// give equal encodings only within records of equal salt, which defeats frequency attacks
-    /// across the whole file. A record whose salt is missing gets no encoding of this field (it
-    /// is counted as missing with reason `salt_missing`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salt: Option<String>,
 }
 
 impl FieldSpec {
@@ -172,10 +128,6 @@ impl FieldSpec {
     pub fn key_group(&self) -> &str {
         self.key_group.as_deref().unwrap_or(&self.name)
     }
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// Options of the normalisers. Each applies only to the kinds named.
@@ -198,6 +150,24 @@ pub const DEFAULT_CENTURY_PIVOT: u8 = 26;
 /// Default earliest plausible year (see [`NormaliseSpec::min_year`]).
 pub const DEFAULT_MIN_YEAR: u16 = 1900;
 
+/// One token column: the keys hashed together. Written in JSON as the list of keys
+/// (`["first_name", "date_of_birth"]`); the column is named by them joined with `+`
+/// (`first_name+date_of_birth`). At most one key may be a set transform: the column then holds
+/// one token per value of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenSpec {
+    /// The keys, as written.
+    pub keys: Vec<String>,
+}
+
+impl TokenSpec {
+    /// The column name: the keys joined with `+`.
+    pub fn name(&self) -> String {
+        self.keys.join("+")
+    }
+}
+
 /// A Bloom filter of padded q-grams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,8 +184,8 @@ pub struct BloomSpec {
     #[serde(default, skip_serializing_if = "is_false")]
     pub xor_fold: bool,
     /// Balance the filter (Schnell): append its complement and permute the bits with a keyed
-    /// permutation, so every filter has exactly half its bits set and its weight no longer
-    /// reveals the length of the value. The written filter is twice as long.
+    /// permutation, so every filter has exactly half its bits set. The written filter is twice
+    /// as long.
     #[serde(default, skip_serializing_if = "is_false")]
     pub balanced: bool,
 }
@@ -244,11 +214,19 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// A record-level Bloom filter (cryptographic long-term key, CLK): the q-grams of every listed
-/// field hashed into one filter, each field with its own key and number of positions.
+/// A Bloom-filter column: the q-grams of one or more name or text fields, each field under its
+/// own key and number of positions, salted with the values of the `context` keys (equal values
+/// give equal filters only between records that agree on the context).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecordBloomSpec {
+pub struct FilterSpec {
+    /// Name; the column is `<name>.bloom`.
+    pub name: String,
+    /// The fields whose q-grams go into the filter.
+    pub fields: Vec<FilterField>,
+    /// Keys whose values salt every q-gram (empty: unsalted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
     /// Filter length in bits before folding and balancing: a multiple of 64 from 64 to 8192.
     pub bits: u32,
     /// q-gram length, 1 to 4 (default 2).
@@ -260,16 +238,11 @@ pub struct RecordBloomSpec {
     /// Balance, as [`BloomSpec::balanced`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub balanced: bool,
-    /// The fields whose q-grams go into the filter, with the positions each q-gram sets.
-    pub fields: Vec<RecordBloomField>,
-    /// How the linkage step compares the record filters; absent means not compared.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare: Option<RecordCompareSpec>,
 }
 
-impl RecordBloomSpec {
+impl FilterSpec {
     /// The filter settings for the q-grams of one of its fields.
-    pub fn bloom_for(&self, field: &RecordBloomField) -> BloomSpec {
+    pub fn bloom_for(&self, field: &FilterField) -> BloomSpec {
         BloomSpec {
             bits: self.bits,
             q: self.q,
@@ -281,66 +254,151 @@ impl RecordBloomSpec {
 
     /// Length in bits of the filter as written.
     pub fn output_bits(&self) -> u32 {
-        BloomSpec {
-            bits: self.bits,
-            q: self.q,
+        self.bloom_for(&FilterField {
+            field: String::new(),
             hashes: 1,
-            xor_fold: self.xor_fold,
-            balanced: self.balanced,
-        }
+        })
         .output_bits()
+    }
+
+    /// The column name (`<name>.bloom`).
+    pub fn column(&self) -> String {
+        format!("{}.bloom", self.name)
     }
 }
 
-/// One field of the record-level filter.
+/// One field of a filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecordBloomField {
+pub struct FilterField {
     /// The field's name (a `name` or `text` field).
     pub field: String,
     /// Bit positions each of its q-grams sets, 1 to 64.
     pub hashes: u16,
 }
 
-/// How the linkage step compares record-level filters.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordCompareSpec {
-    /// Dice-coefficient thresholds, strictly descending, in (0, 1].
-    pub dice: Vec<f64>,
-}
-
-/// How the linkage step compares a field. The comparison levels, best first, are: exact token
-/// equality; the Dice bands; the level tokens in the order given; crosswise agreement; else.
-/// A value missing on either side is its own level that carries no weight.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompareSpec {
-    /// Dice-coefficient thresholds on the Bloom filters, strictly descending, in (0, 1].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dice: Vec<f64>,
-    /// Level tokens to compare, in order; each must be among the field's `levels`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub levels: Vec<Level>,
-    /// Compare crosswise with another field of the same key group (swapped first and last names).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_with: Option<String>,
-    /// Term-frequency adjustment of exact agreement: a common value counts for less.
-    #[serde(default)]
-    pub term_frequency: bool,
-    /// String comparator used instead of the Dice bands in cleartext mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clear: Option<ClearCompareSpec>,
-}
-
-/// A cleartext string comparator and its similarity thresholds.
+/// The linkage unit's settings: comparisons, blocking, training. Not part of the encoding
+/// fingerprint: changing them needs no re-encoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClearCompareSpec {
-    /// The comparator.
+pub struct LinkSpec {
+    /// The comparisons: one level per pair each, the evidence of the model.
+    #[serde(default)]
+    pub comparisons: Vec<Comparison>,
+    /// Blocking rules: a pair of records is a candidate if it shares a token of any of them.
+    #[serde(default)]
+    pub blocking: Vec<BlockingRule>,
+    /// Household-aware evidence: which levels of which comparison mean "one household".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<HouseholdSpec>,
+    /// Blocks with more records than this on either side are skipped and reported.
+    #[serde(default = "default_max_block")]
+    pub max_block_size: usize,
+    /// Random pairs sampled to estimate u probabilities in cleartext mode (encoded extracts
+    /// bring theirs in their manifests).
+    #[serde(default = "default_u_sample")]
+    pub u_sample_pairs: usize,
+    /// Largest number of EM iterations.
+    #[serde(default = "default_em_iterations")]
+    pub em_max_iterations: usize,
+    /// EM stops when no parameter moves by more than this.
+    #[serde(default = "default_em_tolerance")]
+    pub em_tolerance: f64,
+    /// Seed of the random sampling, so runs are reproducible.
+    #[serde(default)]
+    pub seed: u64,
+    /// The blocking rules (by name) whose candidate pairs train m, one EM session each; absent:
+    /// every rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_rules: Option<Vec<String>>,
+}
+
+fn default_max_block() -> usize {
+    1000
+}
+fn default_u_sample() -> usize {
+    1_000_000
+}
+fn default_em_iterations() -> usize {
+    1000
+}
+fn default_em_tolerance() -> f64 {
+    1e-6
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec {
+            comparisons: Vec::new(),
+            blocking: Vec::new(),
+            household: None,
+            max_block_size: default_max_block(),
+            u_sample_pairs: default_u_sample(),
+            em_max_iterations: default_em_iterations(),
+            em_tolerance: default_em_tolerance(),
+            seed: 0,
+            training_rules: None,
+        }
+    }
+}
+
+/// A comparison: the levels a pair can reach, best first. A pair gets the first level that
+/// holds; `else` when none holds and every level could be seen; `missing` when a field is
+/// missing; `unknown` when nothing of it could be seen (no token of its keys agrees on its
+/// context). See `docs/linking.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// Name (in models, summaries and explanations).
+    pub name: String,
+    /// The levels, best first.
+    pub levels: Vec<LevelSpec>,
+    /// Whether its u probabilities are those of one household when the pair's household
+    /// comparison says one household (see [`LinkSpec::household`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub household: bool,
+    /// Cleartext mode: exact agreement weighed by the value's frequency (a common value counts
+    /// for less).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub term_frequency: bool,
+}
+
+/// One comparison level: exactly one of `keys`, `cross`, `dice` (with `filter`) or
+/// `similarity`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    /// Name (`exact`, `one_edit`).
+    pub name: String,
+    /// The level holds when the pair agrees on every one of these keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+    /// The level holds when one record's first key equals the other's second, either way round
+    /// (`["first_name", "last_name"]`: names exchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross: Option<[String; 2]>,
+    /// The filter (by name) of a Dice level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The level holds when the Dice coefficient of the pair's filters is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dice: Option<f64>,
+    /// Cleartext mode only: the level holds when the string similarity of a field's normalised
+    /// values reaches the threshold. Skipped when linking encoded extracts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<Similarity>,
+}
+
+/// A cleartext similarity level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Similarity {
+    /// The field compared.
+    pub field: String,
+    /// The string comparator.
     pub metric: ClearMetric,
-    /// Similarity thresholds, strictly descending, in (0, 1].
-    pub thresholds: Vec<f64>,
+    /// The similarity threshold, in (0, 1].
+    pub threshold: f64,
 }
 
 /// String comparators for cleartext mode (similarities in 0..=1).
@@ -355,81 +413,55 @@ pub enum ClearMetric {
     Levenshtein,
 }
 
-/// A blocking rule: records agreeing on every key are candidate pairs.
+/// A blocking rule: records sharing a token of this token column are candidate pairs. Written
+/// as the token's keys (`["first_name", "date_of_birth"]`); named as the column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(transparent)]
 pub struct BlockingRule {
-    /// Rule name, used in the column `block.<name>` and in reports.
-    pub name: String,
-    /// Keys: `field` (its normalised value) or `field.level` (e.g. `date_of_birth.year`).
+    /// The keys of the token column.
     pub keys: Vec<String>,
 }
 
-/// Settings of the linkage step that belong with the schema (both sides must agree on them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkSpec {
-    /// Blocks with more records than this on either side are skipped and reported, never exploded
-    /// into billions of pairs.
-    #[serde(default = "default_max_block")]
-    pub max_block_size: usize,
-    /// Random pairs sampled to estimate u probabilities.
-    #[serde(default = "default_u_sample")]
-    pub u_sample_pairs: usize,
-    /// Largest number of EM iterations.
-    #[serde(default = "default_em_iterations")]
-    pub em_max_iterations: usize,
-    /// EM stops when no parameter moves by more than this.
-    #[serde(default = "default_em_tolerance")]
-    pub em_tolerance: f64,
-    /// Seed of the random sampling, so runs are reproducible.
-    #[serde(default)]
-    pub seed: u64,
-    /// The blocking rules whose candidate pairs train the m probabilities, one EM session each.
-    /// Absent: every rule none of whose keys is a postcode or free-text field (households share
-    /// those, so EM on such pairs learns households rather than people).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub training_rules: Option<Vec<String>>,
-}
-
-fn default_max_block() -> usize {
-    1000
-}
-fn default_u_sample() -> usize {
-    1_000_000
-}
-fn default_em_iterations() -> usize {
-    100
-}
-fn default_em_tolerance() -> f64 {
-    1e-6
-}
-
-impl Default for LinkSpec {
-    fn default() -> Self {
-        LinkSpec {
-            max_block_size: default_max_block(),
-            u_sample_pairs: default_u_sample(),
-            em_max_iterations: default_em_iterations(),
-            em_tolerance: default_em_tolerance(),
-            seed: 0,
-            training_rules: None,
-        }
+impl BlockingRule {
+    /// The rule's name: its token column's name.
+    pub fn name(&self) -> String {
+        self.keys.join("+")
     }
 }
 
-/// A reference to a field value or one of its level tokens, as used in blocking keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyRef {
-    /// Index of the field in [`Schema::fields`].
-    pub field: usize,
-    /// The level, or `None` for the field's own value.
-    pub level: Option<Level>,
+/// Which levels of which comparison say that the two records live in one household: the
+/// comparisons marked `household` then take their u probabilities among pairs of one household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdSpec {
+    /// The comparison (e.g. `location`).
+    pub comparison: String,
+    /// Its levels that mean one household (e.g. `["same"]`).
+    pub levels: Vec<String>,
+}
+
+/// The format-version field alone, read first to choose the parser.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: Option<serde_json::Value>,
 }
 
 impl Schema {
-    /// Parses and validates a schema. Errors carry the JSON path of the problem.
+    /// Parses and validates a schema (format version 2, or 1 translated). Errors carry the JSON
+    /// path of the problem.
     pub fn from_json(json: &str) -> Result<Schema> {
+        let version = serde_json::from_str::<VersionOnly>(json)
+            .ok()
+            .and_then(|v| v.version)
+            .and_then(|v| v.as_u64());
+        if version == Some(1) {
+            return v1::Schema::from_json(json)?.to_v2();
+        }
+        // Before the fields are read: a schema of a newer version would otherwise be refused for
+        // its first unknown field.
+        if let Some(v) = version.filter(|&v| v != u64::from(SCHEMA_VERSION)) {
+            return Err(validate::unsupported_version(v));
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         let schema: Schema = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -483,21 +515,40 @@ impl Schema {
         EXAMPLE_JSON
     }
 
+    /// The default schema of format version 1 (pseudolink 0.1's default, translated): names
+    /// salted with the month of birth, field-level filters, unsalted blocking tokens. Kept to
+    /// measure the privacy and quality of the old encoding against the new (benchmarks).
+    pub fn example_v1() -> Schema {
+        match Schema::from_json(v1::EXAMPLE_JSON) {
+            Ok(s) => s,
+            Err(e) => unreachable!("the bundled version 1 example schema is invalid: {e}"),
+        }
+    }
+
     /// Pretty JSON of this schema (defaults filled in).
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// A stable fingerprint: 32 hex characters of BLAKE3 over the canonical JSON (sorted keys,
-    /// defaults filled in, `description` left out). Equal schemas give equal fingerprints whatever
-    /// their layout or key order.
+    /// The **encoding fingerprint**: 32 hex characters of BLAKE3 over the canonical JSON (sorted
+    /// keys, defaults filled in) of what changes the encoded bytes: the version, record id,
+    /// fields, tokens, filters and household keys. Equal for schemas that differ only in layout,
+    /// key order, description or `link`; every manifest records it and linking checks it.
     pub fn fingerprint(&self) -> String {
-        let mut copy = self.clone();
-        copy.description = None;
-        let value = serde_json::to_value(&copy).unwrap_or(serde_json::Value::Null);
-        let canonical = serde_json::to_string(&value).unwrap_or_default();
-        let hash = blake3::hash(canonical.as_bytes());
-        crate::secret::to_hex(&hash.as_bytes()[..16])
+        let value = serde_json::json!({
+            "version": self.version,
+            "record_id": self.record_id,
+            "fields": self.fields,
+            "tokens": self.tokens,
+            "filters": self.filters,
+            "household": self.household,
+        });
+        hash_canonical(&value)
+    }
+
+    /// A fingerprint of the linkage settings (`link`): models record it.
+    pub fn link_fingerprint(&self) -> String {
+        hash_canonical(&serde_json::to_value(&self.link).unwrap_or(serde_json::Value::Null))
     }
 
     /// Index of the field called `name`.
@@ -505,52 +556,110 @@ impl Schema {
         self.fields.iter().position(|f| f.name == name)
     }
 
-    /// Parses a blocking key such as `date_of_birth.year`.
-    pub fn parse_key(&self, key: &str) -> Option<KeyRef> {
-        let (field, level) = match key.split_once('.') {
-            Some((f, l)) => (f, Some(l)),
-            None => (key, None),
-        };
+    /// Parses a key such as `date_of_birth.year` (the field must exist and the transform apply to
+    /// its kind).
+    pub fn parse_key(&self, key: &str) -> Option<Key> {
+        let (field, transform) = keys::split_key(key);
         let index = self.field_index(field)?;
-        let level = match level {
+        let transform = match transform {
             None => None,
-            Some(l) => Some(
-                *self.fields[index]
-                    .levels
-                    .iter()
-                    .find(|lv| lv.as_str() == l)?,
-            ),
+            Some(t) => {
+                let t = Transform::parse(t)?;
+                if t.kind() != self.fields[index].kind {
+                    return None;
+                }
+                Some(t)
+            }
         };
-        Some(KeyRef {
+        Some(Key {
             field: index,
-            level,
+            transform,
         })
+    }
+
+    /// The name of a key (`date_of_birth.year`).
+    pub fn key_name(&self, key: Key) -> String {
+        let field = self.fields.get(key.field).map_or("?", |f| f.name.as_str());
+        match key.transform {
+            None => field.to_string(),
+            Some(t) => format!("{field}.{}", t.as_str()),
+        }
+    }
+
+    /// The parsed keys of token spec `index`, in the canonical order they are hashed in (see
+    /// [`Schema::canonical_keys`]).
+    pub fn token_keys(&self, index: usize) -> Vec<Key> {
+        let keys: Vec<Key> = self
+            .tokens
+            .get(index)
+            .map(|t| t.keys.iter().filter_map(|k| self.parse_key(k)).collect())
+            .unwrap_or_default();
+        self.canonical_keys(keys)
+    }
+
+    /// `keys` in the order their values are hashed: by key group, then hash domain, then field.
+    /// Two token columns whose keys differ only in fields of one key group (`first_name` and
+    /// `last_name` with `date_of_birth`) are hashed alike, so they can be compared crosswise.
+    pub fn canonical_keys(&self, mut keys: Vec<Key>) -> Vec<Key> {
+        keys.sort_by(|a, b| {
+            let group = |k: &Key| self.fields.get(k.field).map(FieldSpec::key_group);
+            (group(a), a.domain(), a.field, a.transform).cmp(&(
+                group(b),
+                b.domain(),
+                b.field,
+                b.transform,
+            ))
+        });
+        keys
+    }
+
+    /// The hash signature of a token of `keys` (in canonical order): the key group and hash
+    /// domain of each, e.g. `date_of_birth:value name:value`. Tokens of equal signature are
+    /// hashed under one key and can be compared with each other.
+    pub fn signature(&self, keys: &[Key]) -> String {
+        keys.iter()
+            .map(|k| {
+                let group = self.fields.get(k.field).map_or("?", FieldSpec::key_group);
+                format!("{group}:{}", k.domain())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Index of the token spec whose keys are `keys` (as a set).
+    pub fn token_index(&self, keys: &[String]) -> Option<usize> {
+        let mut want: Vec<Key> = keys.iter().filter_map(|k| self.parse_key(k)).collect();
+        if want.len() != keys.len() {
+            return None;
+        }
+        want.sort();
+        (0..self.tokens.len()).find(|&i| {
+            let mut have = self.token_keys(i);
+            have.sort();
+            have == want
+        })
+    }
+
+    /// The parsed household keys.
+    pub fn household_keys(&self) -> Vec<Key> {
+        self.household
+            .iter()
+            .filter_map(|k| self.parse_key(k))
+            .collect()
     }
 
     /// Indices of the blocking rules that train the model (see [`LinkSpec::training_rules`]).
     pub fn training_rule_indices(&self) -> Vec<usize> {
         match &self.link.training_rules {
             Some(names) => self
+                .link
                 .blocking
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| names.contains(&r.name))
+                .filter(|(_, r)| names.contains(&r.name()))
                 .map(|(i, _)| i)
                 .collect(),
-            None => self
-                .blocking
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    r.keys.iter().filter_map(|k| self.parse_key(k)).all(|k| {
-                        !matches!(
-                            self.fields[k.field].kind,
-                            FieldKind::Postcode | FieldKind::Text
-                        )
-                    })
-                })
-                .map(|(i, _)| i)
-                .collect(),
+            None => (0..self.link.blocking.len()).collect(),
         }
     }
 
@@ -560,6 +669,13 @@ impl Schema {
             .chain(self.fields.iter().map(FieldSpec::column))
             .collect()
     }
+}
+
+/// 32 hex characters of BLAKE3 over the canonical (sorted-key) JSON of `value`.
+fn hash_canonical(value: &serde_json::Value) -> String {
+    let canonical = serde_json::to_string(value).unwrap_or_default();
+    let hash = blake3::hash(canonical.as_bytes());
+    crate::secret::to_hex(&hash.as_bytes()[..16])
 }
 
 #[cfg(test)]

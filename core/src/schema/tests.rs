@@ -31,45 +31,87 @@ fn example_is_valid_and_round_trips() {
     );
     let again = Schema::from_json(&s.to_json_pretty()).unwrap();
     assert_eq!(s, again);
+    assert_eq!(s.fingerprint().len(), 32);
+}
+
+/// The default schema's promise (docs/security.md): apart from the NHS number, no token holds a
+/// single key, so the linkage unit never sees one value alone.
+#[test]
+fn every_default_token_but_the_nhs_number_holds_two_keys_or_more() {
+    let s = Schema::example();
+    for t in &s.tokens {
+        if t.keys == ["nhs_number"] {
+            continue;
+        }
+        assert!(t.keys.len() >= 2, "{:?} holds one key", t.keys);
+    }
+    // Every blocking rule is one of the token columns.
+    for r in &s.link.blocking {
+        assert!(s.token_index(&r.keys).is_some(), "{:?}", r.keys);
+    }
 }
 
 #[test]
-fn fingerprint_ignores_layout_order_description_and_explicit_defaults() {
+fn the_fingerprint_covers_the_encoding_not_the_linkage_settings() {
     let s = Schema::example();
     let mut v = example_value();
     v["description"] = "something else".into();
-    v["fields"][4]["token"] = true.into(); // explicit default
-    let compact = serde_json::to_string(&v).unwrap();
-    assert_eq!(
-        Schema::from_json(&compact).unwrap().fingerprint(),
-        s.fingerprint()
-    );
-    v["fields"][0]["bloom"]["hashes"] = 16.into();
+    v["link"]["max_block_size"] = 50.into();
+    v["link"]["comparisons"][0]["levels"][1]["name"] = "one_typo".into();
+    v["link"]["blocking"] = serde_json::json!([["nhs_number"]]);
+    let relinked = Schema::from_json(&v.to_string()).unwrap();
+    assert_eq!(relinked.fingerprint(), s.fingerprint());
+    assert_ne!(relinked.link_fingerprint(), s.link_fingerprint());
+    let mut v = example_value();
+    v["tokens"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(["first_name", "sex"]));
     assert_ne!(
         Schema::from_json(&v.to_string()).unwrap().fingerprint(),
         s.fingerprint()
     );
-    assert_eq!(s.fingerprint().len(), 32);
+    let mut v = example_value();
+    v["fields"][3]["normalise"]["century_pivot"] = 30.into();
+    assert_ne!(
+        Schema::from_json(&v.to_string()).unwrap().fingerprint(),
+        s.fingerprint()
+    );
 }
 
 #[test]
-fn unknown_keys_are_refused_with_their_path() {
-    let mut v = example_value();
-    v["fields"][2]["bloom"]["colour"] = "red".into();
-    assert_eq!(error_path(&v), "fields[2].bloom.colour");
-    let mut v = example_value();
-    v["surprise"] = 1.into();
-    assert_eq!(error_path(&v), "surprise");
+fn keys_parse_with_the_transforms_of_their_kind() {
+    let s = Schema::example();
+    let k = s.parse_key("date_of_birth.year").unwrap();
+    assert_eq!(k.transform, Some(Transform::Year));
+    assert_eq!(s.fields[k.field].name, "date_of_birth");
+    assert_eq!(s.key_name(k), "date_of_birth.year");
+    assert!(s.parse_key("date_of_birth.sector").is_none());
+    assert!(s.parse_key("first_name.deletions").unwrap().is_set());
+    assert!(s.parse_key("nope").is_none());
+    assert!(s.parse_key("first_name.colour").is_none());
+    // Field values imply their transforms, not the other way round.
+    let (dob, year) = (s.parse_key("date_of_birth").unwrap(), k);
+    assert!(year.implied_by(dob) && !dob.implied_by(year));
 }
 
 #[test]
-fn wrong_types_are_refused_with_their_path() {
-    let mut v = example_value();
-    v["fields"][0]["bloom"]["bits"] = "many".into();
-    assert_eq!(error_path(&v), "fields[0].bloom.bits");
-    let mut v = example_value();
-    v["fields"][3]["kind"] = "colour".into();
-    assert_eq!(error_path(&v), "fields[3].kind");
+fn tokens_of_one_signature_are_hashed_in_one_order() {
+    let s = Schema::example();
+    let first = s
+        .token_index(&["first_name".into(), "date_of_birth".into()])
+        .unwrap();
+    let last = s
+        .token_index(&["last_name".into(), "date_of_birth".into()])
+        .unwrap();
+    let a = s.token_keys(first);
+    let b = s.token_keys(last);
+    assert_eq!(s.signature(&a), s.signature(&b));
+    // Listed either way round, the same column.
+    assert_eq!(
+        s.token_index(&["date_of_birth".into(), "first_name".into()]),
+        Some(first)
+    );
 }
 
 type Edit = Box<dyn Fn(&mut serde_json::Value)>;
@@ -77,31 +119,7 @@ type Edit = Box<dyn Fn(&mut serde_json::Value)>;
 #[test]
 fn impossible_settings_are_refused_with_their_path() {
     let cases: Vec<(&str, Edit)> = vec![
-        ("version", Box::new(|v| v["version"] = 2.into())),
-        (
-            "fields[0].bloom.bits",
-            Box::new(|v| v["fields"][0]["bloom"]["bits"] = 100.into()),
-        ),
-        (
-            "fields[0].bloom.q",
-            Box::new(|v| v["fields"][0]["bloom"]["q"] = 0.into()),
-        ),
-        (
-            "fields[3].levels[0]",
-            Box::new(|v| v["fields"][3]["levels"][0] = "sector".into()),
-        ),
-        (
-            "fields[0].compare.dice[1]",
-            Box::new(|v| v["fields"][0]["compare"]["dice"][1] = 0.95.into()),
-        ),
-        (
-            "fields[0].compare.dice[0]",
-            Box::new(|v| v["fields"][0]["compare"]["dice"][0] = 1.5.into()),
-        ),
-        (
-            "fields[0].compare.cross_with",
-            Box::new(|v| v["fields"][0]["compare"]["cross_with"] = "postcode".into()),
-        ),
+        ("version", Box::new(|v| v["version"] = 7.into())),
         (
             "fields[1].name",
             Box::new(|v| v["fields"][1]["name"] = "first_name".into()),
@@ -111,158 +129,163 @@ fn impossible_settings_are_refused_with_their_path() {
             Box::new(|v| v["fields"][1]["name"] = "Middle Name".into()),
         ),
         (
-            "fields[3].compare.levels[0]",
-            Box::new(|v| {
-                v["fields"][3]["levels"] = serde_json::json!(["year"]);
-                v["fields"][3]["compare"]["levels"] = serde_json::json!(["swapped"]);
-            }),
-        ),
-        (
-            "blocking[1].keys[0]",
-            Box::new(|v| v["blocking"][1]["keys"][0] = "date_of_birth.sector".into()),
-        ),
-        (
-            "blocking[1].name",
-            Box::new(|v| v["blocking"][1]["name"] = "nhs_number".into()),
-        ),
-        (
-            "fields[4].bloom",
-            Box::new(|v| v["fields"][4]["bloom"] = serde_json::json!({"bits": 64, "hashes": 2})),
-        ),
-        (
-            "fields[6].compare.dice",
-            Box::new(|v| {
-                v["fields"][6]["bloom"] = serde_json::Value::Null;
-            }),
-        ),
-        (
-            "fields[4]",
-            Box::new(|v| {
-                v["fields"][4]["token"] = false.into();
-            }),
-        ),
-        (
             "fields[1].column",
             Box::new(|v| v["fields"][1]["column"] = "record_id".into()),
+        ),
+        (
+            "fields[3].normalise.drop_titles",
+            Box::new(|v| v["fields"][3]["normalise"]["drop_titles"] = true.into()),
+        ),
+        (
+            "tokens[0][1]",
+            Box::new(|v| {
+                v["tokens"][0] = serde_json::json!(["first_name", "date_of_birth.sector"])
+            }),
+        ),
+        (
+            "tokens[0]",
+            Box::new(|v| v["tokens"][0] = serde_json::json!(["first_name", "first_name"])),
+        ),
+        (
+            "tokens[0]",
+            Box::new(|v| {
+                v["tokens"][0] =
+                    serde_json::json!(["first_name.deletions", "date_of_birth.digit_masks"])
+            }),
+        ),
+        (
+            "tokens[1]",
+            Box::new(|v| v["tokens"][1] = serde_json::json!(["date_of_birth", "first_name"])),
+        ),
+        (
+            "tokens[0]",
+            Box::new(|v| v["tokens"][0] = serde_json::json!([])),
+        ),
+        (
+            "household[0]",
+            Box::new(|v| v["household"][0] = "postcode.year".into()),
+        ),
+        (
+            "link.comparisons[0].levels[0]",
+            Box::new(|v| {
+                v["link"]["comparisons"][0]["levels"][0] =
+                    serde_json::json!({"name": "exact", "keys": ["first_name"], "dice": 0.9})
+            }),
+        ),
+        (
+            "link.comparisons[0].levels[0].keys[0]",
+            Box::new(|v| {
+                v["link"]["comparisons"][0]["levels"][0]["keys"] = serde_json::json!(["nope"])
+            }),
+        ),
+        (
+            "link.comparisons[0].levels[1].name",
+            Box::new(|v| v["link"]["comparisons"][0]["levels"][1]["name"] = "exact".into()),
+        ),
+        (
+            "link.comparisons[0].levels[0].name",
+            Box::new(|v| v["link"]["comparisons"][0]["levels"][0]["name"] = "else".into()),
+        ),
+        (
+            "link.comparisons[0].levels[4].cross",
+            Box::new(|v| {
+                v["link"]["comparisons"][0]["levels"][4]["cross"] =
+                    serde_json::json!(["first_name", "postcode"])
+            }),
+        ),
+        (
+            "link.comparisons[1].name",
+            Box::new(|v| v["link"]["comparisons"][1]["name"] = "first_name".into()),
+        ),
+        (
+            "link.comparisons[0].levels[2].similarity.threshold",
+            Box::new(|v| {
+                v["link"]["comparisons"][0]["levels"][2]["similarity"]["threshold"] = 1.5.into()
+            }),
+        ),
+        (
+            "link.blocking[1]",
+            Box::new(|v| v["link"]["blocking"][1] = serde_json::json!(["first_name", "sex"])),
+        ),
+        (
+            "link.household.levels[0]",
+            Box::new(|v| v["link"]["household"]["levels"][0] = "nowhere".into()),
+        ),
+        (
+            "link.comparisons[0].household",
+            Box::new(|v| v["link"]["household"] = serde_json::Value::Null),
+        ),
+        (
+            "link.training_rules[0]",
+            Box::new(|v| v["link"]["training_rules"] = serde_json::json!(["nope"])),
         ),
         (
             "link.max_block_size",
             Box::new(|v| v["link"]["max_block_size"] = 1.into()),
         ),
         (
-            "fields[0].normalise.drop_titles",
-            Box::new(|v| v["fields"][3]["normalise"]["drop_titles"] = true.into()),
+            "filters[0].bits",
+            Box::new(|v| {
+                v["filters"] = serde_json::json!([{"name": "names", "bits": 100,
+                    "fields": [{"field": "first_name", "hashes": 5}]}])
+            }),
+        ),
+        (
+            "filters[0].fields[0].field",
+            Box::new(|v| {
+                v["filters"] = serde_json::json!([{"name": "names", "bits": 128,
+                    "fields": [{"field": "date_of_birth", "hashes": 5}]}])
+            }),
+        ),
+        (
+            "filters[0].context[0]",
+            Box::new(|v| {
+                v["filters"] = serde_json::json!([{"name": "names", "bits": 128,
+                    "fields": [{"field": "first_name", "hashes": 5}],
+                    "context": ["date_of_birth.digit_masks"]}])
+            }),
         ),
     ];
     for (expected, mutate) in cases {
         let mut v = example_value();
         mutate(&mut v);
-        let got = error_path(&v);
-        // The drop_titles case reports the date field's path.
-        let expected = if expected.ends_with("drop_titles") {
-            "fields[3].normalise.drop_titles"
-        } else {
-            expected
-        };
-        assert_eq!(got, expected, "mutation for {expected}");
+        assert_eq!(error_path(&v), expected, "mutation for {expected}");
     }
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_are_refused_with_their_path() {
+    let mut v = example_value();
+    v["link"]["comparisons"][0]["levels"][0]["colour"] = "red".into();
+    assert_eq!(error_path(&v), "link.comparisons[0].levels[0].colour");
+    let mut v = example_value();
+    v["surprise"] = 1.into();
+    assert_eq!(error_path(&v), "surprise");
+    let mut v = example_value();
+    v["fields"][3]["kind"] = "colour".into();
+    assert_eq!(error_path(&v), "fields[3].kind");
+}
+
+#[test]
+fn filters_with_a_context_are_accepted_and_measured() {
+    let mut v = example_value();
+    v["filters"] = serde_json::json!([{"name": "names", "bits": 1024, "balanced": true,
+        "fields": [{"field": "first_name", "hashes": 10}, {"field": "last_name", "hashes": 10}],
+        "context": ["date_of_birth"]}]);
+    v["link"]["comparisons"][0]["levels"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "names_similar", "filter": "names", "dice": 0.9}));
+    let s = Schema::from_json(&v.to_string()).unwrap();
+    assert_eq!(s.filters[0].output_bits(), 2048);
+    assert_eq!(s.filters[0].column(), "names.bloom");
+    assert_ne!(s.fingerprint(), Schema::example().fingerprint());
 }
 
 #[test]
 fn invalid_json_is_refused() {
     assert!(matches!(Schema::from_json("{"), Err(Error::Schema { .. })));
     assert!(matches!(Schema::from_json(""), Err(Error::Schema { .. })));
-}
-
-#[test]
-fn parse_key_understands_levels() {
-    let s = Schema::example();
-    let k = s.parse_key("date_of_birth.year").unwrap();
-    assert_eq!(k.level, Some(Level::Year));
-    assert_eq!(s.fields[k.field].name, "date_of_birth");
-    assert!(s.parse_key("date_of_birth.sector").is_none());
-    assert!(s.parse_key("nope").is_none());
-}
-
-#[test]
-fn hardening_options_are_validated_with_their_paths() {
-    let mut v = example_value();
-    v["fields"][1]["salt"] = "date_of_birth.sector".into();
-    assert_eq!(error_path(&v), "fields[1].salt");
-    let mut v = example_value();
-    v["fields"][1]["salt"] = "middle_name".into();
-    assert_eq!(error_path(&v), "fields[1].salt");
-    // Crosswise-compared fields must share their salt.
-    let mut v = example_value();
-    v["fields"][0]["salt"] = "date_of_birth.year".into();
-    v["fields"][2]["salt"] = serde_json::Value::Null;
-    assert_eq!(error_path(&v), "fields[0].compare.cross_with");
-    // A salt field may not itself be salted.
-    let mut v = example_value();
-    v["fields"][3]["salt"] = "sex".into();
-    assert_eq!(error_path(&v), "fields[0].salt");
-    let mut v = example_value();
-    v["fields"][6]["bloom"] = serde_json::json!({ "bits": 64, "hashes": 5, "xor_fold": true });
-    assert_eq!(error_path(&v), "fields[6].bloom.xor_fold");
-    let mut v = example_value();
-    v["fields"][6]["bloom"]["balanced"] = "yes".into();
-    assert_eq!(error_path(&v), "fields[6].bloom.balanced");
-}
-
-#[test]
-fn record_bloom_is_validated_with_its_paths() {
-    let good = serde_json::json!({
-        "bits": 1024, "balanced": true,
-        "fields": [ { "field": "first_name", "hashes": 10 }, { "field": "address_line_1", "hashes": 5 } ],
-        "compare": { "dice": [0.9, 0.8] }
-    });
-    let mut v = example_value();
-    v["record_bloom"] = good.clone();
-    let s = Schema::from_json(&v.to_string()).unwrap();
-    assert_ne!(s.fingerprint(), Schema::example().fingerprint());
-    assert_eq!(s.record_bloom.as_ref().unwrap().output_bits(), 2048);
-    for (path, patch) in [
-        ("record_bloom.bits", serde_json::json!({ "bits": 100 })),
-        ("record_bloom.fields", serde_json::json!({ "fields": [] })),
-        (
-            "record_bloom.fields[0].field",
-            serde_json::json!({ "fields": [ { "field": "nope", "hashes": 3 } ] }),
-        ),
-        (
-            "record_bloom.fields[0].field",
-            serde_json::json!({ "fields": [ { "field": "date_of_birth", "hashes": 3 } ] }),
-        ),
-        (
-            "record_bloom.fields[1].field",
-            serde_json::json!({ "fields": [ { "field": "last_name", "hashes": 3 }, { "field": "last_name", "hashes": 3 } ] }),
-        ),
-        (
-            "record_bloom.fields[0].hashes",
-            serde_json::json!({ "fields": [ { "field": "last_name", "hashes": 0 } ] }),
-        ),
-        (
-            "record_bloom.compare.dice[1]",
-            serde_json::json!({ "compare": { "dice": [0.8, 0.9] } }),
-        ),
-        (
-            "record_bloom.compare.dice",
-            serde_json::json!({ "compare": { "dice": [] } }),
-        ),
-        ("record_bloom.colour", serde_json::json!({ "colour": 1 })),
-    ] {
-        let mut r = good.clone();
-        for (k, val) in patch.as_object().unwrap() {
-            r[k] = val.clone();
-        }
-        let mut v = example_value();
-        v["record_bloom"] = r;
-        assert_eq!(error_path(&v), path, "{patch}");
-    }
-    let mut v = example_value();
-    v["record_bloom"] = good;
-    v["fields"][6]["name"] = "record".into();
-    v["fields"][6]["compare"] = serde_json::Value::Null;
-    assert_eq!(error_path(&v), "record_bloom");
 }
 
 /// Found with the bad-input corpus: a schema saved with a byte order mark (Windows editors) was
@@ -277,7 +300,7 @@ fn schema_files_with_a_bom_are_read_and_other_text_problems_are_schema_errors() 
     std::fs::write(&p, &bom).unwrap();
     assert_eq!(Schema::from_file(&p).unwrap(), Schema::example());
 
-    std::fs::write(&p, b"{\"version\": 1, \"description\": \"caf\xe9\"}").unwrap();
+    std::fs::write(&p, b"{\"version\": 2, \"description\": \"caf\xe9\"}").unwrap();
     match Schema::from_file(&p) {
         Err(Error::Schema { path, message }) => {
             assert_eq!(path, "$");
@@ -286,7 +309,7 @@ fn schema_files_with_a_bom_are_read_and_other_text_problems_are_schema_errors() 
         other => panic!("expected a schema error, got {other:?}"),
     }
 
-    std::fs::write(&p, b"{\"version\": 1,").unwrap();
+    std::fs::write(&p, b"{\"version\": 2,").unwrap();
     match Schema::from_file(&p) {
         Err(Error::Schema { path, message }) => {
             assert_eq!(path, "$");

@@ -2,10 +2,12 @@
 
 use std::collections::HashSet;
 
-use super::{FieldKind, Schema, SCHEMA_VERSION};
+use super::{FieldKind, LevelSpec, Schema, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
-fn is_identifier(s: &str) -> bool {
+/// Whether `s` is a name: a lower-case letter, then lower-case letters, digits and `_`, at most
+/// 64 characters.
+pub(super) fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -13,26 +15,13 @@ fn is_identifier(s: &str) -> bool {
         && s.as_bytes().first().is_some_and(|b| b.is_ascii_lowercase())
 }
 
-fn check_thresholds(path: &str, values: &[f64]) -> Result<()> {
-    for (i, t) in values.iter().enumerate() {
-        if !(t.is_finite() && *t > 0.0 && *t <= 1.0) {
-            return Err(Error::schema(
-                format!("{path}[{i}]"),
-                format!("threshold {t} must be greater than 0 and at most 1"),
-            ));
-        }
-        if i > 0 && values[i - 1] <= *t {
-            return Err(Error::schema(
-                format!("{path}[{i}]"),
-                "thresholds must be strictly descending (best band first)",
-            ));
-        }
-    }
-    Ok(())
+/// Whether `t` is a threshold: greater than 0 and at most 1.
+fn is_threshold(t: f64) -> bool {
+    t.is_finite() && t > 0.0 && t <= 1.0
 }
 
-/// Checks the shared settings of a field-level or record-level filter at JSON path `path`.
-fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
+/// Checks the shared settings of a filter at JSON path `path`.
+pub(super) fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
     if bits == 0 || !bits.is_multiple_of(64) || bits > 8192 {
         return Err(Error::schema(
             format!("{path}.bits"),
@@ -51,17 +40,27 @@ fn check_bloom(path: &str, bits: u32, q: u8, xor_fold: bool) -> Result<()> {
     Ok(())
 }
 
+/// Most fields a schema may have (the pair statistics keep which fields a record has in 32 bits).
+const MAX_FIELDS: usize = 32;
+
+/// Most bits of an agreement pattern of the pair statistics: fields, token keys and crossed keys.
+const MAX_PATTERN_BITS: usize = 128;
+
+/// The error of a schema of format version `version`, which this library does not read.
+pub(super) fn unsupported_version(version: u64) -> Error {
+    Error::schema(
+        "version",
+        format!(
+            "unsupported schema version {version}; this pseudolink reads versions 1 and {SCHEMA_VERSION}"
+        ),
+    )
+}
+
 impl Schema {
     /// Checks everything serde cannot: versions, names, ranges and cross-references.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.version != SCHEMA_VERSION {
-            return Err(Error::schema(
-                "version",
-                format!(
-                    "unsupported schema version {}; this pseudolink reads version {SCHEMA_VERSION}",
-                    self.version
-                ),
-            ));
+            return Err(unsupported_version(u64::from(self.version)));
         }
         if self.record_id.trim().is_empty() {
             return Err(Error::schema(
@@ -72,6 +71,17 @@ impl Schema {
         if self.fields.is_empty() {
             return Err(Error::schema("fields", "a schema needs at least one field"));
         }
+        self.validate_fields()?;
+        self.validate_tokens()?;
+        self.validate_sizes()?;
+        self.validate_filters()?;
+        for (i, key) in self.household.iter().enumerate() {
+            self.check_key(&format!("household[{i}]"), key)?;
+        }
+        self.validate_link()
+    }
+
+    fn validate_fields(&self) -> Result<()> {
         let mut names = HashSet::new();
         let mut columns = HashSet::from([self.record_id.as_str()]);
         for (i, f) in self.fields.iter().enumerate() {
@@ -115,88 +125,6 @@ impl Schema {
                 }
             }
             self.validate_normalise(&p, i)?;
-            if let Some(b) = &f.bloom {
-                check_bloom(&format!("{p}.bloom"), b.bits, b.q, b.xor_fold)?;
-                if !(1..=64).contains(&b.hashes) {
-                    return Err(Error::schema(
-                        format!("{p}.bloom.hashes"),
-                        "hashes must be from 1 to 64",
-                    ));
-                }
-                if matches!(f.kind, FieldKind::Sex) {
-                    return Err(Error::schema(
-                        format!("{p}.bloom"),
-                        "a Bloom filter of a sex field makes no sense",
-                    ));
-                }
-            }
-            let mut seen = HashSet::new();
-            for (j, level) in f.levels.iter().enumerate() {
-                if !f.kind.allowed_levels().contains(level) {
-                    let allowed: Vec<&str> =
-                        f.kind.allowed_levels().iter().map(|l| l.as_str()).collect();
-                    return Err(Error::schema(
-                        format!("{p}.levels[{j}]"),
-                        format!(
-                            "level '{}' does not apply to a {:?} field (allowed: {})",
-                            level.as_str(),
-                            f.kind,
-                            if allowed.is_empty() {
-                                "none".to_string()
-                            } else {
-                                allowed.join(", ")
-                            }
-                        ),
-                    ));
-                }
-                if !seen.insert(*level) {
-                    return Err(Error::schema(
-                        format!("{p}.levels[{j}]"),
-                        "level listed twice",
-                    ));
-                }
-            }
-            if !f.token && f.bloom.is_none() && f.levels.is_empty() {
-                return Err(Error::schema(
-                    p,
-                    format!(
-                        "field '{}' encodes nothing: enable token, bloom or levels, or remove it",
-                        f.name
-                    ),
-                ));
-            }
-            self.validate_compare(&p, i)?;
-        }
-        // Salts refer to other fields: checked once every field is known to be valid itself.
-        for i in 0..self.fields.len() {
-            self.validate_salt(&format!("fields[{i}]"), i)?;
-        }
-        self.validate_blocking()?;
-        self.validate_record_bloom()?;
-        if let Some(rules) = &self.link.training_rules {
-            for (i, name) in rules.iter().enumerate() {
-                if !self.blocking.iter().any(|r| &r.name == name) {
-                    return Err(Error::schema(
-                        format!("link.training_rules[{i}]"),
-                        format!("no blocking rule named '{name}'"),
-                    ));
-                }
-            }
-        }
-        if self.link.max_block_size < 2 {
-            return Err(Error::schema("link.max_block_size", "must be at least 2"));
-        }
-        if !(self.link.em_tolerance.is_finite() && self.link.em_tolerance > 0.0) {
-            return Err(Error::schema(
-                "link.em_tolerance",
-                "must be a positive number",
-            ));
-        }
-        if self.link.em_max_iterations == 0 {
-            return Err(Error::schema(
-                "link.em_max_iterations",
-                "must be at least 1",
-            ));
         }
         Ok(())
     }
@@ -231,199 +159,364 @@ impl Schema {
         Ok(())
     }
 
-    fn validate_compare(&self, p: &str, i: usize) -> Result<()> {
-        let f = &self.fields[i];
-        let Some(c) = &f.compare else { return Ok(()) };
-        let p = format!("{p}.compare");
-        if !c.dice.is_empty() && f.bloom.is_none() {
+    /// Checks that `key` names a field, and a transform of its kind.
+    fn check_key(&self, path: &str, key: &str) -> Result<()> {
+        if self.parse_key(key).is_some() {
+            return Ok(());
+        }
+        let (field, transform) = super::keys::split_key(key);
+        let Some(index) = self.field_index(field) else {
             return Err(Error::schema(
-                format!("{p}.dice"),
-                "Dice bands need a Bloom filter: add \"bloom\" to the field",
+                path,
+                format!("'{key}': no field named '{field}'"),
+            ));
+        };
+        let kind = self.fields[index].kind;
+        let allowed: Vec<&str> = kind.transforms().map(|t| t.as_str()).collect();
+        Err(Error::schema(
+            path,
+            format!(
+                "'{key}': '{}' is not a transform of a {kind:?} field (allowed: {})",
+                transform.unwrap_or_default(),
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        ))
+    }
+
+    fn validate_tokens(&self) -> Result<()> {
+        let mut seen: Vec<Vec<super::Key>> = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let p = format!("tokens[{i}]");
+            if t.keys.is_empty() {
+                return Err(Error::schema(p, "a token needs at least one key"));
+            }
+            for (j, k) in t.keys.iter().enumerate() {
+                self.check_key(&format!("{p}[{j}]"), k)?;
+            }
+            let mut keys: Vec<super::Key> =
+                t.keys.iter().filter_map(|k| self.parse_key(k)).collect();
+            keys.sort();
+            if keys.windows(2).any(|w| w[0] == w[1]) {
+                return Err(Error::schema(p, "a key is listed twice"));
+            }
+            if keys.iter().filter(|k| k.is_set()).count() > 1 {
+                return Err(Error::schema(
+                    p,
+                    "at most one key of a token may be a set transform (deletions, digit_masks)",
+                ));
+            }
+            if seen.contains(&keys) {
+                return Err(Error::schema(
+                    p,
+                    format!("a token of the keys {:?} is already defined", t.keys),
+                ));
+            }
+            seen.push(keys);
+        }
+        Ok(())
+    }
+
+    /// The sizes the pair statistics can hold: which fields a record has is kept in 32 bits,
+    /// and an agreement pattern (fields, keys, crossed keys) in 128.
+    fn validate_sizes(&self) -> Result<()> {
+        if self.fields.len() > MAX_FIELDS {
+            return Err(Error::schema(
+                "fields",
+                format!(
+                    "{} fields; at most {MAX_FIELDS} are supported",
+                    self.fields.len()
+                ),
             ));
         }
-        check_thresholds(&format!("{p}.dice"), &c.dice)?;
-        for (j, level) in c.levels.iter().enumerate() {
-            if !f.levels.contains(level) {
+        let bits = crate::encode::pair_stats::Features::new(self).bits();
+        if bits > MAX_PATTERN_BITS {
+            return Err(Error::schema(
+                "tokens",
+                format!(
+                    "{bits} fields, token keys and crossed keys in all; at most {MAX_PATTERN_BITS} are supported (the pair statistics keep one bit for each)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_filters(&self) -> Result<()> {
+        let mut names = HashSet::new();
+        for (i, f) in self.filters.iter().enumerate() {
+            let p = format!("filters[{i}]");
+            if !is_identifier(&f.name) {
                 return Err(Error::schema(
-                    format!("{p}.levels[{j}]"),
-                    format!(
-                        "level '{}' is compared but not encoded: add it to the field's levels",
-                        level.as_str()
-                    ),
+                    format!("{p}.name"),
+                    "a filter name must start with a lower-case letter and hold only a-z, 0-9 and _",
+                ));
+            }
+            if !names.insert(f.name.as_str()) {
+                return Err(Error::schema(
+                    format!("{p}.name"),
+                    format!("filter '{}' is defined twice", f.name),
+                ));
+            }
+            check_bloom(&p, f.bits, f.q, f.xor_fold)?;
+            if f.fields.is_empty() {
+                return Err(Error::schema(
+                    format!("{p}.fields"),
+                    "a filter needs at least one field",
+                ));
+            }
+            let mut seen = HashSet::new();
+            for (j, ff) in f.fields.iter().enumerate() {
+                let fp = format!("{p}.fields[{j}]");
+                let Some(index) = self.field_index(&ff.field) else {
+                    return Err(Error::schema(
+                        format!("{fp}.field"),
+                        format!("no field named '{}'", ff.field),
+                    ));
+                };
+                if !matches!(self.fields[index].kind, FieldKind::Name | FieldKind::Text) {
+                    return Err(Error::schema(
+                        format!("{fp}.field"),
+                        format!(
+                            "'{}' is a {:?} field; only name and text fields go into a filter",
+                            ff.field, self.fields[index].kind
+                        ),
+                    ));
+                }
+                if !seen.insert(ff.field.as_str()) {
+                    return Err(Error::schema(
+                        format!("{fp}.field"),
+                        format!("field '{}' is listed twice", ff.field),
+                    ));
+                }
+                if !(1..=64).contains(&ff.hashes) {
+                    return Err(Error::schema(
+                        format!("{fp}.hashes"),
+                        "hashes must be from 1 to 64",
+                    ));
+                }
+            }
+            for (j, k) in f.context.iter().enumerate() {
+                self.check_key(&format!("{p}.context[{j}]"), k)?;
+                if self.parse_key(k).is_some_and(|k| k.is_set()) {
+                    return Err(Error::schema(
+                        format!("{p}.context[{j}]"),
+                        "a set transform cannot salt a filter",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_link(&self) -> Result<()> {
+        let link = &self.link;
+        let mut names = HashSet::new();
+        for (i, c) in link.comparisons.iter().enumerate() {
+            let p = format!("link.comparisons[{i}]");
+            if !is_identifier(&c.name) {
+                return Err(Error::schema(
+                    format!("{p}.name"),
+                    "a comparison name must start with a lower-case letter and hold only a-z, 0-9 and _",
+                ));
+            }
+            if !names.insert(c.name.as_str()) {
+                return Err(Error::schema(
+                    format!("{p}.name"),
+                    format!("comparison '{}' is defined twice", c.name),
+                ));
+            }
+            if c.levels.is_empty() {
+                return Err(Error::schema(
+                    format!("{p}.levels"),
+                    "a comparison needs at least one level",
+                ));
+            }
+            let mut level_names = HashSet::new();
+            for (j, l) in c.levels.iter().enumerate() {
+                let lp = format!("{p}.levels[{j}]");
+                if l.name.is_empty()
+                    || l.name.len() > 64
+                    || matches!(l.name.as_str(), "else" | "missing" | "unknown")
+                {
+                    return Err(Error::schema(
+                        format!("{lp}.name"),
+                        "a level needs a name of at most 64 characters other than else, missing and unknown",
+                    ));
+                }
+                if !level_names.insert(l.name.as_str()) {
+                    return Err(Error::schema(
+                        format!("{lp}.name"),
+                        format!("level '{}' is defined twice", l.name),
+                    ));
+                }
+                self.validate_level(&lp, l)?;
+            }
+            if c.household && link.household.is_none() {
+                return Err(Error::schema(
+                    format!("{p}.household"),
+                    "household-aware u needs link.household (the comparison and levels that mean one household)",
                 ));
             }
         }
-        if c.term_frequency && !f.token {
-            return Err(Error::schema(
-                format!("{p}.term_frequency"),
-                "term-frequency adjustment needs the exact token",
-            ));
-        }
-        if let Some(other) = &c.cross_with {
-            let Some(o) = self.field_index(other) else {
+        if let Some(h) = &link.household {
+            let Some(c) = link.comparisons.iter().find(|c| c.name == h.comparison) else {
                 return Err(Error::schema(
-                    format!("{p}.cross_with"),
-                    format!("no field named '{other}'"),
+                    "link.household.comparison",
+                    format!("no comparison named '{}'", h.comparison),
                 ));
             };
-            let o = &self.fields[o];
-            if o.name == f.name {
+            if h.levels.is_empty() {
                 return Err(Error::schema(
-                    format!("{p}.cross_with"),
-                    "a field cannot be crossed with itself",
+                    "link.household.levels",
+                    "give the levels that mean one household",
                 ));
             }
-            if o.key_group() != f.key_group() || o.kind != f.kind {
-                return Err(Error::schema(
-                    format!("{p}.cross_with"),
-                    format!("'{}' and '{}' must have the same kind and key_group to be compared crosswise", f.name, o.name),
-                ));
+            for (j, l) in h.levels.iter().enumerate() {
+                if !c.levels.iter().any(|x| &x.name == l) {
+                    return Err(Error::schema(
+                        format!("link.household.levels[{j}]"),
+                        format!("comparison '{}' has no level '{l}'", c.name),
+                    ));
+                }
             }
-            if !(f.token && o.token) {
-                return Err(Error::schema(
-                    format!("{p}.cross_with"),
-                    "crosswise comparison needs exact tokens on both fields",
-                ));
+        }
+        let mut rules = HashSet::new();
+        for (i, r) in link.blocking.iter().enumerate() {
+            let p = format!("link.blocking[{i}]");
+            for (j, k) in r.keys.iter().enumerate() {
+                self.check_key(&format!("{p}[{j}]"), k)?;
             }
-            if o.salt != f.salt {
+            if self.token_index(&r.keys).is_none() {
                 return Err(Error::schema(
-                    format!("{p}.cross_with"),
+                    p,
                     format!(
-                        "'{}' and '{}' are compared crosswise, so they must have the same salt",
-                        f.name, o.name
+                        "no token of the keys {:?}: a blocking rule joins on a token column; add it to tokens",
+                        r.keys
                     ),
                 ));
             }
-        }
-        if let Some(clear) = &c.clear {
-            if clear.thresholds.is_empty() {
+            if !rules.insert(r.name()) {
                 return Err(Error::schema(
-                    format!("{p}.clear.thresholds"),
-                    "give at least one threshold",
+                    p,
+                    format!("rule '{}' is listed twice", r.name()),
                 ));
             }
-            check_thresholds(&format!("{p}.clear.thresholds"), &clear.thresholds)?;
+        }
+        if let Some(train) = &link.training_rules {
+            for (i, name) in train.iter().enumerate() {
+                if !link.blocking.iter().any(|r| &r.name() == name) {
+                    return Err(Error::schema(
+                        format!("link.training_rules[{i}]"),
+                        format!("no blocking rule named '{name}'"),
+                    ));
+                }
+            }
+        }
+        if link.max_block_size < 2 {
+            return Err(Error::schema("link.max_block_size", "must be at least 2"));
+        }
+        if !(link.em_tolerance.is_finite() && link.em_tolerance > 0.0) {
+            return Err(Error::schema(
+                "link.em_tolerance",
+                "must be a positive number",
+            ));
+        }
+        if link.em_max_iterations == 0 {
+            return Err(Error::schema(
+                "link.em_max_iterations",
+                "must be at least 1",
+            ));
+        }
+        if link.u_sample_pairs == 0 {
+            return Err(Error::schema("link.u_sample_pairs", "must be at least 1"));
         }
         Ok(())
     }
 
-    fn validate_salt(&self, p: &str, i: usize) -> Result<()> {
-        let f = &self.fields[i];
-        let Some(salt) = &f.salt else { return Ok(()) };
-        let p = format!("{p}.salt");
-        let Some(key) = self.parse_key(salt) else {
+    fn validate_level(&self, p: &str, l: &LevelSpec) -> Result<()> {
+        let kinds = [
+            l.keys.is_some(),
+            l.cross.is_some(),
+            l.dice.is_some() || l.filter.is_some(),
+            l.similarity.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(Error::schema(
                 p,
-                format!(
-                    "'{salt}' is not a field, or not 'field.level' with a level the field encodes"
-                ),
-            ));
-        };
-        if key.field == i {
-            return Err(Error::schema(p, "a field cannot be salted with itself"));
-        }
-        if self.fields[key.field].salt.is_some() {
-            return Err(Error::schema(
-                p,
-                format!(
-                    "the salt field '{}' is itself salted; salt with an unsalted field",
-                    self.fields[key.field].name
-                ),
+                "a level needs exactly one of keys, cross, dice (with filter) or similarity",
             ));
         }
-        Ok(())
-    }
-
-    fn validate_record_bloom(&self) -> Result<()> {
-        let Some(r) = &self.record_bloom else {
-            return Ok(());
-        };
-        let p = "record_bloom";
-        check_bloom(p, r.bits, r.q, r.xor_fold)?;
-        if self.field_index("record").is_some() {
-            return Err(Error::schema(
-                p,
-                "a field named 'record' would clash with the column record.bloom: rename it",
-            ));
+        if let Some(keys) = &l.keys {
+            if keys.is_empty() {
+                return Err(Error::schema(format!("{p}.keys"), "give at least one key"));
+            }
+            for (j, k) in keys.iter().enumerate() {
+                self.check_key(&format!("{p}.keys[{j}]"), k)?;
+            }
         }
-        if r.fields.is_empty() {
-            return Err(Error::schema(
-                format!("{p}.fields"),
-                "a record-level filter needs at least one field",
-            ));
+        if let Some([a, b]) = &l.cross {
+            self.check_key(&format!("{p}.cross[0]"), a)?;
+            self.check_key(&format!("{p}.cross[1]"), b)?;
+            let (ka, kb) = (self.parse_key(a), self.parse_key(b));
+            if let (Some(ka), Some(kb)) = (ka, kb) {
+                if ka == kb {
+                    return Err(Error::schema(
+                        format!("{p}.cross"),
+                        "a key cannot be crossed with itself",
+                    ));
+                }
+                let group = |k: super::Key| self.fields[k.field].key_group();
+                if group(ka) != group(kb) || ka.domain() != kb.domain() {
+                    return Err(Error::schema(
+                        format!("{p}.cross"),
+                        format!(
+                            "'{a}' and '{b}' are hashed differently: crossed keys need one key_group and one kind of value"
+                        ),
+                    ));
+                }
+            }
         }
-        let mut seen = HashSet::new();
-        for (j, rf) in r.fields.iter().enumerate() {
-            let fp = format!("{p}.fields[{j}]");
-            let Some(index) = self.field_index(&rf.field) else {
+        if l.dice.is_some() || l.filter.is_some() {
+            let (Some(t), Some(f)) = (l.dice, &l.filter) else {
+                return Err(Error::schema(p, "a Dice level needs both filter and dice"));
+            };
+            if !is_threshold(t) {
                 return Err(Error::schema(
-                    format!("{fp}.field"),
-                    format!("no field named '{}'", rf.field),
+                    format!("{p}.dice"),
+                    format!("threshold {t} must be greater than 0 and at most 1"),
+                ));
+            }
+            if !self.filters.iter().any(|x| &x.name == f) {
+                return Err(Error::schema(
+                    format!("{p}.filter"),
+                    format!("no filter named '{f}'"),
+                ));
+            }
+        }
+        if let Some(s) = &l.similarity {
+            let Some(index) = self.field_index(&s.field) else {
+                return Err(Error::schema(
+                    format!("{p}.similarity.field"),
+                    format!("no field named '{}'", s.field),
                 ));
             };
             if !matches!(self.fields[index].kind, FieldKind::Name | FieldKind::Text) {
                 return Err(Error::schema(
-                    format!("{fp}.field"),
+                    format!("{p}.similarity.field"),
+                    "string similarity applies to name and text fields",
+                ));
+            }
+            if !is_threshold(s.threshold) {
+                return Err(Error::schema(
+                    format!("{p}.similarity.threshold"),
                     format!(
-                        "'{}' is a {:?} field; only name and text fields go into a record-level filter",
-                        rf.field, self.fields[index].kind
+                        "threshold {} must be greater than 0 and at most 1",
+                        s.threshold
                     ),
                 ));
-            }
-            if !seen.insert(rf.field.as_str()) {
-                return Err(Error::schema(
-                    format!("{fp}.field"),
-                    format!("field '{}' is listed twice", rf.field),
-                ));
-            }
-            if !(1..=64).contains(&rf.hashes) {
-                return Err(Error::schema(
-                    format!("{fp}.hashes"),
-                    "hashes must be from 1 to 64",
-                ));
-            }
-        }
-        if let Some(c) = &r.compare {
-            if c.dice.is_empty() {
-                return Err(Error::schema(
-                    format!("{p}.compare.dice"),
-                    "give at least one Dice threshold",
-                ));
-            }
-            check_thresholds(&format!("{p}.compare.dice"), &c.dice)?;
-        }
-        Ok(())
-    }
-
-    fn validate_blocking(&self) -> Result<()> {
-        let mut names = HashSet::new();
-        for (i, rule) in self.blocking.iter().enumerate() {
-            let p = format!("blocking[{i}]");
-            if !is_identifier(&rule.name) {
-                return Err(Error::schema(
-                    format!("{p}.name"),
-                    "a rule name must start with a lower-case letter and hold only a-z, 0-9 and _",
-                ));
-            }
-            if !names.insert(rule.name.as_str()) {
-                return Err(Error::schema(
-                    format!("{p}.name"),
-                    format!("rule '{}' is defined twice", rule.name),
-                ));
-            }
-            if rule.keys.is_empty() {
-                return Err(Error::schema(
-                    format!("{p}.keys"),
-                    "a rule needs at least one key",
-                ));
-            }
-            for (j, key) in rule.keys.iter().enumerate() {
-                if self.parse_key(key).is_none() {
-                    return Err(Error::schema(
-                        format!("{p}.keys[{j}]"),
-                        format!("'{key}' is not a field, or not 'field.level' with a level the field encodes"),
-                    ));
-                }
             }
         }
         Ok(())

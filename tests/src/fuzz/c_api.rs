@@ -1,6 +1,6 @@
-//! The C entry points (`pl_*`, through the `pseudolink_ffi` build of `ffi/src`) called the way a
-//! C caller can call them: arbitrary bytes and lengths, NULL pointers, invalid UTF-8, a wrong
-//! number of values, buffers too small.
+//! The C entry points (`pl_*`, through `pseudolink_ffi`, the Rust library of `ffi/`) called the
+//! way a C caller can call them: arbitrary bytes and lengths, NULL pointers, invalid UTF-8, a
+//! wrong number of values, buffers too small.
 
 use std::os::raw::c_char;
 use std::ptr::{null, null_mut};
