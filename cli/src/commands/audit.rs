@@ -18,8 +18,10 @@ pub const EXIT_RISK_ABOVE_LIMIT: u8 = 9;
 /// Arguments of `pseudolink audit`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// An encoded extract the attacker holds; the first is the one audited (its manifest is
-    /// checked when present). Repeat for more extracts (bridges work across them).
+    /// An encoded extract the attacker holds; the first is the one audited. Its manifest is
+    /// read when present and attacked too (its pair statistics place a sample of records and
+    /// reveal agreements that no token shows). Repeat for more extracts (bridges work across
+    /// them).
     #[arg(long, required_unless_present = "export_reference")]
     pub input: Vec<PathBuf>,
     /// The schema file they were encoded with.

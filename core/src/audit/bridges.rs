@@ -1,13 +1,20 @@
 //! Bridges: records joined because some column is equal on them.
 //!
 //! Two records with equal cells in a column that determines an attribute share that attribute's
-//! value, whatever else differs (their salts, other fields). Joining records through *every* such
-//! column (union-find) gives components that are each part of one class of the attribute: a
-//! salted first-name token joins records of one name within one month of birth, the unsalted
-//! `first_name_year` blocking token joins the months of a year, and together they rebuild the
-//! classes the salt was meant to hide.
+//! value, whatever else differs (the other keys of the token, other fields). Joining records
+//! through *every* such column (union-find) gives components that are each part of one class of
+//! the attribute. In encoding v3 every token holds several keys, each the salt of the others:
+//! `first_name+date_of_birth` joins one name within one date of birth,
+//! `postcode+first_name` the same name across dates within one postcode,
+//! `date_of_birth.digit_masks+first_name` across dates one digit apart, and together they
+//! rebuild the classes of first names that no single token shows. Comparable columns (one hash
+//! signature: `first_name+date_of_birth` and `last_name+date_of_birth`) join one record's first
+//! name with another's last name ([`components_across`]).
+
+use rustc_hash::FxHashMap;
 
 use super::columns::{Columns, NONE};
+use super::meaning::Cross;
 
 /// Disjoint sets of records.
 #[derive(Debug, Clone)]
@@ -93,6 +100,106 @@ pub fn components(columns: &Columns, cols: &[usize], edges: &[(u32, u32)]) -> Ve
         .collect()
 }
 
+/// The component of every record's value of field `field` when values are joined through
+/// columns and across fields of one key group (crosswise names): `fields` lists, for `field`
+/// and every field joined to it, the columns that determine the attribute on that field;
+/// `crosses` joins, for equal tokens of two comparable columns, the first column's field on one
+/// record with the second's on the other; `edges` joins `field` on pairs of records. A record
+/// whose value of `field` nothing joins and no column shows is [`NONE`]. Components are
+/// numbered from 0 in the order of their first record.
+pub fn components_across(
+    columns: &Columns,
+    field: usize,
+    fields: &[(usize, Vec<usize>)],
+    crosses: &[Cross],
+    edges: &[(u32, u32)],
+) -> Vec<u32> {
+    let n = columns.records();
+    let slot = |f: usize| fields.iter().position(|(g, _)| *g == f);
+    let mut uf = UnionFind::new(n * fields.len());
+    let mut touched = vec![false; n * fields.len()];
+    let node = |s: usize, r: usize| (s * n + r) as u32;
+    for (s, (_, cols)) in fields.iter().enumerate() {
+        for &c in cols {
+            let Some(col) = columns.columns.get(c) else {
+                continue;
+            };
+            let mut first = vec![NONE; col.classes.len()];
+            for r in 0..n {
+                for &class in col.classes.of(r) {
+                    touched[s * n + r] = true;
+                    let f = &mut first[class as usize];
+                    if *f == NONE {
+                        *f = r as u32;
+                    } else {
+                        uf.union(node(s, *f as usize), node(s, r));
+                    }
+                }
+            }
+        }
+    }
+    for cross in crosses {
+        let (Some(sa), Some(sb)) = (slot(cross.fields.0), slot(cross.fields.1)) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (
+            columns.columns.get(cross.columns.0),
+            columns.columns.get(cross.columns.1),
+        ) else {
+            continue;
+        };
+        if a.shared.is_empty() || b.shared.is_empty() {
+            continue;
+        }
+        let ids = a
+            .shared
+            .iter()
+            .chain(&b.shared)
+            .max()
+            .map_or(0, |&m| m as usize + 1);
+        let mut first = vec![NONE; ids];
+        for r in 0..n {
+            for &class in a.classes.of(r) {
+                let f = &mut first[a.shared[class as usize] as usize];
+                if *f == NONE {
+                    *f = r as u32;
+                }
+            }
+        }
+        for r in 0..n {
+            for &class in b.classes.of(r) {
+                let f = first[b.shared[class as usize] as usize];
+                if f != NONE {
+                    touched[sa * n + f as usize] = true;
+                    touched[sb * n + r] = true;
+                    uf.union(node(sa, f as usize), node(sb, r));
+                }
+            }
+        }
+    }
+    let Some(own) = slot(field) else {
+        return vec![NONE; n];
+    };
+    for &(a, b) in edges {
+        if (a as usize) < n && (b as usize) < n {
+            uf.union(node(own, a as usize), node(own, b as usize));
+            touched[own * n + a as usize] = true;
+            touched[own * n + b as usize] = true;
+        }
+    }
+    let mut number = FxHashMap::default();
+    (0..n)
+        .map(|r| {
+            if !touched[own * n + r] {
+                return NONE;
+            }
+            let root = uf.find(node(own, r));
+            let next = number.len() as u32;
+            *number.entry(root).or_insert(next)
+        })
+        .collect()
+}
+
 /// Number of distinct components (ignoring [`NONE`]).
 #[cfg(test)]
 pub fn count(components: &[u32]) -> usize {
@@ -117,7 +224,7 @@ mod tests {
                 .iter()
                 .map(|c| Column {
                     classes: Classes::from_cells(c.iter().copied()),
-                    filters: None,
+                    ..Column::default()
                 })
                 .collect(),
         }
@@ -143,10 +250,49 @@ mod tests {
             input: vec![0; 4],
             columns: vec![Column {
                 classes: Classes::from_cells(vec![vec![1u32, 2], vec![2, 3], vec![4], vec![]]),
-                filters: None,
+                ..Column::default()
             }],
         };
         assert_eq!(components(&cols, &[0], &[]), vec![0, 0, 1, NONE]);
+    }
+
+    #[test]
+    fn comparable_columns_join_one_field_through_another() {
+        // Column 0 is `first_name+dob`, column 1 `last_name+dob`, comparable: shared ids 0..
+        // Records 0 and 1 have first names whose tokens equal record 2's last-name token, and
+        // record 3 shares its last name with record 2 (column 1, same token).
+        let mut cols = Columns {
+            ids: (0..4).map(|i| i.to_string()).collect(),
+            input: vec![0; 4],
+            columns: vec![
+                Column {
+                    classes: Classes::from_cells([Some(7u128), Some(8), None, Some(9)]),
+                    ..Column::default()
+                },
+                Column {
+                    classes: Classes::from_cells([None, None, Some(7u128), Some(7)]),
+                    ..Column::default()
+                },
+            ],
+        };
+        cols.columns[0].shared = vec![0, 1, 2];
+        cols.columns[1].shared = vec![0];
+        let cross = Cross {
+            columns: (0, 1),
+            fields: (10, 12),
+        };
+        let fields = vec![(10, vec![0]), (12, vec![1])];
+        // First names: record 0 joins record 2's last name, which is record 3's; record 3's own
+        // first name stays apart.
+        let first = components_across(&cols, 10, &fields, &[cross], &[]);
+        assert_eq!(first, vec![0, 1, NONE, 2]);
+        let last = components_across(&cols, 12, &fields, &[cross], &[]);
+        assert_eq!(last, vec![NONE, NONE, 0, 0]);
+        // Without the cross, as `components`.
+        assert_eq!(
+            components_across(&cols, 10, &fields[..1], &[], &[]),
+            components(&cols, &[0], &[])
+        );
     }
 
     proptest::proptest! {

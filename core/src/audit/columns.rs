@@ -36,6 +36,14 @@ impl Classes {
     pub fn from_cells<K: std::hash::Hash + Eq + Copy>(
         cells: impl IntoIterator<Item = impl IntoIterator<Item = K>>,
     ) -> Classes {
+        Classes::keyed(cells).0
+    }
+
+    /// As [`Classes::from_cells`], with the key of each class.
+    pub fn keyed<K: std::hash::Hash + Eq + Copy>(
+        cells: impl IntoIterator<Item = impl IntoIterator<Item = K>>,
+    ) -> (Classes, Vec<K>) {
+        let mut keys = Vec::new();
         let mut index: FxHashMap<K, u32> = FxHashMap::default();
         let mut out = Classes {
             offsets: vec![0],
@@ -48,6 +56,7 @@ impl Classes {
                 let id = *index.entry(key).or_insert(next);
                 if id == next {
                     out.sizes.push(0);
+                    keys.push(key);
                 }
                 // A key repeated within one cell counts once.
                 if !out.ids[start..].contains(&id) {
@@ -57,7 +66,7 @@ impl Classes {
             }
             out.offsets.push(out.ids.len() as u32);
         }
-        out
+        (out, keys)
     }
 
     /// The classes of record `r` (empty when its cell is missing).
@@ -172,6 +181,10 @@ pub struct Column {
     pub classes: Classes,
     /// The filters of a filter column.
     pub filters: Option<Filters>,
+    /// For a token column comparable with others (equal signature,
+    /// [`Meanings::comparable`]): the id of each class's token among the tokens of every column
+    /// of its signature, so that equal ids in two columns are equal tokens. Empty otherwise.
+    pub shared: Vec<u32>,
 }
 
 /// Every column of the extracts, in the order of [`Meanings::columns`].
@@ -193,20 +206,43 @@ impl Columns {
             .enumerate()
             .flat_map(|(i, e)| e.records.iter().map(move |r| (i as u32, r)))
             .collect();
-        let columns = meanings
+        let read: Vec<(Column, Vec<u128>)> = meanings
             .columns
             .par_iter()
             .map(|m| match m.slot {
-                Slot::Token(t) => Column {
-                    classes: Classes::from_cells(records.iter().map(|(_, r)| {
+                Slot::Token(t) => {
+                    let (classes, keys) = Classes::keyed(records.iter().map(|(_, r)| {
                         r.tokens
                             .get(t)
                             .copied()
                             .flatten()
                             .map(|tok| u128::from_le_bytes(tok.0))
-                    })),
-                    filters: None,
-                },
+                    }));
+                    (
+                        Column {
+                            classes,
+                            ..Column::default()
+                        },
+                        keys,
+                    )
+                }
+                Slot::Set(s) => {
+                    let (classes, keys) = Classes::keyed(records.iter().map(|(_, r)| {
+                        r.sets
+                            .get(s)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|&v| u128::from(v))
+                    }));
+                    (
+                        Column {
+                            classes,
+                            ..Column::default()
+                        },
+                        keys,
+                    )
+                }
                 Slot::Bloom { index, bits } => {
                     let words = bits as usize / 64;
                     let filters = Filters::new(
@@ -226,13 +262,42 @@ impl Columns {
                             u128::from_le_bytes(b)
                         })
                     }));
-                    Column {
-                        classes,
-                        filters: Some(filters),
-                    }
+                    (
+                        Column {
+                            classes,
+                            filters: Some(filters),
+                            shared: Vec::new(),
+                        },
+                        Vec::new(),
+                    )
                 }
             })
             .collect();
+        let (mut columns, keys): (Vec<Column>, Vec<Vec<u128>>) = read.into_iter().unzip();
+        // Shared ids within each signature that more than one column has.
+        let mut by_signature: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for &(a, b) in &meanings.comparable {
+            for c in [a, b] {
+                if let Some(s) = meanings.columns[c].signature.as_deref() {
+                    let list = by_signature.entry(s).or_default();
+                    if !list.contains(&c) {
+                        list.push(c);
+                    }
+                }
+            }
+        }
+        for list in by_signature.values() {
+            let mut index: FxHashMap<u128, u32> = FxHashMap::default();
+            for &c in list {
+                columns[c].shared = keys[c]
+                    .iter()
+                    .map(|k| {
+                        let next = index.len() as u32;
+                        *index.entry(*k).or_insert(next)
+                    })
+                    .collect();
+            }
+        }
         Columns {
             ids: records.iter().map(|(_, r)| r.id.clone()).collect(),
             input: records.iter().map(|(i, _)| *i).collect(),

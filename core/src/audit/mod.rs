@@ -24,6 +24,8 @@
 //! 5. pattern mining on filters (`patterns`);
 //! 6. graph matching and salt-partition detection (`graph`, `salts`);
 //! 7. singling out (`singling`);
+//! 8. the pair statistics of the manifests: agreements of sampled pairs that no token shows,
+//!    as bridges (`pair_stats`);
 //!
 //! and what the attacker makes of them together (`infer`). The verdict holds every whole value
 //! (a name, the address, the date of birth, the postcode, the NHS number) to at most
@@ -36,14 +38,16 @@
 //! use pseudolink::Schema;
 //! let schema = Schema::example();
 //! let meanings = Meanings::new(&schema);
-//! // The unsalted blocking token on first name and year of birth bridges the salted first names.
+//! // Tokens of the first name with the postcode, the address or the date of birth (or one digit
+//! // of it masked) all bridge the first name: equal on two records, the names are equal.
 //! let first_name = Attribute::whole(0);
 //! let bridges: Vec<&str> = meanings
 //!     .determining(first_name)
 //!     .into_iter()
 //!     .map(|c| meanings.columns[c].name.as_str())
 //!     .collect();
-//! assert!(bridges.contains(&"block.first_name_year"));
+//! assert!(bridges.contains(&"postcode+first_name"));
+//! assert!(bridges.contains(&"date_of_birth.digit_masks+first_name"));
 //! assert!(Attribute { field: 0, part: Part::Initial }.closure(&schema).len() == 1);
 //! ```
 
@@ -60,6 +64,7 @@ mod known_filters;
 mod known_tokens;
 mod lsh;
 pub mod meaning;
+mod pair_stats;
 mod patterns;
 pub mod reference;
 mod report;
@@ -72,6 +77,7 @@ pub mod values;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::encode::pair_stats::PairStats;
 use crate::error::{Error, Result};
 use crate::io::encoded::{read_encoded, EncodedExtract, ReadOptions};
 use crate::schema::Schema;
@@ -85,6 +91,7 @@ use target::Target;
 use values::Values;
 
 pub use infer::WholeRecord;
+pub use pair_stats::PairStatsAttack;
 pub use report::{AttributeReport, AuditReport, Measured, Timing, Verdict};
 pub use salts::SaltDetection;
 pub use singling::{ColumnUniqueness, SinglingOut};
@@ -217,6 +224,32 @@ pub fn audit(
     dictionaries: &[Dictionary],
     options: &AuditOptions,
 ) -> AuditReport {
+    let stats: Vec<Option<&PairStats>> = extracts
+        .iter()
+        .map(|e| e.manifest.as_ref().and_then(|m| m.pair_stats.as_ref()))
+        .collect();
+    audit_with_stats(
+        schema,
+        extracts,
+        &stats,
+        truth,
+        reference,
+        dictionaries,
+        options,
+    )
+}
+
+/// As [`audit`], with the pair statistics of each extract given (those of its manifest, or
+/// computed for an extract in memory).
+pub(crate) fn audit_with_stats(
+    schema: &Schema,
+    extracts: &[&EncodedExtract],
+    stats: &[Option<&PairStats>],
+    truth: &Cleartext,
+    reference: &Reference,
+    dictionaries: &[Dictionary],
+    options: &AuditOptions,
+) -> AuditReport {
     let start = Instant::now();
     let mut timings = Vec::new();
     let mut lap = Instant::now();
@@ -252,8 +285,11 @@ pub fn audit(
         Known::Table(t) => vec![values.known_from(t, &columns)],
     };
     time("columns, values and known records", &mut timings);
-    let (extra, salt_detection) = salts::detect(&meanings, &columns, &values, options.seed);
+    let (mut extra, salt_detection) = salts::detect(&meanings, &columns, &values, options.seed);
     time("salt-partition detection", &mut timings);
+    let (from_stats, pair_stats) = pair_stats::attack(schema, &meanings, &columns, &values, stats);
+    extra.edges.extend(from_stats.edges);
+    time("pair statistics", &mut timings);
     let target = Target::new(schema, &meanings, &columns, &values, &knowns, &extra);
     time("bridges and groups", &mut timings);
     let mut board = Board::default();
@@ -280,6 +316,7 @@ pub fn audit(
         whole,
         singling,
         salt_detection,
+        pair_stats,
         reference: reference.source().to_string(),
         options,
         warnings: extracts

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::schema::Schema;
 
 use super::infer::WholeRecord;
+use super::pair_stats::PairStatsAttack;
 use super::salts::SaltDetection;
 use super::score::{Board, Family, Finding, Score};
 use super::singling::SinglingOut;
@@ -144,6 +145,8 @@ pub struct AuditReport {
     pub singling_out: SinglingOut,
     /// Same-salt pairs found in salted filters.
     pub salt_detection: Vec<SaltDetection>,
+    /// What the pair statistics of the manifests gave away.
+    pub pair_stats: Vec<PairStatsAttack>,
     /// Variants of attacks tried.
     pub variants: usize,
     /// The verdict.
@@ -165,6 +168,7 @@ pub(crate) struct Parts<'a> {
     pub whole: Vec<WholeRecord>,
     pub singling: SinglingOut,
     pub salt_detection: Vec<SaltDetection>,
+    pub pair_stats: Vec<PairStatsAttack>,
     pub reference: String,
     pub options: &'a AuditOptions,
     pub warnings: Vec<String>,
@@ -286,6 +290,7 @@ pub(crate) fn build(p: Parts<'_>) -> AuditReport {
         whole_record: p.whole,
         singling_out: p.singling,
         salt_detection: p.salt_detection,
+        pair_stats: p.pair_stats,
         variants: p.board.variants,
         verdict,
         warnings: p.warnings,
@@ -462,6 +467,44 @@ impl AuditReport {
                     .map(|x| format!(" ({} truly share the salt)", pct(x)))
                     .unwrap_or_default()
             );
+        }
+        for p in &self.pair_stats {
+            let _ = writeln!(
+                s,
+                "\nPair statistics of input {}: {} of {} sampled records placed by their id hash; {} patterns, {} counted fewer than {} times; {} of {} profiles check",
+                p.input + 1,
+                p.placed_records,
+                p.random_records,
+                p.patterns,
+                p.small_cells,
+                super::pair_stats::SMALL_CELL,
+                p.consistent_profiles,
+                p.profiles
+            );
+            if let Some(why) = &p.skipped {
+                let _ = writeln!(s, "  not attacked: {why}");
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  {} sampled pairs with an agreement no token shows{}{}",
+                    p.revealed_pairs,
+                    if p.revealed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ": {}",
+                            p.revealed
+                                .iter()
+                                .map(|(a, n)| format!("{a} {n}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    },
+                    p.truly_agree
+                        .map(|x| format!(" ({} truly agree)", pct(x)))
+                        .unwrap_or_default()
+                );
+            }
         }
         let _ = writeln!(
             s,

@@ -15,9 +15,9 @@ use rustc_hash::FxHashMap;
 
 use crate::schema::Schema;
 
-use super::bridges::components;
+use super::bridges::{components, components_across};
 use super::columns::{Columns, NONE};
-use super::meaning::{Attribute, Meanings};
+use super::meaning::{Attribute, Cross, Meanings};
 use super::score::{known_accuracy, Board, Finding, Score};
 use super::values::{KnownSet, Values};
 
@@ -127,10 +127,34 @@ impl<'a> Target<'a> {
                 joined
             })
             .collect();
-        let components = bridges
+        let crosses: Vec<Vec<Cross>> = values
+            .attributes
+            .iter()
+            .map(|a| joined_fields(schema, meanings, a.attribute).1)
+            .collect();
+        let components = values
+            .attributes
             .par_iter()
+            .zip(&bridges)
             .zip(&edges)
-            .map(|(cols, bridge)| components(columns, cols, &bridge.pairs))
+            .zip(&crosses)
+            .map(|(((a, cols), bridge), crosses)| {
+                if crosses.is_empty() {
+                    return components(columns, cols, &bridge.pairs);
+                }
+                let (fields, crosses) = joined_fields(schema, meanings, a.attribute);
+                let fields: Vec<(usize, Vec<usize>)> = fields
+                    .into_iter()
+                    .map(|f| {
+                        let at = Attribute {
+                            field: f,
+                            part: a.attribute.part,
+                        };
+                        (f, meanings.determining(at))
+                    })
+                    .collect();
+                components_across(columns, a.attribute.field, &fields, &crosses, &bridge.pairs)
+            })
             .collect();
         let mut rankings = FxHashMap::default();
         let pairs: Vec<(usize, usize)> = (0..groups.len())
@@ -169,12 +193,22 @@ impl<'a> Target<'a> {
             bridges,
             extra_bridges: edges
                 .into_iter()
-                .map(|e| {
-                    if e.how.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![e.how]
+                .zip(&crosses)
+                .map(|(e, crosses)| {
+                    let mut out: Vec<String> = crosses
+                        .iter()
+                        .map(|x| {
+                            format!(
+                                "{}~{}",
+                                meanings.columns[x.columns.0].name,
+                                meanings.columns[x.columns.1].name
+                            )
+                        })
+                        .collect();
+                    if !e.how.is_empty() {
+                        out.push(e.how);
                     }
+                    out
                 })
                 .collect(),
             rankings,
@@ -249,6 +283,37 @@ impl<'a> Target<'a> {
             .chain(self.extra_bridges[a].iter().cloned())
             .collect()
     }
+}
+
+/// The fields whose values comparable columns join with `attribute`'s field (itself first) and
+/// the crosses that join them; no cross when no pair of comparable columns determines the
+/// attribute on both sides.
+pub fn joined_fields(
+    schema: &Schema,
+    meanings: &Meanings,
+    attribute: Attribute,
+) -> (Vec<usize>, Vec<Cross>) {
+    let all = meanings.crosses(attribute, schema);
+    let mut fields = vec![attribute.field];
+    loop {
+        let before = fields.len();
+        for x in &all {
+            let (a, b) = x.fields;
+            if fields.contains(&a) && !fields.contains(&b) {
+                fields.push(b);
+            } else if fields.contains(&b) && !fields.contains(&a) {
+                fields.push(a);
+            }
+        }
+        if fields.len() == before {
+            break;
+        }
+    }
+    let crosses = all
+        .into_iter()
+        .filter(|x| fields.contains(&x.fields.0))
+        .collect();
+    (fields, crosses)
 }
 
 fn group_columns(meanings: &Meanings, columns: &Columns, values: &Values) -> Vec<GroupColumn> {

@@ -1,10 +1,12 @@
-//! The red team against synthetic extracts whose truth is known: planted leaks must be found,
-//! and today's default schema fails.
+//! The red team against synthetic extracts whose truth is known: planted leaks must be found
+//! (the audit fails), the old default of encoding v2 fails, and the default of encoding v3 is
+//! measured as it is.
 
 use rand::{Rng, SeedableRng};
 
 use super::score::Family;
 use super::*;
+use crate::encode::pair_stats::{household_of, FeatureValues, Features, PairStats};
 use crate::encode::Encoder;
 use crate::normalise::date::Date;
 use crate::synth::{generate, SynthConfig, SynthRecord};
@@ -31,6 +33,40 @@ fn raw_values<'r>(schema: &Schema, r: &'r SynthRecord) -> Vec<&'r str> {
                 .map_or("", |x| x.1)
         })
         .collect()
+}
+
+/// The pair statistics the manifest of `records` encoded under `schema` would bring.
+fn stats_of(schema: &Schema, records: &[SynthRecord]) -> PairStats {
+    let secret = Secret::from_bytes(&[42u8; 32]).unwrap();
+    let encoder = Encoder::with_today(schema, &secret, Date::new(2026, 1, 1).unwrap());
+    let mut scratch = encoder.scratch();
+    let features = Features::new(schema);
+    let household = schema.household_keys();
+    let sampled: Vec<(String, Option<u64>, FeatureValues)> = records
+        .iter()
+        .map(|r| {
+            let raw = raw_values(schema, r);
+            let record = encoder
+                .encode_fields(&r.record_id, |i| raw.get(i).copied(), &mut scratch)
+                .0;
+            let normalised: Vec<Option<crate::encode::Value>> = (0..schema.fields.len())
+                .map(|i| encoder.normaliser(i).unwrap().normalise(raw[i]).ok())
+                .collect();
+            let mut f = features.values(&normalised);
+            f.blooms = record.blooms.clone();
+            (
+                r.record_id.clone(),
+                household_of(&household, &normalised),
+                f,
+            )
+        })
+        .collect();
+    PairStats::of_records(
+        schema,
+        sampled
+            .iter()
+            .map(|(id, h, f)| (id.as_str(), *h, f.clone())),
+    )
 }
 
 /// Encodes `records` under `schema` (a fixed secret) with their truth.
@@ -134,13 +170,15 @@ fn run(
     known: Known,
 ) -> AuditReport {
     let (extract, truth) = encode(schema, records);
+    let stats = stats_of(schema, records);
     let options = AuditOptions {
         known,
         ..AuditOptions::default()
     };
-    audit(
+    audit_with_stats(
         schema,
         &[&extract],
+        &[Some(&stats)],
         &truth,
         reference,
         dictionaries,
@@ -246,7 +284,8 @@ fn an_unsalted_blocking_token_bridging_a_salted_name_is_found() {
         .results
         .iter()
         .any(|m| m.family == Family::BridgedAlignment
-            && m.columns.contains(&"block.first_name_year".to_string())));
+            && m.columns
+                .contains(&"first_name+date_of_birth.year".to_string())));
     // It turns month-of-birth classes into year-of-birth classes: far more is recovered.
     assert!(with.0 > 0.1, "bridged {}\n{}", with.0, with.2.render());
     assert!(with.1 > 0.05, "known {}\n{}", with.1, with.2.render());
@@ -313,52 +352,144 @@ fn an_unsalted_address_filter_falls_to_known_plaintext() {
     assert!(!report.verdict.pass);
 }
 
-#[test]
-fn the_default_schema_fails_through_bridges_and_known_plaintext() {
-    let s = Schema::example();
+/// The default schema of encoding v3 with one more token (a planted leak).
+fn default_with_token(keys: &[&str]) -> Schema {
+    let mut value: serde_json::Value = serde_json::from_str(Schema::example_json()).unwrap();
+    value["tokens"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(keys));
+    Schema::from_json(&value.to_string()).unwrap()
+}
+
+/// Whether the verdict names `attribute` among its failures.
+fn fails_on(report: &AuditReport, attribute: &str) -> bool {
+    report
+        .verdict
+        .failures
+        .iter()
+        .any(|f| f.starts_with(&format!("{attribute} ")))
+}
+
+/// Audits agency A of 3,000 people against a reference of 10,000 others, with 500 known.
+fn suite(s: &Schema) -> AuditReport {
     let people = agency_a(3000, 11);
-    let reference = reference_of(&s, &agency_a(10_000, 99));
-    let report = run(&s, &people, &reference, &[], Known::Random(vec![500]));
+    let reference = reference_of(s, &agency_a(10_000, 99));
+    run(s, &people, &reference, &[], Known::Random(vec![500]))
+}
+
+#[test]
+fn a_token_on_the_first_name_alone_fails_the_audit() {
+    let report = suite(&default_with_token(&["first_name"]));
     assert!(!report.verdict.pass, "{}", report.render());
-    // The blocking tokens bridge the salted initials: one known record gives away the initial
-    // of every record joined to it.
-    let initial = beyond(
+    assert!(
+        fails_on(&report, "first_name"),
+        "{:?}",
+        report.verdict.failures
+    );
+    // Alone, the token shows every first name's frequency (the tail of this population's names
+    // is long, so the whole-file alignment gets little beyond a blind guess)...
+    let found = beyond(&report, "first_name", Family::FrequencyAlignment, None);
+    assert!(found > 0.005, "{found}\n{}", report.render());
+    // ... and one known record gives away the first name of everyone of that name.
+    let known = beyond(&report, "first_name", Family::KnownBridged, Some(500));
+    assert!(known > 0.3, "{known}\n{}", report.render());
+    assert!(report.render().contains("verdict: FAIL"));
+}
+
+#[test]
+fn an_unsalted_soundex_token_fails_the_audit() {
+    let report = suite(&default_with_token(&["last_name.soundex"]));
+    assert!(!report.verdict.pass, "{}", report.render());
+    assert!(
+        fails_on(&report, "last_name.soundex"),
+        "{:?}",
+        report.verdict.failures
+    );
+    let found = beyond(
         &report,
-        "first_name.initial",
+        "last_name.soundex",
+        Family::FrequencyAlignment,
+        None,
+    );
+    assert!(found > 0.03, "{found}\n{}", report.render());
+    let known = beyond(
+        &report,
+        "last_name.soundex",
         Family::KnownBridged,
         Some(500),
     );
-    assert!(initial > 0.05, "{initial}\n{}", report.render());
-    let bridges = &report
-        .result("first_name.initial", Family::KnownBridged, Some(500))
-        .unwrap()
-        .columns;
-    for b in [
-        "block.first_name_year",
-        "block.name_soundex",
-        "block.postcode_initial",
-    ] {
-        assert!(bridges.contains(&b.to_string()), "{bridges:?}");
-    }
-    // Names and postcodes of others fall to an insider's 500 records.
-    let names = beyond(&report, "first_name", Family::Combined, Some(500));
-    assert!(names > 0.01, "{names}\n{}", report.render());
-    let postcode = beyond(&report, "postcode", Family::KnownBridged, Some(500));
-    assert!(postcode > 0.01, "{postcode}\n{}", report.render());
-    for failing in ["first_name", "first_name.initial", "postcode"] {
-        assert!(
-            report
-                .verdict
-                .failures
-                .iter()
-                .any(|f| f.starts_with(&format!("{failing} "))),
-            "{failing}: {:?}",
-            report.verdict.failures
-        );
-    }
-    assert_eq!(report.whole_record.len(), 2);
+    assert!(known > 0.3, "{known}\n{}", report.render());
 }
 
+#[test]
+fn an_unsalted_postcode_token_fails_the_audit() {
+    let report = suite(&default_with_token(&["postcode"]));
+    assert!(!report.verdict.pass, "{}", report.render());
+    assert!(
+        fails_on(&report, "postcode"),
+        "{:?}",
+        report.verdict.failures
+    );
+    // An insider's known records name every record of their postcode.
+    let known = beyond(&report, "postcode", Family::KnownBridged, Some(500));
+    assert!(known > 0.01, "{known}\n{}", report.render());
+}
+
+#[test]
+fn the_old_default_schema_fails() {
+    let report = suite(&Schema::example_v1());
+    assert!(!report.verdict.pass, "{}", report.render());
+    // Names bridged across months of birth by the unsalted blocking tokens.
+    assert!(
+        fails_on(&report, "first_name.initial"),
+        "{:?}",
+        report.verdict.failures
+    );
+}
+
+#[test]
+fn the_default_schema_is_measured_as_it_is() {
+    // The truth at this scale: no attack without known records gets anything beyond its bound,
+    // but 500 known records (a quarter of the file) give away the whole values of the records
+    // bridged to them (same person, same household, same name and postcode...), above the 1%
+    // bound: the default FAILS here. (At 20,000 and 150,000 people with 200 to 5,000 known,
+    // docs/attacks.md.)
+    let report = suite(&Schema::example());
+    for a in &report.attributes {
+        let unknowing = strongest_unknowing(&report, &a.attribute);
+        assert!(
+            unknowing <= a.bound,
+            "{} {unknowing}\n{}",
+            a.attribute,
+            report.render()
+        );
+    }
+    assert!(!report.verdict.pass, "{}", report.render());
+    for f in &report.verdict.failures {
+        assert!(f.contains("with 500 known records"), "{f}");
+    }
+    for failing in ["first_name", "last_name", "date_of_birth", "postcode"] {
+        assert!(fails_on(&report, failing), "{:?}", report.verdict.failures);
+        let known = beyond(&report, failing, Family::Combined, Some(500));
+        assert!(known < 0.05, "{failing} {known}\n{}", report.render());
+    }
+    // Partial values stay within their bound even so.
+    assert!(report
+        .verdict
+        .failures
+        .iter()
+        .all(|f| f.contains("(whole)")));
+    // The pair statistics are attack surface: the attacker places the random sample by the
+    // unkeyed hash of the ids, and finds agreements no token shows (sex, mostly), all true.
+    let p = &report.pair_stats[0];
+    assert_eq!(p.placed_records, p.random_records);
+    assert!(p.skipped.is_none());
+    assert_eq!(p.consistent_profiles, p.profiles, "{p:?}");
+    assert!(p.revealed_pairs > 0, "{p:?}");
+    assert!(p.truly_agree.unwrap() > 0.99, "{p:?}");
+    assert!(p.revealed.iter().any(|(a, _)| a == "sex"), "{p:?}");
+}
 #[test]
 fn the_report_is_deterministic_and_names_no_value() {
     let s = Schema::example();
