@@ -29,10 +29,18 @@ use serde::Serialize;
 use crate::encode::pair_stats::{rank_of, Features, PairStats};
 use crate::schema::Schema;
 
-use super::columns::Columns;
+use super::columns::{Columns, NONE};
 use super::meaning::{key_determines, Meanings};
 use super::target::{Bridge, ExtraBridges};
 use super::values::Values;
+
+/// The classes of the sampled records in one column.
+enum Cells<'a> {
+    /// Single-valued: a class each ([`NONE`] when missing).
+    Single(Vec<u32>),
+    /// Set-valued: the classes of each.
+    Sets(Vec<&'a [u32]>),
+}
 
 /// Pattern counts below this are small cells (a handful of pairs).
 pub const SMALL_CELL: u64 = 5;
@@ -173,33 +181,60 @@ fn one(
     let sample: Vec<u32> = members.into_iter().map(|(_, r)| r).collect();
     report.placed_records = sample.len() as u64;
     let n = sample.len();
-    let profile = |i: usize, j: usize| -> u128 {
-        let (a, b) = (sample[i] as usize, sample[j] as usize);
-        let mut p = 0u128;
-        for (bit, (c, _)) in cols.iter().enumerate() {
+    // Per column, the classes of each sampled record: one (single-valued; NONE when missing)
+    // or a slice (sets).
+    let cells: Vec<Cells<'_>> = cols
+        .iter()
+        .map(|(c, _)| {
             let cl = &columns.columns[*c].classes;
-            let (x, y) = (cl.of(a), cl.of(b));
-            if !x.is_empty() && x.iter().any(|v| y.contains(v)) {
+            if meanings.columns[*c].single_valued() {
+                Cells::Single(sample.iter().map(|&r| cl.single(r as usize)).collect())
+            } else {
+                Cells::Sets(sample.iter().map(|&r| cl.of(r as usize)).collect())
+            }
+        })
+        .collect();
+    let profile = |i: usize, j: usize| -> u128 {
+        let mut p = 0u128;
+        for (bit, cell) in cells.iter().enumerate() {
+            let agree = match cell {
+                Cells::Single(v) => v[i] != NONE && v[i] == v[j],
+                Cells::Sets(v) => v[i].iter().any(|x| v[j].contains(x)),
+            };
+            if agree {
                 p |= 1 << bit;
             }
         }
         p
     };
-    // Pairs per observed profile.
-    let observed: FxHashMap<u128, u64> = (0..n)
+    // Pairs per observed profile; the pairs that agree on some column, kept (few).
+    let (observed, agreeing) = (0..n)
         .into_par_iter()
-        .fold(FxHashMap::default, |mut m: FxHashMap<u128, u64>, i| {
-            for j in i + 1..n {
-                *m.entry(profile(i, j)).or_default() += 1;
-            }
-            m
-        })
-        .reduce(FxHashMap::default, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-            a
-        });
+        .fold(
+            || (FxHashMap::<u128, u64>::default(), Vec::new()),
+            |(mut m, mut keep), i| {
+                for j in i + 1..n {
+                    let p = profile(i, j);
+                    *m.entry(p).or_default() += 1;
+                    if p != 0 {
+                        keep.push((i as u32, j as u32, p));
+                    }
+                }
+                (m, keep)
+            },
+        )
+        .reduce(
+            || (FxHashMap::default(), Vec::new()),
+            |(mut a, mut ka), (b, kb)| {
+                for (k, v) in b {
+                    *a.entry(k).or_default() += v;
+                }
+                ka.extend(kb);
+                (a, ka)
+            },
+        );
+    let mut agreeing = agreeing;
+    agreeing.sort_unstable();
     // Patterns per implied profile: their count and the bits all of them set.
     let mut implied_by: FxHashMap<u128, (u64, u128)> = FxHashMap::default();
     for p in &stats.random {
@@ -241,46 +276,54 @@ fn one(
     let mut bridges: FxHashMap<usize, Vec<(u32, u32)>> = FxHashMap::default();
     let mut truly = (0u64, 0u64);
     let mut revealed_pairs = 0u64;
-    for i in 0..n {
-        for j in i + 1..n {
-            let prof = profile(i, j);
-            let Some(keys) = revealing.get(&prof) else {
+    // Every pair of a revealing profile: those kept, or all of them when no agreement at all
+    // reveals something (never seen).
+    let pairs: Box<dyn Iterator<Item = (usize, usize, u128)> + '_> = if revealing.contains_key(&0) {
+        Box::new((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j, profile(i, j)))))
+    } else {
+        Box::new(
+            agreeing
+                .iter()
+                .map(|&(i, j, p)| (i as usize, j as usize, p)),
+        )
+    };
+    for (i, j, prof) in pairs {
+        let Some(keys) = revealing.get(&prof) else {
+            continue;
+        };
+        let (a, b) = (sample[i], sample[j]);
+        let mut new = false;
+        for &k in keys {
+            let Some(attr) = key_determines(features.keys[k]) else {
                 continue;
             };
-            let (a, b) = (sample[i], sample[j]);
-            let mut new = false;
-            for &k in keys {
-                let Some(attr) = key_determines(features.keys[k]) else {
+            for at in attr.closure(schema) {
+                let Some(pos) = values.position(at) else {
                     continue;
                 };
-                for at in attr.closure(schema) {
-                    let Some(pos) = values.position(at) else {
-                        continue;
-                    };
-                    // Already shown by an agreeing column that determines it?
-                    let shown = cols.iter().enumerate().any(|(bit, (c, _))| {
-                        prof >> bit & 1 == 1 && meanings.columns[*c].determines(at)
-                    });
-                    if shown {
-                        continue;
-                    }
-                    new = true;
-                    bridges.entry(pos).or_default().push((a, b));
-                    if at == attr {
-                        let t = &values.attributes[pos].truth;
-                        let (x, y) = (t[a as usize], t[b as usize]);
-                        if x != super::columns::NONE && y != super::columns::NONE {
-                            truly.1 += 1;
-                            if x == y {
-                                truly.0 += 1;
-                            }
+                // Already shown by an agreeing column that determines it?
+                let shown = cols.iter().enumerate().any(|(bit, (c, _))| {
+                    prof >> bit & 1 == 1 && meanings.columns[*c].determines(at)
+                });
+                if shown {
+                    continue;
+                }
+                new = true;
+                bridges.entry(pos).or_default().push((a, b));
+                if at == attr {
+                    let t = &values.attributes[pos].truth;
+                    let (x, y) = (t[a as usize], t[b as usize]);
+                    if x != NONE && y != NONE {
+                        truly.1 += 1;
+                        if x == y {
+                            truly.0 += 1;
                         }
                     }
                 }
             }
-            if new {
-                revealed_pairs += 1;
-            }
+        }
+        if new {
+            revealed_pairs += 1;
         }
     }
     report.revealed_pairs = revealed_pairs;
