@@ -4,7 +4,10 @@
 # and 5,000 records known to an insider. Prints a Markdown table and the timings.
 #
 # Usage: bash benches/redteam.sh [PEOPLE] [SCHEMA]   (default 20,000 people and the default
-# schema, `pseudolink schema example`; needs jq)
+# schema, `pseudolink schema example`; SCHEMA `old` is the old default, format version 1 as
+# pseudolink 0.1 shipped it, core/src/schema/example_v1.json; needs jq)
+#
+# The extract is encoded with its manifest, whose pair statistics (encoding v3) are attacked too.
 #
 # The population is `pseudolink synth --seed 11`; the attacker's reference population is the
 # built-in one (another seed); its address register is every household's address in the city
@@ -16,6 +19,7 @@ cd "$(dirname "$0")/.."
 PEOPLE="${1:-20000}"
 SCHEMA_IN="${2:-}"
 DIR="${BENCH_DIR:-target/redteam}"
+[ "$SCHEMA_IN" = old ] && SCHEMA_IN=core/src/schema/example_v1.json
 KNOWN="${KNOWN:-200,1000,5000}"
 cargo build --release --locked -q -p pseudolink-cli
 PL="${CARGO_TARGET_DIR:-target}/release/pseudolink"
@@ -25,19 +29,22 @@ DATA="$DIR/p$PEOPLE"
 [ -f "$DATA/register/agency_a.csv" ] ||
   "$PL" synth --people "$PEOPLE" --seed 11 --coverage 1 --error-rate 0 --out "$DATA/register" >/dev/null
 [ -f "$DIR/bench.secret.hex" ] || "$PL" keygen --output "$DIR/bench.secret.hex" >/dev/null
+# Each run in its own directory: the schema's name and the population size.
+RUN="$DIR/$(basename "${SCHEMA_IN:-default}" .json)-p$PEOPLE"
+mkdir -p "$RUN"
 if [ -n "$SCHEMA_IN" ]; then
-  cp "$SCHEMA_IN" "$DIR/schema.json"
+  cp "$SCHEMA_IN" "$RUN/schema.json"
 else
-  "$PL" schema example > "$DIR/schema.json"
+  "$PL" schema example > "$RUN/schema.json"
 fi
-"$PL" encode --schema "$DIR/schema.json" --secret-file "$DIR/bench.secret.hex" \
-  --input "$DATA/agency_a.csv" --output "$DIR/agency_a.enc.csv" --rejects "$DIR/rejects.csv" >/dev/null
+"$PL" encode --schema "$RUN/schema.json" --secret-file "$DIR/bench.secret.hex" \
+  --input "$DATA/agency_a.csv" --output "$RUN/agency_a.enc.csv" --rejects "$RUN/rejects.csv" >/dev/null
 TIME=()
-if /usr/bin/time -v true >/dev/null 2>&1; then TIME=(/usr/bin/time -v -o "$DIR/time.txt"); fi
+if /usr/bin/time -v true >/dev/null 2>&1; then TIME=(/usr/bin/time -v -o "$RUN/time.txt"); fi
 set +e
-"${TIME[@]}" "$PL" audit --input "$DIR/agency_a.enc.csv" --schema "$DIR/schema.json" \
+"${TIME[@]}" "$PL" audit --input "$RUN/agency_a.enc.csv" --schema "$RUN/schema.json" \
   --cleartext "$DATA/agency_a.csv" --known-count "$KNOWN" \
-  --dictionary "address_line_1=$DATA/register/agency_a.csv" --json > "$DIR/audit.json"
+  --dictionary "address_line_1=$DATA/register/agency_a.csv" --json > "$RUN/audit.json"
 status=$?
 set -e
 [ "$status" -eq 0 ] || [ "$status" -eq 9 ] || { echo "audit failed ($status)" >&2; exit "$status"; }
@@ -57,13 +64,14 @@ jq -r --arg known "$KNOWN" '
   "Whole record (every name, date of birth and postcode right, combined attack): "
     + ([.whole_record[] | "\(if .k then "k=\(.k)" else "no known" end): \(.score.correct) of \(.score.records) (\((if .score.records > 0 then ((.score.correct - .score.blind) / .score.records) else 0 end) | pct)% beyond blind)"] | join("; ")) + ".",
   "Singling out: \(.singling_out.all_tokens_unique_share | pct)% of records unique on their token columns together.",
+  (.pair_stats[] | "Pair statistics: \(.placed_records) of \(.random_records) sampled records placed by their id hash, \(.consistent_profiles) of \(.profiles) profiles check; \(.revealed_pairs) sampled pairs with an agreement no token shows (\([.revealed[] | "\(.[0]) \(.[1])"] | join(", "))), \(.truly_agree | pct)% true; \(.small_cells) of \(.patterns) patterns counted fewer than 5 times."),
   "Verdict: \(if .verdict.pass then "PASS" else "FAIL (\(.verdict.failures | length) attributes above their bound)" end).",
   "",
   "Time: \(.total_seconds * 10 | round / 10) s (" + ([.timings[] | "\(.step) \(.seconds * 10 | round / 10)"] | join(", ")) + ")."
-' "$DIR/audit.json"
-if [ -f "$DIR/time.txt" ]; then
+'  "$RUN/audit.json"
+if [ -f "$RUN/time.txt" ]; then
   awk -F': ' -v load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)" \
     '/Elapsed \(wall clock\)/ {w=$2} /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {m=$2}
     END {printf "Process: wall %s, CPU user %s s + system %s s, peak RSS %.0f MB; load average after: %s.\n", w, u, s, m/1024, load}' \
-    "$DIR/time.txt"
+    "$RUN/time.txt"
 fi
