@@ -11,6 +11,7 @@
 //! - **Whole record**: the combined guesses of every name, the date of birth and the postcode
 //!   all right.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -19,7 +20,7 @@ use crate::schema::FieldKind;
 use super::classify::Classifier;
 use super::columns::NONE;
 use super::meaning::{Attribute, Part};
-use super::score::{known_accuracy, Board, Family, Score};
+use super::score::{known_accuracy, Board, Family, Finding, Score};
 use super::target::Target;
 use super::values::KnownSet;
 
@@ -216,14 +217,19 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
                 .collect()
         })
         .collect();
-    for a in 0..attrs {
+    // Attributes in parallel; their findings are recorded in attribute order.
+    type Found = (Finding, Vec<u32>, Option<usize>, Option<f64>);
+    let found: Vec<Vec<Found>> = (0..attrs)
+        .into_par_iter()
+        .map(|a| {
+        let mut out: Vec<Found> = Vec::new();
         let values = &target.values.attributes[a];
         if values.attribute.part != Part::Whole || values.records_with_truth() == 0 {
-            continue;
+            return out;
         }
         let conds = conditions(target, a);
         if conds.is_empty() {
-            continue;
+            return out;
         }
         let classifier = Classifier::new(target, a);
         let mut tables = Tables::default();
@@ -254,7 +260,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
         // Inference needs a recovered part of the field itself (the year of birth and sex alone
         // say little of a name, nothing of an address).
         if subsets.is_empty() {
-            continue;
+            return out;
         }
         for (known, partial) in scenarios.iter().zip(&partial) {
             let scenario = known.map(|k| k.k);
@@ -269,7 +275,7 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
                         target.finding(Family::Inference, a, *known, how, columns, &guesses);
                     f.prior = u8::from(coarse);
                     let accuracy = known.map(|k| known_accuracy(a, &guesses, k));
-                    board.add(f, guesses, &[(scenario, accuracy)]);
+                    out.push((f, guesses, scenario, accuracy));
                 };
                 let names = |list: &[usize]| -> Vec<String> {
                     list.iter()
@@ -305,6 +311,11 @@ pub fn run(target: &Target<'_>, board: &mut Board) -> Vec<WholeRecord> {
                 );
             }
         }
+        out
+        })
+        .collect();
+    for (f, guesses, scenario, accuracy) in found.into_iter().flatten() {
+        board.add(f, guesses, &[(scenario, accuracy)]);
     }
     let mut whole = Vec::new();
     for known in &scenarios {
