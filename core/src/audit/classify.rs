@@ -328,11 +328,49 @@ impl Classifier {
             remaining[j] = (remaining[j] - f64::from(size[&c])).max(0.0);
             best.insert(c, cands[j]);
         }
-        let small: Vec<(u32, u32)> = order[split..]
-            .par_iter()
-            .map(|&c| (c, cands[choose(c, &remaining)]))
+        // Small classes with the same size, labels and constrained guesses get the same value
+        // (`remaining` no longer changes): each such profile is chosen once.
+        // Size, (model, label, records) runs, and the constrained guesses.
+        type Profile = (u32, Vec<(u32, u32, u32)>, Vec<u32>);
+        let profile = |c: u32| -> Profile {
+            let mut runs = Vec::new();
+            if let Some(&(a, b)) = starts.get(&c) {
+                for &(_, m, label) in &triples[a..b] {
+                    match runs.last_mut() {
+                        Some((pm, pl, n)) if *pm == m && *pl == label => *n += 1,
+                        _ => runs.push((m, label, 1)),
+                    }
+                }
+            }
+            let guesses = class_guess
+                .iter()
+                .map(|g| g.get(&c).copied().unwrap_or(NONE))
+                .collect();
+            (size[&c], runs, guesses)
+        };
+        let mut first_of: FxHashMap<Profile, usize> = FxHashMap::default();
+        let mut reps: Vec<u32> = Vec::new();
+        let which: Vec<usize> = order[split..]
+            .iter()
+            .map(|&c| {
+                let next = reps.len();
+                let i = *first_of.entry(profile(c)).or_insert(next);
+                if i == next {
+                    reps.push(c);
+                }
+                i
+            })
             .collect();
-        best.extend(small);
+        let picked: Vec<u32> = reps
+            .par_iter()
+            .map(|&c| cands[choose(c, &remaining)])
+            .collect();
+        best.extend(
+            order[split..]
+                .iter()
+                .zip(&which)
+                .map(|(&c, &i)| (c, picked[i])),
+        );
         classes
             .iter()
             .map(|&c| if c == NONE { NONE } else { best[&c] })
