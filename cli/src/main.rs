@@ -49,8 +49,9 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// Write synthetic agency extracts of one population, with the true pairs.
     Synth(commands::synth::Args),
-    /// Estimate what an attacker holding an encoded extract and public name frequencies could
-    /// re-identify; exits 9 above --max-risk.
+    /// Red team: what a party without the secret could re-identify from encoded extracts and
+    /// their manifests (tokens, filters, pair statistics), measured against the cleartext;
+    /// exits 9 when an attack is above --max-whole or --max-partial (docs/attacks.md).
     Audit(commands::audit::Args),
 }
 

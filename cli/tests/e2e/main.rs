@@ -1,5 +1,6 @@
 //! End-to-end tests of the `pseudolink` binary (one test binary, several modules).
 
+mod audit;
 mod audit_trail;
 mod bad_inputs;
 mod common;

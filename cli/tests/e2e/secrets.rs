@@ -159,12 +159,12 @@ fn the_secret_appears_in_no_output_of_any_command() {
             "s.json",
             "--cleartext",
             "synth/agency_a.csv",
-            "--names",
-            "names.csv",
+            "--reference",
+            "reference.csv",
         ],
         false,
     );
-    go(&["audit", "--export-names", "names.csv"], true);
+    go(&["audit", "--export-reference", "reference.csv"], true);
     go(
         &[
             "audit",
@@ -174,9 +174,13 @@ fn the_secret_appears_in_no_output_of_any_command() {
             "s.json",
             "--cleartext",
             "synth/agency_a.csv",
-            "--names",
-            "names.csv",
-            "--max-risk",
+            "--reference",
+            "synth/agency_b.csv",
+            "--known-count",
+            "20,50",
+            "--max-whole",
+            "1",
+            "--max-partial",
             "1",
             "--json",
         ],

@@ -1,415 +1,332 @@
-//! How much of an encoded extract could an attacker re-identify? (`pseudolink audit`)
+//! The red team: how much of an encoded extract could a party without the secret re-identify?
+//! (`pseudolink audit`)
 //!
-//! The attacker holds the encoded file and a public list of name frequencies ([`public`]). For
-//! every name column (exact token, Bloom filter, Soundex and initial tokens) the audit runs the
-//! frequency-alignment attack of [`attack`] on the whole file and within each group of records
-//! that share a low-cardinality token (a year of birth, a sex: the likely salts), and estimates
-//! the share of records it re-identifies; with the agency's cleartext ([`truth`]) it also measures
-//! it. It reports the concentration of every token column and the bit statistics of every filter
-//! column ([`stats`]), and a verdict against a risk limit. `docs/security.md` explains the attack
-//! and the hardening options that defeat it.
+//! The attacker is a curious linkage unit or an outsider with the files: it holds one or more
+//! encoded extracts, the schema, and public knowledge, a reference population ("another draw of
+//! the same population") and dictionaries of candidate values ([`mod@reference`]); an insider also
+//! knows the cleartext of some records. It never holds the secret. The audit runs the strongest
+//! attacks such a party can mount against every attribute some column reveals, and measures them
+//! against the agency's own cleartext (the truth): the share of records whose true normalised
+//! value each attack guesses, beyond what a blind guess (the most frequent reference value) gets.
+//!
+//! The attacks never read column names: [`meaning`] says, for every column, which attributes
+//! its equality determines or suggests, and [`columns`] turns the extracts into classes of equal
+//! cells and packed filters. `docs/attacks.md` describes every attack, its sources and its
+//! assumptions:
+//!
+//! 1. frequency alignment of every column's classes, on the whole file and within groups
+//!    (`align`);
+//! 2. the same on components bridged through every column that determines the attribute
+//!    (`bridges`, `align`);
+//! 3. known plaintext on tokens, through bridges and suggesting classes (`known_tokens`);
+//! 4. known plaintext on filters: learnt q-gram bits with dictionary lookups, and the nearest
+//!    known filter (`known_filters`);
+//! 5. pattern mining on filters (`patterns`);
+//! 6. graph matching and salt-partition detection (`graph`, `salts`);
+//! 7. singling out (`singling`);
+//! 8. the pair statistics of the manifests: agreements of sampled pairs that no token shows,
+//!    as bridges (`pair_stats`);
+//!
+//! and what the attacker makes of them together (`infer`). The verdict holds every whole value
+//! (a name, the address, the date of birth, the postcode, the NHS number) to at most
+//! [`DEFAULT_MAX_WHOLE`] beyond a blind guess and every partial value (an initial, a Soundex
+//! code, a year or year and month, a postcode sector, district or area, sex) to
+//! [`DEFAULT_MAX_PARTIAL`].
 //!
 //! ```
-//! use pseudolink::audit::attack::{estimate, ranked};
-//! // Five records of one name, three of another: ranked counts line up with the public list.
-//! let counts: Vec<u64> = ranked([1u128, 1, 1, 1, 1, 2, 2, 2]).iter().map(|c| c.1).collect();
-//! let public = vec![("oliver".to_string(), 50), ("amelia".to_string(), 30)];
-//! assert!(estimate(&counts, &public) > 4.0);
+//! use pseudolink::audit::meaning::{Attribute, Meanings, Part};
+//! use pseudolink::Schema;
+//! let schema = Schema::example();
+//! let meanings = Meanings::new(&schema);
+//! // Tokens of the first name with the postcode, the address or the date of birth (or one digit
+//! // of it masked) all bridge the first name: equal on two records, the names are equal.
+//! let first_name = Attribute::whole(0);
+//! let bridges: Vec<&str> = meanings
+//!     .determining(first_name)
+//!     .into_iter()
+//!     .map(|c| meanings.columns[c].name.as_str())
+//!     .collect();
+//! assert!(bridges.contains(&"postcode+first_name"));
+//! assert!(bridges.contains(&"date_of_birth.digit_masks+first_name+last_name"));
+//! assert!(Attribute { field: 0, part: Part::Initial }.closure(&schema).len() == 1);
 //! ```
 
-pub mod attack;
-pub mod public;
+mod align;
+mod bridges;
+mod classify;
+pub mod cleartext;
+pub mod columns;
+mod filters;
+mod grams;
+mod graph;
+mod infer;
+mod known_filters;
+mod known_tokens;
+mod lsh;
+pub mod meaning;
+mod pair_stats;
+mod patterns;
+pub mod reference;
 mod report;
-pub mod stats;
-pub mod truth;
+mod salts;
+pub mod score;
+mod singling;
+mod target;
+pub mod values;
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use serde::Serialize;
-
-use crate::encode::layout::{Layout, Slot};
-use crate::error::Result;
+use crate::encode::pair_stats::PairStats;
+use crate::error::{Error, Result};
 use crate::io::encoded::{read_encoded, EncodedExtract, ReadOptions};
-use crate::schema::{Schema, Transform as Level};
+use crate::schema::Schema;
 
-use attack::{blind_share, estimate, estimate_grouped, measure, measure_grouped, ranked, Key};
-use public::{NameKind, PublicNames};
-use stats::{filter_key, BitStats, Concentration};
-use truth::Truth;
+use cleartext::Cleartext;
+use columns::Columns;
+use meaning::Meanings;
+use reference::{Dictionary, Reference};
+use score::Board;
+use target::Target;
+use values::Values;
 
-/// Default risk limit: the audit fails when more than this share of the records could be
-/// re-identified by name.
-pub const DEFAULT_MAX_RISK: f64 = 0.01;
+pub use infer::WholeRecord;
+pub use pair_stats::PairStatsAttack;
+pub use report::{AttributeReport, AuditReport, Measured, Timing, Verdict};
+pub use salts::SaltDetection;
+pub use singling::{ColumnUniqueness, SinglingOut};
 
-/// Token columns with at most this many distinct values are tried as groups.
-pub const MAX_GROUPS: u64 = 2000;
+/// Default bound on any whole value: at most this share of records beyond a blind guess.
+pub const DEFAULT_MAX_WHOLE: f64 = 0.01;
 
-/// ... and only if their groups hold this many records on average: in smaller groups
-/// frequencies show nothing, and a guess is blind.
-pub const MIN_GROUP_SIZE: u64 = 20;
+/// Default bound on any partial value.
+pub const DEFAULT_MAX_PARTIAL: f64 = 0.05;
+
+/// Default numbers of known records (an insider's knowledge), one scenario each.
+pub const DEFAULT_KNOWN_COUNTS: [usize; 1] = [1000];
+
+/// Default seed of the random choices (known records, LSH, samples).
+pub const DEFAULT_SEED: u64 = 16;
+
+/// What an insider knows.
+#[derive(Debug, Clone)]
+pub enum Known {
+    /// Nothing: an outsider.
+    Nothing,
+    /// The cleartext of this many random records of the audited extract, one scenario each.
+    Random(Vec<usize>),
+    /// The cleartext of these records (matched to encoded records by record id).
+    Table(Cleartext),
+}
 
 /// Settings of an audit.
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
-    /// The attacker's public name list.
-    pub names: PublicNames,
-    /// The audit fails above this estimated (or measured) share of re-identified records.
-    pub max_risk: f64,
+    /// What insiders know.
+    pub known: Known,
+    /// Bound on whole values.
+    pub max_whole: f64,
+    /// Bound on partial values.
+    pub max_partial: f64,
+    /// Seed of the random choices.
+    pub seed: u64,
 }
 
-/// One attacked column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AttackColumn {
-    /// The column of the encoded extract.
-    pub column: String,
-    /// The public list it was aligned with (`first` or `last`).
-    pub list: String,
-    /// The level the column holds (`soundex`, `initial`), if not the whole name.
-    pub level: Option<String>,
-    /// Whether the column encodes the whole name (the verdict is about these).
-    pub full_name: bool,
-    /// Records with a value in the column.
-    pub records: u64,
-    /// Estimated share of those records the attack re-identifies beyond a blind guess (the
-    /// most frequent public name for everyone).
-    pub estimated_share: f64,
-    /// How: `whole file` or `within groups of <column>`.
-    pub estimated_by: String,
-    /// Measured share re-identified beyond a blind guess, when the cleartext was given.
-    pub measured_share: Option<f64>,
-    /// Measured share re-identified in all (including what a blind guess gets right).
-    pub measured_raw_share: Option<f64>,
-    /// How the measured share was reached.
-    pub measured_by: Option<String>,
-}
-
-/// One token column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TokenColumn {
-    /// The column.
-    pub column: String,
-    /// Its concentration.
-    pub concentration: Concentration,
-}
-
-/// One filter column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FilterColumn {
-    /// The column.
-    pub column: String,
-    /// Concentration of whole filters.
-    pub concentration: Concentration,
-    /// Bit statistics, if any filter was present.
-    pub bits: Option<BitStats>,
-}
-
-/// The result of an audit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditReport {
-    /// The encoded extract.
-    pub input: String,
-    /// Records in it.
-    pub records: u64,
-    /// Its schema's fingerprint.
-    pub schema_fingerprint: String,
-    /// Where the public name list came from.
-    pub public_names: String,
-    /// Whether the truth was known (`--cleartext`).
-    pub measured: bool,
-    /// The attacked columns.
-    pub attacks: Vec<AttackColumn>,
-    /// Every token column.
-    pub tokens: Vec<TokenColumn>,
-    /// Every filter column.
-    pub filters: Vec<FilterColumn>,
-    /// The risk: the largest estimated (or, when known, measured) share of records
-    /// re-identified by whole name.
-    pub risk: f64,
-    /// The column behind [`risk`](Self::risk).
-    pub riskiest_column: Option<String>,
-    /// The limit.
-    pub max_risk: f64,
-    /// `risk <= max_risk`.
-    pub pass: bool,
-    /// Things to know (an unverified manifest...).
-    pub warnings: Vec<String>,
-}
-
-/// Where a column's values come from.
-struct ColumnInfo {
-    name: String,
-    field: Option<usize>,
-    level: Option<Level>,
-    is_block: bool,
-    keys: Vec<Option<Key>>,
-}
-
-fn columns(layout: &Layout, extract: &EncodedExtract) -> Vec<ColumnInfo> {
-    // A column of one key belongs to that key's field (and level); a filter of one field to it.
-    let mut owner: HashMap<(bool, usize), (usize, Option<Level>)> = HashMap::new();
-    for t in &layout.tokens {
-        if let (Slot::Token(slot), [key]) = (t.slot, t.keys.as_slice()) {
-            owner.insert((false, slot), (key.field, key.transform));
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            known: Known::Random(DEFAULT_KNOWN_COUNTS.to_vec()),
+            max_whole: DEFAULT_MAX_WHOLE,
+            max_partial: DEFAULT_MAX_PARTIAL,
+            seed: DEFAULT_SEED,
         }
     }
-    let _ = &mut owner;
-    layout
-        .columns
-        .iter()
-        .map(|c| {
-            let (is_bloom, slot) = match c.slot {
-                Slot::Token(i) => (false, i),
-                Slot::Set(i) => (false, usize::MAX - i),
-                Slot::Bloom { index, .. } => (true, index),
-            };
-            let keys = extract
-                .records
-                .iter()
-                .map(|r| {
-                    if is_bloom {
-                        r.blooms.get(slot)?.as_ref().map(filter_key)
-                    } else {
-                        r.tokens.get(slot)?.map(|t| u128::from_le_bytes(t.0))
-                    }
-                })
-                .collect();
-            let own = owner.get(&(is_bloom, slot));
-            ColumnInfo {
-                name: c.name.clone(),
-                field: own.map(|o| o.0),
-                level: own.and_then(|o| o.1),
-                is_block: false,
-                keys,
-            }
-        })
-        .collect()
 }
 
-/// Audits the encoded extract at `path` (its manifest is checked when present); with
-/// `cleartext`, the attack is also measured against the truth.
-pub fn audit_file(
-    path: &Path,
+/// The attacker's public knowledge and the truth, as files.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFiles {
+    /// The encoded extracts (the first is the one audited).
+    pub inputs: Vec<PathBuf>,
+    /// The cleartext of the first extract.
+    pub cleartext: PathBuf,
+    /// The reference population (default: [`Reference::default_for`]).
+    pub reference: Option<PathBuf>,
+    /// Dictionaries: `(field, file)`.
+    pub dictionaries: Vec<(String, PathBuf)>,
+    /// The known records' cleartext (instead of random ones).
+    pub known: Option<PathBuf>,
+}
+
+/// Reads everything and audits (the manifests are checked when present).
+pub fn audit_files(
     schema: &Schema,
-    cleartext: Option<&Path>,
+    files: &AuditFiles,
     options: &AuditOptions,
 ) -> Result<AuditReport> {
-    let extract = read_encoded(
-        path,
-        schema,
-        ReadOptions {
-            allow_unverified: true,
-        },
-    )?;
-    let truth = cleartext.map(|p| Truth::read(p, schema)).transpose()?;
-    Ok(audit_extract(&extract, schema, truth.as_ref(), options))
-}
-
-/// Audits an extract already in memory.
-pub fn audit_extract(
-    extract: &EncodedExtract,
-    schema: &Schema,
-    truth: Option<&Truth>,
-    options: &AuditOptions,
-) -> AuditReport {
-    let layout = Layout::new(schema);
-    let cols = columns(&layout, extract);
-    let concentrations: Vec<Concentration> =
-        cols.iter().map(|c| Concentration::of(&c.keys)).collect();
-    let total = extract.records.len() as u64;
-    let groups: Vec<usize> = cols
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| {
-            let k = &concentrations[*i];
-            !c.is_block
-                && c.field.is_some()
-                && !layout.columns[*i].name.ends_with(".bloom")
-                && (2..=MAX_GROUPS).contains(&k.distinct)
-                && k.records * 2 >= total
-                && k.records >= MIN_GROUP_SIZE * k.distinct
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let mut attacks = Vec::new();
-    let mut lists = Lists::default();
-    for c in &cols {
-        let Some(field) = c.field else { continue };
-        let Some(kind) = NameKind::of_field(&schema.fields[field]) else {
-            continue;
-        };
-        attacks.push(attack_column(
-            c, &cols, &groups, kind, field, truth, extract, options, &mut lists,
+    let start = Instant::now();
+    if files.inputs.is_empty() {
+        return Err(Error::Invalid(
+            "audit needs at least one encoded extract".into(),
         ));
     }
-    let tokens = cols
+    let extracts = files
+        .inputs
         .iter()
-        .zip(&concentrations)
-        .zip(&layout.columns)
-        .filter(|(_, col)| matches!(col.slot, Slot::Token(_)))
-        .map(|((c, k), _)| TokenColumn {
-            column: c.name.clone(),
-            concentration: k.clone(),
-        })
-        .collect();
-    let filters = layout
-        .columns
-        .iter()
-        .zip(&concentrations)
-        .filter_map(|(col, k)| match col.slot {
-            Slot::Bloom { index, .. } => Some(FilterColumn {
-                column: col.name.clone(),
-                concentration: k.clone(),
-                bits: BitStats::of(
-                    extract
-                        .records
-                        .iter()
-                        .filter_map(|r| r.blooms.get(index).and_then(Option::as_ref)),
-                ),
-            }),
-            Slot::Token(_) | Slot::Set(_) => None,
-        })
-        .collect();
-    let (risk, riskiest_column) = attacks
-        .iter()
-        .filter(|a: &&AttackColumn| a.full_name)
-        .map(|a| {
-            (
-                a.measured_share.unwrap_or(0.0).max(a.estimated_share),
-                &a.column,
+        .map(|p| {
+            read_encoded(
+                p,
+                schema,
+                ReadOptions {
+                    allow_unverified: true,
+                },
             )
         })
-        .fold((0.0, None), |(r, c), (s, col)| {
-            if s > r {
-                (s, Some(col.clone()))
-            } else {
-                (r, c)
-            }
-        });
-    AuditReport {
-        input: extract.path.display().to_string(),
-        records: total,
-        schema_fingerprint: schema.fingerprint().to_string(),
-        public_names: options.names.source.clone(),
-        measured: truth.is_some(),
-        attacks,
-        tokens,
-        filters,
-        risk,
-        riskiest_column,
-        max_risk: options.max_risk,
-        pass: risk <= options.max_risk,
-        warnings: extract.warnings.clone(),
-    }
-}
-
-/// Ranked public lists by kind, group and level, computed once each.
-type Lists = HashMap<(NameKind, Option<String>, Option<Level>), Vec<(String, u64)>>;
-
-fn list<'l>(
-    lists: &'l mut Lists,
-    names: &PublicNames,
-    kind: NameKind,
-    group: Option<&str>,
-    level: Option<Level>,
-) -> &'l Vec<(String, u64)> {
-    let group = group.filter(|g| names.has_group(kind, g));
-    lists
-        .entry((kind, group.map(str::to_string), level))
-        .or_insert_with(|| names.ranked(kind, group, level))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn attack_column(
-    c: &ColumnInfo,
-    cols: &[ColumnInfo],
-    groups: &[usize],
-    kind: NameKind,
-    field: usize,
-    truth: Option<&Truth>,
-    extract: &EncodedExtract,
-    options: &AuditOptions,
-    lists: &mut Lists,
-) -> AttackColumn {
-    let names = &options.names;
-    let public = list(lists, names, kind, None, c.level).clone();
-    let records = c.keys.iter().flatten().count() as u64;
-    let blind = blind_share(&public);
-    let share = |x: f64| {
-        if records == 0 {
-            0.0
-        } else {
-            (x / records as f64 - blind).max(0.0)
-        }
+        .collect::<Result<Vec<EncodedExtract>>>()?;
+    let truth = Cleartext::read(&files.cleartext, schema, true)?;
+    let reference = match &files.reference {
+        Some(p) => Reference::from_csv(p, schema)?,
+        None => Reference::default_for(schema)?,
     };
-    let counts: Vec<u64> = ranked(c.keys.iter().flatten().copied())
+    let dictionaries = files
+        .dictionaries
         .iter()
-        .map(|x| x.1)
-        .collect();
-    let mut est = (share(estimate(&counts, &public)), "whole file".to_string());
-    let candidates: Vec<&ColumnInfo> = groups
-        .iter()
-        .map(|&g| &cols[g])
-        .filter(|g| g.field != Some(field))
-        .collect();
-    for g in &candidates {
-        let e = share(estimate_grouped(&c.keys, &g.keys, &public));
-        if e > est.0 {
-            est = (e, format!("within groups of {}", g.name));
-        }
+        .map(|(f, p)| Dictionary::read(schema, f, p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut options = options.clone();
+    if let Some(p) = &files.known {
+        options.known = Known::Table(Cleartext::read(p, schema, true)?);
     }
-    let measured = truth.map(|t| {
-        let values = t.values(&extract.records, field, c.level);
-        let global = measure(&c.keys, &values, &public);
-        let mut best = (global.advantage(), global.share(), "whole file".to_string());
-        for g in &candidates {
-            // The strongest attacker: one who knows which group is which (the true year of
-            // each year token) and holds the public list of that group when it has one.
-            let mut label: HashMap<Key, String> = HashMap::new();
-            if let Some(gf) = g.field {
-                for (k, v) in g.keys.iter().zip(t.values(&extract.records, gf, g.level)) {
-                    if let (Some(k), Some(v)) = (k, v) {
-                        label.entry(*k).or_insert(v);
-                    }
-                }
-            }
-            let lists: HashMap<Key, Vec<(String, u64)>> = label
-                .iter()
-                .map(|(k, v)| (*k, list(lists, names, kind, Some(v), c.level).clone()))
-                .collect();
-            let o = measure_grouped(&c.keys, &values, &g.keys, |gk| {
-                gk.and_then(|k| lists.get(&k).cloned())
-                    .unwrap_or_else(|| public.clone())
-            });
-            if o.advantage() > best.0 {
-                best = (
-                    o.advantage(),
-                    o.share(),
-                    format!("within groups of {}", g.name),
-                );
-            }
-        }
-        best
-    });
-    AttackColumn {
-        column: c.name.clone(),
-        list: kind.as_str().to_string(),
-        level: c.level.map(|l| l.as_str().to_string()),
-        full_name: c.level.is_none(),
-        records,
-        estimated_share: est.0,
-        estimated_by: est.1,
-        measured_share: measured.as_ref().map(|m| m.0),
-        measured_raw_share: measured.as_ref().map(|m| m.1),
-        measured_by: measured.map(|m| m.2),
-    }
+    let refs: Vec<&EncodedExtract> = extracts.iter().collect();
+    let mut report = audit(schema, &refs, &truth, &reference, &dictionaries, &options);
+    report.timings.insert(
+        0,
+        Timing {
+            step: "reading the files".into(),
+            seconds: start.elapsed().as_secs_f64() - report.total_seconds,
+        },
+    );
+    report.total_seconds = start.elapsed().as_secs_f64();
+    Ok(report)
 }
 
-impl AuditReport {
-    /// The report as pretty JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
+fn path_of(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Audits extracts already in memory: `extracts[0]` is the audited one and `truth` its
+/// cleartext; the others are more of what the attacker holds.
+pub fn audit(
+    schema: &Schema,
+    extracts: &[&EncodedExtract],
+    truth: &Cleartext,
+    reference: &Reference,
+    dictionaries: &[Dictionary],
+    options: &AuditOptions,
+) -> AuditReport {
+    let stats: Vec<Option<&PairStats>> = extracts
+        .iter()
+        .map(|e| e.manifest.as_ref().and_then(|m| m.pair_stats.as_ref()))
+        .collect();
+    audit_with_stats(
+        schema,
+        extracts,
+        &stats,
+        truth,
+        reference,
+        dictionaries,
+        options,
+    )
+}
+
+/// As [`audit`], with the pair statistics of each extract given (those of its manifest, or
+/// computed for an extract in memory).
+pub(crate) fn audit_with_stats(
+    schema: &Schema,
+    extracts: &[&EncodedExtract],
+    stats: &[Option<&PairStats>],
+    truth: &Cleartext,
+    reference: &Reference,
+    dictionaries: &[Dictionary],
+    options: &AuditOptions,
+) -> AuditReport {
+    let start = Instant::now();
+    let mut timings = Vec::new();
+    let mut lap = Instant::now();
+    let mut time = |step: &str, timings: &mut Vec<Timing>| {
+        timings.push(Timing {
+            step: step.to_string(),
+            seconds: lap.elapsed().as_secs_f64(),
+        });
+        lap = Instant::now();
+    };
+    let meanings = Meanings::new(schema);
+    let columns = Columns::new(&meanings, extracts);
+    let mut values = Values::new(
+        schema,
+        &meanings,
+        &columns,
+        Some(truth),
+        reference,
+        dictionaries,
+    );
+    let knowns = match &options.known {
+        Known::Nothing => Vec::new(),
+        Known::Random(counts) => {
+            let mut counts = counts.clone();
+            counts.sort_unstable();
+            counts.dedup();
+            counts
+                .iter()
+                .filter(|&&k| k > 0)
+                .map(|&k| values.known_sample(k, options.seed))
+                .collect()
+        }
+        Known::Table(t) => vec![values.known_from(t, &columns)],
+    };
+    time("columns, values and known records", &mut timings);
+    let (mut extra, salt_detection) = salts::detect(&meanings, &columns, &values, options.seed);
+    time("salt-partition detection", &mut timings);
+    let (from_stats, pair_stats) = pair_stats::attack(schema, &meanings, &columns, &values, stats);
+    extra.edges.extend(from_stats.edges);
+    time("pair statistics", &mut timings);
+    let target = Target::new(schema, &meanings, &columns, &values, &knowns, &extra);
+    time("bridges and groups", &mut timings);
+    let mut board = Board::default();
+    align::run(&target, &mut board);
+    time("frequency alignment (1, 2)", &mut timings);
+    known_tokens::run(&target, &mut board);
+    time("known plaintext on tokens (3)", &mut timings);
+    known_filters::run(&target, &mut board);
+    time("known plaintext on filters (4)", &mut timings);
+    patterns::run(&target, &mut board);
+    time("pattern mining (5)", &mut timings);
+    graph::run(&target, &mut board);
+    time("graph matching (6)", &mut timings);
+    let whole = infer::run(&target, &mut board);
+    time("combined and inference", &mut timings);
+    let singling = singling::measure(&target);
+    time("singling out (7)", &mut timings);
+    board.picks.clear();
+    let mut report = report::build(report::Parts {
+        schema,
+        inputs: extracts.iter().map(|e| path_of(&e.path)).collect(),
+        target: &target,
+        board: &board,
+        whole,
+        singling,
+        salt_detection,
+        pair_stats,
+        reference: reference.source().to_string(),
+        options,
+        warnings: extracts
+            .iter()
+            .flat_map(|e| e.warnings.iter().cloned())
+            .collect(),
+    });
+    report.timings = timings;
+    report.total_seconds = start.elapsed().as_secs_f64();
+    report
 }
 
 #[cfg(test)]
