@@ -605,9 +605,10 @@ mod tests {
             names(&schema, &deletions.suggests),
             ["first_name", "first_name.soundex", "first_name.initial"]
         );
-        // The date's digit masks with the first name: a bridge for the whole first name.
-        let masks = find(&m, "date_of_birth.digit_masks+first_name");
+        // The date's digit masks with the first and last names: a bridge for both names.
+        let masks = find(&m, "date_of_birth.digit_masks+first_name+last_name");
         assert!(masks.determines(Attribute::whole(0)));
+        assert!(masks.determines(Attribute::whole(2)));
         assert!(!masks.determines(Attribute::whole(3)));
         assert!(masks.suggests(Attribute::whole(3)));
         // An initial with the last name and date of birth.
