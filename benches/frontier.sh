@@ -2,21 +2,23 @@
 # The privacy-quality frontier (docs/security.md, "The frontier"): for each schema variant, the
 # linkage quality it gives and the worst re-identification the red-team suite achieves on it.
 #
-# Usage: [PEOPLE_LIST="20000 150000"] [KNOWN=200,1000,5000] [CHART=docs/frontier.svg]
+# Usage: [PEOPLE_LIST="20000 150000"] [KNOWN=1000] [CHART=docs/frontier.svg]
 #        bash benches/frontier.sh
 #
 # For each population size: synth two agency extracts (seed 42, realistic errors), and for each
-# variant (benches/frontier_variants.py: the default, fewer keys, salted name filters, balanced
-# filters; and the old default schema of encoding version 2) encode both, link them, evaluate
+# variant (benches/frontier_variants.py: the default, fewer keys, the digit masks under the first
+# name only (the previous default), the first name's place tokens with the surname, salted name
+# filters, balanced filters; and the old default schema of encoding version 2) encode both, link them, evaluate
 # against the true pairs (F1 at the default threshold 0.9 and at the best cut), and run
-# `pseudolink audit` on agency A's extract with its cleartext and K known records: the worst whole
+# `pseudolink audit` on both extracts (bridges across them), measured on agency A's cleartext, with
+# K known records (default 1,000, the bound of issue 16): the worst whole
 # value and the worst partial value re-identified beyond a blind guess. The cleartext link is
 # the last row (a linkage unit holding cleartext reads every value). Prints a Markdown table,
 # writes $DIR/frontier.csv and, with CHART set, an SVG chart of the frontier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEOPLE_LIST="${PEOPLE_LIST:-20000 150000}"
-KNOWN="${KNOWN:-200,1000,5000}"
+KNOWN="${KNOWN:-1000}"
 DIR="${BENCH_DIR:-target/bench-data}/frontier"
 cargo build --release --locked -q -p pseudolink-cli
 PL="$(pwd)/${CARGO_TARGET_DIR:-target}/release/pseudolink"
