@@ -297,6 +297,7 @@ pub fn schema(data: &[u8]) {
         .collect();
     let stats = PairStats::of_records(
         &schema,
+        encoder.sample_key(),
         sampled.iter().map(|(id, v)| (id.as_str(), None, v.clone())),
     );
     assert_eq!(
@@ -990,6 +991,7 @@ pub fn link(data: &[u8]) {
             .collect();
         let mut stats = PairStats::of_records(
             schema,
+            &secret().derive_key("pair statistics", "sample"),
             recs.iter()
                 .zip(sampled)
                 .map(|(r, (household, values))| (r.id.as_str(), household, values)),

@@ -26,13 +26,23 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::encode::pair_stats::{rank_of, Features, PairStats};
+use crate::encode::pair_stats::{Features, PairStats};
 use crate::schema::Schema;
 
 use super::columns::{Columns, NONE};
 use super::meaning::{key_determines, Meanings};
 use super::target::{Bridge, ExtraBridges};
 use super::values::Values;
+
+/// The attacker's guess at the hash the sample is drawn by: an unkeyed BLAKE3 of the record id,
+/// which is what encoders before the sample was keyed used. The encoder now ranks by a keyed
+/// hash ([`crate::encode::pair_stats::rank_of`]), which the attacker cannot compute: on an
+/// extract larger than the sample its placement then fails its own checks.
+fn public_rank(id: &str) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
+    u64::from_le_bytes(b)
+}
 
 /// The classes of the sampled records in one column.
 enum Cells<'a> {
@@ -174,7 +184,7 @@ fn one(
     // The sample: the records of smallest id hash.
     let mut members: Vec<(u64, u32)> = (0..columns.records())
         .filter(|&r| columns.input[r] as usize == e)
-        .map(|r| (rank_of(&columns.ids[r]), r as u32))
+        .map(|r| (public_rank(&columns.ids[r]), r as u32))
         .collect();
     members.sort_unstable();
     members.truncate(stats.random_records as usize);

@@ -63,6 +63,7 @@ fn stats_of(schema: &Schema, records: &[SynthRecord]) -> PairStats {
         .collect();
     PairStats::of_records(
         schema,
+        encoder.sample_key(),
         sampled
             .iter()
             .map(|(id, h, f)| (id.as_str(), *h, f.clone())),

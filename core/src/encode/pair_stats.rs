@@ -13,7 +13,8 @@
 //!
 //! Two samples, both chosen by hashes so that the result does not depend on the order of the
 //! rows or the number of threads:
-//! - **random pairs**: the [`RANDOM_SAMPLE`] records of smallest id hash, every pair of them;
+//! - **random pairs**: the [`RANDOM_SAMPLE`] records of smallest keyed id hash ([`rank_of`]: the
+//!   linkage unit cannot tell which records were sampled), every pair of them;
 //! - **household pairs**: the records whose household key (the schema's `household` keys, e.g.
 //!   house number, street and postcode) hashes below a threshold halved until at most
 //!   [`HOUSEHOLD_SAMPLE`] records remain; every pair of records of one household.
@@ -581,9 +582,14 @@ impl SampleLimits {
     }
 }
 
-/// The hash a record is ranked by (its record id's).
-pub fn rank_of(id: &str) -> u64 {
-    hash64(id.as_bytes())
+/// The hash a record is ranked by: a keyed hash of its record id, under a key derived from the
+/// secret ([`crate::Encoder::sample_key`]). The ids are in the extract, so an unkeyed hash would
+/// let the linkage unit tell which records were sampled and read agreements of theirs that no
+/// token shows (the red team's pair-statistics attack, docs/attacks.md).
+pub fn rank_of(key: &crate::secret::DerivedKey, id: &str) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&key.hasher().update(id.as_bytes()).finalize().as_bytes()[..8]);
+    u64::from_le_bytes(b)
 }
 
 /// The hash of a record's household key, when all its values are present.
@@ -649,13 +655,14 @@ impl PairStats {
     /// would give them: for in-memory extracts.
     pub fn of_records<'a>(
         schema: &Schema,
+        sample_key: &crate::secret::DerivedKey,
         records: impl IntoIterator<Item = (&'a str, Option<u64>, FeatureValues)>,
     ) -> PairStats {
         let features = Features::new(schema);
         let mut sampler = Sampler::new();
         for (id, household, values) in records {
             sampler.offer(SampledRecord {
-                rank: rank_of(id),
+                rank: rank_of(sample_key, id),
                 household,
                 values,
             });

@@ -192,6 +192,7 @@ pub struct Encoder {
     /// that can have a table ([`GramTable::new`]).
     gram_tables: Vec<Option<GramTable>>,
     audit_key: DerivedKey,
+    sample_key: DerivedKey,
     check_value: crate::secret::KeyCheckValue,
     features: Features,
     household: Vec<Key>,
@@ -336,6 +337,7 @@ impl Encoder {
             filters,
             gram_tables,
             audit_key: secret.derive_key("audit", "input-file"),
+            sample_key: secret.derive_key("pair statistics", "sample"),
             check_value: secret.check_value(),
             features: Features::new(schema),
             household: schema.household_keys(),
@@ -367,6 +369,12 @@ impl Encoder {
     /// confirm which file was encoded.
     pub fn audit_hasher(&self) -> blake3::Hasher {
         self.audit_key.hasher()
+    }
+
+    /// The key the pair statistics' sample is drawn under (records ranked by a keyed hash of
+    /// their id: [`crate::encode::pair_stats::rank_of`]).
+    pub fn sample_key(&self) -> &DerivedKey {
+        &self.sample_key
     }
 
     /// The normaliser of field `index`.
@@ -600,7 +608,7 @@ impl Encoder {
             }
         }
         if let Some(limits) = scratch.sample_limits {
-            let rank = rank_of(id);
+            let rank = rank_of(&self.sample_key, id);
             let household = household_of(&self.household, &values);
             if limits.wants(rank, household) {
                 let sampled = SampledRecord {

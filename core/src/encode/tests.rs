@@ -415,6 +415,7 @@ fn pair_statistics_do_not_depend_on_batches() {
     let household = s.household_keys();
     let all = PairStats::of_records(
         &s,
+        encoder.sample_key(),
         rows.iter().map(|r| {
             let values: Vec<_> = (0..s.fields.len())
                 .map(|i| encoder.normaliser(i).unwrap().normalise(&r[i + 1]).ok())
@@ -435,4 +436,40 @@ fn pair_statistics_do_not_depend_on_batches() {
     );
     assert!(all.household_pairs > 0);
     assert_eq!(all.features.len(), encoder.features().bits());
+}
+
+#[test]
+fn the_pair_statistics_sample_is_drawn_by_a_keyed_hash_of_the_ids() {
+    // Without the secret the linkage unit cannot rank the ids as the encoder does, so it cannot
+    // tell which records of an extract larger than the sample were sampled.
+    let a = Secret::from_bytes(&[1u8; 32]).unwrap();
+    let b = Secret::from_bytes(&[2u8; 32]).unwrap();
+    let (ka, kb) = (
+        a.derive_key("pair statistics", "sample"),
+        b.derive_key("pair statistics", "sample"),
+    );
+    let ids: Vec<String> = (0..50).map(|i| format!("A{i}")).collect();
+    let order = |k: &crate::secret::DerivedKey| {
+        let mut v: Vec<(u64, &str)> = ids
+            .iter()
+            .map(|id| (super::pair_stats::rank_of(k, id), id.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    let unkeyed = {
+        let mut v: Vec<([u8; 8], &str)> = ids
+            .iter()
+            .map(|id| {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
+                (u64::from_le_bytes(b).to_be_bytes(), id.as_str())
+            })
+            .collect();
+        v.sort_unstable_by_key(|(b, _)| u64::from_be_bytes(*b));
+        v.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&ka), order(&ka));
+    assert_ne!(order(&ka), order(&kb));
+    assert_ne!(order(&ka), unkeyed);
 }

@@ -65,6 +65,7 @@ fn inputs(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Inputs {
         }
         stats.push(PairStats::of_records(
             schema,
+            enc.sample_key(),
             sampled
                 .iter()
                 .map(|(id, h, f)| (id.as_str(), *h, f.clone())),
