@@ -755,8 +755,16 @@ fn the_default_tokens_join_what_they_should() {
     );
     assert!(!share("v01", "v25", "first_name.deletions+date_of_birth"));
     // One digit of the date: the digit masks share a value.
-    assert!(share("v01", "v27", "date_of_birth.digit_masks+first_name+last_name"));
-    assert!(!share("v01", "v22", "date_of_birth.digit_masks+first_name+last_name"));
+    assert!(share(
+        "v01",
+        "v27",
+        "date_of_birth.digit_masks+first_name+last_name"
+    ));
+    assert!(!share(
+        "v01",
+        "v22",
+        "date_of_birth.digit_masks+first_name+last_name"
+    ));
     // A flat number before the address: the number and street agree, the line does not.
     assert_eq!(
         cell("v01", "address_line_1.number_street+date_of_birth"),
