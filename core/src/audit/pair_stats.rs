@@ -58,7 +58,7 @@ pub struct PairStatsAttack {
     pub random_pairs: u64,
     /// Distinct patterns in the random sample and in the household sample.
     pub patterns: u64,
-    /// Patterns counted fewer than [`SMALL_CELL`] times.
+    /// Patterns counted fewer than `SMALL_CELL` times.
     pub small_cells: u64,
     /// Profiles whose pairs the attacker counts as the patterns say (the placement checks).
     pub consistent_profiles: u64,
