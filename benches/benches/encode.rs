@@ -2,8 +2,8 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pseudolink::synth::{generate, SynthConfig};
 use pseudolink::{Encoder, Schema, Secret};
+use pseudolink_synth::{generate, SynthConfig};
 
 fn bench_encode(c: &mut Criterion) {
     let schema = Schema::example();

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use pseudolink::Error;
+use pseudolink_synth::SynthError;
 
 /// Exit code of an error.
 pub fn code(e: &Error) -> u8 {
@@ -23,4 +24,17 @@ pub fn code(e: &Error) -> u8 {
 pub fn report(e: &Error) -> ExitCode {
     eprintln!("pseudolink: error: {e}");
     ExitCode::from(code(e))
+}
+
+/// The core error a synthetic-population error stands for (its exit code and message): bad
+/// settings are invalid arguments, failed writes I/O errors.
+pub fn from_synth(e: SynthError) -> Error {
+    match e {
+        SynthError::Config(m) => Error::Invalid(m),
+        SynthError::Io { path, source } => Error::io("write", path, source),
+        SynthError::Csv { path, message } => {
+            Error::io("write", path, std::io::Error::other(message))
+        }
+        other => Error::Invalid(other.to_string()),
+    }
 }

@@ -131,16 +131,3 @@ impl Error {
 
 /// Result type of the core library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl From<crate::synth::SynthError> for Error {
-    fn from(e: crate::synth::SynthError) -> Self {
-        use crate::synth::SynthError;
-        match e {
-            SynthError::Config(m) => Error::Invalid(m),
-            SynthError::Io { path, source } => Error::io("write", path, source),
-            SynthError::Csv { path, message } => {
-                Error::io("write", path, std::io::Error::other(message))
-            }
-        }
-    }
-}

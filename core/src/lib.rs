@@ -43,7 +43,6 @@ pub mod normalise;
 pub mod run;
 pub mod schema;
 pub mod secret;
-pub mod synth;
 pub mod timestamp;
 
 pub use encode::{EncodedRecord, Encoder};

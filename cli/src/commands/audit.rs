@@ -4,16 +4,79 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
-use pseudolink::audit::reference::default_reference_csv;
+use pseudolink::audit::reference::Reference;
 use pseudolink::audit::{
-    audit_files, AuditFiles, AuditOptions, Known, DEFAULT_MAX_PARTIAL, DEFAULT_MAX_WHOLE,
-    DEFAULT_SEED,
+    audit_files, AuditFiles, AuditOptions, Known, ReferenceInput, DEFAULT_MAX_PARTIAL,
+    DEFAULT_MAX_WHOLE, DEFAULT_SEED,
 };
 use pseudolink::{Error, Result, Schema};
+use pseudolink_synth::{generate, SynthConfig, SynthRecord, RECORD_HEADER};
 
 /// Exit code when an attack is above its bound (documented in docs/cli.md).
 pub const EXIT_RISK_ABOVE_LIMIT: u8 = 9;
+
+/// Seed of the built-in reference population (never the benchmarks' seed).
+pub const REFERENCE_SEED: u64 = 0x005e_ed0f_7075_6c69;
+/// People in the built-in reference population (its agency A holds about 70% of them).
+pub const REFERENCE_PEOPLE: usize = 100_000;
+
+/// Agency A's records of a synthetic population of `people` (seed `seed`).
+fn synthetic_records(people: usize, seed: u64) -> Result<Vec<SynthRecord>> {
+    let mut data = generate(&SynthConfig {
+        people,
+        seed,
+        ..SynthConfig::default()
+    })
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(data.extracts.swap_remove(0).1)
+}
+
+/// The cells of a synthetic record, in the order of [`RECORD_HEADER`].
+fn cells(r: &SynthRecord) -> [&str; 9] {
+    [
+        &r.record_id,
+        &r.first_name,
+        &r.middle_name,
+        &r.last_name,
+        &r.date_of_birth,
+        &r.sex,
+        &r.postcode,
+        &r.address_line_1,
+        &r.nhs_number,
+    ]
+}
+
+/// Agency A's extract of a synthetic population of `people` with seed `seed`, normalised by
+/// `schema`: the attacker's "another draw of the same population", with the same kinds of
+/// errors as the extracts it stands for.
+pub fn synthetic_reference(schema: &Schema, people: usize, seed: u64) -> Result<Reference> {
+    let records = synthetic_records(people, seed)?;
+    let source = format!(
+        "built-in: agency A of a synthetic population of {people} (seed {seed:#x}), {} rows",
+        records.len()
+    );
+    Reference::from_rows(schema, &RECORD_HEADER, records.iter().map(cells), &source)
+}
+
+/// The built-in reference population as CSV text (the synthetic extract's own columns), for
+/// `--export-reference`.
+fn builtin_reference_csv() -> Result<String> {
+    let records = synthetic_records(REFERENCE_PEOPLE, REFERENCE_SEED)?;
+    let mut out = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let io = |e: csv::Error| Error::Invalid(format!("cannot write the reference: {e}"));
+        // The header comes from the record's field names, which are RECORD_HEADER.
+        for r in &records {
+            w.serialize(r).map_err(io)?;
+        }
+        w.flush()
+            .map_err(|e| Error::Invalid(format!("cannot write the reference: {e}")))?;
+    }
+    String::from_utf8(out).map_err(|e| Error::Invalid(e.to_string()))
+}
 
 /// Arguments of `pseudolink audit`.
 #[derive(Debug, clap::Args)]
@@ -71,7 +134,7 @@ pub struct Args {
 /// otherwise.
 pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(path) = &args.export_reference {
-        let csv = default_reference_csv()?;
+        let csv = builtin_reference_csv()?;
         std::fs::write(path, csv).map_err(|e| Error::io("write", path, e))?;
         println!(
             "wrote the built-in reference population to {}",
@@ -110,10 +173,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         })
         .collect::<Result<Vec<_>>>()?;
     let schema = Schema::from_file(schema)?;
+    let start = Instant::now();
     let files = AuditFiles {
         inputs: args.input.clone(),
         cleartext: cleartext.clone(),
-        reference: args.reference.clone(),
+        reference: match &args.reference {
+            Some(path) => ReferenceInput::File(path.clone()),
+            None => ReferenceInput::Rows(synthetic_reference(
+                &schema,
+                REFERENCE_PEOPLE,
+                REFERENCE_SEED,
+            )?),
+        },
         dictionaries,
         known: args.known.clone(),
     };
@@ -133,7 +204,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         max_partial: args.max_partial,
         seed: args.seed,
     };
-    let report = audit_files(&schema, &files, &options)?;
+    let built = start.elapsed().as_secs_f64();
+    let mut report = audit_files(&schema, &files, &options)?;
+    // Making the built-in reference is part of reading the inputs, as reading a --reference
+    // file is.
+    if let Some(reading) = report.timings.first_mut() {
+        reading.seconds += built;
+    }
+    report.total_seconds += built;
     if args.json {
         println!("{}", report.to_json());
     } else {
@@ -144,4 +222,30 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_RISK_ABOVE_LIMIT)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use pseudolink::encode::Value;
+
+    use super::*;
+
+    #[test]
+    fn the_synthetic_reference_is_deterministic_and_normalised() {
+        let schema = Schema::example();
+        let a = synthetic_reference(&schema, 500, 3).unwrap();
+        let b = synthetic_reference(&schema, 500, 3).unwrap();
+        assert_eq!(a.table.rows, b.table.rows);
+        assert!(a.table.len() > 250);
+        let named = a.table.rows.iter().filter(|r| r[0].is_some()).count();
+        assert!(named * 10 > a.table.len() * 9);
+        for r in &a.table.rows {
+            if let Some(Value::Text(t)) = &r[0] {
+                assert_eq!(t, &t.to_lowercase());
+            }
+        }
+        assert!(a
+            .source()
+            .starts_with("built-in: agency A of a synthetic population of 500"));
+    }
 }

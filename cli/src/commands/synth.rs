@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use pseudolink::synth::{generate, write, SynthConfig};
 use pseudolink::Result;
+use pseudolink_synth::{generate, write, SynthConfig};
+
+use crate::exit::from_synth;
 
 /// Arguments of `pseudolink synth`.
 #[derive(Debug, clap::Args)]
@@ -48,8 +50,8 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(e) = args.error_rate {
         config.error_rate = e;
     }
-    let data = generate(&config)?;
-    let paths = write(&data, &args.out)?;
+    let data = generate(&config).map_err(from_synth)?;
+    let paths = write(&data, &args.out).map_err(from_synth)?;
     for (name, records) in &data.extracts {
         println!("{name}: {} records", records.len());
     }

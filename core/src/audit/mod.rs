@@ -143,15 +143,26 @@ impl Default for AuditOptions {
     }
 }
 
-/// The attacker's public knowledge and the truth, as files.
-#[derive(Debug, Clone, Default)]
+/// Where the reference population comes from.
+#[derive(Debug, Clone)]
+pub enum ReferenceInput {
+    /// A CSV file with the schema's input columns (read by [`Reference::from_csv`]).
+    File(PathBuf),
+    /// Rows the caller already has (see [`Reference::from_rows`]): `pseudolink audit`'s
+    /// built-in synthetic population, for one.
+    Rows(Reference),
+}
+
+/// The attacker's public knowledge and the truth, as files (the reference population may be
+/// rows in memory).
+#[derive(Debug, Clone)]
 pub struct AuditFiles {
     /// The encoded extracts (the first is the one audited).
     pub inputs: Vec<PathBuf>,
     /// The cleartext of the first extract.
     pub cleartext: PathBuf,
-    /// The reference population (default: [`Reference::default_for`]).
-    pub reference: Option<PathBuf>,
+    /// The reference population.
+    pub reference: ReferenceInput,
     /// Dictionaries: `(field, file)`.
     pub dictionaries: Vec<(String, PathBuf)>,
     /// The known records' cleartext (instead of random ones).
@@ -184,9 +195,13 @@ pub fn audit_files(
         })
         .collect::<Result<Vec<EncodedExtract>>>()?;
     let truth = Cleartext::read(&files.cleartext, schema, true)?;
+    let read;
     let reference = match &files.reference {
-        Some(p) => Reference::from_csv(p, schema)?,
-        None => Reference::default_for(schema)?,
+        ReferenceInput::File(p) => {
+            read = Reference::from_csv(p, schema)?;
+            &read
+        }
+        ReferenceInput::Rows(r) => r,
     };
     let dictionaries = files
         .dictionaries
@@ -198,7 +213,7 @@ pub fn audit_files(
         options.known = Known::Table(Cleartext::read(p, schema, true)?);
     }
     let refs: Vec<&EncodedExtract> = extracts.iter().collect();
-    let mut report = audit(schema, &refs, &truth, &reference, &dictionaries, &options);
+    let mut report = audit(schema, &refs, &truth, reference, &dictionaries, &options);
     report.timings.insert(
         0,
         Timing {

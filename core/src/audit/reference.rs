@@ -2,10 +2,11 @@
 //!
 //! The **reference population** is "another draw of the same population": cleartext rows with
 //! the schema's columns, from which the attacker reads the frequencies of names, dates,
-//! postcodes and their parts, overall and within groups (a year of birth, a district). The
-//! default is [`Reference::synthetic`]: agency A's extract of an independent synthetic
-//! population (the generator of `pseudolink synth`, seed [`REFERENCE_SEED`], never the
-//! benchmark's), with the same kinds of errors as the extracts it stands for.
+//! postcodes and their parts, overall and within groups (a year of birth, a district). It comes
+//! from the caller, as a CSV file ([`Reference::from_csv`]) or as rows in memory
+//! ([`Reference::from_rows`]); the library holds no population of its own. (`pseudolink audit`'s
+//! default is agency A's extract of an independent synthetic population, made by the
+//! `pseudolink-synth` crate with a fixed seed, never the benchmark's.)
 //!
 //! A **dictionary** lists candidate values of one field (a public address register, a list of
 //! names); the filter attacks build the filter of every candidate. By default a field's
@@ -19,56 +20,14 @@ use std::path::Path;
 use crate::encode::Value;
 use crate::error::{Error, Location, Result};
 use crate::schema::Schema;
-use crate::synth::{generate, SynthConfig, SynthRecord, RECORD_HEADER};
 
 use super::cleartext::{normalisers, Cleartext};
-
-/// Seed of the default reference population (never the benchmarks' seed).
-pub const REFERENCE_SEED: u64 = 0x005e_ed0f_7075_6c69;
-/// People in the default reference population (its agency A holds about 70% of them).
-pub const REFERENCE_PEOPLE: usize = 100_000;
 
 /// The reference population.
 #[derive(Debug, Clone)]
 pub struct Reference {
     /// Its normalised rows.
     pub table: Cleartext,
-}
-
-/// The raw values of a synthetic record for each schema field (by input column name).
-fn synth_values<'r>(schema: &Schema, r: &'r SynthRecord) -> Vec<&'r str> {
-    let all = [
-        r.first_name.as_str(),
-        &r.middle_name,
-        &r.last_name,
-        &r.date_of_birth,
-        &r.sex,
-        &r.postcode,
-        &r.address_line_1,
-        &r.nhs_number,
-    ];
-    let header = &RECORD_HEADER[1..];
-    schema
-        .fields
-        .iter()
-        .map(|f| {
-            header
-                .iter()
-                .position(|h| *h == f.column())
-                .map_or("", |i| all[i])
-        })
-        .collect()
-}
-
-/// Agency A's records of a synthetic population of `people` (seed `seed`).
-pub fn synthetic_records(people: usize, seed: u64) -> Result<Vec<SynthRecord>> {
-    let mut data = generate(&SynthConfig {
-        people,
-        seed,
-        ..SynthConfig::default()
-    })
-    .map_err(|e| Error::Invalid(e.to_string()))?;
-    Ok(data.extracts.swap_remove(0).1)
 }
 
 impl Reference {
@@ -85,50 +44,55 @@ impl Reference {
         Ok(Reference { table })
     }
 
-    /// Agency A's extract of a synthetic population of `people` with seed `seed`, normalised.
-    pub fn synthetic(schema: &Schema, people: usize, seed: u64) -> Result<Reference> {
-        let records = synthetic_records(people, seed)?;
-        let source = format!(
-            "built-in: agency A of a synthetic population of {people} (seed {seed:#x}), {} rows",
-            records.len()
-        );
+    /// A reference population from rows in memory: `header` names the columns of every row,
+    /// as a CSV file's header would (the schema's input columns, in any order; absent columns
+    /// are missing in every row, other columns are ignored); `source` says where the rows came
+    /// from, for the report. Rows without the schema's record id column are numbered from 1.
+    /// Unlike [`Reference::from_csv`], rows none of whose columns the schema reads are accepted
+    /// (every value missing); only an empty set of rows is an error.
+    pub fn from_rows<R, S>(
+        schema: &Schema,
+        header: &[&str],
+        rows: impl IntoIterator<Item = R>,
+        source: &str,
+    ) -> Result<Reference>
+    where
+        R: AsRef<[S]>,
+        S: AsRef<str>,
+    {
+        let find = |name: &str| header.iter().position(|h| *h == name);
+        let id_col = find(&schema.record_id);
+        let columns: Vec<Option<usize>> = schema.fields.iter().map(|f| find(f.column())).collect();
+        let rows: Vec<R> = rows.into_iter().collect();
+        if rows.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{source}: the reference population holds no rows"
+            )));
+        }
+        let numbers: Vec<String> = match id_col {
+            Some(_) => Vec::new(),
+            None => (1..=rows.len()).map(|n| n.to_string()).collect(),
+        };
         let table = Cleartext::from_rows(
             schema,
-            records
-                .iter()
-                .map(|r| (r.record_id.as_str(), synth_values(schema, r))),
-            &source,
+            rows.iter().enumerate().map(|(n, row)| {
+                let row = row.as_ref();
+                let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map_or("", |v| v.as_ref());
+                let id = match id_col {
+                    Some(c) => cell(Some(c)),
+                    None => numbers[n].as_str(),
+                };
+                (id, columns.iter().map(|&c| cell(c)).collect())
+            }),
+            source,
         );
         Ok(Reference { table })
-    }
-
-    /// The default reference ([`REFERENCE_PEOPLE`], [`REFERENCE_SEED`]).
-    pub fn default_for(schema: &Schema) -> Result<Reference> {
-        Reference::synthetic(schema, REFERENCE_PEOPLE, REFERENCE_SEED)
     }
 
     /// Where it came from.
     pub fn source(&self) -> &str {
         &self.table.source
     }
-}
-
-/// The default reference population as CSV text (the synthetic extract's own columns), for
-/// `pseudolink audit --export-reference`.
-pub fn default_reference_csv() -> Result<String> {
-    let records = synthetic_records(REFERENCE_PEOPLE, REFERENCE_SEED)?;
-    let mut out = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let io = |e: csv::Error| Error::Invalid(format!("cannot write the reference: {e}"));
-        // The header comes from the record's field names, which are RECORD_HEADER.
-        for r in &records {
-            w.serialize(r).map_err(io)?;
-        }
-        w.flush()
-            .map_err(|e| Error::Invalid(format!("cannot write the reference: {e}")))?;
-    }
-    String::from_utf8(out).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Candidate values of one field.
@@ -207,19 +171,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_synthetic_reference_is_deterministic_and_normalised() {
+    fn rows_in_memory_read_like_a_csv_file() {
         let schema = Schema::example();
-        let a = Reference::synthetic(&schema, 500, 3).unwrap();
-        let b = Reference::synthetic(&schema, 500, 3).unwrap();
-        assert_eq!(a.table.rows, b.table.rows);
-        assert!(a.table.len() > 250);
-        let named = a.table.rows.iter().filter(|r| r[0].is_some()).count();
-        assert!(named * 10 > a.table.len() * 9);
-        for r in &a.table.rows {
-            if let Some(Value::Text(t)) = &r[0] {
-                assert_eq!(t, &t.to_lowercase());
-            }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(
+            &path,
+            "nickname,last_name,record_id,first_name\nx,SMITH,R1,Zoë\ny,Jones,R2,\n",
+        )
+        .unwrap();
+        let from_file = Reference::from_csv(&path, &schema).unwrap();
+        let header = ["nickname", "last_name", "record_id", "first_name"];
+        let rows = [["x", "SMITH", "R1", "Zoë"], ["y", "Jones", "R2", ""]];
+        let from_rows = Reference::from_rows(&schema, &header, rows, "test").unwrap();
+        assert_eq!(from_rows.table.rows, from_file.table.rows);
+        assert_eq!(from_rows.table.ids, from_file.table.ids);
+        assert_eq!(from_rows.source(), "test");
+        if let Some(Value::Text(t)) = &from_rows.table.rows[0][0] {
+            assert_eq!(t, &t.to_lowercase());
         }
+        // Without a record id column the rows are numbered; short rows are missing values.
+        let rows = vec![vec!["SMITH".to_string()], vec![]];
+        let numbered = Reference::from_rows(&schema, &["last_name"], &rows, "t").unwrap();
+        assert_eq!(numbered.table.ids, ["1", "2"]);
+        assert!(numbered.table.rows[1].iter().all(Option::is_none));
+        let none: [[&str; 1]; 0] = [];
+        assert!(Reference::from_rows(&schema, &["last_name"], none, "t").is_err());
+        let colours = Reference::from_rows(&schema, &["colour"], [["red"]], "t").unwrap();
+        assert!(colours.table.rows[0].iter().all(Option::is_none));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::*;
 use crate::encode::pair_stats::{household_of, FeatureValues, Features, PairStats};
 use crate::encode::Encoder;
 use crate::normalise::date::Date;
-use crate::synth::{generate, SynthConfig, SynthRecord};
 use crate::Secret;
+use pseudolink_synth::{generate, SynthConfig, SynthRecord};
 
 /// The raw values of a record in schema field order.
 fn raw_values<'r>(schema: &Schema, r: &'r SynthRecord) -> Vec<&'r str> {
@@ -104,7 +104,13 @@ fn encode(schema: &Schema, records: &[SynthRecord]) -> (EncodedExtract, Cleartex
 
 /// Agency A of a synthetic population.
 fn agency_a(people: usize, seed: u64) -> Vec<SynthRecord> {
-    reference::synthetic_records(people, seed).unwrap()
+    let mut data = generate(&SynthConfig {
+        people,
+        seed,
+        ..SynthConfig::default()
+    })
+    .unwrap();
+    data.extracts.swap_remove(0).1
 }
 
 fn reference_of(schema: &Schema, records: &[SynthRecord]) -> Reference {

@@ -898,8 +898,8 @@ fn levels_the_comparator_once_got_wrong() {
 }
 
 /// The extracts of a synthetic population of `people` (two agencies), with the data.
-fn synth_sources(people: usize, seed: u64) -> (crate::synth::SynthData, Vec<Vec<Row>>) {
-    use crate::synth::{generate, SynthConfig};
+fn synth_sources(people: usize, seed: u64) -> (pseudolink_synth::SynthData, Vec<Vec<Row>>) {
+    use pseudolink_synth::{generate, SynthConfig};
     let data = generate(&SynthConfig {
         people,
         seed,

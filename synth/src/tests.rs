@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use crate::synth::date::Date;
-use crate::synth::people::is_valid_nhs_number;
-use crate::synth::{
+use crate::date::Date;
+use crate::people::is_valid_nhs_number;
+use crate::{
     default_error_probabilities, generate, write, SynthConfig, SynthData, SynthError, RECORD_HEADER,
 };
 
@@ -327,7 +327,7 @@ fn coverage_duplicates_and_error_levels_are_realistic() {
     }
     // Compare agency_a with agency_b field by field over true pairs.
     let pairs = data.true_pairs(0, 1);
-    let index = |k: usize| -> BTreeMap<&str, &crate::synth::SynthRecord> {
+    let index = |k: usize| -> BTreeMap<&str, &crate::SynthRecord> {
         data.extracts[k]
             .1
             .iter()
@@ -367,9 +367,8 @@ fn realistic_features_appear() {
         agencies: 3,
         ..config(20_000, 4)
     });
-    let all: Vec<&crate::synth::SynthRecord> =
-        data.extracts.iter().flat_map(|(_, r)| r.iter()).collect();
-    let any = |f: &dyn Fn(&crate::synth::SynthRecord) -> bool| all.iter().any(|r| f(r));
+    let all: Vec<&crate::SynthRecord> = data.extracts.iter().flat_map(|(_, r)| r.iter()).collect();
+    let any = |f: &dyn Fn(&crate::SynthRecord) -> bool| all.iter().any(|r| f(r));
     assert!(any(&|r| r.first_name == "Zoë" || r.first_name == "ZOË"));
     assert!(any(&|r| r.first_name.eq_ignore_ascii_case("Zoe")));
     assert!(any(&|r| r.last_name.contains('-')));
@@ -441,7 +440,7 @@ fn write_reports_io_errors() {
 #[test]
 fn default_table_is_documented() {
     // The module doc's error table lists the defaults in the same order.
-    let doc = include_str!("mod.rs");
+    let doc = include_str!("lib.rs");
     let documented: Vec<f64> = doc
         .lines()
         .skip_while(|l| !l.starts_with("//! | error | default |"))
@@ -475,12 +474,12 @@ fn oversized_settings_are_rejected_before_any_work() {
 
 fn valid(c: &SynthConfig) -> bool {
     (2..=26).contains(&c.agencies)
-        && c.people <= crate::synth::MAX_POPULATION
-        && c.people.saturating_mul(c.agencies) <= crate::synth::MAX_PEOPLE_TIMES_AGENCIES
+        && c.people <= crate::MAX_POPULATION
+        && c.people.saturating_mul(c.agencies) <= crate::MAX_PEOPLE_TIMES_AGENCIES
         && [c.coverage, c.duplicate_rate]
             .iter()
             .all(|r| (0.0..=1.0).contains(r))
-        && (0.0..=crate::synth::MAX_ERROR_RATE).contains(&c.error_rate)
+        && (0.0..=crate::MAX_ERROR_RATE).contains(&c.error_rate)
 }
 
 fn rate() -> impl Strategy<Value = f64> {
@@ -503,7 +502,7 @@ proptest! {
 
     #[test]
     fn generate_never_panics(
-        people in prop_oneof![0usize..40, Just(usize::MAX), Just(crate::synth::MAX_POPULATION + 1)],
+        people in prop_oneof![0usize..40, Just(usize::MAX), Just(crate::MAX_POPULATION + 1)],
         seed in any::<u64>(),
         agencies in prop_oneof![0usize..8, Just(26usize), Just(27usize), Just(usize::MAX)],
         coverage in rate(),

@@ -3,7 +3,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use crate::synth::{SynthData, SynthError, RECORD_HEADER};
+use crate::{SynthData, SynthError, RECORD_HEADER};
 
 fn io_error(path: &Path, source: std::io::Error) -> SynthError {
     SynthError::Io {

@@ -1,10 +1,10 @@
 //! Corruption functions applied to each agency's copy of a person, and the
 //! default probability of each kind of error.
 
-use crate::synth::date::Date;
-use crate::synth::names::NICKNAMES;
-use crate::synth::random::Rand;
-use crate::synth::ErrorProbability;
+use crate::date::Date;
+use crate::names::NICKNAMES;
+use crate::random::Rand;
+use crate::ErrorProbability;
 
 macro_rules! probabilities {
     ($( $(#[$doc:meta])* $field:ident = $value:expr, $what:literal; )*) => {
@@ -18,7 +18,7 @@ macro_rules! probabilities {
             /// The realistic defaults (`error_rate` = 1.0).
             pub(crate) const DEFAULT: Probs = Probs { $( $field: $value, )* };
 
-            /// Every default multiplied by `factor` (in 0..=[`crate::synth::MAX_ERROR_RATE`]), capped at 1.
+            /// Every default multiplied by `factor` (in 0..=[`crate::MAX_ERROR_RATE`]), capped at 1.
             pub(crate) fn scaled(factor: f64) -> Probs {
                 let d = Self::DEFAULT;
                 Probs { $( $field: (d.$field * factor).min(1.0), )* }

@@ -7,7 +7,7 @@
 //! [`write()`] saves the extracts as CSV files together with the true matches.
 //!
 //! ```
-//! use pseudolink::synth::{generate, SynthConfig};
+//! use pseudolink_synth::{generate, SynthConfig};
 //!
 //! let config = SynthConfig { people: 200, seed: 7, ..SynthConfig::default() };
 //! let data = generate(&config)?;
@@ -16,7 +16,7 @@
 //! for (left, right) in data.true_pairs(0, 1) {
 //!     assert_eq!(data.person_of(0, &left), data.person_of(1, &right));
 //! }
-//! # Ok::<(), pseudolink::synth::SynthError>(())
+//! # Ok::<(), pseudolink_synth::SynthError>(())
 //! ```
 //!
 //! # The population
@@ -126,6 +126,8 @@
 //! platform. Because each agency has its own stream, adding agencies does
 //! not change the earlier agencies' extracts.
 
+#![forbid(unsafe_code)]
+
 mod agency;
 mod date;
 mod errors;
@@ -138,7 +140,7 @@ use std::path::PathBuf;
 
 pub use output::write;
 
-use crate::synth::people::{Population, Sex, MAX_PEOPLE};
+use crate::people::{Population, Sex, MAX_PEOPLE};
 
 /// The largest population [`generate`] accepts (bounded by the size of the
 /// NHS test-number range).

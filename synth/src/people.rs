@@ -1,11 +1,11 @@
 //! The clean population: households, people, addresses and NHS numbers.
 
-use crate::synth::date::{Date, REFERENCE};
-use crate::synth::names::{
+use crate::date::{Date, REFERENCE};
+use crate::names::{
     feminine_surname, NameTables, BRITISH, INDIAN, MAIN_STREETS, ORIGINS, SECTORS, SIKH_SURNAMES,
     STREET_STEMS, STREET_TYPES, UNIT_LETTERS,
 };
-use crate::synth::random::Rand;
+use crate::random::Rand;
 
 /// Recorded sex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,11 +287,7 @@ impl Builder<'_> {
     /// A date of birth for someone aged `age` on the reference date.
     fn dob(&mut self, age: u32) -> Date {
         let year = REFERENCE.year - 1 - i32::try_from(age).unwrap_or(0);
-        let days_in_year = if crate::synth::date::is_leap(year) {
-            366
-        } else {
-            365
-        };
+        let days_in_year = if crate::date::is_leap(year) { 366 } else { 365 };
         let start = Date {
             year,
             month: 1,

@@ -11,7 +11,7 @@
 //! mixing across groups as in any real city. The group weights are loosely
 //! based on the published 2021 Census ethnic make-up of Coventry.
 
-use crate::synth::random::Rand;
+use crate::random::Rand;
 
 /// One heritage group of names.
 pub(crate) struct Origin {

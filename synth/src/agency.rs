@@ -1,15 +1,15 @@
 //! Agency profiles (record-id scheme and formatting conventions) and the
 //! making of one agency's extract from the clean population.
 
-use crate::synth::date::Date;
-use crate::synth::errors::{
+use crate::date::Date;
+use crate::errors::{
     address_variant, compound_surname_variant, name_variant, nhs_transcription, postcode_format,
     postcode_typo, strip_diacritics, swap_day_month, typo, whitespace_noise, wrong_digit,
     year_off_by_one, Probs,
 };
-use crate::synth::people::{Household, Person, Population, Sex};
-use crate::synth::random::Rand;
-use crate::synth::{SynthConfig, SynthRecord};
+use crate::people::{Household, Person, Population, Sex};
+use crate::random::Rand;
+use crate::{SynthConfig, SynthRecord};
 
 /// How an agency writes dates of birth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
