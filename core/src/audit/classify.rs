@@ -89,13 +89,7 @@ impl Classifier {
             .par_iter()
             .map(|&g| {
                 let group = &target.groups[g];
-                let labels = group
-                    .label_of_row
-                    .iter()
-                    .chain(&group.label_of_group)
-                    .filter(|&&l| l != NONE)
-                    .max()
-                    .map_or(0, |&m| m as usize + 1);
+                let labels = group.label_count();
                 let mut counts = vec![0f32; labels * nc];
                 let mut per_value = vec![0f64; nc];
                 let mut per_label = vec![0f64; labels];

@@ -43,6 +43,18 @@ pub struct GroupColumn {
     pub label_of_row: Vec<u32>,
 }
 
+impl GroupColumn {
+    /// The number of labels: one more than the largest label of a group or a reference row.
+    pub fn label_count(&self) -> usize {
+        self.label_of_row
+            .iter()
+            .chain(&self.label_of_group)
+            .filter(|&&l| l != NONE)
+            .max()
+            .map_or(0, |&m| m as usize + 1)
+    }
+}
+
 /// A group column and an attribute.
 type PairKey = (usize, usize);
 
@@ -399,13 +411,7 @@ fn group_columns(meanings: &Meanings, columns: &Columns, values: &Values) -> Vec
 
 fn rank_by_label(group: &GroupColumn, values: &Values, a: usize) -> Vec<Vec<u32>> {
     let attr = &values.attributes[a];
-    let labels = group
-        .label_of_row
-        .iter()
-        .chain(&group.label_of_group)
-        .filter(|&&l| l != NONE)
-        .max()
-        .map_or(0, |&m| m as usize + 1);
+    let labels = group.label_count();
     let mut counts: Vec<FxHashMap<u32, u64>> = vec![FxHashMap::default(); labels];
     for (row, &label) in group.label_of_row.iter().enumerate() {
         let v = attr.reference[row];

@@ -458,16 +458,14 @@ fn the_pair_statistics_sample_is_drawn_by_a_keyed_hash_of_the_ids() {
         v.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
     };
     let unkeyed = {
-        let mut v: Vec<([u8; 8], &str)> = ids
-            .iter()
-            .map(|id| {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
-                (u64::from_le_bytes(b).to_be_bytes(), id.as_str())
-            })
-            .collect();
-        v.sort_unstable_by_key(|(b, _)| u64::from_be_bytes(*b));
-        v.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        let rank = |id: &str| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&blake3::hash(id.as_bytes()).as_bytes()[..8]);
+            u64::from_le_bytes(b)
+        };
+        let mut v: Vec<&str> = ids.iter().map(String::as_str).collect();
+        v.sort_unstable_by_key(|id| rank(id));
+        v
     };
     assert_eq!(order(&ka), order(&ka));
     assert_ne!(order(&ka), order(&kb));

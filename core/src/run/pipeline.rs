@@ -169,19 +169,33 @@ fn to_file<S: Source>(
     options: &EncodeOptions,
     control: &RunControl<'_>,
 ) -> Result<Manifest> {
-    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let mut files = OutputFiles::create(encoder.layout(), output, rejects)?;
-    let read = {
+    let manifest = {
         let (sink, reject_sink) = files.sinks();
-        control.time(ENCODING, || {
-            run_pipeline(encoder, source, ids, sink, reject_sink, control)
-        })?
+        run_to_manifest(encoder, source, ids, sink, reject_sink, options, control)?
     };
-    run.finish();
-    let manifest = control.time(PAIR_STATS, || {
-        build_manifest(encoder, run, read, FileRecord::default(), None, control)
-    })?;
     control.time(WRITING, || files.commit(manifest, output, rejects))
+}
+
+/// Runs `source` through the stages into `sink` and `reject_sink`, timed, and builds the
+/// manifest (its output record is filled in when the files are committed).
+fn run_to_manifest<S: Source>(
+    encoder: &Encoder,
+    source: &S,
+    ids: IdCheck<'_>,
+    sink: Sink<'_>,
+    reject_sink: RejectSink<'_>,
+    options: &EncodeOptions,
+    control: &RunControl<'_>,
+) -> Result<Manifest> {
+    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
+    let read = control.time(ENCODING, || {
+        run_pipeline(encoder, source, ids, sink, reject_sink, control)
+    })?;
+    run.finish();
+    control.time(PAIR_STATS, || {
+        build_manifest(encoder, run, read, FileRecord::default(), None, control)
+    })
 }
 
 /// Runs `source` into memory.
@@ -200,10 +214,9 @@ fn to_memory<S: Source>(
             ))
         }
     };
-    let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let mut records = Vec::new();
     let mut rejected = Vec::new();
-    let read = {
+    let manifest = {
         let reject_sink = if keep {
             RejectSink::Keep(&mut rejected)
         } else {
@@ -211,14 +224,8 @@ fn to_memory<S: Source>(
         };
         let sink = Sink::Memory(&mut records);
         let ids = IdCheck::unbounded();
-        control.time(ENCODING, || {
-            run_pipeline(encoder, source, ids, sink, reject_sink, control)
-        })?
+        run_to_manifest(encoder, source, ids, sink, reject_sink, options, control)?
     };
-    run.finish();
-    let manifest = control.time(PAIR_STATS, || {
-        build_manifest(encoder, run, read, FileRecord::default(), None, control)
-    })?;
     Ok(Encoded {
         records,
         rejected,
