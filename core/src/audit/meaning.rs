@@ -402,13 +402,14 @@ impl Meanings {
     /// The meanings of the columns of extracts encoded under `schema`.
     pub fn new(schema: &Schema) -> Meanings {
         let layout = Layout::new(schema);
+        // Every column a blocking rule joins on (a crossed rule's two).
         let blocking: Vec<Vec<Key>> = schema
             .link
             .blocking
             .iter()
-            .map(|r| {
-                let mut keys: Vec<Key> =
-                    r.keys.iter().filter_map(|k| schema.parse_key(k)).collect();
+            .flat_map(|r| std::iter::once(r.keys.clone()).chain(r.crossed_keys()))
+            .map(|keys| {
+                let mut keys: Vec<Key> = keys.iter().filter_map(|k| schema.parse_key(k)).collect();
                 keys.sort();
                 keys
             })

@@ -21,6 +21,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -73,6 +74,9 @@ pub const TASK_PAIRS: u64 = 1 << 18;
 struct RuleBlocks {
     /// The token column the rule joins on.
     column: usize,
+    /// A crossed rule's second column (numbered with the first: one hash signature) and the
+    /// block id of each pair of ids it joins on.
+    crossed: Option<(usize, FxHashMap<(u32, u32), u32>)>,
     /// Each compared block's token id.
     ids: Vec<u32>,
     /// The records of the compared blocks, block after block, each block in index order.
@@ -125,12 +129,18 @@ impl Plan {
         &self.tasks
     }
 
-    /// Whether a pair of records with rows `ra`, `rb` is formed by rule `q`.
     /// The smallest token id rule `q` joins the two rows on in a block that was not skipped.
     #[inline]
     fn first_block(&self, q: usize, ra: &Row<'_>, rb: &Row<'_>) -> Option<u32> {
         let r = &self.rules[q];
         let c = r.column;
+        if let Some((d, ids)) = &r.crossed {
+            let key = crossed_key(ra, c, *d)?;
+            if crossed_key(rb, c, *d) != Some(key) {
+                return None;
+            }
+            return ids.get(&key).copied().filter(|&id| !r.is_skipped(id));
+        }
         // Most rules are single tokens: one comparison.
         let (x, y) = (ra.id(c), rb.id(c));
         if x != 0 || y != 0 {
@@ -208,6 +218,14 @@ impl Plan {
     }
 }
 
+/// A crossed rule's join key for a row: its ids of columns `c` and `d`, ascending, when both are
+/// present (so that a first name and surname meet the same two swapped).
+#[inline]
+pub(crate) fn crossed_key(row: &Row<'_>, c: usize, d: usize) -> Option<(u32, u32)> {
+    let (x, y) = (row.id(c), row.id(d));
+    (x != 0 && y != 0).then(|| (x.min(y), x.max(y)))
+}
+
 /// Pairs a block forms, given its records per source.
 fn block_pairs(sizes: &[u64], dedupe: bool) -> u64 {
     if dedupe {
@@ -254,17 +272,36 @@ pub(crate) fn candidate_pairs_in_tasks_of(
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(Error::Cancelled);
         }
-        let Some(column) = schema.token_index(&rule.keys) else {
+        let columns = schema.blocking_columns(r);
+        let (Some(&column), crossed) = (columns.first(), columns.get(1).copied()) else {
             return Err(Error::schema(
                 format!("link.blocking[{r}]"),
                 "the rule's token column is not in the extracts",
             ));
         };
+        let set = |c: usize| pool.columns().get(c).is_none_or(|c| c.set);
+        if rule.cross.is_some() && crossed.is_none_or(|d| set(d) || set(column)) {
+            return Err(Error::schema(
+                format!("link.blocking[{r}].cross"),
+                "a crossed rule joins two single-token columns of the extracts",
+            ));
+        }
         // Counting sort by (id, index) of the records holding the token: one id per record, or
-        // one per element of a token set.
+        // one per element of a token set. A crossed rule numbers each record's pair of ids (in
+        // ascending order) by first appearance and sorts by that number.
         let mut memberships: Vec<(u32, u32)> = Vec::new();
+        let mut pair_ids: FxHashMap<(u32, u32), u32> = FxHashMap::default();
         for i in 0..n {
-            memberships.extend(pool.row(i).ids(column).map(|id| (id, i)));
+            let row = pool.row(i);
+            match crossed {
+                None => memberships.extend(row.ids(column).map(|id| (id, i))),
+                Some(d) => {
+                    if let Some(key) = crossed_key(&row, column, d) {
+                        let next = pair_ids.len() as u32 + 1;
+                        memberships.push((*pair_ids.entry(key).or_insert(next), i));
+                    }
+                }
+            }
         }
         let max_id = memberships.iter().map(|m| m.0).max().unwrap_or(0) as usize;
         let mut offsets = vec![0u32; max_id + 2];
@@ -283,6 +320,7 @@ pub(crate) fn candidate_pairs_in_tasks_of(
         drop(memberships);
         let mut blocks = RuleBlocks {
             column,
+            crossed: crossed.map(|d| (d, pair_ids)),
             ids: Vec::new(),
             members: Vec::new(),
             starts: vec![0],

@@ -237,12 +237,8 @@ pub fn link_pool(
     let plan = std::mem::take(&mut blocking.plan);
     let tasks = plan.tasks();
     let total_pairs: u64 = tasks.iter().map(|t| t.pairs).sum();
-    let rule_columns: Vec<usize> = schema
-        .link
-        .blocking
-        .iter()
-        .filter_map(|r| schema.token_index(&r.keys))
-        .take(64)
+    let rule_columns: Vec<Vec<usize>> = (0..schema.link.blocking.len().min(64))
+        .map(|r| schema.blocking_columns(r))
         .collect();
     let review = options.review_threshold;
 

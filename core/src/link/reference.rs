@@ -558,19 +558,37 @@ impl<'a> Oracle<'a> {
     /// source holds more than `max_block_size` of its records).
     pub(crate) fn blocks(&self, r: usize) -> Vec<(Vec<u32>, Vec<u64>, bool)> {
         let rule = &self.schema.link.blocking[r];
-        let mut want: Vec<Key> = rule.keys.iter().map(|k| self.key(k)).collect();
-        want.sort();
-        let Some(c) = self.columns.iter().position(|col| {
-            let mut have = col.keys.clone();
-            have.sort();
-            have == want
-        }) else {
-            panic!("no token column for rule {}", rule.name());
+        let column = |keys: &[String]| {
+            let mut want: Vec<Key> = keys.iter().map(|k| self.key(k)).collect();
+            want.sort();
+            let Some(c) = self.columns.iter().position(|col| {
+                let mut have = col.keys.clone();
+                have.sort();
+                have == want
+            }) else {
+                panic!("no token column for rule {}", rule.name());
+            };
+            c
         };
-        let mut by_token: BTreeMap<u128, Vec<u32>> = BTreeMap::new();
+        let columns: Vec<usize> = std::iter::once(rule.keys.clone())
+            .chain(rule.crossed_keys())
+            .map(|keys| column(&keys))
+            .collect();
+        // A crossed rule joins on the record's two tokens as an unordered pair.
+        let mut by_token: BTreeMap<Vec<u128>, Vec<u32>> = BTreeMap::new();
         for i in 0..self.len() {
-            for t in self.tokens(i, c) {
-                by_token.entry(t).or_default().push(i);
+            if let [c, d] = columns[..] {
+                let (x, y) = (self.tokens(i, c), self.tokens(i, d));
+                if let (Some(&x), Some(&y), 1, 1) = (x.first(), y.first(), x.len(), y.len()) {
+                    by_token
+                        .entry(vec![x.min(y), x.max(y)])
+                        .or_default()
+                        .push(i);
+                }
+                continue;
+            }
+            for t in self.tokens(i, columns[0]) {
+                by_token.entry(vec![t]).or_default().push(i);
             }
         }
         let max = self.schema.link.max_block_size as u64;

@@ -43,12 +43,23 @@ pub struct TaskPatterns {
     pub kept: u64,
 }
 
-/// The rule bits of a pair: bit `r` when both records share a token of `rule_columns[r]`.
+/// The rule bits of a pair: bit `r` when both records share a token of the column
+/// `rule_columns[r]` (or, for a crossed rule's two columns, the same two tokens in either order).
 #[inline]
-fn rule_bits(rule_columns: &[usize], ra: &super::pool::Row<'_>, rb: &super::pool::Row<'_>) -> u64 {
+fn rule_bits(
+    rule_columns: &[Vec<usize>],
+    ra: &super::pool::Row<'_>,
+    rb: &super::pool::Row<'_>,
+) -> u64 {
     let mut m = 0u64;
-    for (r, &c) in rule_columns.iter().enumerate().take(64) {
-        if ra.shares(c, rb, c) {
+    for (r, cols) in rule_columns.iter().enumerate().take(64) {
+        let shared = match cols[..] {
+            [c, d] => super::block::crossed_key(ra, c, d)
+                .is_some_and(|k| super::block::crossed_key(rb, c, d) == Some(k)),
+            [c, ..] => ra.shares(c, rb, c),
+            [] => false,
+        };
+        if shared {
             m |= 1u64 << r;
         }
     }
@@ -113,7 +124,7 @@ pub fn compare_task(
     pool: &Pool,
     plan: &Plan,
     task: &Task,
-    rule_columns: &[usize],
+    rule_columns: &[Vec<usize>],
 ) -> TaskPatterns {
     let nf = comparator.n_fields();
     let mut out = TaskPatterns {

@@ -73,6 +73,7 @@ fn rule_comparisons(schema: &Schema, comparator: &Comparator, r: usize) -> Vec<u
     let fields = rule
         .keys
         .iter()
+        .chain(rule.cross.iter().flatten())
         .filter_map(|k| schema.parse_key(k))
         .fold(0u32, |m, k| m | super::pool::bit(k.field));
     comparator

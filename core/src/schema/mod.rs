@@ -453,17 +453,91 @@ pub enum ClearMetric {
 
 /// A blocking rule: records sharing a token of this token column are candidate pairs. Written
 /// as the token's keys (`["first_name", "date_of_birth"]`); named as the column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// A **crossed** rule (`{"keys": ["first_name", "date_of_birth"], "cross": ["first_name",
+/// "last_name"]}`) joins on two single-token columns hashed alike, the rule's and the one with
+/// the first crossed key replaced by the second (`last_name+date_of_birth`): two records are a
+/// candidate pair when their two tokens are the same two, in either order, so a first name and
+/// surname recorded the other way round still meet. (Requiring both is deliberate: a pair where
+/// only one record's first name is the other's surname, born the same day, is at city scale
+/// mostly two people named like Mason Brown and Teddy Mason.) It is named
+/// `first_name|last_name+date_of_birth`. Both columns are already in the extracts: a crossed
+/// rule changes only the linkage settings, never the encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockingRule {
     /// The keys of the token column.
     pub keys: Vec<String>,
+    /// The crossed keys: `cross[0]` (one of `keys`) may meet `cross[1]`.
+    pub cross: Option<[String; 2]>,
 }
 
 impl BlockingRule {
-    /// The rule's name: its token column's name.
+    /// A rule joining on the token column of `keys`.
+    pub fn new(keys: Vec<String>) -> BlockingRule {
+        BlockingRule { keys, cross: None }
+    }
+
+    /// The rule's name: its token column's name, with a crossed key written `a|b`.
     pub fn name(&self) -> String {
-        self.keys.join("+")
+        self.keys
+            .iter()
+            .map(|k| match &self.cross {
+                Some([a, b]) if a == k => format!("{a}|{b}"),
+                _ => k.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+
+    /// The keys of the crossed column (the rule's keys with `cross[0]` replaced by `cross[1]`).
+    pub fn crossed_keys(&self) -> Option<Vec<String>> {
+        let [a, b] = self.cross.as_ref()?;
+        Some(
+            self.keys
+                .iter()
+                .map(|k| if k == a { b.clone() } else { k.clone() })
+                .collect(),
+        )
+    }
+}
+
+/// How a blocking rule is written: its keys alone, or keys and crossed keys.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum BlockingRuleRepr {
+    Keys(Vec<String>),
+    Crossed(CrossedRuleRepr),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrossedRuleRepr {
+    keys: Vec<String>,
+    cross: [String; 2],
+}
+
+impl Serialize for BlockingRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match &self.cross {
+            None => BlockingRuleRepr::Keys(self.keys.clone()),
+            Some(cross) => BlockingRuleRepr::Crossed(CrossedRuleRepr {
+                keys: self.keys.clone(),
+                cross: cross.clone(),
+            }),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for BlockingRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match BlockingRuleRepr::deserialize(d)? {
+            BlockingRuleRepr::Keys(keys) => BlockingRule { keys, cross: None },
+            BlockingRuleRepr::Crossed(c) => BlockingRule {
+                keys: c.keys,
+                cross: Some(c.cross),
+            },
+        })
     }
 }
 
@@ -676,6 +750,18 @@ impl Schema {
             have.sort();
             have == want
         })
+    }
+
+    /// The token columns blocking rule `r` joins on: its own, then its crossed column.
+    pub fn blocking_columns(&self, r: usize) -> Vec<usize> {
+        let Some(rule) = self.link.blocking.get(r) else {
+            return Vec::new();
+        };
+        std::iter::once(Some(rule.keys.clone()))
+            .chain(std::iter::once(rule.crossed_keys()))
+            .flatten()
+            .filter_map(|keys| self.token_index(&keys))
+            .collect()
     }
 
     /// The parsed household keys.

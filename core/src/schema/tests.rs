@@ -208,6 +208,27 @@ fn impossible_settings_are_refused_with_their_path() {
             Box::new(|v| v["link"]["blocking"][1] = serde_json::json!(["first_name", "sex"])),
         ),
         (
+            "link.blocking[1].cross",
+            Box::new(|v| {
+                v["link"]["blocking"][1] = serde_json::json!({"keys": ["first_name", "date_of_birth"],
+                    "cross": ["last_name", "first_name"]})
+            }),
+        ),
+        (
+            "link.blocking[1].cross",
+            Box::new(|v| {
+                v["link"]["blocking"][1] = serde_json::json!({"keys": ["first_name", "date_of_birth"],
+                    "cross": ["first_name", "postcode"]})
+            }),
+        ),
+        (
+            "link.blocking[1].cross",
+            Box::new(|v| {
+                v["link"]["blocking"][1] = serde_json::json!({"keys": ["first_name.soundex", "date_of_birth"],
+                    "cross": ["first_name.soundex", "middle_name.soundex"]})
+            }),
+        ),
+        (
             "link.household.levels[0]",
             Box::new(|v| v["link"]["household"]["levels"][0] = "nowhere".into()),
         ),
@@ -317,4 +338,51 @@ fn schema_files_with_a_bom_are_read_and_other_text_problems_are_schema_errors() 
         }
         other => panic!("expected a schema error, got {other:?}"),
     }
+}
+
+#[test]
+fn a_crossed_blocking_rule_is_written_as_an_object_and_named_with_a_bar() {
+    let s = Schema::example();
+    let rule = s
+        .link
+        .blocking
+        .iter()
+        .find(|r| r.cross.is_some())
+        .expect("the default crosses first name and surname");
+    assert_eq!(rule.name(), "first_name|last_name+date_of_birth");
+    assert_eq!(
+        rule.crossed_keys().unwrap(),
+        vec!["last_name".to_string(), "date_of_birth".to_string()]
+    );
+    let json = serde_json::to_value(rule).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"keys": ["first_name", "date_of_birth"], "cross": ["first_name", "last_name"]})
+    );
+    let back: BlockingRule = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, rule);
+    // A plain rule stays a list of keys.
+    let plain = BlockingRule::new(vec!["nhs_number".into()]);
+    assert_eq!(
+        serde_json::to_value(&plain).unwrap(),
+        serde_json::json!(["nhs_number"])
+    );
+    // Unknown members are refused.
+    assert!(serde_json::from_value::<BlockingRule>(
+        serde_json::json!({"keys": ["nhs_number"], "cross": ["a", "b"], "x": 1})
+    )
+    .is_err());
+    // Two columns, each named by its index.
+    let r = s
+        .link
+        .blocking
+        .iter()
+        .position(|r| r.cross.is_some())
+        .unwrap();
+    let columns = s.blocking_columns(r);
+    assert_eq!(columns.len(), 2);
+    assert_eq!(
+        Some(columns[1]),
+        s.token_index(&["last_name".to_string(), "date_of_birth".to_string()])
+    );
 }

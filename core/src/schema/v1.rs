@@ -491,9 +491,7 @@ impl Schema {
         let mut blocking = Vec::new();
         for rule in &self.blocking {
             add_token(rule.keys.clone());
-            blocking.push(BlockingRule {
-                keys: rule.keys.clone(),
-            });
+            blocking.push(BlockingRule::new(rule.keys.clone()));
         }
         let training_rules = Some(
             self.training_rule_indices()

@@ -398,6 +398,37 @@ impl Schema {
                     ),
                 ));
             }
+            if let Some([a, b]) = &r.cross {
+                self.check_key(&format!("{p}.cross[0]"), a)?;
+                self.check_key(&format!("{p}.cross[1]"), b)?;
+                if !r.keys.contains(a) || r.keys.contains(b) {
+                    return Err(Error::schema(
+                        format!("{p}.cross"),
+                        format!("cross[0] ('{a}') must be one of the rule's keys and cross[1] ('{b}') must not"),
+                    ));
+                }
+                self.check_crossed(&format!("{p}.cross"), a, b)?;
+                let crossed = r.crossed_keys().unwrap_or_default();
+                if self.token_index(&crossed).is_none() {
+                    return Err(Error::schema(
+                        format!("{p}.cross"),
+                        format!("no token of the crossed keys {crossed:?}: add it to tokens"),
+                    ));
+                }
+                let signature = |keys: &[String]| {
+                    self.token_index(keys)
+                        .map(|t| self.signature(&self.token_keys(t)))
+                };
+                if signature(&crossed) != signature(&r.keys) {
+                    return Err(Error::schema(
+                        format!("{p}.cross"),
+                        format!(
+                            "the tokens of {:?} and {crossed:?} are hashed differently, so they cannot meet",
+                            r.keys
+                        ),
+                    ));
+                }
+            }
             if !rules.insert(r.name()) {
                 return Err(Error::schema(
                     p,
@@ -460,24 +491,7 @@ impl Schema {
         if let Some([a, b]) = &l.cross {
             self.check_key(&format!("{p}.cross[0]"), a)?;
             self.check_key(&format!("{p}.cross[1]"), b)?;
-            let (ka, kb) = (self.parse_key(a), self.parse_key(b));
-            if let (Some(ka), Some(kb)) = (ka, kb) {
-                if ka == kb {
-                    return Err(Error::schema(
-                        format!("{p}.cross"),
-                        "a key cannot be crossed with itself",
-                    ));
-                }
-                let group = |k: super::Key| self.fields[k.field].key_group();
-                if group(ka) != group(kb) || ka.domain() != kb.domain() {
-                    return Err(Error::schema(
-                        format!("{p}.cross"),
-                        format!(
-                            "'{a}' and '{b}' are hashed differently: crossed keys need one key_group and one kind of value"
-                        ),
-                    ));
-                }
-            }
+            self.check_crossed(&format!("{p}.cross"), a, b)?;
         }
         if l.dice.is_some() || l.filter.is_some() {
             let (Some(t), Some(f)) = (l.dice, &l.filter) else {
@@ -515,6 +529,27 @@ impl Schema {
                     format!(
                         "threshold {} must be greater than 0 and at most 1",
                         s.threshold
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Crossed keys `a` and `b` must differ and be hashed alike (one key group, one kind of
+    /// value), so that a token of one can equal a token of the other.
+    fn check_crossed(&self, p: &str, a: &str, b: &str) -> Result<()> {
+        let (ka, kb) = (self.parse_key(a), self.parse_key(b));
+        if let (Some(ka), Some(kb)) = (ka, kb) {
+            if ka == kb {
+                return Err(Error::schema(p, "a key cannot be crossed with itself"));
+            }
+            let group = |k: super::Key| self.fields[k.field].key_group();
+            if group(ka) != group(kb) || ka.domain() != kb.domain() {
+                return Err(Error::schema(
+                    p,
+                    format!(
+                        "'{a}' and '{b}' are hashed differently: crossed keys need one key_group and one kind of value"
                     ),
                 ));
             }
