@@ -221,3 +221,59 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
         pair = (row["left_id"], row["right_id"])
         if pair in got:
             assert abs(got[pair]["match_weight"] - row["match_weight"]) < 1e-9
+
+
+def spark_rows(result: Any) -> dict[tuple[str, str], tuple[str, str, int | None]]:
+    return {
+        (r["left_id"], r["right_id"]): (
+            r["band"],
+            f"{r['match_weight']:.6f}",
+            r["cluster_id"],
+        )
+        for r in result.links.collect()
+    }
+
+
+def cli_rows(path: Path) -> dict[tuple[str, str], tuple[str, str, int | None]]:
+    return {
+        (r["left_id"] or "", r["right_id"] or ""): (
+            r["band"] or "",
+            r["match_weight"] or "",
+            int(r["cluster_id"]) if r["cluster_id"] else None,
+        )
+        for r in csv_rows(path)
+    }
+
+
+def test_dedupe_and_three_inputs_equal_the_cli(session, files, cli, tmp_path):
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    model = files / "model.json"
+    options = ["--model", model, "--cluster-support", "0", "--threshold", "0.9"]
+    # Deduplicating one extract (the synthetic agencies hold some people twice).
+    a = files / "agency_a.enc.csv"
+    run_cli(cli, "dedupe", "--input", a, "--schema", files / "schema.json",
+            "--output", tmp_path / "dedupe.csv", *options)  # fmt: skip
+    want = cli_rows(tmp_path / "dedupe.csv")
+    assert len(want) > 0
+    got = spark_rows(pls.dedupe(read_csv(session, a, 1), schema, model=str(model)))
+    assert got == want
+    # Three inputs: every pair across two of them.
+    run_cli(cli, "synth", "--people", "150", "--seed", "3", "--agencies", "3",
+            "--out", tmp_path / "s3")  # fmt: skip
+    inputs = []
+    for agency in sorted(p.stem for p in (tmp_path / "s3").glob("agency_*.csv")):
+        out = tmp_path / f"{agency}.enc.csv"
+        run_cli(
+            cli, "encode", "--schema", files / "schema.json", "--secret-file", files / "k.hex",
+            "--input", tmp_path / "s3" / f"{agency}.csv", "--output", out,
+            "--rejects", tmp_path / f"{agency}.rej.csv",
+        )  # fmt: skip
+        inputs.append(out)
+    assert len(inputs) == 3
+    run_cli(cli, "link", *[x for i in inputs for x in ("--input", i)],
+            "--schema", files / "schema.json", "--output", tmp_path / "three.csv",
+            *options)  # fmt: skip
+    want = cli_rows(tmp_path / "three.csv")
+    assert len(want) > 50
+    got = spark_rows(pls.link([read_csv(session, i, 1) for i in inputs], schema, model=str(model)))
+    assert got == want
