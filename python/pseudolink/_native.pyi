@@ -14,6 +14,7 @@ __all__ = [
     "MismatchError",
     "Model",
     "ModelError",
+    "PairScorer",
     "PseudolinkError",
     "Schema",
     "SchemaError",
@@ -23,6 +24,7 @@ __all__ = [
     "UnverifiedExtractWarning",
     "__version__",
     "_panic_for_tests",
+    "blocking_columns",
     "dedupe",
     "encode_arrow",
     "encode_csv",
@@ -269,3 +271,17 @@ def evaluate(
     links: Links | str | os.PathLike[str], truth: list[tuple[str, str]] | str | os.PathLike[str]
 ) -> dict[str, Any]: ...
 def _panic_for_tests(detached: bool) -> None: ...
+
+# pseudolink.spark's parts (python/src/spark.rs).
+@final
+class PairScorer:
+    """Compares (and with a model scores) batches of candidate pairs as `pseudolink link` does."""
+
+    def __new__(cls, schema: Schema, model_json: str | None = None) -> PairScorer: ...
+    @property
+    def comparisons(self) -> list[str]: ...
+    @property
+    def columns(self) -> list[str]: ...
+    def score(self, pairs: object, left_prefix: str, right_prefix: str) -> Any: ...
+
+def blocking_columns(schema: Schema) -> list[tuple[str, str, bool]]: ...

@@ -12,6 +12,7 @@ mod link;
 mod run;
 mod schema;
 mod secret;
+mod spark;
 
 use pyo3::prelude::*;
 
@@ -48,6 +49,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(link::link, m)?)?;
     m.add_function(wrap_pyfunction!(link::dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(link::evaluate, m)?)?;
+    m.add_class::<spark::PyPairScorer>()?;
+    m.add_function(wrap_pyfunction!(spark::blocking_columns, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

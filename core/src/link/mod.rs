@@ -3,6 +3,8 @@
 //! The public surface is what a library user needs: [`link_pool`] (records in memory) and
 //! [`crate::run::link::link`] (extracts from files) produce a [`Linkage`], read through its
 //! methods and [`Linkage::explain`]; the trained [`model`]; [`evaluate`] against known true pairs.
+//! [`distributed`] holds the few parts a distributed engine (Spark) needs to link at scale with the
+//! same answers: blocking columns, comparison vectors and weights of batches of pairs.
 //! The stages are private to the crate, each in its own module, and none imports a module above it
 //! (a test in `crate::module_graph` fails on a cycle):
 //!
@@ -54,6 +56,7 @@ pub(crate) mod block;
 pub(crate) mod clear;
 pub(crate) mod compare;
 pub mod dice;
+pub mod distributed;
 pub(crate) mod em;
 pub mod evaluate;
 mod explain;

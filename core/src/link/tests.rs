@@ -899,7 +899,10 @@ fn levels_the_comparator_once_got_wrong() {
 }
 
 /// The extracts of a synthetic population of `people` (two agencies), with the data.
-fn synth_sources(people: usize, seed: u64) -> (pseudolink_synth::SynthData, Vec<Vec<Row>>) {
+pub(super) fn synth_sources(
+    people: usize,
+    seed: u64,
+) -> (pseudolink_synth::SynthData, Vec<Vec<Row>>) {
     use pseudolink_synth::{generate, SynthConfig};
     let data = generate(&SynthConfig {
         people,
@@ -932,7 +935,7 @@ fn synth_sources(people: usize, seed: u64) -> (pseudolink_synth::SynthData, Vec<
     (data, sources)
 }
 
-fn linked(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Linkage {
+pub(super) fn linked(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Linkage {
     let mut inputs = inputs(schema, sources, clear);
     match link(schema, &mut inputs, clear) {
         Ok(l) => l,

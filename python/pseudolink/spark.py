@@ -1,0 +1,782 @@
+"""pseudolink on Apache Spark: encode and link DataFrames on the executors.
+
+Needs ``pyspark`` (``pip install "pseudolink[spark]"``) and pyarrow; ``import pseudolink`` never
+does. Every function runs the Rust core inside ``mapInArrow`` on the executors, through the same
+functions as the ``pseudolink`` command-line tool, so values are the same. Nothing here uses a
+``sparkContext`` or JVM code of its own: it works under Spark Connect (Databricks shared
+clusters, Fabric) as on a classic cluster. See ``docs/spark.md``.
+
+The secret reaches the executors only as a file that each one reads (a mounted secret): the
+functions take its path, never its bytes, so it is never in a DataFrame, a broadcast, a query
+plan or a log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pseudolink import _native
+
+__all__ = ["SparkExtract", "SparkLinkage", "dedupe", "encode", "link"]
+
+# Internal columns, prefixed so that they cannot clash with a schema's columns.
+_LINE = "_pl_line"
+_DUP = "_pl_first_line"
+_KIND = "_pl_kind"
+_MANIFEST = "_pl_manifest"
+_REJECT_COLUMNS = ("line", "reason", "field", "message", "record_id")
+_INPUT_NAME = "<spark.DataFrame>"
+
+
+class SparkExtract:
+    """The result of :func:`encode`: the encoded rows, the rejected rows and the manifest.
+
+    ``encoded`` has the columns of the CLI's encoded extract (``record_id`` first, all strings,
+    null where a value is missing) and ``rejected`` those of its rejects file (``line``,
+    ``reason``, ``field``, ``message``, ``record_id``). Both are lazy DataFrames over one
+    persisted encoding pass; ``manifest`` was computed when :func:`encode` returned, so its
+    counts are final: ``rows_read = encoded + rejected``.
+    """
+
+    def __init__(self, combined: Any, columns: list[str], manifest: dict[str, Any]) -> None:
+        from pyspark.sql import functions as F
+
+        self._combined = combined
+        #: The columns of the encoded extract, ``record_id`` first.
+        self.columns = columns
+        #: The manifest of the whole job (see docs/formats.md), as a dict.
+        self.manifest = manifest
+        #: The encoded rows, as a DataFrame with the encoded extract's columns.
+        self.encoded = combined.filter(F.col(_KIND) == "encoded").select(
+            *[F.col(f"`{c}`") for c in columns]
+        )
+        #: The rejected rows with their line (as in a CSV export: the first row is line 2),
+        #: reason, field, message and record id.
+        self.rejected = combined.filter(F.col(_KIND) == "rejected").select(
+            F.col(_LINE).alias("line"),
+            *[F.col(f"_pl_{c}").alias(c) for c in _REJECT_COLUMNS[1:]],
+        )
+
+    def unpersist(self) -> None:
+        """Frees the persisted encoding pass (``encoded`` and ``rejected`` then re-encode)."""
+        self._combined.unpersist()
+
+    def __repr__(self) -> str:
+        c = self.manifest["counts"]
+        return (
+            f"SparkExtract(rows_read={c['rows_read']}, encoded={c['encoded']}, "
+            f"rejected={c['rejected']})"
+        )
+
+
+def encode(
+    df: Any,
+    schema: _native.Schema,
+    *,
+    secret_file: str,
+    agreement: str | None = None,
+    purpose: str | None = None,
+) -> SparkExtract:
+    """Encodes a Spark DataFrame of person records on the executors.
+
+    ``secret_file`` is the path, on every executor, of the secret file (``pseudolink keygen``
+    writes one): each executor reads it there; the driver does not need it. Columns are matched
+    to the schema by name, as :func:`pseudolink.encode` matches a table's (numbers read as their
+    text, dates as ISO dates); a column of a type it cannot read raises
+    :class:`pseudolink.InputError` before any work is done.
+
+    Rows that cannot be encoded (empty or repeated record id, oversized cell) are in the result's
+    ``rejected`` with their reason; ``line`` is the row's position in the DataFrame as in a CSV
+    export (the first row is line 2; partition by partition, in order). A record id repeated
+    anywhere in the DataFrame is rejected on its later rows, as the CLI does in a file.
+
+    The DataFrame is read twice (a row count per partition, then the encoding), so it must give
+    the same rows in the same partitions each time (any file source does). The encoding pass is
+    persisted (``MEMORY_AND_DISK``) until :meth:`SparkExtract.unpersist`.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if not isinstance(schema, _native.Schema):
+        raise TypeError(f"schema must be a pseudolink.Schema, not {type(schema).__name__}")
+    if not isinstance(secret_file, str) or not secret_file:
+        raise _native.InvalidArgumentError(
+            "secret_file must be the path of the secret file on the executors (a str)"
+        )
+    for name in df.columns:
+        if name.startswith("_pl_"):
+            raise _native.InvalidArgumentError(
+                f"column {name!r}: names starting with '_pl_' are reserved by pseudolink.spark"
+            )
+    columns = _check_input(df, schema)
+    rid = schema.record_id
+
+    # Each row's line: partition by partition, in order (monotonically_increasing_id holds the
+    # partition in its upper 31 bits and the position within it in the lower 33).
+    tagged = df.withColumn("_pl_mid", F.monotonically_increasing_id())
+    part = F.expr("shiftright(_pl_mid, 33)")
+    sizes = sorted(
+        (int(r[0]), int(r[1])) for r in tagged.groupBy(part.alias("p")).count().collect()
+    )
+    offsets: list[Any] = []
+    start = 2
+    for p, n in sizes:
+        offsets += [F.lit(p).cast("long"), F.lit(start).cast("long")]
+        start += n
+    if not offsets:
+        offsets = [F.lit(0).cast("long"), F.lit(2).cast("long")]
+    first = F.create_map(*offsets)
+    position = F.col("_pl_mid") - F.expr("shiftleft(shiftright(_pl_mid, 33), 33)")
+    lined = tagged.withColumn(_LINE, first[part] + position).drop("_pl_mid")
+    # A record id seen on an earlier row: the later rows are rejected (empty ids are the core's).
+    if rid in df.columns:
+        key = F.col(f"`{rid}`").cast("string")
+        earliest = F.min(_LINE).over(Window.partitionBy(key))
+        lined = lined.withColumn(
+            _DUP,
+            F.when(key.isNotNull() & (key != "") & (earliest < F.col(_LINE)), earliest).otherwise(
+                F.lit(None).cast("long")
+            ),
+        )
+    else:
+        lined = lined.withColumn(_DUP, F.lit(None).cast("long"))
+
+    out_schema = _output_schema(columns)
+    schema_json = schema.to_json()
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        return _encode_partition(batches, schema_json, secret_file, columns, agreement, purpose)
+
+    combined = lined.mapInArrow(run, out_schema).persist()
+    try:
+        parts = [
+            json.loads(r[0])
+            for r in _mapped_errors(
+                lambda: combined.filter(F.col(_KIND) == "manifest").select(_MANIFEST).collect()
+            )
+        ]
+    except BaseException:
+        combined.unpersist()
+        raise
+    manifest = _merge_manifests(parts)
+    return SparkExtract(combined, columns, manifest)
+
+
+def _check_input(df: Any, schema: _native.Schema) -> list[str]:
+    """Checks the DataFrame's columns and types on the driver by encoding none of its rows (under
+    a throwaway secret), which raises what encoding them would: the core's own checks. Returns
+    the encoded extract's columns."""
+    import pyarrow as pa
+
+    arrow_schema = _arrow_schema(df)
+    # One batch of no rows: the columns' types are checked batch by batch.
+    empty = pa.Table.from_batches([pa.RecordBatch.from_pylist([], schema=arrow_schema)])
+    extract = _native.encode_arrow(
+        empty, schema, _native.Secret.generate(), input_name=_INPUT_NAME, keep_rejected=True
+    )
+    return list(extract.columns)
+
+
+def _arrow_schema(df: Any) -> Any:
+    """The Arrow schema Spark gives ``mapInArrow`` for ``df``."""
+    try:
+        from pyspark.sql.pandas.types import to_arrow_schema
+    except ImportError:  # pragma: no cover - every supported pyspark has it
+        return df.limit(0).toArrow().schema
+    try:
+        return to_arrow_schema(df.schema)
+    except TypeError as e:
+        raise _native.InputError(f"{_INPUT_NAME}: a column Arrow cannot hold: {e}") from None
+
+
+def _output_schema(columns: list[str]) -> Any:
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    fields = [StructField(_KIND, StringType(), False), StructField(_LINE, LongType(), True)]
+    fields += [StructField(c, StringType(), True) for c in columns]
+    fields += [StructField(f"_pl_{c}", StringType(), True) for c in _REJECT_COLUMNS[1:]]
+    fields.append(StructField(_MANIFEST, StringType(), True))
+    return StructType(fields)
+
+
+def _encode_partition(
+    batches: Iterator[Any],
+    schema_json: str,
+    secret_file: str,
+    columns: list[str],
+    agreement: str | None,
+    purpose: str | None,
+) -> Iterator[Any]:
+    """Runs on an executor: encodes the batches of one partition and yields the encoded rows, the
+    rejected rows and, last, the partition's manifest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _native.Schema.from_json(schema_json)
+    secret = _native.Secret.from_file(secret_file)
+    names = [_KIND, _LINE, *columns, *[f"_pl_{c}" for c in _REJECT_COLUMNS[1:]], _MANIFEST]
+    out_types = [pa.string(), pa.int64(), *[pa.string()] * (len(names) - 2)]
+    arrow_out = pa.schema([pa.field(n, t) for n, t in zip(names, out_types)])
+
+    def batch_of(kind: str, n: int, values: dict[str, Any]) -> Any:
+        arrays = []
+        for name, t in zip(names, out_types):
+            if name == _KIND:
+                arrays.append(pa.array([kind] * n, pa.string()))
+            elif name in values:
+                v = values[name]
+                if isinstance(v, pa.ChunkedArray):
+                    v = v.combine_chunks()
+                arrays.append(v.cast(t) if isinstance(v, pa.Array) else pa.array(v, t))
+            else:
+                arrays.append(pa.nulls(n, t))
+        return pa.RecordBatch.from_arrays(arrays, schema=arrow_out)
+
+    manifests: list[dict[str, Any]] = []
+    duplicates = 0
+    for batch in batches:
+        lines = batch.column(_LINE)
+        dup_first = batch.column(_DUP)
+        is_dup = pc.is_valid(dup_first)
+        if pc.any(is_dup).as_py():
+            dup = batch.filter(is_dup)
+            ids = dup.column(schema.record_id) if schema.record_id in dup.schema.names else None
+            id_text = [None if v is None else str(v) for v in ids.to_pylist()] if ids else None
+            firsts = dup.column(_DUP).to_pylist()
+            yield batch_of(
+                "rejected",
+                dup.num_rows,
+                {
+                    _LINE: dup.column(_LINE),
+                    "_pl_reason": ["duplicate_record_id"] * dup.num_rows,
+                    "_pl_field": [schema.record_id] * dup.num_rows,
+                    "_pl_message": [
+                        f"record id already used on line {f} of the DataFrame" for f in firsts
+                    ],
+                    "_pl_record_id": id_text,
+                },
+            )
+            duplicates += dup.num_rows
+            batch = batch.filter(pc.invert(is_dup))
+            lines = batch.column(_LINE)
+        data = pa.Table.from_batches([batch]).drop_columns([_LINE, _DUP])
+        extract = _native.encode_arrow(
+            data,
+            schema,
+            secret,
+            input_name=_INPUT_NAME,
+            keep_rejected=True,
+            agreement=agreement,
+            purpose=purpose,
+        )
+        manifests.append(extract.manifest)
+        rejected = extract.rejected
+        line_list = lines.to_pylist()
+        if rejected:
+            yield batch_of(
+                "rejected",
+                len(rejected),
+                {
+                    _LINE: [line_list[r["line"] - 2] for r in rejected],
+                    **{f"_pl_{c}": [r[c] for r in rejected] for c in _REJECT_COLUMNS[1:]},
+                },
+            )
+        if len(extract):
+            gone = {r["line"] - 2 for r in rejected}
+            kept = [line for i, line in enumerate(line_list) if i not in gone]
+            table = extract.to_arrow()
+            yield batch_of(
+                "encoded",
+                len(extract),
+                {_LINE: kept, **{c: table.column(c) for c in columns}},
+            )
+    if not manifests:
+        # An empty partition: the manifest of no rows, for the key check value and the schema.
+        empty = _native.encode_python(
+            {c: [] for c in schema.input_columns}, schema, secret, input_name=_INPUT_NAME
+        )
+        manifests.append(empty.manifest)
+    merged = _merge_manifests(manifests)
+    merged["counts"]["rows_read"] += duplicates
+    merged["counts"]["rejected"] += duplicates
+    if duplicates:
+        by_reason = merged.setdefault("rejected_by_reason", {})
+        by_reason["duplicate_record_id"] = by_reason.get("duplicate_record_id", 0) + duplicates
+    yield batch_of("manifest", 1, {_MANIFEST: [json.dumps(merged)]})
+
+
+def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
+    for k, v in more.items():
+        if isinstance(v, dict):
+            _add_counts(into.setdefault(k, {}), v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            into[k] = into.get(k, 0) + v
+
+
+def _merge_manifests(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One manifest for many batches: counts added; the run spans the earliest start to the
+    latest finish. Pair statistics are dropped: they are computed from a sample of a whole
+    extract, which no batch holds."""
+    if not parts:
+        raise _native.InternalError("pseudolink.spark: no partition reported a manifest")
+    merged: dict[str, Any] = json.loads(json.dumps(parts[0]))
+    for key in ("counts", "rejected_by_reason", "missing"):
+        merged[key] = {}
+        for p in parts:
+            _add_counts(merged[key], p.get(key) or {})
+    for k in ("rows_read", "encoded", "rejected"):
+        merged["counts"].setdefault(k, 0)
+    run = merged.get("run") or {}
+    starts = [p["run"]["started_at"] for p in parts if p.get("run", {}).get("started_at")]
+    ends = [p["run"]["finished_at"] for p in parts if p.get("run", {}).get("finished_at")]
+    if starts:
+        run["started_at"] = min(starts)
+    if ends:
+        run["finished_at"] = max(ends)
+    inputs = merged.get("input") or {}
+    inputs["bytes"] = sum(int((p.get("input") or {}).get("bytes") or 0) for p in parts)
+    for k in ("blake3", "path_keyed"):
+        if k in inputs:
+            inputs[k] = None
+    merged.pop("pair_stats", None)
+    return merged
+
+
+_ERROR = re.compile(r"pseudolink(?:\._native)?\.(\w+Error): (.*)")
+
+
+def _mapped_errors(action: Any) -> Any:
+    """Runs a Spark action; a pseudolink error raised on an executor (which Spark reports as its
+    own exception with the text of the Python one) is raised again as its pseudolink class."""
+    try:
+        return action()
+    except _native.PseudolinkError:
+        raise
+    except Exception as e:
+        found = _ERROR.search(str(e))
+        cls = getattr(_native, found.group(1), None) if found else None
+        if found and isinstance(cls, type) and issubclass(cls, _native.PseudolinkError):
+            raise cls(f"on a Spark executor: {found.group(2).strip()}") from e
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Linking
+
+
+class SparkLinkage:
+    """The result of :func:`link` and :func:`dedupe`.
+
+    ``links`` has the columns of the CLI's links file: ``left_id``, ``right_id``,
+    ``match_weight``, ``match_probability``, ``band`` (``match`` or ``review``) and
+    ``cluster_id`` (null for ``review``), plus ``left_source`` and ``right_source`` (the inputs'
+    positions, 0 first). ``blocking`` is the blocking report, as the run summary's: per rule
+    its ``pairs``, ``new_pairs`` (not formed by an earlier rule), ``blocks`` and
+    ``skipped_blocks``, the ``candidate_pairs`` over all rules, and the ``skipped`` blocks' sizes
+    per source (largest first, at most ``skipped_listed`` of them).
+    """
+
+    def __init__(
+        self, links: Any, blocking: dict[str, Any], model_json: str, persisted: list[Any]
+    ) -> None:
+        self._persisted = persisted
+        #: The links, as a DataFrame (see the class documentation).
+        self.links = links
+        #: The blocking report.
+        self.blocking = blocking
+        #: The model the pairs were scored with (a model file's JSON).
+        self.model_json = model_json
+
+    def unpersist(self) -> None:
+        """Frees the records, candidate pairs and scores persisted for ``links``."""
+        for p in self._persisted:
+            p.unpersist()
+
+    def __repr__(self) -> str:
+        return f"SparkLinkage(candidate_pairs={self.blocking['candidate_pairs']})"
+
+
+def link(
+    left: Any,
+    right: Any,
+    schema: _native.Schema | None = None,
+    *,
+    model: str | None = None,
+    threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    skipped_listed: int = 100,
+) -> SparkLinkage:
+    """Links encoded extracts held as Spark DataFrames on the cluster.
+
+    ``link(left, right, schema, model=PATH)`` links two extracts; ``link([df1, df2, df3], schema,
+    model=PATH)`` several (pairs from different inputs only). Each DataFrame has the encoded
+    extract's columns (as :attr:`SparkExtract.encoded`, or an encoded CSV read with
+    ``spark.read.csv(path, header=True)``); other columns are ignored.
+
+    Candidate pairs are formed by joins on the blocking rules' tokens, each pair once (by the
+    first rule forming it), blocks over ``schema``'s ``max_block_size`` skipped and reported;
+    pairs are compared and scored in ``mapInArrow`` by the Rust comparator under ``model`` (the
+    path of a model file, as ``pseudolink link --model`` takes: read on the driver); clusters
+    are the connected components of the pairs at or above ``threshold`` (the CLI's
+    ``--cluster-support 0``), computed in Spark. Every candidate pair inside a cluster is a
+    ``match`` row; other pairs at or above ``review_threshold`` are ``review`` rows.
+    """
+    if isinstance(left, (list, tuple)):
+        if schema is not None:
+            raise TypeError("link([df1, df2, ...], schema, ...) takes the schema second")
+        sources, schema = list(left), right
+        if len(sources) < 2:
+            raise _native.InvalidArgumentError("link() needs at least two DataFrames")
+    else:
+        sources = [left, right]
+    return _link(sources, schema, model, threshold, review_threshold, skipped_listed)
+
+
+def dedupe(
+    df: Any,
+    schema: _native.Schema,
+    *,
+    model: str | None = None,
+    threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    skipped_listed: int = 100,
+) -> SparkLinkage:
+    """Finds the records of one encoded extract that are the same person, as :func:`link` does
+    for two (pairs within the DataFrame; ``left_id`` is the record earlier in it)."""
+    return _link([df], schema, model, threshold, review_threshold, skipped_listed)
+
+
+def _link(
+    sources: list[Any],
+    schema: Any,
+    model: str | None,
+    threshold: float,
+    review_threshold: float,
+    skipped_listed: int,
+) -> SparkLinkage:
+    from pyspark.sql import functions as F
+
+    if not isinstance(schema, _native.Schema):
+        raise TypeError(f"schema must be a pseudolink.Schema, not {type(schema).__name__}")
+    for name, p in (("threshold", threshold), ("review_threshold", review_threshold)):
+        if not (isinstance(p, (int, float)) and 0.0 <= float(p) <= 1.0):
+            raise _native.InvalidArgumentError(f"{name} must be a probability from 0 to 1")
+    if review_threshold > threshold:
+        raise _native.InvalidArgumentError(
+            f"the review threshold {review_threshold} is above the match threshold {threshold}"
+        )
+    if model is None:
+        raise _native.InvalidArgumentError(
+            "pseudolink.spark needs a trained model (model=PATH, from `pseudolink link "
+            "--save-model` on a sample): training on Spark is not available yet"
+        )
+    import os
+
+    try:
+        with open(os.fspath(model), encoding="utf-8") as f:
+            model_json = f.read()
+    except OSError as e:
+        raise _native.FileError(f"cannot read model file {model}: {e.strerror}") from None
+    scorer = _native.PairScorer(schema, model_json)  # checks the model fits the schema
+    columns = scorer.columns
+    rules = _native.blocking_columns(schema)
+    max_block = int(json.loads(schema.to_json())["link"]["max_block_size"])
+    dedupe = len(sources) == 1
+
+    # The records of every input: source, position in it, the extract's columns as text.
+    parts = []
+    for s, df in enumerate(sources):
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise _native.InputError(
+                f"input {s} has no column {missing[0]!r}: an encoded extract has the columns "
+                f"{', '.join(columns)}"
+            )
+        parts.append(
+            df.select(
+                F.lit(s).alias("_pl_src"),
+                F.monotonically_increasing_id().alias("_pl_pos"),
+                *[F.col(f"`{c}`").cast("string").alias(c) for c in columns],
+            )
+        )
+    records = parts[0]
+    for p in parts[1:]:
+        records = records.unionByName(p)
+    records = records.persist()
+    persisted = [records]
+
+    # Blocking: per rule, the (token, record) memberships; a block is a token held by records of
+    # two sources (deduplicating: two records); one with more than max_block records of any one
+    # source is skipped.
+    n_sources = len(sources)
+    rule_pairs = []
+    report_rules: list[dict[str, Any]] = []
+    skipped_rows: list[dict[str, Any]] = []
+    for r, (rule, column, is_set) in enumerate(rules):
+        cell = F.col(f"`{column}`")
+        if is_set:
+            width = 16
+            key = F.explode(
+                F.expr(
+                    f"transform(sequence(0, int(length(`{column}`) / {width}) - 1), "
+                    f"i -> substring(`{column}`, i * {width} + 1, {width}))"
+                )
+            )
+        else:
+            key = cell
+        members = (
+            records.filter(cell.isNotNull() & (cell != ""))
+            .select("_pl_src", "_pl_pos", key.alias("_pl_key"))
+            .distinct()
+        )
+        sizes = members.groupBy("_pl_key").agg(
+            *[
+                F.sum(F.when(F.col("_pl_src") == s, 1).otherwise(0)).alias(f"n{s}")
+                for s in range(n_sources)
+            ],
+            F.count(F.lit(1)).alias("n"),
+        )
+        n_with = sum(
+            (F.when(F.col(f"n{s}") > 0, 1).otherwise(0) for s in range(n_sources)), F.lit(0)
+        )
+        is_block = (F.col("n") >= 2) if dedupe else (n_with >= 2)
+        too_big = F.greatest(*[F.col(f"n{s}") for s in range(n_sources)], F.lit(0)) > max_block
+        blocks = sizes.filter(is_block).withColumn("_pl_skip", too_big).persist()
+        persisted.append(blocks)
+        # Pairs a block forms: across sources, or (deduplicating) within its one source.
+        n = F.col("n").cast("long")
+        if dedupe:
+            block_pairs = n * (n - 1) / 2
+        else:
+            squares = sum((F.col(f"n{s}").cast("long") ** 2 for s in range(n_sources)), F.lit(0))
+            block_pairs = (n * n - squares) / 2
+        stats = blocks.agg(
+            F.count(F.lit(1)).alias("blocks"),
+            F.sum(F.col("_pl_skip").cast("long")).alias("skipped"),
+            F.sum(F.when(~F.col("_pl_skip"), block_pairs).otherwise(0)).alias("pairs"),
+        ).collect()[0]
+        for row in (
+            blocks.filter("_pl_skip")
+            .orderBy(F.desc("n"))
+            .limit(skipped_listed)
+            .select(*[f"n{s}" for s in range(n_sources)])
+            .collect()
+        ):
+            skipped_rows.append({"rule": rule, "sizes": [int(x) for x in row]})
+        kept = members.join(blocks.filter(~F.col("_pl_skip")).select("_pl_key"), "_pl_key")
+        a, b = kept.alias("a"), kept.alias("b")
+        if dedupe:
+            cond = F.col("a._pl_pos") < F.col("b._pl_pos")
+        else:
+            cond = F.col("a._pl_src") < F.col("b._pl_src")
+        pairs = (
+            a.join(b, (F.col("a._pl_key") == F.col("b._pl_key")) & cond)
+            .select(
+                F.col("a._pl_src").alias("ls"),
+                F.col("a._pl_pos").alias("lp"),
+                F.col("b._pl_src").alias("rs"),
+                F.col("b._pl_pos").alias("rp"),
+            )
+            .distinct()
+            .withColumn("_pl_rule", F.lit(r))
+        )
+        rule_pairs.append(pairs)
+        report_rules.append(
+            {
+                "rule": rule,
+                "pairs": int(stats["pairs"] or 0),
+                "new_pairs": 0,
+                "blocks": int(stats["blocks"] or 0),
+                "skipped_blocks": int(stats["skipped"] or 0),
+            }
+        )
+    everything = rule_pairs[0]
+    for p in rule_pairs[1:]:
+        everything = everything.unionByName(p)
+    candidates = (
+        everything.groupBy("ls", "lp", "rs", "rp").agg(F.min("_pl_rule").alias("_pl_rule"))
+    ).persist()
+    persisted.append(candidates)
+    for row in candidates.groupBy("_pl_rule").count().collect():
+        report_rules[int(row["_pl_rule"])]["new_pairs"] = int(row["count"])
+    skipped_rows.sort(key=lambda x: (-sum(x["sizes"]), [-v for v in x["sizes"]]))
+    blocking: dict[str, Any] = {
+        "candidate_pairs": sum(int(e["new_pairs"]) for e in report_rules),
+        "rules": report_rules,
+        "skipped": skipped_rows,
+    }
+
+    # Comparison and scoring on the executors.
+    # Positional names: Spark reads a dot in a name as a field of a struct.
+    left_cols = [F.col(f"`{c}`").alias(f"l{i}") for i, c in enumerate(columns)]
+    right_cols = [F.col(f"`{c}`").alias(f"r{i}") for i, c in enumerate(columns)]
+    lrec = records.select(F.col("_pl_src").alias("ls"), F.col("_pl_pos").alias("lp"), *left_cols)
+    rrec = records.select(F.col("_pl_src").alias("rs"), F.col("_pl_pos").alias("rp"), *right_cols)
+    joined = candidates.join(lrec, ["ls", "lp"]).join(rrec, ["rs", "rp"])
+    from pyspark.sql.types import (
+        DoubleType,
+        IntegerType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    scored_schema = StructType(
+        [
+            StructField("ls", IntegerType(), False),
+            StructField("lp", LongType(), False),
+            StructField("rs", IntegerType(), False),
+            StructField("rp", LongType(), False),
+            StructField("left_id", StringType(), False),
+            StructField("right_id", StringType(), False),
+            StructField("match_weight", DoubleType(), False),
+            StructField("match_probability", DoubleType(), False),
+        ]
+    )
+    schema_json = schema.to_json()
+
+    def score(batches: Iterator[Any]) -> Iterator[Any]:
+        return _score_partition(batches, schema_json, model_json, columns)
+
+    scored = (
+        joined.select(
+            "ls",
+            "lp",
+            "rs",
+            "rp",
+            *[f"l{i}" for i in range(len(columns))],
+            *[f"r{i}" for i in range(len(columns))],
+        )
+        .mapInArrow(score, scored_schema)
+        .persist()
+    )
+    persisted.append(scored)
+    try:
+        _mapped_errors(scored.count)
+    except BaseException:
+        for p in persisted:
+            p.unpersist()
+        raise
+
+    # Clusters: connected components of the pairs at or above the threshold.
+    edges = scored.filter(F.col("match_probability") >= F.lit(float(threshold))).select(
+        F.struct(F.col("ls").alias("s"), F.col("lp").alias("p")).alias("a"),
+        F.struct(F.col("rs").alias("s"), F.col("rp").alias("p")).alias("b"),
+    )
+    cluster = _components(edges)
+    numbered = cluster.select("label").distinct()
+    from pyspark.sql import Window
+
+    numbered = numbered.withColumn(
+        "cluster_id", F.dense_rank().over(Window.orderBy("label")).cast("int")
+    )
+    cluster = cluster.join(numbered, "label").select("node", "cluster_id").persist()
+    persisted.append(cluster)
+    lc = cluster.select(F.col("node").alias("ln"), F.col("cluster_id").alias("lc"))
+    rc = cluster.select(F.col("node").alias("rn"), F.col("cluster_id").alias("rc"))
+    with_nodes = scored.withColumn(
+        "ln", F.struct(F.col("ls").alias("s"), F.col("lp").alias("p"))
+    ).withColumn("rn", F.struct(F.col("rs").alias("s"), F.col("rp").alias("p")))
+    banded = (
+        with_nodes.join(lc, "ln", "left")
+        .join(rc, "rn", "left")
+        .withColumn(
+            "band",
+            F.when(F.col("lc").isNotNull() & (F.col("lc") == F.col("rc")), "match").when(
+                F.col("match_probability") >= F.lit(float(review_threshold)), "review"
+            ),
+        )
+        .filter(F.col("band").isNotNull())
+        .select(
+            "left_id",
+            "right_id",
+            "match_weight",
+            "match_probability",
+            "band",
+            F.when(F.col("band") == "match", F.col("lc")).alias("cluster_id"),
+            F.col("ls").alias("left_source"),
+            F.col("rs").alias("right_source"),
+        )
+    )
+    return SparkLinkage(banded, blocking, model_json, persisted)
+
+
+def _components(edges: Any, max_rounds: int = 64) -> Any:
+    """The connected components of an edge list (columns ``a`` and ``b``, orderable node keys):
+    a DataFrame of ``node`` and ``label`` (the component's least node), by label propagation in
+    Spark, one join per round until no label changes. Each round's labels are checkpointed
+    locally (``localCheckpoint``), so the query plan does not grow with the rounds."""
+    from pyspark.sql import functions as F
+
+    both = (
+        edges.select("a", "b")
+        .unionByName(edges.select(F.col("b").alias("a"), F.col("a").alias("b")))
+        .localCheckpoint()
+    )
+    labels = (
+        both.groupBy(F.col("a").alias("node"))
+        .agg(F.least(F.min("b"), F.first("a")).alias("label"))
+        .localCheckpoint()
+    )
+    for _ in range(max_rounds):
+        # Each node takes the least label among its own and its neighbours'.
+        spread = (
+            both.join(labels.select(F.col("node").alias("b"), F.col("label").alias("lb")), "b")
+            .groupBy(F.col("a").alias("node"))
+            .agg(F.min("lb").alias("lb"))
+        )
+        new = (
+            labels.join(spread, "node")
+            .select(
+                "node",
+                F.least("label", "lb").alias("label"),
+                (F.col("lb") < F.col("label")).alias("moved"),
+            )
+            .localCheckpoint()
+        )
+        changed = new.filter("moved").count()
+        labels = new.drop("moved")
+        if changed == 0:
+            return labels
+    raise _native.InternalError(
+        f"connected components did not settle in {max_rounds} rounds (a chain of that length)"
+    )
+
+
+def _score_partition(
+    batches: Iterator[Any], schema_json: str, model_json: str, columns: list[str]
+) -> Iterator[Any]:
+    """Runs on an executor: compares and scores the candidate pairs of each batch."""
+    import pyarrow as pa
+
+    scorer = _native.PairScorer(_native.Schema.from_json(schema_json), model_json)
+    names = ["ls", "lp", "rs", "rp", *[f"l__{c}" for c in columns], *[f"r__{c}" for c in columns]]
+    for batch in batches:
+        table = pa.Table.from_batches([batch]).rename_columns(names)
+        out = scorer.score(table, "l__", "r__")
+        yield pa.RecordBatch.from_arrays(
+            [
+                batch.column("ls"),
+                batch.column("lp"),
+                batch.column("rs"),
+                batch.column("rp"),
+                batch.column(4),
+                batch.column(4 + len(columns)),
+                out.column("match_weight").combine_chunks(),
+                out.column("match_probability").combine_chunks(),
+            ],
+            names=[
+                "ls",
+                "lp",
+                "rs",
+                "rp",
+                "left_id",
+                "right_id",
+                "match_weight",
+                "match_probability",
+            ],
+        )
