@@ -515,9 +515,15 @@ def _link(
     rule_pairs = []
     report_rules: list[dict[str, Any]] = []
     skipped_rows: list[dict[str, Any]] = []
-    for r, (rule, column, is_set) in enumerate(rules):
+    for r, (rule, column, is_set, crossed) in enumerate(rules):
         cell = F.col(f"`{column}`")
-        if is_set:
+        present = cell.isNotNull() & (cell != "")
+        if crossed is not None:
+            # A crossed rule: the record's two tokens as an unordered pair, when it has both.
+            other = F.col(f"`{crossed}`")
+            present = present & other.isNotNull() & (other != "")
+            key = F.concat(F.least(cell, other), F.greatest(cell, other))
+        elif is_set:
             width = 16
             key = F.explode(
                 F.expr(
@@ -528,7 +534,7 @@ def _link(
         else:
             key = cell
         members = (
-            records.filter(cell.isNotNull() & (cell != ""))
+            records.filter(present)
             .select("_pl_src", "_pl_pos", key.alias("_pl_key"))
             .distinct()
         )

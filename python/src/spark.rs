@@ -153,9 +153,13 @@ enum PyErrText {
     Internal(String),
 }
 
-/// The blocking rules of `schema`, in order: `(rule, column, is_token_set)` each.
+/// The blocking rules of `schema`, in order: `(rule, column, is_token_set, crossed_column)` each
+/// (`crossed_column` None unless the rule is crossed).
 #[pyfunction]
-pub fn blocking_columns(schema: &PySchema) -> PyResult<Vec<(String, String, bool)>> {
+#[allow(clippy::type_complexity)]
+pub fn blocking_columns(
+    schema: &PySchema,
+) -> PyResult<Vec<(String, String, bool, Option<String>)>> {
     guard(|| {
         let rules = core_blocking_columns(&schema.inner).py()?;
         if rules.is_empty() {
@@ -165,7 +169,7 @@ pub fn blocking_columns(schema: &PySchema) -> PyResult<Vec<(String, String, bool
         }
         Ok(rules
             .into_iter()
-            .map(|r| (r.rule, r.column, r.set))
+            .map(|r| (r.rule, r.column, r.set, r.crossed))
             .collect())
     })
 }

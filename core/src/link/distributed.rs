@@ -51,6 +51,10 @@ pub struct BlockingColumn {
     /// [`SET_ELEMENT_HEX`] hex characters one after another, and the record is in the block of
     /// each.
     pub set: bool,
+    /// A crossed rule's second column ([`BlockingRule`](crate::schema::BlockingRule)): the
+    /// record's block is then its two cells as an unordered pair (the smaller first), when it
+    /// has both.
+    pub crossed: Option<String>,
 }
 
 /// Hex characters of one element of a token set cell.
@@ -73,17 +77,26 @@ pub fn blocking_columns(schema: &Schema) -> Result<Vec<BlockingColumn>> {
                     "the rule's token column is not in the extracts",
                 )
             };
-            let token = schema.token_index(&rule.keys).ok_or_else(missing)?;
-            let slot = layout.tokens.get(token).ok_or_else(missing)?.slot;
-            let column = layout
-                .columns
-                .iter()
-                .find(|c| c.slot == slot)
-                .ok_or_else(missing)?;
+            let column_of = |keys: &[String]| {
+                let token = schema.token_index(keys).ok_or_else(missing)?;
+                let slot = layout.tokens.get(token).ok_or_else(missing)?.slot;
+                let column = layout
+                    .columns
+                    .iter()
+                    .find(|c| c.slot == slot)
+                    .ok_or_else(missing)?;
+                Ok::<_, Error>((column.name.clone(), slot))
+            };
+            let (column, slot) = column_of(&rule.keys)?;
+            let crossed = match rule.crossed_keys() {
+                Some(keys) => Some(column_of(&keys)?.0),
+                None => None,
+            };
             Ok(BlockingColumn {
                 rule: rule.name(),
-                column: column.name.clone(),
+                column,
                 set: matches!(slot, Slot::Set(_)),
+                crossed,
             })
         })
         .collect()
