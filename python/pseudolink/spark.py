@@ -534,9 +534,7 @@ def _link(
         else:
             key = cell
         members = (
-            records.filter(present)
-            .select("_pl_src", "_pl_pos", key.alias("_pl_key"))
-            .distinct()
+            records.filter(present).select("_pl_src", "_pl_pos", key.alias("_pl_key")).distinct()
         )
         sizes = members.groupBy("_pl_key").agg(
             *[
