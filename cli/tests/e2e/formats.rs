@@ -13,13 +13,13 @@ fn corpus() -> PathBuf {
 /// Encodes corpus file `name` with `extra` arguments into `out`; returns the manifest.
 fn encode(p: &Path, name: &str, out: &str, extra: &[&str]) -> serde_json::Value {
     let input = corpus().join(name);
-    let input = input.to_str().unwrap();
+    let input = input.to_str().expect("a UTF-8 path");
     let mut args = encode_args(input, out);
     args.extend_from_slice(extra);
     let o = run(p, &args);
     assert!(o.status.success(), "{name}: {}", text(&o));
-    let m = std::fs::read_to_string(p.join(format!("{out}.manifest.json"))).unwrap();
-    serde_json::from_str(&m).unwrap()
+    let m = std::fs::read_to_string(p.join(format!("{out}.manifest.json"))).expect("manifest");
+    serde_json::from_str(&m).expect("manifest JSON")
 }
 
 #[test]
