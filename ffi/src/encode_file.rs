@@ -422,6 +422,7 @@ unsafe fn encode(
         purpose: options.purpose,
         id_memory: options.id_memory,
         temp_dir: options.temp_dir,
+        ..EncodeOptions::default()
     };
     let dated = encoder.current();
     let control = RunControl::default();

@@ -92,6 +92,10 @@ def encode(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    source: str | None = None,
 ) -> EncodedExtract:
     """Encodes person records with the shared secret.
 
@@ -106,12 +110,23 @@ def encode(
     ``--rejects``. ``progress=True`` shows a row count on ``sys.stderr``. ``agreement`` and
     ``purpose`` are recorded in the manifest. The GIL is released while encoding; Ctrl-C raises
     ``KeyboardInterrupt`` within a second.
+
+    For a CSV path, ``encoding`` (``"utf-8"``, the default, ``"windows-1252"``, ``"latin-1"``,
+    ``"utf-16"``...; a byte order mark wins) and ``delimiter`` (``","``, ``";"``, ``"tab"``,
+    ``"|"``) say how to read it, as the CLI's ``--encoding`` and ``--delimiter``. ``columns``
+    maps schema columns to the input's names for them (``{"first_name": "forename"}``, the CLI's
+    ``--column``), for a path or a table. ``source`` is the agency's name for the extract,
+    recorded in the manifest (``--source``). See docs/input-formats.md.
     """
     options: dict[str, Any] = {
         "keep_rejected": not strict,
         "progress": progress,
         "agreement": agreement,
         "purpose": purpose,
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "columns": None if columns is None else dict(columns),
+        "source": source,
     }
     if isinstance(data, (str, os.PathLike)):
         extract = _native.encode_csv(os.fspath(data), schema, secret, **options)
@@ -141,6 +156,10 @@ def encode_file(
     purpose: str | None = None,
     id_memory: int | None = None,
     temp_dir: str | os.PathLike[str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """Encodes the CSV file ``input`` into ``output``, file to file, exactly as ``pseudolink
     encode`` does (same bytes, same ``output.manifest.json``, at the same speed: rows are written
@@ -162,6 +181,8 @@ def encode_file(
     hashes are sorted on disk, with the same result. A budget outside 1 to 1,048,576 MiB raises
     :class:`InvalidArgumentError`, as do either of them with a table (its ids are checked in
     memory).
+
+    ``encoding``, ``delimiter``, ``columns`` and ``source`` as for :func:`encode`.
     """
     options: dict[str, Any] = {
         "rejects": None if rejects is None else os.fspath(rejects),
@@ -170,6 +191,10 @@ def encode_file(
         "purpose": purpose,
         "id_memory": id_memory,
         "temp_dir": None if temp_dir is None else os.fspath(temp_dir),
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "columns": None if columns is None else dict(columns),
+        "source": source,
     }
     if isinstance(input, (str, os.PathLike)):
         text = _native.encode_file(os.fspath(input), os.fspath(output), schema, secret, **options)

@@ -156,6 +156,10 @@ def encode_csv(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> EncodedExtract: ...
 def encode_file(
     input: str | os.PathLike[str],
@@ -169,6 +173,10 @@ def encode_file(
     purpose: str | None = None,
     id_memory: int | None = None,
     temp_dir: str | os.PathLike[str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> str: ...
 def encode_table_file(
     data: object,
@@ -184,6 +192,10 @@ def encode_table_file(
     purpose: str | None = None,
     id_memory: int | None = None,
     temp_dir: str | os.PathLike[str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> str: ...
 def encode_arrow(
     data: object,
@@ -195,6 +207,10 @@ def encode_arrow(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> EncodedExtract: ...
 def encode_python(
     data: list[Any] | dict[str, Any],
@@ -206,6 +222,10 @@ def encode_python(
     progress: bool = False,
     agreement: str | None = None,
     purpose: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> EncodedExtract: ...
 def read_encoded(
     path: str | os.PathLike[str],

@@ -1,5 +1,6 @@
 //! `pseudolink.EncodedExtract`, `encode_*` and `read_encoded`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +10,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use pseudolink::encode::layout::{Layout, Slot};
 use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
+use pseudolink::io::text::TextEncoding;
 use pseudolink::io::Manifest;
 use pseudolink::run::{self, EncodeOptions, Encoded, Rejects, RunControl};
 use pseudolink::{EncodedRecord, Encoder, Schema};
@@ -103,6 +105,33 @@ struct Common<'a> {
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    input: InputArgs,
+}
+
+/// How to read the input, and the source's name: the `encoding`, `delimiter`, `columns` and
+/// `source` keyword arguments.
+struct InputArgs {
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
+}
+
+impl InputArgs {
+    /// Sets them in `options` (an unknown encoding or delimiter is an `InvalidArgumentError`).
+    fn apply(self, options: &mut EncodeOptions) -> PyResult<()> {
+        if let Some(e) = &self.encoding {
+            options.encoding = TextEncoding::parse(e).map_err(to_py)?;
+        }
+        if let Some(d) = &self.delimiter {
+            options.delimiter = Some(pseudolink::io::text::parse_delimiter(d).map_err(to_py)?);
+        }
+        for (from, to) in self.columns.unwrap_or_default() {
+            pseudolink::io::raw::add_column(&mut options.columns, from, to).map_err(to_py)?;
+        }
+        options.source = self.source;
+        Ok(())
+    }
 }
 
 impl Common<'_> {
@@ -114,12 +143,13 @@ impl Common<'_> {
     ) -> PyResult<PyEncodedExtract> {
         let schema = self.schema.inner.clone();
         let encoder = Encoder::new(&schema, &self.secret.inner);
-        let options = EncodeOptions {
+        let mut options = EncodeOptions {
             rejects: Rejects::keep(self.keep_rejected),
             agreement: self.agreement,
             purpose: self.purpose,
             ..EncodeOptions::default()
         };
+        self.input.apply(&mut options)?;
         let encoded = detached(py, "encoding", self.progress, move |control| {
             control.with_run_control(|run| work(&encoder, &options, run))
         })?;
@@ -131,7 +161,7 @@ impl Common<'_> {
 
 /// Encodes the CSV file at `path`.
 #[pyfunction]
-#[pyo3(signature = (path, schema, secret, *, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (path, schema, secret, *, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_csv(
     py: Python<'_>,
@@ -142,6 +172,10 @@ pub fn encode_csv(
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let common = Common {
@@ -151,6 +185,12 @@ pub fn encode_csv(
             progress,
             agreement,
             purpose,
+            input: InputArgs {
+                encoding,
+                delimiter,
+                columns,
+                source,
+            },
         };
         common.run(py, move |encoder, options, control| {
             run::encode_csv(encoder, &path, options, control)
@@ -161,7 +201,7 @@ pub fn encode_csv(
 /// Encodes the CSV file at `input` into `output` (and `output.manifest.json`, and `rejects` if
 /// given), exactly as `pseudolink encode` does; returns the manifest as JSON text.
 #[pyfunction]
-#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None))]
+#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_file(
     py: Python<'_>,
@@ -175,6 +215,10 @@ pub fn encode_file(
     purpose: Option<String>,
     id_memory: Option<u64>,
     temp_dir: Option<PathBuf>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
 ) -> PyResult<String> {
     guard(|| {
         let file = FileRun {
@@ -186,6 +230,12 @@ pub fn encode_file(
             purpose,
             id_memory,
             temp_dir,
+            input: InputArgs {
+                encoding,
+                delimiter,
+                columns,
+                source,
+            },
         };
         file.run(py, move |encoder, options, control| {
             run::encode_file(encoder, &input, &output, options, control)
@@ -204,6 +254,7 @@ struct FileRun<'a> {
     purpose: Option<String>,
     id_memory: Option<u64>,
     temp_dir: Option<PathBuf>,
+    input: InputArgs,
 }
 
 impl FileRun<'_> {
@@ -220,13 +271,15 @@ impl FileRun<'_> {
             .transpose()
             .map_err(to_py)?;
         let encoder = Encoder::new(&self.schema.inner, &self.secret.inner);
-        let options = EncodeOptions {
+        let mut options = EncodeOptions {
             rejects: Rejects::from(self.rejects),
             agreement: self.agreement,
             purpose: self.purpose,
             id_memory,
             temp_dir: self.temp_dir,
+            ..EncodeOptions::default()
         };
+        self.input.apply(&mut options)?;
         let manifest = detached(py, "encoding", self.progress, move |control| {
             control.with_run_control(|run| work(&encoder, &options, run))
         })?;
@@ -249,7 +302,7 @@ fn encode_text_table(
 /// Encodes an Arrow table (any object with `__arrow_c_stream__`); `input_name` is recorded in
 /// the manifest.
 #[pyfunction]
-#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_arrow(
     py: Python<'_>,
@@ -261,6 +314,10 @@ pub fn encode_arrow(
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let table = arrow_table(py, data)?;
@@ -271,6 +328,12 @@ pub fn encode_arrow(
             progress,
             agreement,
             purpose,
+            input: InputArgs {
+                encoding,
+                delimiter,
+                columns,
+                source,
+            },
         };
         encode_text_table(common, py, table, input_name)
     })
@@ -278,7 +341,7 @@ pub fn encode_arrow(
 
 /// Encodes a list of dicts (one per row) or a dict of columns (name to sequence of values).
 #[pyfunction]
-#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None))]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_python(
     py: Python<'_>,
@@ -290,6 +353,10 @@ pub fn encode_python(
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let table = python_table(data)?;
@@ -300,6 +367,12 @@ pub fn encode_python(
             progress,
             agreement,
             purpose,
+            input: InputArgs {
+                encoding,
+                delimiter,
+                columns,
+                source,
+            },
         };
         encode_text_table(common, py, table, input_name)
     })
@@ -334,7 +407,7 @@ fn python_table(data: &Bound<'_, PyAny>) -> PyResult<Table> {
 /// while the next ones are encoded: what `encode_arrow`/`encode_python` then `write_csv` write.
 /// Returns the manifest as JSON text.
 #[pyfunction]
-#[pyo3(signature = (data, output, schema, secret, *, arrow, input_name, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None))]
+#[pyo3(signature = (data, output, schema, secret, *, arrow, input_name, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_table_file(
     py: Python<'_>,
@@ -350,6 +423,10 @@ pub fn encode_table_file(
     purpose: Option<String>,
     id_memory: Option<u64>,
     temp_dir: Option<PathBuf>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    source: Option<String>,
 ) -> PyResult<String> {
     guard(|| {
         let table = if arrow {
@@ -366,6 +443,12 @@ pub fn encode_table_file(
             purpose,
             id_memory,
             temp_dir,
+            input: InputArgs {
+                encoding,
+                delimiter,
+                columns,
+                source,
+            },
         };
         file.run(py, move |encoder, options, control| {
             let (names, batches) = (&table.names, &table.batches);

@@ -700,6 +700,7 @@ fn manifest_for(encoder: &Encoder, extract: &[u8], records: u64) -> Manifest {
         format_version: FORMAT_VERSION,
         encoding_version: pseudolink::secret::ENCODING_VERSION,
         library_version: pseudolink::VERSION.into(),
+        source: None,
         schema_fingerprint: encoder.schema().fingerprint(),
         key_check_value: encoder.check_value().clone(),
         columns: encoder

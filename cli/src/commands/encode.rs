@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pseudolink::io::manifest_path;
+use pseudolink::io::raw::{self, ColumnMap};
+use pseudolink::io::text::TextEncoding;
 use pseudolink::run::{encode_file, EncodeOptions, Progress, Rejects, RunControl};
 use pseudolink::{Encoder, Result, Schema};
 
@@ -21,6 +23,25 @@ pub struct Args {
     /// The cleartext CSV extract.
     #[arg(long)]
     pub input: PathBuf,
+    /// The input's text encoding: utf-8 (the default), windows-1252, latin-1, utf-16 (Excel's
+    /// "Unicode text"), utf-16le or utf-16be. A byte order mark at the start of the file wins.
+    #[arg(long, value_name = "ENCODING", value_parser = parse_encoding)]
+    pub encoding: Option<TextEncoding>,
+    /// The input's delimiter: ',' (the default), ';', tab (or 'tab') or '|'.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// The input's name for a schema column, where it differs: SCHEMA_COLUMN=INPUT_COLUMN, e.g.
+    /// first_name=forename. Repeatable.
+    #[arg(long = "column", value_name = "SCHEMA=INPUT")]
+    pub column: Vec<String>,
+    /// A file of column names: a JSON object {"first_name": "forename", ...} (.json) or a CSV
+    /// file with the header schema_column,input_column. --column entries are added to it.
+    #[arg(long, value_name = "FILE")]
+    pub columns: Option<PathBuf>,
+    /// The agency's name for this source (e.g. council), recorded in the manifest; links name
+    /// their sources by it.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
     /// The encoded extract to write (its manifest goes to OUTPUT.manifest.json).
     #[arg(long)]
     pub output: PathBuf,
@@ -48,6 +69,27 @@ pub struct Args {
     /// They are removed when the run ends, even when it fails or is interrupted.
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
+}
+
+fn parse_encoding(s: &str) -> std::result::Result<TextEncoding, String> {
+    TextEncoding::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
+    pseudolink::io::text::parse_delimiter(s).map_err(|e| e.to_string())
+}
+
+/// The column mapping of `--columns FILE` and every `--column`.
+fn column_map(args: &Args) -> Result<ColumnMap> {
+    let mut map = match &args.columns {
+        Some(path) => raw::read_column_map(path)?,
+        None => ColumnMap::new(),
+    };
+    for arg in &args.column {
+        let (from, to) = raw::parse_column_arg(arg)?;
+        raw::add_column(&mut map, from, to)?;
+    }
+    Ok(map)
 }
 
 /// Runs the encode command.
@@ -79,6 +121,10 @@ pub fn run(args: &Args) -> Result<()> {
         purpose: args.purpose.clone(),
         id_memory: Some(pseudolink::run::id_memory_from_mib(args.id_memory)?),
         temp_dir: args.temp_dir.clone(),
+        encoding: args.encoding.unwrap_or_default(),
+        delimiter: args.delimiter,
+        columns: column_map(args)?,
+        source: args.source.clone(),
     };
     let control = RunControl::new().cancel(&cancel).progress(&progress);
     let started = std::time::Instant::now();
@@ -116,13 +162,23 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     for col in &manifest.absent_columns {
-        println!("  column '{col}' is absent from the input: treated as missing in every row");
+        println!(
+            "  column '{col}' is absent from the input: treated as missing in every row (if the input names it otherwise: --column {col}=<its column>)"
+        );
     }
     if !manifest.ignored_columns.is_empty() {
         println!(
             "  columns not used by the schema (not encoded): {}",
             manifest.ignored_columns.join(", ")
         );
+    }
+    if let Some(e) = &manifest.input.text_encoding {
+        if e != "utf-8" || manifest.input.delimiter.as_deref() != Some(",") {
+            println!(
+                "  read as {e}, delimiter {}",
+                manifest.input.delimiter.as_deref().unwrap_or(",")
+            );
+        }
     }
     println!(
         "wrote {} and {}",

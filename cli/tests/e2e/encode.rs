@@ -166,14 +166,25 @@ fn unusable_files_get_clear_errors() {
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out).contains("twice"), "{}", text(&out));
 
+    // UTF-16 is decoded (its byte order mark says so), but an odd byte at the end is no
+    // UTF-16.
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
-        .chain("record_id\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .chain(
+            "record_id\n1\n"
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        )
+        .chain([b'2'])
         .collect();
     std::fs::write(p.join("utf16.csv"), utf16).unwrap();
     let out = encode(&p, "utf16.csv", &[]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out).contains("UTF-16"), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 3: the text is not valid utf-16le"),
+        "{}",
+        text(&out)
+    );
 
     let out = encode(&p, "missing.csv", &[]);
     assert_eq!(out.status.code(), Some(7));

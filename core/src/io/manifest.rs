@@ -117,9 +117,16 @@ pub struct InputRecord {
     /// Keyed BLAKE3 of the file name as given (an agency can confirm it; the linkage unit cannot
     /// read it).
     pub path_keyed: String,
-    /// The text encoding of the input (`utf-8`).
+    /// The text encoding the input was read in (`utf-8`, `windows-1252`, `latin-1`,
+    /// `utf-16le`, `utf-16be`): the one asked for, or its byte order mark's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_encoding: Option<String>,
+    /// The delimiter of a CSV input (`,` `;` `tab` `|`); absent for a table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// The column mapping used: schema column to the input's column name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub column_map: BTreeMap<String, String>,
 }
 
 /// The operator: from the environment (`USER`, `LOGNAME`, `USERNAME`), else, as under cron,
@@ -178,6 +185,10 @@ pub struct Manifest {
     pub encoding_version: u32,
     /// Version of pseudolink that wrote the file.
     pub library_version: String,
+    /// The agency's name for the extract's source (`encode --source council`): links name
+    /// their sources by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Fingerprint of the schema used.
     pub schema_fingerprint: crate::schema::SchemaFingerprint,
     /// Key check value of the secret used.

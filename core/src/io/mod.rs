@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod encoded;
 pub mod manifest;
 pub mod raw;
+pub mod text;
 
 pub use atomic::AtomicFile;
 pub use manifest::{manifest_path, Manifest};

@@ -10,7 +10,7 @@
 //! it swallowed held rows that can no longer be told apart or counted, so the whole file is
 //! refused ([`RejectReason::is_fatal`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use csv::{ByteRecord, StringRecord};
@@ -141,6 +141,17 @@ impl RawLayout {
         header: &ByteRecord,
         file: Option<&Path>,
     ) -> Result<RawLayout> {
+        Self::from_header_mapped(schema, header, &ColumnMap::new(), file)
+    }
+
+    /// Maps the header row of `file` onto `schema`, the schema's columns named in `columns`
+    /// found under the names it gives them.
+    pub fn from_header_mapped(
+        schema: &Schema,
+        header: &ByteRecord,
+        columns: &ColumnMap,
+        file: Option<&Path>,
+    ) -> Result<RawLayout> {
         let mut names = Vec::with_capacity(header.len());
         for (i, cell) in header.iter().enumerate() {
             let cell = if i == 0 {
@@ -151,21 +162,21 @@ impl RawLayout {
             if cell.contains(&0) {
                 return Err(Error::input(
                     Location::at(file, 1),
-                    "the header holds NUL bytes: the file is probably UTF-16 without a byte order mark, or not text at all; save it as UTF-8 CSV",
+                    "the header holds NUL bytes: the file is probably UTF-16 without a byte order mark (give its encoding: utf-16), or not text at all",
                 ));
             }
             let name = std::str::from_utf8(cell).map_err(|_| {
                 Error::input(
                     Location::at(file, 1),
                     format!(
-                        "header cell {} is not valid UTF-8; save the file as UTF-8",
+                        "header cell {} is not valid UTF-8: give the file's encoding (e.g. windows-1252) or save it as UTF-8",
                         i + 1
                     ),
                 )
             })?;
             names.push(name.to_string());
         }
-        RawLayout::from_names(schema, names, file)
+        RawLayout::from_names_mapped(schema, names, columns, file)
     }
 
     /// Maps column names (a CSV header, or the columns of an in-memory table) onto `schema`.
@@ -173,6 +184,18 @@ impl RawLayout {
     pub fn from_names(
         schema: &Schema,
         names: Vec<String>,
+        file: Option<&Path>,
+    ) -> Result<RawLayout> {
+        Self::from_names_mapped(schema, names, &ColumnMap::new(), file)
+    }
+
+    /// [`from_names`](Self::from_names), the schema's columns named in `columns` found under the
+    /// names it gives them. A mapping of a column the schema does not have, or to a column the
+    /// input does not have, is an error listing what there is.
+    pub fn from_names_mapped(
+        schema: &Schema,
+        names: Vec<String>,
+        columns: &ColumnMap,
         file: Option<&Path>,
     ) -> Result<RawLayout> {
         let loc = || Location::at(file, 1);
@@ -186,15 +209,26 @@ impl RawLayout {
                 ));
             }
         }
-        let find = |col: &str| names.iter().position(|n| n == col);
+        check_column_map(schema, &names, columns, file)?;
+        let input_column = |col: &str| columns.get(col).map_or(col, String::as_str).to_string();
+        let find = |col: &str| {
+            let col = input_column(col);
+            names.iter().position(|n| *n == col)
+        };
         let id = find(&schema.record_id).ok_or_else(|| {
+            let looked_for = input_column(&schema.record_id);
+            let mut hint = header_hint(&names, &looked_for);
+            if hint.is_empty() {
+                hint = format!(
+                    "; if the ids are in another column, map it: --column {0}=<column> (Python columns={{'{0}': '<column>'}})",
+                    schema.record_id
+                );
+            }
             Error::input(
-                loc().field(schema.record_id.clone()),
+                loc().field(looked_for.clone()),
                 format!(
-                    "no record id column '{}' in the header (found: {}){}",
-                    schema.record_id,
+                    "no record id column '{looked_for}' in the header (found: {}){hint}",
                     names.join(", "),
-                    header_hint(&names, &schema.record_id)
                 ),
             )
         })?;
@@ -332,7 +366,7 @@ impl RawLayout {
                     RejectReason::InvalidUtf8,
                     Some(col),
                     format!(
-                        "not valid UTF-8 at byte {} (is the file Latin-1 or Windows-1252? save it as UTF-8)",
+                        "not valid UTF-8 at byte {} (is the file Latin-1 or Windows-1252? give its encoding, e.g. --encoding windows-1252, or save it as UTF-8)",
                         e.valid_up_to() + 1
                     ),
                 ));
@@ -386,13 +420,138 @@ fn trim_id(id: &str) -> &str {
     }
 }
 
+/// A mapping of the schema's columns (the record id and fields' columns) to the input's column
+/// names, for an input whose columns are named otherwise (`first_name` -> `forename`): the schema
+/// is shared by every agency, their column names are not.
+pub type ColumnMap = BTreeMap<String, String>;
+
+/// Checks that every column `columns` maps is the schema's and is mapped to one of `names`.
+fn check_column_map(
+    schema: &Schema,
+    names: &[String],
+    columns: &ColumnMap,
+    file: Option<&Path>,
+) -> Result<()> {
+    for (from, to) in columns {
+        let known = *from == schema.record_id || schema.fields.iter().any(|f| f.column() == from);
+        if !known {
+            let mut wanted: Vec<&str> = vec![schema.record_id.as_str()];
+            wanted.extend(schema.fields.iter().map(|f| f.column()));
+            return Err(Error::Invalid(format!(
+                "the column mapping names '{from}', which is not a column of the schema (its columns: {})",
+                wanted.join(", ")
+            )));
+        }
+        if !names.iter().any(|n| n == to) {
+            return Err(Error::input(
+                Location::at(file, 1).field(to.clone()),
+                format!(
+                    "the column mapping maps '{from}' to '{to}', which is not in the header (found: {})",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A column mapping given as `SCHEMA_COLUMN=INPUT_COLUMN` (a command-line argument).
+///
+/// ```
+/// let (from, to) = pseudolink::io::raw::parse_column_arg("first_name=forename").unwrap();
+/// assert_eq!((from.as_str(), to.as_str()), ("first_name", "forename"));
+/// ```
+pub fn parse_column_arg(arg: &str) -> Result<(String, String)> {
+    match arg.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+            Ok((from.trim().to_string(), to.trim().to_string()))
+        }
+        _ => Err(Error::Invalid(format!(
+            "column mapping '{arg}' is not SCHEMA_COLUMN=INPUT_COLUMN (e.g. first_name=forename)"
+        ))),
+    }
+}
+
+/// Adds `(from, to)` to `map`; a schema column mapped twice is an error.
+pub fn add_column(map: &mut ColumnMap, from: String, to: String) -> Result<()> {
+    if let Some(old) = map.get(&from) {
+        if *old != to {
+            return Err(Error::Invalid(format!(
+                "the column mapping maps '{from}' twice: to '{old}' and to '{to}'"
+            )));
+        }
+    }
+    map.insert(from, to);
+    Ok(())
+}
+
+/// Reads a column mapping file: a JSON object `{"first_name": "forename", ...}` (`.json`), or a
+/// CSV file whose header is `schema_column,input_column` and each row one mapping.
+pub fn read_column_map(path: &Path) -> Result<ColumnMap> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut map = ColumnMap::new();
+    if is_json {
+        let pairs: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+            Error::input(
+                Location::at(Some(path), e.line() as u64),
+                format!("not a JSON object of column names to column names: {e}"),
+            )
+        })?;
+        for (from, to) in pairs {
+            add_column(&mut map, from, to)?;
+        }
+        return Ok(map);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    for (k, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| csv_error(path, &e))?;
+        let line = row.position().map_or(k as u64 + 1, |p| p.line());
+        let cells: Vec<&str> = row.iter().map(str::trim).collect();
+        if k == 0 {
+            let first = cells.first().map(|c| c.trim_start_matches('\u{feff}'));
+            let header = cells.len() == 2
+                && first == Some("schema_column")
+                && cells.get(1) == Some(&"input_column");
+            if !header {
+                return Err(Error::input(
+                    Location::at(Some(path), line),
+                    "a column mapping file's header must be 'schema_column,input_column'",
+                ));
+            }
+            continue;
+        }
+        match cells.as_slice() {
+            [] | [""] => {}
+            [from, to] if !from.is_empty() && !to.is_empty() => {
+                add_column(&mut map, from.to_string(), to.to_string())
+                    .map_err(|e| Error::input(Location::at(Some(path), line), e.to_string()))?;
+            }
+            _ => {
+                return Err(Error::input(
+                    Location::at(Some(path), line),
+                    "expected two cells: the schema's column and the input's column",
+                ))
+            }
+        }
+    }
+    Ok(map)
+}
+
 /// A hint for a header without the record id column: another separator, or another case.
 fn header_hint(names: &[String], record_id: &str) -> String {
     if let [only] = names {
         for (sep, what) in [(';', "semicolons"), ('\t', "tabs"), ('|', "vertical bars")] {
             if only.contains(sep) {
                 return format!(
-                    "; the header is one cell holding {what}: pseudolink reads comma-separated CSV, so save the file as 'CSV UTF-8 (comma delimited)'"
+                    "; the header is one cell holding {what}: give the file's delimiter (--delimiter '{}', Python delimiter='{}')",
+                    sep.escape_default(),
+                    sep.escape_default()
                 );
             }
         }
@@ -403,10 +562,10 @@ fn header_hint(names: &[String], record_id: &str) -> String {
     }
 }
 
-/// Refuses, with a message saying what to do, a file that is plainly not a UTF-8 CSV: UTF-16
-/// (by its byte order mark) or an Excel workbook (by the ZIP or OLE2 signature of `.xlsx` and
-/// `.xls`) saved under a `.csv` name.
-pub fn refuse_non_csv(input: &Path) -> Result<()> {
+/// Refuses, with a message saying what to do, a file that is plainly not CSV text: an Excel
+/// workbook (by the ZIP or OLE2 signature of `.xlsx` and `.xls`) saved under a `.csv` name.
+/// Returns the file's first bytes (at most 4), in which a byte order mark names its encoding.
+pub fn refuse_non_csv(input: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut head = [0u8; 4];
     let mut f = std::fs::File::open(input).map_err(|e| Error::io("read", input, e))?;
@@ -419,15 +578,14 @@ pub fn refuse_non_csv(input: &Path) -> Result<()> {
             Err(e) => return Err(Error::io("read", input, e)),
         }
     }
-    let head = &head[..n];
-    let message = if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8 CSV"
-    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        "the file is a workbook or archive (an Excel .xlsx or .xls file?), not CSV text; open it in Excel and save it as 'CSV UTF-8 (comma delimited)'"
-    } else {
-        return Ok(());
-    };
-    Err(Error::input(Location::at(Some(input), 1), message))
+    let head = head.get(..n).unwrap_or_default();
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(Error::input(
+            Location::at(Some(input), 1),
+            "the file is a workbook or archive (an Excel .xlsx or .xls file?), not CSV text; open it in Excel and save it as 'CSV UTF-8 (comma delimited)'",
+        ));
+    }
+    Ok(head.to_vec())
 }
 
 /// The input error of a CSV reading error in `file`, at its line (an error of the reader itself,
@@ -461,6 +619,11 @@ impl<R> LineGuard<R> {
     /// Guards `inner` with the limit [`MAX_LINE_BYTES`].
     pub fn new(inner: R) -> Self {
         Self::with_limit(inner, MAX_LINE_BYTES)
+    }
+
+    /// The reader underneath.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
     }
 
     /// Guards `inner` with the limit `max` bytes.
@@ -621,17 +784,19 @@ mod tests {
         let e = layout(&["Record_ID", "first_name"]).unwrap_err();
         assert!(e.to_string().contains("case-sensitive: 'Record_ID'"), "{e}");
         let e = layout(&["id", "first_name"]).unwrap_err();
-        assert!(e.to_string().ends_with("(found: id, first_name)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("(found: id, first_name); if the ids are in another column, map it: --column record_id=<column>"),
+            "{e}"
+        );
     }
 
     #[test]
-    fn workbooks_and_utf16_are_refused_before_reading() {
+    fn workbooks_are_refused_before_reading() {
         let dir = tempfile::tempdir().unwrap();
-        let cases: [(&[u8], &str); 4] = [
+        let cases: [(&[u8], &str); 2] = [
             (b"PK\x03\x04\x14\x00", "Excel .xlsx"),
             (b"\xD0\xCF\x11\xE0\xA1\xB1", "Excel .xlsx"),
-            (b"\xFF\xFEr\0", "UTF-16"),
-            (b"\xFE\xFF\0r", "UTF-16"),
         ];
         for (bytes, says) in cases {
             let p = dir.path().join("x.csv");
@@ -639,10 +804,11 @@ mod tests {
             let e = refuse_non_csv(&p).unwrap_err();
             assert!(e.to_string().contains(says), "{e}");
         }
-        for ok in [&b""[..], b"P", b"record_id\n"] {
+        // UTF-16 is read (decoded), its byte order mark returned to name the encoding.
+        for ok in [&b""[..], b"P", b"record_id\n", b"\xFF\xFEr\0"] {
             let p = dir.path().join("ok.csv");
             std::fs::write(&p, ok).unwrap();
-            assert!(refuse_non_csv(&p).is_ok());
+            assert_eq!(refuse_non_csv(&p).unwrap(), &ok[..ok.len().min(4)]);
         }
     }
 

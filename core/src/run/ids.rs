@@ -779,7 +779,8 @@ mod tests {
         let enc = encoder();
         let reports = std::sync::Mutex::new(Vec::new());
         let progress = |p: Progress| reports.lock().unwrap().push(p);
-        let source = At(CsvSource::new(&enc, &input), 12_345);
+        let format = Default::default();
+        let source = At(CsvSource::new(&enc, &input, &format), 12_345);
         let control = RunControl::new().progress(&progress);
         let mut check = IdCheck::bounded(2 << 10, dir.path().to_path_buf(), &source, control);
         let mut set = std::collections::HashSet::new();
@@ -832,7 +833,8 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let enc = encoder();
-        let source = CsvSource::new(&enc, &input);
+        let format = Default::default();
+        let source = CsvSource::new(&enc, &input, &format);
         let control = RunControl::new();
         let mut check = IdCheck::bounded(0, dir.path().to_path_buf(), &source, control);
         let e = check.first_use(id_hash("a"), 1, 2).unwrap_err();

@@ -288,6 +288,8 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
             .collect();
         check_compatible(&bare, unverified, &mut warnings)?;
         let layout = crate::encode::Layout::new(schema);
+        // Source names declared in manifests, with the extract's path.
+        let mut named: Vec<(String, String)> = Vec::new();
         for (i, (x, verified, name)) in extracts.drain(..).enumerate() {
             warnings.extend(x.warnings.iter().cloned());
             let m = x.manifest.as_ref();
@@ -325,7 +327,22 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
                 m,
                 verified,
             ));
-            let source = name.unwrap_or_else(|| x.path.display().to_string());
+            // The agency's name for its extract (`encode --source`), else the caller's name or
+            // the path.
+            let declared = m.and_then(|m| m.source.clone());
+            if let Some(d) = &declared {
+                if let Some(other) = named.iter().find(|(s, _)| s == d) {
+                    return Err(Error::Invalid(format!(
+                        "{} and {} were both encoded with the source name '{d}': each extract linked must come from its own source (to find one agency's duplicates, deduplicate its extract)",
+                        other.1,
+                        x.path.display()
+                    )));
+                }
+                named.push((d.clone(), x.path.display().to_string()));
+            }
+            let source = declared
+                .or(name)
+                .unwrap_or_else(|| x.path.display().to_string());
             sources.push((source, x.records));
         }
         if run.allow_unverified {

@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::io::raw::ColumnMap;
+use crate::io::text::TextEncoding;
+
 /// What to do with rows that fail a check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Rejects {
@@ -53,4 +56,16 @@ pub struct EncodeOptions {
     /// for the output's folder. They are anonymous (removed when closed, even on a crash) and
     /// hold id hashes and row numbers, 24 bytes per row.
     pub temp_dir: Option<PathBuf>,
+    /// CSV files only: the text encoding (UTF-8 by default). A byte order mark at the start of
+    /// the file overrides it. Recorded in the manifest.
+    pub encoding: TextEncoding,
+    /// CSV files only: the delimiter, one of `,` `;` tab `|` (`None`: a comma). Recorded in the
+    /// manifest.
+    pub delimiter: Option<u8>,
+    /// The input's names for the schema's columns, where they differ (`first_name` ->
+    /// `forename`). Recorded in the manifest.
+    pub columns: ColumnMap,
+    /// The agency's name for this source (`council`), recorded in the manifest; links name
+    /// their sources by it.
+    pub source: Option<String>,
 }

@@ -28,7 +28,7 @@ use super::ids::{IdCheck, DEFAULT_ID_MEMORY};
 use super::options::{EncodeOptions, Rejects};
 use super::rows::{Chunks, Rows};
 use super::sink::{write_parts, Buffers, Encoded, OutputFiles, RejectSink, Sink};
-use super::source::{CsvSource, Source, TableSource, TextColumns};
+use super::source::{CsvSource, InputFormat, Source, TableSource, TextColumns};
 
 /// The stage's name in [`Timings`](super::Timings).
 const ENCODING: &str = "encoding";
@@ -63,7 +63,8 @@ pub fn encode_file(
             _ => PathBuf::from("."),
         },
     };
-    let source = CsvSource::new(encoder, input);
+    let format = input_format(options)?;
+    let source = CsvSource::new(encoder, input, &format);
     let budget = options.id_memory.unwrap_or(DEFAULT_ID_MEMORY);
     let ids = IdCheck::bounded(budget, temp_dir, &source, *control);
     to_file(encoder, &source, ids, output, rejects, options, control)
@@ -84,7 +85,13 @@ pub fn encode_csv(
             "the id check's memory budget and folder for temporary files apply to CSV files encoded to a file: the ids of an extract encoded into memory are checked in memory".into(),
         ));
     }
-    to_memory(encoder, &CsvSource::new(encoder, input), options, control)
+    let format = input_format(options)?;
+    to_memory(
+        encoder,
+        &CsvSource::new(encoder, input, &format),
+        options,
+        control,
+    )
 }
 
 /// Encodes an in-memory table given as column `names` and batches of equal-width columns.
@@ -102,11 +109,13 @@ pub fn encode_table<B: TextColumns>(
     control: &RunControl<'_>,
 ) -> Result<Encoded> {
     refuse_id_options_for_tables(options)?;
+    refuse_csv_options_for_tables(options)?;
     let source = TableSource {
         encoder,
         names,
         batches,
         input_name,
+        columns: &options.columns,
     };
     to_memory(encoder, &source, options, control)
 }
@@ -129,11 +138,13 @@ pub fn encode_table_file<B: TextColumns>(
 ) -> Result<Manifest> {
     refuse_id_options_for_tables(options)?;
     let rejects = file_rejects(options)?;
+    refuse_csv_options_for_tables(options)?;
     let source = TableSource {
         encoder,
         names,
         batches,
         input_name,
+        columns: &options.columns,
     };
     let ids = IdCheck::unbounded();
     to_file(encoder, &source, ids, output, rejects, options, control)
@@ -188,14 +199,37 @@ fn run_to_manifest<S: Source>(
     options: &EncodeOptions,
     control: &RunControl<'_>,
 ) -> Result<Manifest> {
+    if let Some(name) = &options.source {
+        check_source_name(name)?;
+    }
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
     let read = control.time(ENCODING, || {
         run_pipeline(encoder, source, ids, sink, reject_sink, control)
     })?;
     run.finish();
-    control.time(PAIR_STATS, || {
+    let mut manifest = control.time(PAIR_STATS, || {
         build_manifest(encoder, run, read, FileRecord::default(), None, control)
-    })
+    })?;
+    manifest.source = options.source.clone();
+    manifest.input.column_map = options.columns.clone();
+    Ok(manifest)
+}
+
+/// Refuses a source name that is empty, longer than 64 characters or holds control characters.
+fn check_source_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.trim() != name || name.chars().count() > 64 {
+        return Err(Error::Invalid(format!(
+            "source name '{}' must be 1 to 64 characters without spaces around it",
+            name.escape_default()
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "source name '{}' holds a control character",
+            name.escape_default()
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `source` into memory.
@@ -295,7 +329,10 @@ fn run_pipeline<S: Source>(
     })?;
     checks.ids.check_input(&end.0, end.1)?;
     let tally = checks.tally;
-    let input = input_record(encoder, &source.name(), end.1, end.0);
+    let mut input = input_record(encoder, &source.name(), end.1, end.0);
+    let (encoding, delimiter) = source.text();
+    input.text_encoding = encoding.map(|e| e.as_str().to_string());
+    input.delimiter = delimiter.map(crate::io::text::delimiter_name);
     Ok(Read { tally, raw, input })
 }
 
@@ -375,6 +412,7 @@ fn build_manifest(
         format_version: FORMAT_VERSION,
         encoding_version: crate::secret::ENCODING_VERSION,
         library_version: crate::VERSION.to_string(),
+        source: None,
         schema_fingerprint: schema.fingerprint(),
         key_check_value: encoder.check_value().clone(),
         columns: encoder
@@ -417,8 +455,40 @@ fn input_record(encoder: &Encoder, name: &str, bytes: u64, blake3: String) -> In
         bytes,
         blake3,
         path_keyed: h.finalize().to_hex()[..32].to_string(),
-        text_encoding: Some("utf-8".into()),
+        text_encoding: None,
+        delimiter: None,
+        column_map: Default::default(),
     }
+}
+
+/// How to read a CSV input, from `options`.
+fn input_format(options: &EncodeOptions) -> Result<InputFormat> {
+    let delimiter = options.delimiter.unwrap_or(b',');
+    if !crate::io::text::DELIMITERS
+        .iter()
+        .any(|(d, _)| *d == delimiter)
+    {
+        return Err(Error::Invalid(format!(
+            "unknown delimiter '{}': expected one of ',', ';', 'tab' or '|'",
+            char::from(delimiter).escape_default()
+        )));
+    }
+    Ok(InputFormat {
+        encoding: options.encoding,
+        delimiter,
+        columns: options.columns.clone(),
+    })
+}
+
+/// Refuses the options of CSV files (encoding, delimiter) for an in-memory table, whose cells
+/// are text already.
+fn refuse_csv_options_for_tables(options: &EncodeOptions) -> Result<()> {
+    if options.encoding != crate::io::text::TextEncoding::Utf8 || options.delimiter.is_some() {
+        return Err(Error::Invalid(
+            "a text encoding and a delimiter apply to CSV files: the cells of a table are text already".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

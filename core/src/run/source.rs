@@ -4,17 +4,18 @@
 //! when the duplicate record id check asks ([`Reread`]).
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 
 use csv::ByteRecord;
 
 use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
 use crate::io::encoded::HashingReader;
-use crate::io::raw::{csv_error, CsvRow, LineGuard, RawLayout, Rejection};
+use crate::io::raw::{csv_error, ColumnMap, CsvRow, LineGuard, RawLayout, Rejection};
+use crate::io::text::{DecodingReader, TextEncoding};
 
 use super::ids::Reread;
 use super::rows::{Chunks, Rows, CHUNK_ROWS};
@@ -31,6 +32,9 @@ pub(super) trait Source {
     fn name(&self) -> String;
     /// Bytes of the input read so far (zero for a table in memory).
     fn bytes_read(&self) -> u64;
+    /// The text encoding the input was read in and its delimiter, for the manifest (after
+    /// [`open`](Self::open); a table in memory has neither).
+    fn text(&self) -> (Option<TextEncoding>, Option<u8>);
     /// Reads every row from `reader`, mapped by `raw`, and gives them to `chunks` in chunks of
     /// at most [`CHUNK_ROWS`], in order. Returns the keyed hash and size of the whole input (empty
     /// and zero for a table in memory), or `None` when `chunks` stopped the reading.
@@ -46,20 +50,85 @@ pub(super) trait Source {
 pub(super) struct CsvSource<'a> {
     encoder: &'a Encoder,
     path: &'a Path,
+    /// Its text form and column mapping, as asked.
+    format: &'a InputFormat,
+    /// The encoding it is read in (its byte order mark's, else the one asked), once opened.
+    encoding: OnceLock<TextEncoding>,
     /// How far the reader thread has got, in bytes.
     bytes_read: AtomicU64,
 }
 
-/// The CSV reader of a raw input: its bytes hashed with the audit key, lines bounded.
-pub(super) type CsvInput = csv::Reader<HashingReader<LineGuard<BufReader<File>>>>;
+/// How to read a raw input: its text encoding, delimiter and column mapping.
+#[derive(Debug, Clone)]
+pub(super) struct InputFormat {
+    /// The encoding asked for; a byte order mark overrides it.
+    pub(super) encoding: TextEncoding,
+    /// The delimiter.
+    pub(super) delimiter: u8,
+    /// The mapping of schema columns to the input's.
+    pub(super) columns: ColumnMap,
+}
+
+impl Default for InputFormat {
+    /// UTF-8, comma-separated, columns named as in the schema.
+    fn default() -> Self {
+        InputFormat {
+            encoding: TextEncoding::Utf8,
+            delimiter: b',',
+            columns: ColumnMap::new(),
+        }
+    }
+}
+
+/// The CSV reader of a raw input: its bytes hashed with the audit key, decoded to UTF-8 when they
+/// are in another encoding, lines bounded.
+pub(super) type CsvInput = csv::Reader<TextInput>;
+
+/// The bytes of a raw input, hashed as read and, when it is not UTF-8, decoded to UTF-8 (the
+/// hash is of the file's own bytes).
+pub(super) enum TextInput {
+    /// UTF-8, read as it is.
+    Utf8(HashingReader<LineGuard<BufReader<File>>>),
+    /// Another encoding, decoded.
+    Decoded(LineGuard<DecodingReader<HashingReader<BufReader<File>>>>),
+}
+
+impl TextInput {
+    /// Bytes of the file read so far.
+    pub(super) fn bytes(&self) -> u64 {
+        match self {
+            TextInput::Utf8(h) => h.bytes(),
+            TextInput::Decoded(d) => d.get_ref().get_ref().bytes(),
+        }
+    }
+
+    /// The keyed hash (hex) and size of the whole file, once read.
+    pub(super) fn finish(&self) -> (String, u64) {
+        match self {
+            TextInput::Utf8(h) => h.finish(),
+            TextInput::Decoded(d) => d.get_ref().get_ref().finish(),
+        }
+    }
+}
+
+impl Read for TextInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            TextInput::Utf8(r) => r.read(buf),
+            TextInput::Decoded(r) => r.read(buf),
+        }
+    }
+}
 
 impl<'a> CsvSource<'a> {
-    /// The CSV file at `path`, its bytes hashed with `encoder`'s audit key and its header mapped
-    /// to `encoder`'s schema.
-    pub(super) fn new(encoder: &'a Encoder, path: &'a Path) -> Self {
+    /// The CSV file at `path`, read as `format` says, its bytes hashed with `encoder`'s audit key
+    /// and its header mapped to `encoder`'s schema.
+    pub(super) fn new(encoder: &'a Encoder, path: &'a Path, format: &'a InputFormat) -> Self {
         CsvSource {
             encoder,
             path,
+            format,
+            encoding: OnceLock::new(),
             bytes_read: AtomicU64::new(0),
         }
     }
@@ -69,16 +138,27 @@ impl<'a> CsvSource<'a> {
     /// same rows.
     pub(super) fn open_csv(&self) -> Result<(CsvInput, RawLayout)> {
         let (encoder, input) = (self.encoder, self.path);
-        crate::io::raw::refuse_non_csv(input)?;
+        let head = crate::io::raw::refuse_non_csv(input)?;
+        let encoding = self.format.encoding.for_file(&head);
+        let _ = self.encoding.set(encoding);
         let file = File::open(input).map_err(|e| Error::io("read", input, e))?;
-        let hashing = HashingReader::new(
-            LineGuard::new(BufReader::with_capacity(1 << 20, file)),
-            encoder.audit_hasher(),
-        );
+        let buffered = BufReader::with_capacity(1 << 20, file);
+        let text = if encoding == TextEncoding::Utf8 {
+            TextInput::Utf8(HashingReader::new(
+                LineGuard::new(buffered),
+                encoder.audit_hasher(),
+            ))
+        } else {
+            TextInput::Decoded(LineGuard::new(DecodingReader::new(
+                HashingReader::new(buffered, encoder.audit_hasher()),
+                encoding,
+            )))
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(hashing);
+            .delimiter(self.format.delimiter)
+            .from_reader(text);
         let mut header = ByteRecord::new();
         let got = reader
             .read_byte_record(&mut header)
@@ -89,7 +169,12 @@ impl<'a> CsvSource<'a> {
                 "the file is empty: expected a header row",
             ));
         }
-        let raw = RawLayout::from_header(encoder.schema(), &header, Some(input))?;
+        let raw = RawLayout::from_header_mapped(
+            encoder.schema(),
+            &header,
+            &self.format.columns,
+            Some(input),
+        )?;
         Ok((reader, raw))
     }
 }
@@ -107,6 +192,10 @@ impl Source for CsvSource<'_> {
 
     fn name(&self) -> String {
         self.path.display().to_string()
+    }
+
+    fn text(&self) -> (Option<TextEncoding>, Option<u8>) {
+        (self.encoding.get().copied(), Some(self.format.delimiter))
     }
 
     fn bytes_read(&self) -> u64 {
@@ -327,13 +416,20 @@ pub(super) struct TableSource<'t, B> {
     pub(super) names: &'t [String],
     pub(super) batches: &'t [B],
     pub(super) input_name: &'t str,
+    /// The table's names for the schema's columns, where they differ.
+    pub(super) columns: &'t ColumnMap,
 }
 
 impl<B: TextColumns> Source for TableSource<'_, B> {
     type Reader = ();
 
     fn open(&self) -> Result<((), RawLayout)> {
-        let raw = RawLayout::from_names(self.encoder.schema(), self.names.to_vec(), None)?;
+        let raw = RawLayout::from_names_mapped(
+            self.encoder.schema(),
+            self.names.to_vec(),
+            self.columns,
+            None,
+        )?;
         Ok(((), raw))
     }
 
@@ -347,6 +443,10 @@ impl<B: TextColumns> Source for TableSource<'_, B> {
 
     fn bytes_read(&self) -> u64 {
         0
+    }
+
+    fn text(&self) -> (Option<TextEncoding>, Option<u8>) {
+        (Some(TextEncoding::Utf8), None)
     }
 
     fn read<C: Chunks>(
