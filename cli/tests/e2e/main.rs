@@ -5,6 +5,7 @@ mod audit_trail;
 mod bad_inputs;
 mod common;
 mod encode;
+mod index;
 mod keys;
 mod limits;
 mod link;
