@@ -116,7 +116,7 @@ fn create_add_export_remove() {
     // The same extract again: refused, named, nothing changes (exit 3, an input error).
     let o = add_command(&dir).output().expect("add runs");
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(text(&o).contains("b2.enc.csv: line 2"), "{}", text(&o));
+    assert!(text(&o).contains("b2.enc.csv, line 2"), "{}", text(&o));
     assert_eq!(export(&dir), after);
     // Withdraw one record.
     let line = after

@@ -318,8 +318,8 @@ pub(crate) fn plan(
     };
     for &i in &index_of_new {
         let g = group(i);
-        if !target.contains_key(&g) {
-            target.insert(g, PersonRef::New(out.new_persons));
+        if let std::collections::hash_map::Entry::Vacant(e) = target.entry(g) {
+            e.insert(PersonRef::New(out.new_persons));
             out.new_persons += 1;
         }
     }
