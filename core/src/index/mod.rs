@@ -749,6 +749,7 @@ impl PersonIndex {
     /// when it would be a new person), probability and band. What a case-management system asks
     /// when it creates a record.
     pub fn match_record(&self, source: &str, record: &EncodedRecord) -> Result<Assignment> {
+        check_source_name(source)?;
         let mut settings = self.settings.clone();
         let source_no = match settings.sources.iter().position(|s| s == source) {
             Some(s) => s,
