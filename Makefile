@@ -64,6 +64,13 @@ c-test: header-check c-lib c-fixtures
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
 		-o $(C_BUILD)/test_pseudolink_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_pseudolink_asan $(C_TEST_ARGS)
+	$(CC) $(C_STRICT) -g $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_index.c \
+		-o $(C_BUILD)/test_index $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	$(VALGRIND) $(C_BUILD)/test_index $(C_LINK)
+	$(CC) $(C_STRICT) -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_index.c \
+		-o $(C_BUILD)/test_index_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_index_asan $(C_LINK)
 	$(CC) $(C_STRICT) -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/bad_inputs.c \
 		-o $(C_BUILD)/bad_inputs_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
@@ -117,6 +124,14 @@ c-fixtures:
 		--model $(C_LINK)/model.json >/dev/null
 	$(PL_CLI) evaluate --links $(C_LINK)/cli_links.csv --truth $(C_LINK)/synth/truth.csv \
 		> $(C_LINK)/cli_evaluation.json
+	$(PL_CLI) index create --schema $(C_LINK)/schema.json --input $(C_LINK)/a.csv --input $(C_LINK)/b.csv \
+		--source a --source b --output $(C_LINK)/index >/dev/null
+	head -n 2 $(C_LINK)/synth/agency_b.csv > $(C_LINK)/one.csv
+	$(PL_CLI) encode --schema $(C_LINK)/schema.json --secret-file $(C_LINK)/secret.hex \
+		--input $(C_LINK)/one.csv --output $(C_LINK)/one.enc.csv >/dev/null
+	cp -r $(C_LINK)/index $(C_LINK)/index_copy
+	$(PL_CLI) index add --index $(C_LINK)/index_copy --input $(C_LINK)/one.enc.csv --source b2 \
+		--output $(C_LINK)/one.assigned.csv >/dev/null
 
 ## Regenerate ffi/include/pseudolink.h after changing the C API (then commit it).
 header: $(CBINDGEN)

@@ -53,6 +53,11 @@ enum Command {
     /// their manifests (tokens, filters, pair statistics), measured against the cleartext;
     /// exits 9 when an attack is above --max-whole or --max-partial (docs/attacks.md).
     Audit(commands::audit::Args),
+    /// The person index: stable person ids, new records assigned as they come (docs/index.md).
+    Index {
+        #[command(subcommand)]
+        action: commands::index::Action,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::link(&args),
         Command::Dedupe(args) => commands::link::dedupe(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
+        Command::Index { action } => commands::index::run(&action),
         Command::Audit(args) => {
             return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
         }

@@ -23,7 +23,7 @@
 //! ```
 //!
 //! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
-//! [`io`], [`link`], [`run`].
+//! [`io`], [`link`], [`run`], and the person index [`index`].
 
 // No unsafe code, except in two places allowed to: `link::dice`'s x86 kernels (calling code
 // compiled for CPU features the CPU was checked to have) and `io::atomic`'s one system call
@@ -35,6 +35,7 @@
 pub mod audit;
 pub mod encode;
 pub mod error;
+pub mod index;
 pub mod io;
 pub mod link;
 #[cfg(test)]

@@ -134,6 +134,13 @@ typedef struct pl_encode_options pl_encode_options;
 typedef struct pl_encoder pl_encoder;
 
 /*
+ An open person index (see docs/index.md). Matching only reads it, so one handle may be used
+ by several threads at once; one process at a time may hold an index open. Close it with
+ `pl_index_close`.
+ */
+typedef struct pl_index pl_index;
+
+/*
  Options of `pl_link_files_with_options`, beyond those of `pl_link_files`: make one with
  `pl_link_options_new`, change what you need with the `pl_link_options_set_*` functions and
  free it with `pl_link_options_free`. A new one has `pl_link_files`'s behaviour: threshold 0.9,
@@ -920,6 +927,59 @@ pl_result pl_evaluate_files(const char *links_path,
                             const char *truth_path,
                             bool unordered,
                             struct pl_evaluation *out);
+
+/*
+ Opens the person index in the folder `dir` (a NUL-terminated UTF-8 path, made by
+ `pseudolink index create`). On success stores a new handle in `*out`; close it with
+ `pl_index_close`. Errors: `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (empty
+ path, or no index in the folder), `PL_IO_ERROR` (unreadable, or in use by another process),
+ `PL_MISMATCH` (an index of another format version).
+
+ # Safety
+
+ `dir` must be NULL or a NUL-terminated string; `out` must be NULL or valid for writing a
+ pointer.
+ */
+pl_result pl_index_open(const char *dir, struct pl_index **out);
+
+/*
+ Where one encoded record would go in the index, without storing it. `row` / `row_len` is one
+ encoded row (UTF-8, not NUL-terminated, no newline) in the index's schema: what
+ `pl_encode_record` writes with the partnership's secret; `source` / `source_len` names the
+ record's source (an agency of the index, or a new one).
+
+ Writes into `buf` (not NUL-terminated) and its length into `*written` the row
+ `pseudolink index add` would write to `assigned.csv` for it:
+ `record_id,source,person_id,match_probability,band,candidate_person_id`, where `person_id` is
+ empty when the record would be a new person, `band` is `match`, `review` or `new`, and absent
+ values are empty. Buffer too small: `PL_BUFFER_TOO_SMALL` with `*written` set to the size
+ needed (256 bytes hold any answer whose ids are shorter than 100 bytes). Errors:
+ `PL_NULL_POINTER`, `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (bad source name), `PL_INPUT_ERROR`
+ (not an encoded row of the index's schema; the message names the column), `PL_IO_ERROR`.
+
+ # Safety
+
+ `index` must be NULL or a live index; `source` must be valid for reads of `source_len` bytes
+ and `row` of `row_len` bytes (or NULL with length 0); `buf` must be NULL or valid for writes
+ of `buf_len` bytes; `written` must be NULL or valid for writing a `size_t`.
+ */
+pl_result pl_index_match_record(const struct pl_index *index,
+                                const char *source,
+                                size_t source_len,
+                                const char *row,
+                                size_t row_len,
+                                char *buf,
+                                size_t buf_len,
+                                size_t *written);
+
+/*
+ Closes an index opened by `pl_index_open`; NULL is a no-op.
+
+ # Safety
+
+ `index` must be NULL or a live index not used by any other thread, and is invalid afterwards.
+ */
+void pl_index_close(struct pl_index *index);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -42,6 +42,8 @@ pub mod link;
 
 pub mod evaluate;
 
+pub mod index;
+
 use std::os::raw::c_char;
 
 pub use error::pl_result;

@@ -7,6 +7,7 @@
 
 mod errors;
 mod extract;
+mod index;
 mod input;
 mod link;
 mod run;
@@ -46,6 +47,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract::read_encoded, m)?)?;
     m.add_class::<link::PyLinks>()?;
     m.add_class::<link::PyModel>()?;
+    m.add_class::<index::PyIndex>()?;
     m.add_function(wrap_pyfunction!(link::link, m)?)?;
     m.add_function(wrap_pyfunction!(link::dedupe, m)?)?;
     m.add_function(wrap_pyfunction!(link::evaluate, m)?)?;

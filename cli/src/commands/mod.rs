@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod encode;
 pub mod evaluate;
+pub mod index;
 pub mod keygen;
 pub mod link;
 pub mod progress;

@@ -6,6 +6,7 @@ mod bad_inputs;
 mod common;
 mod encode;
 mod formats;
+mod index;
 mod keys;
 mod limits;
 mod link;

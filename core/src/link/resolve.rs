@@ -165,10 +165,41 @@ pub fn cluster(
     review_threshold: f64,
     support: f64,
 ) -> Clusters {
+    cluster_seeded(pool, scored, threshold, review_threshold, support, &[])
+}
+
+/// [`cluster`], starting from the clusters of `seed` instead of single records: `seed[i]` is
+/// record `i`'s starting group (0 for none; records with one nonzero number start as one
+/// cluster; records past the end of `seed` start alone). Seeded clusters are only ever merged,
+/// never split: what the person index (`crate::index`) needs to keep its ids.
+pub fn cluster_seeded(
+    pool: &Pool,
+    scored: ScoredPairs<'_>,
+    threshold: f64,
+    review_threshold: f64,
+    support: f64,
+    seed: &[u32],
+) -> Clusters {
     let n = pool.len();
     let supported = Supported::new(n, scored, review_threshold);
     let mut parent: Vec<u32> = (0..n as u32).collect();
     let mut members: Vec<Members> = (0..n).map(|_| Members::default()).collect();
+    let mut root_of_group: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
+    for (i, &g) in seed.iter().enumerate().take(n) {
+        if g == 0 {
+            continue;
+        }
+        let i = i as u32;
+        let root = *root_of_group.entry(g).or_insert(i);
+        parent[i as usize] = root;
+        let m = &mut members[root as usize];
+        m.records.push(i);
+        let s = pool.source(i);
+        match m.per_source.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, c)) => *c += 1,
+            None => m.per_source.push((s, 1)),
+        }
+    }
     let get = |members: &mut Vec<Members>, r: u32| -> Members {
         let m = std::mem::take(&mut members[r as usize]);
         if m.records.is_empty() {

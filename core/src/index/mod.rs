@@ -1,0 +1,1195 @@
+//! The person index: linked records kept by the linkage unit, each with a **stable person id**,
+//! to which new encoded records are assigned as they come (`pseudolink index`).
+//!
+//! [`PersonIndex::create`] links encoded extracts as [`crate::run::link::link`] does and gives
+//! every cluster (and every record left alone) a person id; [`PersonIndex::add_file`] assigns the
+//! records of a new extract to the stored persons with the stored model (see `assign`);
+//! [`PersonIndex::match_record`] asks where one record would go without storing it;
+//! [`PersonIndex::remove`] withdraws records so that no trace of them is left in the index file;
+//! [`PersonIndex::export`] lists every record's person id.
+//!
+//! Invariants:
+//! - a record's person id changes only when its person is merged into an older one, and every
+//!   merge is logged (`merges.csv`: retired id, surviving id, when, evidence); persons are never
+//!   split automatically: a person the evidence no longer holds together is listed in
+//!   `splits.csv` for review;
+//! - every change is one redb write transaction, so a crash or a kill leaves the last committed
+//!   state, readable; a withdrawal then rewrites the file from scratch (under a temporary name,
+//!   renamed into place) so that the withdrawn record's bytes are not left in free pages;
+//! - the schema fingerprint, encoding version, extract format and key check value are fixed at
+//!   creation, and extracts that differ are refused;
+//! - the same inputs, added in the same order, give the same person ids: an index can be rebuilt
+//!   from its inputs.
+//!
+//! ```no_run
+//! use pseudolink::index::{CreateOptions, PersonIndex};
+//! use pseudolink::Schema;
+//! use std::path::Path;
+//!
+//! let schema = Schema::example();
+//! let options = CreateOptions {
+//!     inputs: vec!["school.enc.csv".into(), "family_hub.enc.csv".into()],
+//!     ..CreateOptions::default()
+//! };
+//! let (mut index, _report) = PersonIndex::create(Path::new("index"), &schema, options).unwrap();
+//! let added = index.add_file(Path::new("school_june.enc.csv"), None).unwrap();
+//! for a in &added.assignments {
+//!     println!("{} {} {:?}", a.record_id, a.person_id.as_deref().unwrap_or(""), a.band);
+//! }
+//! ```
+
+mod assign;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use redb::{
+    Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
+};
+
+use crate::encode::layout::Layout;
+use crate::encode::EncodedRecord;
+use crate::error::{Error, Location, Result};
+use crate::io::atomic::{write_atomic, AtomicFile};
+use crate::io::encoded::{read_encoded, ReadOptions};
+use crate::io::manifest::Manifest;
+use crate::link::model::Model;
+use crate::link::{Band, LinkOptions, LinkProgress};
+use crate::schema::Schema;
+
+use assign::{Context, PersonRef, Planned};
+use store::{
+    block_keys, person_id, row_of, store_error, Counters, Settings, BLOCKS, IDS, MERGES, META,
+    PERSONS, RECORDS, SPLITS,
+};
+pub use store::{Evidence, Merge, Split, INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_EVIDENCE};
+
+/// The index file inside the index folder.
+pub const INDEX_FILE: &str = "index.redb";
+/// The merge log inside the index folder.
+pub const MERGES_FILE: &str = "merges.csv";
+/// The list of persons to review for a split, inside the index folder.
+pub const SPLITS_FILE: &str = "splits.csv";
+
+/// How a record was assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum AssignBand {
+    /// It links (at or above the match threshold) to the records of its person.
+    Match,
+    /// It was given a person of its own, but a pair in the review band links it to another
+    /// person ([`Assignment::candidate_person_id`]): for clerical review.
+    Review,
+    /// Nothing links it: a new person.
+    New,
+}
+
+impl AssignBand {
+    /// `match`, `review` or `new`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignBand::Match => "match",
+            AssignBand::Review => "review",
+            AssignBand::New => "new",
+        }
+    }
+}
+
+/// Where a record went (or would go).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// The record's source.
+    pub source: String,
+    /// The record's id.
+    pub record_id: String,
+    /// Its person id; `None` only from [`PersonIndex::match_record`] when it would be a new
+    /// person.
+    pub person_id: Option<String>,
+    /// The match probability of its best pair with its person's records ([`AssignBand::Match`])
+    /// or with the candidate person's ([`AssignBand::Review`]).
+    pub match_probability: Option<f64>,
+    /// The band.
+    pub band: AssignBand,
+    /// For [`AssignBand::Review`]: the person it may belong to (`None` when that is another
+    /// new person not stored, from [`PersonIndex::match_record`]).
+    pub candidate_person_id: Option<String>,
+}
+
+impl Assignment {
+    /// The assignment as a row of `assigned.csv` (no newline): `record_id,source,person_id,
+    /// match_probability,band,candidate_person_id`, the probability with six decimals, absent
+    /// values empty.
+    pub fn csv_row(&self) -> String {
+        let p = self
+            .match_probability
+            .map(|p| format!("{p:.6}"))
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, cell) in [
+            self.record_id.as_str(),
+            self.source.as_str(),
+            self.person_id.as_deref().unwrap_or(""),
+            p.as_str(),
+            self.band.as_str(),
+            self.candidate_person_id.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(b',');
+            }
+            crate::encode::record::write_csv_cell(cell, &mut out);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// What [`PersonIndex::add_file`] and [`PersonIndex::add_records`] did.
+#[derive(Debug, Clone, Default)]
+pub struct AddReport {
+    /// One per record added, in input order.
+    pub assignments: Vec<Assignment>,
+    /// Persons made.
+    pub new_persons: u64,
+    /// Merges made (also in `merges.csv`).
+    pub merges: Vec<Merge>,
+    /// Persons listed for review (also in `splits.csv`).
+    pub splits: Vec<Split>,
+}
+
+/// What [`PersonIndex::create`] made.
+#[derive(Debug, Clone, Default)]
+pub struct CreateReport {
+    /// Records stored.
+    pub records: u64,
+    /// Persons.
+    pub persons: u64,
+    /// Sources, in input order.
+    pub sources: Vec<String>,
+}
+
+/// One line of [`PersonIndex::export`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Member {
+    /// The source.
+    pub source: String,
+    /// The record id.
+    pub record_id: String,
+    /// The person id.
+    pub person_id: String,
+}
+
+/// Options of [`PersonIndex::create`].
+#[derive(Default)]
+pub struct CreateOptions<'a> {
+    /// The encoded extracts, in order (each with its manifest): one to deduplicate, more to link.
+    pub inputs: Vec<PathBuf>,
+    /// Source names, one per input; by default each file's name without `.enc.csv`,
+    /// `.encoded.csv` or `.csv`.
+    pub sources: Vec<String>,
+    /// Thresholds and clustering guard (`one_to_one` is refused: an index clusters).
+    pub link: LinkOptions,
+    /// A trained model; without one, a model is trained as `link` trains it.
+    pub model: Option<Model>,
+    /// Called as the linking advances.
+    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
+    /// Set to stop: nothing is written and [`Error::Cancelled`] returned.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// A person index in a folder (see the module documentation).
+pub struct PersonIndex {
+    dir: PathBuf,
+    path: PathBuf,
+    db: Database,
+    settings: Settings,
+    counters: Counters,
+    schema: Schema,
+    model: Model,
+    layout: Layout,
+}
+
+impl fmt::Debug for PersonIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonIndex")
+            .field("dir", &self.dir)
+            .field("sources", &self.settings.sources)
+            .field("records", &self.counters.next_record)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The source name of an extract file: its name without `.enc.csv`, `.encoded.csv` or `.csv`.
+pub fn source_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for suffix in [".enc.csv", ".encoded.csv", ".csv"] {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            if !stem.is_empty() {
+                return stem.to_string();
+            }
+        }
+    }
+    name
+}
+
+fn check_source_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "source name '{name}' must be non-empty, without ':' or control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn db_error(path: &Path, e: redb::DatabaseError) -> Error {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => store_error(
+            "open",
+            path,
+            "the index is in use by another process (one command at a time)",
+        ),
+        other => store_error("open", path, other),
+    }
+}
+
+impl PersonIndex {
+    /// Links the encoded extracts of `options` under `schema` and stores them as a new index in
+    /// `dir` (created if needed; refused if it already holds an index). Nothing is left in `dir`
+    /// unless the whole creation succeeds.
+    pub fn create(
+        dir: &Path,
+        schema: &Schema,
+        options: CreateOptions<'_>,
+    ) -> Result<(PersonIndex, CreateReport)> {
+        if options.inputs.is_empty() {
+            return Err(Error::Invalid("no input to create the index from".into()));
+        }
+        if options.link.one_to_one {
+            return Err(Error::Invalid(
+                "an index clusters its records: one-to-one assignment is not available".into(),
+            ));
+        }
+        let path = dir.join(INDEX_FILE);
+        if path.exists() {
+            return Err(Error::Invalid(format!(
+                "{} already holds a person index: add to it (pseudolink index add) or choose another folder",
+                dir.display()
+            )));
+        }
+        let names: Vec<String> = if options.sources.is_empty() {
+            options.inputs.iter().map(|p| source_name(p)).collect()
+        } else if options.sources.len() == options.inputs.len() {
+            options.sources.clone()
+        } else {
+            return Err(Error::Invalid(format!(
+                "{} source names for {} inputs",
+                options.sources.len(),
+                options.inputs.len()
+            )));
+        };
+        for (i, n) in names.iter().enumerate() {
+            check_source_name(n)?;
+            if names[..i].contains(n) {
+                return Err(Error::Invalid(format!(
+                    "two inputs have the source name '{n}': rename one (or give --source names)"
+                )));
+            }
+        }
+        let manifests: Vec<Manifest> = options
+            .inputs
+            .iter()
+            .map(|p| Manifest::read_for(p))
+            .collect::<Result<_>>()?;
+        let first = &manifests[0];
+        let (linkage, _details) = crate::run::link::link(
+            schema,
+            crate::run::link::LinkRun {
+                inputs: options
+                    .inputs
+                    .iter()
+                    .map(|p| crate::run::link::LinkInput::EncodedFile(p.clone()))
+                    .collect(),
+                link: options.link.clone(),
+                model: options.model.clone(),
+                model_source: None,
+                allow_unverified: false,
+                agreement: None,
+                purpose: None,
+                progress: options.progress,
+                cancel: options.cancel,
+            },
+        )?;
+        let pool = linkage.pool();
+        let n = pool.len();
+        let mut cluster_of = vec![0u32; n];
+        for l in linkage.links() {
+            if l.band == Band::Match && l.cluster != 0 {
+                cluster_of[l.left as usize] = l.cluster;
+                cluster_of[l.right as usize] = l.cluster;
+            }
+        }
+        let settings = Settings {
+            format: INDEX_FORMAT.into(),
+            format_version: INDEX_FORMAT_VERSION,
+            library_version: crate::VERSION.into(),
+            created_at: crate::timestamp::now_rfc3339(),
+            schema: schema.to_json_pretty(),
+            schema_fingerprint: schema.fingerprint(),
+            model: linkage.model().to_json(),
+            key_check_value: first.key_check_value.clone(),
+            encoding_version: first.encoding_version,
+            extract_format_version: first.format_version,
+            dedupe: options.inputs.len() == 1,
+            sources: names.clone(),
+            threshold: options.link.threshold,
+            review_threshold: options.link.review_threshold,
+            cluster_support: options.link.cluster_support,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        let partial = dir.join(format!("{INDEX_FILE}.partial"));
+        let _ = std::fs::remove_file(&partial);
+        let layout = Layout::new(schema);
+        let mut counters = Counters::default();
+        let result = (|| -> Result<()> {
+            let db = new_database(&partial)?;
+            let we = |e: redb::Error| store_error("write", &partial, e);
+            let txn = db.begin_write().map_err(|e| we(e.into()))?;
+            {
+                let mut records = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
+                let mut ids = txn.open_table(IDS).map_err(|e| we(e.into()))?;
+                let mut persons = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
+                let mut blocks = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+                txn.open_table(MERGES).map_err(|e| we(e.into()))?;
+                txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
+                let mut person_of_cluster: BTreeMap<u32, u64> = BTreeMap::new();
+                for i in 0..n as u32 {
+                    let person = match cluster_of[i as usize] {
+                        0 => {
+                            counters.next_person += 1;
+                            counters.next_person
+                        }
+                        c => *person_of_cluster.entry(c).or_insert_with(|| {
+                            counters.next_person += 1;
+                            counters.next_person
+                        }),
+                    };
+                    let record = pool.record(i);
+                    let source = pool.source(i);
+                    counters.next_record += 1;
+                    let no = counters.next_record;
+                    let row = row_of(&layout, record);
+                    records
+                        .insert(no, (person, source, record.id.as_str(), row.as_slice()))
+                        .map_err(|e| we(e.into()))?;
+                    ids.insert((source, record.id.as_str()), no)
+                        .map_err(|e| we(e.into()))?;
+                    persons.insert(person, no).map_err(|e| we(e.into()))?;
+                    for k in block_keys(schema, &layout, record) {
+                        blocks.insert(k, no).map_err(|e| we(e.into()))?;
+                    }
+                }
+                let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
+                meta.insert("settings", json(&settings)?.as_str())
+                    .map_err(|e| we(e.into()))?;
+                meta.insert("counters", json(&counters)?.as_str())
+                    .map_err(|e| we(e.into()))?;
+            }
+            txn.commit().map_err(|e| we(e.into()))?;
+            drop(db);
+            sync_file(&partial)?;
+            std::fs::rename(&partial, &path).map_err(|e| Error::io("rename", &partial, e))?;
+            sync_dir(dir);
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+        let index = PersonIndex::open(dir)?;
+        index.write_logs()?;
+        let report = CreateReport {
+            records: n as u64,
+            persons: counters.next_person,
+            sources: names,
+        };
+        Ok((index, report))
+    }
+
+    /// Opens the index in `dir`. One process at a time: a second gets an error saying the index
+    /// is in use.
+    pub fn open(dir: &Path) -> Result<PersonIndex> {
+        let path = dir.join(INDEX_FILE);
+        if !path.is_file() {
+            return Err(Error::Invalid(format!(
+                "{} holds no person index (no {INDEX_FILE}): create one with `pseudolink index create`",
+                dir.display()
+            )));
+        }
+        // A rewrite interrupted before its rename left this; the index itself is intact.
+        let _ = std::fs::remove_file(dir.join(format!("{INDEX_FILE}.rewrite")));
+        let db = Database::open(&path).map_err(|e| db_error(&path, e))?;
+        let re = |e: redb::Error| store_error("read", &path, e);
+        let (settings, counters) = {
+            let txn = db.begin_read().map_err(|e| re(e.into()))?;
+            let meta = txn.open_table(META).map_err(|e| re(e.into()))?;
+            let get = |k: &str| -> Result<String> {
+                meta.get(k)
+                    .map_err(|e| re(e.into()))?
+                    .map(|g| g.value().to_string())
+                    .ok_or_else(|| store_error("read", &path, format!("no {k} in the index")))
+            };
+            let settings: Settings = serde_json::from_str(&get("settings")?)
+                .map_err(|e| store_error("read", &path, e))?;
+            let counters: Counters = serde_json::from_str(&get("counters")?)
+                .map_err(|e| store_error("read", &path, e))?;
+            (settings, counters)
+        };
+        if settings.format != INDEX_FORMAT || settings.format_version != INDEX_FORMAT_VERSION {
+            return Err(Error::Mismatch(format!(
+                "{} is {} version {}; this pseudolink reads {INDEX_FORMAT} version {INDEX_FORMAT_VERSION}: rebuild the index from its inputs",
+                path.display(),
+                settings.format,
+                settings.format_version
+            )));
+        }
+        let schema = Schema::from_json(&settings.schema)?;
+        if schema.fingerprint() != settings.schema_fingerprint {
+            return Err(store_error(
+                "read",
+                &path,
+                "the stored schema does not match its fingerprint",
+            ));
+        }
+        let model = Model::from_json(&settings.model)?;
+        let layout = Layout::new(&schema);
+        Ok(PersonIndex {
+            dir: dir.to_path_buf(),
+            path,
+            db,
+            settings,
+            counters,
+            schema,
+            model,
+            layout,
+        })
+    }
+
+    /// The schema the index was made under.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The model records are scored with.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The source names, in the order they joined the index.
+    pub fn sources(&self) -> &[String] {
+        &self.settings.sources
+    }
+
+    /// Records in the index.
+    pub fn len(&self) -> Result<u64> {
+        let re = |e: redb::Error| store_error("read", &self.path, e);
+        let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
+        let t = txn.open_table(IDS).map_err(|e| re(e.into()))?;
+        t.len().map_err(|e| re(e.into()))
+    }
+
+    /// Whether the index holds no record.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Checks an extract's manifest against the index: encoding version, extract format, schema
+    /// and secret (key check value, compared in constant time).
+    fn check_manifest(&self, what: &str, m: &Manifest) -> Result<()> {
+        let s = &self.settings;
+        if m.schema_fingerprint != s.schema_fingerprint {
+            return Err(Error::Mismatch(format!(
+                "{what} was encoded under schema {} but the index under schema {}: encode with the index's schema",
+                m.schema_fingerprint, s.schema_fingerprint
+            )));
+        }
+        if m.encoding_version != s.encoding_version || m.format_version != s.extract_format_version
+        {
+            return Err(Error::Mismatch(format!(
+                "{what} is encoding version {} (format {}) but the index holds version {} (format {}): rebuild the index or re-encode",
+                m.encoding_version, m.format_version, s.encoding_version, s.extract_format_version
+            )));
+        }
+        if m.key_check_value != s.key_check_value {
+            return Err(Error::Mismatch(format!(
+                "{what} was encoded with key check value {} but the index holds records of key check value {}: it comes from another secret and cannot be linked to this index",
+                m.key_check_value, s.key_check_value
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads the encoded extract at `path` (checked against its manifest and the index: the same
+    /// schema, encoding and secret, or it is refused) and adds its records under source `source`
+    /// (by default [`source_name`] of the file). See [`PersonIndex::add_records`].
+    pub fn add_file(&mut self, path: &Path, source: Option<&str>) -> Result<AddReport> {
+        let extract = read_encoded(path, &self.schema, ReadOptions::default())?;
+        let manifest = extract
+            .manifest
+            .as_ref()
+            .ok_or_else(|| Error::Mismatch(format!("{} has no manifest", path.display())))?;
+        self.check_manifest(&path.display().to_string(), manifest)?;
+        let name = source.map_or_else(|| source_name(path), str::to_string);
+        self.add_records(&name, extract.records, Some(path))
+    }
+
+    /// Adds `records` of source `source` (a new source joins the index) and assigns each a person
+    /// id: an existing one when it links, a new one otherwise; merges and splits found are logged.
+    /// All in one transaction: on any error nothing changes. A record id the source already has in
+    /// the index is refused (remove it first to replace it), as is one repeated in `records`.
+    ///
+    /// `file` names the input in messages (lines counted with the header as line 1). The caller
+    /// has checked that the records were encoded under the index's schema and secret
+    /// ([`PersonIndex::add_file`] and [`PersonIndex::check_extract`] do).
+    pub fn add_records(
+        &mut self,
+        source: &str,
+        records: Vec<EncodedRecord>,
+        file: Option<&Path>,
+    ) -> Result<AddReport> {
+        check_source_name(source)?;
+        let mut settings = self.settings.clone();
+        let source_no = match settings.sources.iter().position(|s| s == source) {
+            Some(s) => s,
+            None => {
+                settings.sources.push(source.to_string());
+                settings.sources.len() - 1
+            }
+        };
+        let source_no = u16::try_from(source_no)
+            .map_err(|_| Error::Invalid("an index holds at most 65,535 sources".into()))?;
+        let path = self.path.clone();
+        let we = |e: redb::Error| store_error("write", &path, e);
+        let mut seen = rustc_hash::FxHashSet::default();
+        for (k, r) in records.iter().enumerate() {
+            if !seen.insert(r.id.as_str()) {
+                return Err(Error::input(
+                    Location::at(file, k as u64 + 2).field("record_id"),
+                    format!("record id '{}' appears twice", r.id),
+                ));
+            }
+        }
+        let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
+        let mut counters = self.counters;
+        let when = crate::timestamp::now_rfc3339();
+        let (report, planned) = {
+            let mut rec_t = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
+            let mut ids_t = txn.open_table(IDS).map_err(|e| we(e.into()))?;
+            let mut per_t = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
+            let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+            for (k, r) in records.iter().enumerate() {
+                if ids_t
+                    .get((source_no, r.id.as_str()))
+                    .map_err(|e| we(e.into()))?
+                    .is_some()
+                {
+                    return Err(Error::input(
+                        Location::at(file, k as u64 + 2).field("record_id"),
+                        format!(
+                            "record id '{}' of source '{source}' is already in the index (remove it first to replace it)",
+                            r.id
+                        ),
+                    ));
+                }
+            }
+            let ctx = Context {
+                schema: &self.schema,
+                layout: &self.layout,
+                model: &self.model,
+                settings: &settings,
+                path: &self.path,
+            };
+            let planned = assign::plan(&ctx, &rec_t, &per_t, &blk_t, source_no, &records)?;
+            let number = |p: PersonRef| match p {
+                PersonRef::Existing(n) => n,
+                PersonRef::New(k) => counters.next_person + 1 + k,
+            };
+            // Merges: the retired person's records move to the surviving one.
+            let mut merges = Vec::new();
+            let mut log_t = txn.open_table(MERGES).map_err(|e| we(e.into()))?;
+            for (retired, surviving, evidence) in &planned.merges {
+                let moved: Vec<u64> = per_t
+                    .remove_all(*retired)
+                    .map_err(|e| we(e.into()))?
+                    .map(|v| v.map(|v| v.value()))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| we(e.into()))?;
+                for no in moved {
+                    let value = {
+                        let g = rec_t
+                            .get(no)
+                            .map_err(|e| we(e.into()))?
+                            .ok_or_else(|| we(redb::Error::Corrupted("missing record".into())))?;
+                        let (_, s, id, row) = g.value();
+                        (s, id.to_string(), row.to_vec())
+                    };
+                    rec_t
+                        .insert(
+                            no,
+                            (*surviving, value.0, value.1.as_str(), value.2.as_slice()),
+                        )
+                        .map_err(|e| we(e.into()))?;
+                    per_t.insert(*surviving, no).map_err(|e| we(e.into()))?;
+                }
+                let m = Merge {
+                    retired: person_id(*retired),
+                    surviving: person_id(*surviving),
+                    when: when.clone(),
+                    evidence: evidence.clone(),
+                };
+                counters.next_log += 1;
+                log_t
+                    .insert(counters.next_log, json(&m)?.as_str())
+                    .map_err(|e| we(e.into()))?;
+                merges.push(m);
+            }
+            // Splits listed for review (once per person and parts).
+            let mut split_t = txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
+            let mut known: Vec<Split> = Vec::new();
+            for e in split_t.iter().map_err(|e| we(e.into()))? {
+                let (_, v) = e.map_err(|e| we(e.into()))?;
+                if let Ok(s) = serde_json::from_str::<Split>(v.value()) {
+                    known.push(s);
+                }
+            }
+            let mut splits = Vec::new();
+            for (p, parts) in &planned.splits {
+                let s = Split {
+                    person: person_id(*p),
+                    when: when.clone(),
+                    parts: parts.clone(),
+                };
+                if known
+                    .iter()
+                    .any(|k| k.person == s.person && k.parts == s.parts)
+                {
+                    continue;
+                }
+                counters.next_log += 1;
+                split_t
+                    .insert(counters.next_log, json(&s)?.as_str())
+                    .map_err(|e| we(e.into()))?;
+                splits.push(s);
+            }
+            // The new records.
+            let mut assignments = Vec::with_capacity(records.len());
+            for (r, d) in records.iter().zip(&planned.decisions) {
+                let person = number(d.person);
+                counters.next_record += 1;
+                let no = counters.next_record;
+                let row = row_of(&self.layout, r);
+                rec_t
+                    .insert(no, (person, source_no, r.id.as_str(), row.as_slice()))
+                    .map_err(|e| we(e.into()))?;
+                ids_t
+                    .insert((source_no, r.id.as_str()), no)
+                    .map_err(|e| we(e.into()))?;
+                per_t.insert(person, no).map_err(|e| we(e.into()))?;
+                for k in block_keys(&self.schema, &self.layout, r) {
+                    blk_t.insert(k, no).map_err(|e| we(e.into()))?;
+                }
+                assignments.push(Assignment {
+                    source: source.to_string(),
+                    record_id: r.id.clone(),
+                    person_id: Some(person_id(person)),
+                    match_probability: d.probability,
+                    band: d.band,
+                    candidate_person_id: d.candidate.map(|c| person_id(number(c))),
+                });
+            }
+            counters.next_person += planned.new_persons;
+            let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
+            meta.insert("settings", json(&settings)?.as_str())
+                .map_err(|e| we(e.into()))?;
+            meta.insert("counters", json(&counters)?.as_str())
+                .map_err(|e| we(e.into()))?;
+            (
+                AddReport {
+                    assignments,
+                    new_persons: planned.new_persons,
+                    merges,
+                    splits,
+                },
+                planned,
+            )
+        };
+        drop(planned);
+        crash_point("before-commit");
+        txn.commit().map_err(|e| we(e.into()))?;
+        self.settings = settings;
+        self.counters = counters;
+        self.write_logs()?;
+        Ok(report)
+    }
+
+    /// Checks that an extract with manifest `manifest` may be added (schema, encoding, secret).
+    pub fn check_extract(&self, name: &str, manifest: &Manifest) -> Result<()> {
+        self.check_manifest(name, manifest)
+    }
+
+    /// Where `record` of source `source` would go, without storing it: its person id (`None`
+    /// when it would be a new person), probability and band. What a case-management system asks
+    /// when it creates a record.
+    pub fn match_record(&self, source: &str, record: &EncodedRecord) -> Result<Assignment> {
+        check_source_name(source)?;
+        let mut settings = self.settings.clone();
+        let source_no = match settings.sources.iter().position(|s| s == source) {
+            Some(s) => s,
+            None => {
+                settings.sources.push(source.to_string());
+                settings.sources.len() - 1
+            }
+        };
+        let source_no = u16::try_from(source_no)
+            .map_err(|_| Error::Invalid("an index holds at most 65,535 sources".into()))?;
+        let re = |e: redb::Error| store_error("read", &self.path, e);
+        let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
+        let rec_t = txn.open_table(RECORDS).map_err(|e| re(e.into()))?;
+        let per_t = txn.open_multimap_table(PERSONS).map_err(|e| re(e.into()))?;
+        let blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| re(e.into()))?;
+        let ctx = Context {
+            schema: &self.schema,
+            layout: &self.layout,
+            model: &self.model,
+            settings: &settings,
+            path: &self.path,
+        };
+        let planned: Planned = assign::plan(
+            &ctx,
+            &rec_t,
+            &per_t,
+            &blk_t,
+            source_no,
+            std::slice::from_ref(record),
+        )?;
+        let d = planned
+            .decisions
+            .first()
+            .ok_or_else(|| Error::Invalid("no decision for the record".into()))?;
+        let name = |p: PersonRef| match p {
+            PersonRef::Existing(n) => Some(person_id(n)),
+            PersonRef::New(_) => None,
+        };
+        Ok(Assignment {
+            source: source.to_string(),
+            record_id: record.id.clone(),
+            person_id: name(d.person),
+            match_probability: d.probability,
+            band: d.band,
+            candidate_person_id: d.candidate.and_then(name),
+        })
+    }
+
+    /// [`PersonIndex::match_record`] of one encoded row (the columns of the index's encoded
+    /// extracts, no header, no newline: what `pseudolink encode` writes and `pl_encode_record`
+    /// gives).
+    pub fn match_row(&self, source: &str, row: &[u8]) -> Result<Assignment> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(row);
+        let mut record = csv::ByteRecord::new();
+        let bad = |m: String| Error::input(Location::at(None, 1), m);
+        if !reader
+            .read_byte_record(&mut record)
+            .map_err(|e| bad(format!("not an encoded row: {e}")))?
+        {
+            return Err(bad("the encoded row is empty".into()));
+        }
+        let parsed = crate::io::encoded::parse_row(&self.layout, &record)
+            .map_err(|(field, m)| Error::input(Location::at(None, 1).field(field), m))?;
+        if reader
+            .read_byte_record(&mut record)
+            .map_err(|e| bad(format!("not an encoded row: {e}")))?
+        {
+            return Err(bad("give one encoded row, not several".into()));
+        }
+        self.match_record(source, &parsed)
+    }
+
+    /// Every record with its person id, sorted by source and record id.
+    pub fn export(&self) -> Result<Vec<Member>> {
+        let re = |e: redb::Error| store_error("read", &self.path, e);
+        let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
+        let t = txn.open_table(RECORDS).map_err(|e| re(e.into()))?;
+        let mut out = Vec::new();
+        for e in t.iter().map_err(|e| re(e.into()))? {
+            let (_, v) = e.map_err(|e| re(e.into()))?;
+            let (person, s, id, _) = v.value();
+            out.push(Member {
+                source: self.source_of(s),
+                record_id: id.to_string(),
+                person_id: person_id(person),
+            });
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn source_of(&self, s: u16) -> String {
+        self.settings
+            .sources
+            .get(s as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Writes [`PersonIndex::export`] to `path` (`source,record_id,person_id`), atomically.
+    pub fn write_export(&self, path: &Path) -> Result<u64> {
+        let members = self.export()?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let ce = |e: csv::Error| store_error("write", path, e);
+        w.write_record(["source", "record_id", "person_id"])
+            .map_err(ce)?;
+        for m in &members {
+            w.write_record([&m.source, &m.record_id, &m.person_id])
+                .map_err(ce)?;
+        }
+        let bytes = w.into_inner().map_err(|e| store_error("write", path, e))?;
+        write_atomic(path, &bytes)?;
+        Ok(members.len() as u64)
+    }
+
+    /// The merge log, oldest first.
+    pub fn merges(&self) -> Result<Vec<Merge>> {
+        self.read_log(MERGES)
+    }
+
+    /// The persons listed for review for a split, oldest first.
+    pub fn splits(&self) -> Result<Vec<Split>> {
+        self.read_log(SPLITS)
+    }
+
+    fn read_log<T: serde::de::DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<u64, &str>,
+    ) -> Result<Vec<T>> {
+        let re = |e: redb::Error| store_error("read", &self.path, e);
+        let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
+        let t = txn.open_table(table).map_err(|e| re(e.into()))?;
+        let mut out = Vec::new();
+        for e in t.iter().map_err(|e| re(e.into()))? {
+            let (_, v) = e.map_err(|e| re(e.into()))?;
+            out.push(
+                serde_json::from_str(v.value()).map_err(|e| store_error("read", &self.path, e))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Writes `merges.csv` and `splits.csv` from the index (each atomically). They are views of
+    /// the index, rewritten after every change.
+    fn write_logs(&self) -> Result<()> {
+        let merges: Vec<Merge> = self.merges()?;
+        let path = self.dir.join(MERGES_FILE);
+        let ce = |e: csv::Error| store_error("write", &path, e);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "retired_person_id",
+            "surviving_person_id",
+            "merged_at",
+            "evidence",
+        ])
+        .map_err(ce)?;
+        for m in &merges {
+            let evidence = if m.evidence.is_empty() {
+                "(withdrawn)".to_string()
+            } else {
+                m.evidence
+                    .iter()
+                    .map(|e| format!("{}~{} p={:.6}", e.a, e.b, e.probability))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            w.write_record([&m.retired, &m.surviving, &m.when, &evidence])
+                .map_err(ce)?;
+        }
+        let bytes = w.into_inner().map_err(|e| store_error("write", &path, e))?;
+        write_atomic(&path, &bytes)?;
+
+        let splits: Vec<Split> = self.splits()?;
+        let path = self.dir.join(SPLITS_FILE);
+        let ce = |e: csv::Error| store_error("write", &path, e);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["person_id", "listed_at", "parts"])
+            .map_err(ce)?;
+        for s in &splits {
+            let parts = s
+                .parts
+                .iter()
+                .map(|p| p.join(" "))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            w.write_record([&s.person, &s.when, &parts]).map_err(ce)?;
+        }
+        let bytes = w.into_inner().map_err(|e| store_error("write", &path, e))?;
+        write_atomic(&path, &bytes)
+    }
+
+    /// Withdraws the records `record_ids` of source `source`: each is deleted with its blocking
+    /// entries, and struck from the merge evidence and the split list; then the index file is
+    /// rewritten from scratch so that no byte of them is left in it. All or nothing: an id not in
+    /// the index is an error and nothing is removed. Returns the records removed.
+    pub fn remove(&mut self, source: &str, record_ids: &[String]) -> Result<u64> {
+        let source_no = self
+            .settings
+            .sources
+            .iter()
+            .position(|s| s == source)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "the index has no source '{source}' (its sources: {})",
+                    self.settings.sources.join(", ")
+                ))
+            })?;
+        let source_no = u16::try_from(source_no).unwrap_or(u16::MAX);
+        let path = self.path.clone();
+        let we = |e: redb::Error| store_error("write", &path, e);
+        let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
+        let mut gone: Vec<String> = Vec::new();
+        {
+            let mut rec_t = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
+            let mut ids_t = txn.open_table(IDS).map_err(|e| we(e.into()))?;
+            let mut per_t = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
+            let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+            for id in record_ids {
+                let no = ids_t
+                    .remove((source_no, id.as_str()))
+                    .map_err(|e| we(e.into()))?
+                    .map(|g| g.value())
+                    .ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "record '{id}' of source '{source}' is not in the index (nothing was removed)"
+                        ))
+                    })?;
+                let (person, row) = {
+                    let g = rec_t
+                        .remove(no)
+                        .map_err(|e| we(e.into()))?
+                        .ok_or_else(|| we(redb::Error::Corrupted("missing record".into())))?;
+                    let (person, _, _, row) = g.value();
+                    (person, row.to_vec())
+                };
+                let record = store::parse_rows(&self.layout, &[row], &self.path)?
+                    .pop()
+                    .ok_or_else(|| we(redb::Error::Corrupted("empty record".into())))?;
+                for k in block_keys(&self.schema, &self.layout, &record) {
+                    blk_t.remove(k, no).map_err(|e| we(e.into()))?;
+                }
+                per_t.remove(person, no).map_err(|e| we(e.into()))?;
+                gone.push(format!("{source}:{id}"));
+            }
+            // Strike them from the logs.
+            let mut log_t = txn.open_table(MERGES).map_err(|e| we(e.into()))?;
+            let mut updates: Vec<(u64, Option<String>)> = Vec::new();
+            for e in log_t.iter().map_err(|e| we(e.into()))? {
+                let (k, v) = e.map_err(|e| we(e.into()))?;
+                let mut m: Merge =
+                    serde_json::from_str(v.value()).map_err(|e| store_error("read", &path, e))?;
+                let before = m.evidence.len();
+                m.evidence
+                    .retain(|e| !gone.contains(&e.a) && !gone.contains(&e.b));
+                if m.evidence.len() != before {
+                    updates.push((k.value(), Some(json(&m)?)));
+                }
+            }
+            for (k, v) in &updates {
+                if let Some(v) = v {
+                    log_t.insert(*k, v.as_str()).map_err(|e| we(e.into()))?;
+                }
+            }
+            let mut split_t = txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
+            let mut updates: Vec<(u64, Option<String>)> = Vec::new();
+            for e in split_t.iter().map_err(|e| we(e.into()))? {
+                let (k, v) = e.map_err(|e| we(e.into()))?;
+                let mut s: Split =
+                    serde_json::from_str(v.value()).map_err(|e| store_error("read", &path, e))?;
+                let before: usize = s.parts.iter().map(Vec::len).sum();
+                for p in &mut s.parts {
+                    p.retain(|r| !gone.contains(r));
+                }
+                s.parts.retain(|p| !p.is_empty());
+                let after: usize = s.parts.iter().map(Vec::len).sum();
+                if after != before {
+                    updates.push((
+                        k.value(),
+                        (s.parts.len() > 1).then(|| json(&s)).transpose()?,
+                    ));
+                }
+            }
+            for (k, v) in &updates {
+                match v {
+                    Some(v) => {
+                        split_t.insert(*k, v.as_str()).map_err(|e| we(e.into()))?;
+                    }
+                    None => {
+                        split_t.remove(*k).map_err(|e| we(e.into()))?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(|e| we(e.into()))?;
+        self.rewrite()?;
+        self.write_logs()?;
+        Ok(gone.len() as u64)
+    }
+
+    /// Copies every table into a fresh file and renames it over the index, so that freed pages
+    /// (which may hold withdrawn records) are not carried over.
+    fn rewrite(&mut self) -> Result<()> {
+        let tmp = self.dir.join(format!("{INDEX_FILE}.rewrite"));
+        let _ = std::fs::remove_file(&tmp);
+        let result = (|| -> Result<()> {
+            let re = |e: redb::Error| store_error("read", &self.path, e);
+            let we = |e: redb::Error| store_error("write", &tmp, e);
+            let fresh = new_database(&tmp)?;
+            let rtxn = self.db.begin_read().map_err(|e| re(e.into()))?;
+            let wtxn = fresh.begin_write().map_err(|e| we(e.into()))?;
+            {
+                let src = rtxn.open_table(META).map_err(|e| re(e.into()))?;
+                let mut dst = wtxn.open_table(META).map_err(|e| we(e.into()))?;
+                for e in src.iter().map_err(|e| re(e.into()))? {
+                    let (k, v) = e.map_err(|e| re(e.into()))?;
+                    dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
+                }
+                let src = rtxn.open_table(RECORDS).map_err(|e| re(e.into()))?;
+                let mut dst = wtxn.open_table(RECORDS).map_err(|e| we(e.into()))?;
+                for e in src.iter().map_err(|e| re(e.into()))? {
+                    let (k, v) = e.map_err(|e| re(e.into()))?;
+                    dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
+                }
+                let src = rtxn.open_table(IDS).map_err(|e| re(e.into()))?;
+                let mut dst = wtxn.open_table(IDS).map_err(|e| we(e.into()))?;
+                for e in src.iter().map_err(|e| re(e.into()))? {
+                    let (k, v) = e.map_err(|e| re(e.into()))?;
+                    dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
+                }
+                for table in [PERSONS, BLOCKS] {
+                    let src = rtxn.open_multimap_table(table).map_err(|e| re(e.into()))?;
+                    let mut dst = wtxn.open_multimap_table(table).map_err(|e| we(e.into()))?;
+                    for e in src.iter().map_err(|e| re(e.into()))? {
+                        let (k, vs) = e.map_err(|e| re(e.into()))?;
+                        for v in vs {
+                            let v = v.map_err(|e| re(e.into()))?;
+                            dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
+                        }
+                    }
+                }
+                for table in [MERGES, SPLITS] {
+                    let src = rtxn.open_table(table).map_err(|e| re(e.into()))?;
+                    let mut dst = wtxn.open_table(table).map_err(|e| we(e.into()))?;
+                    for e in src.iter().map_err(|e| re(e.into()))? {
+                        let (k, v) = e.map_err(|e| re(e.into()))?;
+                        dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
+                    }
+                }
+            }
+            wtxn.commit().map_err(|e| we(e.into()))?;
+            drop(rtxn);
+            drop(fresh);
+            sync_file(&tmp)?;
+            std::fs::rename(&tmp, &self.path).map_err(|e| Error::io("rename", &tmp, e))?;
+            sync_dir(&self.dir);
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        self.db = Database::open(&self.path).map_err(|e| db_error(&self.path, e))?;
+        Ok(())
+    }
+
+    /// The text of `assigned.csv`: the header
+    /// `record_id,source,person_id,match_probability,band,candidate_person_id`, then one
+    /// [`Assignment::csv_row`] per line.
+    pub fn assignments_csv(assignments: &[Assignment]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(
+            b"record_id,source,person_id,match_probability,band,candidate_person_id\n",
+        );
+        for a in assignments {
+            out.extend_from_slice(a.csv_row().as_bytes());
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// [`PersonIndex::add_file`], then its assignments written to `output`: the output is
+    /// written under a temporary name before the index commits and renamed into place after.
+    pub fn add_file_to(
+        &mut self,
+        input: &Path,
+        source: Option<&str>,
+        output: &Path,
+    ) -> Result<AddReport> {
+        let out = AtomicFile::create(output)?;
+        let report = self.add_file(input, source)?;
+        let mut out = out;
+        out.write_all(&Self::assignments_csv(&report.assignments))?;
+        out.commit()?;
+        Ok(report)
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Invalid(format!("cannot serialise: {e}")))
+}
+
+/// A new, empty database file readable by its owner only (it holds pseudonymised personal data),
+/// created exclusively.
+fn new_database(path: &Path) -> Result<Database> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    Database::builder()
+        .create_file(file)
+        .map_err(|e| db_error(path, e))
+}
+
+fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("sync", path, e))
+}
+
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// For the crash-safety test: with `PSEUDOLINK_INDEX_TEST_PAUSE=<point>` in the environment, the
+/// process stops at `point` for ten seconds (the test kills it there). Nothing else reads it.
+fn crash_point(point: &str) {
+    if std::env::var("PSEUDOLINK_INDEX_TEST_PAUSE").is_ok_and(|p| p == point) {
+        eprintln!("pseudolink: paused at {point}");
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,364 @@
+//! Tests of the person index: stable ids across adds, merges in the log, withdrawal, refusal of
+//! foreign extracts, rebuilding, and `match_record` agreeing with `add`. (The crash test kills
+//! the CLI mid-add: `cli/tests/e2e/index.rs`.)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::run::{encode_file, EncodeOptions, RunControl};
+use crate::{Encoder, Secret};
+
+const SECRET: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/// Synthetic extracts: agency a whole, agency b in two halves (`b1` first, `b2` later), each
+/// encoded with its manifest.
+struct Setup {
+    dir: tempfile::TempDir,
+    schema: Schema,
+}
+
+impl Setup {
+    fn new(people: usize, seed: u64, duplicate_rate: f64) -> Setup {
+        use pseudolink_synth::{generate, SynthConfig};
+        let data = generate(&SynthConfig {
+            people,
+            seed,
+            duplicate_rate,
+            ..SynthConfig::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Schema::example();
+        let secret = Secret::from_hex(SECRET).unwrap();
+        let encoder = Encoder::new(&schema, &secret);
+        let csv = |rows: &[pseudolink_synth::SynthRecord]| {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([
+                "record_id",
+                "first_name",
+                "middle_name",
+                "last_name",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "address_line_1",
+                "nhs_number",
+            ])
+            .unwrap();
+            for r in rows {
+                w.write_record([
+                    &r.record_id,
+                    &r.first_name,
+                    &r.middle_name,
+                    &r.last_name,
+                    &r.date_of_birth,
+                    &r.sex,
+                    &r.postcode,
+                    &r.address_line_1,
+                    &r.nhs_number,
+                ])
+                .unwrap();
+            }
+            w.into_inner().unwrap()
+        };
+        let a = &data.extracts[0].1;
+        let b = &data.extracts[1].1;
+        let half = b.len() / 2;
+        for (name, rows) in [("a", &a[..]), ("b1", &b[..half]), ("b2", &b[half..])] {
+            let raw = dir.path().join(format!("{name}.csv"));
+            std::fs::write(&raw, csv(rows)).unwrap();
+            let out = dir.path().join(format!("{name}.enc.csv"));
+            encode_file(
+                &encoder,
+                &raw,
+                &out,
+                &EncodeOptions::default(),
+                &RunControl::default(),
+            )
+            .unwrap();
+        }
+        Setup { dir, schema }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn create(&self, folder: &str) -> PersonIndex {
+        let options = CreateOptions {
+            inputs: vec![self.path("a.enc.csv"), self.path("b1.enc.csv")],
+            sources: vec!["a".into(), "b".into()],
+            ..CreateOptions::default()
+        };
+        PersonIndex::create(&self.path(folder), &self.schema, options)
+            .unwrap()
+            .0
+    }
+}
+
+fn by_record(members: &[Member]) -> BTreeMap<(String, String), String> {
+    members
+        .iter()
+        .map(|m| ((m.source.clone(), m.record_id.clone()), m.person_id.clone()))
+        .collect()
+}
+
+/// Follows the merge log from `id` to the person it ended in.
+fn surviving(merges: &[Merge], id: &str) -> String {
+    let mut id = id.to_string();
+    while let Some(m) = merges.iter().find(|m| m.retired == id) {
+        id = m.surviving.clone();
+    }
+    id
+}
+
+#[test]
+fn ids_stay_stable_across_adds_and_every_change_is_a_logged_merge() {
+    let s = Setup::new(600, 11, 0.1);
+    let mut index = s.create("idx");
+    let before = by_record(&index.export().unwrap());
+    let report = index.add_file(&s.path("b2.enc.csv"), Some("b")).unwrap();
+    let after = by_record(&index.export().unwrap());
+    let merges = index.merges().unwrap();
+    assert!(!merges.is_empty(), "duplicates within a source make merges");
+    assert_eq!(report.merges, merges);
+    for (record, old) in &before {
+        let new = &after[record];
+        assert_eq!(
+            new,
+            &surviving(&merges, old),
+            "{record:?} changed id without a logged merge"
+        );
+    }
+    for m in &merges {
+        assert!(m.surviving < m.retired, "the older id survives: {m:?}");
+        assert!(!m.evidence.is_empty());
+        assert!(m.evidence.iter().all(|e| e.probability >= 0.9));
+        assert!(!after.values().any(|p| p == &m.retired));
+    }
+    // Every record of b2 got an id; the records are all there, once.
+    assert_eq!(report.assignments.len() + before.len(), after.len());
+    for a in &report.assignments {
+        let id = a.person_id.as_deref().unwrap();
+        assert_eq!(
+            after[&(a.source.clone(), a.record_id.clone())],
+            surviving(&merges, id)
+        );
+        match a.band {
+            AssignBand::Match => assert!(a.match_probability.unwrap() >= 0.9),
+            AssignBand::Review => {
+                let p = a.match_probability.unwrap();
+                assert!((0.5..0.9).contains(&p), "{p}");
+                assert!(a.candidate_person_id.is_some());
+            }
+            AssignBand::New => assert!(a.match_probability.is_none()),
+        }
+    }
+    assert!(report
+        .assignments
+        .iter()
+        .any(|a| a.band == AssignBand::Match));
+    // The log files show the same.
+    let log = std::fs::read_to_string(s.path("idx").join(MERGES_FILE)).unwrap();
+    assert_eq!(log.lines().count(), merges.len() + 1);
+    assert!(log.contains(&format!("{},{}", merges[0].retired, merges[0].surviving)));
+    // A second add of other records keeps every id again.
+    let before = after;
+    let more = index.export().unwrap().len();
+    assert_eq!(more, before.len());
+}
+
+#[test]
+fn the_same_inputs_in_the_same_order_give_the_same_ids() {
+    let s = Setup::new(300, 5, 0.1);
+    let mut one = s.create("one");
+    let mut two = s.create("two");
+    one.add_file(&s.path("b2.enc.csv"), Some("b")).unwrap();
+    two.add_file(&s.path("b2.enc.csv"), Some("b")).unwrap();
+    assert_eq!(one.export().unwrap(), two.export().unwrap());
+    let strip = |m: Vec<Merge>| -> Vec<(String, String)> {
+        m.into_iter().map(|m| (m.retired, m.surviving)).collect()
+    };
+    assert_eq!(strip(one.merges().unwrap()), strip(two.merges().unwrap()));
+}
+
+#[test]
+fn match_record_answers_as_add_would() {
+    let s = Setup::new(300, 8, 0.0);
+    let mut index = s.create("idx");
+    let extract = read_encoded(&s.path("b2.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
+    let mut seen = [0usize; 3];
+    for r in extract.records.iter().take(40) {
+        let asked = index.match_record("b", r).unwrap();
+        let added = index
+            .add_records("b", vec![r.clone()], None)
+            .unwrap()
+            .assignments
+            .remove(0);
+        assert_eq!(asked.band, added.band, "{}", r.id);
+        assert_eq!(asked.match_probability, added.match_probability);
+        match asked.person_id {
+            Some(p) => assert_eq!(Some(p), added.person_id),
+            None => assert_ne!(asked.band, AssignBand::Match),
+        }
+        seen[asked.band as usize] += 1;
+    }
+    assert!(seen[AssignBand::Match as usize] > 0, "{seen:?}");
+}
+
+#[test]
+fn a_record_already_in_the_index_or_repeated_is_refused_and_nothing_changes() {
+    let s = Setup::new(200, 3, 0.0);
+    let mut index = s.create("idx");
+    let n = index.len().unwrap();
+    let e = index
+        .add_file(&s.path("b1.enc.csv"), Some("b"))
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Input { .. }), "{msg}");
+    assert!(
+        msg.contains("b1.enc.csv") && msg.contains("line 2") && msg.contains("record_id"),
+        "{msg}"
+    );
+    assert_eq!(index.len().unwrap(), n);
+    // Under another source name the same ids are other records.
+    index.add_file(&s.path("b1.enc.csv"), Some("c")).unwrap();
+    assert!(index.len().unwrap() > n);
+}
+
+#[test]
+fn extracts_of_another_secret_or_schema_are_refused() {
+    let s = Setup::new(200, 4, 0.0);
+    let mut index = s.create("idx");
+    let n = index.len().unwrap();
+    let other = Secret::generate().unwrap();
+    let foreign = s.path("foreign.enc.csv");
+    encode_file(
+        &Encoder::new(&s.schema, &other),
+        &s.path("b2.csv"),
+        &foreign,
+        &EncodeOptions::default(),
+        &RunControl::default(),
+    )
+    .unwrap();
+    let e = index.add_file(&foreign, None).unwrap_err();
+    assert!(matches!(e, Error::Mismatch(_)), "{e}");
+    assert!(e.to_string().contains("key check value"), "{e}");
+
+    let mut json: serde_json::Value = serde_json::from_str(Schema::example_json()).unwrap();
+    json["fields"][3]["normalise"]["century_pivot"] = 30.into();
+    let schema2 = Schema::from_json(&json.to_string()).unwrap();
+    assert_ne!(schema2.fingerprint(), s.schema.fingerprint());
+    let secret = Secret::from_hex(SECRET).unwrap();
+    let other_schema = s.path("schema2.enc.csv");
+    encode_file(
+        &Encoder::new(&schema2, &secret),
+        &s.path("b2.csv"),
+        &other_schema,
+        &EncodeOptions::default(),
+        &RunControl::default(),
+    )
+    .unwrap();
+    let e = index.add_file(&other_schema, None).unwrap_err();
+    assert!(matches!(e, Error::Mismatch(_)), "{e}");
+    assert!(e.to_string().contains("schema"), "{e}");
+    assert_eq!(index.len().unwrap(), n);
+    assert_eq!(index.sources(), ["a", "b"]);
+}
+
+#[test]
+fn a_withdrawn_record_leaves_no_trace() {
+    let s = Setup::new(600, 11, 0.1);
+    let mut index = s.create("idx");
+    index.add_file(&s.path("b2.enc.csv"), Some("b")).unwrap();
+    let merges = index.merges().unwrap();
+    let rows: Vec<(String, String)> =
+        [("a", "a.enc.csv"), ("b", "b1.enc.csv"), ("b", "b2.enc.csv")]
+            .iter()
+            .flat_map(|(source, f)| {
+                std::fs::read_to_string(s.path(f))
+                    .unwrap()
+                    .lines()
+                    .skip(1)
+                    .map(|l| (source.to_string(), l.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    // A record named in merge evidence with a cell no other record holds (duplicates may share
+    // every cell but the id).
+    let mut chosen = None;
+    'search: for m in &merges {
+        for e in &m.evidence {
+            for named in [&e.a, &e.b] {
+                let (source, id) = named.split_once(':').unwrap();
+                let Some((_, row)) = rows
+                    .iter()
+                    .find(|(s, l)| s == source && l.starts_with(&format!("{id},")))
+                else {
+                    continue;
+                };
+                let own = row.split(',').skip(1).find(|c| {
+                    c.len() >= 16 && !rows.iter().any(|(_, o)| o != row && o.contains(*c))
+                });
+                if let Some(cell) = own {
+                    chosen = Some((named.clone(), cell.to_string()));
+                    break 'search;
+                }
+            }
+        }
+    }
+    let (named, token) = chosen.expect("a record of merge evidence with a cell of its own");
+    let (source, id) = named.split_once(':').unwrap();
+    let db = s.path("idx").join(INDEX_FILE);
+    let contains = |path: &Path, needle: &str| {
+        let bytes = std::fs::read(path).unwrap();
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    let n = index.len().unwrap();
+    // Two withdrawals of one record: the second finds nothing and changes nothing.
+    assert_eq!(index.remove(source, &[id.to_string()]).unwrap(), 1);
+    let e = index.remove(source, &[id.to_string()]).unwrap_err();
+    assert!(e.to_string().contains("not in the index"), "{e}");
+    assert_eq!(index.len().unwrap(), n - 1);
+    assert!(!index
+        .export()
+        .unwrap()
+        .iter()
+        .any(|m| m.source == source && m.record_id == id));
+    for f in [MERGES_FILE, SPLITS_FILE] {
+        assert!(!contains(&s.path("idx").join(f), &named), "{f}");
+    }
+    assert!(
+        !contains(&db, &format!("{id},")),
+        "the record's row is in the file"
+    );
+    assert!(!contains(&db, &token), "the record's token is in the file");
+    drop(index);
+    let reopened = PersonIndex::open(&s.path("idx")).unwrap();
+    assert_eq!(reopened.len().unwrap(), n - 1);
+}
+
+#[test]
+fn one_process_at_a_time_and_a_folder_without_index_is_named() {
+    let s = Setup::new(100, 2, 0.0);
+    let _index = s.create("idx");
+    let e = PersonIndex::open(&s.path("idx")).unwrap_err();
+    assert!(e.to_string().contains("in use"), "{e}");
+    let e = PersonIndex::open(&s.path("nothing")).unwrap_err();
+    assert!(e.to_string().contains("holds no person index"), "{e}");
+    let options = CreateOptions {
+        inputs: vec![s.path("a.enc.csv")],
+        ..CreateOptions::default()
+    };
+    let e = PersonIndex::create(&s.path("idx"), &s.schema, options).unwrap_err();
+    assert!(e.to_string().contains("already holds"), "{e}");
+}
+
+#[test]
+fn source_names_come_from_file_names() {
+    assert_eq!(source_name(Path::new("x/school.enc.csv")), "school");
+    assert_eq!(source_name(Path::new("gp.encoded.csv")), "gp");
+    assert_eq!(source_name(Path::new("police.csv")), "police");
+    assert_eq!(source_name(Path::new(".csv")), ".csv");
+}

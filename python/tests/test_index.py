@@ -1,0 +1,110 @@
+"""The person index (pseudolink.Index): the same ids and answers as `pseudolink index`."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+import pseudolink
+from conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, synth, cli, vectors):
+    """Agency a encoded whole and agency b in two halves, by the CLI."""
+    d = tmp_path_factory.mktemp("index")
+    secret_file = d / "k.hex"
+    secret_file.write_text(vectors["secret_hex"] + "\n")
+    secret_file.chmod(0o600)
+    schema_file = d / "schema.json"
+    schema_file.write_text(pseudolink.Schema.example().to_json())
+    lines = (synth / "agency_b.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    half = (len(lines) - 1) // 2
+    (d / "b1.csv").write_text("".join(lines[: half + 1]), encoding="utf-8")
+    (d / "b2.csv").write_text(lines[0] + "".join(lines[half + 1 :]), encoding="utf-8")
+    (d / "a.csv").write_text((synth / "agency_a.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("a", "b1", "b2"):
+        run_cli(
+            cli, "encode", "--schema", schema_file, "--secret-file", secret_file,
+            "--input", d / f"{name}.csv", "--output", d / f"{name}.enc.csv",
+        )  # fmt: skip
+    return d, schema_file
+
+
+def test_index_gives_the_cli_s_ids_and_assignments(setup, cli, tmp_path):
+    d, schema_file = setup
+    inputs = [d / "a.enc.csv", d / "b1.enc.csv"]
+    run_cli(
+        cli, "index", "create", "--schema", schema_file, "--input", inputs[0], "--input",
+        inputs[1], "--source", "a", "--source", "b", "--output", tmp_path / "cli",
+    )  # fmt: skip
+    run_cli(
+        cli, "index", "add", "--index", tmp_path / "cli", "--input", d / "b2.enc.csv",
+        "--source", "b", "--output", tmp_path / "cli.assigned.csv",
+    )  # fmt: skip
+    run_cli(cli, "index", "export", "--index", tmp_path / "cli", "--output", tmp_path / "cli.csv")
+
+    schema = pseudolink.Schema.from_file(schema_file)
+    with pseudolink.Index.create(tmp_path / "py", schema, inputs, sources=["a", "b"]) as index:
+        assert index.sources == ["a", "b"]
+        n = len(index)
+        assigned = index.add(d / "b2.enc.csv", source="b", output=tmp_path / "py.assigned.csv")
+        assert len(index) == n + len(assigned)
+        index.write_export(tmp_path / "py.csv")
+        exported = index.export()
+        merges = index.merges()
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert (tmp_path / "py.assigned.csv").read_bytes() == (
+        tmp_path / "cli.assigned.csv"
+    ).read_bytes()
+    with open(tmp_path / "cli.csv", newline="") as f:
+        assert exported == list(csv.DictReader(f))
+    bands = {a["band"] for a in assigned}
+    assert "match" in bands
+    for a in assigned:
+        assert a["person_id"].startswith("P")
+        if a["band"] == "match":
+            assert a["match_probability"] >= 0.9
+    for m in merges:
+        assert m["surviving"] < m["retired"]
+        assert m["evidence"]
+
+
+def test_match_row_remove_and_errors(setup, tmp_path):
+    d, schema_file = setup
+    schema = pseudolink.Schema.from_file(schema_file)
+    index = pseudolink.Index.create(
+        tmp_path / "idx", schema, [d / "a.enc.csv", d / "b1.enc.csv"], sources=["a", "b"]
+    )
+    row = (d / "b2.enc.csv").read_text(encoding="utf-8").splitlines()[1]
+    asked = index.match_row("b", row)
+    assert asked["band"] in ("match", "review", "new")
+    assert index.match_row("b", row) == asked  # nothing was stored
+    added = index.add(d / "b2.enc.csv", source="b")
+    first = next(a for a in added if a["record_id"] == asked["record_id"])
+    if asked["person_id"] is not None:
+        assert first["person_id"] == asked["person_id"]
+    # The same extract again is refused, naming the file, line and field.
+    with pytest.raises(pseudolink.InputError, match=r"b2\.enc\.csv, line 2"):
+        index.add(d / "b2.enc.csv", source="b")
+    with pytest.raises(pseudolink.InputError):
+        index.match_row("b", "x,not-hex")
+    n = len(index)
+    assert index.remove("b", [first["record_id"]]) == 1
+    assert len(index) == n - 1
+    gone = first["record_id"]
+    assert not any(m["record_id"] == gone and m["source"] == "b" for m in index.export())
+    with pytest.raises(pseudolink.InvalidArgumentError, match="not in the index"):
+        index.remove("b", [first["record_id"]])
+    # One process at a time.
+    with pytest.raises(pseudolink.FileError, match="in use"):
+        pseudolink.Index(tmp_path / "idx")
+    index.close()
+    index.close()
+    with pytest.raises(pseudolink.InvalidArgumentError, match="closed"):
+        len(index)
+    with pseudolink.Index(tmp_path / "idx") as again:
+        assert len(again) == n - 1
+    with pytest.raises(pseudolink.InvalidArgumentError, match="holds no person index"):
+        pseudolink.Index(tmp_path / "nothing")
