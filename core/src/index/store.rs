@@ -118,8 +118,9 @@ pub(crate) fn store_error(action: &'static str, path: &Path, e: impl std::fmt::D
     Error::io(action, path, std::io::Error::other(e.to_string()))
 }
 
-/// The block keys of `record`: per blocking rule, one per token (or token-set element) it holds,
-/// a 64-bit keyed hash of the rule number and the token. Two records share a key when they share
+/// The block keys of `record`: per blocking rule, one per token (or token-set element) it holds
+/// (a crossed rule: one for its two tokens as an unordered pair), a 64-bit keyed hash of the rule
+/// number and the token. Two records share a key when they share
 /// the rule's token (or, with odds of 2^-64, by chance: blocking then compares the pair and finds
 /// no shared token, so a collision costs nothing).
 pub(crate) fn block_keys(schema: &Schema, layout: &Layout, record: &EncodedRecord) -> Vec<u64> {
@@ -133,10 +134,23 @@ pub(crate) fn block_keys(schema: &Schema, layout: &Layout, record: &EncodedRecor
         b.copy_from_slice(&out.as_bytes()[..8]);
         u64::from_le_bytes(b)
     };
+    let token = |column: usize| match layout.tokens.get(column).map(|t| t.slot) {
+        Some(Slot::Token(s)) => record.tokens.get(s).copied().flatten(),
+        _ => None,
+    };
     for (r, rule) in schema.link.blocking.iter().enumerate() {
         let Some(column) = schema.token_index(&rule.keys) else {
             continue;
         };
+        // A crossed rule: the two tokens as an unordered pair, as `link` joins them.
+        if let Some(crossed) = rule.crossed_keys() {
+            let other = schema.token_index(&crossed).and_then(token);
+            if let (Some(a), Some(b)) = (token(column), other) {
+                let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+                keys.push(key(r, &[lo.0, hi.0].concat()));
+            }
+            continue;
+        }
         match layout.tokens.get(column).map(|t| t.slot) {
             Some(Slot::Token(s)) => {
                 if let Some(Some(t)) = record.tokens.get(s) {
