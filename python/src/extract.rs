@@ -7,7 +7,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
-use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::internals::encode::layout::{Layout, Slot};
 use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
 use pseudolink::io::Manifest;
 use pseudolink::run::{self, EncodeOptions, Encoded, Rejects, RunControl};

@@ -1,9 +1,9 @@
 //! Files: raw extracts in, encoded extracts and manifests out, and back in for linking.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod encoded;
 pub mod manifest;
-pub mod raw;
+pub(crate) mod raw;
 
-pub use atomic::AtomicFile;
+pub use encoded::{read_encoded, EncodedExtract, ReadOptions};
 pub use manifest::{manifest_path, Manifest};
