@@ -60,7 +60,7 @@ pub unsafe extern "C" fn pl_cancel_request(cancel: *const pl_cancel) -> pl_resul
     }
 }
 
-/// Frees a cancel flag. Options it was given to keep their own reference. NULL is a no-op.
+/// Frees a cancel flag; options it was given keep their own reference. NULL is a no-op.
 ///
 /// # Safety
 ///

@@ -243,9 +243,9 @@ pub unsafe extern "C" fn pl_encode_options_set_cancel(
 /// `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
 /// `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
 /// the manifest, the budget and temporary folder of the duplicate record id check, a cancel flag
-/// (`PL_CANCELLED` once it is set). Paths are
-/// NUL-terminated UTF-8. The manifest records who ran it (user name, host), when it started and
-/// ended, the input's keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+/// (`PL_CANCELLED` once it is set). Paths are NUL-terminated UTF-8. The manifest records who ran
+/// it (user name, host), when it started and ended, the input's keyed BLAKE3, the schema
+/// fingerprint, the key check value and the counts.
 /// Nothing appears at the output, its manifest or the rejects path unless the whole run
 /// succeeds. Errors: as `pl_encode_file` (`PL_NULL_POINTER` also for `options`);
 /// `PL_INVALID_ARGUMENT` also for a temporary folder that does not exist; `PL_IO_ERROR` when the
