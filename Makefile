@@ -57,6 +57,8 @@ rust-test:
 ## library) and run, the file encode compared with the CLI's output.
 c-test: header-check c-lib c-fixtures
 	rm -rf $(C_STAGE) && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/debug DEST=$(C_STAGE) PC_PREFIX=$(C_STAGE)
+	@readelf -d $(C_STAGE)/lib/libpseudolink.so | grep -q 'SONAME.*\[$(SONAME)\]' || \
+		{ echo "libpseudolink.so: expected SONAME $(SONAME)" >&2; exit 1; }
 	$(CC) $(C_STRICT) -g -pthread $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_pseudolink.c \
 		-o $(C_BUILD)/test_pseudolink $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(VALGRIND) $(C_BUILD)/test_pseudolink $(C_TEST_ARGS)
@@ -159,11 +161,16 @@ c-install:
 # Cargo builds the C library as libpseudolink_ffi.{so,a} (the Rust crate is `pseudolink_ffi`, so
 # that its rlib does not collide with the core's libpseudolink.rlib); it is installed as
 # libpseudolink.{so,a}, the name pseudolink.pc and every C caller use (as rustls-ffi installs
-# librustls_ffi as librustls).
+# librustls_ffi as librustls). The shared library's SONAME (set by ffi/build.rs) is
+# libpseudolink.so.0.MINOR while the version is 0.x: the file is libpseudolink.so.VERSION, with
+# that name and libpseudolink.so linked to it.
+SONAME := $(shell echo $(VERSION) | awk -F. '{ print ($$1 == 0) ? "libpseudolink.so.0." $$2 : "libpseudolink.so." $$1 }')
 c-install-to:
 	install -d $(DEST)/include $(DEST)/lib/pkgconfig
 	install -m 644 ffi/include/pseudolink.h $(DEST)/include/
-	install -m 755 $(LIB_DIR)/libpseudolink_ffi.so $(DEST)/lib/libpseudolink.so
+	install -m 755 $(LIB_DIR)/libpseudolink_ffi.so $(DEST)/lib/libpseudolink.so.$(VERSION)
+	ln -sf libpseudolink.so.$(VERSION) $(DEST)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DEST)/lib/libpseudolink.so
 	install -m 644 $(LIB_DIR)/libpseudolink_ffi.a $(DEST)/lib/libpseudolink.a
 	sed -e 's|@PREFIX@|$(PC_PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ffi/pseudolink.pc.in > $(DEST)/lib/pkgconfig/pseudolink.pc
 
@@ -171,8 +178,10 @@ c-install-to:
 bench-c:
 	$(CARGO) build -q --release --locked -p pseudolink-ffi
 	@mkdir -p $(C_BUILD)
+	rm -rf $(C_BUILD)/bench-stage && $(MAKE) --no-print-directory c-install-to LIB_DIR=$(TARGET_DIR)/release \
+		DEST=$(abspath $(C_BUILD)/bench-stage) PC_PREFIX=$(abspath $(C_BUILD)/bench-stage)
 	$(CC) -O2 $(C_STRICT) -Iffi/include benches/c_encode_record.c -o $(C_BUILD)/c_encode_record \
-		-L$(TARGET_DIR)/release -lpseudolink_ffi -Wl,-rpath,$(abspath $(TARGET_DIR)/release)
+		-L$(C_BUILD)/bench-stage/lib -lpseudolink -Wl,-rpath,$(abspath $(C_BUILD)/bench-stage/lib)
 	$(C_BUILD)/c_encode_record $(BENCH_RECORDS) $(BENCH_ROUNDS)
 ## Build the Python wheel into a fresh virtual environment, install it with pandas, pyarrow and
 ## polars, and run ruff, mypy (stubs and package), stubtest and pytest (which also runs the CLI).

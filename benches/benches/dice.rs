@@ -6,7 +6,7 @@
 //! tiled order (a tile of 256 right filters, 32 KB, stays in L1 while every left filter passes over
 //! it) and counts the pairs at or above the threshold, so that nothing is optimised away:
 //!
-//! - `pseudolink kernel (as built)`: `pseudolink::link::dice::{intersection_count, dice}` with the
+//! - `pseudolink kernel (as built)`: `pseudolink::internals::dice::{intersection_count, dice}` with the
 //!   popcounts of both sides precomputed, compiled for the target the release binary is built for
 //!   (without `-C target-cpu`, x86-64 has no POPCNT instruction and `count_ones` is emulated);
 //! - `pseudolink kernel (+popcnt)`: the same library functions inlined into a function compiled
@@ -34,7 +34,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use pseudolink::link::dice;
+use pseudolink::internals::dice;
 
 const WORDS: usize = 16; // 1024 bits
 const TILE: usize = 256;

@@ -22,8 +22,14 @@
 //! assert!(String::from_utf8(csv).unwrap().starts_with("A1,"));
 //! ```
 //!
-//! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
-//! [`io`], [`link`], [`run`], and the person index [`index`].
+//! The public API is what a user of the library needs, in the order data flows: the
+//! [`schema`], the [`secret`], the [`Encoder`] (one record at a time) and the whole-file and
+//! table runs of [`run`] (encoding, and the one linking entry point [`run::link`], told and
+//! cancelled through a [`control::RunControl`]), reading encoded extracts and their manifests
+//! ([`io`]), the results of linking, the trained model and evaluation against known pairs
+//! ([`link`]), the person index ([`index`]) and the red team ([`audit`]). Normalisation, the
+//! encoding internals, raw CSV reading and the link stages are private to the crate;
+//! `docs/design.md` lists every module and what it owns.
 
 // No unsafe code, except in two places allowed to: `link::dice`'s x86 kernels (calling code
 // compiled for CPU features the CPU was checked to have) and `io::atomic`'s one system call
@@ -33,21 +39,26 @@
 #![deny(missing_docs)]
 
 pub mod audit;
-pub mod encode;
+pub mod control;
+pub(crate) mod encode;
 pub mod error;
 pub mod index;
+#[doc(hidden)]
+pub mod internals;
 pub mod io;
 pub mod link;
 #[cfg(test)]
 mod module_graph;
-pub mod normalise;
+pub(crate) mod normalise;
 pub mod run;
 pub mod schema;
 pub mod secret;
-pub mod timestamp;
+pub(crate) mod timestamp;
 
-pub use encode::{EncodedRecord, Encoder};
+pub use encode::{EncodedRecord, Encoder, Layout, Scratch};
 pub use error::{Error, Location, Result};
+pub use normalise::date::Date;
+pub use normalise::MissingReason;
 pub use schema::Schema;
 pub use secret::Secret;
 

@@ -116,6 +116,16 @@ typedef uint32_t pl_result;
 #endif // __cplusplus
 
 /*
+ A cancel flag: made by `pl_cancel_new`, given to runs with `pl_encode_options_set_cancel` or
+ `pl_link_options_set_cancel`, set with `pl_cancel_request` from any thread, freed with
+ `pl_cancel_free`. A run that sees it set stops at its next chunk of rows (encoding) or of
+ candidate pairs (linking), writes nothing (its partial outputs are removed) and returns
+ `PL_CANCELLED`. Options hold their own reference to the flag, so it may be freed before them.
+ A flag, once set, stays set: make a new one for the next run.
+ */
+typedef struct pl_cancel pl_cancel;
+
+/*
  Options of `pl_encoder_encode_file`, beyond its encoder and paths: make one with
  `pl_encode_options_new`, change what you need with the `pl_encode_options_set_*` functions and
  free it with `pl_encode_options_free`. A new one has `pl_encode_file`'s behaviour with no
@@ -456,6 +466,37 @@ pl_result pl_secret_check_value(const struct pl_secret *secret,
                                 size_t *written);
 
 /*
+ Makes a cancel flag, not set, and stores it in `*out`; free it with `pl_cancel_free`.
+ Errors: `PL_NULL_POINTER`.
+
+ # Safety
+
+ `out` must be NULL or valid for writing a pointer.
+ */
+pl_result pl_cancel_new(struct pl_cancel **out);
+
+/*
+ Sets the flag: every run given it stops soon after with `PL_CANCELLED`. Safe to call from any
+ thread, while the runs go on other threads (a signal handler should set a `volatile
+ sig_atomic_t` instead and leave the call to a thread). Errors: `PL_NULL_POINTER`.
+
+ # Safety
+
+ `cancel` must be NULL or a live cancel flag.
+ */
+pl_result pl_cancel_request(const struct pl_cancel *cancel);
+
+/*
+ Frees a cancel flag; options it was given keep their own reference. NULL is a no-op.
+
+ # Safety
+
+ `cancel` must be NULL or a cancel flag from this library that has not been freed, and no
+ other thread may be using it.
+ */
+void pl_cancel_free(struct pl_cancel *cancel);
+
+/*
  Makes an encoder for `schema` under `secret`. Dates of birth after today's UTC date are
  treated as implausible (missing); the encoder follows the date, so one made at start-up stays
  right in a process that runs for months. The encoder keeps what it needs: the schema and the
@@ -661,12 +702,27 @@ pl_result pl_encode_options_set_id_memory(struct pl_encode_options *options,
 pl_result pl_encode_options_set_temp_dir(struct pl_encode_options *options, const char *temp_dir);
 
 /*
+ Lets `cancel` (see `pl_cancel`; NULL, the default: none) stop the runs given these options:
+ once `pl_cancel_request` sets it, `pl_encoder_encode_file` stops at its next chunk of rows,
+ removes its partial outputs and returns `PL_CANCELLED`, as Ctrl-C stops `pseudolink encode`.
+ The options keep their own reference to the flag. Errors: `PL_NULL_POINTER` (`options`).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `cancel` must be
+ NULL or a live cancel flag.
+ */
+pl_result pl_encode_options_set_cancel(struct pl_encode_options *options,
+                                       const struct pl_cancel *cancel);
+
+/*
  `pl_encode_file` with options: encodes the CSV extract at `input_path` into `output_path` and
  `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
  `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
- the manifest, the budget and temporary folder of the duplicate record id check. Paths are
- NUL-terminated UTF-8. The manifest records who ran it (user name, host), when it started and
- ended, the input's keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+ the manifest, the budget and temporary folder of the duplicate record id check, a cancel flag
+ (`PL_CANCELLED` once it is set). Paths are NUL-terminated UTF-8. The manifest records who ran
+ it (user name, host), when it started and ended, the input's keyed BLAKE3, the schema
+ fingerprint, the key check value and the counts.
  Nothing appears at the output, its manifest or the rejects path unless the whole run
  succeeds. Errors: as `pl_encode_file` (`PL_NULL_POINTER` also for `options`);
  `PL_INVALID_ARGUMENT` also for a temporary folder that does not exist; `PL_IO_ERROR` when the
@@ -890,6 +946,21 @@ pl_result pl_link_options_set_agreement(struct pl_link_options *options,
 pl_result pl_link_options_set_purpose(struct pl_link_options *options,
                                       const char *purpose,
                                       size_t purpose_len);
+
+/*
+ Lets `cancel` (see `pl_cancel`; NULL, the default: none) stop the runs given these options:
+ once `pl_cancel_request` sets it, `pl_link_files_with_options` stops at its next chunk of
+ candidate pairs, writes nothing and returns `PL_CANCELLED`, as Ctrl-C stops `pseudolink
+ link`. The options keep their own reference to the flag. Errors: `PL_NULL_POINTER`
+ (`options`).
+
+ # Safety
+
+ `options` must be NULL or live link options that no other thread is using; `cancel` must be
+ NULL or a live cancel flag.
+ */
+pl_result pl_link_options_set_cancel(struct pl_link_options *options,
+                                     const struct pl_cancel *cancel);
 
 /*
  `pl_link_files` with options: links the encoded extracts at `left_path` and `right_path` and

@@ -3,9 +3,12 @@
 
 use std::os::raw::c_char;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use pseudolink::run::{encode_file, id_memory_from_mib, EncodeOptions, RunControl};
 
+use crate::cancel::pl_cancel;
 use crate::encoder::pl_encoder;
 use crate::error::{pl_result, FfiResult};
 use crate::ffi::{
@@ -67,6 +70,7 @@ pub struct pl_encode_options {
     /// The budget in bytes; `None` for the default.
     id_memory: Option<usize>,
     temp_dir: Option<PathBuf>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Makes encode options with the defaults (see `pl_encode_options`) and stores them in `*out`;
@@ -207,12 +211,41 @@ pub unsafe extern "C" fn pl_encode_options_set_temp_dir(
     }
 }
 
+/// Lets `cancel` (see `pl_cancel`; NULL, the default: none) stop the runs given these options:
+/// once `pl_cancel_request` sets it, `pl_encoder_encode_file` stops at its next chunk of rows,
+/// removes its partial outputs and returns `PL_CANCELLED`, as Ctrl-C stops `pseudolink encode`.
+/// The options keep their own reference to the flag. Errors: `PL_NULL_POINTER` (`options`).
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `cancel` must be
+/// NULL or a live cancel flag.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_cancel(
+    options: *mut pl_encode_options,
+    cancel: *const pl_cancel,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `cancel` NULL or a live handle.
+        let (options, cancel) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                crate::cancel::opt_cancel_arg(cancel)?,
+            )
+        };
+        options.cancel = cancel;
+        Ok(())
+    }
+}
+
 /// `pl_encode_file` with options: encodes the CSV extract at `input_path` into `output_path` and
 /// `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
 /// `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
-/// the manifest, the budget and temporary folder of the duplicate record id check. Paths are
-/// NUL-terminated UTF-8. The manifest records who ran it (user name, host), when it started and
-/// ended, the input's keyed BLAKE3, the schema fingerprint, the key check value and the counts.
+/// the manifest, the budget and temporary folder of the duplicate record id check, a cancel flag
+/// (`PL_CANCELLED` once it is set). Paths are NUL-terminated UTF-8. The manifest records who ran
+/// it (user name, host), when it started and ended, the input's keyed BLAKE3, the schema
+/// fingerprint, the key check value and the counts.
 /// Nothing appears at the output, its manifest or the rejects path unless the whole run
 /// succeeds. Errors: as `pl_encode_file` (`PL_NULL_POINTER` also for `options`);
 /// `PL_INVALID_ARGUMENT` also for a temporary folder that does not exist; `PL_IO_ERROR` when the
@@ -338,6 +371,7 @@ unsafe fn positional(
         purpose,
         id_memory: id_memory(id_memory_mib)?,
         temp_dir: temp_dir.map(Path::to_path_buf),
+        cancel: None,
     })
 }
 
@@ -425,7 +459,10 @@ unsafe fn encode(
         ..EncodeOptions::default()
     };
     let dated = encoder.current();
-    let control = RunControl::default();
+    let mut control = RunControl::new();
+    if let Some(flag) = &options.cancel {
+        control = control.cancel(flag);
+    }
     encode_file(dated.encoder(), input, output, &file_options, &control)?;
     Ok(())
 }

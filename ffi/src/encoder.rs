@@ -3,8 +3,8 @@
 use std::os::raw::c_char;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use pseudolink::encode::Scratch;
-use pseudolink::normalise::date::{today_utc, Date};
+use pseudolink::internals::encode::Scratch;
+use pseudolink::internals::normalise::date::{today_utc, Date};
 use pseudolink::{Encoder, Schema, Secret};
 
 use crate::error::{pl_result, Failure};

@@ -34,6 +34,8 @@ pub mod schema;
 
 pub mod secret;
 
+pub mod cancel;
+
 pub mod encoder;
 
 pub mod encode_file;

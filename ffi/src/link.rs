@@ -3,10 +3,14 @@
 
 use std::os::raw::c_char;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
-use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD};
-use pseudolink::run::{link_files, LinkFileOptions};
+use pseudolink::control::RunControl;
+use pseudolink::link::LinkOptions;
+use pseudolink::run::{link, LinkInput, LinkRun};
 
+use crate::cancel::{opt_cancel_arg, pl_cancel};
 use crate::error::{pl_result, set_last_warnings, FfiResult};
 use crate::ffi::{
     cpath_arg, free_handle, handle_arg, handle_mut, into_handle, opt_cpath_arg, opt_cstr_arg,
@@ -132,6 +136,7 @@ pub struct pl_link_options {
     save_model: Option<PathBuf>,
     agreement: Option<String>,
     purpose: Option<String>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for pl_link_options {
@@ -143,6 +148,7 @@ impl Default for pl_link_options {
             save_model: None,
             agreement: None,
             purpose: None,
+            cancel: None,
         }
     }
 }
@@ -324,6 +330,35 @@ pub unsafe extern "C" fn pl_link_options_set_purpose(
     }
 }
 
+/// Lets `cancel` (see `pl_cancel`; NULL, the default: none) stop the runs given these options:
+/// once `pl_cancel_request` sets it, `pl_link_files_with_options` stops at its next chunk of
+/// candidate pairs, writes nothing and returns `PL_CANCELLED`, as Ctrl-C stops `pseudolink
+/// link`. The options keep their own reference to the flag. Errors: `PL_NULL_POINTER`
+/// (`options`).
+///
+/// # Safety
+///
+/// `options` must be NULL or live link options that no other thread is using; `cancel` must be
+/// NULL or a live cancel flag.
+#[no_mangle]
+pub unsafe extern "C" fn pl_link_options_set_cancel(
+    options: *mut pl_link_options,
+    cancel: *const pl_cancel,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `cancel` NULL or a live handle.
+        let (options, cancel) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_cancel_arg(cancel)?,
+            )
+        };
+        options.cancel = cancel;
+        Ok(())
+    }
+}
+
 /// Sets the model path `field` picks of `options` to `model_path` (NULL: none).
 ///
 /// # Safety
@@ -387,62 +422,25 @@ fn run(
     output: &Path,
     options: &pl_link_options,
 ) -> FfiResult {
-    let file_options = LinkFileOptions {
-        inputs: inputs.iter().map(|p| p.to_path_buf()).collect(),
-        link: LinkOptions {
-            threshold: options.threshold,
-            review_threshold: review_threshold(options.threshold),
-            ..LinkOptions::default()
-        },
-        allow_unverified: options.allow_unverified,
-        model: options.model.clone(),
-        save_model: options.save_model.clone(),
-        agreement: options.agreement.clone(),
-        purpose: options.purpose.clone(),
-        ..LinkFileOptions::default()
-    };
-    let (_, summary) = link_files(&schema.inner, output, &file_options)?;
+    let mut run = LinkRun::new(
+        inputs
+            .iter()
+            .map(|p| LinkInput::file(p.to_path_buf(), false))
+            .collect(),
+    );
+    run.link = LinkOptions::with_threshold(options.threshold);
+    run.allow_unverified = options.allow_unverified;
+    run.agreement = options.agreement.clone();
+    run.purpose = options.purpose.clone();
+    if let Some(p) = &options.model {
+        run = run.model_file(p)?;
+    }
+    let mut control = RunControl::new();
+    if let Some(flag) = &options.cancel {
+        control = control.cancel(flag);
+    }
+    let linked = link(&schema.inner, run, &control)?;
+    let summary = linked.write(output, options.save_model.as_deref())?;
     set_last_warnings(&summary.warnings);
     Ok(())
-}
-
-/// The CLI's default review threshold, lowered to `threshold` when that is below it (the CLI
-/// would refuse a review threshold above the match threshold; a C caller gives only one).
-/// A threshold that is not a probability is passed through for the core to refuse.
-fn review_threshold(threshold: f64) -> f64 {
-    if threshold.is_finite() && threshold < DEFAULT_REVIEW_THRESHOLD {
-        threshold
-    } else {
-        DEFAULT_REVIEW_THRESHOLD
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_review_threshold_never_exceeds_the_match_threshold() {
-        assert_eq!(review_threshold(0.9), DEFAULT_REVIEW_THRESHOLD);
-        assert_eq!(
-            review_threshold(DEFAULT_REVIEW_THRESHOLD),
-            DEFAULT_REVIEW_THRESHOLD
-        );
-        assert_eq!(review_threshold(0.3), 0.3);
-        assert_eq!(review_threshold(0.0), 0.0);
-        // Not probabilities: left for the core's validation to refuse.
-        assert_eq!(review_threshold(-0.1), -0.1);
-        assert!(review_threshold(f64::NAN) == DEFAULT_REVIEW_THRESHOLD);
-        let refused = |t: f64| {
-            LinkOptions {
-                threshold: t,
-                review_threshold: review_threshold(t),
-                ..LinkOptions::default()
-            }
-            .validate()
-            .is_err()
-        };
-        assert!(!refused(0.9) && !refused(0.3) && !refused(0.0) && !refused(1.0));
-        assert!(refused(1.5) && refused(-0.1) && refused(f64::NAN) && refused(f64::INFINITY));
-    }
 }

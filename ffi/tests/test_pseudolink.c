@@ -880,6 +880,28 @@ static void test_encode_file(const vectors *v) {
     CHECK_RC(pl_encoder_encode_file(e, input, never, o), PL_INVALID_ARGUMENT);
     CHECK_MSG("no-such-folder");
     CHECK(!exists(never));
+    CHECK_RC(pl_encode_options_set_temp_dir(o, NULL), PL_OK);
+
+    /* A cancel flag, once requested, stops the run before anything appears; the options keep
+     * the flag after it is freed. */
+    pl_cancel *cancel = NULL;
+    CHECK_RC(pl_cancel_new(&cancel), PL_OK);
+    CHECK_RC(pl_encode_options_set_cancel(o, cancel), PL_OK);
+    CHECK_RC(pl_encoder_encode_file(e, input, opt_output, o), PL_OK); /* not requested yet */
+    CHECK(same_file(opt_output, output));
+    remove(opt_output);
+    remove(opt_manifest);
+    CHECK_RC(pl_cancel_request(cancel), PL_OK);
+    pl_cancel_free(cancel);
+    CHECK_RC(pl_encoder_encode_file(e, input, never, o), PL_CANCELLED);
+    CHECK(!exists(never));
+    CHECK_RC(pl_encode_options_set_cancel(o, NULL), PL_OK);
+    CHECK_RC(pl_encode_options_set_cancel(NULL, NULL), PL_NULL_POINTER);
+    CHECK_MSG("'options'");
+    CHECK_RC(pl_cancel_new(NULL), PL_NULL_POINTER);
+    CHECK_RC(pl_cancel_request(NULL), PL_NULL_POINTER);
+    CHECK_MSG("'cancel'");
+    pl_cancel_free(NULL); /* no-op */
 
     /* Back to the defaults (NULL, 0 and empty texts): pl_encode_file's run again. */
     CHECK_RC(pl_encode_options_set_rejects(o, NULL), PL_OK);
@@ -1078,6 +1100,16 @@ static void test_link_files(const char *left, const char *right, const char *cli
     CHECK_RC(pl_link_files_with_options(s, left, right, never, NULL), PL_NULL_POINTER);
     CHECK_MSG("'options'");
     CHECK_RC(pl_link_files_with_options(NULL, left, right, never, o), PL_NULL_POINTER);
+    /* A requested cancel flag stops the run; nothing is written. */
+    pl_cancel *cancel = NULL;
+    CHECK_RC(pl_cancel_new(&cancel), PL_OK);
+    CHECK_RC(pl_cancel_request(cancel), PL_OK);
+    CHECK_RC(pl_link_options_set_cancel(o, cancel), PL_OK);
+    pl_cancel_free(cancel);
+    CHECK_RC(pl_link_files_with_options(s, left, right, never, o), PL_CANCELLED);
+    CHECK(!exists(never));
+    CHECK_RC(pl_link_options_set_cancel(o, NULL), PL_OK);
+    CHECK_RC(pl_link_options_set_cancel(NULL, NULL), PL_NULL_POINTER);
     /* An extract without its manifest: refused unless allowed, then linked with warnings. */
     const char *bare = tmp_path("bare.csv");
     size_t left_len = 0;

@@ -8,7 +8,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
-use pseudolink::encode::layout::{Layout, Slot};
+use pseudolink::internals::encode::layout::{Layout, Slot};
 use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
 use pseudolink::io::text::TextEncoding;
 use pseudolink::io::Manifest;
@@ -127,7 +127,7 @@ impl InputArgs {
             options.delimiter = Some(pseudolink::io::text::parse_delimiter(d).map_err(to_py)?);
         }
         for (from, to) in self.columns.unwrap_or_default() {
-            pseudolink::io::raw::add_column(&mut options.columns, from, to).map_err(to_py)?;
+            pseudolink::io::add_column(&mut options.columns, from, to).map_err(to_py)?;
         }
         options.source = self.source;
         Ok(())

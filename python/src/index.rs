@@ -86,8 +86,7 @@ impl PyIndex {
                     ..LinkOptions::default()
                 },
                 model,
-                progress: None,
-                cancel: None,
+                control: pseudolink::run::RunControl::new(),
             };
             let (index, _) = py
                 .detach(move || PersonIndex::create(&path, &schema, options))

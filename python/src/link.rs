@@ -1,5 +1,6 @@
-//! `pseudolink.link`, `dedupe`, `evaluate`, `Links` and `Model`: the core linking engine
-//! (`link::link_pool`, the engine `pseudolink link` runs) on extracts held in memory.
+//! `pseudolink.link`, `dedupe`, `evaluate`, `Links` and `Model`: the core's one linking entry
+//! point (`pseudolink::run::link`, what `pseudolink link` runs) on extracts held in memory or
+//! files; this module only converts its arguments and results.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -14,8 +15,7 @@ use pseudolink::link::evaluate::{
 };
 use pseudolink::link::model::Model;
 use pseudolink::link::{LinkOptions, Linkage};
-use pseudolink::run::link::{link as link_run, LinkDetails, LinkInput, LinkRun};
-use pseudolink::run::{write_links_with_summary, InputSummary, RunSummary};
+use pseudolink::run::{link as link_run, InputSummary, LinkInput, LinkRun, Linked};
 use pseudolink::Schema;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -75,23 +75,8 @@ impl PyModel {
 /// The result of `link()` or `dedupe()`: scored, banded, clustered pairs.
 #[pyclass(frozen, module = "pseudolink._native", name = "Links")]
 pub struct PyLinks {
-    linkage: Arc<Linkage>,
-    /// What the run summary needs besides the linkage (the core builds the summary).
-    record: Arc<RunDetails>,
-}
-
-/// The record of one `link()` / `dedupe()` call the run summary needs: the schema and the
-/// core's details of the run (inputs, warnings, who ran it when).
-struct RunDetails {
-    schema: Schema,
-    details: LinkDetails,
-}
-
-impl RunDetails {
-    /// The core's run summary of `linkage`, with `links` the links file written (if any).
-    fn summary(&self, linkage: &Linkage, links: FileRecord) -> RunSummary {
-        self.details.summary(&self.schema, linkage, links, None)
-    }
+    /// The core's outcome of the run: the linkage and what its summary needs.
+    linked: Arc<Linked>,
 }
 
 /// What a linking call was given: encoded extracts (in memory, or read from the paths given),
@@ -154,30 +139,25 @@ fn inputs(
     Ok(Inputs::Encoded(extracts))
 }
 
-/// Runs the core's linking entry point ([`pseudolink::run::link::link`], what `pseudolink link`
+/// Runs the core's linking entry point ([`pseudolink::run::link`], what `pseudolink link`
 /// runs) on the inputs: this binding only converts them.
 #[allow(clippy::too_many_arguments)]
 fn run_link(
     py: Python<'_>,
     items: &[Bound<'_, PyAny>],
     schema: &PySchema,
-    mut options: LinkOptions,
+    options: LinkOptions,
     clear: bool,
     allow_unverified: bool,
     progress: bool,
     audit: Audit,
 ) -> PyResult<PyLinks> {
     let schema: Schema = schema.inner.clone();
-    let names: Vec<String> = match items.len() {
-        1 => vec!["input".into()],
-        _ => vec!["left".into(), "right".into()],
-    };
-    let link_inputs: Vec<LinkInput> = match inputs(py, items, &schema, clear, allow_unverified)? {
+    let mut run = LinkRun::new(match inputs(py, items, &schema, clear, allow_unverified)? {
         Inputs::Encoded(extracts) => extracts
             .iter()
-            .zip(&names)
-            .map(|(x, name)| LinkInput::Encoded {
-                name: name.clone(),
+            .map(|x| LinkInput::Encoded {
+                name: None,
                 path: x.path.clone(),
                 schema_fingerprint: x.schema.fingerprint(),
                 manifest: x.manifest().map(Box::new),
@@ -186,42 +166,19 @@ fn run_link(
             })
             .collect(),
         Inputs::Clear(paths) => paths.into_iter().map(LinkInput::ClearFile).collect(),
-    };
-    let model = options.model.take();
-    let link_schema = schema.clone();
-    let (linkage, details) = detached(py, "linking", progress, move |control| {
-        let report = |p: pseudolink::link::LinkProgress| {
-            control
-                .rows
-                .store(p.done, std::sync::atomic::Ordering::Relaxed)
-        };
-        link_run(
-            &link_schema,
-            LinkRun {
-                inputs: link_inputs,
-                link: options,
-                model,
-                model_source: None,
-                allow_unverified,
-                agreement: audit.agreement,
-                purpose: audit.purpose,
-                progress: Some(&report),
-                cancel: Some(&control.cancel),
-            },
-        )
+    });
+    run.link = options;
+    run.model = run.link.model.take();
+    run.allow_unverified = allow_unverified;
+    run.agreement = audit.agreement;
+    run.purpose = audit.purpose;
+    let linked = detached(py, "linking", progress, move |control| {
+        control.with_run_control(|control| link_run(&schema, run, control))
     })?;
-    // Warnings about the inputs' manifests reach Python as warnings; the cleartext note stays
-    // in the summary.
-    let unverified: Vec<String> = details
-        .warnings
-        .iter()
-        .filter(|w| !w.starts_with("cleartext mode"))
-        .cloned()
-        .collect();
-    warn_all::<UnverifiedExtractWarning>(py, &unverified)?;
+    // Warnings about the inputs' manifests reach Python as warnings.
+    warn_all::<UnverifiedExtractWarning>(py, linked.input_warnings())?;
     Ok(PyLinks {
-        linkage: Arc::new(linkage),
-        record: Arc::new(RunDetails { schema, details }),
+        linked: Arc::new(linked),
     })
 }
 
@@ -328,7 +285,7 @@ pub fn evaluate<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(|| {
         let (scored, unordered) = if let Ok(l) = links.cast::<PyLinks>() {
-            let linkage = &l.get().linkage;
+            let linkage = l.get().linked.linkage();
             (scored_links(linkage), linkage.is_dedupe())
         } else if let Ok(path) = links.extract::<PathBuf>() {
             (read_links(&path).py()?, false)
@@ -400,11 +357,11 @@ struct Summary<'a> {
 #[pymethods]
 impl PyLinks {
     fn __len__(&self) -> usize {
-        self.linkage.links().len()
+        self.linked.linkage().links().len()
     }
 
     fn __repr__(&self) -> String {
-        let (m, r) = self.linkage.band_counts();
+        let (m, r) = self.linked.linkage().band_counts();
         format!("Links(match={m}, review={r})")
     }
 
@@ -412,7 +369,7 @@ impl PyLinks {
     #[getter]
     fn model(&self) -> PyModel {
         PyModel {
-            inner: self.linkage.model().clone(),
+            inner: self.linked.linkage().model().clone(),
         }
     }
 
@@ -420,10 +377,9 @@ impl PyLinks {
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let l = &self.linkage;
-            let d = &self.record;
+            let l = self.linked.linkage();
             let (m, r) = l.band_counts();
-            let full = d.summary(l, FileRecord::default());
+            let full = self.linked.summary(FileRecord::default(), None);
             let summary = Summary {
                 mode: if l.is_dedupe() { "dedupe" } else { "link" },
                 records: l.source_sizes(),
@@ -438,9 +394,9 @@ impl PyLinks {
                 resolution: l.resolution(),
                 timings: l.timings(),
                 schema_fingerprint: full.schema_fingerprint,
-                inputs: &d.details.inputs,
+                inputs: self.linked.inputs(),
                 warnings: full.warnings,
-                run: &d.details.run,
+                run: self.linked.run_record(),
             };
             to_dict(py, &summary)
         })
@@ -453,18 +409,16 @@ impl PyLinks {
         left_id: &str,
         right_id: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| to_dict(py, &self.linkage.explain(left_id, right_id).py()?))
+        guard(|| to_dict(py, &self.linked.linkage().explain(left_id, right_id).py()?))
     }
 
     /// Writes the links CSV and its run summary (`path + ".summary.json"`), exactly as
     /// `pseudolink link --output` writes them; both or neither.
     fn write_csv(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         guard(|| {
-            let linkage = Arc::clone(&self.linkage);
-            let record = Arc::clone(&self.record);
+            let linked = Arc::clone(&self.linked);
             detached(py, "writing", false, move |_| {
-                write_links_with_summary(&linkage, &path, |file| record.summary(&linkage, file))
-                    .map(|_| ())
+                linked.write(&path, None).map(|_| ())
             })
         })
     }
@@ -496,7 +450,7 @@ impl PyLinks {
 
 impl PyLinks {
     fn table(&self) -> PyResult<PyTable> {
-        let l = &self.linkage;
+        let l = self.linked.linkage();
         let n = l.links().len();
         let mut left = StringBuilder::with_capacity(n, n * 12);
         let mut right = StringBuilder::with_capacity(n, n * 12);

@@ -23,7 +23,7 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Control {
     /// Set when the caller pressed Ctrl-C.
     pub cancel: AtomicBool,
-    /// Rows processed so far.
+    /// Work done so far: rows encoding, candidate pairs linking.
     pub rows: AtomicU64,
     /// How far the duplicate record id check's second reading of the input has got, in bytes
     /// (zero when it is not reading).
@@ -32,10 +32,10 @@ pub struct Control {
 
 impl Control {
     /// Calls `f` with the core's control of a run: this cancel flag, and a progress callback that
-    /// stores the row count and the id check's reading.
+    /// stores the work done (rows encoding, pairs linking) and the id check's reading.
     pub fn with_run_control<T>(&self, f: impl FnOnce(&RunControl<'_>) -> T) -> T {
         let progress = |p: Progress| {
-            self.rows.store(p.rows, Ordering::Relaxed);
+            self.rows.store(p.done, Ordering::Relaxed);
             self.id_scan_bytes.store(p.id_scan_bytes, Ordering::Relaxed);
         };
         f(&RunControl::new().cancel(&self.cancel).progress(&progress))

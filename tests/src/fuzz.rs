@@ -15,22 +15,23 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use pseudolink::encode::layout::{Layout, Slot};
-use pseudolink::encode::pair_stats::{FeatureValues, Features, PairStats, PatternCount};
-use pseudolink::encode::{Bloom, EncodedRecord, Token};
+use pseudolink::internals::encode::layout::{Layout, Slot};
+use pseudolink::internals::encode::pair_stats::{FeatureValues, Features, PairStats, PatternCount};
+use pseudolink::internals::encode::{Bloom, EncodedRecord, Token};
+use pseudolink::internals::link_pool;
+use pseudolink::internals::normalise::date::{normalise_date, Date, DateOptions};
+use pseudolink::internals::normalise::name::{normalise_name, NameOptions};
+use pseudolink::internals::normalise::nhs::{nhs_check_digit_valid, normalise_nhs_number};
+use pseudolink::internals::normalise::postcode::normalise_postcode;
+use pseudolink::internals::normalise::sex::normalise_sex;
+use pseudolink::internals::normalise::text::normalise_text;
+use pseudolink::internals::Pool;
 use pseudolink::io::encoded::{parse_row, read_encoded, ReadOptions};
 use pseudolink::io::manifest::{
     manifest_path, Counts, FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME,
     FORMAT_VERSION,
 };
-use pseudolink::link::Pool;
-use pseudolink::link::{link_pool, Band, LinkOptions};
-use pseudolink::normalise::date::{normalise_date, Date, DateOptions};
-use pseudolink::normalise::name::{normalise_name, NameOptions};
-use pseudolink::normalise::nhs::{nhs_check_digit_valid, normalise_nhs_number};
-use pseudolink::normalise::postcode::normalise_postcode;
-use pseudolink::normalise::sex::normalise_sex;
-use pseudolink::normalise::text::normalise_text;
+use pseudolink::link::{Band, LinkOptions};
 use pseudolink::run::{encode_file, EncodeOptions, Rejects, RunControl};
 use pseudolink::schema::FieldKind;
 use pseudolink::{Encoder, Error, Schema, Secret};
@@ -279,7 +280,7 @@ pub fn schema(data: &[u8]) {
     let layout = Layout::new(&schema);
     assert_eq!(layout.header().len(), layout.columns.len() + 1);
     for clear in [false, true] {
-        let _ = pseudolink::link::check_comparisons(&schema, clear);
+        let _ = pseudolink::internals::check_comparisons(&schema, clear);
     }
     let encoder = Encoder::with_today(&schema, &secret(), today());
     let mut scratch = encoder.scratch();
@@ -1015,7 +1016,13 @@ pub fn link(data: &[u8]) {
     };
     let run = |sources: Vec<(String, Vec<EncodedRecord>)>| {
         let pool = Pool::new(sources, layout.n_blooms).expect("a small pool");
-        link_pool(schema, pool, false, options.clone(), None, None)
+        link_pool(
+            schema,
+            pool,
+            false,
+            options.clone(),
+            &pseudolink::control::RunControl::new(),
+        )
     };
     let linkage = match run(sources.clone()) {
         Ok(l) => l,
@@ -1076,7 +1083,7 @@ pub fn link(data: &[u8]) {
 /// The Dice kernels, the project's only unsafe code (AVX-512 and POPCNT kernels chosen at run
 /// time), against the portable reference on arbitrary filters: intersection counts one by one and
 /// against a slice, and the thresholded search over a slice and over a
-/// [`FilterBlock`](pseudolink::link::dice::FilterBlock), which must find exactly the pairs, and
+/// [`FilterBlock`](pseudolink::internals::dice::FilterBlock), which must find exactly the pairs, and
 /// the coefficients, of testing each pair. Under the address sanitizer a read past a filter fails too.
 ///
 /// Input: words per filter (1 to 20, so 8 and 16 take the fixed-width AVX-512 paths), the
@@ -1084,7 +1091,7 @@ pub fn link(data: &[u8]) {
 /// are the first filter with sparse bit flips, so that many pass a high threshold; bit 1: one
 /// popcount fewer than filters; bit 2: a partial filter at the end of the slice), then the words.
 pub fn dice(data: &[u8]) {
-    use pseudolink::link::dice as d;
+    use pseudolink::internals::dice as d;
     let mut bytes = Bytes::new(data);
     let words = usize::from(bytes.byte() % 20) + 1;
     let threshold = f64::from(bytes.byte()) / 255.0;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 pub mod fuzz;
 
-use pseudolink::normalise::date::Date;
+use pseudolink::internals::normalise::date::Date;
 use pseudolink::{Encoder, Result, Schema, Secret};
 use serde::{Deserialize, Serialize};
 

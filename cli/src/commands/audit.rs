@@ -226,7 +226,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use pseudolink::encode::Value;
+    use pseudolink::internals::encode::Value;
 
     use super::*;
 

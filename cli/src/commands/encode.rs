@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pseudolink::io::manifest_path;
-use pseudolink::io::raw::{self, ColumnMap};
 use pseudolink::io::text::TextEncoding;
+use pseudolink::io::{self as raw, ColumnMap};
 use pseudolink::run::{encode_file, EncodeOptions, Progress, Rejects, RunControl};
 use pseudolink::{Encoder, Result, Schema};
 

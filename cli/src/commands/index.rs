@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pseudolink::index::{CreateOptions, PersonIndex, MERGES_FILE, SPLITS_FILE};
 use pseudolink::link::model::Model;
 use pseudolink::link::{
-    LinkOptions, LinkProgress, DEFAULT_CLUSTER_SUPPORT, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD,
+    LinkOptions, DEFAULT_CLUSTER_SUPPORT, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD,
 };
 use pseudolink::{Result, Schema};
 
@@ -123,7 +123,6 @@ fn create(a: &CreateArgs) -> Result<()> {
     let schema = Schema::from_file(&a.schema)?;
     let model = a.model.as_deref().map(Model::read).transpose()?;
     let cancel = cancel_flag();
-    let progress = |_: LinkProgress| {};
     let started = std::time::Instant::now();
     let (_, report) = PersonIndex::create(
         &a.output,
@@ -138,8 +137,7 @@ fn create(a: &CreateArgs) -> Result<()> {
                 ..LinkOptions::default()
             },
             model,
-            progress: Some(&progress),
-            cancel: Some(&cancel),
+            control: pseudolink::run::RunControl::new().cancel(&cancel),
         },
     )?;
     println!(

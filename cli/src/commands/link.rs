@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use pseudolink::control::{Progress, RunControl};
 use pseudolink::link::DEFAULT_CLUSTER_SUPPORT;
-use pseudolink::link::{LinkOptions, LinkProgress, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD};
-use pseudolink::run::{link_files, summary_path, LinkFileOptions, RunSummary};
+use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD};
+use pseudolink::run::{self as core_run, summary_path, LinkInput, LinkRun, RunSummary};
 use pseudolink::{Error, Result, Schema};
 
 use super::progress::cancel_flag;
@@ -130,37 +131,40 @@ fn run(inputs: Vec<PathBuf>, one_to_one: bool, c: &Common) -> Result<()> {
         .map(|s| parse_pair(s))
         .collect::<Result<_>>()?;
     let schema = Schema::from_file(&c.schema)?;
+    let mut run = LinkRun::new(
+        inputs
+            .into_iter()
+            .map(|p| LinkInput::file(p, c.clear))
+            .collect(),
+    );
+    run.link = LinkOptions {
+        threshold: c.threshold,
+        review_threshold: c.review_threshold,
+        one_to_one,
+        cluster_support: c.cluster_support,
+        ..LinkOptions::default()
+    };
+    run.allow_unverified = c.allow_unverified;
+    run.agreement = c.agreement.clone();
+    run.purpose = c.purpose.clone();
+    if let Some(p) = &c.model {
+        run = run.model_file(p)?;
+    }
     let bar = stage_bar();
     let cancel = cancel_flag();
-    let progress = |p: LinkProgress| {
+    let progress = |p: Progress| {
         bar.set_message(p.stage);
         bar.set_length(p.total);
         bar.set_position(p.done);
     };
-    let options = LinkFileOptions {
-        inputs,
-        clear: c.clear,
-        link: LinkOptions {
-            threshold: c.threshold,
-            review_threshold: c.review_threshold,
-            one_to_one,
-            cluster_support: c.cluster_support,
-            ..LinkOptions::default()
-        },
-        model: c.model.clone(),
-        save_model: c.save_model.clone(),
-        allow_unverified: c.allow_unverified,
-        agreement: c.agreement.clone(),
-        purpose: c.purpose.clone(),
-        progress: Some(&progress),
-        cancel: Some(&cancel),
-    };
-    let result = link_files(&schema, &c.output, &options);
+    let control = RunControl::new().cancel(&cancel).progress(&progress);
+    let result = core_run::link(&schema, run, &control)
+        .and_then(|linked| Ok((linked.write(&c.output, c.save_model.as_deref())?, linked)));
     bar.finish_and_clear();
-    let (linkage, summary) = result?;
+    let (summary, linked) = result?;
     print_summary(&summary, c);
     for (l, r) in &explain {
-        println!("{}", linkage.explain(l, r)?);
+        println!("{}", linked.linkage().explain(l, r)?);
     }
     Ok(())
 }

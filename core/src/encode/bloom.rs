@@ -254,7 +254,7 @@ pub fn keyed_permutation(key: &DerivedKey, n: u32) -> Box<[u32]> {
 /// the q-grams of many records instead).
 ///
 /// ```
-/// use pseudolink::encode::bloom::BloomBuilder;
+/// use pseudolink::internals::encode::bloom::BloomBuilder;
 /// use pseudolink::schema::BloomSpec;
 /// let secret = pseudolink::Secret::from_bytes(&[3; 32]).unwrap();
 /// let key = secret.derive_key("bloom", "name");

@@ -17,11 +17,11 @@ pub const ONE_BLOCK_INPUT: usize = 60;
 ///
 /// ```
 /// let mut m = Vec::new();
-/// pseudolink::encode::message::message(b"ab", &mut m);
+/// pseudolink::internals::encode::message::message(b"ab", &mut m);
 /// assert_eq!(m.len(), 64);
 /// assert_eq!(&m[..2], b"ab");
 /// assert_eq!(&m[60..], &[2, 0, 0, 0]);
-/// pseudolink::encode::message::message(&[7; 61], &mut m);
+/// pseudolink::internals::encode::message::message(&[7; 61], &mut m);
 /// assert_eq!(m.len(), 128);
 /// ```
 pub fn message(input: &[u8], out: &mut Vec<u8>) {
@@ -120,7 +120,7 @@ pub fn hash(key: &DerivedKey, input: &[u8]) -> [u8; 32] {
 /// One-block messages waiting to be hashed, grouped by key, each with where its hash goes.
 ///
 /// ```
-/// use pseudolink::encode::message::{hash, one_block, HashBatch};
+/// use pseudolink::internals::encode::message::{hash, one_block, HashBatch};
 /// let secret = pseudolink::Secret::from_bytes(&[1; 32]).unwrap();
 /// let keys = [secret.derive_key("a", "x"), secret.derive_key("b", "x")];
 /// let mut batch = HashBatch::new(keys.len());
@@ -170,7 +170,7 @@ impl<T: Copy> HashBatch<T> {
     /// [`ONE_BLOCK_INPUT`] bytes. A key number beyond the batch's keys is ignored.
     ///
     /// ```
-    /// use pseudolink::encode::message::{hash, HashBatch};
+    /// use pseudolink::internals::encode::message::{hash, HashBatch};
     /// let secret = pseudolink::Secret::from_bytes(&[1; 32]).unwrap();
     /// let keys = [secret.derive_key("a", "x")];
     /// let mut batch = HashBatch::new(1);

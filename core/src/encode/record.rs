@@ -174,7 +174,7 @@ fn gram_tables(filters: &[FilterPlan], hash_keys: &[DerivedKey]) -> Vec<Option<G
 /// let values = ["r1", "Zoë", "", "O'Neil", "09/03/2014", "F", "cv1 2ab", "1 High St", "943 476 5919"];
 /// let (record, outcomes) = encoder.encode_values(&values, &mut scratch).unwrap();
 /// assert_eq!(record.id, "r1");
-/// assert_eq!(outcomes[1], Some(pseudolink::normalise::MissingReason::Empty)); // no middle name
+/// assert_eq!(outcomes[1], Some(pseudolink::MissingReason::Empty)); // no middle name
 /// let again = encoder.encode_values(&values, &mut scratch).unwrap().0;
 /// assert_eq!(record, again); // deterministic
 /// ```
@@ -458,7 +458,7 @@ impl Encoder {
         );
     }
 
-    /// Encodes `records.len()` records at once (the file pipeline's way, [`BATCH_ROWS`] at a
+    /// Encodes `records.len()` records at once (the file pipeline's way, `BATCH_ROWS` at a
     /// time): `id(k)` is the record id of record `k` and `raw(k, i)` the raw value of its field
     /// `i` (`None` if the column is absent). Each record and its outcomes are written into
     /// `records[k]` and `outcomes[k]` (reusing their memory); the result is the same as

@@ -46,12 +46,12 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use redb::{
     Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
 };
 
+use crate::control::RunControl;
 use crate::encode::layout::Layout;
 use crate::encode::EncodedRecord;
 use crate::error::{Error, Location, Result};
@@ -59,7 +59,7 @@ use crate::io::atomic::{write_atomic, AtomicFile};
 use crate::io::encoded::{read_encoded, ReadOptions};
 use crate::io::manifest::Manifest;
 use crate::link::model::Model;
-use crate::link::{Band, LinkOptions, LinkProgress};
+use crate::link::{Band, LinkOptions};
 use crate::schema::Schema;
 
 use assign::{Context, PersonRef, Planned};
@@ -197,10 +197,9 @@ pub struct CreateOptions<'a> {
     pub link: LinkOptions,
     /// A trained model; without one, a model is trained as `link` trains it.
     pub model: Option<Model>,
-    /// Called as the linking advances.
-    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
-    /// Set to stop: nothing is written and [`Error::Cancelled`] returned.
-    pub cancel: Option<&'a AtomicBool>,
+    /// Cancel flag (set to stop: nothing is written and [`Error::Cancelled`] returned),
+    /// progress and timings of the linking.
+    pub control: RunControl<'a>,
 }
 
 /// A person index in a folder (see the module documentation).
@@ -310,13 +309,13 @@ impl PersonIndex {
             .map(|p| Manifest::read_for(p))
             .collect::<Result<_>>()?;
         let first = &manifests[0];
-        let (linkage, _details) = crate::run::link::link(
+        let linked = crate::run::link(
             schema,
-            crate::run::link::LinkRun {
+            crate::run::LinkRun {
                 inputs: options
                     .inputs
                     .iter()
-                    .map(|p| crate::run::link::LinkInput::EncodedFile(p.clone()))
+                    .map(|p| crate::run::LinkInput::EncodedFile(p.clone()))
                     .collect(),
                 link: options.link.clone(),
                 model: options.model.clone(),
@@ -324,10 +323,10 @@ impl PersonIndex {
                 allow_unverified: false,
                 agreement: None,
                 purpose: None,
-                progress: options.progress,
-                cancel: options.cancel,
             },
+            &options.control,
         )?;
+        let linkage = linked.linkage();
         let pool = linkage.pool();
         let n = pool.len();
         let mut cluster_of = vec![0u32; n];

@@ -260,7 +260,7 @@ pub fn parse_row(
     Ok(record)
 }
 
-/// Parses a token-set cell: tokens of [`SET_ELEMENT_HEX`] hex characters, strictly ascending.
+/// Parses a token-set cell: tokens of `SET_ELEMENT_HEX` hex characters, strictly ascending.
 pub fn parse_set(cell: &[u8]) -> Option<Vec<u64>> {
     if !cell.len().is_multiple_of(SET_ELEMENT_HEX) {
         return None;

@@ -1,10 +1,11 @@
 //! Files: raw extracts in, encoded extracts and manifests out, and back in for linking.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod encoded;
 pub mod manifest;
-pub mod raw;
+pub(crate) mod raw;
 pub mod text;
 
-pub use atomic::AtomicFile;
+pub use encoded::{read_encoded, EncodedExtract, ReadOptions};
 pub use manifest::{manifest_path, Manifest};
+pub use raw::{add_column, parse_column_arg, read_column_map, ColumnMap};

@@ -179,18 +179,9 @@ impl RawLayout {
         RawLayout::from_names_mapped(schema, names, columns, file)
     }
 
-    /// Maps column names (a CSV header, or the columns of an in-memory table) onto `schema`.
-    /// Names are trimmed; a name given twice is an error.
-    pub fn from_names(
-        schema: &Schema,
-        names: Vec<String>,
-        file: Option<&Path>,
-    ) -> Result<RawLayout> {
-        Self::from_names_mapped(schema, names, &ColumnMap::new(), file)
-    }
-
-    /// [`from_names`](Self::from_names), the schema's columns named in `columns` found under the
-    /// names it gives them. A mapping of a column the schema does not have, or to a column the
+    /// Maps column names (a CSV header, or the columns of an in-memory table) onto `schema`
+    /// (names are trimmed; a name given twice is an error), the schema's columns named in
+    /// `columns` found under the names it gives them. A mapping of a column the schema does not have, or to a column the
     /// input does not have, is an error listing what there is.
     pub fn from_names_mapped(
         schema: &Schema,

@@ -6,7 +6,7 @@
 //! the bound is never below the Dice value it bounds (division is monotone in its numerator).
 //!
 //! ```
-//! use pseudolink::link::dice;
+//! use pseudolink::internals::dice;
 //! let a = [0b1011u64, 0];
 //! let b = [0b0011u64, 1];
 //! let both = dice::intersection_count(&a, &b);
@@ -69,7 +69,7 @@ pub fn intersection_counts(a: &[u64], many: &[u64], out: &mut [u32]) {
 /// all-pairs candidate search (what anonlink does) and the all-pairs benchmark.
 ///
 /// ```
-/// use pseudolink::link::dice;
+/// use pseudolink::internals::dice;
 /// let a = [0b1111u64];
 /// let many = [0b1111u64, 0b0111, 0b1000_0000];
 /// let counts = [4, 3, 1];
@@ -227,7 +227,7 @@ impl FilterBlock {
 /// nothing is found).
 ///
 /// ```
-/// use pseudolink::link::dice::{dice_at_least_block, FilterBlock};
+/// use pseudolink::internals::dice::{dice_at_least_block, FilterBlock};
 /// let block = FilterBlock::new(&[0b1111u64, 0b0111, 0b1000_0000], 1);
 /// let mut found = Vec::new();
 /// assert_eq!(dice_at_least_block(&[0b1111u64], 4, &block, 0.8, &mut found), 2);

@@ -1,12 +1,12 @@
 //! Linking: the linkage unit's side. Encoded extracts in; scored, resolved links out.
 //!
-//! The public surface is what a library user needs: [`link_pool`] (records in memory) and
-//! [`crate::run::link::link`] (extracts from files) produce a [`Linkage`], read through its
-//! methods and [`Linkage::explain`]; the trained [`model`]; [`evaluate`] against known true pairs.
-//! [`distributed`] holds the few parts a distributed engine (Spark) needs to link at scale with the
-//! same answers: blocking columns, comparison vectors and weights of batches of pairs.
-//! The stages are private to the crate, each in its own module, and none imports a module above it
-//! (a test in `crate::module_graph` fails on a cycle):
+//! The public surface is what a user of the library needs: [`crate::run::link`], the one entry
+//! point, produces a [`Linkage`] (in [`crate::run::Linked`]), read through its methods and
+//! [`Linkage::explain`]; the [`LinkOptions`]; the trained [`model`]; [`evaluate`] against known
+//! true pairs. [`distributed`] holds the few parts a distributed engine (Spark) needs to link at
+//! scale with the same answers: blocking columns, comparison vectors and weights of batches of
+//! pairs. The stages are private to the crate, each in its own module, and none imports a module
+//! above it (a test in `crate::module_graph` fails on a cycle):
 //!
 //! 1. `pool`: the records of every source, addressed by `u32` indices, with compact comparison
 //!    rows;
@@ -14,47 +14,41 @@
 //!    enumerated block by block (never stored) in tasks that `scan` runs: a first pass compares
 //!    and counts comparison patterns, a second scores;
 //! 3. `compare`: a comparison vector (one level per compared field, see `levels`) per pair, with
-//!    the [`dice`] kernel on Bloom filters, or `clear` string comparators in cleartext mode;
+//!    the `dice` kernel on Bloom filters, or `clear` string comparators in cleartext mode;
 //! 4. `sample`, `em` and `train`: the Fellegi-Sunter [`model`]: u from random pairs, m and λ by EM
 //!    over the distinct comparison patterns, optionally with `term_frequency` adjustment (the
 //!    shared probability arithmetic is in `probability`);
 //! 5. `resolve`: clusters (default) or a one-to-one assignment;
 //! 6. [`evaluate`]: precision, recall and F1 against known true pairs.
 //!
-//! [`link_pool`] runs stages 2 to 5 in memory; [`crate::run::link`] runs the whole thing from files
-//! to files. `docs/linking.md` explains each stage and the choices made.
+//! `link_pool` (here) runs stages 2 to 5 on records in memory, told and cancelled through a
+//! [`RunControl`]; [`crate::run::link`] reads and checks the inputs and calls it.
+//! `docs/linking.md` explains each stage and the choices made.
 //!
-//! Not run: training needs the u probabilities that encoded extracts' pair statistics give
-//! ([`LinkOptions::pair_stats`], from their manifests), or a trained model
-//! ([`LinkOptions::model`]); without either [`link_pool`] refuses, and this example passes
-//! neither, so it is compiled but not run.
+//! Not run (it needs two encoded extracts on disk):
 //!
 //! ```no_run
-//! use pseudolink::link::{link_pool, LinkOptions, Pool};
-//! use pseudolink::{Encoder, Schema, Secret};
+//! use std::path::Path;
+//! use pseudolink::control::RunControl;
+//! use pseudolink::run::{link, LinkInput, LinkRun};
+//! use pseudolink::Schema;
 //!
-//! let schema = Schema::example();
-//! let encoder = Encoder::new(&schema, &Secret::generate().unwrap());
-//! let mut scratch = encoder.scratch();
-//! let mut encode = |row: [&str; 9]| encoder.encode_values(&row, &mut scratch).unwrap().0;
-//! let left = vec![
-//!     encode(["a1", "Anna", "", "Smith", "2014-03-09", "F", "CV1 2AB", "1 high st", "9434765919"]),
-//!     encode(["a2", "Omar", "", "Khan", "1990-01-02", "M", "CV3 4CD", "2 low rd", ""]),
-//! ];
-//! let right = vec![
-//!     encode(["b1", "Ana", "", "Smith", "2014-03-09", "F", "CV1 2AB", "1 high street", ""]),
-//!     encode(["b2", "Omar", "", "Khan", "1990-01-02", "M", "CV3 4CD", "2 low road", ""]),
-//! ];
-//! let pool = Pool::new(vec![("left".into(), left), ("right".into(), right)], 4).unwrap();
-//! let linkage = link_pool(&schema, pool, false, LinkOptions::default(), None, None).unwrap();
-//! let explained = linkage.explain("a1", "b1").unwrap();
-//! assert_eq!(explained.comparisons[0].comparison, "first_name");
-//! println!("{explained}");
+//! let schema = Schema::from_file(Path::new("schema.json")).unwrap();
+//! let run = LinkRun::new(vec![
+//!     LinkInput::file("school.encoded.csv", false),
+//!     LinkInput::file("family_hub.encoded.csv", false),
+//! ]);
+//! let linked = link(&schema, run, &RunControl::new()).unwrap();
+//! let (matches, reviews) = linked.linkage().band_counts();
+//! println!("{matches} matches, {reviews} for review");
+//! println!("{}", linked.linkage().explain("a1", "b1").unwrap());
+//! linked.write(Path::new("links.csv"), None).unwrap();   // and links.csv.summary.json
 //! ```
 
 pub(crate) mod block;
 pub(crate) mod clear;
 pub(crate) mod compare;
+#[doc(hidden)]
 pub mod dice;
 pub mod distributed;
 pub(crate) mod em;
@@ -77,11 +71,11 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::control::{Progress, RunControl};
 use crate::error::{Error, Result};
 use crate::schema::Schema;
 
@@ -98,10 +92,10 @@ use term_frequency::TermFrequencies;
 pub use block::{RuleCount, SkippedBlock};
 pub use explain::Explanation;
 pub use linkage::Linkage;
-pub use outcome::{Band, Link, LinkProgress, ResolutionReport, StageTime};
-/// The records of a linking run, pooled from every source. Public because [`link_pool`] takes
-/// one (records already in memory: the fuzz targets and the example above); file runs build it
-/// inside [`crate::run::link::link`].
+pub use outcome::{Band, Link, ResolutionReport, StageTime};
+/// The records of a linking run, pooled from every source: what [`link_pool`] takes (the fuzz
+/// target's records in memory); [`crate::run::link`] builds it. Not API.
+#[doc(hidden)]
 pub use pool::Pool;
 pub use resolve::DEFAULT_CLUSTER_SUPPORT;
 
@@ -147,6 +141,31 @@ impl Default for LinkOptions {
 }
 
 impl LinkOptions {
+    /// The defaults with match threshold `threshold`, and the review threshold the default
+    /// ([`DEFAULT_REVIEW_THRESHOLD`]) or `threshold` when that is lower: for a caller that gives
+    /// only a match threshold (C's `pl_link_files`), which [`LinkOptions::validate`] would
+    /// otherwise refuse below the default review threshold. A threshold that is not a
+    /// probability is kept for [`LinkOptions::validate`] to refuse.
+    ///
+    /// ```
+    /// use pseudolink::link::LinkOptions;
+    ///
+    /// assert_eq!(LinkOptions::with_threshold(0.9).review_threshold, 0.5);
+    /// assert_eq!(LinkOptions::with_threshold(0.3).review_threshold, 0.3);
+    /// ```
+    pub fn with_threshold(threshold: f64) -> Self {
+        let review_threshold = if threshold.is_finite() && threshold < DEFAULT_REVIEW_THRESHOLD {
+            threshold
+        } else {
+            DEFAULT_REVIEW_THRESHOLD
+        };
+        LinkOptions {
+            threshold,
+            review_threshold,
+            ..LinkOptions::default()
+        }
+    }
+
     /// Checks the thresholds: `0 <= review <= threshold <= 1`, support in 0..=1.
     pub fn validate(&self) -> Result<()> {
         let p = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
@@ -173,28 +192,23 @@ impl LinkOptions {
 }
 
 /// Checks that the comparisons of `schema` can be built, for encoded extracts or (`clear`) for
-/// cleartext: what linking checks before it reads a record.
+/// cleartext: what linking checks before it reads a record. Not API (the schema tests use it).
+#[doc(hidden)]
 pub fn check_comparisons(schema: &Schema, clear: bool) -> Result<()> {
     Comparator::new(schema, clear).map(drop)
 }
 
-fn check_cancel(cancel: Option<&AtomicBool>) -> Result<()> {
-    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-        Err(Error::Cancelled)
-    } else {
-        Ok(())
-    }
-}
-
 /// Links the records of `pool` under `schema`: blocking, comparison, model (trained unless given),
 /// scoring, resolution. `clear` selects cleartext comparators (the pool must carry cleartext).
+/// `control` is told the progress and timings of each stage and may cancel the run. Not API:
+/// [`crate::run::link`] is the entry point (the fuzz target drives this one on records in memory).
+#[doc(hidden)]
 pub fn link_pool(
     schema: &Schema,
     pool: Pool,
     clear: bool,
     options: LinkOptions,
-    progress: Option<&(dyn Fn(LinkProgress) + Sync)>,
-    cancel: Option<&AtomicBool>,
+    control: &RunControl<'_>,
 ) -> Result<Linkage> {
     options.validate()?;
     if options.one_to_one && pool.source_names().len() != 2 {
@@ -208,10 +222,9 @@ pub fn link_pool(
         ));
     }
     let report = |stage: &'static str, done: u64, total: u64| {
-        if let Some(p) = progress {
-            p(LinkProgress { stage, done, total });
-        }
+        control.report(Progress::stage(stage, done, total));
     };
+    let cancel = control.cancel_flag();
     let comparator = Comparator::new(schema, clear)?;
     if let Some(m) = &options.model {
         m.check_fits(schema, &comparator)?;
@@ -219,11 +232,13 @@ pub fn link_pool(
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut cpu = process_cpu_seconds();
-    let mut lap = |stage: &str, timings: &mut Vec<StageTime>| {
+    let mut lap = |stage: &'static str, timings: &mut Vec<StageTime>| {
         let now = process_cpu_seconds();
+        let took = clock.elapsed();
+        control.record(stage, took);
         timings.push(StageTime {
             stage: stage.to_string(),
-            seconds: clock.elapsed().as_secs_f64(),
+            seconds: took.as_secs_f64(),
             cpu_seconds: now.zip(cpu).map(|(b, a)| b - a),
         });
         clock = Instant::now();
@@ -254,7 +269,7 @@ pub fn link_pool(
             let mut kept = Vec::with_capacity(tasks.len());
             let mut done = 0u64;
             for chunk in tasks.chunks(TASKS_PER_CHUNK) {
-                check_cancel(cancel)?;
+                control.check_cancel()?;
                 report("comparing", done, total_pairs);
                 let parts: Vec<(Vec<(u64, f64)>, u64)> = chunk
                     .par_iter()
@@ -277,7 +292,7 @@ pub fn link_pool(
             let mut found: Vec<TaskPatterns> = Vec::with_capacity(tasks.len());
             let mut done = 0u64;
             for chunk in tasks.chunks(TASKS_PER_CHUNK) {
-                check_cancel(cancel)?;
+                control.check_cancel()?;
                 report("comparing", done, total_pairs);
                 let parts: Vec<TaskPatterns> = chunk
                     .par_iter()
@@ -292,7 +307,7 @@ pub fn link_pool(
             report("comparing", total_pairs, total_pairs);
             lap("comparing", &mut timings);
 
-            check_cancel(cancel)?;
+            control.check_cancel()?;
             report("u sample", 0, schema.link.u_sample_pairs as u64);
             let u = if clear {
                 UEstimate::from_random_pairs(
@@ -308,7 +323,7 @@ pub fn link_pool(
                 UEstimate::from_pair_stats(schema, &comparator, &stats)?
             };
             lap("u sample", &mut timings);
-            check_cancel(cancel)?;
+            control.check_cancel()?;
             report("EM", 0, 0);
             let patterns = Patterns::from_counts(nf, table.counts_by_key(nf));
             if patterns.is_empty() {
@@ -340,7 +355,7 @@ pub fn link_pool(
                 patterns.len() as u64,
             );
 
-            check_cancel(cancel)?;
+            control.check_cancel()?;
             report("scoring", 0, total_pairs);
             let tf = TermFrequencies::new(&pool, &comparator);
             let scorer = Scorer::new(&model, &comparator, tf);
@@ -348,7 +363,7 @@ pub fn link_pool(
             let mut scored = Vec::new();
             let mut done = 0u64;
             for (c, chunk) in tasks.chunks(TASKS_PER_CHUNK).enumerate() {
-                check_cancel(cancel)?;
+                control.check_cancel()?;
                 report("scoring", done, total_pairs);
                 let first = c * TASKS_PER_CHUNK;
                 let parts: Vec<Vec<(u64, f64)>> = chunk
@@ -381,7 +396,7 @@ pub fn link_pool(
     lap("scoring", &mut timings);
     blocking.plan = plan;
 
-    check_cancel(cancel)?;
+    control.check_cancel()?;
     report("resolving", 0, 0);
     let mut scored = scored;
     scored.par_sort_unstable_by_key(|x| x.0);

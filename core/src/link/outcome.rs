@@ -40,17 +40,6 @@ pub struct Link {
     pub cluster: u32,
 }
 
-/// Progress of a linking run: the stage, and work done of total within it.
-#[derive(Debug, Clone, Copy)]
-pub struct LinkProgress {
-    /// The stage name (`blocking`, `u sample`, `comparing`, `EM`, `scoring`, `resolving`).
-    pub stage: &'static str,
-    /// Work done in this stage.
-    pub done: u64,
-    /// Total work of this stage (0 when unknown).
-    pub total: u64,
-}
-
 /// Time spent in one stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageTime {

@@ -128,7 +128,13 @@ fn link(schema: &Schema, inputs: &mut Inputs, clear: bool) -> Result<Linkage> {
         &mut inputs.pool,
         Pool::new(vec![(String::new(), vec![])], 0)?,
     );
-    link_pool(schema, pool, clear, options(&inputs.stats), None, None)
+    link_pool(
+        schema,
+        pool,
+        clear,
+        options(&inputs.stats),
+        &RunControl::new(),
+    )
 }
 
 /// A schema from the example's JSON, changed by `edit`.
@@ -370,7 +376,7 @@ fn check_against_oracle(schema: &Schema, sources: &[Vec<Row>], clear: bool) {
         model: Some(linkage.model.clone()),
         ..options(&[])
     };
-    let reused = link_pool(schema, again.pool, clear, given, None, None).unwrap();
+    let reused = link_pool(schema, again.pool, clear, given, &RunControl::new()).unwrap();
     assert_eq!(reused.review_pairs, linkage.review_pairs);
     assert_eq!(reused.review_weights, linkage.review_weights);
     assert_eq!(reused.links, linkage.links);
@@ -1389,7 +1395,7 @@ fn link_with_model(
         model: Some(model),
         ..options(&inputs.stats)
     };
-    link_pool(schema, inputs.pool, clear, options, None, None)
+    link_pool(schema, inputs.pool, clear, options, &RunControl::new())
 }
 
 #[test]
@@ -1520,15 +1526,14 @@ fn cancel_stops_the_run() {
             inputs.pool,
             clear,
             options(&inputs.stats),
-            None,
-            Some(&flag),
+            &RunControl::new().cancel(&flag),
         )
         .unwrap_err();
         assert!(matches!(err, Error::Cancelled), "{err}");
         // Cancelled halfway, once the model is being trained.
         let flag = std::sync::atomic::AtomicBool::new(false);
         let stages = std::sync::Mutex::new(Vec::new());
-        let progress = |p: LinkProgress| {
+        let progress = |p: Progress| {
             stages.lock().unwrap().push(p.stage);
             if p.stage == "EM" {
                 flag.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -1540,8 +1545,7 @@ fn cancel_stops_the_run() {
             inputs.pool,
             clear,
             options(&inputs.stats),
-            Some(&progress),
-            Some(&flag),
+            &RunControl::new().cancel(&flag).progress(&progress),
         )
         .unwrap_err();
         assert!(matches!(err, Error::Cancelled), "{err}");
@@ -1630,4 +1634,19 @@ fn lambda_lands_near_the_true_number_of_matches() {
     let lambda = linkage.model.lambda;
     let possible = (sources[0].len() * sources[1].len()) as f64;
     assert!((lambda * possible - implied).abs() < 1.0);
+}
+
+#[test]
+fn with_threshold_never_puts_the_review_threshold_above_the_match_threshold() {
+    let review = |t: f64| LinkOptions::with_threshold(t).review_threshold;
+    assert_eq!(review(0.9), DEFAULT_REVIEW_THRESHOLD);
+    assert_eq!(review(DEFAULT_REVIEW_THRESHOLD), DEFAULT_REVIEW_THRESHOLD);
+    assert_eq!(review(0.3), 0.3);
+    assert_eq!(review(0.0), 0.0);
+    // Not probabilities: left for validation to refuse.
+    assert_eq!(review(-0.1), -0.1);
+    assert!(review(f64::NAN) == DEFAULT_REVIEW_THRESHOLD);
+    let refused = |t: f64| LinkOptions::with_threshold(t).validate().is_err();
+    assert!(!refused(0.9) && !refused(0.3) && !refused(0.0) && !refused(1.0));
+    assert!(refused(1.5) && refused(-0.1) && refused(f64::NAN) && refused(f64::INFINITY));
 }

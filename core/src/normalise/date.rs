@@ -47,8 +47,8 @@
 //! | [`MissingReason::Invalid`] | anything else | `44927` (Excel serial), `2014-3` (partial), `Mar 2014`, `2014-03-09 25:00`, `9/3/2014 4pm`, `yesterday` |
 //!
 //! ```
-//! use pseudolink::normalise::date::{normalise_date, Date, DateOptions};
-//! use pseudolink::normalise::MissingReason;
+//! use pseudolink::internals::normalise::date::{normalise_date, Date, DateOptions};
+//! use pseudolink::internals::normalise::MissingReason;
 //! let opts = DateOptions {
 //!     century_pivot: 24,
 //!     min_year: 1900,
@@ -91,7 +91,7 @@ impl Date {
     /// by 400).
     ///
     /// ```
-    /// use pseudolink::normalise::date::Date;
+    /// use pseudolink::internals::normalise::date::Date;
     /// assert!(Date::new(2000, 2, 29).is_some());
     /// assert!(Date::new(1900, 2, 29).is_none());
     /// assert!(Date::new(2014, 13, 1).is_none());
@@ -106,7 +106,7 @@ impl Date {
     /// The date as ISO 8601 `yyyy-mm-dd`, for example `"2014-03-09"`.
     ///
     /// ```
-    /// use pseudolink::normalise::date::Date;
+    /// use pseudolink::internals::normalise::date::Date;
     /// assert_eq!(Date::new(2014, 3, 9).unwrap().iso(), "2014-03-09");
     /// ```
     pub fn iso(&self) -> String {
@@ -118,7 +118,7 @@ impl Date {
     /// month first. A date whose day equals its month is its own swap.
     ///
     /// ```
-    /// use pseudolink::normalise::date::Date;
+    /// use pseudolink::internals::normalise::date::Date;
     /// let d = Date::new(2014, 3, 9).unwrap();
     /// assert_eq!(d.swapped(), Date::new(2014, 9, 3));
     /// assert_eq!(Date::new(2014, 3, 13).unwrap().swapped(), None);
@@ -130,7 +130,7 @@ impl Date {
     /// The year and month as `yyyy-mm`, for example `"2014-03"`.
     ///
     /// ```
-    /// use pseudolink::normalise::date::Date;
+    /// use pseudolink::internals::normalise::date::Date;
     /// assert_eq!(Date::new(2014, 3, 9).unwrap().year_month(), "2014-03");
     /// ```
     pub fn year_month(&self) -> String {
@@ -167,7 +167,7 @@ const MAX_LEN: usize = 64;
 /// and outcomes.
 ///
 /// ```
-/// use pseudolink::normalise::date::{normalise_date, Date, DateOptions};
+/// use pseudolink::internals::normalise::date::{normalise_date, Date, DateOptions};
 /// let opts = DateOptions { century_pivot: 24, min_year: 1900, today: Date::new(2024, 6, 1).unwrap() };
 /// for s in ["2014-03-09", "09/03/2014", "9.3.14", "09-MAR-14", "March 9, 2014", "20140309"] {
 ///     assert_eq!(normalise_date(s, &opts).unwrap().iso(), "2014-03-09");

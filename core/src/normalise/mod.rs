@@ -78,7 +78,7 @@ impl MissingReason {
     /// `"impossible"`, `"implausible"`, `"unknown"` or `"salt_missing"`.
     ///
     /// ```
-    /// use pseudolink::normalise::MissingReason;
+    /// use pseudolink::internals::normalise::MissingReason;
     /// assert_eq!(MissingReason::Impossible.as_str(), "impossible");
     /// ```
     pub fn as_str(self) -> &'static str {

@@ -36,7 +36,7 @@
 //! `normalise_name(n) == Ok(n)` for every `n` it returns.
 //!
 //! ```
-//! use pseudolink::normalise::name::{normalise_name, NameOptions};
+//! use pseudolink::internals::normalise::name::{normalise_name, NameOptions};
 //! let opts = NameOptions::default();
 //! assert_eq!(normalise_name("  Mr  John  ", &opts).unwrap(), "john");
 //! assert_eq!(normalise_name("O'Neil", &opts).unwrap(), "oneil");
@@ -68,8 +68,8 @@ impl Default for NameOptions {
 /// See the [module documentation](self) for the rules.
 ///
 /// ```
-/// use pseudolink::normalise::name::{normalise_name, NameOptions};
-/// use pseudolink::normalise::MissingReason;
+/// use pseudolink::internals::normalise::name::{normalise_name, NameOptions};
+/// use pseudolink::internals::normalise::MissingReason;
 /// let opts = NameOptions::default();
 /// assert_eq!(normalise_name("Strauß", &opts).unwrap(), "strauss");
 /// assert_eq!(normalise_name("Miss", &opts), Err(MissingReason::Empty));

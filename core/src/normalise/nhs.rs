@@ -25,8 +25,8 @@
 //! The result is the 10 digits, without spaces.
 //!
 //! ```
-//! use pseudolink::normalise::nhs::normalise_nhs_number;
-//! use pseudolink::normalise::MissingReason;
+//! use pseudolink::internals::normalise::nhs::normalise_nhs_number;
+//! use pseudolink::internals::normalise::MissingReason;
 //! assert_eq!(normalise_nhs_number("943 476 5919").unwrap(), "9434765919");
 //! assert_eq!(normalise_nhs_number("943 476 5918"), Err(MissingReason::Invalid));
 //! assert_eq!(normalise_nhs_number("1111111111"), Err(MissingReason::Invalid));
@@ -41,7 +41,7 @@ const LEN: usize = 10;
 /// [module documentation](self) for the rules.
 ///
 /// ```
-/// use pseudolink::normalise::nhs::normalise_nhs_number;
+/// use pseudolink::internals::normalise::nhs::normalise_nhs_number;
 /// assert_eq!(normalise_nhs_number(" 401-023-2137 ").unwrap(), "4010232137");
 /// ```
 pub fn normalise_nhs_number(raw: &str) -> Normalised<String> {
@@ -84,7 +84,7 @@ pub(crate) fn normalise_nhs_number_into(raw: &str, out: &mut String) -> Normalis
 /// no spaces are allowed.
 ///
 /// ```
-/// use pseudolink::normalise::nhs::nhs_check_digit_valid;
+/// use pseudolink::internals::normalise::nhs::nhs_check_digit_valid;
 /// assert!(nhs_check_digit_valid("9434765919"));
 /// assert!(!nhs_check_digit_valid("9434765918"));
 /// assert!(!nhs_check_digit_valid("943 476 5919"));

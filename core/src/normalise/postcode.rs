@@ -37,8 +37,8 @@
 //! 4. A blank value is [`MissingReason::Empty`].
 //!
 //! ```
-//! use pseudolink::normalise::postcode::normalise_postcode;
-//! use pseudolink::normalise::MissingReason;
+//! use pseudolink::internals::normalise::postcode::normalise_postcode;
+//! use pseudolink::internals::normalise::MissingReason;
 //! let p = normalise_postcode(" cv1  2ab ").unwrap();
 //! assert_eq!(p.as_str(), "CV1 2AB");
 //! assert_eq!(p.outward(), "CV1");
@@ -113,7 +113,7 @@ const MIN_CHARS: usize = 5;
 /// [module documentation](self) for the rules.
 ///
 /// ```
-/// use pseudolink::normalise::postcode::normalise_postcode;
+/// use pseudolink::internals::normalise::postcode::normalise_postcode;
 /// assert_eq!(normalise_postcode("sw1a1aa").unwrap().as_str(), "SW1A 1AA");
 /// assert_eq!(normalise_postcode("M1 1AE").unwrap().area(), "M");
 /// ```

@@ -19,8 +19,8 @@
 //! or not specified, 0 and X not known).
 //!
 //! ```
-//! use pseudolink::normalise::sex::{normalise_sex, Sex};
-//! use pseudolink::normalise::MissingReason;
+//! use pseudolink::internals::normalise::sex::{normalise_sex, Sex};
+//! use pseudolink::internals::normalise::MissingReason;
 //! assert_eq!(normalise_sex(" female "), Ok(Sex::Female));
 //! assert_eq!(normalise_sex("1"), Ok(Sex::Male));
 //! assert_eq!(normalise_sex("Not known"), Err(MissingReason::Unknown));
@@ -65,7 +65,7 @@ const MAX_LEN: usize = 16;
 /// rules.
 ///
 /// ```
-/// use pseudolink::normalise::sex::{normalise_sex, Sex};
+/// use pseudolink::internals::normalise::sex::{normalise_sex, Sex};
 /// assert_eq!(normalise_sex("M").map(Sex::as_str), Ok("m"));
 /// ```
 pub fn normalise_sex(raw: &str) -> Normalised<Sex> {

@@ -109,7 +109,7 @@
 //! An empty result is [`MissingReason::Empty`].
 //!
 //! ```
-//! use pseudolink::normalise::text::normalise_text;
+//! use pseudolink::internals::normalise::text::normalise_text;
 //! assert_eq!(normalise_text("Flat 2, 14 O'Connell St.").unwrap(), "flat 2 14 oconnell street");
 //! assert_eq!(normalise_text("St. Mary's Rd").unwrap(), "st marys road");
 //! assert_eq!(normalise_text("3 Château Gdns").unwrap(), "3 chateau gardens");
@@ -127,7 +127,7 @@ use crate::normalise::{is_invisible, MissingReason, Normalised};
 /// See the [module documentation](self) for the rules.
 ///
 /// ```
-/// use pseudolink::normalise::{text::normalise_text, MissingReason};
+/// use pseudolink::internals::normalise::{text::normalise_text, MissingReason};
 /// assert_eq!(normalise_text("  12A  High St ").unwrap(), "12a high street");
 /// assert_eq!(normalise_text("--- "), Err(MissingReason::Empty));
 /// ```

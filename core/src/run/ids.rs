@@ -31,8 +31,8 @@ use crate::error::{Error, Location, Result};
 use crate::io::raw::RawLayout;
 use crate::secret::DerivedKey;
 
-use super::control::{Progress, RunControl};
 use super::spill::{Disk, Fixed, Sorted, Sorter};
+use crate::control::{Progress, RunControl};
 
 /// Default memory budget of the duplicate record id check, in bytes (64 MiB): about 1.8 million
 /// distinct ids are checked in memory; beyond that the check goes to disk (file to file only).
@@ -343,12 +343,12 @@ fn scan<'a>(rescan: &Rescan<'a>, limits: &Limits, row: u64, line: u64) -> Result
     };
     // Encoding waits while the input is read again: the reports say how far that reading is.
     let report = |id_scan_bytes: u64| {
-        control.report(Progress {
-            bytes_read: rescan.reread.bytes_read(),
-            rows: row.saturating_sub(1),
-            ids_on_disk: true,
+        control.report(Progress::encoding(
+            rescan.reread.bytes_read(),
+            row.saturating_sub(1),
+            true,
             id_scan_bytes,
-        });
+        ));
     };
     let mut entries = Sorter::new(limits.scan_run, disk.clone());
     let mut scanned = 0u64;

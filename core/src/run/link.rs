@@ -1,15 +1,17 @@
-//! Linking files to a links file: what `pseudolink link` and `pseudolink dedupe` call.
+//! The one linking entry point, [`link`]: what `pseudolink link` and `pseudolink dedupe`, Python's
+//! `link()` and `dedupe()` and C's `pl_link_files*` call.
 //!
 //! Reads the encoded extracts (checked against their manifests and against each other: the same
-//! schema, format version and secret, by key check value compared in constant time) or, in
-//! cleartext mode, the raw extracts; links them ([`crate::link::link_pool`]); writes the links file
-//! and its summary atomically, and the model if asked.
+//! schema, format version and secret, by key check value compared in constant time), takes those
+//! held in memory, or in cleartext mode reads the raw extracts; links them
+//! ([`crate::link::link_pool`]); [`Linked::write`] writes the links file and its summary
+//! atomically, and the model if asked.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 
+use crate::control::RunControl;
 use crate::encode::record::write_csv_cell;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Result};
@@ -19,7 +21,7 @@ use crate::io::manifest::{FileRecord, Manifest, RunRecord};
 use crate::link::clear::read_clear;
 use crate::link::model::{ComparisonMode, Model};
 use crate::link::pool::{ClearValues, Pool};
-use crate::link::{link_pool, LinkOptions, LinkProgress, Linkage};
+use crate::link::{link_pool, LinkOptions, Linkage};
 use crate::schema::Schema;
 use crate::secret::Secret;
 
@@ -28,33 +30,8 @@ use super::link_summary::{
     MAX_LISTED_SKIPPED_BLOCKS, SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION,
 };
 
-/// Options of [`link_files`].
-#[derive(Default)]
-pub struct LinkFileOptions<'a> {
-    /// The inputs, in order: one to deduplicate, two (left, right) or more to link.
-    pub inputs: Vec<PathBuf>,
-    /// Inputs are raw CSV extracts, compared in cleartext.
-    pub clear: bool,
-    /// Thresholds, resolution and guard (its `model` is ignored: see `model`).
-    pub link: LinkOptions,
-    /// Use this trained model instead of training one.
-    pub model: Option<PathBuf>,
-    /// Write the model used to this file.
-    pub save_model: Option<PathBuf>,
-    /// Accept inputs whose manifest is missing or does not match (recorded as a warning).
-    pub allow_unverified: bool,
-    /// Information Sharing Agreement reference, recorded in the summary.
-    pub agreement: Option<String>,
-    /// Purpose of processing, recorded in the summary.
-    pub purpose: Option<String>,
-    /// Called as the run advances.
-    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
-    /// Set to stop the run: nothing is written and [`Error::Cancelled`] returned.
-    pub cancel: Option<&'a AtomicBool>,
-}
-
 /// The role of input `i` of `n` in a run summary: `input`, `left`, `right`, `input 3`...
-pub fn role(i: usize, n: usize) -> String {
+fn role(i: usize, n: usize) -> String {
     match (i, n) {
         (0, 1) => "input".into(),
         (0, _) => "left".into(),
@@ -62,6 +39,9 @@ pub fn role(i: usize, n: usize) -> String {
         _ => format!("input {}", i + 1),
     }
 }
+
+/// The warning a cleartext run's summary carries.
+const CLEARTEXT_NOTE: &str = "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored";
 
 /// One input of a linking run.
 #[derive(Debug)]
@@ -71,8 +51,9 @@ pub enum LinkInput {
     EncodedFile(PathBuf),
     /// An encoded extract held in memory (what the Python binding holds).
     Encoded {
-        /// Its name in messages and in the links (`left_source`).
-        name: String,
+        /// Its name in messages and in the links (`left_source`); `None`: its role in the run
+        /// (`input`, `left`, `right`, `input 3`...).
+        name: Option<String>,
         /// The file it was read from, if any.
         path: Option<PathBuf>,
         /// The fingerprint of the schema it was encoded under.
@@ -88,10 +69,22 @@ pub enum LinkInput {
     ClearFile(PathBuf),
 }
 
-/// Everything a linking run needs besides the schema: the one entry point of the CLI, the
-/// Python binding and the C library ([`link`]).
+impl LinkInput {
+    /// The input at `path`: an encoded extract, or with `clear` a raw CSV extract.
+    pub fn file(path: impl Into<PathBuf>, clear: bool) -> Self {
+        if clear {
+            LinkInput::ClearFile(path.into())
+        } else {
+            LinkInput::EncodedFile(path.into())
+        }
+    }
+}
+
+/// Everything a linking run needs besides the schema and its [`RunControl`]: what [`link`], the
+/// one entry point of the CLI, the Python binding and the C library, takes.
 #[derive(Default)]
-pub struct LinkRun<'a> {
+#[non_exhaustive]
+pub struct LinkRun {
     /// The inputs, in order: one to deduplicate, two (left, right) or more to link. All
     /// encoded, or all cleartext.
     pub inputs: Vec<LinkInput>,
@@ -107,57 +100,130 @@ pub struct LinkRun<'a> {
     pub agreement: Option<String>,
     /// Purpose of processing, recorded in the summary.
     pub purpose: Option<String>,
-    /// Called as the run advances.
-    pub progress: Option<&'a (dyn Fn(LinkProgress) + Sync)>,
-    /// Set to stop the run: nothing is written and [`Error::Cancelled`] returned.
-    pub cancel: Option<&'a AtomicBool>,
 }
 
-/// What a run's summary needs besides the linkage: the inputs, warnings and the run record.
-#[derive(Debug, Clone)]
-pub struct LinkDetails {
-    /// Encoded extracts or cleartext.
-    pub comparison: ComparisonMode,
-    /// The inputs, in order.
-    pub inputs: Vec<InputSummary>,
-    /// Warnings about the inputs.
-    pub warnings: Vec<String>,
-    /// Who ran it, when (finished), under which agreement.
-    pub run: RunRecord,
-    /// `trained`, or where the model came from.
-    pub model_source: String,
+impl LinkRun {
+    /// A run over `inputs` with the default options.
+    pub fn new(inputs: Vec<LinkInput>) -> Self {
+        LinkRun {
+            inputs,
+            ..LinkRun::default()
+        }
+    }
+
+    /// Uses the trained model in the file at `path` (as `pseudolink link --save-model` writes
+    /// it) instead of training one; the summary names the file as the model's source.
+    pub fn model_file(mut self, path: &Path) -> Result<Self> {
+        self.model = Some(Model::read(path)?);
+        self.model_source = Some(path.display().to_string());
+        Ok(self)
+    }
 }
 
-impl LinkDetails {
-    /// The run summary of `linkage`, with the links file and model file written.
-    pub fn summary(
-        &self,
-        schema: &Schema,
-        linkage: &Linkage,
-        links: FileRecord,
-        model_file: Option<String>,
-    ) -> RunSummary {
+/// The outcome of [`link`]: the [`Linkage`] and what its run summary needs besides (the inputs,
+/// their warnings, who ran it when). [`Linked::write`] writes the links file and its summary.
+#[derive(Debug)]
+pub struct Linked {
+    schema: Schema,
+    linkage: Linkage,
+    comparison: ComparisonMode,
+    inputs: Vec<InputSummary>,
+    warnings: Vec<String>,
+    run: RunRecord,
+    model_source: String,
+}
+
+impl Linked {
+    /// The scored, resolved links.
+    pub fn linkage(&self) -> &Linkage {
+        &self.linkage
+    }
+
+    /// Warnings about the inputs (accepted unverified, without pair statistics...), as the run
+    /// summary lists them first. The summary adds those about the run itself (see
+    /// [`Linked::summary`]).
+    pub fn input_warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The inputs, in order, as the summary records them.
+    pub fn inputs(&self) -> &[InputSummary] {
+        &self.inputs
+    }
+
+    /// Who ran it, where, when, under which agreement.
+    pub fn run_record(&self) -> &RunRecord {
+        &self.run
+    }
+
+    /// The run summary, with `links` the links file written (its default when none was) and
+    /// `model_file` the model file written, if any.
+    pub fn summary(&self, links: FileRecord, model_file: Option<String>) -> RunSummary {
+        let mut warnings = self.warnings.clone();
+        if self.comparison == ComparisonMode::Clear {
+            warnings.push(CLEARTEXT_NOTE.to_string());
+        }
         build_summary(
-            schema,
-            linkage,
+            &self.schema,
+            &self.linkage,
             SummaryParts {
                 comparison: self.comparison,
                 inputs: self.inputs.clone(),
                 model_source: self.model_source.clone(),
                 links,
                 model_file,
-                warnings: self.warnings.clone(),
+                warnings,
                 run: self.run.clone(),
             },
         )
+    }
+
+    /// Writes the links file `output`, its summary `output.summary.json` and, if asked, the model
+    /// used to `save_model`: all or nothing (each is written under a temporary name and renamed
+    /// into place only when all were written). Returns the summary, whose timings end with
+    /// `writing`.
+    pub fn write(&self, output: &Path, save_model: Option<&Path>) -> Result<RunSummary> {
+        let write_started = std::time::Instant::now();
+        let write_cpu = crate::link::process_cpu_seconds();
+        let (links_out, links_file) = write_links_uncommitted(&self.linkage, output)?;
+        let model_out = match save_model {
+            Some(p) => {
+                let mut f = AtomicFile::create(p)?;
+                let mut json = self.linkage.model.to_json();
+                json.push('\n');
+                f.write_all(json.as_bytes())?;
+                Some(f)
+            }
+            None => None,
+        };
+        let writing = crate::link::StageTime {
+            stage: "writing".into(),
+            seconds: write_started.elapsed().as_secs_f64(),
+            cpu_seconds: crate::link::process_cpu_seconds()
+                .zip(write_cpu)
+                .map(|(b, a)| b - a),
+        };
+        let mut summary = self.summary(links_file, save_model.map(|p| p.display().to_string()));
+        summary.timings.push(writing);
+        let summary_out = write_summary_uncommitted(&summary, output)?;
+        commit_all(
+            std::iter::once(links_out)
+                .chain(model_out)
+                .chain(std::iter::once(summary_out)),
+        )?;
+        Ok(summary)
     }
 }
 
 /// Reads and checks the inputs of `run` (encoded extracts against their manifests and each
 /// other: the same schema, format, encoding version and secret; or raw CSV extracts, encoded in
 /// memory under an ephemeral secret for cleartext comparison) and links them
-/// ([`crate::link::link_pool`]). Writes nothing: see [`link_files`] and [`write_links_with_summary`].
-pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)> {
+/// ([`crate::link::link_pool`]), told and cancelled through `control`. Writes nothing: see
+/// [`Linked::write`].
+///
+/// The one linking entry point: `pseudolink link` and `dedupe`, Python's `link()` and
+/// `dedupe()`, and C's `pl_link_files*` all call it, so all give the same links and summary.
+pub fn link(schema: &Schema, run: LinkRun, control: &RunControl<'_>) -> Result<Linked> {
     let mut record = RunRecord::start(run.agreement.clone(), run.purpose.clone());
     if run.inputs.is_empty() {
         return Err(Error::Invalid("no input to link".into()));
@@ -229,9 +295,6 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
             features,
             household,
         });
-        warnings.push(
-            "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored".to_string(),
-        );
     } else {
         let read_options = ReadOptions {
             allow_unverified: run.allow_unverified,
@@ -240,8 +303,9 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
         let mut extracts: Vec<(EncodedExtract, bool, Option<String>)> = run
             .inputs
             .into_par_iter()
-            .map(|i| -> Result<(EncodedExtract, bool, Option<String>)> {
-                match i {
+            .enumerate()
+            .map(|(i, input)| -> Result<(EncodedExtract, bool, Option<String>)> {
+                match input {
                     LinkInput::EncodedFile(p) => {
                         let x = read_encoded(&p, schema, read_options)?;
                         let verified = x.manifest.is_some() && x.warnings.is_empty();
@@ -255,6 +319,7 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
                         records,
                         verified,
                     } => {
+                        let name = name.unwrap_or_else(|| role(i, n));
                         if schema_fingerprint != schema.fingerprint() {
                             return Err(Error::Mismatch(format!(
                                 "{name} was encoded under schema {schema_fingerprint} but this run uses schema {}: link with the schema the agencies encoded with",
@@ -352,7 +417,9 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
             );
         }
     }
-    let read_seconds = started.elapsed().as_secs_f64();
+    let read_took = started.elapsed();
+    control.record("reading", read_took);
+    let read_seconds = read_took.as_secs_f64();
     let read_cpu = crate::link::process_cpu_seconds()
         .zip(cpu_started)
         .map(|(b, a)| b - a);
@@ -369,7 +436,7 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
     let mut link_options = run.link;
     link_options.model = run.model;
     link_options.pair_stats = pair_stats;
-    let mut linkage = link_pool(schema, pool, clear, link_options, run.progress, run.cancel)?;
+    let mut linkage = link_pool(schema, pool, clear, link_options, control)?;
     linkage.timings.insert(
         0,
         crate::link::StageTime {
@@ -379,99 +446,23 @@ pub fn link(schema: &Schema, run: LinkRun<'_>) -> Result<(Linkage, LinkDetails)>
         },
     );
     record.finish();
-    Ok((
+    Ok(Linked {
+        schema: schema.clone(),
         linkage,
-        LinkDetails {
-            comparison: if clear {
-                ComparisonMode::Clear
-            } else {
-                ComparisonMode::Encoded
-            },
-            inputs,
-            warnings,
-            run: record,
-            model_source,
+        comparison: if clear {
+            ComparisonMode::Clear
+        } else {
+            ComparisonMode::Encoded
         },
-    ))
-}
-
-/// Links the inputs of `options` under `schema` and writes `output`, its summary
-/// (`output.summary.json`) and, if asked, the model. Returns the linkage and the summary.
-///
-/// Nothing is written unless the whole run succeeds.
-pub fn link_files(
-    schema: &Schema,
-    output: &Path,
-    options: &LinkFileOptions<'_>,
-) -> Result<(Linkage, RunSummary)> {
-    let model = match &options.model {
-        Some(p) => Some(Model::read(p)?),
-        None => None,
-    };
-    let (mut linkage, details) = link(
-        schema,
-        LinkRun {
-            inputs: options
-                .inputs
-                .iter()
-                .map(|p| {
-                    if options.clear {
-                        LinkInput::ClearFile(p.clone())
-                    } else {
-                        LinkInput::EncodedFile(p.clone())
-                    }
-                })
-                .collect(),
-            link: options.link.clone(),
-            model,
-            model_source: options.model.as_ref().map(|p| p.display().to_string()),
-            allow_unverified: options.allow_unverified,
-            agreement: options.agreement.clone(),
-            purpose: options.purpose.clone(),
-            progress: options.progress,
-            cancel: options.cancel,
-        },
-    )?;
-    let write_started = std::time::Instant::now();
-    let write_cpu = crate::link::process_cpu_seconds();
-    // Every output is written under a temporary name first and renamed into place only when all
-    // of them were written, so a failure (say, an unwritable --save-model path) leaves no links
-    // file without its summary.
-    let (links_out, links_file) = write_links_uncommitted(&linkage, output)?;
-    let model_out = match &options.save_model {
-        Some(p) => {
-            let mut f = AtomicFile::create(p)?;
-            let mut json = linkage.model.to_json();
-            json.push('\n');
-            f.write_all(json.as_bytes())?;
-            Some(f)
-        }
-        None => None,
-    };
-    linkage.timings.push(crate::link::StageTime {
-        stage: "writing".into(),
-        seconds: write_started.elapsed().as_secs_f64(),
-        cpu_seconds: crate::link::process_cpu_seconds()
-            .zip(write_cpu)
-            .map(|(b, a)| b - a),
-    });
-    let summary = details.summary(
-        schema,
-        &linkage,
-        links_file,
-        options.save_model.as_ref().map(|p| p.display().to_string()),
-    );
-    let summary_out = write_summary_uncommitted(&summary, output)?;
-    commit_all(
-        std::iter::once(links_out)
-            .chain(model_out)
-            .chain(std::iter::once(summary_out)),
-    )?;
-    Ok((linkage, summary))
+        inputs,
+        warnings,
+        run: record,
+        model_source,
+    })
 }
 
 /// What a run summary holds that only the caller of the linking engine knows.
-pub struct SummaryParts {
+struct SummaryParts {
     /// Encoded extracts or cleartext.
     pub comparison: ComparisonMode,
     /// The inputs, in order (the first is "left").
@@ -488,9 +479,8 @@ pub struct SummaryParts {
     pub run: RunRecord,
 }
 
-/// The run summary of `linkage` (what `pseudolink link` writes beside its links file, and what
-/// the bindings write when they write links).
-pub fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) -> RunSummary {
+/// The run summary of `linkage` (what is written beside a links file).
+fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) -> RunSummary {
     let mut warnings = parts.warnings;
     if !linkage.model.training.em_converged && linkage.trained {
         warnings.push(format!(
@@ -557,21 +547,6 @@ fn write_summary_uncommitted(summary: &RunSummary, output: &Path) -> Result<Atom
     Ok(f)
 }
 
-/// Writes the links file `path` and its summary beside it (`path.summary.json`), both or
-/// neither: what the bindings call to write a linkage they hold in memory. `summary` makes the
-/// summary from the record of the links file written. Returns the summary.
-pub fn write_links_with_summary(
-    linkage: &Linkage,
-    path: &Path,
-    summary: impl FnOnce(FileRecord) -> RunSummary,
-) -> Result<RunSummary> {
-    let (links_out, links_file) = write_links_uncommitted(linkage, path)?;
-    let summary = summary(links_file);
-    let summary_out = write_summary_uncommitted(&summary, path)?;
-    commit_all([links_out, summary_out])?;
-    Ok(summary)
-}
-
 fn largest_skipped(linkage: &Linkage) -> Vec<crate::link::block::SkippedBlock> {
     let mut all = linkage.blocking.skipped.clone();
     all.sort_by(|a, b| {
@@ -588,8 +563,7 @@ fn largest_skipped(linkage: &Linkage) -> Vec<crate::link::block::SkippedBlock> {
 
 /// Refuses extracts that disagree on format version, schema fingerprint, encoding version or key
 /// check value. Inputs without a manifest (allowed unverified) cannot be checked: a warning says so.
-/// (Also what the Python binding checks before linking extracts held in memory.)
-pub fn check_compatible(
+fn check_compatible(
     extracts: &[EncodedExtract],
     allow_unverified: bool,
     warnings: &mut Vec<String>,
@@ -657,13 +631,6 @@ fn commit_all(files: impl IntoIterator<Item = AtomicFile>) -> Result<()> {
         done.push(path);
     }
     Ok(())
-}
-
-/// Writes the links file atomically; returns its size and BLAKE3.
-pub fn write_links(linkage: &Linkage, path: &Path) -> Result<FileRecord> {
-    let (f, record) = write_links_uncommitted(linkage, path)?;
-    f.commit()?;
-    Ok(record)
 }
 
 /// Writes the links file under its temporary name; the caller commits it.

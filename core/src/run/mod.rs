@@ -9,11 +9,10 @@
 //! (see the test `run_modules_form_no_cycle`).
 
 mod check;
-mod control;
 mod encoder;
 mod ids;
-pub mod link;
-pub mod link_summary;
+mod link;
+mod link_summary;
 mod options;
 mod pipeline;
 mod rows;
@@ -22,12 +21,13 @@ mod source;
 mod spill;
 mod write;
 
-pub use control::{Progress, RunControl, Timings};
+pub use crate::control::{Progress, RunControl, Timings};
 pub use ids::{id_memory_from_mib, DEFAULT_ID_MEMORY, MAX_ID_MEMORY_MIB};
-pub use link::{
-    build_summary, link_files, write_links_with_summary, LinkFileOptions, SummaryParts,
+pub use link::{link, LinkInput, LinkRun, Linked};
+pub use link_summary::{
+    summary_path, BandCounts, BlockingSummary, InputSummary, Outputs, RunSummary, Thresholds,
+    MAX_LISTED_SKIPPED_BLOCKS, SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION,
 };
-pub use link_summary::{summary_path, InputSummary, RunSummary};
 pub use options::{EncodeOptions, Rejects};
 pub use pipeline::{encode_csv, encode_file, encode_table, encode_table_file};
 pub use sink::{Encoded, RejectedRow, REJECTS_HEADER};

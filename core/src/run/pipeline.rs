@@ -22,13 +22,13 @@ use crate::io::manifest::{
 use crate::io::raw::RawLayout;
 
 use super::check::{Checks, Stop, Tally};
-use super::control::{Progress, RunControl};
 use super::encoder::encode_parallel;
 use super::ids::{IdCheck, DEFAULT_ID_MEMORY};
 use super::options::{EncodeOptions, Rejects};
 use super::rows::{Chunks, Rows};
 use super::sink::{write_parts, Buffers, Encoded, OutputFiles, RejectSink, Sink};
 use super::source::{CsvSource, InputFormat, Source, TableSource, TextColumns};
+use crate::control::{Progress, RunControl};
 
 /// The stage's name in [`Timings`](super::Timings).
 const ENCODING: &str = "encoding";
@@ -378,12 +378,12 @@ impl Chunks for Stages<'_, '_> {
             }
         }
         tally.counts.encoded += self.accepted.len() as u64;
-        self.control.report(Progress {
-            bytes_read: (self.bytes_read)(),
-            rows: tally.counts.rows_read,
-            ids_on_disk: self.checks.ids.on_disk(),
-            id_scan_bytes: 0,
-        });
+        self.control.report(Progress::encoding(
+            (self.bytes_read)(),
+            tally.counts.rows_read,
+            self.checks.ids.on_disk(),
+            0,
+        ));
         Ok(true)
     }
 }

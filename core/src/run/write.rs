@@ -12,9 +12,9 @@ use crate::io::manifest::Manifest;
 
 use crate::encode::EncodedRecord;
 
-use super::control::RunControl;
 use super::rows::{CHUNK_ROWS, TASK_ROWS};
 use super::sink::{header_line, write_parts, Buffers, OutputFiles, RejectedRow};
+use crate::control::RunControl;
 
 /// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
 /// `manifest`) to `output` and its manifest beside it (and the rejected rows to `rejects`): the

@@ -5,7 +5,7 @@
 use std::os::raw::c_char;
 use std::ptr::{null, null_mut};
 
-use pseudolink::normalise::date::today_utc;
+use pseudolink::internals::normalise::date::today_utc;
 use pseudolink::{Encoder, Schema, Secret};
 use pseudolink_ffi::encoder::{
     pl_encode_record, pl_encoder, pl_encoder_free, pl_encoder_new, pl_encoder_new_with_today,
