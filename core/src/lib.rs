@@ -23,7 +23,7 @@
 //! ```
 //!
 //! The modules, in the order data flows: [`schema`], [`secret`], [`normalise`], [`encode`],
-//! [`io`], [`link`], [`run`].
+//! [`io`], [`link`], [`run`]; [`report`] makes the run report and the review pack.
 
 // No unsafe code, except in two places allowed to: `link::dice`'s x86 kernels (calling code
 // compiled for CPU features the CPU was checked to have) and `io::atomic`'s one system call
@@ -40,6 +40,7 @@ pub mod link;
 #[cfg(test)]
 mod module_graph;
 pub mod normalise;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod secret;

@@ -710,7 +710,7 @@ fn write_links_uncommitted(linkage: &Linkage, path: &Path) -> Result<(AtomicFile
 }
 
 /// A probability with 12 significant decimals, so the file is stable and readable.
-fn round_probability(p: f64) -> String {
+pub(crate) fn round_probability(p: f64) -> String {
     let s = format!("{p:.12}");
     let t = s.trim_end_matches('0');
     let t = t.strip_suffix('.').unwrap_or(t);
