@@ -53,6 +53,12 @@ enum Command {
     /// their manifests (tokens, filters, pair statistics), measured against the cleartext;
     /// exits 9 when an attack is above --max-whole or --max-partial (docs/attacks.md).
     Audit(commands::audit::Args),
+    /// Write a self-contained HTML report of a linking run: inputs, data quality, blocking, the
+    /// model, match weights, threshold selection, clusters, explained pairs (docs/report.md).
+    Report(commands::report::ReportArgs),
+    /// Write the clerical review pack of a linking run (review-band pairs with their comparison
+    /// levels, no cleartext), or with --apply take the reviewers' decisions back into the links.
+    Review(commands::report::ReviewArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +133,8 @@ fn main() -> ExitCode {
         Command::Link(args) => commands::link::link(&args),
         Command::Dedupe(args) => commands::link::dedupe(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
+        Command::Report(args) => commands::report::report(&args),
+        Command::Review(args) => commands::report::review(&args),
         Command::Audit(args) => {
             return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
         }

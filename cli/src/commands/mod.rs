@@ -6,4 +6,5 @@ pub mod evaluate;
 pub mod keygen;
 pub mod link;
 pub mod progress;
+pub mod report;
 pub mod synth;

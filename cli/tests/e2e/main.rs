@@ -8,4 +8,5 @@ mod encode;
 mod keys;
 mod limits;
 mod link;
+mod report;
 mod secrets;
