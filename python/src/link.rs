@@ -8,18 +8,19 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
-use pseudolink::io::manifest::{FileRecord, RunRecord};
+use pseudolink::io::manifest::{FileRecord, Manifest, RunRecord};
 use pseudolink::link::evaluate::{
     evaluate as core_evaluate, read_links, read_truth, truth_from_pairs, ScoredLink,
 };
 use pseudolink::link::model::Model;
 use pseudolink::link::{LinkOptions, Linkage};
+use pseudolink::report::{rows_of, Report, ReportInput};
 use pseudolink::run::link::{link as link_run, LinkDetails, LinkInput, LinkRun};
 use pseudolink::run::{write_links_with_summary, InputSummary, RunSummary};
 use pseudolink::Schema;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyType};
 use pyo3_arrow::PyTable;
 use serde::Serialize;
 
@@ -85,6 +86,8 @@ pub struct PyLinks {
 struct RunDetails {
     schema: Schema,
     details: LinkDetails,
+    /// The inputs' manifests, in order, where they have one (for the report's data quality).
+    manifests: Vec<Option<Manifest>>,
 }
 
 impl RunDetails {
@@ -172,7 +175,12 @@ fn run_link(
         1 => vec!["input".into()],
         _ => vec!["left".into(), "right".into()],
     };
-    let link_inputs: Vec<LinkInput> = match inputs(py, items, &schema, clear, allow_unverified)? {
+    let given = inputs(py, items, &schema, clear, allow_unverified)?;
+    let manifests: Vec<Option<Manifest>> = match &given {
+        Inputs::Encoded(extracts) => extracts.iter().map(|x| x.manifest()).collect(),
+        Inputs::Clear(paths) => vec![None; paths.len()],
+    };
+    let link_inputs: Vec<LinkInput> = match given {
         Inputs::Encoded(extracts) => extracts
             .iter()
             .zip(&names)
@@ -221,7 +229,11 @@ fn run_link(
     warn_all::<UnverifiedExtractWarning>(py, &unverified)?;
     Ok(PyLinks {
         linkage: Arc::new(linkage),
-        record: Arc::new(RunDetails { schema, details }),
+        record: Arc::new(RunDetails {
+            schema,
+            details,
+            manifests,
+        }),
     })
 }
 
@@ -475,9 +487,89 @@ impl PyLinks {
         guard(|| self.table()?.into_pyarrow(py))
     }
 
-    /// The links as a `pandas.DataFrame` (requires pyarrow).
+    /// The links as a `pandas.DataFrame` (through pyarrow when it is installed; otherwise from
+    /// Python lists, with the same columns and dtypes: `cluster_id` a float column with NaN
+    /// outside clusters, as pyarrow makes it).
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| self.to_arrow(py)?.call_method0("to_pandas"))
+        guard(|| {
+            if py.import("pyarrow").is_ok() {
+                return self.to_arrow(py)?.call_method0("to_pandas");
+            }
+            let pandas = py.import("pandas")?;
+            let l = &self.linkage;
+            let links = l.links();
+            let dict = PyDict::new(py);
+            let ids = |f: &dyn Fn(&pseudolink::link::Link) -> u32| -> Vec<&str> {
+                links.iter().map(|k| l.record_id(f(k))).collect()
+            };
+            dict.set_item("left_id", ids(&|k| k.left))?;
+            dict.set_item("right_id", ids(&|k| k.right))?;
+            dict.set_item(
+                "match_weight",
+                links.iter().map(|k| k.weight).collect::<Vec<f64>>(),
+            )?;
+            dict.set_item(
+                "match_probability",
+                links.iter().map(|k| k.probability).collect::<Vec<f64>>(),
+            )?;
+            dict.set_item(
+                "band",
+                links.iter().map(|k| k.band.as_str()).collect::<Vec<&str>>(),
+            )?;
+            dict.set_item(
+                "cluster_id",
+                links
+                    .iter()
+                    .map(|k| (k.cluster > 0).then_some(f64::from(k.cluster)))
+                    .collect::<Vec<Option<f64>>>(),
+            )?;
+            let columns = PyList::new(
+                py,
+                [
+                    "left_id",
+                    "right_id",
+                    "match_weight",
+                    "match_probability",
+                    "band",
+                    "cluster_id",
+                ],
+            )?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("columns", columns)?;
+            pandas.call_method("DataFrame", (dict,), Some(&kwargs))
+        })
+    }
+
+    /// Writes the run report (one self-contained HTML file, as `pseudolink report` writes) to
+    /// `path`. `truth`: known true pairs (a list of `(left_id, right_id)` or the path of a truth
+    /// CSV file), for precision and recall by threshold; `explain`: pairs to draw as waterfalls.
+    #[pyo3(signature = (path, *, truth=None, explain=None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        truth: Option<Bound<'_, PyAny>>,
+        explain: Option<Vec<(String, String)>>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let truth = match truth {
+                None => None,
+                Some(t) => Some(
+                    match t.extract::<PathBuf>() {
+                        Ok(p) if !t.is_instance_of::<PyList>() => read_truth(&p),
+                        _ => truth_from_pairs(t.extract::<Vec<(String, String)>>()?),
+                    }
+                    .py()?,
+                ),
+            };
+            let report = self.report_of(truth, explain.unwrap_or_default())?;
+            py.detach(move || report.write(&path)).py()
+        })
+    }
+
+    /// The report's headline (counts, match weights, threshold selection) for a notebook.
+    fn _repr_html_(&self) -> PyResult<String> {
+        guard(|| self.report_of(None, Vec::new())?.summary_html().py())
     }
 
     /// The Arrow PyCapsule stream interface.
@@ -495,6 +587,35 @@ impl PyLinks {
 }
 
 impl PyLinks {
+    /// The core's report of this run.
+    fn report_of(
+        &self,
+        truth: Option<BTreeSet<(String, String)>>,
+        explain: Vec<(String, String)>,
+    ) -> PyResult<Report> {
+        let l = &self.linkage;
+        let explanations = explain
+            .iter()
+            .map(|(a, b)| l.explain(a, b))
+            .collect::<pseudolink::Result<Vec<_>>>()
+            .py()?;
+        let summary = self.record.summary(l, FileRecord::default());
+        let mut notes = Vec::new();
+        if self.record.manifests.iter().any(Option::is_none)
+            && summary.comparison != pseudolink::link::model::ComparisonMode::Clear
+        {
+            notes.push("an input has no manifest: its data quality is not shown".to_string());
+        }
+        Ok(Report::new(ReportInput {
+            summary,
+            links: rows_of(l),
+            manifests: self.record.manifests.clone(),
+            truth,
+            explanations,
+            notes,
+        }))
+    }
+
     fn table(&self) -> PyResult<PyTable> {
         let l = &self.linkage;
         let n = l.links().len();
