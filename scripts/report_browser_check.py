@@ -8,15 +8,14 @@ non-zero rendered width and height, and the page logged no console message, rais
 error and had nothing blocked by its Content-Security-Policy (which would mean it tried to load
 something).
 
-How: the report itself has no script and a policy forbidding scripts. The check copies it and
-adds two small scripts to the copy, allowing them (and only inline scripts) in the copy's policy:
-one at the top of <head> that records errors (window `error`, `console.error`, CSP violations),
-one at the end of <body> that, on the load event, measures each chart's SVG with
-getBoundingClientRect() and writes the findings as JSON into the DOM. `chromium --headless --dump-dom` prints the
-DOM after the load event, from which the JSON is read back; `--enable-logging=stderr --v=0` makes
-Chromium print console messages to stderr as `CONSOLE(...)` lines, which also fail the check.
-Only the Python standard library and the Debian `chromium` package are needed (CHROMIUM=path
-overrides the binary).
+How: the report itself has no script and a policy forbidding scripts. The check copies it and adds
+two small scripts to the copy, allowing them (and only inline scripts) in the copy's policy: one at
+the top of <head> that records errors (window `error`, `console.error`, CSP violations), one at the
+end of <body> that, on the load event, measures each chart's SVG with getBoundingClientRect() and
+writes the findings as JSON into the DOM. `chromium --headless --dump-dom` prints the DOM after the
+load event, from which the JSON is read back; `--enable-logging=stderr --v=0` makes Chromium print
+console messages to stderr as `CONSOLE(...)` lines, which also fail the check. Only the Python
+standard library and the Debian `chromium` package are needed (CHROMIUM=path overrides the binary).
 """
 
 import html
