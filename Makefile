@@ -32,7 +32,7 @@ PREFIX ?= /usr/local
 BENCH_RECORDS ?= 200000
 BENCH_ROUNDS ?= 5
 
-.PHONY: demo test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench bench-peers fuzz fuzz-build clean
+.PHONY: demo test report-test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench bench-peers fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
@@ -40,7 +40,7 @@ demo:
 
 ## Every check and test: formatting, lints, Rust unit/property/golden/end-to-end tests, the C
 ## API and the Python wheel's tests.
-test: lint rust-test c-test python-test
+test: lint rust-test c-test python-test report-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -50,6 +50,12 @@ lint:
 
 rust-test:
 	$(CARGO) test --workspace --locked
+
+## The run report (docs/report.md) opened in headless Chromium (the Debian package `chromium`,
+## which .ci/run installs): every chart drawn with a size, no console error, nothing blocked.
+report-test:
+	$(CARGO) build -p pseudolink-cli --locked
+	PL=$(PL_CLI) OUT=$(TARGET_DIR)/report-test bash scripts/report_check.sh
 
 ## C API: header up to date; C test and secret scan under valgrind and under ASan+UBSan; the
 ## bad-input corpus (tests/bad_inputs) under ASan+UBSan; C++ compile of the header; a warning at
@@ -193,8 +199,8 @@ python-test:
 	rm -rf $(PY_WHEELS)
 	$(PY_VENV)/bin/maturin build -q --locked --profile $(PY_PROFILE) -m python/Cargo.toml -o $(PY_WHEELS)
 	$(PY_VENV)/bin/python -m pip install -q --no-deps $(PY_WHEELS)/pseudolink-*.whl
-	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py
-	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py
+	$(PY_VENV)/bin/ruff check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py scripts/report_browser_check.py
+	$(PY_VENV)/bin/ruff format --check --config python/pyproject.toml python benches/python_encode.py benches/quality benches/frontier_variants.py benches/frontier_chart.py scripts/report_browser_check.py
 	cd $(TARGET_DIR) && MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy.stubtest pseudolink._native
 	MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy --config-file python/pyproject.toml python/pseudolink python/tests/typing_check.py
 	PSEUDOLINK_REQUIRE_CLI=1 PSEUDOLINK_REQUIRE_EXTRAS=1 PSEUDOLINK_CLI=$(TARGET_DIR)/debug/pseudolink \

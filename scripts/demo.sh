@@ -41,7 +41,18 @@ if "$PL" link --help >/dev/null 2>&1; then
     --output "$OUT/links.csv" --save-model "$OUT/model.json"
   say "quality against the synthetic truth"
   "$PL" evaluate --links "$OUT/links.csv" --truth "$OUT/data/truth.csv"
+  say "the clerical review pack: review-band pairs with their comparison levels, no names"
+  "$PL" review --links "$OUT/links.csv" --schema "$OUT/schema.json" --output "$OUT/review.csv" >/dev/null
+  head -n 3 "$OUT/review.csv" | cut -c1-160 | sed 's/$/ .../'
 fi
 
 say "done: everything is in $OUT/"
 ls -1 "$OUT"
+
+if "$PL" report --help >/dev/null 2>&1; then
+  say "the run report: one self-contained HTML page (open it in a browser, or print it)"
+  pair=$(awk -F, '$5 == "match" { print $1 "," $2; exit }' "$OUT/links.csv")
+  "$PL" report --links "$OUT/links.csv" --truth "$OUT/data/truth.csv" \
+    --schema "$OUT/schema.json" --explain "$pair" --output "$OUT/report.html" >/dev/null
+  echo "report written: $(cd "$OUT" && pwd)/report.html"
+fi

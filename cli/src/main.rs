@@ -58,6 +58,12 @@ enum Command {
         #[command(subcommand)]
         action: commands::index::Action,
     },
+    /// Write a self-contained HTML report of a linking run: inputs, data quality, blocking, the
+    /// model, match weights, threshold selection, clusters, explained pairs (docs/report.md).
+    Report(commands::report::ReportArgs),
+    /// Write the clerical review pack of a linking run (review-band pairs with their comparison
+    /// levels, no cleartext), or with --apply take the reviewers' decisions back into the links.
+    Review(commands::report::ReviewArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +139,8 @@ fn main() -> ExitCode {
         Command::Dedupe(args) => commands::link::dedupe(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Index { action } => commands::index::run(&action),
+        Command::Report(args) => commands::report::report(&args),
+        Command::Review(args) => commands::report::review(&args),
         Command::Audit(args) => {
             return commands::audit::run(&args).unwrap_or_else(|e| exit::report(&e));
         }

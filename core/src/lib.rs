@@ -27,7 +27,8 @@
 //! table runs of [`run`] (encoding, and the one linking entry point [`run::link`], told and
 //! cancelled through a [`control::RunControl`]), reading encoded extracts and their manifests
 //! ([`io`]), the results of linking, the trained model and evaluation against known pairs
-//! ([`link`]), the person index ([`index`]) and the red team ([`audit`]). Normalisation, the
+//! ([`link`]), the person index ([`index`]), the run report and review pack ([`report`]) and the red
+//! team ([`audit`]). Normalisation, the
 //! encoding internals, raw CSV reading and the link stages are private to the crate;
 //! `docs/design.md` lists every module and what it owns.
 
@@ -50,6 +51,7 @@ pub mod link;
 #[cfg(test)]
 mod module_graph;
 pub(crate) mod normalise;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod secret;

@@ -9,17 +9,18 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt32Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
-use pseudolink::io::manifest::{FileRecord, RunRecord};
+use pseudolink::io::manifest::{FileRecord, Manifest, RunRecord};
 use pseudolink::link::evaluate::{
     evaluate as core_evaluate, read_links, read_truth, truth_from_pairs, ScoredLink,
 };
 use pseudolink::link::model::Model;
 use pseudolink::link::{LinkOptions, Linkage};
+use pseudolink::report::{rows_of, Report, ReportInput};
 use pseudolink::run::{link as link_run, InputSummary, LinkInput, LinkRun, Linked};
 use pseudolink::Schema;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyType};
 use pyo3_arrow::PyTable;
 use serde::Serialize;
 
@@ -77,6 +78,8 @@ impl PyModel {
 pub struct PyLinks {
     /// The core's outcome of the run: the linkage and what its summary needs.
     linked: Arc<Linked>,
+    /// The inputs' manifests, in order, where they have one (for the report's data quality).
+    manifests: Arc<Vec<Option<Manifest>>>,
 }
 
 /// What a linking call was given: encoded extracts (in memory, or read from the paths given),
@@ -153,7 +156,12 @@ fn run_link(
     audit: Audit,
 ) -> PyResult<PyLinks> {
     let schema: Schema = schema.inner.clone();
-    let mut run = LinkRun::new(match inputs(py, items, &schema, clear, allow_unverified)? {
+    let given = inputs(py, items, &schema, clear, allow_unverified)?;
+    let manifests: Vec<Option<Manifest>> = match &given {
+        Inputs::Encoded(extracts) => extracts.iter().map(|x| x.manifest()).collect(),
+        Inputs::Clear(paths) => vec![None; paths.len()],
+    };
+    let mut run = LinkRun::new(match given {
         Inputs::Encoded(extracts) => extracts
             .iter()
             .map(|x| LinkInput::Encoded {
@@ -179,6 +187,7 @@ fn run_link(
     warn_all::<UnverifiedExtractWarning>(py, linked.input_warnings())?;
     Ok(PyLinks {
         linked: Arc::new(linked),
+        manifests: Arc::new(manifests),
     })
 }
 
@@ -429,9 +438,89 @@ impl PyLinks {
         guard(|| self.table()?.into_pyarrow(py))
     }
 
-    /// The links as a `pandas.DataFrame` (requires pyarrow).
+    /// The links as a `pandas.DataFrame` (through pyarrow when it is installed; otherwise from
+    /// Python lists, with the same columns and dtypes: `cluster_id` a float column with NaN
+    /// outside clusters, as pyarrow makes it).
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| self.to_arrow(py)?.call_method0("to_pandas"))
+        guard(|| {
+            if py.import("pyarrow").is_ok() {
+                return self.to_arrow(py)?.call_method0("to_pandas");
+            }
+            let pandas = py.import("pandas")?;
+            let l = self.linked.linkage();
+            let links = l.links();
+            let dict = PyDict::new(py);
+            let ids = |f: &dyn Fn(&pseudolink::link::Link) -> u32| -> Vec<&str> {
+                links.iter().map(|k| l.record_id(f(k))).collect()
+            };
+            dict.set_item("left_id", ids(&|k| k.left))?;
+            dict.set_item("right_id", ids(&|k| k.right))?;
+            dict.set_item(
+                "match_weight",
+                links.iter().map(|k| k.weight).collect::<Vec<f64>>(),
+            )?;
+            dict.set_item(
+                "match_probability",
+                links.iter().map(|k| k.probability).collect::<Vec<f64>>(),
+            )?;
+            dict.set_item(
+                "band",
+                links.iter().map(|k| k.band.as_str()).collect::<Vec<&str>>(),
+            )?;
+            dict.set_item(
+                "cluster_id",
+                links
+                    .iter()
+                    .map(|k| (k.cluster > 0).then_some(f64::from(k.cluster)))
+                    .collect::<Vec<Option<f64>>>(),
+            )?;
+            let columns = PyList::new(
+                py,
+                [
+                    "left_id",
+                    "right_id",
+                    "match_weight",
+                    "match_probability",
+                    "band",
+                    "cluster_id",
+                ],
+            )?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("columns", columns)?;
+            pandas.call_method("DataFrame", (dict,), Some(&kwargs))
+        })
+    }
+
+    /// Writes the run report (one self-contained HTML file, as `pseudolink report` writes) to
+    /// `path`. `truth`: known true pairs (a list of `(left_id, right_id)` or the path of a truth
+    /// CSV file), for precision and recall by threshold; `explain`: pairs to draw as waterfalls.
+    #[pyo3(signature = (path, *, truth=None, explain=None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        truth: Option<Bound<'_, PyAny>>,
+        explain: Option<Vec<(String, String)>>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let truth = match truth {
+                None => None,
+                Some(t) => Some(
+                    match t.extract::<PathBuf>() {
+                        Ok(p) if !t.is_instance_of::<PyList>() => read_truth(&p),
+                        _ => truth_from_pairs(t.extract::<Vec<(String, String)>>()?),
+                    }
+                    .py()?,
+                ),
+            };
+            let report = self.report_of(truth, explain.unwrap_or_default())?;
+            py.detach(move || report.write(&path)).py()
+        })
+    }
+
+    /// The report's headline (counts, match weights, threshold selection) for a notebook.
+    fn _repr_html_(&self) -> PyResult<String> {
+        guard(|| self.report_of(None, Vec::new())?.summary_html().py())
     }
 
     /// The Arrow PyCapsule stream interface.
@@ -449,6 +538,35 @@ impl PyLinks {
 }
 
 impl PyLinks {
+    /// The core's report of this run.
+    fn report_of(
+        &self,
+        truth: Option<BTreeSet<(String, String)>>,
+        explain: Vec<(String, String)>,
+    ) -> PyResult<Report> {
+        let l = self.linked.linkage();
+        let explanations = explain
+            .iter()
+            .map(|(a, b)| l.explain(a, b))
+            .collect::<pseudolink::Result<Vec<_>>>()
+            .py()?;
+        let summary = self.linked.summary(FileRecord::default(), None);
+        let mut notes = Vec::new();
+        if self.manifests.iter().any(Option::is_none)
+            && summary.comparison != pseudolink::link::model::ComparisonMode::Clear
+        {
+            notes.push("an input has no manifest: its data quality is not shown".to_string());
+        }
+        Ok(Report::new(ReportInput {
+            summary,
+            links: rows_of(l),
+            manifests: self.manifests.as_ref().clone(),
+            truth,
+            explanations,
+            notes,
+        }))
+    }
+
     fn table(&self) -> PyResult<PyTable> {
         let l = self.linked.linkage();
         let n = l.links().len();

@@ -113,7 +113,7 @@ fn stage_bar() -> ProgressBar {
     bar
 }
 
-fn parse_pair(s: &str) -> Result<(String, String)> {
+pub(crate) fn parse_pair(s: &str) -> Result<(String, String)> {
     match s.split_once(',') {
         Some((l, r)) if !l.trim().is_empty() && !r.trim().is_empty() => {
             Ok((l.trim().to_string(), r.trim().to_string()))

@@ -7,4 +7,5 @@ pub mod index;
 pub mod keygen;
 pub mod link;
 pub mod progress;
+pub mod report;
 pub mod synth;

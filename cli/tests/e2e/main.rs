@@ -10,4 +10,5 @@ mod index;
 mod keys;
 mod limits;
 mod link;
+mod report;
 mod secrets;

@@ -275,11 +275,24 @@ pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
     Ok(out)
 }
 
-/// Reads a truth file (columns `left_id`, `right_id`; others ignored).
+/// Reads a truth file (columns `left_id`, `right_id`; others ignored). A file with a `decision`
+/// column (the review pack of `pseudolink review`, filled in) is a labels file: only its rows
+/// whose decision is `match` are true pairs.
 pub fn read_truth(path: &Path) -> Result<BTreeSet<Pair>> {
     let (mut reader, idx) = open_csv(path, &["left_id", "right_id"])?;
+    let decision = reader.headers().ok().and_then(|h| {
+        h.iter()
+            .position(|c| c.trim().trim_start_matches('\u{feff}') == "decision")
+    });
     let mut out = BTreeSet::new();
     rows(path, &mut reader, |line, row| {
+        if let Some(d) = decision {
+            if crate::report::Decision::parse(row.get(d).unwrap_or(""))
+                != Some(crate::report::Decision::Match)
+            {
+                return Ok(());
+            }
+        }
         let (l, r) = (
             row.get(idx[0]).unwrap_or("").trim(),
             row.get(idx[1]).unwrap_or("").trim(),

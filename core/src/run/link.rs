@@ -139,6 +139,11 @@ impl Linked {
         &self.linkage
     }
 
+    /// The scored, resolved links, taken out of the run.
+    pub fn into_linkage(self) -> Linkage {
+        self.linkage
+    }
+
     /// Warnings about the inputs (accepted unverified, without pair statistics...), as the run
     /// summary lists them first. The summary adds those about the run itself (see
     /// [`Linked::summary`]).
@@ -694,7 +699,7 @@ fn write_links_uncommitted(linkage: &Linkage, path: &Path) -> Result<(AtomicFile
 }
 
 /// A probability with 12 significant decimals, so the file is stable and readable.
-fn round_probability(p: f64) -> String {
+pub(crate) fn round_probability(p: f64) -> String {
     let s = format!("{p:.12}");
     let t = s.trim_end_matches('0');
     let t = t.strip_suffix('.').unwrap_or(t);

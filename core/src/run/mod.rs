@@ -11,7 +11,7 @@
 mod check;
 mod encoder;
 mod ids;
-mod link;
+pub(crate) mod link;
 mod link_summary;
 mod options;
 mod pipeline;
