@@ -69,6 +69,9 @@ pub struct Blocking {
 /// Pairs per task (about; a block is never split below one record's pairs).
 pub const TASK_PAIRS: u64 = 1 << 18;
 
+/// A crossed rule's block id of each pair of token ids it joins on.
+type PairIds = FxHashMap<(u32, u32), u32>;
+
 /// The blocks of one rule.
 #[derive(Debug, Clone, Default)]
 struct RuleBlocks {
@@ -76,7 +79,7 @@ struct RuleBlocks {
     column: usize,
     /// A crossed rule's second column (numbered with the first: one hash signature) and the
     /// block id of each pair of ids it joins on.
-    crossed: Option<(usize, FxHashMap<(u32, u32), u32>)>,
+    crossed: Option<(usize, PairIds)>,
     /// Each compared block's token id.
     ids: Vec<u32>,
     /// The records of the compared blocks, block after block, each block in index order.
