@@ -99,11 +99,6 @@ impl Classes {
         self.sizes.len()
     }
 
-    /// Whether there is no class (every cell missing).
-    pub fn is_empty(&self) -> bool {
-        self.sizes.is_empty()
-    }
-
     /// Records with a value.
     pub fn present(&self) -> usize {
         (0..self.records())
@@ -161,11 +156,6 @@ impl Filters {
     /// Number of records.
     pub fn len(&self) -> usize {
         self.present.len()
-    }
-
-    /// Whether there is no record.
-    pub fn is_empty(&self) -> bool {
-        self.present.is_empty()
     }
 
     /// Length in bits.

@@ -355,11 +355,6 @@ impl ColumnMeaning {
         self.determines.iter().any(|a| a.field == field)
     }
 
-    /// Whether this column encodes any part of `field` (determined, suggested, or a variant).
-    pub fn encodes_field(&self, field: usize) -> bool {
-        self.encodes.iter().any(|a| a.field == field) || self.touches_field(field)
-    }
-
     /// The filter settings, for a filter column.
     pub fn filter(&self) -> Option<&FilterMeaning> {
         match &self.encoding {

@@ -9,8 +9,8 @@
 //! against the agency's own cleartext (the truth): the share of records whose true normalised
 //! value each attack guesses, beyond what a blind guess (the most frequent reference value) gets.
 //!
-//! The attacks never read column names: [`meaning`] says, for every column, which attributes
-//! its equality determines or suggests, and [`columns`] turns the extracts into classes of equal
+//! The attacks never read column names: `meaning` says, for every column, which attributes
+//! its equality determines or suggests, and `columns` turns the extracts into classes of equal
 //! cells and packed filters. `docs/attacks.md` describes every attack, its sources and its
 //! assumptions:
 //!
@@ -54,8 +54,8 @@
 mod align;
 mod bridges;
 mod classify;
-pub mod cleartext;
-pub mod columns;
+pub(crate) mod cleartext;
+pub(crate) mod columns;
 mod filters;
 mod grams;
 mod graph;
@@ -63,16 +63,16 @@ mod infer;
 mod known_filters;
 mod known_tokens;
 mod lsh;
-pub mod meaning;
+pub(crate) mod meaning;
 mod pair_stats;
 mod patterns;
 pub mod reference;
 mod report;
 mod salts;
-pub mod score;
+pub(crate) mod score;
 mod singling;
 mod target;
-pub mod values;
+pub(crate) mod values;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

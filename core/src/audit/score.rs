@@ -227,29 +227,11 @@ impl Guesses {
                 .map_or(NONE, |i| v[i].1),
         }
     }
-
-    /// All guesses as one value per record, for `n` records.
-    pub fn dense(&self, n: usize) -> Vec<u32> {
-        match self {
-            Guesses::Dense(v) => v.clone(),
-            Guesses::Sparse(v) => {
-                let mut out = vec![NONE; n];
-                for &(r, g) in v {
-                    if let Some(o) = out.get_mut(r as usize) {
-                        *o = g;
-                    }
-                }
-                out
-            }
-        }
-    }
 }
 
 /// The variant an attacker would use, in one scenario (a number of known records).
 #[derive(Debug, Clone)]
 pub struct Pick {
-    /// What it does.
-    pub how: String,
     /// Its accuracy on the known records (the attacker's own check), when it has known records.
     pub accuracy: Option<f64>,
     /// Records it guesses.
@@ -304,7 +286,6 @@ impl Board {
                 self.picks.insert(
                     key,
                     Pick {
-                        how: finding.how.clone(),
                         accuracy,
                         guessed: finding.score.guessed,
                         prior: finding.prior,

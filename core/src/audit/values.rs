@@ -267,11 +267,6 @@ impl Values {
         self.index.get(&attribute).copied()
     }
 
-    /// The values of `attribute`.
-    pub fn of(&self, attribute: Attribute) -> Option<&AttributeValues> {
-        self.position(attribute).map(|i| &self.attributes[i])
-    }
-
     /// Records with a true value of some attribute (the records an audit measures).
     pub fn audited(&self) -> Vec<usize> {
         let n = self.attributes.first().map_or(0, |a| a.truth.len());
