@@ -95,13 +95,7 @@ pub(crate) fn horizontal_bars(
             .y_label_area_size(label_width(labels.iter().map(|l| l.chars().count())))
             .build_cartesian_2d(x0..x1, (0..n).into_segmented())
             .map_err(err)?;
-        let row_label = |v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels
-                .get((n - 1).saturating_sub(*i) as usize)
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
+        let row_label = |v: &SegmentValue<u32>| row_label(&labels, n, v);
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -371,13 +365,7 @@ pub(crate) fn waterfall(title: &str, steps: &[Step], total_label: &str) -> Resul
             .y_label_area_size(label_width(labels.iter().map(|l| l.chars().count())))
             .build_cartesian_2d(x0..x1, (0..n).into_segmented())
             .map_err(err)?;
-        let row_label = |v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels
-                .get((n - 1).saturating_sub(*i) as usize)
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
+        let row_label = |v: &SegmentValue<u32>| row_label(&labels, n, v);
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -410,6 +398,18 @@ pub(crate) fn waterfall(title: &str, steps: &[Step], total_label: &str) -> Resul
         area.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+/// The label of row segment `v` of a chart of `n` rows drawn bottom up (row 0 at the bottom is
+/// the last label): empty past the last row (the axis asks for one label more than the rows).
+fn row_label(labels: &[&str], n: u32, v: &SegmentValue<u32>) -> String {
+    match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < n => labels
+            .get((n - 1 - *i) as usize)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -512,5 +512,17 @@ mod tests {
         let svg = lines("curve", "threshold", &s, &[]).unwrap();
         assert!(svg.contains("<polyline") || svg.contains("<path"), "{svg}");
         assert!(svg.contains("precision"));
+    }
+
+    #[test]
+    fn each_row_is_labelled_once_and_the_extra_axis_label_is_empty() {
+        let labels = ["first", "second", "third"];
+        let at = |i| row_label(&labels, 3, &SegmentValue::CenterOf(i));
+        // Drawn bottom up: row 0 is the last label.
+        assert_eq!(at(0), "third");
+        assert_eq!(at(2), "first");
+        // The axis asks for one label more than the rows: it was the first label again.
+        assert_eq!(at(3), "");
+        assert_eq!(row_label(&labels, 3, &SegmentValue::Last), "");
     }
 }
