@@ -762,4 +762,29 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn first_name_tokens_bridge_the_first_name() {
+        let schema = Schema::example();
+        let meanings = Meanings::new(&schema);
+        // Tokens of the first name with the postcode, the address or the date of birth (or one
+        // digit of it masked) all bridge the first name: equal on two records, the names are
+        // equal.
+        let bridges: Vec<&str> = meanings
+            .determining(Attribute::whole(0))
+            .into_iter()
+            .map(|c| meanings.columns[c].name.as_str())
+            .collect();
+        assert!(bridges.contains(&"postcode+first_name"));
+        assert!(bridges.contains(&"date_of_birth.digit_masks+first_name+last_name"));
+        assert_eq!(
+            Attribute {
+                field: 0,
+                part: Part::Initial
+            }
+            .closure(&schema)
+            .len(),
+            1
+        );
+    }
 }

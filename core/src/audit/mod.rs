@@ -32,24 +32,6 @@
 //! [`DEFAULT_MAX_WHOLE`] beyond a blind guess and every partial value (an initial, a Soundex
 //! code, a year or year and month, a postcode sector, district or area, sex) to
 //! [`DEFAULT_MAX_PARTIAL`].
-//!
-//! ```
-//! use pseudolink::audit::meaning::{Attribute, Meanings, Part};
-//! use pseudolink::Schema;
-//! let schema = Schema::example();
-//! let meanings = Meanings::new(&schema);
-//! // Tokens of the first name with the postcode, the address or the date of birth (or one digit
-//! // of it masked) all bridge the first name: equal on two records, the names are equal.
-//! let first_name = Attribute::whole(0);
-//! let bridges: Vec<&str> = meanings
-//!     .determining(first_name)
-//!     .into_iter()
-//!     .map(|c| meanings.columns[c].name.as_str())
-//!     .collect();
-//! assert!(bridges.contains(&"postcode+first_name"));
-//! assert!(bridges.contains(&"date_of_birth.digit_masks+first_name+last_name"));
-//! assert!(Attribute { field: 0, part: Part::Initial }.closure(&schema).len() == 1);
-//! ```
 
 mod align;
 mod bridges;

@@ -449,7 +449,7 @@ fn check_column_map(
 /// A column mapping given as `SCHEMA_COLUMN=INPUT_COLUMN` (a command-line argument).
 ///
 /// ```
-/// let (from, to) = pseudolink::io::raw::parse_column_arg("first_name=forename").unwrap();
+/// let (from, to) = pseudolink::io::parse_column_arg("first_name=forename").unwrap();
 /// assert_eq!((from.as_str(), to.as_str()), ("first_name", "forename"));
 /// ```
 pub fn parse_column_arg(arg: &str) -> Result<(String, String)> {
