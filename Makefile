@@ -108,7 +108,7 @@ c-test: header-check c-lib c-fixtures
 	$(VALGRIND) $(C_BUILD)/encode_extract $(C_LINK)/schema.json $(C_LINK)/secret.hex \
 		$(C_LINK)/synth/agency_a.csv $(C_BUILD)/extract_a.csv $(C_BUILD)/extract_a.rejects.csv
 	cmp $(C_BUILD)/extract_a.csv $(C_LINK)/a.csv
-	awk '/^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
+	awk '/^## A complete example/ { found = 1 } found && /^```c$$/ { inside = 1; next } /^```$$/ { if (inside) exit } inside' docs/c.md > $(C_BUILD)/doc_example.c
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
