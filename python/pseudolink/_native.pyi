@@ -8,6 +8,7 @@ __all__ = [
     "CancelledError",
     "EncodedExtract",
     "FileError",
+    "Index",
     "InputError",
     "InternalError",
     "InvalidArgumentError",
@@ -249,7 +250,7 @@ class Model:
 class Index:
     """A person index with stable person ids (docs/index.md)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None: ...
+    def __new__(cls, path: str | os.PathLike[str]) -> Index: ...
     @classmethod
     def create(
         cls,
