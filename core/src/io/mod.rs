@@ -4,6 +4,7 @@ pub(crate) mod atomic;
 pub mod encoded;
 pub mod manifest;
 pub(crate) mod raw;
+pub(crate) mod table;
 pub mod text;
 
 pub use encoded::{read_encoded, EncodedExtract, ReadOptions};

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::AtomicFile;
+use crate::io::table::Table;
 
 use super::outcome::Band;
 
@@ -177,65 +178,39 @@ pub fn write_curve(path: &Path, points: &[CurvePoint]) -> Result<()> {
     f.commit()
 }
 
-fn open_csv(path: &Path, needed: &[&str]) -> Result<(csv::Reader<std::fs::File>, Vec<usize>)> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(file);
-    let header = reader
-        .headers()
-        .map_err(|e| Error::input(Location::at(Some(path), 1), format!("malformed CSV: {e}")))?
-        .clone();
-    let names: Vec<&str> = header
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}'))
-        .collect();
-    let mut idx = Vec::new();
-    for n in needed {
-        let i = names.iter().position(|h| h == n).ok_or_else(|| {
-            Error::input(
-                Location::at(Some(path), 1).field(*n),
-                format!(
-                    "no '{n}' column in the header (found: {})",
-                    names.join(", ")
-                ),
-            )
-        })?;
-        idx.push(i);
-    }
-    Ok((reader, idx))
+/// A reviewer's decision on a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// The same person: the pair becomes a link.
+    Match,
+    /// Not the same person: the pair leaves the links file.
+    NonMatch,
+    /// Not decided: the pair stays for review.
+    Undecided,
 }
 
-fn rows(
-    path: &Path,
-    reader: &mut csv::Reader<std::fs::File>,
-    mut each: impl FnMut(u64, &csv::StringRecord) -> Result<()>,
-) -> Result<()> {
-    let mut row = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {
-                let line = row.position().map(|p| p.line()).unwrap_or(0);
-                each(line, &row)?;
-            }
-            Ok(false) => return Ok(()),
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(Error::input(
-                    Location::at(Some(path), line),
-                    format!("malformed CSV: {e}"),
-                ));
-            }
+impl Decision {
+    /// Reads a decision cell: `match` (or `same`, `yes`, `y`); `non-match` (or `nonmatch`,
+    /// `no-match`, `not match`, `different`, `no`, `n`); empty (or `unsure`, `review`) for
+    /// undecided. Case and surrounding spaces do not matter.
+    pub fn parse(cell: &str) -> Option<Decision> {
+        match cell.trim().to_ascii_lowercase().as_str() {
+            "match" | "same" | "yes" | "y" => Some(Decision::Match),
+            "non-match" | "nonmatch" | "non_match" | "no-match" | "not match" | "different"
+            | "no" | "n" => Some(Decision::NonMatch),
+            "" | "unsure" | "review" | "undecided" => Some(Decision::Undecided),
+            _ => None,
         }
     }
 }
 
 /// Reads a links file (columns `left_id`, `right_id`, `match_probability`, `band`; others ignored).
 pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
-    let (mut reader, idx) = open_csv(path, &["left_id", "right_id", "match_probability", "band"])?;
+    let table = Table::open(path)?;
+    let idx = table.columns(&["left_id", "right_id", "match_probability", "band"], "")?;
     let mut out = Vec::new();
-    rows(path, &mut reader, |line, row| {
+    table.for_each_row(|line, row| {
         let cell = |i: usize| row.get(idx[i]).unwrap_or("");
         let loc = |f: &str| Location::at(Some(path), line).field(f);
         let probability: f64 = cell(2).trim().parse().map_err(|_| {
@@ -279,17 +254,13 @@ pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
 /// column (the review pack of `pseudolink review`, filled in) is a labels file: only its rows
 /// whose decision is `match` are true pairs.
 pub fn read_truth(path: &Path) -> Result<BTreeSet<Pair>> {
-    let (mut reader, idx) = open_csv(path, &["left_id", "right_id"])?;
-    let decision = reader.headers().ok().and_then(|h| {
-        h.iter()
-            .position(|c| c.trim().trim_start_matches('\u{feff}') == "decision")
-    });
+    let table = Table::open(path)?;
+    let idx = table.columns(&["left_id", "right_id"], "")?;
+    let decision = table.column("decision");
     let mut out = BTreeSet::new();
-    rows(path, &mut reader, |line, row| {
+    table.for_each_row(|line, row| {
         if let Some(d) = decision {
-            if crate::report::Decision::parse(row.get(d).unwrap_or(""))
-                != Some(crate::report::Decision::Match)
-            {
+            if Decision::parse(row.get(d).unwrap_or("")) != Some(Decision::Match) {
                 return Ok(());
             }
         }

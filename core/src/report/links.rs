@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Location, Result};
+use crate::io::table::Table;
 use crate::link::{Band, Linkage};
 
 /// One row of a links file.
@@ -75,51 +76,17 @@ pub fn rows_of(linkage: &Linkage) -> Vec<LinkRow> {
 /// Reads a links file written by `pseudolink link` or `dedupe` (or `review --apply`): every
 /// column, checked, errors naming the file, line and field.
 pub fn read_link_rows(path: &Path) -> Result<Vec<LinkRow>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(std::io::BufReader::new(file));
-    let header = reader
-        .headers()
-        .map_err(|e| Error::input(Location::at(Some(path), 1), format!("malformed CSV: {e}")))?
-        .clone();
-    let names: Vec<&str> = header
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}'))
-        .collect();
-    let column = |n: &str| names.iter().position(|h| *h == n);
-    let mut idx = [0usize; 6];
-    for (slot, n) in idx.iter_mut().zip(COLUMNS) {
-        *slot = column(n).ok_or_else(|| {
-            Error::input(
-                Location::at(Some(path), 1).field(n),
-                format!(
-                    "no '{n}' column in the header (found: {}): is this a links file of `pseudolink link`?",
-                    names.join(", ")
-                ),
-            )
-        })?;
-    }
-    let sources = match (column(SOURCE_COLUMNS[0]), column(SOURCE_COLUMNS[1])) {
+    let table = Table::open(path)?;
+    let idx = table.columns(&COLUMNS, "is this a links file of `pseudolink link`?")?;
+    let sources = match (
+        table.column(SOURCE_COLUMNS[0]),
+        table.column(SOURCE_COLUMNS[1]),
+    ) {
         (Some(l), Some(r)) => Some((l, r)),
         _ => None,
     };
     let mut out = Vec::new();
-    let mut row = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(Error::input(
-                    Location::at(Some(path), line),
-                    format!("malformed CSV: {e}"),
-                ));
-            }
-        }
-        let line = row.position().map_or(0, |p| p.line());
+    table.for_each_row(|line, row| {
         let loc = |f: &str| Location::at(Some(path), line).field(f);
         let cell = |i: usize| row.get(idx[i]).unwrap_or("").trim();
         let number = |i: usize| -> Result<f64> {
@@ -178,7 +145,8 @@ pub fn read_link_rows(path: &Path) -> Result<Vec<LinkRow>> {
             band,
             cluster,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::error::{Error, Location, Result};
+use crate::io::table::Table;
+pub use crate::link::evaluate::Decision;
 use crate::link::model::Contribution;
 use crate::link::{Band, Linkage};
 
@@ -100,33 +102,6 @@ pub fn write_review(path: &Path, comparisons: &[String], rows: &[ReviewRow]) -> 
     crate::io::atomic::write_atomic(path, &bytes)
 }
 
-/// A reviewer's decision on a pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Decision {
-    /// The same person: the pair becomes a link.
-    Match,
-    /// Not the same person: the pair leaves the links file.
-    NonMatch,
-    /// Not decided: the pair stays for review.
-    Undecided,
-}
-
-impl Decision {
-    /// Reads a decision cell: `match` (or `same`, `yes`, `y`); `non-match` (or `nonmatch`,
-    /// `no-match`, `not match`, `different`, `no`, `n`); empty (or `unsure`, `review`) for
-    /// undecided. Case and surrounding spaces do not matter.
-    pub fn parse(cell: &str) -> Option<Decision> {
-        match cell.trim().to_ascii_lowercase().as_str() {
-            "match" | "same" | "yes" | "y" => Some(Decision::Match),
-            "non-match" | "nonmatch" | "non_match" | "no-match" | "not match" | "different"
-            | "no" | "n" => Some(Decision::NonMatch),
-            "" | "unsure" | "review" | "undecided" => Some(Decision::Undecided),
-            _ => None,
-        }
-    }
-}
-
 /// What applying decisions did. `rows_in` = `rows_out` + `removed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DecisionCounts {
@@ -156,52 +131,17 @@ fn pair_key(l: &LinkRow) -> PairKey {
 /// Reads a decisions file (the review pack filled in: `left_id`, `right_id`, `decision`, and the
 /// source columns when the links have them; other columns ignored).
 pub fn read_decisions(path: &Path, sources: bool) -> Result<Vec<(u64, PairKey, Decision)>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(std::io::BufReader::new(file));
-    let header = reader
-        .headers()
-        .map_err(|e| Error::input(Location::at(Some(path), 1), format!("malformed CSV: {e}")))?
-        .clone();
-    let names: Vec<&str> = header
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}'))
-        .collect();
+    let table = Table::open(path)?;
     let mut needed = vec!["left_id", "right_id", "decision"];
     if sources {
         needed.extend(["left_source", "right_source"]);
     }
-    let idx: Vec<usize> = needed
-        .iter()
-        .map(|n| {
-            names.iter().position(|h| h == n).ok_or_else(|| {
-                Error::input(
-                    Location::at(Some(path), 1).field(*n),
-                    format!(
-                        "no '{n}' column in the header (found: {}): give the review pack of `pseudolink review`, filled in",
-                        names.join(", ")
-                    ),
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let idx = table.columns(
+        &needed,
+        "give the review pack of `pseudolink review`, filled in",
+    )?;
     let mut out = Vec::new();
-    let mut row = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(Error::input(
-                    Location::at(Some(path), line),
-                    format!("malformed CSV: {e}"),
-                ));
-            }
-        }
-        let line = row.position().map_or(0, |p| p.line());
+    table.for_each_row(|line, row| {
         let cell = |i: usize| row.get(idx[i]).unwrap_or("").trim().to_string();
         let decision = Decision::parse(&cell(2)).ok_or_else(|| {
             Error::input(
@@ -218,7 +158,8 @@ pub fn read_decisions(path: &Path, sources: bool) -> Result<Vec<(u64, PairKey, D
             (String::new(), String::new())
         };
         out.push((line, (ls, cell(0), rs, cell(1)), decision));
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
