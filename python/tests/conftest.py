@@ -72,6 +72,17 @@ def cli() -> Path:
     return path
 
 
+def write_secret_and_schema(d: Path, vectors: dict[str, Any]) -> tuple[Path, Path]:
+    """The golden vectors' secret (`d/k.hex`, mode 0600) and the default schema
+    (`d/schema.json`), as an agency keeps them; returns their paths."""
+    secret_file = d / "k.hex"
+    secret_file.write_text(vectors["secret_hex"] + "\n")
+    secret_file.chmod(0o600)
+    schema_file = d / "schema.json"
+    schema_file.write_text(pseudolink.Schema.example().to_json())
+    return secret_file, schema_file
+
+
 def run_cli(cli: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(cli), *map(str, args)], capture_output=True, text=True, check=False

@@ -7,18 +7,14 @@ import csv
 import pytest
 
 import pseudolink
-from conftest import run_cli
+from conftest import run_cli, write_secret_and_schema
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, synth, cli, vectors):
     """Agency a encoded whole and agency b in two halves, by the CLI."""
     d = tmp_path_factory.mktemp("index")
-    secret_file = d / "k.hex"
-    secret_file.write_text(vectors["secret_hex"] + "\n")
-    secret_file.chmod(0o600)
-    schema_file = d / "schema.json"
-    schema_file.write_text(pseudolink.Schema.example().to_json())
+    secret_file, schema_file = write_secret_and_schema(d, vectors)
     lines = (synth / "agency_b.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     half = (len(lines) - 1) // 2
     (d / "b1.csv").write_text("".join(lines[: half + 1]), encoding="utf-8")

@@ -9,18 +9,14 @@ import sys
 import pytest
 
 import pseudolink
-from conftest import run_cli
+from conftest import run_cli, write_secret_and_schema
 
 
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory, synth, cli, vectors):
     """The synthetic pair encoded by the CLI, linked in Python and by the CLI."""
     d = tmp_path_factory.mktemp("report")
-    secret_file = d / "k.hex"
-    secret_file.write_text(vectors["secret_hex"] + "\n")
-    secret_file.chmod(0o600)
-    schema_file = d / "schema.json"
-    schema_file.write_text(pseudolink.Schema.example().to_json())
+    secret_file, schema_file = write_secret_and_schema(d, vectors)
     for agency in ("agency_a", "agency_b"):
         run_cli(
             cli, "encode", "--schema", schema_file, "--secret-file", secret_file,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import pseudolink
-from conftest import run_cli
+from conftest import run_cli, write_secret_and_schema
 
 if os.environ.get("PSEUDOLINK_REQUIRE_EXTRAS"):
     import pyspark  # noqa: F401
@@ -46,11 +46,7 @@ def files(tmp_path_factory, synth, cli, vectors):
     """The schema and secret files, both agencies encoded by the CLI, a model it trained and the
     links it makes with that model as plain connected components (`--cluster-support 0`)."""
     d = tmp_path_factory.mktemp("spark")
-    secret = d / "k.hex"
-    secret.write_text(vectors["secret_hex"] + "\n")
-    secret.chmod(0o600)
-    schema = d / "schema.json"
-    schema.write_text(pseudolink.Schema.example().to_json())
+    secret, schema = write_secret_and_schema(d, vectors)
     for agency in ("agency_a", "agency_b"):
         run_cli(
             cli, "encode", "--schema", schema, "--secret-file", secret,

@@ -240,6 +240,19 @@ pub fn source_name(path: &Path) -> String {
     name
 }
 
+/// The number of source `source` in `settings`, added when new (the name checked first).
+fn source_number(settings: &mut Settings, source: &str) -> Result<u16> {
+    check_source_name(source)?;
+    let n = match settings.sources.iter().position(|s| s == source) {
+        Some(s) => s,
+        None => {
+            settings.sources.push(source.to_string());
+            settings.sources.len() - 1
+        }
+    };
+    u16::try_from(n).map_err(|_| Error::Invalid("an index holds at most 65,535 sources".into()))
+}
+
 fn check_source_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
         return Err(Error::Invalid(format!(
@@ -564,17 +577,8 @@ impl PersonIndex {
         records: Vec<EncodedRecord>,
         file: Option<&Path>,
     ) -> Result<AddReport> {
-        check_source_name(source)?;
         let mut settings = self.settings.clone();
-        let source_no = match settings.sources.iter().position(|s| s == source) {
-            Some(s) => s,
-            None => {
-                settings.sources.push(source.to_string());
-                settings.sources.len() - 1
-            }
-        };
-        let source_no = u16::try_from(source_no)
-            .map_err(|_| Error::Invalid("an index holds at most 65,535 sources".into()))?;
+        let source_no = source_number(&mut settings, source)?;
         let path = self.path.clone();
         let we = |e: redb::Error| store_error("write", &path, e);
         let mut seen = rustc_hash::FxHashSet::default();
@@ -748,17 +752,8 @@ impl PersonIndex {
     /// when it would be a new person), probability and band. What a case-management system asks
     /// when it creates a record.
     pub fn match_record(&self, source: &str, record: &EncodedRecord) -> Result<Assignment> {
-        check_source_name(source)?;
         let mut settings = self.settings.clone();
-        let source_no = match settings.sources.iter().position(|s| s == source) {
-            Some(s) => s,
-            None => {
-                settings.sources.push(source.to_string());
-                settings.sources.len() - 1
-            }
-        };
-        let source_no = u16::try_from(source_no)
-            .map_err(|_| Error::Invalid("an index holds at most 65,535 sources".into()))?;
+        let source_no = source_number(&mut settings, source)?;
         let re = |e: redb::Error| store_error("read", &self.path, e);
         let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
         let rec_t = txn.open_table(RECORDS).map_err(|e| re(e.into()))?;
