@@ -205,40 +205,63 @@ impl Decision {
     }
 }
 
+/// The cells every links file has, read and checked: the two record ids (trimmed, not empty),
+/// the match probability (a number from 0 to 1) and the band. `cells` holds them in that order;
+/// errors name the file, line and field. Shared by [`read_links`] and the report's reader of
+/// every column, so that both accept and refuse the same files.
+pub(crate) fn link_cells<'a>(
+    path: &Path,
+    line: u64,
+    [left, right, probability, band]: [&'a str; 4],
+) -> Result<(&'a str, &'a str, f64, Band)> {
+    let loc = |f: &str| Location::at(Some(path), line).field(f);
+    let (left, right) = (left.trim(), right.trim());
+    for (id, field) in [(left, "left_id"), (right, "right_id")] {
+        if id.is_empty() {
+            return Err(Error::input(loc(field), "empty record id"));
+        }
+    }
+    let probability = probability
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| {
+            Error::input(
+                loc("match_probability"),
+                format!("'{probability}' is not a number"),
+            )
+        })?;
+    if !(0.0..=1.0).contains(&probability) {
+        return Err(Error::input(
+            loc("match_probability"),
+            format!("{probability} is not a probability from 0 to 1"),
+        ));
+    }
+    let band = match band.trim() {
+        "match" => Band::Match,
+        "review" => Band::Review,
+        other => {
+            return Err(Error::input(
+                loc("band"),
+                format!("band '{other}' is neither 'match' nor 'review'"),
+            ))
+        }
+    };
+    Ok((left, right, probability, band))
+}
+
 /// Reads a links file (columns `left_id`, `right_id`, `match_probability`, `band`; others ignored).
 pub fn read_links(path: &Path) -> Result<Vec<ScoredLink>> {
     let table = Table::open(path)?;
     let idx = table.columns(&["left_id", "right_id", "match_probability", "band"], "")?;
     let mut out = Vec::new();
     table.for_each_row(|line, row| {
-        let cell = |i: usize| row.get(idx[i]).unwrap_or("");
-        let loc = |f: &str| Location::at(Some(path), line).field(f);
-        let probability: f64 = cell(2).trim().parse().map_err(|_| {
-            Error::input(
-                loc("match_probability"),
-                format!("'{}' is not a number", cell(2)),
-            )
-        })?;
-        if !(0.0..=1.0).contains(&probability) {
-            return Err(Error::input(
-                loc("match_probability"),
-                format!("{probability} is not a probability from 0 to 1"),
-            ));
-        }
-        let band = match cell(3).trim() {
-            "match" => Band::Match,
-            "review" => Band::Review,
-            other => {
-                return Err(Error::input(
-                    loc("band"),
-                    format!("band '{other}' is neither 'match' nor 'review'"),
-                ))
-            }
-        };
-        let (l, r) = (cell(0).trim(), cell(1).trim());
-        if l.is_empty() || r.is_empty() {
-            return Err(Error::input(loc("left_id"), "empty record id"));
-        }
+        let (l, r, probability, band) = link_cells(
+            path,
+            line,
+            [0, 1, 2, 3].map(|i| row.get(idx[i]).unwrap_or("")),
+        )?;
         out.push(ScoredLink {
             left_id: l.to_string(),
             right_id: r.to_string(),

@@ -1,10 +1,12 @@
 //! Links files read in full (every column `pseudolink link` writes), for the report and the
-//! review pack; `link::evaluate::read_links` reads only what evaluation needs.
+//! review pack; `link::evaluate::read_links` reads only what evaluation needs, and both check
+//! the cells they share with `link::evaluate::link_cells`.
 
 use std::path::Path;
 
 use crate::error::{Error, Location, Result};
 use crate::io::table::Table;
+use crate::link::evaluate::link_cells;
 use crate::link::{Band, Linkage};
 
 /// One row of a links file.
@@ -89,39 +91,15 @@ pub fn read_link_rows(path: &Path) -> Result<Vec<LinkRow>> {
     table.for_each_row(|line, row| {
         let loc = |f: &str| Location::at(Some(path), line).field(f);
         let cell = |i: usize| row.get(idx[i]).unwrap_or("").trim();
-        let number = |i: usize| -> Result<f64> {
-            cell(i)
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    Error::input(loc(COLUMNS[i]), format!("'{}' is not a number", cell(i)))
-                })
-        };
-        let (left_id, right_id) = (cell(0), cell(1));
-        for (id, field) in [(left_id, "left_id"), (right_id, "right_id")] {
-            if id.is_empty() {
-                return Err(Error::input(loc(field), "empty record id"));
-            }
-        }
-        let weight = number(2)?;
-        let probability = number(3)?;
-        if !(0.0..=1.0).contains(&probability) {
-            return Err(Error::input(
-                loc("match_probability"),
-                format!("{probability} is not a probability from 0 to 1"),
-            ));
-        }
-        let band = match cell(4) {
-            "match" => Band::Match,
-            "review" => Band::Review,
-            other => {
-                return Err(Error::input(
-                    loc("band"),
-                    format!("band '{other}' is neither 'match' nor 'review'"),
-                ))
-            }
-        };
+        let (left_id, right_id, probability, band) =
+            link_cells(path, line, [cell(0), cell(1), cell(3), cell(4)])?;
+        let weight = cell(2)
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                Error::input(loc(COLUMNS[2]), format!("'{}' is not a number", cell(2)))
+            })?;
         let cluster = match cell(5) {
             "" => None,
             c => Some(c.parse::<u32>().map_err(|_| {
