@@ -83,10 +83,10 @@ enc s/agency_a.csv s/a.enc.csv
 enc s/agency_b.csv s/b.enc.csv
 head -n "$((ASSIGN + 1))" s/agency_c.csv > s/c_month.csv
 enc s/c_month.csv s/c_month.enc.csv
-/usr/bin/time -f "create: %e s wall, %M KB peak" "$PL" index create --schema schema.json \
+/usr/bin/time -f "create: %e s wall, %U s user, %S s sys, %M KB peak" "$PL" index create --schema schema.json \
     --input s/a.enc.csv --input s/b.enc.csv --source a --source b --output s/index
 du -sh s/index/index.redb
-/usr/bin/time -f "add: %e s wall, %M KB peak" "$PL" index add --index s/index \
+/usr/bin/time -f "add: %e s wall, %U s user, %S s sys, %M KB peak" "$PL" index add --index s/index \
     --input s/c_month.enc.csv --source c --output s/assigned.csv
 cut -d, -f5 s/assigned.csv | tail -n +2 | sort | uniq -c
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use pseudolink::index::{Assignment, CreateOptions, PersonIndex};
+use pseudolink::index::{AddOptions, Assignment, CreateOptions, PersonIndex};
 use pseudolink::link::LinkOptions;
+use pseudolink::run::Rejects;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
@@ -99,21 +100,31 @@ impl PyIndex {
 
     /// Adds the records of the encoded extract file `path` under `source` (default: the file's
     /// name without `.enc.csv`), as `pseudolink index add`; writes `output` (assigned.csv) if
-    /// given. Returns one dict per record: `record_id`, `source`, `person_id`,
+    /// given. Returns one dict per record added: `record_id`, `source`, `person_id`,
     /// `match_probability`, `band` (`match`, `review` or `new`), `candidate_person_id`.
-    #[pyo3(signature = (path, source=None, output=None))]
+    ///
+    /// A row that cannot be added (a record id repeated in the file, or already in the index
+    /// for this source) raises `InputError` and nothing is added; with `rejects` (a path) such
+    /// rows are written there instead (`line,reason,field,message,record_id`, as
+    /// `encode_file` writes rejects) and the other rows added.
+    #[pyo3(signature = (path, source=None, output=None, rejects=None))]
     fn add<'py>(
         &self,
         py: Python<'py>,
         path: PathBuf,
         source: Option<String>,
         output: Option<PathBuf>,
+        rejects: Option<PathBuf>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         guard(|| {
+            let options = AddOptions {
+                source,
+                rejects: Rejects::from(rejects),
+            };
             let report = self.with(|index| {
                 py.detach(|| match &output {
-                    Some(o) => index.add_file_to(&path, source.as_deref(), o),
-                    None => index.add_file(&path, source.as_deref()),
+                    Some(o) => index.add_file_to(&path, o, &options),
+                    None => index.add_file_with(&path, &options),
                 })
                 .py()
             })?;
@@ -162,9 +173,16 @@ impl PyIndex {
     }
 
     /// Withdraws the records `record_ids` of `source`: no trace is left in the index. Returns
-    /// how many were removed (all or nothing).
+    /// how many were removed (all or nothing). A person left no longer held together by links
+    /// is listed in `splits()` for review.
     fn remove(&self, py: Python<'_>, source: &str, record_ids: Vec<String>) -> PyResult<u64> {
-        guard(|| self.with(|index| py.detach(|| index.remove(source, &record_ids)).py()))
+        guard(|| {
+            self.with(|index| {
+                py.detach(|| index.remove(source, &record_ids))
+                    .map(|r| r.removed)
+                    .py()
+            })
+        })
     }
 
     /// The merge log: dicts of `retired`, `surviving`, `when`, `evidence` (pairs `a`, `b`,

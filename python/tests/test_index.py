@@ -104,3 +104,36 @@ def test_match_row_remove_and_errors(setup, tmp_path):
         assert len(again) == n - 1
     with pytest.raises(pseudolink.InvalidArgumentError, match="holds no person index"):
         pseudolink.Index(tmp_path / "nothing")
+
+
+def test_add_sets_bad_rows_aside_in_a_rejects_file(setup, cli, tmp_path):
+    d, schema_file = setup
+    secret_file = d / "k.hex"
+    # A month whose first three rows are already in the index (from b1), then b2.
+    b1 = (d / "b1.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    b2 = (d / "b2.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "month.csv").write_text("".join(b1[:4] + b2[1:]), encoding="utf-8")
+    run_cli(
+        cli, "encode", "--schema", schema_file, "--secret-file", secret_file,
+        "--input", tmp_path / "month.csv", "--output", tmp_path / "month.enc.csv",
+    )  # fmt: skip
+    schema = pseudolink.Schema.from_file(schema_file)
+    with pseudolink.Index.create(
+        tmp_path / "idx", schema, [d / "a.enc.csv", d / "b1.enc.csv"], sources=["a", "b"]
+    ) as index:
+        n = len(index)
+        with pytest.raises(pseudolink.InputError, match=r"month\.enc\.csv, line 2"):
+            index.add(tmp_path / "month.enc.csv", source="b")
+        assert len(index) == n
+        rejects = tmp_path / "month.rejects.csv"
+        added = index.add(tmp_path / "month.enc.csv", source="b", rejects=rejects)
+        assert len(added) == len(b2) - 1
+        assert len(index) == n + len(added)
+    with open(rejects, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["line"] for r in rows] == ["2", "3", "4"]
+    assert {r["reason"] for r in rows} == {"duplicate_record_id"}
+    assert {r["field"] for r in rows} == {"record_id"}
+    first = [r["record_id"] for r in csv.DictReader(b1[:4])]
+    assert [r["record_id"] for r in rows] == first
+    assert all("already in the index" in r["message"] for r in rows)

@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use pseudolink::index::{CreateOptions, PersonIndex, MERGES_FILE, SPLITS_FILE};
+use indicatif::{ProgressBar, ProgressStyle};
+use pseudolink::control::Progress;
+use pseudolink::index::{AddOptions, CreateOptions, PersonIndex, MERGES_FILE, SPLITS_FILE};
 use pseudolink::link::model::Model;
 use pseudolink::link::{
     LinkOptions, DEFAULT_CLUSTER_SUPPORT, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD,
 };
+use pseudolink::run::Rejects;
 use pseudolink::{Result, Schema};
 
 use super::progress::cancel_flag;
@@ -68,6 +71,11 @@ pub struct AddArgs {
     /// Where to write the assignments (CSV).
     #[arg(long)]
     pub output: PathBuf,
+    /// Write rows that cannot be added (a record id repeated in the extract, or already in the
+    /// index for this source) here (line, reason, field, message, record id) and add the others,
+    /// instead of failing on the first.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
 }
 
 /// Arguments of `pseudolink index export`.
@@ -108,12 +116,20 @@ pub fn run(action: &Action) -> Result<()> {
         }
         Action::Remove(a) => {
             let mut index = PersonIndex::open(&a.index)?;
-            let n = index.remove(&a.source, &a.record_id)?;
+            let report = index.remove(&a.source, &a.record_id)?;
             println!(
-                "removed {n} record(s) of {} from {}",
+                "removed {} record(s) of {} from {}",
+                report.removed,
                 a.source,
                 a.index.display()
             );
+            if !report.splits.is_empty() {
+                println!(
+                    "{} person(s) no longer held together: splits to review in {}",
+                    report.splits.len(),
+                    a.index.join(SPLITS_FILE).display()
+                );
+            }
             Ok(())
         }
     }
@@ -124,7 +140,13 @@ fn create(a: &CreateArgs) -> Result<()> {
     let model = a.model.as_deref().map(Model::read).transpose()?;
     let cancel = cancel_flag();
     let started = std::time::Instant::now();
-    let (_, report) = PersonIndex::create(
+    let bar = stage_bar();
+    let progress = |p: Progress| {
+        bar.set_message(p.stage);
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    };
+    let result = PersonIndex::create(
         &a.output,
         &schema,
         CreateOptions {
@@ -137,9 +159,13 @@ fn create(a: &CreateArgs) -> Result<()> {
                 ..LinkOptions::default()
             },
             model,
-            control: pseudolink::run::RunControl::new().cancel(&cancel),
+            control: pseudolink::run::RunControl::new()
+                .cancel(&cancel)
+                .progress(&progress),
         },
-    )?;
+    );
+    bar.finish_and_clear();
+    let (_, report) = result?;
     println!(
         "created {}: {} records of {} persons from {} ({:.2} s)",
         a.output.display(),
@@ -154,7 +180,11 @@ fn create(a: &CreateArgs) -> Result<()> {
 fn add(a: &AddArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut index = PersonIndex::open(&a.index)?;
-    let report = index.add_file_to(&a.input, a.source.as_deref(), &a.output)?;
+    let options = AddOptions {
+        source: a.source.clone(),
+        rejects: Rejects::from(a.rejects.clone()),
+    };
+    let report = index.add_file_to(&a.input, &a.output, &options)?;
     let count = |b: &str| {
         report
             .assignments
@@ -173,7 +203,20 @@ fn add(a: &AddArgs) -> Result<()> {
         report.splits.len(),
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "read {} rows from {}: {} assigned + {} rejected = {}",
+        report.rows(),
+        a.input.display(),
+        report.assignments.len(),
+        report.rejected.len(),
+        report.rows()
+    );
     println!("wrote {}", a.output.display());
+    if let Some(r) = &a.rejects {
+        if !report.rejected.is_empty() {
+            println!("  rejected rows are listed in {}", r.display());
+        }
+    }
     if !report.merges.is_empty() {
         println!("merges logged in {}", a.index.join(MERGES_FILE).display());
     }
@@ -184,4 +227,16 @@ fn add(a: &AddArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A bar for the stages of `index create` (linking, then storing), as `link` shows its stages;
+/// hidden when stderr is not a terminal.
+fn stage_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

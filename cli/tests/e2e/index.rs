@@ -118,6 +118,24 @@ fn create_add_export_remove() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("b2.enc.csv, line 2"), "{}", text(&o));
     assert_eq!(export(&dir), after);
+    // Again with --rejects: every row set aside, counted, nothing added.
+    let o = add_command(&dir)
+        .args(["--rejects", "rejects.csv"])
+        .output()
+        .expect("add runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "read {n_b2} rows from b2.enc.csv: 0 assigned + {n_b2} rejected = {n_b2}"
+        )),
+        "{}",
+        text(&o)
+    );
+    let rejects = std::fs::read_to_string(dir.join("rejects.csv")).expect("rejects");
+    assert!(rejects
+        .starts_with("line,reason,field,message,record_id\n2,duplicate_record_id,record_id,"));
+    assert_eq!(rejects.lines().count() - 1, n_b2);
+    assert_eq!(export(&dir), after);
     // Withdraw one record.
     let line = after
         .lines()

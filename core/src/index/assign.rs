@@ -1,6 +1,6 @@
 //! Assigning new records to the persons of the index, with the link stages of [`crate::link`].
 //!
-//! 1. **Candidates**: the stored records sharing a block key ([`super::store::block_keys`]) with
+//! 1. **Candidates**: the stored records sharing a block key ([`super::store::BlockKeys`]) with
 //!    a new record, skipping keys held by more than the schema's `max_block_size` records (as
 //!    blocking skips oversized blocks);
 //! 2. **Persons**: every record of every person a candidate belongs to, so that the clustering
@@ -34,7 +34,7 @@ use crate::link::resolve::{self, ScoredPairs};
 use crate::link::term_frequency::TermFrequencies;
 use crate::schema::Schema;
 
-use super::store::{block_keys, parse_rows, store_error, Evidence, Settings, MAX_EVIDENCE};
+use super::store::{parse_rows, store_error, BlockKeys, Evidence, Settings, MAX_EVIDENCE};
 use super::AssignBand;
 
 /// A person: one already in the index (its number), or the `k`-th new one of this batch.
@@ -99,20 +99,25 @@ pub(crate) fn plan(
     if new.is_empty() {
         return Ok(Planned::default());
     }
-    // 1. Candidates.
+    // 1. Candidates. The keys and records are looked up in order, so that neighbouring lookups
+    // share the store's pages.
     let max = ctx.schema.link.max_block_size as u64;
-    let mut candidates: FxHashSet<u64> = FxHashSet::default();
-    for r in new {
-        for k in block_keys(ctx.schema, ctx.layout, r) {
-            let values = blocks.get(k).map_err(err)?;
-            if values.len() > max {
-                continue;
-            }
-            for v in values {
-                candidates.insert(v.map_err(err)?.value());
-            }
+    let keys_of = BlockKeys::new(ctx.schema, ctx.layout);
+    let mut keys: Vec<u64> = new.iter().flat_map(|r| keys_of.of(r)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut candidates: Vec<u64> = Vec::new();
+    for k in keys {
+        let values = blocks.get(k).map_err(err)?;
+        if values.len() > max {
+            continue;
+        }
+        for v in values {
+            candidates.push(v.map_err(err)?.value());
         }
     }
+    candidates.sort_unstable();
+    candidates.dedup();
     // 2. Their persons, whole.
     let mut touched: BTreeSet<u64> = BTreeSet::new();
     for c in &candidates {
@@ -190,40 +195,13 @@ pub(crate) fn plan(
     };
 
     // Block, compare, score with the stored model.
-    let comparator = Comparator::new(ctx.schema, false)?;
-    ctx.model.check_fits(ctx.schema, &comparator)?;
-    let scorer = Scorer::new(
-        ctx.model,
-        &comparator,
-        TermFrequencies::new(&pool, &comparator),
-    );
-    let blocking = block::candidate_pairs(ctx.schema, &pool, None)?;
-    let review = ctx.settings.review_threshold;
-    let threshold = ctx.settings.threshold;
-    let mut scored: Vec<(u64, f64)> = blocking
-        .plan
-        .tasks()
-        .par_iter()
-        .map(|t| {
-            let mut levels = vec![0u8; comparator.n_fields()];
-            let mut out = Vec::new();
-            blocking.plan.for_each_pair(&pool, t, |a, ra, b, rb| {
-                comparator.compare_rows(&pool, (a, ra), (b, rb), &mut levels);
-                let w = scorer.weight(&levels, a);
-                if probability(w) >= review {
-                    out.push((pack_pair(a, b), w));
-                }
-            });
-            out
-        })
-        .flatten()
-        .collect();
-    scored.par_sort_unstable_by_key(|x| x.0);
-    let (pairs, weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
+    let (pairs, weights) = score(ctx, &pool)?;
     let sp = ScoredPairs {
         pairs: &pairs,
         weights: &weights,
     };
+    let review = ctx.settings.review_threshold;
+    let threshold = ctx.settings.threshold;
 
     // 4. Clustering from the stored persons.
     let group_of_person: FxHashMap<u64, u32> = touched
@@ -405,4 +383,122 @@ pub(crate) fn plan(
         }
     }
     Ok(out)
+}
+
+/// The pairs of `pool` that blocking gives, compared and scored with the stored model, kept when
+/// at or above the review threshold: packed pairs (sorted) and their match weights.
+fn score(ctx: &Context<'_>, pool: &Pool) -> Result<(Vec<u64>, Vec<f64>)> {
+    let comparator = Comparator::new(ctx.schema, false)?;
+    ctx.model.check_fits(ctx.schema, &comparator)?;
+    let scorer = Scorer::new(
+        ctx.model,
+        &comparator,
+        TermFrequencies::new(pool, &comparator),
+    );
+    let blocking = block::candidate_pairs(ctx.schema, pool, None)?;
+    let review = ctx.settings.review_threshold;
+    let mut scored: Vec<(u64, f64)> = blocking
+        .plan
+        .tasks()
+        .par_iter()
+        .map(|t| {
+            let mut levels = vec![0u8; comparator.n_fields()];
+            let mut out = Vec::new();
+            blocking.plan.for_each_pair(pool, t, |a, ra, b, rb| {
+                comparator.compare_rows(pool, (a, ra), (b, rb), &mut levels);
+                let w = scorer.weight(&levels, a);
+                if probability(w) >= review {
+                    out.push((pack_pair(a, b), w));
+                }
+            });
+            out
+        })
+        .flatten()
+        .collect();
+    scored.par_sort_unstable_by_key(|x| x.0);
+    Ok(scored.into_iter().unzip())
+}
+
+/// The parts the records `members` of one person (each with its source number) fall into when
+/// only pairs at or above the match threshold join them (connected components; pairs found and
+/// scored as [`plan`] finds them), each part as sorted `source:record_id`s, the parts sorted.
+/// One part when the evidence still holds the person together.
+pub(crate) fn connected_parts(
+    ctx: &Context<'_>,
+    members: Vec<(u16, EncodedRecord)>,
+) -> Result<Vec<Vec<String>>> {
+    let n_sources = if ctx.settings.dedupe {
+        1
+    } else {
+        ctx.settings.sources.len().max(1)
+    };
+    let slot = |s: u16| {
+        if ctx.settings.dedupe {
+            0
+        } else {
+            (s as usize).min(n_sources - 1)
+        }
+    };
+    let source_name = |s: u16| {
+        ctx.settings
+            .sources
+            .get(s as usize)
+            .map_or("?", String::as_str)
+            .to_string()
+    };
+    let mut per: Vec<Vec<(u16, EncodedRecord)>> = (0..n_sources).map(|_| Vec::new()).collect();
+    for (s, r) in members {
+        per[slot(s)].push((s, r));
+    }
+    let mut names = Vec::new();
+    let mut sources = Vec::with_capacity(n_sources);
+    for (s, v) in per.into_iter().enumerate() {
+        let name = if ctx.settings.dedupe {
+            "index".to_string()
+        } else {
+            source_name(s as u16)
+        };
+        let mut recs = Vec::with_capacity(v.len());
+        for (src, r) in v {
+            names.push(format!("{}:{}", source_name(src), r.id));
+            recs.push(r);
+        }
+        sources.push((name, recs));
+    }
+    if names.len() < 2 {
+        return Ok(vec![names]);
+    }
+    let mut pool = Pool::new(sources, ctx.layout.n_blooms)?;
+    pool.prepare(ctx.schema);
+    let (pairs, weights) = score(ctx, &pool)?;
+    // Union-find over the links.
+    let mut parent: Vec<usize> = (0..names.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (pair, w) in pairs.iter().zip(&weights) {
+        if probability(*w) < ctx.settings.threshold {
+            continue;
+        }
+        let (a, b) = unpack_pair(*pair);
+        let (ra, rb) = (root(&mut parent, a as usize), root(&mut parent, b as usize));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let mut parts: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let r = root(&mut parent, i);
+        parts.entry(r).or_default().push(name);
+    }
+    let mut parts: Vec<Vec<String>> = parts.into_values().collect();
+    for part in &mut parts {
+        part.sort();
+    }
+    parts.sort();
+    Ok(parts)
 }

@@ -51,23 +51,28 @@ use redb::{
     Database, ReadableDatabase, ReadableMultimapTable, ReadableTable, ReadableTableMetadata,
 };
 
-use crate::control::RunControl;
+use crate::control::{Progress, RunControl};
 use crate::encode::layout::Layout;
 use crate::encode::EncodedRecord;
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::{write_atomic, AtomicFile};
 use crate::io::encoded::{read_encoded, ReadOptions};
 use crate::io::manifest::Manifest;
+use crate::io::raw::RejectReason;
 use crate::link::model::Model;
 use crate::link::{Band, LinkOptions};
+use crate::run::{RejectedRow, Rejects, REJECTS_HEADER};
 use crate::schema::Schema;
 
 use assign::{Context, PersonRef, Planned};
 use store::{
-    block_keys, person_id, row_of, store_error, Counters, Settings, BLOCKS, IDS, MERGES, META,
-    PERSONS, RECORDS, SPLITS,
+    block_keys, person_id, row_of, store_error, BlockKeys, Counters, Settings, BLOCKS, IDS, MERGES,
+    META, PERSONS, RECORDS, SPLITS,
 };
 pub use store::{Evidence, Merge, Split, INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_EVIDENCE};
+
+/// Records stored by [`PersonIndex::create`] between two progress reports (and cancel checks).
+const STORE_CHUNK: u32 = 65_536;
 
 /// The index file inside the index folder.
 pub const INDEX_FILE: &str = "index.redb";
@@ -161,6 +166,32 @@ pub struct AddReport {
     pub merges: Vec<Merge>,
     /// Persons listed for review (also in `splits.csv`).
     pub splits: Vec<Split>,
+    /// The rows not added, in input order, when rejects were kept ([`AddOptions::rejects`]): a
+    /// record id repeated in the extract, or one its source already has in the index (reason
+    /// `duplicate_record_id`, field `record_id`). Rows read = assignments + rejected.
+    pub rejected: Vec<RejectedRow>,
+}
+
+impl AddReport {
+    /// Rows of the extract: those assigned plus those rejected.
+    pub fn rows(&self) -> u64 {
+        (self.assignments.len() + self.rejected.len()) as u64
+    }
+}
+
+/// Options of [`PersonIndex::add_file_with`] and [`PersonIndex::add_file_to`].
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// The source name of the new records; by default [`source_name`] of the file.
+    pub source: Option<String>,
+    /// Rows that cannot be added (see [`AddReport::rejected`]): the first stops the add with an
+    /// error naming its file, line and field and nothing changes ([`Rejects::Fail`], the
+    /// default); or they are set aside and the other rows added, kept in
+    /// [`AddReport::rejected`] ([`Rejects::Keep`]) and also written to a file
+    /// ([`Rejects::File`]: the rejects file of `pseudolink encode`, header
+    /// [`REJECTS_HEADER`], written under a temporary name and put in place only when the index
+    /// has committed).
+    pub rejects: Rejects,
 }
 
 /// What [`PersonIndex::create`] made.
@@ -172,6 +203,16 @@ pub struct CreateReport {
     pub persons: u64,
     /// Sources, in input order.
     pub sources: Vec<String>,
+}
+
+/// What [`PersonIndex::remove`] did.
+#[derive(Debug, Clone, Default)]
+pub struct RemoveReport {
+    /// Records removed.
+    pub removed: u64,
+    /// Persons listed for review (also in `splits.csv`): persons a withdrawn record belonged to
+    /// whose other records the links at or above the match threshold no longer connect.
+    pub splits: Vec<Split>,
 }
 
 /// One line of [`PersonIndex::export`].
@@ -198,7 +239,8 @@ pub struct CreateOptions<'a> {
     /// A trained model; without one, a model is trained as `link` trains it.
     pub model: Option<Model>,
     /// Cancel flag (set to stop: nothing is written and [`Error::Cancelled`] returned),
-    /// progress and timings of the linking.
+    /// progress and timings: the stages of the linking (see [`Progress`]), then `storing`
+    /// (`done` of `total` records written to the index).
     pub control: RunControl<'a>,
 }
 
@@ -383,7 +425,17 @@ impl PersonIndex {
                 txn.open_table(MERGES).map_err(|e| we(e.into()))?;
                 txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
                 let mut person_of_cluster: BTreeMap<u32, u64> = BTreeMap::new();
+                let keys_of = BlockKeys::new(schema, &layout);
+                // Inserted in key order at the end: random inserts would touch a page each.
+                let mut block_entries: Vec<(u64, u64)> = Vec::new();
+                let control = &options.control;
+                control.report(Progress::stage("storing", 0, n as u64));
+                let started = std::time::Instant::now();
                 for i in 0..n as u32 {
+                    if i % STORE_CHUNK == 0 && i > 0 {
+                        control.check_cancel()?;
+                        control.report(Progress::stage("storing", u64::from(i), n as u64));
+                    }
                     let person = match cluster_of[i as usize] {
                         0 => {
                             counters.next_person += 1;
@@ -405,15 +457,19 @@ impl PersonIndex {
                     ids.insert((source, record.id.as_str()), no)
                         .map_err(|e| we(e.into()))?;
                     persons.insert(person, no).map_err(|e| we(e.into()))?;
-                    for k in block_keys(schema, &layout, record) {
-                        blocks.insert(k, no).map_err(|e| we(e.into()))?;
-                    }
+                    block_entries.extend(keys_of.of(record).into_iter().map(|k| (k, no)));
+                }
+                block_entries.sort_unstable();
+                for (k, no) in block_entries {
+                    blocks.insert(k, no).map_err(|e| we(e.into()))?;
                 }
                 let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
                 meta.insert("settings", json(&settings)?.as_str())
                     .map_err(|e| we(e.into()))?;
                 meta.insert("counters", json(&counters)?.as_str())
                     .map_err(|e| we(e.into()))?;
+                control.report(Progress::stage("storing", n as u64, n as u64));
+                control.record("storing", started.elapsed());
             }
             txn.commit().map_err(|e| we(e.into()))?;
             drop(db);
@@ -553,14 +609,41 @@ impl PersonIndex {
     /// schema, encoding and secret, or it is refused) and adds its records under source `source`
     /// (by default [`source_name`] of the file). See [`PersonIndex::add_records`].
     pub fn add_file(&mut self, path: &Path, source: Option<&str>) -> Result<AddReport> {
+        self.add_file_with(
+            path,
+            &AddOptions {
+                source: source.map(str::to_string),
+                ..AddOptions::default()
+            },
+        )
+    }
+
+    /// [`PersonIndex::add_file`] with options: the source name, and what to do with rows that
+    /// cannot be added ([`AddOptions::rejects`]). The extract itself must pass its checks (its
+    /// manifest, the index's schema and secret): a file that fails them is refused whole.
+    pub fn add_file_with(&mut self, path: &Path, options: &AddOptions) -> Result<AddReport> {
+        let rejects_file = match &options.rejects {
+            Rejects::File(p) => Some(AtomicFile::create(p)?),
+            _ => None,
+        };
         let extract = read_encoded(path, &self.schema, ReadOptions::default())?;
         let manifest = extract
             .manifest
             .as_ref()
             .ok_or_else(|| Error::Mismatch(format!("{} has no manifest", path.display())))?;
         self.check_manifest(&path.display().to_string(), manifest)?;
-        let name = source.map_or_else(|| source_name(path), str::to_string);
-        self.add_records(&name, extract.records, Some(path))
+        let name = options.source.clone().unwrap_or_else(|| source_name(path));
+        let keep = options.rejects != Rejects::Fail;
+        let report = self.add_inner(&name, extract.records, Some(path), keep)?;
+        if let Some(mut f) = rejects_file {
+            let mut bytes = format!("{REJECTS_HEADER}\n").into_bytes();
+            for r in &report.rejected {
+                bytes.extend_from_slice(&r.csv_row());
+            }
+            f.write_all(&bytes)?;
+            f.commit()?;
+        }
+        Ok(report)
     }
 
     /// Adds `records` of source `source` (a new source joins the index) and assigns each a person
@@ -577,17 +660,61 @@ impl PersonIndex {
         records: Vec<EncodedRecord>,
         file: Option<&Path>,
     ) -> Result<AddReport> {
+        self.add_inner(source, records, file, false)
+    }
+
+    /// [`PersonIndex::add_records`], but the records that cannot be added (a record id repeated
+    /// in `records`, or one the source already has in the index) are set aside in
+    /// [`AddReport::rejected`] (line: position + 2, as in a CSV file with a header) and the
+    /// others added.
+    pub fn add_records_keeping_rejects(
+        &mut self,
+        source: &str,
+        records: Vec<EncodedRecord>,
+        file: Option<&Path>,
+    ) -> Result<AddReport> {
+        self.add_inner(source, records, file, true)
+    }
+
+    /// Adds `records`; with `keep`, records that cannot be added are set aside, otherwise the
+    /// first is an error.
+    fn add_inner(
+        &mut self,
+        source: &str,
+        records: Vec<EncodedRecord>,
+        file: Option<&Path>,
+        keep: bool,
+    ) -> Result<AddReport> {
         let mut settings = self.settings.clone();
         let source_no = source_number(&mut settings, source)?;
         let path = self.path.clone();
         let we = |e: redb::Error| store_error("write", &path, e);
-        let mut seen = rustc_hash::FxHashSet::default();
-        for (k, r) in records.iter().enumerate() {
-            if !seen.insert(r.id.as_str()) {
+        let mut rejected: Vec<RejectedRow> = Vec::new();
+        let mut reject = |k: usize, id: &str, message: String| -> Result<()> {
+            let line = k as u64 + 2;
+            if !keep {
                 return Err(Error::input(
-                    Location::at(file, k as u64 + 2).field("record_id"),
-                    format!("record id '{}' appears twice", r.id),
+                    Location::at(file, line).field("record_id"),
+                    message,
                 ));
+            }
+            rejected.push(RejectedRow {
+                line,
+                reason: RejectReason::DuplicateRecordId,
+                field: Some("record_id".into()),
+                message,
+                record_id: id.to_string(),
+            });
+            Ok(())
+        };
+        let mut accepted = vec![true; records.len()];
+        {
+            let mut seen = rustc_hash::FxHashSet::default();
+            for (k, r) in records.iter().enumerate() {
+                if !seen.insert(r.id.as_str()) {
+                    reject(k, &r.id, format!("record id '{}' appears twice", r.id))?;
+                    accepted[k] = false;
+                }
             }
         }
         let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
@@ -599,20 +726,28 @@ impl PersonIndex {
             let mut per_t = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
             let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
             for (k, r) in records.iter().enumerate() {
-                if ids_t
-                    .get((source_no, r.id.as_str()))
-                    .map_err(|e| we(e.into()))?
-                    .is_some()
+                if accepted[k]
+                    && ids_t
+                        .get((source_no, r.id.as_str()))
+                        .map_err(|e| we(e.into()))?
+                        .is_some()
                 {
-                    return Err(Error::input(
-                        Location::at(file, k as u64 + 2).field("record_id"),
+                    reject(
+                        k,
+                        &r.id,
                         format!(
                             "record id '{}' of source '{source}' is already in the index (remove it first to replace it)",
                             r.id
                         ),
-                    ));
+                    )?;
+                    accepted[k] = false;
                 }
             }
+            let records: Vec<EncodedRecord> = records
+                .into_iter()
+                .zip(&accepted)
+                .filter_map(|(r, ok)| ok.then_some(r))
+                .collect();
             let ctx = Context {
                 schema: &self.schema,
                 layout: &self.layout,
@@ -692,7 +827,10 @@ impl PersonIndex {
                     .map_err(|e| we(e.into()))?;
                 splits.push(s);
             }
-            // The new records.
+            // The new records (their block keys inserted in key order at the end).
+            let keys_of = BlockKeys::new(&self.schema, &self.layout);
+            let mut block_entries: Vec<(u64, u64)> = Vec::new();
+            let mut person_entries: Vec<(u64, u64)> = Vec::new();
             let mut assignments = Vec::with_capacity(records.len());
             for (r, d) in records.iter().zip(&planned.decisions) {
                 let person = number(d.person);
@@ -705,10 +843,8 @@ impl PersonIndex {
                 ids_t
                     .insert((source_no, r.id.as_str()), no)
                     .map_err(|e| we(e.into()))?;
-                per_t.insert(person, no).map_err(|e| we(e.into()))?;
-                for k in block_keys(&self.schema, &self.layout, r) {
-                    blk_t.insert(k, no).map_err(|e| we(e.into()))?;
-                }
+                person_entries.push((person, no));
+                block_entries.extend(keys_of.of(r).into_iter().map(|k| (k, no)));
                 assignments.push(Assignment {
                     source: source.to_string(),
                     record_id: r.id.clone(),
@@ -717,6 +853,14 @@ impl PersonIndex {
                     band: d.band,
                     candidate_person_id: d.candidate.map(|c| person_id(number(c))),
                 });
+            }
+            person_entries.sort_unstable();
+            for (person, no) in person_entries {
+                per_t.insert(person, no).map_err(|e| we(e.into()))?;
+            }
+            block_entries.sort_unstable();
+            for (k, no) in block_entries {
+                blk_t.insert(k, no).map_err(|e| we(e.into()))?;
             }
             counters.next_person += planned.new_persons;
             let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
@@ -730,10 +874,14 @@ impl PersonIndex {
                     new_persons: planned.new_persons,
                     merges,
                     splits,
+                    rejected: Vec::new(),
                 },
                 planned,
             )
         };
+        let mut report = report;
+        rejected.sort_by_key(|r| r.line);
+        report.rejected = rejected;
         drop(planned);
         crash_point("before-commit");
         txn.commit().map_err(|e| we(e.into()))?;
@@ -941,8 +1089,13 @@ impl PersonIndex {
     /// Withdraws the records `record_ids` of source `source`: each is deleted with its blocking
     /// entries, and struck from the merge evidence and the split list; then the index file is
     /// rewritten from scratch so that no byte of them is left in it. All or nothing: an id not in
-    /// the index is an error and nothing is removed. Returns the records removed.
-    pub fn remove(&mut self, source: &str, record_ids: &[String]) -> Result<u64> {
+    /// the index is an error and nothing is removed.
+    ///
+    /// A person a withdrawn record belonged to keeps its id, but when the links at or above the
+    /// match threshold among its remaining records (found and scored as [`PersonIndex::add_file`]
+    /// finds them) no longer connect them all, it is listed for a split review (`splits.csv`), as
+    /// additions list them: never split automatically.
+    pub fn remove(&mut self, source: &str, record_ids: &[String]) -> Result<RemoveReport> {
         let source_no = self
             .settings
             .sources
@@ -959,6 +1112,9 @@ impl PersonIndex {
         let we = |e: redb::Error| store_error("write", &path, e);
         let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
         let mut gone: Vec<String> = Vec::new();
+        let mut affected: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
+        let mut splits = Vec::new();
+        let mut counters = self.counters;
         {
             let mut rec_t = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
             let mut ids_t = txn.open_table(IDS).map_err(|e| we(e.into()))?;
@@ -989,6 +1145,7 @@ impl PersonIndex {
                     blk_t.remove(k, no).map_err(|e| we(e.into()))?;
                 }
                 per_t.remove(person, no).map_err(|e| we(e.into()))?;
+                affected.insert(person);
                 gone.push(format!("{source}:{id}"));
             }
             // Strike them from the logs.
@@ -1039,11 +1196,73 @@ impl PersonIndex {
                     }
                 }
             }
+            // The persons the withdrawn records leave no longer held together.
+            let mut known: Vec<Split> = Vec::new();
+            for e in split_t.iter().map_err(|e| we(e.into()))? {
+                let (_, v) = e.map_err(|e| we(e.into()))?;
+                if let Ok(s) = serde_json::from_str::<Split>(v.value()) {
+                    known.push(s);
+                }
+            }
+            let ctx = Context {
+                schema: &self.schema,
+                layout: &self.layout,
+                model: &self.model,
+                settings: &self.settings,
+                path: &self.path,
+            };
+            let when = crate::timestamp::now_rfc3339();
+            for person in affected {
+                let mut members = Vec::new();
+                let mut rows = Vec::new();
+                for v in per_t.get(person).map_err(|e| we(e.into()))? {
+                    let no = v.map_err(|e| we(e.into()))?.value();
+                    let g = rec_t
+                        .get(no)
+                        .map_err(|e| we(e.into()))?
+                        .ok_or_else(|| we(redb::Error::Corrupted("missing record".into())))?;
+                    let (_, s, _, row) = g.value();
+                    members.push(s);
+                    rows.push(row.to_vec());
+                }
+                if members.len() < 2 {
+                    continue;
+                }
+                let records = store::parse_rows(&self.layout, &rows, &self.path)?;
+                let parts =
+                    assign::connected_parts(&ctx, members.into_iter().zip(records).collect())?;
+                if parts.len() < 2 {
+                    continue;
+                }
+                let s = Split {
+                    person: person_id(person),
+                    when: when.clone(),
+                    parts,
+                };
+                if known
+                    .iter()
+                    .any(|k| k.person == s.person && k.parts == s.parts)
+                {
+                    continue;
+                }
+                counters.next_log += 1;
+                split_t
+                    .insert(counters.next_log, json(&s)?.as_str())
+                    .map_err(|e| we(e.into()))?;
+                splits.push(s);
+            }
+            let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
+            meta.insert("counters", json(&counters)?.as_str())
+                .map_err(|e| we(e.into()))?;
         }
         txn.commit().map_err(|e| we(e.into()))?;
+        self.counters = counters;
         self.rewrite()?;
         self.write_logs()?;
-        Ok(gone.len() as u64)
+        Ok(RemoveReport {
+            removed: gone.len() as u64,
+            splits,
+        })
     }
 
     /// Copies every table into a fresh file and renames it over the index, so that freed pages
@@ -1127,16 +1346,16 @@ impl PersonIndex {
         out
     }
 
-    /// [`PersonIndex::add_file`], then its assignments written to `output`: the output is
+    /// [`PersonIndex::add_file_with`], then its assignments written to `output`: the output is
     /// written under a temporary name before the index commits and renamed into place after.
     pub fn add_file_to(
         &mut self,
         input: &Path,
-        source: Option<&str>,
         output: &Path,
+        options: &AddOptions,
     ) -> Result<AddReport> {
         let out = AtomicFile::create(output)?;
-        let report = self.add_file(input, source)?;
+        let report = self.add_file_with(input, options)?;
         let mut out = out;
         out.write_all(&Self::assignments_csv(&report.assignments))?;
         out.commit()?;

@@ -124,50 +124,79 @@ pub(crate) fn store_error(action: &'static str, path: &Path, e: impl std::fmt::D
 /// the rule's token (or, with odds of 2^-64, by chance: blocking then compares the pair and finds
 /// no shared token, so a collision costs nothing).
 pub(crate) fn block_keys(schema: &Schema, layout: &Layout, record: &EncodedRecord) -> Vec<u64> {
-    let mut keys = Vec::new();
-    let key = |r: usize, bytes: &[u8]| {
-        let mut h = blake3::Hasher::new_derive_key("pseudolink person index block key v1");
-        h.update(&(r as u32).to_le_bytes());
-        h.update(bytes);
-        let out = h.finalize();
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&out.as_bytes()[..8]);
-        u64::from_le_bytes(b)
-    };
-    let token = |column: usize| match layout.tokens.get(column).map(|t| t.slot) {
-        Some(Slot::Token(s)) => record.tokens.get(s).copied().flatten(),
-        _ => None,
-    };
-    for (r, rule) in schema.link.blocking.iter().enumerate() {
-        let Some(column) = schema.token_index(&rule.keys) else {
-            continue;
-        };
-        // A crossed rule: the two tokens as an unordered pair, as `link` joins them.
-        if let Some(crossed) = rule.crossed_keys() {
-            let other = schema.token_index(&crossed).and_then(token);
-            if let (Some(a), Some(b)) = (token(column), other) {
-                let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
-                keys.push(key(r, &[lo.0, hi.0].concat()));
-            }
-            continue;
-        }
-        match layout.tokens.get(column).map(|t| t.slot) {
-            Some(Slot::Token(s)) => {
-                if let Some(Some(t)) = record.tokens.get(s) {
-                    keys.push(key(r, &t.0));
-                }
-            }
-            Some(Slot::Set(s)) => {
-                for v in record.sets.get(s).into_iter().flatten() {
-                    keys.push(key(r, &v.to_le_bytes()));
-                }
-            }
-            _ => {}
-        }
+    BlockKeys::new(schema, layout).of(record)
+}
+
+/// [`block_keys`] with the schema's blocking rules resolved to the record's slots once, for
+/// many records.
+pub(crate) struct BlockKeys {
+    /// Per rule: its number, and the slots of its token (or token set) and crossed token.
+    rules: Vec<(u32, Option<Slot>, Option<Slot>, bool)>,
+}
+
+impl BlockKeys {
+    /// The rules of `schema` in the slots of `layout`.
+    pub(crate) fn new(schema: &Schema, layout: &Layout) -> BlockKeys {
+        let slot =
+            |column: Option<usize>| column.and_then(|c| layout.tokens.get(c).map(|t| t.slot));
+        let rules = schema
+            .link
+            .blocking
+            .iter()
+            .enumerate()
+            .filter_map(|(r, rule)| {
+                let column = schema.token_index(&rule.keys)?;
+                let crossed = rule.crossed_keys();
+                let other = crossed.as_ref().and_then(|c| slot(schema.token_index(c)));
+                Some((r as u32, slot(Some(column)), other, crossed.is_some()))
+            })
+            .collect();
+        BlockKeys { rules }
     }
-    keys.sort_unstable();
-    keys.dedup();
-    keys
+
+    /// The block keys of `record`, sorted, without repeats.
+    pub(crate) fn of(&self, record: &EncodedRecord) -> Vec<u64> {
+        let mut keys = Vec::with_capacity(self.rules.len() + 4);
+        let key = |r: u32, bytes: &[u8]| {
+            let mut h = blake3::Hasher::new_derive_key("pseudolink person index block key v1");
+            h.update(&r.to_le_bytes());
+            h.update(bytes);
+            let out = h.finalize();
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&out.as_bytes()[..8]);
+            u64::from_le_bytes(b)
+        };
+        let token = |slot: Option<Slot>| match slot {
+            Some(Slot::Token(s)) => record.tokens.get(s).copied().flatten(),
+            _ => None,
+        };
+        for &(r, slot, other, crossed) in &self.rules {
+            // A crossed rule: the two tokens as an unordered pair, as `link` joins them.
+            if crossed {
+                if let (Some(a), Some(b)) = (token(slot), token(other)) {
+                    let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+                    keys.push(key(r, &[lo.0, hi.0].concat()));
+                }
+                continue;
+            }
+            match slot {
+                Some(Slot::Token(s)) => {
+                    if let Some(Some(t)) = record.tokens.get(s) {
+                        keys.push(key(r, &t.0));
+                    }
+                }
+                Some(Slot::Set(s)) => {
+                    for v in record.sets.get(s).into_iter().flatten() {
+                        keys.push(key(r, &v.to_le_bytes()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 /// The encoded CSV row of `record`.

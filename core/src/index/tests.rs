@@ -317,7 +317,7 @@ fn a_withdrawn_record_leaves_no_trace() {
     };
     let n = index.len().unwrap();
     // Two withdrawals of one record: the second finds nothing and changes nothing.
-    assert_eq!(index.remove(source, &[id.to_string()]).unwrap(), 1);
+    assert_eq!(index.remove(source, &[id.to_string()]).unwrap().removed, 1);
     let e = index.remove(source, &[id.to_string()]).unwrap_err();
     assert!(e.to_string().contains("not in the index"), "{e}");
     assert_eq!(index.len().unwrap(), n - 1);
@@ -361,4 +361,141 @@ fn source_names_come_from_file_names() {
     assert_eq!(source_name(Path::new("gp.encoded.csv")), "gp");
     assert_eq!(source_name(Path::new("police.csv")), "police");
     assert_eq!(source_name(Path::new(".csv")), ".csv");
+}
+
+#[test]
+fn a_withdrawal_that_leaves_a_person_apart_lists_a_split_for_review() {
+    // Duplicates within agency a join only through agency b's record: a-a pairs are not compared
+    // when linking two sources, so withdrawing b's record leaves a's records unconnected.
+    let s = Setup::new(600, 11, 0.1);
+    let mut index = s.create("idx");
+    let members = index.export().unwrap();
+    let mut persons: BTreeMap<&str, Vec<&Member>> = BTreeMap::new();
+    for m in &members {
+        persons.entry(m.person_id.as_str()).or_default().push(m);
+    }
+    let of = |p: &[&Member], source: &str| p.iter().filter(|m| m.source == source).count();
+    let (person, records) = persons
+        .iter()
+        .find(|(_, p)| of(p, "a") == 2 && of(p, "b") == 1)
+        .expect("a person of two records of a and one of b");
+    let bridge = records.iter().find(|m| m.source == "b").unwrap();
+    let mut rest: Vec<String> = records
+        .iter()
+        .filter(|m| m.source == "a")
+        .map(|m| format!("a:{}", m.record_id))
+        .collect();
+    rest.sort();
+    let report = index
+        .remove("b", std::slice::from_ref(&bridge.record_id))
+        .unwrap();
+    assert_eq!(report.removed, 1);
+    assert_eq!(report.splits.len(), 1, "{:?}", report.splits);
+    let split = &report.splits[0];
+    assert_eq!(split.person, *person);
+    assert_eq!(
+        split.parts,
+        vec![vec![rest[0].clone()], vec![rest[1].clone()]]
+    );
+    // Never split automatically: both keep the person id; and the list is in splits.csv.
+    let after = by_record(&index.export().unwrap());
+    for r in &rest {
+        let (source, id) = r.split_once(':').unwrap();
+        assert_eq!(after[&(source.to_string(), id.to_string())], *person);
+    }
+    assert!(index.splits().unwrap().contains(split));
+    let listed = std::fs::read_to_string(s.path("idx").join(SPLITS_FILE)).unwrap();
+    assert!(
+        listed.contains(person) && listed.contains(&rest[0]),
+        "{listed}"
+    );
+
+    // A person of two records, one withdrawn: nothing is left to hold together.
+    let (_, pair) = persons
+        .iter()
+        .find(|(p, r)| *p != person && r.len() == 2)
+        .expect("a person of two records");
+    let report = index
+        .remove(&pair[0].source, std::slice::from_ref(&pair[0].record_id))
+        .unwrap();
+    assert!(report.splits.is_empty(), "{:?}", report.splits);
+}
+
+#[test]
+fn rows_that_cannot_be_added_go_to_the_rejects_with_line_field_and_reason() {
+    let s = Setup::new(200, 3, 0.0);
+    let mut index = s.create("idx");
+    let n = index.len().unwrap();
+    // Three rows already in the index, five new, one repeated. Without rejects nothing is added.
+    let extract = read_encoded(&s.path("b1.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
+    let mut records = extract.records[..3].to_vec();
+    let b2 = read_encoded(&s.path("b2.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
+    records.extend(b2.records[..5].iter().cloned());
+    records.push(b2.records[0].clone());
+    let file = s.path("month.enc.csv");
+    assert!(index
+        .add_records("b", records.clone(), Some(&file))
+        .is_err());
+    assert_eq!(index.len().unwrap(), n);
+    let report = index
+        .add_records_keeping_rejects("b", records, Some(&file))
+        .unwrap();
+    assert_eq!(report.rows(), 9);
+    assert_eq!(report.assignments.len(), 5);
+    let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 3, 4, 10]);
+    for r in &report.rejected {
+        assert_eq!(r.reason, RejectReason::DuplicateRecordId);
+        assert_eq!(r.field.as_deref(), Some("record_id"));
+    }
+    assert!(report.rejected[0].message.contains("already in the index"));
+    assert!(report.rejected[3].message.contains("appears twice"));
+    assert_eq!(report.rejected[3].record_id, b2.records[0].id);
+    assert_eq!(index.len().unwrap(), n + 5);
+
+    // From a file, to a rejects file (the format of `encode`'s), counts in = assigned + rejected.
+    let rejects = s.path("b1.rejects.csv");
+    let options = AddOptions {
+        source: Some("b".into()),
+        rejects: Rejects::File(rejects.clone()),
+    };
+    let report = index
+        .add_file_to(&s.path("b1.enc.csv"), &s.path("assigned.csv"), &options)
+        .unwrap();
+    assert!(report.assignments.is_empty());
+    assert_eq!(report.rejected.len(), extract.records.len());
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(REJECTS_HEADER));
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("2,duplicate_record_id,record_id,")
+            && first.ends_with(&format!(",{}", extract.records[0].id)),
+        "{first}"
+    );
+    assert_eq!(lines.count() + 1, extract.records.len());
+}
+
+#[test]
+fn create_reports_its_stages_and_storing_progress() {
+    use std::sync::Mutex;
+    let s = Setup::new(100, 5, 0.0);
+    let seen: Mutex<Vec<(&'static str, u64, u64)>> = Mutex::new(Vec::new());
+    let progress =
+        |p: crate::control::Progress| seen.lock().unwrap().push((p.stage, p.done, p.total));
+    let options = CreateOptions {
+        inputs: vec![s.path("a.enc.csv"), s.path("b1.enc.csv")],
+        control: RunControl::new().progress(&progress),
+        ..CreateOptions::default()
+    };
+    let (_, report) = PersonIndex::create(&s.path("idx"), &s.schema, options).unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(
+        seen.iter().any(|(stage, _, _)| *stage == "comparing"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&("storing", report.records, report.records))
+    );
 }
