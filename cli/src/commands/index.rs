@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use pseudolink::control::Progress;
 use pseudolink::index::{AddOptions, CreateOptions, PersonIndex, MERGES_FILE, SPLITS_FILE};
 use pseudolink::link::model::Model;
@@ -12,7 +11,7 @@ use pseudolink::link::{
 use pseudolink::run::Rejects;
 use pseudolink::{Result, Schema};
 
-use super::progress::cancel_flag;
+use super::progress::{cancel_flag, stage_bar};
 
 /// The actions of `pseudolink index`.
 #[derive(Debug, clap::Subcommand)]
@@ -227,16 +226,4 @@ fn add(a: &AddArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A bar for the stages of `index create` (linking, then storing), as `link` shows its stages;
-/// hidden when stderr is not a terminal.
-fn stage_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }

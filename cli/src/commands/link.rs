@@ -2,14 +2,13 @@
 
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use pseudolink::control::{Progress, RunControl};
 use pseudolink::link::DEFAULT_CLUSTER_SUPPORT;
 use pseudolink::link::{LinkOptions, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD};
 use pseudolink::run::{self as core_run, summary_path, LinkInput, LinkRun, RunSummary};
 use pseudolink::{Error, Result, Schema};
 
-use super::progress::cancel_flag;
+use super::progress::{cancel_flag, stage_bar};
 
 /// Options shared by `link` and `dedupe`.
 #[derive(Debug, clap::Args)]
@@ -101,16 +100,6 @@ pub fn link(args: &LinkArgs) -> Result<()> {
 /// Runs `pseudolink dedupe`.
 pub fn dedupe(args: &DedupeArgs) -> Result<()> {
     run(vec![args.input.clone()], false, &args.common)
-}
-
-fn stage_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 pub(crate) fn parse_pair(s: &str) -> Result<(String, String)> {

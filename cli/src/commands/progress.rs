@@ -17,6 +17,18 @@ pub fn bytes_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A bar for the stages of a run (`link`'s and `index create`'s), counting each stage's items;
+/// hidden when stderr is not a terminal.
+pub fn stage_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:12} [{bar:30}] {human_pos}/{human_len} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// A flag set by Ctrl-C; the run stops at the next chunk and removes its partial outputs.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
