@@ -36,6 +36,8 @@ __all__ = [
     "evaluate",
     "link",
     "read_encoded",
+    "resolve_component",
+    "train_model",
 ]
 
 __version__: str
@@ -350,5 +352,23 @@ class PairScorer:
     @property
     def columns(self) -> list[str]: ...
     def score(self, pairs: object, left_prefix: str, right_prefix: str) -> Any: ...
+    def patterns(self, pairs: object, left_prefix: str, right_prefix: str) -> Any: ...
+    def pattern_weights(self, patterns: list[bytes]) -> list[tuple[float, float]]: ...
 
 def blocking_columns(schema: Schema) -> list[tuple[str, str, bool, str | None]]: ...
+def train_model(
+    schema: Schema,
+    patterns: list[tuple[bytes, int]],
+    manifests: list[str],
+    source_sizes: list[int],
+    candidate_pairs: int,
+) -> str: ...
+def resolve_component(
+    records: list[tuple[int, int, str]],
+    pairs: list[tuple[int, int, float]],
+    n_sources: int,
+    threshold: float,
+    review_threshold: float,
+    cluster_support: float,
+    one_to_one: bool = False,
+) -> list[int | None]: ...

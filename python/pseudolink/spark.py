@@ -372,23 +372,32 @@ class SparkLinkage:
 
     ``links`` has the columns of the CLI's links file: ``left_id``, ``right_id``,
     ``match_weight``, ``match_probability``, ``band`` (``match`` or ``review``) and
-    ``cluster_id`` (null for ``review``), plus ``left_source`` and ``right_source`` (the inputs'
-    positions, 0 first). ``blocking`` is the blocking report, as the run summary's: per rule
-    its ``pairs``, ``new_pairs`` (not formed by an earlier rule), ``blocks`` and
-    ``skipped_blocks``, the ``candidate_pairs`` over all rules, and the ``skipped`` blocks' sizes
-    per source (largest first, at most ``skipped_listed`` of them).
+    ``cluster_id`` (null for ``review``; with ``one_to_one``, the accepted pair's number), plus
+    ``left_source`` and ``right_source`` (the inputs' positions, 0 first). ``blocking`` is the
+    blocking report, as the run summary's: per rule its ``pairs``, ``new_pairs`` (not formed by
+    an earlier rule), ``blocks`` and ``skipped_blocks``, the ``candidate_pairs`` over all rules,
+    and the ``skipped`` blocks' sizes per source (largest first, at most ``skipped_listed`` of
+    them).
     """
 
     def __init__(
-        self, links: Any, blocking: dict[str, Any], model_json: str, persisted: list[Any]
+        self,
+        links: Any,
+        blocking: dict[str, Any],
+        model_json: str,
+        persisted: list[Any],
+        trained: bool = False,
     ) -> None:
         self._persisted = persisted
         #: The links, as a DataFrame (see the class documentation).
         self.links = links
         #: The blocking report.
         self.blocking = blocking
-        #: The model the pairs were scored with (a model file's JSON).
+        #: The model the pairs were scored with (a model file's JSON): the one given, or the
+        #: one trained in this run (write it to a file to use it again as ``model=``).
         self.model_json = model_json
+        #: Whether the model was trained in this run (``model=None``).
+        self.trained = trained
 
     def unpersist(self) -> None:
         """Frees the records, candidate pairs and scores persisted for ``links``."""
@@ -405,24 +414,36 @@ def link(
     schema: _native.Schema | None = None,
     *,
     model: str | None = None,
+    manifests: list[Any] | None = None,
     threshold: float = 0.9,
     review_threshold: float = 0.5,
+    cluster_support: float = 0.5,
+    one_to_one: bool = False,
     skipped_listed: int = 100,
 ) -> SparkLinkage:
     """Links encoded extracts held as Spark DataFrames on the cluster.
 
-    ``link(left, right, schema, model=PATH)`` links two extracts; ``link([df1, df2, df3], schema,
-    model=PATH)`` several (pairs from different inputs only). Each DataFrame has the encoded
+    ``link(left, right, schema, ...)`` links two extracts; ``link([df1, df2, df3], schema,
+    ...)`` several (pairs from different inputs only). Each DataFrame has the encoded
     extract's columns (as :attr:`SparkExtract.encoded`, or an encoded CSV read with
     ``spark.read.csv(path, header=True)``); other columns are ignored.
 
     Candidate pairs are formed by joins on the blocking rules' tokens, each pair once (by the
     first rule forming it), blocks over ``schema``'s ``max_block_size`` skipped and reported;
-    pairs are compared and scored in ``mapInArrow`` by the Rust comparator under ``model`` (the
-    path of a model file, as ``pseudolink link --model`` takes: read on the driver); clusters
-    are the connected components of the pairs at or above ``threshold`` (the CLI's
-    ``--cluster-support 0``), computed in Spark. Every candidate pair inside a cluster is a
-    ``match`` row; other pairs at or above ``review_threshold`` are ``review`` rows.
+    pairs are compared in ``mapInArrow`` by the Rust comparator.
+
+    ``model`` is the path of a model file (as ``pseudolink link --model`` takes; read on the
+    driver). Without one, a model is trained as ``pseudolink link`` trains it: the pairs are
+    counted per comparison pattern on the cluster and the counts fitted on the driver by the
+    Rust core (EM per training rule, u from the pair statistics of ``manifests``: one per
+    input, each a manifest file's path or a manifest as a dict, or None for an input without
+    one). The model is in the result's ``model_json``.
+
+    Resolution is the CLI's: clusters of the pairs at or above ``threshold`` with the guard
+    against chaining (``cluster_support``, default 0.5 as ``--cluster-support``; 0 gives plain
+    connected components), or with ``one_to_one`` (two inputs) a one-to-one assignment, as
+    ``--one-to-one``. Every candidate pair inside a cluster is a ``match`` row; other pairs at or
+    above ``review_threshold`` are ``review`` rows.
     """
     if isinstance(left, (list, tuple)):
         if schema is not None:
@@ -432,7 +453,8 @@ def link(
             raise _native.InvalidArgumentError("link() needs at least two DataFrames")
     else:
         sources = [left, right]
-    return _link(sources, schema, model, threshold, review_threshold, skipped_listed)
+    options = _Options(threshold, review_threshold, cluster_support, one_to_one, skipped_listed)
+    return _link(sources, schema, model, manifests, options)
 
 
 def dedupe(
@@ -440,46 +462,107 @@ def dedupe(
     schema: _native.Schema,
     *,
     model: str | None = None,
+    manifest: Any = None,
     threshold: float = 0.9,
     review_threshold: float = 0.5,
+    cluster_support: float = 0.5,
     skipped_listed: int = 100,
 ) -> SparkLinkage:
     """Finds the records of one encoded extract that are the same person, as :func:`link` does
-    for two (pairs within the DataFrame; ``left_id`` is the record earlier in it)."""
-    return _link([df], schema, model, threshold, review_threshold, skipped_listed)
+    for two (pairs within the DataFrame; ``left_id`` is the record earlier in it). Without a
+    ``model``, one is trained, with u from ``manifest`` (the extract's manifest: a path or a
+    dict)."""
+    options = _Options(threshold, review_threshold, cluster_support, False, skipped_listed)
+    return _link([df], schema, model, None if manifest is None else [manifest], options)
+
+
+class _Options:
+    """The thresholds and resolution of a linking run."""
+
+    def __init__(
+        self,
+        threshold: float,
+        review_threshold: float,
+        cluster_support: float,
+        one_to_one: bool,
+        skipped_listed: int,
+    ) -> None:
+        for name, p in (
+            ("threshold", threshold),
+            ("review_threshold", review_threshold),
+            ("cluster_support", cluster_support),
+        ):
+            if isinstance(p, bool) or not (isinstance(p, (int, float)) and 0.0 <= float(p) <= 1.0):
+                raise _native.InvalidArgumentError(f"{name} must be a number from 0 to 1")
+        if review_threshold > threshold:
+            raise _native.InvalidArgumentError(
+                f"the review threshold {review_threshold} is above the match threshold {threshold}"
+            )
+        self.threshold = float(threshold)
+        self.review_threshold = float(review_threshold)
+        self.cluster_support = float(cluster_support)
+        self.one_to_one = bool(one_to_one)
+        self.skipped_listed = int(skipped_listed)
+
+
+def _manifest_texts(manifests: list[Any] | None, n: int) -> list[str]:
+    """The manifests' JSON (paths read on the driver, dicts serialised), Nones left out."""
+    import os
+
+    if manifests is None:
+        raise _native.InvalidArgumentError(
+            "training a model (model=None) needs the inputs' manifests (manifests=[...], one "
+            "per input: a path or a dict), whose pair statistics give the u probabilities; or "
+            "give a trained model (model=PATH)"
+        )
+    if len(manifests) != n:
+        raise _native.InvalidArgumentError(
+            f"{len(manifests)} manifests for {n} inputs: give one per input (None for none)"
+        )
+    texts = []
+    for m in manifests:
+        if m is None:
+            continue
+        if isinstance(m, dict):
+            texts.append(json.dumps(m))
+            continue
+        try:
+            with open(os.fspath(m), encoding="utf-8") as f:
+                texts.append(f.read())
+        except OSError as e:
+            raise _native.FileError(f"cannot read manifest file {m}: {e.strerror}") from None
+    return texts
 
 
 def _link(
     sources: list[Any],
     schema: Any,
     model: str | None,
-    threshold: float,
-    review_threshold: float,
-    skipped_listed: int,
+    manifests: list[Any] | None,
+    options: _Options,
 ) -> SparkLinkage:
     from pyspark.sql import functions as F
 
     if not isinstance(schema, _native.Schema):
         raise TypeError(f"schema must be a pseudolink.Schema, not {type(schema).__name__}")
-    for name, p in (("threshold", threshold), ("review_threshold", review_threshold)):
-        if not (isinstance(p, (int, float)) and 0.0 <= float(p) <= 1.0):
-            raise _native.InvalidArgumentError(f"{name} must be a probability from 0 to 1")
-    if review_threshold > threshold:
+    threshold, review_threshold = options.threshold, options.review_threshold
+    skipped_listed = options.skipped_listed
+    if options.one_to_one and len(sources) != 2:
         raise _native.InvalidArgumentError(
-            f"the review threshold {review_threshold} is above the match threshold {threshold}"
-        )
-    if model is None:
-        raise _native.InvalidArgumentError(
-            "pseudolink.spark needs a trained model (model=PATH, from `pseudolink link "
-            "--save-model` on a sample): training on Spark is not available yet"
+            "one-to-one assignment needs exactly two inputs (left and right)"
         )
     import os
 
-    try:
-        with open(os.fspath(model), encoding="utf-8") as f:
-            model_json = f.read()
-    except OSError as e:
-        raise _native.FileError(f"cannot read model file {model}: {e.strerror}") from None
+    model_json: str | None = None
+    manifest_texts: list[str] = []
+    if model is None:
+        manifest_texts = _manifest_texts(manifests, len(sources))
+    else:
+        try:
+            with open(os.fspath(model), encoding="utf-8") as f:
+                model_json = f.read()
+        except OSError as e:
+            raise _native.FileError(f"cannot read model file {model}: {e.strerror}") from None
     scorer = _native.PairScorer(schema, model_json)  # checks the model fits the schema
     columns = scorer.columns
     rules = _native.blocking_columns(schema)
@@ -642,36 +725,49 @@ def _link(
         ]
     )
     schema_json = schema.to_json()
-
-    def score(batches: Iterator[Any]) -> Iterator[Any]:
-        return _score_partition(batches, schema_json, model_json, columns)
-
-    scored = (
-        joined.select(
-            "ls",
-            "lp",
-            "rs",
-            "rp",
-            *[f"l{i}" for i in range(len(columns))],
-            *[f"r{i}" for i in range(len(columns))],
-        )
-        .mapInArrow(score, scored_schema)
-        .persist()
+    pair_columns = joined.select(
+        "ls",
+        "lp",
+        "rs",
+        "rp",
+        *[f"l{i}" for i in range(len(columns))],
+        *[f"r{i}" for i in range(len(columns))],
     )
-    persisted.append(scored)
     try:
-        _mapped_errors(scored.count)
+        if model_json is None:
+            model_json, scored = _train_and_score(
+                pair_columns,
+                records,
+                schema,
+                columns,
+                manifest_texts,
+                len(sources),
+                blocking["candidate_pairs"],
+                persisted,
+            )
+        else:
+            given = model_json
+
+            def score(batches: Iterator[Any]) -> Iterator[Any]:
+                return _score_partition(batches, schema_json, given, columns)
+
+            scored = pair_columns.mapInArrow(score, scored_schema).persist()
+            persisted.append(scored)
+            _mapped_errors(scored.count)
     except BaseException:
         for p in persisted:
             p.unpersist()
         raise
 
-    # Clusters: connected components of the pairs at or above the threshold.
+    # Clusters: connected components of the pairs at or above the threshold, resolved (the
+    # guard, or one-to-one) component by component.
     edges = scored.filter(F.col("match_probability") >= F.lit(float(threshold))).select(
         F.struct(F.col("ls").alias("s"), F.col("lp").alias("p")).alias("a"),
         F.struct(F.col("rs").alias("s"), F.col("rp").alias("p")).alias("b"),
     )
     cluster = _components(edges)
+    if options.one_to_one or options.cluster_support > 0:
+        cluster = _resolve_components(scored, cluster, len(sources), options)
     numbered = cluster.select("label").distinct()
     from pyspark.sql import Window
 
@@ -706,7 +802,21 @@ def _link(
             F.col("rs").alias("right_source"),
         )
     )
-    return SparkLinkage(banded, blocking, model_json, persisted)
+    if options.one_to_one:
+        # A pair at or above the threshold that was not accepted is displaced (not listed, as
+        # the CLI does); accepted pairs are numbered in output order.
+        banded = banded.filter(
+            (F.col("band") == "match") | (F.col("match_probability") < F.lit(threshold))
+        )
+        order = Window.orderBy("left_source", "left_id", "right_source", "right_id")
+        banded = banded.withColumn(
+            "cluster_id",
+            F.when(
+                F.col("band") == "match",
+                F.sum(F.when(F.col("band") == "match", 1).otherwise(0)).over(order).cast("int"),
+            ),
+        )
+    return SparkLinkage(banded, blocking, model_json, persisted, trained=model is None)
 
 
 def _components(edges: Any, max_rounds: int = 64) -> Any:
@@ -748,6 +858,216 @@ def _components(edges: Any, max_rounds: int = 64) -> Any:
             return labels
     raise _native.InternalError(
         f"connected components did not settle in {max_rounds} rounds (a chain of that length)"
+    )
+
+
+def _train_and_score(
+    pair_columns: Any,
+    records: Any,
+    schema: _native.Schema,
+    columns: list[str],
+    manifest_texts: list[str],
+    n_sources: int,
+    candidate_pairs: int,
+    persisted: list[Any],
+) -> tuple[str, Any]:
+    """Trains a model on the candidate pairs (pattern counts aggregated in Spark, fitted on the
+    driver by the core) and scores the pairs by their pattern's weight. Returns the model's
+    JSON and the scored pairs (as :func:`_score_partition` gives them)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import (
+        BinaryType,
+        DoubleType,
+        IntegerType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    schema_json = schema.to_json()
+    compared_schema = StructType(
+        [
+            StructField("ls", IntegerType(), False),
+            StructField("lp", LongType(), False),
+            StructField("rs", IntegerType(), False),
+            StructField("rp", LongType(), False),
+            StructField("left_id", StringType(), False),
+            StructField("right_id", StringType(), False),
+            StructField("pattern", BinaryType(), False),
+        ]
+    )
+
+    def compare(batches: Iterator[Any]) -> Iterator[Any]:
+        return _pattern_partition(batches, schema_json, columns)
+
+    compared = pair_columns.mapInArrow(compare, compared_schema).persist()
+    persisted.append(compared)
+    counts = _mapped_errors(lambda: compared.groupBy("pattern").count().collect())
+    patterns = [(bytes(r["pattern"]), int(r["count"])) for r in counts]
+    sizes = [0] * n_sources
+    for r in records.groupBy("_pl_src").count().collect():
+        sizes[int(r["_pl_src"])] = int(r["count"])
+    model_json = _native.train_model(schema, patterns, manifest_texts, sizes, candidate_pairs)
+    scorer = _native.PairScorer(schema, model_json)
+    keys = [p for p, _ in patterns]
+    weights = [(k, w, p) for k, (w, p) in zip(keys, scorer.pattern_weights(keys), strict=True)]
+    table = compared.sparkSession.createDataFrame(
+        weights,
+        StructType(
+            [
+                StructField("pattern", BinaryType(), False),
+                StructField("match_weight", DoubleType(), False),
+                StructField("match_probability", DoubleType(), False),
+            ]
+        ),
+    )
+    scored = (
+        compared.join(F.broadcast(table), "pattern")
+        .select("ls", "lp", "rs", "rp", "left_id", "right_id", "match_weight", "match_probability")
+        .persist()
+    )
+    persisted.append(scored)
+    scored.count()
+    return model_json, scored
+
+
+def _pattern_partition(
+    batches: Iterator[Any], schema_json: str, columns: list[str]
+) -> Iterator[Any]:
+    """Runs on an executor: compares the candidate pairs of each batch, giving each its training
+    key (comparison vector and rule bits)."""
+    import pyarrow as pa
+
+    scorer = _native.PairScorer(_native.Schema.from_json(schema_json))
+    names = ["ls", "lp", "rs", "rp", *[f"l__{c}" for c in columns], *[f"r__{c}" for c in columns]]
+    for batch in batches:
+        table = pa.Table.from_batches([batch]).rename_columns(names)
+        out = scorer.patterns(table, "l__", "r__")
+        yield pa.RecordBatch.from_arrays(
+            [
+                batch.column("ls"),
+                batch.column("lp"),
+                batch.column("rs"),
+                batch.column("rp"),
+                batch.column(4),
+                batch.column(4 + len(columns)),
+                out.column("pattern").combine_chunks(),
+            ],
+            names=["ls", "lp", "rs", "rp", "left_id", "right_id", "pattern"],
+        )
+
+
+def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Options) -> Any:
+    """The clusters of the CLI's resolution (the guard, or one-to-one) from the connected
+    components ``cluster`` (``node``, ``label``) of the pairs at or above the threshold: each
+    component's pairs at or above the review threshold go to the core
+    (``_native.resolve_component``) in a grouped ``applyInArrow``; every decision the CLI takes
+    is inside one component. Returns ``node`` and ``label`` (the least node of its cluster)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegerType, LongType, StructField, StructType
+
+    lc = cluster.select(F.col("node").alias("ln"), F.col("label").alias("comp"))
+    rc = cluster.select(F.col("node").alias("rn"), F.col("label").alias("rcomp"))
+    inside = (
+        scored.filter(F.col("match_probability") >= F.lit(options.review_threshold))
+        .withColumn("ln", F.struct(F.col("ls").alias("s"), F.col("lp").alias("p")))
+        .withColumn("rn", F.struct(F.col("rs").alias("s"), F.col("rp").alias("p")))
+        .join(lc, "ln")
+        .join(rc, "rn")
+        .filter(F.col("comp") == F.col("rcomp"))
+        .select(
+            F.col("comp.s").alias("cs"),
+            F.col("comp.p").alias("cp"),
+            "ls",
+            "lp",
+            "left_id",
+            "rs",
+            "rp",
+            "right_id",
+            "match_weight",
+        )
+    )
+    out_schema = StructType(
+        [
+            StructField("s", IntegerType(), False),
+            StructField("p", LongType(), False),
+            StructField("gs", IntegerType(), False),
+            StructField("gp", LongType(), False),
+        ]
+    )
+    threshold, review = options.threshold, options.review_threshold
+    support, one_to_one = options.cluster_support, options.one_to_one
+
+    def resolve(table: Any) -> Any:
+        return _resolve_group(table, n_sources, threshold, review, support, one_to_one)
+
+    grouped = inside.groupBy("cs", "cp")
+    if hasattr(grouped, "applyInArrow"):
+        groups = grouped.applyInArrow(resolve, out_schema)
+    else:  # Spark 3.5: the same through pandas.
+
+        def resolve_pandas(frame: Any) -> Any:
+            import pyarrow as pa
+
+            return resolve(pa.Table.from_pandas(frame, preserve_index=False)).to_pandas()
+
+        groups = grouped.applyInPandas(resolve_pandas, out_schema)
+    return groups.select(
+        F.struct(F.col("s"), F.col("p")).alias("node"),
+        F.struct(F.col("gs").alias("s"), F.col("gp").alias("p")).alias("label"),
+    ).localCheckpoint()
+
+
+def _resolve_group(
+    table: Any,
+    n_sources: int,
+    threshold: float,
+    review: float,
+    support: float,
+    one_to_one: bool,
+) -> Any:
+    """Runs on an executor: resolves one component (its pairs at or above the review
+    threshold), giving each of its clustered records the least record of its cluster."""
+    import pyarrow as pa
+
+    rows = table.to_pylist()
+    index: dict[tuple[int, int], int] = {}
+    records: list[tuple[int, int, str]] = []
+
+    def node(s: int, p: int, rid: str) -> int:
+        key = (s, p)
+        if key not in index:
+            index[key] = len(records)
+            records.append((s, p, rid))
+        return index[key]
+
+    pairs = [
+        (
+            node(r["ls"], r["lp"], r["left_id"]),
+            node(r["rs"], r["rp"], r["right_id"]),
+            r["match_weight"],
+        )
+        for r in rows
+    ]
+    groups = _native.resolve_component(
+        records, pairs, n_sources, threshold, review, support, one_to_one
+    )
+    out: dict[str, list[int]] = {"s": [], "p": [], "gs": [], "gp": []}
+    for (s, p, _), g in zip(records, groups, strict=True):
+        if g is None:
+            continue
+        out["s"].append(s)
+        out["p"].append(p)
+        out["gs"].append(records[g][0])
+        out["gp"].append(records[g][1])
+    return pa.table(
+        {
+            "s": pa.array(out["s"], pa.int32()),
+            "p": pa.array(out["p"], pa.int64()),
+            "gs": pa.array(out["gs"], pa.int32()),
+            "gp": pa.array(out["gp"], pa.int64()),
+        }
     )
 
 

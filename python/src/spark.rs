@@ -9,10 +9,13 @@ use arrow_array::builder::{BinaryBuilder, Float64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use pseudolink::link::distributed::{
-    blocking_columns as core_blocking_columns, probability, PairScorer,
+    blocking_columns as core_blocking_columns, manifest_pair_stats, probability,
+    resolve_component as core_resolve_component, train_model as core_train_model, ComponentRecord,
+    PairScorer, Resolution, TrainingInputs,
 };
 use pseudolink::link::model::Model;
 use pseudolink::run::TextColumns;
+use pseudolink::EncodedRecord;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
@@ -71,41 +74,14 @@ impl PyPairScorer {
         right_prefix: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let (names, batches) = import_arrow(pairs)?;
-            let columns = self.columns();
-            let find = |prefix: &str| -> PyResult<Vec<usize>> {
-                columns
-                    .iter()
-                    .map(|c| {
-                        let want = format!("{prefix}{c}");
-                        names.iter().position(|n| *n == want).ok_or_else(|| {
-                            InputError::new_err(format!(
-                                "the pairs have no column {want:?}: they need the encoded extract's columns ({}) prefixed by {left_prefix:?} and {right_prefix:?}",
-                                columns.join(", ")
-                            ))
-                        })
-                    })
-                    .collect()
-            };
-            let (left, right) = (find(left_prefix)?, find(right_prefix)?);
+            let read = self.pair_reader(pairs, left_prefix, right_prefix)?;
             let scorer = Arc::clone(&self.inner);
             let scored = py.detach(move || -> Result<RecordBatch, PyErrText> {
-                let table = arrow_to_text(names, batches)
-                    .map_err(|(c, m)| PyErrText::Input(format!("column {c:?} {m}")))?;
                 let mut levels = BinaryBuilder::new();
                 let mut weights = Float64Builder::new();
                 let mut probabilities = Float64Builder::new();
                 let mut scoring = true;
-                for batch in &table.batches {
-                    let record = |cols: &[usize], row: usize| {
-                        let cells: Vec<Option<&str>> =
-                            cols.iter().map(|&c| batch.cell(c, row)).collect();
-                        scorer.parse_record(&cells)
-                    };
-                    let pairs = (0..batch.rows())
-                        .map(|row| Ok((record(&left, row)?, record(&right, row)?)))
-                        .collect::<pseudolink::Result<Vec<_>>>()
-                        .map_err(PyErrText::Core)?;
+                for pairs in read.batches(&scorer)? {
                     for l in scorer.compare(pairs).map_err(PyErrText::Core)? {
                         levels.append_value(&l);
                         match scorer.weight(&l) {
@@ -132,17 +108,133 @@ impl PyPairScorer {
                 RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
                     .map_err(|e| PyErrText::Internal(e.to_string()))
             });
-            let batch = match scored {
-                Ok(b) => b,
-                Err(PyErrText::Core(e)) => return Err(e).py(),
-                Err(PyErrText::Input(m)) => return Err(InputError::new_err(m)),
-                Err(PyErrText::Internal(m)) => {
-                    return Err(crate::errors::InternalError::new_err(m))
-                }
-            };
+            let batch = scored.map_err(PyErrText::into_py)?;
             let schema = batch.schema();
             PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
         })
+    }
+
+    /// The training key of each pair of an Arrow table (columns as [`PyPairScorer::score`]
+    /// takes them): a `pyarrow.Table` of one binary column `pattern`, row for row (the
+    /// comparison vector, then the rule bits: see `PairScorer::patterns`). Runs without the GIL.
+    #[pyo3(signature = (pairs, left_prefix, right_prefix))]
+    fn patterns<'py>(
+        &self,
+        py: Python<'py>,
+        pairs: &Bound<'py, PyAny>,
+        left_prefix: &str,
+        right_prefix: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let read = self.pair_reader(pairs, left_prefix, right_prefix)?;
+            let scorer = Arc::clone(&self.inner);
+            let keyed = py.detach(move || -> Result<RecordBatch, PyErrText> {
+                let mut keys = BinaryBuilder::new();
+                for pairs in read.batches(&scorer)? {
+                    for k in scorer.patterns(pairs).map_err(PyErrText::Core)? {
+                        keys.append_value(&k);
+                    }
+                }
+                let fields = vec![Field::new("pattern", DataType::Binary, false)];
+                let arrays: Vec<ArrayRef> = vec![Arc::new(keys.finish())];
+                RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
+                    .map_err(|e| PyErrText::Internal(e.to_string()))
+            });
+            let batch = keyed.map_err(PyErrText::into_py)?;
+            let schema = batch.schema();
+            PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+        })
+    }
+
+    /// The match weight and probability of each training key (as `patterns` gives them: the
+    /// comparison vector, then 8 bytes of rule bits) under the model.
+    fn pattern_weights(&self, patterns: Vec<Vec<u8>>) -> PyResult<Vec<(f64, f64)>> {
+        guard(|| {
+            let nf = self.inner.comparisons().len();
+            patterns
+                .iter()
+                .map(|k| {
+                    let levels = k.get(..nf).ok_or_else(|| {
+                        InvalidArgumentError::new_err(format!(
+                            "a pattern of {} bytes where the schema's are {}",
+                            k.len(),
+                            nf + 8
+                        ))
+                    })?;
+                    let w = self.inner.weight(levels).py()?;
+                    Ok((w, probability(w)))
+                })
+                .collect()
+        })
+    }
+}
+
+impl PyPairScorer {
+    /// Finds the left and right columns of an Arrow table of pairs.
+    fn pair_reader(
+        &self,
+        pairs: &Bound<'_, PyAny>,
+        left_prefix: &str,
+        right_prefix: &str,
+    ) -> PyResult<PairReader> {
+        let (names, batches) = import_arrow(pairs)?;
+        let columns = self.columns();
+        let find = |prefix: &str| -> PyResult<Vec<usize>> {
+            columns
+                .iter()
+                .map(|c| {
+                    let want = format!("{prefix}{c}");
+                    names.iter().position(|n| *n == want).ok_or_else(|| {
+                        InputError::new_err(format!(
+                            "the pairs have no column {want:?}: they need the encoded extract's columns ({}) prefixed by {left_prefix:?} and {right_prefix:?}",
+                            columns.join(", ")
+                        ))
+                    })
+                })
+                .collect()
+        };
+        let (left, right) = (find(left_prefix)?, find(right_prefix)?);
+        Ok(PairReader {
+            names,
+            batches,
+            left,
+            right,
+        })
+    }
+}
+
+/// An Arrow table of pairs, with the columns of each side's record.
+struct PairReader {
+    names: Vec<String>,
+    batches: Vec<Vec<ArrayRef>>,
+    left: Vec<usize>,
+    right: Vec<usize>,
+}
+
+impl PairReader {
+    /// The pairs, parsed, batch by batch.
+    fn batches(
+        self,
+        scorer: &PairScorer,
+    ) -> Result<Vec<Vec<(EncodedRecord, EncodedRecord)>>, PyErrText> {
+        let table = arrow_to_text(self.names, self.batches)
+            .map_err(|(c, m)| PyErrText::Input(format!("column {c:?} {m}")))?;
+        let (left, right) = (&self.left, &self.right);
+        table
+            .batches
+            .iter()
+            .map(|batch| {
+                let record = |cols: &[usize], row: usize| {
+                    let cells: Vec<Option<&str>> =
+                        cols.iter().map(|&c| batch.cell(c, row)).collect();
+                    scorer.parse_record(&cells)
+                };
+                (0..batch.rows())
+                    .map(|row| Ok((record(left, row)?, record(right, row)?)))
+                    .collect::<pseudolink::Result<Vec<_>>>()
+                    .map_err(PyErrText::Core)
+            })
+            .collect()
     }
 }
 
@@ -151,6 +243,88 @@ enum PyErrText {
     Core(pseudolink::Error),
     Input(String),
     Internal(String),
+}
+
+impl PyErrText {
+    fn into_py(self) -> PyErr {
+        match self {
+            PyErrText::Core(e) => crate::errors::to_py(e),
+            PyErrText::Input(m) => InputError::new_err(m),
+            PyErrText::Internal(m) => crate::errors::InternalError::new_err(m),
+        }
+    }
+}
+
+/// Trains a model as `pseudolink link` does without `--model`, from the number of candidate
+/// pairs per training key (`PairScorer.patterns`): `manifests` are the inputs' manifest files'
+/// JSON (their pair statistics give u), `source_sizes` the records per input. Returns the model
+/// file's JSON.
+#[pyfunction]
+pub fn train_model(
+    py: Python<'_>,
+    schema: &PySchema,
+    patterns: Vec<(Vec<u8>, u64)>,
+    manifests: Vec<String>,
+    source_sizes: Vec<usize>,
+    candidate_pairs: u64,
+) -> PyResult<String> {
+    guard(|| {
+        let texts: Vec<&str> = manifests.iter().map(String::as_str).collect();
+        let pair_stats = manifest_pair_stats(&schema.inner, &texts).py()?;
+        let inputs = TrainingInputs {
+            source_sizes,
+            pair_stats,
+            candidate_pairs,
+        };
+        let schema = &schema.inner;
+        let model = py
+            .detach(|| core_train_model(schema, &patterns, &inputs))
+            .py()?;
+        Ok(model.to_json())
+    })
+}
+
+/// Resolves one connected component of the pairs at or above `threshold` as `pseudolink link`
+/// does: `records` are `(input, position, record_id)`, `pairs` `(i, j, match_weight)` (indices
+/// into `records`) for its pairs at or above `review_threshold`. `one_to_one` assigns pairs one
+/// to one, else clusters with the guard `cluster_support`. Returns, per record, the index of the
+/// least (by input, then position) record of its cluster, or None when it is alone.
+#[pyfunction]
+#[pyo3(signature = (records, pairs, n_sources, threshold, review_threshold, cluster_support, one_to_one=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn resolve_component(
+    records: Vec<(u16, u64, String)>,
+    pairs: Vec<(u32, u32, f64)>,
+    n_sources: u16,
+    threshold: f64,
+    review_threshold: f64,
+    cluster_support: f64,
+    one_to_one: bool,
+) -> PyResult<Vec<Option<u32>>> {
+    guard(|| {
+        let records: Vec<ComponentRecord> = records
+            .into_iter()
+            .map(|(source, position, id)| ComponentRecord {
+                source,
+                position,
+                id,
+            })
+            .collect();
+        let resolution = if one_to_one {
+            Resolution::OneToOne
+        } else {
+            Resolution::Clusters(cluster_support)
+        };
+        core_resolve_component(
+            &records,
+            &pairs,
+            n_sources,
+            threshold,
+            review_threshold,
+            resolution,
+        )
+        .py()
+    })
 }
 
 /// The blocking rules of `schema`, in order: `(rule, column, is_token_set, crossed_column)` each

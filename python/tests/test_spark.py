@@ -182,8 +182,9 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
     left = read_csv(session, files / "agency_a.enc.csv", 1)
     right = read_csv(session, files / "agency_b.enc.csv", 1)
     result = pls.link(
-        left, right, schema, model=str(files / "model.json"), threshold=0.9, review_threshold=0.3
-    )
+        left, right, schema, model=str(files / "model.json"), threshold=0.9,
+        review_threshold=0.3, cluster_support=0,
+    )  # fmt: skip
     got = {(r["left_id"], r["right_id"]): r.asDict() for r in result.links.collect()}
     want = {(r["left_id"], r["right_id"]): r for r in csv_rows(files / "cli.csv")}
     assert len(want) > 100
@@ -244,7 +245,8 @@ def cli_rows(path: Path) -> dict[tuple[str, str], tuple[str, str, int | None]]:
 def test_dedupe_and_three_inputs_equal_the_cli(session, files, cli, tmp_path):
     schema = pseudolink.Schema.from_file(files / "schema.json")
     model = files / "model.json"
-    options = ["--model", model, "--cluster-support", "0", "--threshold", "0.9"]
+    # The default resolution (the guard against chaining, cluster support 0.5) on both sides.
+    options = ["--model", model, "--threshold", "0.9"]
     # Deduplicating one extract (the synthetic agencies hold some people twice).
     a = files / "agency_a.enc.csv"
     run_cli(cli, "dedupe", "--input", a, "--schema", files / "schema.json",
@@ -273,3 +275,145 @@ def test_dedupe_and_three_inputs_equal_the_cli(session, files, cli, tmp_path):
     assert len(want) > 50
     got = spark_rows(pls.link([read_csv(session, i, 1) for i in inputs], schema, model=str(model)))
     assert got == want
+
+
+def links_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Spark's links as a links file (the columns `pseudolink evaluate` reads)."""
+    names = ["left_id", "right_id", "match_weight", "match_probability", "band", "cluster_id"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in names})
+    return path
+
+
+def test_training_on_spark_gives_the_cli_model_and_links(session, files, synth, tmp_path):
+    """Without a model, the pattern counts aggregated on Spark and fitted by the core give the
+    model `pseudolink link` trains, field for field (the same candidate pairs and manifests), so
+    the links (default guard, cluster_support 0.5) are the CLI's and so is F1."""
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    left = read_csv(session, files / "agency_a.enc.csv", 1)
+    right = read_csv(session, files / "agency_b.enc.csv", 1)
+    manifests = [str(files / f"agency_{x}.enc.csv.manifest.json") for x in "ab"]
+    result = pls.link(left, right, schema, manifests=manifests)
+    assert result.trained
+    got_model = json.loads(result.model_json)
+    want_model = json.loads((files / "model.json").read_text())
+    assert got_model == want_model
+    rows = [r.asDict() for r in result.links.collect()]
+    got = {(r["left_id"], r["right_id"]): (r["band"], f"{r['match_weight']:.6f}", r["cluster_id"])
+           for r in rows}  # fmt: skip
+    want = cli_rows(files / "trained.csv")
+    assert len(want) > 100
+    assert got == want
+    truth = synth / "truth.csv"
+    f1_spark = pseudolink.evaluate(links_csv(rows, tmp_path / "spark.csv"), truth)["f1"]
+    f1_cli = pseudolink.evaluate(files / "trained.csv", truth)["f1"]
+    assert f1_cli > 0.9
+    assert abs(f1_spark - f1_cli) <= 0.002
+    # A manifest given as a dict does the same; no manifest at all is refused.
+    as_dict = [json.loads(Path(m).read_text()) for m in manifests]
+    again = pls.link(left, right, schema, manifests=as_dict)
+    assert json.loads(again.model_json) == want_model
+    with pytest.raises(pseudolink.InvalidArgumentError, match="manifests"):
+        pls.link(left, right, schema)
+    with pytest.raises(pseudolink.FileError):
+        pls.link(left, right, schema, manifests=[str(tmp_path / "none.json"), None])
+
+
+def test_the_guard_and_one_to_one_equal_the_cli(session, files, cli, tmp_path):
+    """With a model: the default guard against chaining, a stricter one and one-to-one give
+    the CLI's links pair for pair, band for band, cluster for cluster."""
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    left = read_csv(session, files / "agency_a.enc.csv", 2)
+    right = read_csv(session, files / "agency_b.enc.csv", 2)
+    a, b = files / "agency_a.enc.csv", files / "agency_b.enc.csv"
+    model = files / "model.json"
+    cases: list[tuple[list[str], dict[str, Any]]] = [
+        ([], {}),
+        (["--cluster-support", "0.95"], {"cluster_support": 0.95}),
+        (["--one-to-one"], {"one_to_one": True}),
+    ]
+    for n, (flags, kwargs) in enumerate(cases):
+        out = tmp_path / f"cli{n}.csv"
+        run_cli(cli, "link", "--left", a, "--right", b, "--schema", files / "schema.json",
+                "--output", out, "--model", model, "--review-threshold", "0.3",
+                *flags)  # fmt: skip
+        want = cli_rows(out)
+        assert len(want) > 100
+        got = spark_rows(
+            pls.link(left, right, schema, model=str(model), review_threshold=0.3, **kwargs)
+        )
+        # Clusters are numbered in the order of their first record; Spark's inputs here are in
+        # another order (two partitions), so compare the partition into clusters.
+        assert {p: v[:2] for p, v in got.items()} == {p: v[:2] for p, v in want.items()}, flags
+        assert clusters_of(got) == clusters_of(want), flags
+    with pytest.raises(pseudolink.InvalidArgumentError, match="two"):
+        pls.link([left, right, left], schema, model=str(model), one_to_one=True)
+    with pytest.raises(pseudolink.InvalidArgumentError, match="cluster_support"):
+        pls.link(left, right, schema, model=str(model), cluster_support=2)
+
+
+def clusters_of(rows: dict[tuple[str, str], tuple[str, str, int | None]]) -> set[frozenset[str]]:
+    """The clusters of links rows, as sets of (side, id), whatever their numbers."""
+    members: dict[int, set[str]] = {}
+    for (left, right), (_, _, c) in rows.items():
+        if c is not None:
+            members.setdefault(c, set()).update({"l" + left, "r" + right})
+    return {frozenset(m) for m in members.values()}
+
+
+CONNECT_SCRIPT = r"""
+import json, sys
+from pyspark.sql import SparkSession
+import pseudolink
+from pseudolink import spark as pls
+
+d = sys.argv[1]
+# A local Spark Connect server (the spark-connect jar ships with pyspark 4), and a client.
+spark = (
+    SparkSession.builder.remote("local[2]")
+    .config("spark.sql.shuffle.partitions", "4")
+    .config("spark.ui.enabled", "false")
+    .getOrCreate()
+)
+assert type(spark).__module__.startswith("pyspark.sql.connect"), type(spark)
+schema = pseudolink.Schema.from_file(f"{d}/schema.json")
+read = lambda p: spark.read.csv(p, header=True, multiLine=True, escape='"')
+extract = pls.encode(read(sys.argv[2]), schema, secret_file=f"{d}/k.hex")
+encoded = sorted(tuple(r) for r in extract.encoded.collect())
+left, right = read(f"{d}/agency_a.enc.csv"), read(f"{d}/agency_b.enc.csv")
+manifests = [f"{d}/agency_{x}.enc.csv.manifest.json" for x in "ab"]
+linked = pls.link(left, right, schema, manifests=manifests)
+links = sorted(
+    (r["left_id"], r["right_id"], r["band"], f"{r['match_weight']:.6f}")
+    for r in linked.links.collect()
+)
+print(json.dumps({"encoded": encoded, "model": json.loads(linked.model_json), "links": links}))
+spark.stop()
+"""
+
+
+def test_spark_connect_runs_encode_and_training(files, synth, tmp_path):
+    """Under Spark Connect (a local server, started from the jars pyspark ships): no
+    sparkContext, no JVM code of ours; encoding and training give what the CLI gives."""
+    pytest.importorskip("grpc")
+    pytest.importorskip("google.rpc")
+    import subprocess
+
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    result = subprocess.run(
+        [sys.executable, "-c", CONNECT_SCRIPT, str(files), str(synth / "agency_a.csv")],
+        capture_output=True, text=True, env=env, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    want_encoded = sorted(tuple(r.values()) for r in csv_rows(files / "agency_a.enc.csv"))
+    assert [tuple(r) for r in out["encoded"]] == want_encoded
+    assert out["model"] == json.loads((files / "model.json").read_text())
+    want = sorted(
+        (r["left_id"], r["right_id"], r["band"], r["match_weight"])
+        for r in csv_rows(files / "trained.csv")
+    )
+    assert [tuple(r) for r in out["links"]] == want

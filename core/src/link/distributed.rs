@@ -9,8 +9,19 @@
 //! token set is a token), skipping a block (one token's records) when it holds more than
 //! `schema.link.max_block_size` records of any one source; each pair once over all rules. It then
 //! sends batches of pairs to [`PairScorer`], which compares them with the crate's own comparator
-//! (the code `link` runs) and scores them with the crate's own scorer. Resolution (clusters) is the
-//! engine's.
+//! (the code `link` runs) and scores them with the crate's own scorer.
+//!
+//! **Training** without a model is split the same way: the engine counts the candidate pairs per
+//! [`PairScorer::patterns`] key (a comparison vector and the blocking rules whose tokens the
+//! pair shares: what `link` counts), aggregates the counts on the cluster, and hands the few
+//! thousand distinct patterns to [`train_model`] on the driver, which fits them with `link`'s own
+//! training (u from the extracts' pair statistics, m by EM sessions per training rule, λ by fixed
+//! point). Given the same candidate pairs and manifests, the model is the one `link` trains.
+//!
+//! **Resolution** splits along the connected components of the pairs at or above the match
+//! threshold: every decision of `link`'s clustering (the guard's merges in weight order) and of
+//! its one-to-one assignment is taken inside one such component, so the engine finds the
+//! components and hands each, with its scored pairs, to [`resolve_component`].
 //!
 //! ```
 //! use pseudolink::link::distributed::{blocking_columns, PairScorer};
@@ -30,14 +41,21 @@
 //! assert_eq!(levels[0].len(), scorer.comparisons().len());
 //! ```
 
+use std::collections::HashMap;
+
 use crate::encode::layout::{Layout, Slot};
+use crate::encode::pair_stats::PairStats;
 use crate::encode::EncodedRecord;
 use crate::error::{Error, Location, Result};
+use crate::io::manifest::Manifest;
 use crate::schema::Schema;
 
 use super::compare::Comparator;
+use super::em::{Patterns, UTable};
 use super::model::{Model, Scorer};
-use super::pool::Pool;
+use super::pool::{pack_pair, Pool};
+use super::resolve::ScoredPairs;
+use super::sample::UEstimate;
 use super::term_frequency::TermFrequencies;
 
 /// The extract column one blocking rule joins on.
@@ -173,6 +191,42 @@ impl PairScorer {
     /// The comparison vector of each pair (one level per comparison, see
     /// [`PairScorer::comparisons`]), in order.
     pub fn compare(&self, pairs: Vec<(EncodedRecord, EncodedRecord)>) -> Result<Vec<Vec<u8>>> {
+        let (pool, n) = self.pool_of(pairs)?;
+        let nf = self.comparator.n_fields();
+        Ok((0..n)
+            .map(|i| {
+                let mut levels = vec![0u8; nf];
+                self.comparator.compare(&pool, i, n + i, &mut levels);
+                levels
+            })
+            .collect())
+    }
+
+    /// The training key of each pair, in order: its comparison vector (one level per
+    /// comparison) followed by the bits of the blocking rules whose tokens both records share
+    /// (bit `r` for rule `r`, the first 64 rules), 8 bytes little-endian. `link` counts its
+    /// candidate pairs by this key to train; [`train_model`] takes the counts.
+    pub fn patterns(&self, pairs: Vec<(EncodedRecord, EncodedRecord)>) -> Result<Vec<Vec<u8>>> {
+        let (pool, n) = self.pool_of(pairs)?;
+        let nf = self.comparator.n_fields();
+        let rule_columns: Vec<Vec<usize>> = (0..self.schema.link.blocking.len().min(64))
+            .map(|r| self.schema.blocking_columns(r))
+            .collect();
+        Ok((0..n)
+            .map(|i| {
+                let (ra, rb) = (pool.row(i), pool.row(n + i));
+                let mut key = vec![0u8; nf + 8];
+                self.comparator
+                    .compare_rows(&pool, (i, &ra), (n + i, &rb), &mut key[..nf]);
+                let bits = super::scan::rule_bits(&rule_columns, &ra, &rb);
+                key[nf..].copy_from_slice(&bits.to_le_bytes());
+                key
+            })
+            .collect())
+    }
+
+    /// The pairs as a prepared pool (left records first) and their number.
+    fn pool_of(&self, pairs: Vec<(EncodedRecord, EncodedRecord)>) -> Result<(Pool, u32)> {
         let n = u32::try_from(pairs.len())
             .ok()
             .filter(|n| *n < u32::MAX / 2)
@@ -183,14 +237,7 @@ impl PairScorer {
             self.layout.n_blooms,
         )?;
         pool.prepare(&self.schema);
-        let nf = self.comparator.n_fields();
-        Ok((0..n)
-            .map(|i| {
-                let mut levels = vec![0u8; nf];
-                self.comparator.compare(&pool, i, n + i, &mut levels);
-                levels
-            })
-            .collect())
+        Ok((pool, n))
     }
 
     /// The match weight of a comparison vector under the model. Errors without a model, or when
@@ -208,6 +255,235 @@ impl PairScorer {
         }
         Ok(scorer.weight(levels, 0))
     }
+}
+
+/// The pair statistics of the extracts' manifests (each a manifest file's JSON), for
+/// [`train_model`]'s u. Errors (as `link` does) when a manifest is not one, or was written under
+/// another schema, or when two were encoded with different secrets; a manifest without pair
+/// statistics adds none.
+pub fn manifest_pair_stats(schema: &Schema, manifests: &[&str]) -> Result<Vec<PairStats>> {
+    let mut stats = Vec::new();
+    let mut key: Option<crate::secret::KeyCheckValue> = None;
+    for (i, text) in manifests.iter().enumerate() {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| {
+            Error::input(
+                Location {
+                    file: None,
+                    line: Some(e.line() as u64),
+                    field: None,
+                },
+                format!("manifest {i} is not a valid pseudolink manifest: {e}"),
+            )
+        })?;
+        if m.schema_fingerprint != schema.fingerprint() {
+            return Err(Error::Mismatch(format!(
+                "manifest {i} was encoded under schema {} but this run uses schema {}: link with the schema the agencies encoded with",
+                m.schema_fingerprint,
+                schema.fingerprint()
+            )));
+        }
+        match &key {
+            Some(k) if *k != m.key_check_value => {
+                return Err(Error::Mismatch(format!(
+                    "manifest {i} was encoded with another secret (key check value {}, not {}): extracts encoded with different secrets cannot be linked",
+                    m.key_check_value.as_str(),
+                    k.as_str()
+                )));
+            }
+            _ => key = Some(m.key_check_value.clone()),
+        }
+        stats.extend(m.pair_stats);
+    }
+    Ok(stats)
+}
+
+/// What [`train_model`] fits besides the pattern counts.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingInputs {
+    /// Records per input, in input order; one input is deduplicated.
+    pub source_sizes: Vec<usize>,
+    /// The inputs' pair statistics ([`manifest_pair_stats`]), which give u.
+    pub pair_stats: Vec<PairStats>,
+    /// Distinct candidate pairs (recorded in the model).
+    pub candidate_pairs: u64,
+}
+
+/// Trains a model as `link` does without `--model`, from the number of candidate pairs with each
+/// [`PairScorer::patterns`] key (keys of another length are ignored): u from the pair
+/// statistics, m by one EM session per training rule, λ by fixed point over every pattern.
+/// Errors when there is no pattern, or no pair statistics.
+pub fn train_model(
+    schema: &Schema,
+    counts: &[(Vec<u8>, u64)],
+    inputs: &TrainingInputs,
+) -> Result<Model> {
+    let comparator = Comparator::new(schema, false)?;
+    let nf = comparator.n_fields();
+    let mut keyed: HashMap<(Vec<u8>, u64), u64> = HashMap::with_capacity(counts.len());
+    for (key, count) in counts {
+        if key.len() != nf + 8 || *count == 0 {
+            continue;
+        }
+        let (levels, bits) = key.split_at(nf);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(bits);
+        *keyed
+            .entry((levels.to_vec(), u64::from_le_bytes(b)))
+            .or_insert(0) += count;
+    }
+    let patterns = Patterns::from_counts(nf, keyed);
+    if patterns.is_empty() {
+        return Err(Error::Invalid(
+            "blocking produced no candidate pair, so there is nothing to train the model on: check the blocking rules, or give a trained model".into(),
+        ));
+    }
+    if inputs.source_sizes.is_empty() {
+        return Err(Error::Invalid("nothing to link: no input".into()));
+    }
+    let stats: Vec<&PairStats> = inputs.pair_stats.iter().collect();
+    let u = UEstimate::from_pair_stats(schema, &comparator, &stats)?;
+    let utable = UTable {
+        u: &u.u,
+        u_household: &u.u_household,
+        household: comparator.household(),
+    };
+    let sizes = &inputs.source_sizes;
+    let fit = super::train::train(
+        schema,
+        &comparator,
+        &patterns,
+        &utable,
+        super::sample::possible_pairs_of(sizes),
+        super::max_matches_of(sizes),
+        |pairs| super::starting_lambda_of(sizes, pairs),
+    );
+    Ok(Model::new(
+        schema,
+        &comparator,
+        &u,
+        &fit,
+        inputs.candidate_pairs,
+        patterns.len() as u64,
+    ))
+}
+
+/// How [`resolve_component`] decides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resolution {
+    /// Clusters with the guard against chaining: a merge needs more than this share of
+    /// supported pairs across the two clusters (`link`'s `cluster_support`; 0 is connected
+    /// components).
+    Clusters(f64),
+    /// One-to-one assignment (two inputs).
+    OneToOne,
+}
+
+/// One record of a component: its input (0 first) and position there, and its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ComponentRecord {
+    /// The input it comes from.
+    pub source: u16,
+    /// Its position in that input (any order-preserving number).
+    pub position: u64,
+    /// Its record id.
+    pub id: String,
+}
+
+/// Resolves one connected component of the pairs at or above `threshold` as `link` does over
+/// the whole run: `pairs` are its candidate pairs at or above `review_threshold` (indices into
+/// `records`, and the match weight), `n_sources` the run's number of inputs (1: deduplicating).
+/// Returns, per record, its group: the index in `records` of the least (by source, then
+/// position) record of its cluster, or `None` when it is alone (one-to-one: paired with none).
+/// The decisions are those `link` takes: clusters only merge along pairs at or above the
+/// threshold, and a merge's support counts pairs between its two clusters, all inside the
+/// component; one-to-one takes pairs in weight order, each touching only its component.
+pub fn resolve_component(
+    records: &[ComponentRecord],
+    pairs: &[(u32, u32, f64)],
+    n_sources: u16,
+    threshold: f64,
+    review_threshold: f64,
+    resolution: Resolution,
+) -> Result<Vec<Option<u32>>> {
+    let n = records.len();
+    if u32::try_from(n).is_err() {
+        return Err(Error::Invalid("too many records in one component".into()));
+    }
+    // A pool of the component's records in run order (source, then position), every input
+    // present so that a pair's sources compare as in the run.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| records[a].cmp(&records[b]));
+    let mut slot = vec![0u32; n];
+    let mut sources: Vec<(String, Vec<EncodedRecord>)> = (0..n_sources.max(1))
+        .map(|s| (format!("input {s}"), Vec::new()))
+        .collect();
+    for (k, &i) in order.iter().enumerate() {
+        let r = &records[i];
+        slot[i] = k as u32;
+        let s = sources.get_mut(usize::from(r.source)).ok_or_else(|| {
+            Error::Invalid(format!(
+                "record {:?} of input {}, of {n_sources} inputs",
+                r.id, r.source
+            ))
+        })?;
+        s.1.push(EncodedRecord {
+            id: r.id.clone(),
+            ..EncodedRecord::default()
+        });
+    }
+    let pool = Pool::new(sources, 0)?;
+    let mut scored: Vec<(u64, f64)> = Vec::with_capacity(pairs.len());
+    for &(a, b, w) in pairs {
+        let (a, b) = match (slot.get(a as usize), slot.get(b as usize)) {
+            (Some(&a), Some(&b)) if a != b => (a.min(b), a.max(b)),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "pair ({a}, {b}) is not a pair of the component's {n} records"
+                )))
+            }
+        };
+        scored.push((pack_pair(a, b), w));
+    }
+    scored.sort_by_key(|x| x.0);
+    scored.dedup_by_key(|x| x.0);
+    let (packed, weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
+    let view = ScoredPairs {
+        pairs: &packed,
+        weights: &weights,
+    };
+    // Group of each pool record: the least pool record of its cluster.
+    let mut group: Vec<Option<u32>> = vec![None; n];
+    match resolution {
+        Resolution::Clusters(support) => {
+            let c = super::resolve::cluster(&pool, view, threshold, review_threshold, support);
+            let mut least: HashMap<u32, u32> = HashMap::new();
+            for (k, &cl) in c.cluster_of.iter().enumerate() {
+                if cl != 0 {
+                    let first = *least.entry(cl).or_insert(k as u32);
+                    group[k] = Some(first);
+                }
+            }
+        }
+        Resolution::OneToOne => {
+            if n_sources != 2 {
+                return Err(Error::Invalid(
+                    "one-to-one assignment needs exactly two sources".into(),
+                ));
+            }
+            let accepted = super::resolve::one_to_one(&pool, view, threshold);
+            for (k, ok) in accepted.iter().enumerate() {
+                if *ok {
+                    let (a, b) = super::pool::unpack_pair(packed[k]);
+                    group[a as usize] = Some(a);
+                    group[b as usize] = Some(a);
+                }
+            }
+        }
+    }
+    // Back to the caller's indices.
+    Ok((0..n)
+        .map(|i| group[slot[i] as usize].map(|g| order[g as usize] as u32))
+        .collect())
 }
 
 #[cfg(test)]
@@ -235,6 +511,171 @@ mod tests {
         let levels = scorer.compare(pairs).unwrap();
         for (l, w) in levels.iter().zip(&linkage.review_weights) {
             assert!((scorer.weight(l).unwrap() - w).abs() < 1e-12);
+        }
+    }
+
+    /// The candidate pairs of a linkage, as record pairs.
+    fn candidate_records(linkage: &super::super::Linkage) -> Vec<(EncodedRecord, EncodedRecord)> {
+        linkage
+            .candidates()
+            .iter()
+            .map(|(p, _, _)| {
+                let (a, b) = super::super::pool::unpack_pair(*p);
+                (
+                    linkage.pool.record(a).clone(),
+                    linkage.pool.record(b).clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Counting the candidate pairs by their `patterns` key and training on the counts gives the
+    /// model `link_pool` trains, field for field.
+    #[test]
+    fn training_on_pattern_counts_gives_the_model_link_trains() {
+        let schema = Schema::example();
+        let (_, sources) = super::super::tests::synth_sources(200, 5);
+        let inputs = super::super::tests::inputs(&schema, &sources, false);
+        let stats = inputs.stats.clone();
+        let sizes = inputs.pool.source_sizes();
+        let linkage = super::super::tests::linked(&schema, &sources, false);
+        assert!(linkage.trained());
+        let scorer = PairScorer::new(&schema, None).unwrap();
+        let keys = scorer.patterns(candidate_records(&linkage)).unwrap();
+        assert_eq!(keys.len() as u64, linkage.candidate_pairs());
+        let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
+        for k in keys {
+            *counts.entry(k).or_insert(0) += 1;
+        }
+        // In an order of their own, as a cluster's aggregation gives them.
+        let mut counts: Vec<(Vec<u8>, u64)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.cmp(a));
+        let inputs = TrainingInputs {
+            source_sizes: sizes,
+            pair_stats: stats.clone(),
+            candidate_pairs: linkage.candidate_pairs(),
+        };
+        let model = train_model(&schema, &counts, &inputs).unwrap();
+        assert_eq!(&model, linkage.model());
+        // No pattern, or no pair statistics: the errors `link` gives.
+        assert!(matches!(
+            train_model(&schema, &[], &inputs),
+            Err(Error::Invalid(_))
+        ));
+        let bare = TrainingInputs {
+            pair_stats: Vec::new(),
+            ..inputs
+        };
+        assert!(train_model(&schema, &counts, &bare).is_err());
+    }
+
+    /// The union-find components of the pairs at or above `threshold`.
+    fn components(n: usize, pairs: &[(u32, u32, f64)], threshold: f64) -> Vec<Vec<u32>> {
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], mut i: usize) -> usize {
+            while p[i] != i {
+                p[i] = p[p[i]];
+                i = p[i];
+            }
+            i
+        }
+        for &(a, b, w) in pairs {
+            if probability(w) >= threshold {
+                let (x, y) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+        let mut by_root: HashMap<usize, Vec<u32>> = HashMap::new();
+        for i in 0..n {
+            let r = find(&mut parent, i);
+            by_root.entry(r).or_default().push(i as u32);
+        }
+        by_root.into_values().filter(|c| c.len() > 1).collect()
+    }
+
+    /// Resolving each connected component on its own gives the clusters (with the guard) and
+    /// the one-to-one assignment `link_pool` gives over the whole run.
+    #[test]
+    fn components_resolve_as_link_resolves() {
+        use super::super::{link_pool, outcome::Band, LinkOptions};
+        use crate::control::RunControl;
+        let schema = Schema::example();
+        let (_, sources) = super::super::tests::synth_sources(400, 11);
+        for (one_to_one, support) in [(false, 0.5), (false, 0.9), (true, 0.5)] {
+            let inputs = super::super::tests::inputs(&schema, &sources, false);
+            let options = LinkOptions {
+                one_to_one,
+                cluster_support: support,
+                ..super::super::tests::options(&inputs.stats)
+            };
+            let (threshold, review) = (options.threshold, options.review_threshold);
+            let linkage =
+                link_pool(&schema, inputs.pool, false, options, &RunControl::new()).unwrap();
+            let pool = &linkage.pool;
+            let pairs: Vec<(u32, u32, f64)> = linkage
+                .review_pairs
+                .iter()
+                .zip(&linkage.review_weights)
+                .map(|(p, w)| {
+                    let (a, b) = super::super::pool::unpack_pair(*p);
+                    (a, b, *w)
+                })
+                .collect();
+            // Pairs linked by the run, and by the components.
+            let mut want: Vec<(u32, u32)> = linkage
+                .links
+                .iter()
+                .filter(|l| l.band == Band::Match)
+                .map(|l| (l.left, l.right))
+                .filter(|(a, b)| {
+                    pairs
+                        .iter()
+                        .any(|(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+                })
+                .collect();
+            want.sort_unstable();
+            let mut got = Vec::new();
+            let mut refused = 0;
+            for members in components(pool.len(), &pairs, threshold) {
+                let records: Vec<ComponentRecord> = members
+                    .iter()
+                    .map(|&i| ComponentRecord {
+                        source: pool.source(i),
+                        position: u64::from(i),
+                        id: pool.record(i).id.clone(),
+                    })
+                    .collect();
+                let local = |i: u32| members.iter().position(|m| *m == i);
+                let inside: Vec<(u32, u32, f64)> = pairs
+                    .iter()
+                    .filter_map(|&(a, b, w)| Some((local(a)? as u32, local(b)? as u32, w)))
+                    .collect();
+                let resolution = if one_to_one {
+                    Resolution::OneToOne
+                } else {
+                    Resolution::Clusters(support)
+                };
+                let groups =
+                    resolve_component(&records, &inside, 2, threshold, review, resolution).unwrap();
+                for &(a, b, w) in &inside {
+                    match (groups[a as usize], groups[b as usize]) {
+                        (Some(x), Some(y)) if x == y => {
+                            got.push((members[a as usize], members[b as usize]));
+                        }
+                        _ if probability(w) >= threshold => refused += 1,
+                        _ => {}
+                    }
+                }
+            }
+            got.sort_unstable();
+            assert!(want.len() > 50, "{}", want.len());
+            assert_eq!(got, want, "one-to-one {one_to_one}, support {support}");
+            if one_to_one {
+                assert_eq!(refused, linkage.resolution.displaced_pairs);
+            } else {
+                // A refused merge's records may join later, through other pairs.
+                assert!(refused <= linkage.resolution.refused_merges);
+            }
         }
     }
 

@@ -406,8 +406,12 @@ pub fn sample_within_sources(pool: &Pool, n: usize, seed: u64) -> Vec<u64> {
 
 /// The pairs the inputs can form: cross-source pairs, or every pair of one source.
 pub fn possible_pairs(pool: &Pool) -> u128 {
-    let sizes = pool.source_sizes();
-    if pool.is_dedupe() {
+    possible_pairs_of(&pool.source_sizes())
+}
+
+/// [`possible_pairs`] of sources of `sizes` records (one source: deduplicating it).
+pub fn possible_pairs_of(sizes: &[usize]) -> u128 {
+    if sizes.len() == 1 {
         let n = sizes.first().copied().unwrap_or(0) as u128;
         return n * n.saturating_sub(1) / 2;
     }

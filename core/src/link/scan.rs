@@ -46,7 +46,7 @@ pub struct TaskPatterns {
 /// The rule bits of a pair: bit `r` when both records share a token of the column
 /// `rule_columns[r]` (or, for a crossed rule's two columns, the same two tokens in either order).
 #[inline]
-fn rule_bits(
+pub(crate) fn rule_bits(
     rule_columns: &[Vec<usize>],
     ra: &super::pool::Row<'_>,
     rb: &super::pool::Row<'_>,

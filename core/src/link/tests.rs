@@ -29,19 +29,19 @@ fn encoder(schema: &Schema) -> Encoder {
 
 /// What a test links: the pool (not prepared), and beside it what the oracle and the u estimate
 /// read.
-struct Inputs {
-    pool: Pool,
+pub(super) struct Inputs {
+    pub(super) pool: Pool,
     records: Vec<EncodedRecord>,
     sources: Vec<u16>,
     /// Per record, its normalised values.
     values: Vec<Vec<Option<Value>>>,
     /// Per source, its pair statistics (as its manifest would bring them).
-    stats: Vec<PairStats>,
+    pub(super) stats: Vec<PairStats>,
 }
 
 /// Encodes `sources` under `schema` (cleartext mode: with the normalised values attached, as
 /// `run::link` does).
-fn inputs(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Inputs {
+pub(super) fn inputs(schema: &Schema, sources: &[Vec<Row>], clear: bool) -> Inputs {
     let enc = encoder(schema);
     let mut scratch = enc.scratch();
     let features = Features::new(schema);
@@ -113,7 +113,7 @@ impl Inputs {
     }
 }
 
-fn options(stats: &[PairStats]) -> LinkOptions {
+pub(super) fn options(stats: &[PairStats]) -> LinkOptions {
     LinkOptions {
         threshold: 0.9,
         review_threshold: 0.3,
