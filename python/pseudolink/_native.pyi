@@ -160,6 +160,7 @@ def encode_csv(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...
@@ -177,6 +178,7 @@ def encode_file(
     temp_dir: str | os.PathLike[str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> str: ...
@@ -196,6 +198,7 @@ def encode_table_file(
     temp_dir: str | os.PathLike[str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> str: ...
@@ -211,6 +214,7 @@ def encode_arrow(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...
@@ -226,6 +230,7 @@ def encode_python(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...

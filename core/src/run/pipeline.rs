@@ -546,7 +546,7 @@ fn refuse_csv_options_for_tables(options: &EncodeOptions) -> Result<()> {
         || options.sheet.is_some()
     {
         return Err(Error::Invalid(
-            "a text encoding, a delimiter and a sheet apply to CSV files: the cells of a table are text already".into(),
+            "a text encoding and a delimiter apply to CSV files, a sheet to Excel workbooks: the cells of a table are text already".into(),
         ));
     }
     Ok(())
