@@ -96,12 +96,14 @@ def encode(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: Mapping[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract:
     """Encodes person records with the shared secret.
 
-    ``data`` is a CSV file path (``str`` or ``os.PathLike``), a list of dicts (one per row), a
+    ``data`` is a file path (``str`` or ``os.PathLike``) of a CSV file, an Excel workbook
+    (``.xlsx``) or a Parquet file (``.parquet``), a list of dicts (one per row), a
     dict of columns, a pandas or polars DataFrame, or a pyarrow Table (or any object with
     ``__arrow_c_stream__``). Columns are matched to the schema by name; other columns are ignored
     and listed in the manifest.
@@ -115,7 +117,9 @@ def encode(
 
     For a CSV path, ``encoding`` (``"utf-8"``, the default, ``"windows-1252"``, ``"latin-1"``,
     ``"utf-16"``...; a byte order mark wins) and ``delimiter`` (``","``, ``";"``, ``"tab"``,
-    ``"|"``) say how to read it, as the CLI's ``--encoding`` and ``--delimiter``. ``columns``
+    ``"|"``) say how to read it, as the CLI's ``--encoding`` and ``--delimiter``; for a
+    workbook, ``sheet`` names the sheet to read (default: the first; ``--sheet``). The cells of
+    a workbook or Parquet file are read as its CSV export shows them. ``columns``
     maps schema columns to the input's names for them (``{"first_name": "forename"}``, the CLI's
     ``--column``), for a path or a table. ``source`` is the agency's name for the extract,
     recorded in the manifest (``--source``). See docs/input-formats.md.
@@ -127,6 +131,7 @@ def encode(
         "purpose": purpose,
         "encoding": encoding,
         "delimiter": delimiter,
+        "sheet": sheet,
         "columns": None if columns is None else dict(columns),
         "source": source,
     }
@@ -160,12 +165,14 @@ def encode_file(
     temp_dir: str | os.PathLike[str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: Mapping[str, str] | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
-    """Encodes the CSV file ``input`` into ``output``, file to file, exactly as ``pseudolink
-    encode`` does (same bytes, same ``output.manifest.json``, at the same speed: rows are written
-    while the next ones are encoded, and nothing is kept in memory). Returns the manifest.
+    """Encodes the file ``input`` (CSV, ``.xlsx`` or ``.parquet``) into ``output``, file to
+    file, exactly as ``pseudolink encode`` does (same bytes, same ``output.manifest.json``, at
+    the same speed: rows are written while the next ones are encoded, and nothing is kept in
+    memory). Returns the manifest.
 
     ``input`` may also be any table :func:`encode` takes (a pandas or polars DataFrame, a pyarrow
     Table, a list of dicts, a dict of columns): the same bytes and manifest as
@@ -184,7 +191,8 @@ def encode_file(
     :class:`InvalidArgumentError`, as do either of them with a table (its ids are checked in
     memory).
 
-    ``encoding``, ``delimiter``, ``columns`` and ``source`` as for :func:`encode`.
+    ``encoding``, ``delimiter``, ``sheet``, ``columns`` and ``source`` as for :func:`encode`;
+    ``input`` may be an Excel workbook or a Parquet file as there.
     """
     options: dict[str, Any] = {
         "rejects": None if rejects is None else os.fspath(rejects),
@@ -195,6 +203,7 @@ def encode_file(
         "temp_dir": None if temp_dir is None else os.fspath(temp_dir),
         "encoding": encoding,
         "delimiter": delimiter,
+        "sheet": sheet,
         "columns": None if columns is None else dict(columns),
         "source": source,
     }

@@ -162,6 +162,7 @@ def encode_csv(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...
@@ -179,6 +180,7 @@ def encode_file(
     temp_dir: str | os.PathLike[str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> str: ...
@@ -198,6 +200,7 @@ def encode_table_file(
     temp_dir: str | os.PathLike[str] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> str: ...
@@ -213,6 +216,7 @@ def encode_arrow(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...
@@ -228,6 +232,7 @@ def encode_python(
     purpose: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> EncodedExtract: ...

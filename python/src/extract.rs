@@ -108,11 +108,12 @@ struct Common<'a> {
     input: InputArgs,
 }
 
-/// How to read the input, and the source's name: the `encoding`, `delimiter`, `columns` and
-/// `source` keyword arguments.
+/// How to read the input, and the source's name: the `encoding`, `delimiter`, `sheet`,
+/// `columns` and `source` keyword arguments.
 struct InputArgs {
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 }
@@ -126,6 +127,7 @@ impl InputArgs {
         if let Some(d) = &self.delimiter {
             options.delimiter = Some(pseudolink::io::text::parse_delimiter(d).map_err(to_py)?);
         }
+        options.sheet = self.sheet;
         for (from, to) in self.columns.unwrap_or_default() {
             pseudolink::io::add_column(&mut options.columns, from, to).map_err(to_py)?;
         }
@@ -159,9 +161,9 @@ impl Common<'_> {
     }
 }
 
-/// Encodes the CSV file at `path`.
+/// Encodes the raw extract at `path`: CSV text, an Excel workbook (`.xlsx`) or a Parquet file.
 #[pyfunction]
-#[pyo3(signature = (path, schema, secret, *, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
+#[pyo3(signature = (path, schema, secret, *, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_csv(
     py: Python<'_>,
@@ -174,6 +176,7 @@ pub fn encode_csv(
     purpose: Option<String>,
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
@@ -188,6 +191,7 @@ pub fn encode_csv(
             input: InputArgs {
                 encoding,
                 delimiter,
+                sheet,
                 columns,
                 source,
             },
@@ -198,10 +202,10 @@ pub fn encode_csv(
     })
 }
 
-/// Encodes the CSV file at `input` into `output` (and `output.manifest.json`, and `rejects` if
+/// Encodes the raw extract at `input` (CSV, `.xlsx` or Parquet) into `output` (and `output.manifest.json`, and `rejects` if
 /// given), exactly as `pseudolink encode` does; returns the manifest as JSON text.
 #[pyfunction]
-#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, columns=None, source=None))]
+#[pyo3(signature = (input, output, schema, secret, *, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_file(
     py: Python<'_>,
@@ -217,6 +221,7 @@ pub fn encode_file(
     temp_dir: Option<PathBuf>,
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 ) -> PyResult<String> {
@@ -233,6 +238,7 @@ pub fn encode_file(
             input: InputArgs {
                 encoding,
                 delimiter,
+                sheet,
                 columns,
                 source,
             },
@@ -302,7 +308,7 @@ fn encode_text_table(
 /// Encodes an Arrow table (any object with `__arrow_c_stream__`); `input_name` is recorded in
 /// the manifest.
 #[pyfunction]
-#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_arrow(
     py: Python<'_>,
@@ -316,6 +322,7 @@ pub fn encode_arrow(
     purpose: Option<String>,
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
@@ -331,6 +338,7 @@ pub fn encode_arrow(
             input: InputArgs {
                 encoding,
                 delimiter,
+                sheet,
                 columns,
                 source,
             },
@@ -341,7 +349,7 @@ pub fn encode_arrow(
 
 /// Encodes a list of dicts (one per row) or a dict of columns (name to sequence of values).
 #[pyfunction]
-#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, columns=None, source=None))]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_python(
     py: Python<'_>,
@@ -355,6 +363,7 @@ pub fn encode_python(
     purpose: Option<String>,
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 ) -> PyResult<PyEncodedExtract> {
@@ -370,6 +379,7 @@ pub fn encode_python(
             input: InputArgs {
                 encoding,
                 delimiter,
+                sheet,
                 columns,
                 source,
             },
@@ -407,7 +417,7 @@ fn python_table(data: &Bound<'_, PyAny>) -> PyResult<Table> {
 /// while the next ones are encoded: what `encode_arrow`/`encode_python` then `write_csv` write.
 /// Returns the manifest as JSON text.
 #[pyfunction]
-#[pyo3(signature = (data, output, schema, secret, *, arrow, input_name, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, columns=None, source=None))]
+#[pyo3(signature = (data, output, schema, secret, *, arrow, input_name, rejects=None, progress=false, agreement=None, purpose=None, id_memory=None, temp_dir=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_table_file(
     py: Python<'_>,
@@ -425,6 +435,7 @@ pub fn encode_table_file(
     temp_dir: Option<PathBuf>,
     encoding: Option<String>,
     delimiter: Option<String>,
+    sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
 ) -> PyResult<String> {
@@ -446,6 +457,7 @@ pub fn encode_table_file(
             input: InputArgs {
                 encoding,
                 delimiter,
+                sheet,
                 columns,
                 source,
             },

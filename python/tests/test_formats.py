@@ -88,3 +88,65 @@ def test_bad_settings_raise_clear_errors(schema, secret):
     with pytest.raises(pseudolink.InputError, match="encoding windows-1252") as e:
         pseudolink.encode(CORPUS / "people-windows-1252.csv", schema, secret, strict=True)
     assert (e.value.line, e.value.field) == (2, "first_name")
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "fmt", "sheet"),
+    [
+        ("people.xlsx", {}, "xlsx", "People"),
+        ("people.xlsx", {"sheet": "People"}, "xlsx", "People"),
+        ("people.parquet", {}, "parquet", None),
+    ],
+)
+def test_the_workbook_and_the_parquet_file_encode_to_the_bytes_of_the_csv(
+    tmp_path: Path, schema, secret, reference, name, kwargs, fmt, sheet
+):
+    out = tmp_path / "o.csv"
+    manifest = pseudolink.encode_file(CORPUS / name, out, schema, secret, **kwargs)
+    assert out.read_bytes() == reference
+    assert manifest["input"]["format"] == fmt
+    assert manifest["input"].get("sheet") == sheet
+    assert "text_encoding" not in manifest["input"]
+    assert manifest["counts"] == {"rows_read": 8, "encoded": 8, "rejected": 0}
+    extract = pseudolink.encode(CORPUS / name, schema, secret, strict=True, **kwargs)
+    extract.write_csv(tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_bytes() == reference
+
+
+def test_parquet_as_pandas_and_polars_write_it_encodes_to_the_bytes_of_the_csv(
+    tmp_path: Path, schema, secret, reference
+):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    # pandas' own reading: NHS numbers become floats (NaN where missing), written as DOUBLE.
+    frame = pd.read_csv(CORPUS / "people.csv")
+    assert frame["nhs_number"].dtype == "float64"
+    frame.to_parquet(tmp_path / "pandas.parquet", index=False)
+    # polars: strings with nulls, zstd (its default codec).
+    pl.read_csv(CORPUS / "people.csv", infer_schema=False).write_parquet(
+        tmp_path / "polars.parquet"
+    )
+    for name in ["pandas.parquet", "polars.parquet"]:
+        out = tmp_path / f"{name}.csv"
+        manifest = pseudolink.encode_file(tmp_path / name, out, schema, secret)
+        assert out.read_bytes() == reference, name
+        assert manifest["counts"]["encoded"] == 8
+
+
+def test_bad_workbooks_and_parquet_files_raise_clear_errors(tmp_path: Path, schema, secret):
+    with pytest.raises(pseudolink.InputError, match="no sheet 'Nope' in the workbook"):
+        pseudolink.encode(CORPUS / "people.xlsx", schema, secret, sheet="Nope")
+    with pytest.raises(pseudolink.InvalidArgumentError, match="a sheet applies to Excel"):
+        pseudolink.encode(CORPUS / "people.csv", schema, secret, sheet="People")
+    with pytest.raises(pseudolink.InvalidArgumentError, match="apply to CSV text"):
+        pseudolink.encode(CORPUS / "people.parquet", schema, secret, delimiter=";")
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes((CORPUS / "people.parquet").read_bytes()[:300])
+    with pytest.raises(pseudolink.InputError, match=r"cut\.parquet") as e:
+        pseudolink.encode(cut, schema, secret)
+    assert e.value.line == 1
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("record_id\nc1\n", encoding="utf-8")
+    with pytest.raises(pseudolink.InputError, match="not an Excel workbook"):
+        pseudolink.encode(fake, schema, secret)

@@ -49,6 +49,7 @@ pub type Check = fn(&[u8]);
 pub const TARGETS: &[(&str, Check)] = &[
     ("schema", schema),
     ("raw_csv", raw_csv),
+    ("raw_cells", raw_cells),
     ("encode_record", encode_record),
     ("norm_name", norm_name),
     ("norm_date", norm_date),
@@ -350,6 +351,50 @@ fn count_csv_rows(bytes: &[u8]) -> Option<u64> {
         n += 1;
     }
     Some(n.saturating_sub(1))
+}
+
+/// Arbitrary bytes as an Excel workbook (mode bit 0 clear) or a Parquet file (set), through
+/// `encode_file` on a real file (bit 1: with a rejects file): a failure is an input error and
+/// leaves no output, manifest, rejects or partial file (a reader's panic is one); a success has
+/// `rows_read = encoded + rejected` and an extract that reads back against its manifest.
+pub fn raw_cells(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let mode = b.byte();
+    let scratch = scratch_dir();
+    let dir = scratch.path();
+    let input = dir.join(if mode & 1 == 0 {
+        "raw_cells.in.xlsx"
+    } else {
+        "raw_cells.in.parquet"
+    });
+    let output = dir.join("raw_cells.out.csv");
+    let rejects_path = dir.join("raw_cells.rejects.csv");
+    std::fs::write(&input, b.rest()).expect("write the input");
+    let encoder = example_encoder();
+    let options = EncodeOptions {
+        rejects: Rejects::from((mode & 2 == 2).then(|| rejects_path.clone())),
+        ..EncodeOptions::default()
+    };
+    let result = encode_file(encoder, &input, &output, &options, &RunControl::default());
+    assert!(partial_files(dir).is_empty(), "a partial file was left");
+    let m = match result {
+        Err(e) => {
+            assert!(
+                matches!(e, Error::Input { .. }),
+                "a workbook or Parquet file fails only with an input error: {e:?}"
+            );
+            for p in [&output, &manifest_path(&output), &rejects_path] {
+                assert!(!p.exists(), "{} exists after a failed run", p.display());
+            }
+            return;
+        }
+        Ok(m) => m,
+    };
+    let c = &m.counts;
+    assert_eq!(c.rows_read, c.encoded + c.rejected, "{c:?}");
+    let back = read_encoded(&output, encoder.schema(), ReadOptions::default())
+        .expect("an encoded extract reads back against its manifest");
+    assert_eq!(back.records.len() as u64, c.encoded);
 }
 
 /// Arbitrary bytes as a raw extract, encoded by [`encode_file`] on a real file: the run either

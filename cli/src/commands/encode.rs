@@ -20,9 +20,13 @@ pub struct Args {
     /// The secret file written by `pseudolink keygen`.
     #[arg(long)]
     pub secret_file: PathBuf,
-    /// The cleartext CSV extract.
+    /// The cleartext extract: CSV text, an Excel workbook (.xlsx) or a Parquet file, told by
+    /// its name (.xlsx, .parquet). Cells of a workbook or Parquet file are read as a CSV export shows them.
     #[arg(long)]
     pub input: PathBuf,
+    /// The sheet of an Excel workbook to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// The input's text encoding: utf-8 (the default), windows-1252, latin-1, utf-16 (Excel's
     /// "Unicode text"), utf-16le or utf-16be. A byte order mark at the start of the file wins.
     #[arg(long, value_name = "ENCODING", value_parser = parse_encoding)]
@@ -59,7 +63,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Memory for the duplicate record id check, in MiB (at least 1). The default, 64, checks
-    /// about 1.8 million distinct ids in memory; past its limit the input is read a second time
+    /// about 1.8 million distinct ids in memory (a workbook's or Parquet file's are always checked
+    /// in memory); past its limit the input is read a second time
     /// and id hashes are sorted on disk (24 bytes per row, in --temp-dir), with the same output.
     #[arg(long, value_name = "MIB",
           default_value_t = (pseudolink::run::DEFAULT_ID_MEMORY >> 20) as u64,
@@ -123,6 +128,7 @@ pub fn run(args: &Args) -> Result<()> {
         temp_dir: args.temp_dir.clone(),
         encoding: args.encoding.unwrap_or_default(),
         delimiter: args.delimiter,
+        sheet: args.sheet.clone(),
         columns: column_map(args)?,
         source: args.source.clone(),
     };
@@ -171,6 +177,12 @@ pub fn run(args: &Args) -> Result<()> {
             "  columns not used by the schema (not encoded): {}",
             manifest.ignored_columns.join(", ")
         );
+    }
+    if let Some(format) = &manifest.input.format {
+        match &manifest.input.sheet {
+            Some(sheet) => println!("  read as {format}, sheet '{sheet}'"),
+            None => println!("  read as {format}"),
+        }
     }
     if let Some(e) = &manifest.input.text_encoding {
         if e != "utf-8" || manifest.input.delimiter.as_deref() != Some(",") {

@@ -292,3 +292,95 @@ fn a_bad_source_name_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn the_workbook_and_the_parquet_file_encode_to_the_bytes_of_the_utf8_csv() {
+    let (_d, p) = workspace();
+    let reference = encode(&p, "people.csv", "ref.csv", &[]);
+    let want = std::fs::read(p.join("ref.csv")).unwrap();
+    let cases: [(&str, &[&str], &str, Option<&str>); 3] = [
+        ("people.xlsx", &[], "xlsx", Some("People")),
+        (
+            "people.xlsx",
+            &["--sheet", "People"],
+            "xlsx",
+            Some("People"),
+        ),
+        ("people.parquet", &[], "parquet", None),
+    ];
+    for (i, (name, extra, format, sheet)) in cases.into_iter().enumerate() {
+        let out = format!("o{i}.csv");
+        let m = encode(&p, name, &out, extra);
+        assert_eq!(m["input"]["format"], format, "{name}");
+        assert_eq!(m["input"]["sheet"].as_str(), sheet, "{name}");
+        assert!(m["input"].get("text_encoding").is_none(), "{name}");
+        assert_eq!(m["counts"], reference["counts"], "{name}");
+        assert_eq!(m["missing"], reference["missing"], "{name}");
+        assert_ne!(m["input"]["blake3"], reference["input"]["blake3"], "{name}");
+        let got = std::fs::read(p.join(&out)).unwrap();
+        assert!(got == want, "{name} with {extra:?} encodes to other bytes");
+    }
+}
+
+#[test]
+fn a_missing_sheet_a_false_workbook_and_text_options_are_refused_clearly() {
+    let (_d, p) = workspace();
+    std::fs::write(p.join("fake.xlsx"), "record_id\nc1\n").unwrap();
+    std::fs::write(p.join("cut.parquet"), b"PAR1\x15\x04\x15").unwrap();
+    let xlsx = corpus().join("people.xlsx");
+    let xlsx = xlsx.to_str().unwrap();
+    let csv = corpus().join("people.csv");
+    let csv = csv.to_str().unwrap();
+    let cases: [(&str, &[&str], i32, &str); 7] = [
+        (
+            xlsx,
+            &["--sheet", "Nope"],
+            3,
+            "people.xlsx: no sheet 'Nope' in the workbook (its sheets: 'People', 'Notes')",
+        ),
+        (
+            xlsx,
+            &["--sheet", "Notes"],
+            3,
+            "people.xlsx, line 1, field 'record_id': no record id column",
+        ),
+        (
+            xlsx,
+            &["--delimiter", ";"],
+            2,
+            "a text encoding and a delimiter apply to CSV text",
+        ),
+        (
+            csv,
+            &["--sheet", "People"],
+            2,
+            "a sheet applies to Excel workbooks",
+        ),
+        (
+            "fake.xlsx",
+            &[],
+            3,
+            "fake.xlsx, line 1: the file is named .xlsx but is not an Excel workbook",
+        ),
+        (
+            "cut.parquet",
+            &[],
+            3,
+            "cut.parquet, line 1: not a readable Parquet file",
+        ),
+        (
+            xlsx,
+            &["--column", "first_name=Forename"],
+            3,
+            "maps 'first_name' to 'Forename', which is not in the header",
+        ),
+    ];
+    for (input, extra, code, says) in cases {
+        let mut args = encode_args(input, "o.csv");
+        args.extend_from_slice(extra);
+        let o = run(&p, &args);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{input} {extra:?}: {}", text(&o));
+        assert!(!p.join("o.csv").exists());
+    }
+}

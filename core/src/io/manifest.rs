@@ -127,6 +127,12 @@ pub struct InputRecord {
     /// The column mapping used: schema column to the input's column name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub column_map: BTreeMap<String, String>,
+    /// The kind of input when it is not CSV text: `xlsx` or `parquet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The sheet read, for an Excel workbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// The operator: from the environment (`USER`, `LOGNAME`, `USERNAME`), else, as under cron,

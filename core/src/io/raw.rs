@@ -573,7 +573,13 @@ pub fn refuse_non_csv(input: &Path) -> Result<Vec<u8>> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(Error::input(
             Location::at(Some(input), 1),
-            "the file is a workbook or archive (an Excel .xlsx or .xls file?), not CSV text; open it in Excel and save it as 'CSV UTF-8 (comma delimited)'",
+            "the file is a workbook or archive (an Excel .xlsx or .xls file?), not CSV text; name an .xlsx workbook .xlsx to read it as one, or open it in Excel and save it as 'CSV UTF-8 (comma delimited)'",
+        ));
+    }
+    if head.starts_with(b"PAR1") {
+        return Err(Error::input(
+            Location::at(Some(input), 1),
+            "the file is a Parquet file, not CSV text: name it .parquet to read it as one",
         ));
     }
     Ok(head.to_vec())

@@ -1,13 +1,14 @@
 //! Whole-file runs: what the CLI commands, `pl_encode_file` and `pseudolink.encode` all call.
 //!
 //! An encoding run is a one-way pipeline (`pipeline`): a source (`source`: a CSV file or a
-//! table in memory) read in chunks of rows (`rows`); the checks (`check`, with the duplicate
+//! table in memory; `cell_source`: an Excel workbook or a Parquet file) read in chunks of rows (`rows`); the checks (`check`, with the duplicate
 //! record id check of `ids`, which may sort on disk with `spill`); the encoder (`encoder`);
 //! a sink (`sink`: files, or memory). `options` holds its one options struct and `control`
 //! the cancel flag, progress callback and timings every stage is handed. `write` writes an
 //! extract held in memory as a run to a file would have. No module here uses one that uses it
 //! (see the test `run_modules_form_no_cycle`).
 
+mod cell_source;
 mod check;
 mod encoder;
 mod ids;

@@ -56,12 +56,15 @@ pub struct EncodeOptions {
     /// for the output's folder. They are anonymous (removed when closed, even on a crash) and
     /// hold id hashes and row numbers, 24 bytes per row.
     pub temp_dir: Option<PathBuf>,
-    /// CSV files only: the text encoding (UTF-8 by default). A byte order mark at the start of
+    /// CSV text only: the text encoding (UTF-8 by default). A byte order mark at the start of
     /// the file overrides it. Recorded in the manifest.
     pub encoding: TextEncoding,
-    /// CSV files only: the delimiter, one of `,` `;` tab `|` (`None`: a comma). Recorded in the
+    /// CSV text only: the delimiter, one of `,` `;` tab `|` (`None`: a comma). Recorded in the
     /// manifest.
     pub delimiter: Option<u8>,
+    /// Excel workbooks only: the sheet to read (`None`: the first). Recorded in the manifest,
+    /// as is the first sheet's name when none was given.
+    pub sheet: Option<String>,
     /// The input's names for the schema's columns, where they differ (`first_name` ->
     /// `forename`). Recorded in the manifest.
     pub columns: ColumnMap,

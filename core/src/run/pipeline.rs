@@ -16,11 +16,13 @@ use std::sync::mpsc;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::WRITE_BACK_STEP;
+use crate::io::cells::InputKind;
 use crate::io::manifest::{
     FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::io::raw::RawLayout;
 
+use super::cell_source::CellSource;
 use super::check::{Checks, Stop, Tally};
 use super::encoder::encode_parallel;
 use super::ids::{IdCheck, DEFAULT_ID_MEMORY};
@@ -37,7 +39,13 @@ const PAIR_STATS: &str = "pair statistics";
 /// The stage's name in [`Timings`](super::Timings).
 const WRITING: &str = "writing";
 
-/// Encodes the CSV at `input` into `output` (and `output.manifest.json`). Returns the manifest.
+/// Encodes the raw extract at `input` into `output` (and `output.manifest.json`). Returns the
+/// manifest.
+///
+/// The input is CSV text, an Excel workbook (`.xlsx`: the sheet of `options.sheet`, else the
+/// first) or a Parquet file, told by its name ([`InputKind::of_file`]); a workbook or
+/// Parquet file is read as a CSV export of it would be (see [`crate::io::cells`]), its record ids
+/// checked in memory (`options.id_memory` and `options.temp_dir` are for CSV files).
 ///
 /// Rejected rows go to the file of `options.rejects` ([`Rejects::File`]), or the first one is an
 /// error ([`Rejects::Fail`]); [`Rejects::Keep`] is refused. Nothing appears at `output`, its
@@ -63,14 +71,21 @@ pub fn encode_file(
             _ => PathBuf::from("."),
         },
     };
-    let format = input_format(options)?;
+    let kind = InputKind::of_file(input)?;
+    if kind != InputKind::Csv {
+        let source = cell_source(encoder, input, kind, options)?;
+        // A workbook is held in memory whole, and the ids of a file of cells are checked there.
+        let ids = IdCheck::unbounded();
+        return to_file(encoder, &source, ids, output, rejects, options, control);
+    }
+    let format = input_format(options, input)?;
     let source = CsvSource::new(encoder, input, &format);
     let budget = options.id_memory.unwrap_or(DEFAULT_ID_MEMORY);
     let ids = IdCheck::bounded(budget, temp_dir, &source, *control);
     to_file(encoder, &source, ids, output, rejects, options, control)
 }
 
-/// Encodes the CSV at `input` into memory: the same checks, encodings and manifest as
+/// Encodes the raw extract at `input` (CSV, `.xlsx` or Parquet, as for [`encode_file`]) into memory: the same checks, encodings and manifest as
 /// [`encode_file`], with the manifest's `output` left empty until [`write_encoded`](super::write_encoded).
 /// Rejected rows are kept ([`Rejects::Keep`]) or the first one is an error ([`Rejects::Fail`]);
 /// a rejects file, and the id check's options (the ids are checked in memory), are refused.
@@ -85,7 +100,12 @@ pub fn encode_csv(
             "the id check's memory budget and folder for temporary files apply to CSV files encoded to a file: the ids of an extract encoded into memory are checked in memory".into(),
         ));
     }
-    let format = input_format(options)?;
+    let kind = InputKind::of_file(input)?;
+    if kind != InputKind::Csv {
+        let source = cell_source(encoder, input, kind, options)?;
+        return to_memory(encoder, &source, options, control);
+    }
+    let format = input_format(options, input)?;
     to_memory(
         encoder,
         &CsvSource::new(encoder, input, &format),
@@ -333,6 +353,9 @@ fn run_pipeline<S: Source>(
     let (encoding, delimiter) = source.text();
     input.text_encoding = encoding.map(|e| e.as_str().to_string());
     input.delimiter = delimiter.map(crate::io::text::delimiter_name);
+    let (kind, sheet) = source.cells();
+    input.format = kind.map(|k| k.as_str().to_string());
+    input.sheet = sheet;
     Ok(Read { tally, raw, input })
 }
 
@@ -458,11 +481,46 @@ fn input_record(encoder: &Encoder, name: &str, bytes: u64, blake3: String) -> In
         text_encoding: None,
         delimiter: None,
         column_map: Default::default(),
+        format: None,
+        sheet: None,
     }
 }
 
-/// How to read a CSV input, from `options`.
-fn input_format(options: &EncodeOptions) -> Result<InputFormat> {
+/// The source of the file of cells at `input`, of `kind`, read as `options` say (a text encoding
+/// and a delimiter are refused: its cells are text already).
+fn cell_source<'a>(
+    encoder: &'a Encoder,
+    input: &'a Path,
+    kind: InputKind,
+    options: &'a EncodeOptions,
+) -> Result<CellSource<'a>> {
+    if options.encoding != crate::io::text::TextEncoding::Utf8 || options.delimiter.is_some() {
+        let what = match kind {
+            InputKind::Xlsx => "an Excel workbook",
+            _ => "a Parquet file",
+        };
+        return Err(Error::Invalid(format!(
+            "a text encoding and a delimiter apply to CSV text: {} is {what}, whose cells are text already",
+            input.display()
+        )));
+    }
+    Ok(CellSource::new(
+        encoder,
+        input,
+        kind,
+        options.sheet.as_deref(),
+        &options.columns,
+    ))
+}
+
+/// How to read the CSV input at `input`, from `options`.
+fn input_format(options: &EncodeOptions, input: &Path) -> Result<InputFormat> {
+    if options.sheet.is_some() {
+        return Err(Error::Invalid(format!(
+            "a sheet applies to Excel workbooks: {} is CSV text",
+            input.display()
+        )));
+    }
     let delimiter = options.delimiter.unwrap_or(b',');
     if !crate::io::text::DELIMITERS
         .iter()
@@ -483,9 +541,12 @@ fn input_format(options: &EncodeOptions) -> Result<InputFormat> {
 /// Refuses the options of CSV files (encoding, delimiter) for an in-memory table, whose cells
 /// are text already.
 fn refuse_csv_options_for_tables(options: &EncodeOptions) -> Result<()> {
-    if options.encoding != crate::io::text::TextEncoding::Utf8 || options.delimiter.is_some() {
+    if options.encoding != crate::io::text::TextEncoding::Utf8
+        || options.delimiter.is_some()
+        || options.sheet.is_some()
+    {
         return Err(Error::Invalid(
-            "a text encoding and a delimiter apply to CSV files: the cells of a table are text already".into(),
+            "a text encoding and a delimiter apply to CSV files, a sheet to Excel workbooks: the cells of a table are text already".into(),
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@ use csv::ByteRecord;
 
 use crate::encode::Encoder;
 use crate::error::{Error, Location, Result};
+use crate::io::cells::InputKind;
 use crate::io::encoded::HashingReader;
 use crate::io::raw::{csv_error, ColumnMap, CsvRow, LineGuard, RawLayout, Rejection};
 use crate::io::text::{DecodingReader, TextEncoding};
@@ -35,6 +36,11 @@ pub(super) trait Source {
     /// The text encoding the input was read in and its delimiter, for the manifest (after
     /// [`open`](Self::open); a table in memory has neither).
     fn text(&self) -> (Option<TextEncoding>, Option<u8>);
+    /// The kind of file and the sheet read, when the input is a file of cells rather than CSV
+    /// text (after [`open`](Self::open)).
+    fn cells(&self) -> (Option<InputKind>, Option<String>) {
+        (None, None)
+    }
     /// Reads every row from `reader`, mapped by `raw`, and gives them to `chunks` in chunks of
     /// at most [`CHUNK_ROWS`], in order. Returns the keyed hash and size of the whole input (empty
     /// and zero for a table in memory), or `None` when `chunks` stopped the reading.
@@ -272,9 +278,9 @@ impl Reread for CsvSource<'_> {
 }
 
 /// A chunk of CSV rows with their lines.
-struct CsvChunk<'c> {
-    raw: &'c RawLayout,
-    rows: &'c [(u64, CsvRow)],
+pub(super) struct CsvChunk<'c> {
+    pub(super) raw: &'c RawLayout,
+    pub(super) rows: &'c [(u64, CsvRow)],
 }
 
 impl Rows for CsvChunk<'_> {
