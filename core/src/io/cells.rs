@@ -1,5 +1,5 @@
-//! Raw extracts that are not CSV text: Excel workbooks (`.xlsx`, [`sheet`](super::sheet)) and
-//! Parquet files ([`parquet`](super::parquet)), read as rows of text cells, each cell as a CSV
+//! Raw extracts that are not CSV text: Excel workbooks (`.xlsx`, `io::sheet`) and
+//! Parquet files (`io::parquet`), read as rows of text cells, each cell as a CSV
 //! export of the same file would show it, so that the run checks, maps and encodes them exactly
 //! as it does the rows of a CSV file.
 //!
