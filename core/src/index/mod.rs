@@ -801,31 +801,14 @@ impl PersonIndex {
             }
             // Splits listed for review (once per person and parts).
             let mut split_t = txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
-            let mut known: Vec<Split> = Vec::new();
-            for e in split_t.iter().map_err(|e| we(e.into()))? {
-                let (_, v) = e.map_err(|e| we(e.into()))?;
-                if let Ok(s) = serde_json::from_str::<Split>(v.value()) {
-                    known.push(s);
-                }
-            }
-            let mut splits = Vec::new();
+            let mut splits = SplitLog::read(&split_t, &we)?;
             for (p, parts) in &planned.splits {
-                let s = Split {
+                let split = Split {
                     person: person_id(*p),
                     when: when.clone(),
                     parts: parts.clone(),
                 };
-                if known
-                    .iter()
-                    .any(|k| k.person == s.person && k.parts == s.parts)
-                {
-                    continue;
-                }
-                counters.next_log += 1;
-                split_t
-                    .insert(counters.next_log, json(&s)?.as_str())
-                    .map_err(|e| we(e.into()))?;
-                splits.push(s);
+                splits.list(&mut split_t, &mut counters.next_log, split, &we)?;
             }
             // The new records (their block keys inserted in key order at the end).
             let keys_of = BlockKeys::new(&self.schema, &self.layout);
@@ -873,7 +856,7 @@ impl PersonIndex {
                     assignments,
                     new_persons: planned.new_persons,
                     merges,
-                    splits,
+                    splits: splits.listed,
                     rejected: Vec::new(),
                 },
                 planned,
@@ -1113,7 +1096,7 @@ impl PersonIndex {
         let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
         let mut gone: Vec<String> = Vec::new();
         let mut affected: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
-        let mut splits = Vec::new();
+        let listed;
         let mut counters = self.counters;
         {
             let mut rec_t = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
@@ -1197,13 +1180,7 @@ impl PersonIndex {
                 }
             }
             // The persons the withdrawn records leave no longer held together.
-            let mut known: Vec<Split> = Vec::new();
-            for e in split_t.iter().map_err(|e| we(e.into()))? {
-                let (_, v) = e.map_err(|e| we(e.into()))?;
-                if let Ok(s) = serde_json::from_str::<Split>(v.value()) {
-                    known.push(s);
-                }
-            }
+            let mut splits = SplitLog::read(&split_t, &we)?;
             let ctx = Context {
                 schema: &self.schema,
                 layout: &self.layout,
@@ -1234,23 +1211,14 @@ impl PersonIndex {
                 if parts.len() < 2 {
                     continue;
                 }
-                let s = Split {
+                let split = Split {
                     person: person_id(person),
                     when: when.clone(),
                     parts,
                 };
-                if known
-                    .iter()
-                    .any(|k| k.person == s.person && k.parts == s.parts)
-                {
-                    continue;
-                }
-                counters.next_log += 1;
-                split_t
-                    .insert(counters.next_log, json(&s)?.as_str())
-                    .map_err(|e| we(e.into()))?;
-                splits.push(s);
+                splits.list(&mut split_t, &mut counters.next_log, split, &we)?;
             }
+            listed = splits.listed;
             let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
             meta.insert("counters", json(&counters)?.as_str())
                 .map_err(|e| we(e.into()))?;
@@ -1261,7 +1229,7 @@ impl PersonIndex {
         self.write_logs()?;
         Ok(RemoveReport {
             removed: gone.len() as u64,
-            splits,
+            splits: listed,
         })
     }
 
@@ -1360,6 +1328,54 @@ impl PersonIndex {
         out.write_all(&Self::assignments_csv(&report.assignments))?;
         out.commit()?;
         Ok(report)
+    }
+}
+
+/// The splits listed for review in one write transaction: those listed before it (read once)
+/// and those it lists.
+struct SplitLog {
+    known: Vec<Split>,
+    listed: Vec<Split>,
+}
+
+impl SplitLog {
+    /// Reads the splits already listed in `table`.
+    fn read(
+        table: &redb::Table<u64, &str>,
+        we: &impl Fn(redb::Error) -> Error,
+    ) -> Result<SplitLog> {
+        let mut known = Vec::new();
+        for e in table.iter().map_err(|e| we(e.into()))? {
+            let (_, v) = e.map_err(|e| we(e.into()))?;
+            if let Ok(s) = serde_json::from_str::<Split>(v.value()) {
+                known.push(s);
+            }
+        }
+        Ok(SplitLog {
+            known,
+            listed: Vec::new(),
+        })
+    }
+
+    /// Lists `split` under the next log number, unless the same person with the same parts is
+    /// listed already.
+    fn list(
+        &mut self,
+        table: &mut redb::Table<u64, &str>,
+        next_log: &mut u64,
+        split: Split,
+        we: &impl Fn(redb::Error) -> Error,
+    ) -> Result<()> {
+        let seen = |k: &Split| k.person == split.person && k.parts == split.parts;
+        if self.known.iter().chain(&self.listed).any(seen) {
+            return Ok(());
+        }
+        *next_log += 1;
+        table
+            .insert(*next_log, json(&split)?.as_str())
+            .map_err(|e| we(e.into()))?;
+        self.listed.push(split);
+        Ok(())
     }
 }
 
