@@ -354,8 +354,8 @@ pub fn train_model(
         &patterns,
         &utable,
         super::sample::possible_pairs_of(sizes),
-        super::max_matches_of(sizes),
-        |pairs| super::starting_lambda_of(sizes, pairs),
+        super::sample::max_matches_of(sizes),
+        |pairs| super::sample::starting_lambda_of(sizes, pairs),
     );
     Ok(Model::new(
         schema,

@@ -462,37 +462,13 @@ fn inside_pairs(
 /// The most matches the pool can plausibly hold: twice the smaller source of each pair of sources
 /// (one partner per record, with room for duplicates), or the number of records deduplicating.
 fn max_matches(pool: &Pool) -> f64 {
-    max_matches_of(&pool.source_sizes())
-}
-
-/// [`max_matches`] of sources of `sizes` records (one source: deduplicating it).
-pub(crate) fn max_matches_of(sizes: &[usize]) -> f64 {
-    if let [n] = sizes {
-        return *n as f64;
-    }
-    let mut total = 0.0;
-    for (s, a) in sizes.iter().enumerate() {
-        for b in &sizes[s + 1..] {
-            total += 2.0 * (*a).min(*b) as f64;
-        }
-    }
-    total
+    sample::max_matches_of(&pool.source_sizes())
 }
 
 /// A starting prior for EM: at most one match per record of the smallest source (half of it
 /// linking), or one duplicate per ten records deduplicating, among the candidate pairs.
 fn starting_lambda(pool: &Pool, n_pairs: u64) -> f64 {
-    starting_lambda_of(&pool.source_sizes(), n_pairs)
-}
-
-/// [`starting_lambda`] of sources of `sizes` records (one source: deduplicating it).
-pub(crate) fn starting_lambda_of(sizes: &[usize], n_pairs: u64) -> f64 {
-    let expected = if let [n] = sizes {
-        *n as f64 / 10.0
-    } else {
-        sizes.iter().copied().min().unwrap_or(0) as f64 / 2.0
-    };
-    (expected / n_pairs.max(1) as f64).clamp(1e-4, 0.5)
+    sample::starting_lambda_of(&pool.source_sizes(), n_pairs)
 }
 
 /// Gives the candidate pairs among a cluster's members that resolution was not given, with their

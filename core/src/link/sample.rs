@@ -423,3 +423,31 @@ pub fn possible_pairs_of(sizes: &[usize]) -> u128 {
     }
     total
 }
+
+/// The most matches sources of `sizes` records can plausibly hold: twice the smaller source of
+/// each pair of sources (one partner per record, with room for duplicates), or the number of
+/// records of one source deduplicating.
+pub(crate) fn max_matches_of(sizes: &[usize]) -> f64 {
+    if let [n] = sizes {
+        return *n as f64;
+    }
+    let mut total = 0.0;
+    for (s, a) in sizes.iter().enumerate() {
+        for b in &sizes[s + 1..] {
+            total += 2.0 * (*a).min(*b) as f64;
+        }
+    }
+    total
+}
+
+/// A starting prior for EM among `n_pairs` candidate pairs of sources of `sizes` records: at most
+/// one match per record of the smallest source (half of it linking), or one duplicate per ten
+/// records of one source deduplicating.
+pub(crate) fn starting_lambda_of(sizes: &[usize], n_pairs: u64) -> f64 {
+    let expected = if let [n] = sizes {
+        *n as f64 / 10.0
+    } else {
+        sizes.iter().copied().min().unwrap_or(0) as f64 / 2.0
+    };
+    (expected / n_pairs.max(1) as f64).clamp(1e-4, 0.5)
+}
