@@ -31,6 +31,9 @@ def session():
         SparkSession.builder.master("local[2]")
         .appName("pseudolink-tests")
         .config("spark.sql.shuffle.partitions", "4")
+        # The driver is the executor in local mode: 1 GB (the default) ran out building a
+        # broadcast late in the module once earlier tests' checkpoints held memory.
+        .config("spark.driver.memory", "2g")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200")
@@ -221,7 +224,9 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
 
 
 def spark_rows(result: Any) -> dict[tuple[str, str], tuple[str, str, int | None]]:
-    return {
+    """The links of a Spark result by pair; the result's persisted tables are then released, as
+    docs/spark.md asks (in local mode they share the one JVM's memory with every later test)."""
+    rows = {
         (r["left_id"], r["right_id"]): (
             r["band"],
             f"{r['match_weight']:.6f}",
@@ -229,6 +234,8 @@ def spark_rows(result: Any) -> dict[tuple[str, str], tuple[str, str, int | None]
         )
         for r in result.links.collect()
     }
+    result.unpersist()
+    return rows
 
 
 def cli_rows(path: Path) -> dict[tuple[str, str], tuple[str, str, int | None]]:
