@@ -932,30 +932,37 @@ def _train_and_score(
     return model_json, scored
 
 
+def _compared_batches(
+    batches: Iterator[Any], columns: list[str], compare: Any, outputs: list[str]
+) -> Iterator[Any]:
+    """Runs on an executor: gives each batch of candidate pairs (the four pair keys, then the left
+    and the right record's ``columns``) to ``compare`` (a ``PairScorer`` method taking the table
+    and the two column prefixes), and yields the pair keys, both record ids and the ``outputs``
+    columns of its answer."""
+    import pyarrow as pa
+
+    keys = ["ls", "lp", "rs", "rp"]
+    names = [*keys, *[f"l__{c}" for c in columns], *[f"r__{c}" for c in columns]]
+    for batch in batches:
+        out = compare(pa.Table.from_batches([batch]).rename_columns(names), "l__", "r__")
+        yield pa.RecordBatch.from_arrays(
+            [
+                *[batch.column(k) for k in keys],
+                batch.column(4),
+                batch.column(4 + len(columns)),
+                *[out.column(o).combine_chunks() for o in outputs],
+            ],
+            names=[*keys, "left_id", "right_id", *outputs],
+        )
+
+
 def _pattern_partition(
     batches: Iterator[Any], schema_json: str, columns: list[str]
 ) -> Iterator[Any]:
     """Runs on an executor: compares the candidate pairs of each batch, giving each its training
     key (comparison vector and rule bits)."""
-    import pyarrow as pa
-
     scorer = _native.PairScorer(_native.Schema.from_json(schema_json))
-    names = ["ls", "lp", "rs", "rp", *[f"l__{c}" for c in columns], *[f"r__{c}" for c in columns]]
-    for batch in batches:
-        table = pa.Table.from_batches([batch]).rename_columns(names)
-        out = scorer.patterns(table, "l__", "r__")
-        yield pa.RecordBatch.from_arrays(
-            [
-                batch.column("ls"),
-                batch.column("lp"),
-                batch.column("rs"),
-                batch.column("rp"),
-                batch.column(4),
-                batch.column(4 + len(columns)),
-                out.column("pattern").combine_chunks(),
-            ],
-            names=["ls", "lp", "rs", "rp", "left_id", "right_id", "pattern"],
-        )
+    return _compared_batches(batches, columns, scorer.patterns, ["pattern"])
 
 
 def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Options) -> Any:
@@ -1075,32 +1082,5 @@ def _score_partition(
     batches: Iterator[Any], schema_json: str, model_json: str, columns: list[str]
 ) -> Iterator[Any]:
     """Runs on an executor: compares and scores the candidate pairs of each batch."""
-    import pyarrow as pa
-
     scorer = _native.PairScorer(_native.Schema.from_json(schema_json), model_json)
-    names = ["ls", "lp", "rs", "rp", *[f"l__{c}" for c in columns], *[f"r__{c}" for c in columns]]
-    for batch in batches:
-        table = pa.Table.from_batches([batch]).rename_columns(names)
-        out = scorer.score(table, "l__", "r__")
-        yield pa.RecordBatch.from_arrays(
-            [
-                batch.column("ls"),
-                batch.column("lp"),
-                batch.column("rs"),
-                batch.column("rp"),
-                batch.column(4),
-                batch.column(4 + len(columns)),
-                out.column("match_weight").combine_chunks(),
-                out.column("match_probability").combine_chunks(),
-            ],
-            names=[
-                "ls",
-                "lp",
-                "rs",
-                "rp",
-                "left_id",
-                "right_id",
-                "match_weight",
-                "match_probability",
-            ],
-        )
+    return _compared_batches(batches, columns, scorer.score, ["match_weight", "match_probability"])
