@@ -6,7 +6,7 @@
 
 /// The normalisers, one module per kind of field.
 pub mod normalise {
-    pub use crate::normalise::{date, name, nhs, postcode, sex, text, MissingReason};
+    pub use crate::normalise::{date, name, nhs, nickname, postcode, sex, text, MissingReason};
 }
 
 /// One record's encoding: values, tokens, Bloom filters, the column layout, pair statistics.

@@ -477,6 +477,20 @@ pub fn inputs() -> Vec<(&'static str, [&'static str; 9])> {
                 "9434765919",
             ],
         ),
+        (
+            "v01 known by a nickname (Jack for John: nickname sets share a value)",
+            [
+                "v30",
+                "Jack",
+                "Paul",
+                "Smith",
+                "2014-03-09",
+                "M",
+                "CV1 2AB",
+                "12 High Street",
+                "9434765919",
+            ],
+        ),
     ]
 }
 

@@ -83,7 +83,7 @@ fn vectors_cover_every_missing_reason() {
 // The definitions, written out (docs/formats.md)
 
 /// Every transform, in the order keys of one field are hashed in (`Transform::ALL`).
-const TRANSFORMS: [&str; 12] = [
+const TRANSFORMS: [&str; 13] = [
     "swapped",
     "year_month",
     "year",
@@ -96,6 +96,7 @@ const TRANSFORMS: [&str; 12] = [
     "initial",
     "deletions",
     "number_street",
+    "nickname",
 ];
 
 fn secret() -> Vec<u8> {
@@ -246,6 +247,42 @@ fn transform(kind: &str, value: &str, t: Option<&str>) -> Vec<String> {
             }
             out
         }
+        ("name", "nickname") => {
+            // The name, the formal names it is a nickname of in core/data/nicknames.csv (sorted,
+            // the first 8), then pads (the name, a zero byte, the place) up to 9 values.
+            let list = include_str!("../../core/data/nicknames.csv");
+            let mut formal: Vec<&str> = list
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let p: Vec<&str> = l.trim_end().split(',').collect();
+                    let plain =
+                        |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase());
+                    (p.len() == 3
+                        && p[1] == "has_nickname"
+                        && p[2] == value
+                        && p[0] != value
+                        && plain(p[0])
+                        && plain(p[2]))
+                    .then_some(p[0])
+                })
+                .collect();
+            formal.sort_unstable();
+            formal.dedup();
+            formal.truncate(8);
+            let mut out = vec![value.to_string()];
+            out.extend(formal.iter().map(|f| f.to_string()));
+            let mut place = out.len();
+            let mut pads = Vec::new();
+            while place < 9 {
+                let mut pad = value.as_bytes().to_vec();
+                pad.extend_from_slice(&[0, place as u8]);
+                pads.push(String::from_utf8(pad).expect("UTF-8"));
+                place += 1;
+            }
+            out.extend(pads);
+            out
+        }
         ("text", "number_street") => {
             // From the last word holding a digit to the end; the whole line without one.
             let words: Vec<&str> = value.split(' ').collect();
@@ -356,7 +393,10 @@ impl Fields {
     }
 
     fn is_set(k: Key) -> bool {
-        matches!(Self::transform_name(k), Some("deletions" | "digit_masks"))
+        matches!(
+            Self::transform_name(k),
+            Some("deletions" | "digit_masks" | "nickname")
+        )
     }
 }
 
@@ -779,6 +819,17 @@ fn the_default_tokens_join_what_they_should() {
         cell("v29", "first_name+date_of_birth"),
         cell("v01", "last_name+date_of_birth")
     );
+    // A nickname: Jack and John share a value of their nickname sets, not their names; every
+    // nickname set has 9 values whatever the name.
+    assert!(share("v01", "v30", "first_name.nickname+date_of_birth"));
+    assert_ne!(
+        cell("v01", "first_name+date_of_birth"),
+        cell("v30", "first_name+date_of_birth")
+    );
+    assert!(!share("v01", "v29", "first_name.nickname+date_of_birth"));
+    for case in ["v01", "v23", "v24", "v25", "v30"] {
+        assert_eq!(set(case, "first_name.nickname+date_of_birth").len(), 9);
+    }
     // Doubled letters: the equal deletions of "anna" are listed once (5 values, 4 distinct).
     assert_eq!(set("v25", "first_name.deletions+date_of_birth").len(), 4);
     // Long names: the name and its first 15 deletions (the first name is 15 letters, the last 24).

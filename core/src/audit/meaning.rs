@@ -214,9 +214,10 @@ impl Attribute {
 /// the whole value for the field itself, a swapped date and the variants of a set key.
 pub fn key_attribute(key: Key) -> Attribute {
     let part = match key.transform {
-        None | Some(Transform::Swapped | Transform::Deletions | Transform::DigitMasks) => {
-            Part::Whole
-        }
+        None
+        | Some(
+            Transform::Swapped | Transform::Deletions | Transform::DigitMasks | Transform::Nickname,
+        ) => Part::Whole,
         Some(Transform::Unordered) => Part::Year,
         Some(Transform::YearMonth) => Part::YearMonth,
         Some(Transform::Year) => Part::Year,

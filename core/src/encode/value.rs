@@ -4,10 +4,11 @@ use std::ops::Deref;
 
 use crate::normalise::date::{Date, DateOptions};
 use crate::normalise::name::NameOptions;
+use crate::normalise::nickname;
 use crate::normalise::postcode::Postcode;
 use crate::normalise::sex::Sex;
 use crate::normalise::{date, name, nhs, postcode, sex, text, Normalised};
-use crate::schema::keys::MAX_DELETIONS;
+use crate::schema::keys::{MAX_DELETIONS, NICKNAME_SET_SIZE};
 use crate::schema::{FieldKind, FieldSpec, Transform, DEFAULT_CENTURY_PIVOT, DEFAULT_MIN_YEAR};
 
 use super::levels;
@@ -154,6 +155,22 @@ impl Value {
                     buf.clear();
                     buf.extend_from_slice(&s.as_bytes()[..i]);
                     buf.extend_from_slice(&s.as_bytes()[i + c.len_utf8()..]);
+                    f(buf);
+                }
+            }
+            (Value::Text(s), Transform::Nickname) => {
+                f(s.as_bytes());
+                let formal = nickname::formal_names(s);
+                for name in formal {
+                    f(name.as_bytes());
+                }
+                // Padding: the name, a zero byte (which no normalised name holds) and the
+                // value's place, so each pad equals no name and no other name's pad.
+                for place in 1 + formal.len()..NICKNAME_SET_SIZE {
+                    buf.clear();
+                    buf.extend_from_slice(s.as_bytes());
+                    buf.push(0);
+                    buf.push(place as u8);
                     f(buf);
                 }
             }

@@ -36,6 +36,7 @@
 pub mod date;
 pub mod name;
 pub mod nhs;
+pub mod nickname;
 pub mod postcode;
 pub mod sex;
 pub mod text;

@@ -49,7 +49,17 @@ pub enum Transform {
     /// end (`flat 3 45 far gosford street` gives `45 far gosford street`), so flat numbers and
     /// `3/45` styles do not matter; the whole line when it has no digit.
     NumberStreet,
+    /// Set of [`NICKNAME_SET_SIZE`]: a name, the formal names it is a nickname of
+    /// (from a public list, `core/data/nicknames.csv`: `peggy` gives `peggy` and
+    /// `margaret`), and padding values that equal no name, so that every name's set has the same
+    /// size and the size says nothing. Two names agree when one is a nickname of the other or
+    /// both are nicknames of one formal name (`maggie`, `peggy`).
+    Nickname,
 }
+
+/// Values in a [`Transform::Nickname`] set: the name and up to
+/// 8 formal names, padded.
+pub const NICKNAME_SET_SIZE: usize = 1 + crate::normalise::nickname::MAX_FORMAL_NAMES;
 
 /// Characters of a name whose deletion is a [`Transform::Deletions`] value (longer names keep
 /// their first this many).
@@ -57,7 +67,7 @@ pub const MAX_DELETIONS: usize = 15;
 
 impl Transform {
     /// Every transform, in a fixed order.
-    pub const ALL: [Transform; 12] = [
+    pub const ALL: [Transform; 13] = [
         Transform::Swapped,
         Transform::YearMonth,
         Transform::Year,
@@ -70,6 +80,7 @@ impl Transform {
         Transform::Initial,
         Transform::Deletions,
         Transform::NumberStreet,
+        Transform::Nickname,
     ];
 
     /// The name used in keys and column names (`year_month`).
@@ -87,6 +98,7 @@ impl Transform {
             Transform::Initial => "initial",
             Transform::Deletions => "deletions",
             Transform::NumberStreet => "number_street",
+            Transform::Nickname => "nickname",
         }
     }
 
@@ -104,14 +116,20 @@ impl Transform {
             | Transform::Unordered
             | Transform::DigitMasks => FieldKind::Date,
             Transform::Sector | Transform::District | Transform::Area => FieldKind::Postcode,
-            Transform::Soundex | Transform::Initial | Transform::Deletions => FieldKind::Name,
+            Transform::Soundex
+            | Transform::Initial
+            | Transform::Deletions
+            | Transform::Nickname => FieldKind::Name,
             Transform::NumberStreet => FieldKind::Text,
         }
     }
 
     /// Whether it gives a set of values.
     pub fn is_set(self) -> bool {
-        matches!(self, Transform::DigitMasks | Transform::Deletions)
+        matches!(
+            self,
+            Transform::DigitMasks | Transform::Deletions | Transform::Nickname
+        )
     }
 
     /// The hash domain of its values: values of one domain and key group are hashed alike, so

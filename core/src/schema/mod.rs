@@ -647,7 +647,7 @@ impl Schema {
     /// fields, tokens, filters and household keys. Equal for schemas that differ only in layout,
     /// key order, description or `link`; every manifest records it and linking checks it.
     pub fn fingerprint(&self) -> SchemaFingerprint {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "version": self.version,
             "record_id": self.record_id,
             "fields": self.fields,
@@ -655,6 +655,21 @@ impl Schema {
             "filters": self.filters,
             "household": self.household,
         });
+        // The nickname list decides a `nickname` key's values: another list, another encoding.
+        // Only schemas that use it carry its id, so other fingerprints are unchanged.
+        let nickname = Transform::Nickname.as_str();
+        let uses_nickname = self
+            .tokens
+            .iter()
+            .flat_map(|t| t.keys.iter())
+            .chain(self.household.iter())
+            .any(|k| keys::split_key(k).1 == Some(nickname));
+        if let (true, Some(map)) = (uses_nickname, value.as_object_mut()) {
+            map.insert(
+                "nickname_list".into(),
+                crate::normalise::nickname::list_id().into(),
+            );
+        }
         SchemaFingerprint(hash_canonical(&value))
     }
 

@@ -187,9 +187,9 @@ fn impossible_settings_are_refused_with_their_path() {
             Box::new(|v| v["link"]["comparisons"][0]["levels"][0]["name"] = "else".into()),
         ),
         (
-            "link.comparisons[0].levels[4].cross",
+            "link.comparisons[0].levels[5].cross",
             Box::new(|v| {
-                v["link"]["comparisons"][0]["levels"][4]["cross"] =
+                v["link"]["comparisons"][0]["levels"][5]["cross"] =
                     serde_json::json!(["first_name", "postcode"])
             }),
         ),
