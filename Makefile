@@ -79,6 +79,15 @@ c-test: header-check c-lib c-fixtures
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_index.c \
 		-o $(C_BUILD)/test_index_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_index_asan $(C_LINK)
+	$(CC) $(C_STRICT) -g $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_formats.c \
+		-o $(C_BUILD)/test_formats $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	rm -rf $(C_BUILD)/formats && mkdir -p $(C_BUILD)/formats
+	$(VALGRIND) $(C_BUILD)/test_formats tests/formats $(C_BUILD)/formats
+	$(CC) $(C_STRICT) -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/test_formats.c \
+		-o $(C_BUILD)/test_formats_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
+	rm -rf $(C_BUILD)/formats && mkdir -p $(C_BUILD)/formats
+	ASAN_OPTIONS=detect_leaks=1 $(C_BUILD)/test_formats_asan tests/formats $(C_BUILD)/formats
 	$(CC) $(C_STRICT) -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer $$($(STAGE_PKG) --cflags pseudolink) ffi/tests/bad_inputs.c \
 		-o $(C_BUILD)/bad_inputs_asan $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
@@ -112,7 +121,7 @@ c-test: header-check c-lib c-fixtures
 	$(CC) $(C_STRICT) $$($(STAGE_PKG) --cflags pseudolink) $(C_BUILD)/doc_example.c \
 		-o $(C_BUILD)/doc_example $$($(STAGE_PKG) --libs pseudolink) -Wl,-rpath,$(C_STAGE)/lib
 	$(C_BUILD)/doc_example $(C_LINK)/schema.json $(C_LINK)/secret.hex >/dev/null
-	@echo "C API: header, C test and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, deprecation warnings, examples (shared, static, file encode, docs/c.md): ok"
+	@echo "C API: header, C test, index test, formats corpus and secret scan (valgrind, ASan+UBSan), bad-input corpus (ASan+UBSan), C++ header compile, deprecation warnings, examples (shared, static, file encode, docs/c.md): ok"
 
 # Inputs of the C test's link checks, made with the CLI: two small synthetic agency extracts
 # encoded under a new secret, and the links file `pseudolink link` writes for them.

@@ -131,7 +131,10 @@ typedef struct pl_cancel pl_cancel;
  free it with `pl_encode_options_free`. A new one has `pl_encode_file`'s behaviour with no
  rejects file: the first bad row stops the run, no agreement or purpose is recorded, the
  duplicate record id check has the default budget (64 MiB) and its temporary files go to the
- output's folder. The setters change the handle, so they must not run while another thread
+ output's folder; a CSV input is read as UTF-8 with commas, a workbook's first sheet is read,
+ the schema's column names are expected, and no source name is recorded. (Excel workbooks and
+ Parquet files are recognised by their names, `.xlsx` and `.parquet`, as by `pseudolink
+ encode`.) The setters change the handle, so they must not run while another thread
  uses it; encoding only reads it, so one handle may serve several runs at once.
  */
 typedef struct pl_encode_options pl_encode_options;
@@ -716,11 +719,116 @@ pl_result pl_encode_options_set_cancel(struct pl_encode_options *options,
                                        const struct pl_cancel *cancel);
 
 /*
+ Reads a CSV input in the text encoding named by the `encoding_len` bytes of UTF-8 at
+ `encoding` (case and `-` ignored: `utf-8`, `windows-1252` (also `cp1252`), `latin-1`,
+ `utf-16`, `utf-16le`, `utf-16be`), as `pseudolink encode --encoding E` does; empty (length
+ 0, NULL or not): UTF-8, the default. A byte order
+ mark at the start of the file overrides it. Recorded in the manifest. Errors:
+ `PL_NULL_POINTER` (`options`, or `encoding` NULL with a length), `PL_INVALID_UTF8`,
+ `PL_INVALID_ARGUMENT` (an unknown encoding, named in the message; the options keep the
+ encoding they had).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `encoding` must
+ be NULL or valid for reads of `encoding_len` bytes.
+ */
+pl_result pl_encode_options_set_encoding(struct pl_encode_options *options,
+                                         const char *encoding,
+                                         size_t encoding_len);
+
+/*
+ Reads a CSV input with the delimiter named by the `delimiter_len` bytes of UTF-8 at
+ `delimiter` (`,`, `;`, `|`, or a tab: `tab` or the character itself), as `pseudolink encode
+ --delimiter D` does; empty (length 0, NULL or not): a comma, the default. Recorded in the
+ manifest. Errors: `PL_NULL_POINTER` (`options`, or `delimiter` NULL with a length),
+ `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (another delimiter, named in the message; the
+ options keep the one they had).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `delimiter`
+ must be NULL or valid for reads of `delimiter_len` bytes.
+ */
+pl_result pl_encode_options_set_delimiter(struct pl_encode_options *options,
+                                          const char *delimiter,
+                                          size_t delimiter_len);
+
+/*
+ Adds the column name mapping given by the `mapping_len` bytes of UTF-8 at `mapping`
+ (`SCHEMA_COLUMN=INPUT_COLUMN`, e.g. `first_name=forename`): the input's name for a schema
+ column, as `pseudolink encode --column M` does; call it once per column. An empty mapping
+ (length 0, NULL or not) clears the mappings added so far. They are added to
+ those of the mapping file (`pl_encode_options_set_columns_file`), if any, and recorded in the
+ manifest. Errors: `PL_NULL_POINTER` (`options`, or `mapping` NULL with a length),
+ `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (not `A=B`, or a schema column already mapped to
+ another name; the options keep the mappings they had). `pl_encoder_encode_file` refuses a
+ mapping of a column the schema does not have with `PL_INVALID_ARGUMENT`, and one to a column
+ the input does not have with `PL_INPUT_ERROR` (naming the file).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `mapping` must
+ be NULL or valid for reads of `mapping_len` bytes.
+ */
+pl_result pl_encode_options_set_column(struct pl_encode_options *options,
+                                       const char *mapping,
+                                       size_t mapping_len);
+
+/*
+ Reads the input's names for the schema's columns from the mapping file `path` (a
+ NUL-terminated UTF-8 path: a JSON object `{"first_name": "forename", ...}` (`.json`) or a CSV
+ file with the header `schema_column,input_column`), as `pseudolink encode --columns FILE`
+ does; NULL, the default: none. The mappings of `pl_encode_options_set_column` are added to
+ it. The file is read by `pl_encoder_encode_file`, which returns `PL_IO_ERROR` when it cannot
+ be read and `PL_INPUT_ERROR` (naming the file and line) when it is malformed. Errors:
+ `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `path` must be
+ NULL or a NUL-terminated string.
+ */
+pl_result pl_encode_options_set_columns_file(struct pl_encode_options *options, const char *path);
+
+/*
+ Reads the sheet named by the `sheet_len` bytes of UTF-8 at `sheet` of an Excel workbook
+ input, as `pseudolink encode --sheet S` does; empty (length 0, NULL or not), the default: the
+ first sheet. Recorded in the manifest. A sheet the workbook does not have is refused by
+ `pl_encoder_encode_file` with `PL_INPUT_ERROR`, naming the sheets it has. Errors: `PL_NULL_POINTER` (`options`, or
+ `sheet` NULL with a length), `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `sheet` must be
+ NULL or valid for reads of `sheet_len` bytes.
+ */
+pl_result pl_encode_options_set_sheet(struct pl_encode_options *options,
+                                      const char *sheet,
+                                      size_t sheet_len);
+
+/*
+ Records in the manifest the agency's name for this source (`source_len` bytes of UTF-8 at
+ `source`, e.g. `council`), as `pseudolink encode --source S` does; links name their sources
+ by it. Empty (length 0, NULL or not), the default: none. Errors: `PL_NULL_POINTER`
+ (`options`, or `source` NULL with a length), `PL_INVALID_UTF8`.
+
+ # Safety
+
+ `options` must be NULL or live encode options that no other thread is using; `source` must
+ be NULL or valid for reads of `source_len` bytes.
+ */
+pl_result pl_encode_options_set_source(struct pl_encode_options *options,
+                                       const char *source,
+                                       size_t source_len);
+
+/*
  `pl_encode_file` with options: encodes the CSV extract at `input_path` into `output_path` and
  `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
  `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
  the manifest, the budget and temporary folder of the duplicate record id check, a cancel flag
- (`PL_CANCELLED` once it is set). Paths are NUL-terminated UTF-8. The manifest records who ran
+ (`PL_CANCELLED` once it is set), the text encoding, delimiter, sheet and column names of the
+ input and its source name. Paths are NUL-terminated UTF-8. The manifest records who ran
  it (user name, host), when it started and ended, the input's keyed BLAKE3, the schema
  fingerprint, the key check value and the counts.
  Nothing appears at the output, its manifest or the rejects path unless the whole run

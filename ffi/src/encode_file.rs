@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use pseudolink::io::text::{parse_delimiter, TextEncoding};
+use pseudolink::io::{add_column, column_map_with, parse_column_arg, ColumnMap};
 use pseudolink::run::{encode_file, id_memory_from_mib, EncodeOptions, RunControl};
 
 use crate::cancel::pl_cancel;
@@ -59,7 +61,10 @@ pub unsafe extern "C" fn pl_encode_file(
 /// free it with `pl_encode_options_free`. A new one has `pl_encode_file`'s behaviour with no
 /// rejects file: the first bad row stops the run, no agreement or purpose is recorded, the
 /// duplicate record id check has the default budget (64 MiB) and its temporary files go to the
-/// output's folder. The setters change the handle, so they must not run while another thread
+/// output's folder; a CSV input is read as UTF-8 with commas, a workbook's first sheet is read,
+/// the schema's column names are expected, and no source name is recorded. (Excel workbooks and
+/// Parquet files are recognised by their names, `.xlsx` and `.parquet`, as by `pseudolink
+/// encode`.) The setters change the handle, so they must not run while another thread
 /// uses it; encoding only reads it, so one handle may serve several runs at once.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Default)]
@@ -71,6 +76,13 @@ pub struct pl_encode_options {
     id_memory: Option<usize>,
     temp_dir: Option<PathBuf>,
     cancel: Option<Arc<AtomicBool>>,
+    encoding: TextEncoding,
+    delimiter: Option<u8>,
+    /// The mappings of `pl_encode_options_set_column`.
+    columns: ColumnMap,
+    columns_file: Option<PathBuf>,
+    sheet: Option<String>,
+    source: Option<String>,
 }
 
 /// Makes encode options with the defaults (see `pl_encode_options`) and stores them in `*out`;
@@ -239,11 +251,186 @@ pub unsafe extern "C" fn pl_encode_options_set_cancel(
     }
 }
 
+/// Reads a CSV input in the text encoding named by the `encoding_len` bytes of UTF-8 at
+/// `encoding` (case and `-` ignored: `utf-8`, `windows-1252` (also `cp1252`), `latin-1`,
+/// `utf-16`, `utf-16le`, `utf-16be`), as `pseudolink encode --encoding E` does; empty (length
+/// 0, NULL or not): UTF-8, the default. A byte order
+/// mark at the start of the file overrides it. Recorded in the manifest. Errors:
+/// `PL_NULL_POINTER` (`options`, or `encoding` NULL with a length), `PL_INVALID_UTF8`,
+/// `PL_INVALID_ARGUMENT` (an unknown encoding, named in the message; the options keep the
+/// encoding they had).
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `encoding` must
+/// be NULL or valid for reads of `encoding_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_encoding(
+    options: *mut pl_encode_options,
+    encoding: *const c_char,
+    encoding_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `encoding` NULL or valid for `encoding_len` bytes.
+        let (options, encoding) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(encoding, encoding_len, "encoding")?,
+            )
+        };
+        options.encoding = match encoding {
+            Some(name) => TextEncoding::parse(&name)?,
+            None => TextEncoding::default(),
+        };
+        Ok(())
+    }
+}
+
+/// Reads a CSV input with the delimiter named by the `delimiter_len` bytes of UTF-8 at
+/// `delimiter` (`,`, `;`, `|`, or a tab: `tab` or the character itself), as `pseudolink encode
+/// --delimiter D` does; empty (length 0, NULL or not): a comma, the default. Recorded in the
+/// manifest. Errors: `PL_NULL_POINTER` (`options`, or `delimiter` NULL with a length),
+/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (another delimiter, named in the message; the
+/// options keep the one they had).
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `delimiter`
+/// must be NULL or valid for reads of `delimiter_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_delimiter(
+    options: *mut pl_encode_options,
+    delimiter: *const c_char,
+    delimiter_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `delimiter` NULL or valid for `delimiter_len` bytes.
+        let (options, delimiter) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(delimiter, delimiter_len, "delimiter")?,
+            )
+        };
+        options.delimiter = delimiter.as_deref().map(parse_delimiter).transpose()?;
+        Ok(())
+    }
+}
+
+/// Adds the column name mapping given by the `mapping_len` bytes of UTF-8 at `mapping`
+/// (`SCHEMA_COLUMN=INPUT_COLUMN`, e.g. `first_name=forename`): the input's name for a schema
+/// column, as `pseudolink encode --column M` does; call it once per column. An empty mapping
+/// (length 0, NULL or not) clears the mappings added so far. They are added to
+/// those of the mapping file (`pl_encode_options_set_columns_file`), if any, and recorded in the
+/// manifest. Errors: `PL_NULL_POINTER` (`options`, or `mapping` NULL with a length),
+/// `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (not `A=B`, or a schema column already mapped to
+/// another name; the options keep the mappings they had). `pl_encoder_encode_file` refuses a
+/// mapping of a column the schema does not have with `PL_INVALID_ARGUMENT`, and one to a column
+/// the input does not have with `PL_INPUT_ERROR` (naming the file).
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `mapping` must
+/// be NULL or valid for reads of `mapping_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_column(
+    options: *mut pl_encode_options,
+    mapping: *const c_char,
+    mapping_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: the caller guarantees `options` is NULL or a live, unshared handle and
+        // `mapping` NULL or valid for `mapping_len` bytes.
+        let (options, mapping) = unsafe {
+            (
+                handle_mut(options, "options")?,
+                opt_text_arg(mapping, mapping_len, "mapping")?,
+            )
+        };
+        match mapping {
+            Some(m) => {
+                let (from, to) = parse_column_arg(&m)?;
+                add_column(&mut options.columns, from, to)?;
+            }
+            None => options.columns.clear(),
+        }
+        Ok(())
+    }
+}
+
+/// Reads the input's names for the schema's columns from the mapping file `path` (a
+/// NUL-terminated UTF-8 path: a JSON object `{"first_name": "forename", ...}` (`.json`) or a CSV
+/// file with the header `schema_column,input_column`), as `pseudolink encode --columns FILE`
+/// does; NULL, the default: none. The mappings of `pl_encode_options_set_column` are added to
+/// it. The file is read by `pl_encoder_encode_file`, which returns `PL_IO_ERROR` when it cannot
+/// be read and `PL_INPUT_ERROR` (naming the file and line) when it is malformed. Errors:
+/// `PL_NULL_POINTER` (`options`), `PL_INVALID_UTF8`, `PL_INVALID_ARGUMENT` (an empty path).
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `path` must be
+/// NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_columns_file(
+    options: *mut pl_encode_options,
+    path: *const c_char,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_path(options, path, "columns_path", |o| &mut o.columns_file) }
+    }
+}
+
+/// Reads the sheet named by the `sheet_len` bytes of UTF-8 at `sheet` of an Excel workbook
+/// input, as `pseudolink encode --sheet S` does; empty (length 0, NULL or not), the default: the
+/// first sheet. Recorded in the manifest. A sheet the workbook does not have is refused by
+/// `pl_encoder_encode_file` with `PL_INPUT_ERROR`, naming the sheets it has. Errors: `PL_NULL_POINTER` (`options`, or
+/// `sheet` NULL with a length), `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `sheet` must be
+/// NULL or valid for reads of `sheet_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_sheet(
+    options: *mut pl_encode_options,
+    sheet: *const c_char,
+    sheet_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_text(options, sheet, sheet_len, "sheet", |o| &mut o.sheet) }
+    }
+}
+
+/// Records in the manifest the agency's name for this source (`source_len` bytes of UTF-8 at
+/// `source`, e.g. `council`), as `pseudolink encode --source S` does; links name their sources
+/// by it. Empty (length 0, NULL or not), the default: none. Errors: `PL_NULL_POINTER`
+/// (`options`, or `source` NULL with a length), `PL_INVALID_UTF8`.
+///
+/// # Safety
+///
+/// `options` must be NULL or live encode options that no other thread is using; `source` must
+/// be NULL or valid for reads of `source_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn pl_encode_options_set_source(
+    options: *mut pl_encode_options,
+    source: *const c_char,
+    source_len: usize,
+) -> pl_result {
+    ffi_boundary! {
+        // SAFETY: forwarded from the caller's guarantees.
+        unsafe { set_text(options, source, source_len, "source", |o| &mut o.source) }
+    }
+}
+
 /// `pl_encode_file` with options: encodes the CSV extract at `input_path` into `output_path` and
 /// `output_path.manifest.json` with `encoder`, as `pseudolink encode` does with the options set in
 /// `options` (see `pl_encode_options_new`): a rejects file, the agreement and purpose recorded in
 /// the manifest, the budget and temporary folder of the duplicate record id check, a cancel flag
-/// (`PL_CANCELLED` once it is set). Paths are NUL-terminated UTF-8. The manifest records who ran
+/// (`PL_CANCELLED` once it is set), the text encoding, delimiter, sheet and column names of the
+/// input and its source name. Paths are NUL-terminated UTF-8. The manifest records who ran
 /// it (user name, host), when it started and ended, the input's keyed BLAKE3, the schema
 /// fingerprint, the key check value and the counts.
 /// Nothing appears at the output, its manifest or the rejects path unless the whole run
@@ -371,7 +558,7 @@ unsafe fn positional(
         purpose,
         id_memory: id_memory(id_memory_mib)?,
         temp_dir: temp_dir.map(Path::to_path_buf),
-        cancel: None,
+        ..pl_encode_options::default()
     })
 }
 
@@ -456,7 +643,11 @@ unsafe fn encode(
         purpose: options.purpose,
         id_memory: options.id_memory,
         temp_dir: options.temp_dir,
-        ..EncodeOptions::default()
+        encoding: options.encoding,
+        delimiter: options.delimiter,
+        sheet: options.sheet,
+        columns: column_map_with(options.columns_file.as_deref(), &options.columns)?,
+        source: options.source,
     };
     let dated = encoder.current();
     let mut control = RunControl::new();
@@ -536,6 +727,67 @@ mod tests {
             );
             pl_encode_options_free(o);
             pl_encode_options_free(null_mut());
+        }
+    }
+
+    #[test]
+    fn input_setters_parse_in_the_core_and_keep_the_options_on_failure() {
+        let mut o: *mut pl_encode_options = null_mut();
+        let text = |s: &'static str| (s.as_ptr().cast::<c_char>(), s.len());
+        // SAFETY: valid arguments, NULLs that are reported, and one handle freed once.
+        unsafe {
+            assert_eq!(pl_encode_options_new(&mut o), pl_result::PL_OK);
+            let (p, n) = text("Windows-1252");
+            assert_eq!(pl_encode_options_set_encoding(o, p, n), pl_result::PL_OK);
+            let (p, n) = text("ebcdic");
+            assert_eq!(
+                pl_encode_options_set_encoding(o, p, n),
+                pl_result::PL_INVALID_ARGUMENT
+            );
+            assert!(last_error().contains("unknown text encoding 'ebcdic'"));
+            assert_eq!((*o).encoding, TextEncoding::Windows1252, "kept on failure");
+            let (p, n) = text("tab");
+            assert_eq!(pl_encode_options_set_delimiter(o, p, n), pl_result::PL_OK);
+            let (p, n) = text(":");
+            assert_eq!(
+                pl_encode_options_set_delimiter(o, p, n),
+                pl_result::PL_INVALID_ARGUMENT
+            );
+            assert_eq!((*o).delimiter, Some(b'\t'));
+            assert_eq!(
+                pl_encode_options_set_delimiter(o, null(), 0),
+                pl_result::PL_OK
+            );
+            assert_eq!((*o).delimiter, None, "empty: the default");
+            let (p, n) = text("first_name=Forename");
+            assert_eq!(pl_encode_options_set_column(o, p, n), pl_result::PL_OK);
+            let (p, n) = text("first_name=Given");
+            assert_eq!(
+                pl_encode_options_set_column(o, p, n),
+                pl_result::PL_INVALID_ARGUMENT
+            );
+            assert_eq!((*o).columns.len(), 1);
+            assert_eq!(pl_encode_options_set_column(o, null(), 0), pl_result::PL_OK);
+            assert!((*o).columns.is_empty(), "empty: cleared");
+            let (p, n) = text("People");
+            assert_eq!(pl_encode_options_set_sheet(o, p, n), pl_result::PL_OK);
+            assert_eq!((*o).sheet.as_deref(), Some("People"));
+            let (p, n) = text("council");
+            assert_eq!(pl_encode_options_set_source(o, p, n), pl_result::PL_OK);
+            assert_eq!((*o).source.as_deref(), Some("council"));
+            assert_eq!(
+                pl_encode_options_set_columns_file(o, c"columns.json".as_ptr()),
+                pl_result::PL_OK
+            );
+            assert_eq!(
+                (*o).columns_file.as_deref(),
+                Some(Path::new("columns.json"))
+            );
+            assert_eq!(
+                pl_encode_options_set_source(null_mut(), null(), 0),
+                pl_result::PL_NULL_POINTER
+            );
+            pl_encode_options_free(o);
         }
     }
 }

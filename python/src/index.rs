@@ -172,16 +172,24 @@ impl PyIndex {
         guard(|| self.with(|index| index.write_export(&path).py()))
     }
 
-    /// Withdraws the records `record_ids` of `source`: no trace is left in the index. Returns
-    /// how many were removed (all or nothing). A person left no longer held together by links
-    /// is listed in `splits()` for review.
-    fn remove(&self, py: Python<'_>, source: &str, record_ids: Vec<String>) -> PyResult<u64> {
+    /// Withdraws the records `record_ids` of `source`: no trace is left in the index (all or
+    /// nothing). Returns a dict: `removed` (how many) and `splits`, the persons this withdrawal
+    /// left no longer held together by links, listed for review (dicts of `person`, `when`,
+    /// `parts`, as `splits()` gives them), as `pseudolink index remove` reports them.
+    fn remove<'py>(
+        &self,
+        py: Python<'py>,
+        source: &str,
+        record_ids: Vec<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
-            self.with(|index| {
-                py.detach(|| index.remove(source, &record_ids))
-                    .map(|r| r.removed)
-                    .py()
-            })
+            let report = self.with(|index| py.detach(|| index.remove(source, &record_ids)).py())?;
+            let json = serde_json::to_string(&report.splits)
+                .map_err(|e| InvalidArgumentError::new_err(e.to_string()))?;
+            let d = PyDict::new(py);
+            d.set_item("removed", report.removed)?;
+            d.set_item("splits", py.import("json")?.call_method1("loads", (json,))?)?;
+            Ok(d)
         })
     }
 

@@ -87,7 +87,9 @@ def test_match_row_remove_and_errors(setup, tmp_path):
     with pytest.raises(pseudolink.InputError):
         index.match_row("b", "x,not-hex")
     n = len(index)
-    assert index.remove("b", [first["record_id"]]) == 1
+    removed = index.remove("b", [first["record_id"]])
+    assert removed["removed"] == 1
+    assert removed["splits"] == []  # a single record of b: no person of a depends on it
     assert len(index) == n - 1
     gone = first["record_id"]
     assert not any(m["record_id"] == gone and m["source"] == "b" for m in index.export())
@@ -104,6 +106,42 @@ def test_match_row_remove_and_errors(setup, tmp_path):
         assert len(again) == n - 1
     with pytest.raises(pseudolink.InvalidArgumentError, match="holds no person index"):
         pseudolink.Index(tmp_path / "nothing")
+
+
+def test_remove_returns_the_splits_it_lists(cli, vectors, tmp_path):
+    """Duplicates within agency a joined only through agency b's record: withdrawing it lists
+    their person for a split review, and `remove` returns that split as `splits()` lists it."""
+    synth = tmp_path / "synth"
+    run_cli(
+        cli, "synth", "--people", "600", "--seed", "11", "--duplicate-rate", "0.1",
+        "--out", synth,
+    )  # fmt: skip
+    secret_file, schema_file = write_secret_and_schema(tmp_path, vectors)
+    for name in ("a", "b"):
+        run_cli(
+            cli, "encode", "--schema", schema_file, "--secret-file", secret_file,
+            "--input", synth / f"agency_{name}.csv", "--output", tmp_path / f"{name}.enc.csv",
+        )  # fmt: skip
+    schema = pseudolink.Schema.from_file(schema_file)
+    inputs = [tmp_path / "a.enc.csv", tmp_path / "b.enc.csv"]
+    with pseudolink.Index.create(tmp_path / "idx", schema, inputs, sources=["a", "b"]) as index:
+        persons: dict[str, list[dict[str, str]]] = {}
+        for m in index.export():
+            persons.setdefault(m["person_id"], []).append(m)
+        person, records = next(
+            (p, r)
+            for p, r in persons.items()
+            if sum(m["source"] == "a" for m in r) == 2 and sum(m["source"] == "b" for m in r) == 1
+        )
+        bridge = next(m for m in records if m["source"] == "b")
+        rest = sorted(f"a:{m['record_id']}" for m in records if m["source"] == "a")
+        result = index.remove("b", [bridge["record_id"]])
+        assert result["removed"] == 1
+        assert len(result["splits"]) == 1, result
+        split = result["splits"][0]
+        assert split["person"] == person
+        assert split["parts"] == [[rest[0]], [rest[1]]]
+        assert split in index.splits()
 
 
 def test_add_sets_bad_rows_aside_in_a_rejects_file(setup, cli, tmp_path):

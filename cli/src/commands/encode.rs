@@ -86,15 +86,12 @@ fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
 
 /// The column mapping of `--columns FILE` and every `--column`.
 fn column_map(args: &Args) -> Result<ColumnMap> {
-    let mut map = match &args.columns {
-        Some(path) => raw::read_column_map(path)?,
-        None => ColumnMap::new(),
-    };
+    let mut more = ColumnMap::new();
     for arg in &args.column {
         let (from, to) = raw::parse_column_arg(arg)?;
-        raw::add_column(&mut map, from, to)?;
+        raw::add_column(&mut more, from, to)?;
     }
-    Ok(map)
+    raw::column_map_with(args.columns.as_deref(), &more)
 }
 
 /// Runs the encode command.

@@ -92,6 +92,7 @@ pub(crate) fn plan(
     records: &impl ReadableTable<u64, RecordValue>,
     persons: &impl ReadableMultimapTable<u64, u64>,
     blocks: &impl ReadableMultimapTable<u64, u64>,
+    recent: &impl ReadableMultimapTable<u64, u64>,
     source: u16,
     new: &[EncodedRecord],
 ) -> Result<Planned> {
@@ -108,11 +109,12 @@ pub(crate) fn plan(
     keys.dedup();
     let mut candidates: Vec<u64> = Vec::new();
     for k in keys {
-        let values = blocks.get(k).map_err(err)?;
-        if values.len() > max {
+        // A key's records: those of `blocks` and of `recent_blocks` (see `store`).
+        let (old, young) = (blocks.get(k).map_err(err)?, recent.get(k).map_err(err)?);
+        if old.len() + young.len() > max {
             continue;
         }
-        for v in values {
+        for v in old.chain(young) {
             candidates.push(v.map_err(err)?.value());
         }
     }

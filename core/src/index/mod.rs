@@ -67,7 +67,7 @@ use crate::schema::Schema;
 use assign::{Context, PersonRef, Planned};
 use store::{
     block_keys, person_id, row_of, store_error, BlockKeys, Counters, Settings, BLOCKS, IDS, MERGES,
-    META, PERSONS, RECORDS, SPLITS,
+    META, PERSONS, RECENT_BLOCKS, RECENT_BLOCKS_BOUND, RECORDS, SPLITS,
 };
 pub use store::{Evidence, Merge, Split, INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_EVIDENCE};
 
@@ -254,6 +254,8 @@ pub struct PersonIndex {
     schema: Schema,
     model: Model,
     layout: Layout,
+    /// [`RECENT_BLOCKS_BOUND`] (lower in tests).
+    recent_bound: u64,
 }
 
 impl fmt::Debug for PersonIndex {
@@ -422,6 +424,8 @@ impl PersonIndex {
                 let mut ids = txn.open_table(IDS).map_err(|e| we(e.into()))?;
                 let mut persons = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
                 let mut blocks = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+                txn.open_multimap_table(RECENT_BLOCKS)
+                    .map_err(|e| we(e.into()))?;
                 txn.open_table(MERGES).map_err(|e| we(e.into()))?;
                 txn.open_table(SPLITS).map_err(|e| we(e.into()))?;
                 let mut person_of_cluster: BTreeMap<u32, u64> = BTreeMap::new();
@@ -521,6 +525,11 @@ impl PersonIndex {
                 .map_err(|e| store_error("read", &path, e))?;
             (settings, counters)
         };
+        let settings = if settings.format == INDEX_FORMAT && settings.format_version == 1 {
+            migrate_from_1(&db, &path, settings)?
+        } else {
+            settings
+        };
         if settings.format != INDEX_FORMAT || settings.format_version != INDEX_FORMAT_VERSION {
             return Err(Error::Mismatch(format!(
                 "{} is {} version {}; this pseudolink reads {INDEX_FORMAT} version {INDEX_FORMAT_VERSION}: rebuild the index from its inputs",
@@ -548,6 +557,7 @@ impl PersonIndex {
             schema,
             model,
             layout,
+            recent_bound: RECENT_BLOCKS_BOUND,
         })
     }
 
@@ -720,11 +730,14 @@ impl PersonIndex {
         let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
         let mut counters = self.counters;
         let when = crate::timestamp::now_rfc3339();
-        let (report, planned) = {
+        let (report, planned, full) = {
             let mut rec_t = txn.open_table(RECORDS).map_err(|e| we(e.into()))?;
             let mut ids_t = txn.open_table(IDS).map_err(|e| we(e.into()))?;
             let mut per_t = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
             let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+            let mut new_t = txn
+                .open_multimap_table(RECENT_BLOCKS)
+                .map_err(|e| we(e.into()))?;
             for (k, r) in records.iter().enumerate() {
                 if accepted[k]
                     && ids_t
@@ -755,7 +768,7 @@ impl PersonIndex {
                 settings: &settings,
                 path: &self.path,
             };
-            let planned = assign::plan(&ctx, &rec_t, &per_t, &blk_t, source_no, &records)?;
+            let planned = assign::plan(&ctx, &rec_t, &per_t, &blk_t, &new_t, source_no, &records)?;
             let number = |p: PersonRef| match p {
                 PersonRef::Existing(n) => n,
                 PersonRef::New(k) => counters.next_person + 1 + k,
@@ -843,7 +856,11 @@ impl PersonIndex {
             }
             block_entries.sort_unstable();
             for (k, no) in block_entries {
-                blk_t.insert(k, no).map_err(|e| we(e.into()))?;
+                new_t.insert(k, no).map_err(|e| we(e.into()))?;
+            }
+            let full = new_t.len().map_err(|e| we(e.into()))? > self.recent_bound;
+            if full {
+                copy_entries(&new_t, &mut blk_t, &we)?;
             }
             counters.next_person += planned.new_persons;
             let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
@@ -860,8 +877,16 @@ impl PersonIndex {
                     rejected: Vec::new(),
                 },
                 planned,
+                full,
             )
         };
+        if full {
+            // Moved into `blocks` above: emptied.
+            txn.delete_multimap_table(RECENT_BLOCKS)
+                .map_err(|e| we(e.into()))?;
+            txn.open_multimap_table(RECENT_BLOCKS)
+                .map_err(|e| we(e.into()))?;
+        }
         let mut report = report;
         rejected.sort_by_key(|r| r.line);
         report.rejected = rejected;
@@ -890,6 +915,9 @@ impl PersonIndex {
         let rec_t = txn.open_table(RECORDS).map_err(|e| re(e.into()))?;
         let per_t = txn.open_multimap_table(PERSONS).map_err(|e| re(e.into()))?;
         let blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| re(e.into()))?;
+        let new_t = txn
+            .open_multimap_table(RECENT_BLOCKS)
+            .map_err(|e| re(e.into()))?;
         let ctx = Context {
             schema: &self.schema,
             layout: &self.layout,
@@ -902,6 +930,7 @@ impl PersonIndex {
             &rec_t,
             &per_t,
             &blk_t,
+            &new_t,
             source_no,
             std::slice::from_ref(record),
         )?;
@@ -1103,6 +1132,9 @@ impl PersonIndex {
             let mut ids_t = txn.open_table(IDS).map_err(|e| we(e.into()))?;
             let mut per_t = txn.open_multimap_table(PERSONS).map_err(|e| we(e.into()))?;
             let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+            let mut new_t = txn
+                .open_multimap_table(RECENT_BLOCKS)
+                .map_err(|e| we(e.into()))?;
             for id in record_ids {
                 let no = ids_t
                     .remove((source_no, id.as_str()))
@@ -1125,7 +1157,9 @@ impl PersonIndex {
                     .pop()
                     .ok_or_else(|| we(redb::Error::Corrupted("empty record".into())))?;
                 for k in block_keys(&self.schema, &self.layout, &record) {
+                    // In one of the two tables (see `store`): removed from both.
                     blk_t.remove(k, no).map_err(|e| we(e.into()))?;
+                    new_t.remove(k, no).map_err(|e| we(e.into()))?;
                 }
                 per_t.remove(person, no).map_err(|e| we(e.into()))?;
                 affected.insert(person);
@@ -1263,9 +1297,16 @@ impl PersonIndex {
                     let (k, v) = e.map_err(|e| re(e.into()))?;
                     dst.insert(k.value(), v.value()).map_err(|e| we(e.into()))?;
                 }
-                for table in [PERSONS, BLOCKS] {
+                // `recent_blocks` is moved into `blocks` (and left empty) on the way.
+                wtxn.open_multimap_table(RECENT_BLOCKS)
+                    .map_err(|e| we(e.into()))?;
+                for (table, into) in [
+                    (PERSONS, PERSONS),
+                    (BLOCKS, BLOCKS),
+                    (RECENT_BLOCKS, BLOCKS),
+                ] {
                     let src = rtxn.open_multimap_table(table).map_err(|e| re(e.into()))?;
-                    let mut dst = wtxn.open_multimap_table(table).map_err(|e| we(e.into()))?;
+                    let mut dst = wtxn.open_multimap_table(into).map_err(|e| we(e.into()))?;
                     for e in src.iter().map_err(|e| re(e.into()))? {
                         let (k, vs) = e.map_err(|e| re(e.into()))?;
                         for v in vs {
@@ -1377,6 +1418,40 @@ impl SplitLog {
         self.listed.push(split);
         Ok(())
     }
+}
+
+/// Inserts every entry of `from` (`recent_blocks`) into `into` (`blocks`), in key order.
+fn copy_entries(
+    from: &redb::MultimapTable<u64, u64>,
+    into: &mut redb::MultimapTable<u64, u64>,
+    we: &impl Fn(redb::Error) -> Error,
+) -> Result<()> {
+    for e in from.iter().map_err(|e| we(e.into()))? {
+        let (k, vs) = e.map_err(|e| we(e.into()))?;
+        for v in vs {
+            let v = v.map_err(|e| we(e.into()))?;
+            into.insert(k.value(), v.value())
+                .map_err(|e| we(e.into()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves an index of format version 1 (without `recent_blocks`) to the current version: the
+/// table is created, empty, and the version written, in one transaction.
+fn migrate_from_1(db: &Database, path: &Path, mut settings: Settings) -> Result<Settings> {
+    let we = |e: redb::Error| store_error("write", path, e);
+    settings.format_version = INDEX_FORMAT_VERSION;
+    let txn = db.begin_write().map_err(|e| we(e.into()))?;
+    {
+        txn.open_multimap_table(RECENT_BLOCKS)
+            .map_err(|e| we(e.into()))?;
+        let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
+        meta.insert("settings", json(&settings)?.as_str())
+            .map_err(|e| we(e.into()))?;
+    }
+    txn.commit().map_err(|e| we(e.into()))?;
+    Ok(settings)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -7,7 +7,14 @@
 //! | `ids` | (source number, record id) | record number |
 //! | `persons` (multimap) | person number | record numbers |
 //! | `blocks` (multimap) | block key ([`block_keys`]) | record numbers |
+//! | `recent_blocks` (multimap) | block key | record numbers added since the last merge into `blocks` |
 //! | `merges`, `splits` | sequence number | JSON ([`Merge`], [`Split`]) |
+//!
+//! A key's records are those of `blocks` and `recent_blocks` together. `create` fills `blocks`;
+//! `add` inserts into the small `recent_blocks`, whose few pages its hashed keys dirty (in the
+//! large `blocks`, the keys of 10,000 records land on almost every leaf, and the commit writes
+//! and syncs them all), and moves it into `blocks` when it holds more than
+//! [`RECENT_BLOCKS_BOUND`] entries; a rewrite (after a withdrawal) moves it too.
 //!
 //! Every change is one write transaction: redb commits it whole or not at all, so a crash leaves
 //! the state of the last commit.
@@ -30,13 +37,20 @@ pub(crate) const IDS: TableDefinition<(u16, &str), u64> = TableDefinition::new("
 pub(crate) const PERSONS: MultimapTableDefinition<u64, u64> =
     MultimapTableDefinition::new("persons");
 pub(crate) const BLOCKS: MultimapTableDefinition<u64, u64> = MultimapTableDefinition::new("blocks");
+pub(crate) const RECENT_BLOCKS: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("recent_blocks");
 pub(crate) const MERGES: TableDefinition<u64, &str> = TableDefinition::new("merges");
 pub(crate) const SPLITS: TableDefinition<u64, &str> = TableDefinition::new("splits");
 
 /// Name of the index's format, in its settings.
 pub const INDEX_FORMAT: &str = "pseudolink-person-index";
-/// Version of the index's format.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+/// Version of the index's format: 2 added the `recent_blocks` table. An index of version 1 is
+/// moved to version 2 when it is opened (the table is created, empty).
+pub const INDEX_FORMAT_VERSION: u32 = 2;
+
+/// Entries `recent_blocks` may hold after an add before they are moved into `blocks` (about
+/// 80,000 records: each has about a dozen block keys).
+pub(crate) const RECENT_BLOCKS_BOUND: u64 = 1 << 20;
 
 /// What an index was made with; fixed at creation except `sources`, which grows.
 #[derive(Debug, Clone, Serialize, Deserialize)]

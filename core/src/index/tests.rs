@@ -499,3 +499,83 @@ fn create_reports_its_stages_and_storing_progress() {
         Some(&("storing", report.records, report.records))
     );
 }
+
+/// Entries of `blocks` and of `recent_blocks`.
+fn block_entries(index: &PersonIndex) -> (u64, u64) {
+    let txn = index.db.begin_read().unwrap();
+    let old = txn.open_multimap_table(BLOCKS).unwrap().len().unwrap();
+    let young = txn
+        .open_multimap_table(RECENT_BLOCKS)
+        .unwrap()
+        .len()
+        .unwrap();
+    (old, young)
+}
+
+#[test]
+fn recent_block_keys_give_the_same_persons_and_withdrawal_removes_them() {
+    // `one` keeps its adds' block keys in `recent_blocks`; `two` moves them into `blocks` at
+    // every add (as format 1 inserted them): the same persons and merges either way.
+    let s = Setup::new(600, 11, 0.1);
+    let mut one = s.create("one");
+    let mut two = s.create("two");
+    two.recent_bound = 0;
+    let created = block_entries(&one);
+    assert_eq!(created.1, 0, "create fills `blocks` only");
+    let extract = read_encoded(&s.path("b2.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
+    let half = extract.records.len() / 2;
+    for part in [&extract.records[..half], &extract.records[half..]] {
+        let a = one.add_records("b", part.to_vec(), None).unwrap();
+        let b = two.add_records("b", part.to_vec(), None).unwrap();
+        assert_eq!(a.assignments, b.assignments);
+    }
+    assert_eq!(one.export().unwrap(), two.export().unwrap());
+    let strip = |m: Vec<Merge>| -> Vec<(String, String)> {
+        m.into_iter().map(|m| (m.retired, m.surviving)).collect()
+    };
+    assert_eq!(strip(one.merges().unwrap()), strip(two.merges().unwrap()));
+    let (old, young) = block_entries(&one);
+    assert_eq!(old, created.0, "adds leave `blocks` alone");
+    assert!(young > 0);
+    assert_eq!(block_entries(&two), (old + young, 0));
+
+    // A record in `recent_blocks`, withdrawn: its keys leave with it, and the rewrite moves the
+    // rest into `blocks`.
+    let gone = &extract.records[0];
+    let keys = block_keys(&one.schema, &one.layout, gone).len() as u64;
+    one.remove("b", std::slice::from_ref(&gone.id)).unwrap();
+    assert_eq!(block_entries(&one), (old + young - keys, 0));
+    two.remove("b", std::slice::from_ref(&gone.id)).unwrap();
+    assert_eq!(block_entries(&two), (old + young - keys, 0));
+    let rest = extract.records[1..].to_vec();
+    let a = one.match_record("c", &rest[0]).unwrap();
+    assert_eq!(a, two.match_record("c", &rest[0]).unwrap());
+}
+
+#[test]
+fn an_index_of_format_1_is_moved_to_format_2_when_opened() {
+    let s = Setup::new(200, 3, 0.0);
+    let index = s.create("idx");
+    let n = index.len().unwrap();
+    {
+        // Back to what format 1 wrote: no `recent_blocks`, version 1.
+        let mut settings = index.settings.clone();
+        settings.format_version = 1;
+        let txn = index.db.begin_write().unwrap();
+        assert!(txn.delete_multimap_table(RECENT_BLOCKS).unwrap());
+        txn.open_table(META)
+            .unwrap()
+            .insert("settings", json(&settings).unwrap().as_str())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    drop(index);
+    let mut index = PersonIndex::open(&s.path("idx")).unwrap();
+    assert_eq!(index.settings.format_version, INDEX_FORMAT_VERSION);
+    assert_eq!(block_entries(&index).1, 0);
+    index.add_file(&s.path("b2.enc.csv"), Some("b")).unwrap();
+    assert!(index.len().unwrap() > n);
+    drop(index);
+    let index = PersonIndex::open(&s.path("idx")).unwrap();
+    assert!(block_entries(&index).1 > 0);
+}

@@ -13,4 +13,4 @@ pub mod text;
 pub use cells::InputKind;
 pub use encoded::{read_encoded, EncodedExtract, ReadOptions};
 pub use manifest::{manifest_path, Manifest};
-pub use raw::{add_column, parse_column_arg, read_column_map, ColumnMap};
+pub use raw::{add_column, column_map_with, parse_column_arg, read_column_map, ColumnMap};

@@ -476,6 +476,19 @@ pub fn add_column(map: &mut ColumnMap, from: String, to: String) -> Result<()> {
     Ok(())
 }
 
+/// The column mapping of an optional mapping file (see [`read_column_map`]) with `more` added to
+/// it (see [`add_column`]), as `pseudolink encode --columns FILE --column A=B` builds it.
+pub fn column_map_with(file: Option<&Path>, more: &ColumnMap) -> Result<ColumnMap> {
+    let mut map = match file {
+        Some(path) => read_column_map(path)?,
+        None => ColumnMap::new(),
+    };
+    for (from, to) in more {
+        add_column(&mut map, from.clone(), to.clone())?;
+    }
+    Ok(map)
+}
+
 /// Reads a column mapping file: a JSON object `{"first_name": "forename", ...}` (`.json`), or a
 /// CSV file whose header is `schema_column,input_column` and each row one mapping.
 pub fn read_column_map(path: &Path) -> Result<ColumnMap> {
