@@ -33,7 +33,8 @@ pub(crate) use write::write_chunks;
 
 use crate::encode::layout::{Layout, Slot, RECORD_ID_COLUMN};
 
-/// Rows per row group of a written extract: about 40 MB of the default schema's columns.
+/// Rows per row group of a written extract: about 29 MB of the default schema's columns
+/// (441 bytes a record, docs/benchmarks.md).
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
 /// The Parquet form of a column's values.
