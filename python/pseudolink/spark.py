@@ -425,8 +425,10 @@ def link(
 
     ``link(left, right, schema, ...)`` links two extracts; ``link([df1, df2, df3], schema,
     ...)`` several (pairs from different inputs only). Each DataFrame has the encoded
-    extract's columns (as :attr:`SparkExtract.encoded`, or an encoded CSV read with
-    ``spark.read.csv(path, header=True)``); other columns are ignored.
+    extract's columns (as :attr:`SparkExtract.encoded`, an encoded CSV read with
+    ``spark.read.csv(path, header=True)``, or a Parquet extract read with
+    ``spark.read.parquet(path)``, whose binary columns are read as the CSV's hex and base64);
+    other columns are ignored.
 
     Candidate pairs are formed by joins on the blocking rules' tokens, each pair once (by the
     first rule forming it), blocks over ``schema``'s ``max_block_size`` skipped and reported;
@@ -503,6 +505,22 @@ class _Options:
         self.cluster_support = float(cluster_support)
         self.one_to_one = bool(one_to_one)
         self.skipped_listed = int(skipped_listed)
+
+
+def _as_text(df: Any, column: str) -> Any:
+    """Column ``column`` of ``df`` as the encoded CSV extract's text: a binary column (a Parquet
+    extract read by ``spark.read.parquet``) as lower-case hex (tokens and token sets) or base64
+    (filters, the columns named ``*.bloom``), as ``pseudolink encode`` writes them to CSV."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BinaryType
+
+    cell = F.col(f"`{column}`")
+    if not isinstance(df.schema[column].dataType, BinaryType):
+        return cell.cast("string")
+    if column.endswith(".bloom"):
+        # Some Spark versions break base64 into lines of 76 characters (MIME).
+        return F.regexp_replace(F.base64(cell), "[\\r\\n]", "")
+    return F.lower(F.hex(cell))
 
 
 def _manifest_texts(manifests: list[Any] | None, n: int) -> list[str]:
@@ -582,7 +600,7 @@ def _link(
             df.select(
                 F.lit(s).alias("_pl_src"),
                 F.monotonically_increasing_id().alias("_pl_pos"),
-                *[F.col(f"`{c}`").cast("string").alias(c) for c in columns],
+                *[_as_text(df, c).alias(c) for c in columns],
             )
         )
     records = parts[0]

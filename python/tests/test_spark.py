@@ -223,6 +223,21 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
             assert abs(got[pair]["match_weight"] - row["match_weight"]) < 1e-9
 
 
+def test_a_parquet_extract_links_as_the_csv_one(session, files, tmp_path):
+    """A Parquet encoded extract read by ``spark.read.parquet`` (binary columns) links to the
+    links of its CSV form."""
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    out = tmp_path / "agency_a.enc.parquet"
+    pseudolink.read_encoded(files / "agency_a.enc.csv", schema).write_csv(out)
+    left = session.read.parquet(str(out))
+    assert dict(left.dtypes)[left.columns[1]] == "binary"
+    result = pls.link(
+        left, read_csv(session, files / "agency_b.enc.csv", 1), schema,
+        model=str(files / "model.json"), threshold=0.9, review_threshold=0.3, cluster_support=0,
+    )  # fmt: skip
+    assert spark_rows(result) == cli_rows(files / "cli.csv")
+
+
 def spark_rows(result: Any) -> dict[tuple[str, str], tuple[str, str, int | None]]:
     """The links of a Spark result by pair; the result's persisted tables are then released, as
     docs/spark.md asks (in local mode they share the one JVM's memory with every later test)."""

@@ -46,7 +46,8 @@ pub struct Args {
     /// their sources by it.
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
-    /// The encoded extract to write (its manifest goes to OUTPUT.manifest.json).
+    /// The encoded extract to write (its manifest goes to OUTPUT.manifest.json): CSV, or a
+    /// Parquet file when its name ends .parquet or .pq.
     #[arg(long)]
     pub output: PathBuf,
     /// Write rejected rows here (line, reason, field, message, record id) instead of failing on

@@ -10,5 +10,6 @@ mod index;
 mod keys;
 mod limits;
 mod link;
+mod parquet;
 mod report;
 mod secrets;

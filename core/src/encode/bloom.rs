@@ -124,7 +124,13 @@ impl Bloom {
     pub fn from_base64(text: &[u8], bits: u32) -> Option<Bloom> {
         // Strict, as written: padding required, no other characters, unused bits zero.
         let bytes = base64_simd::STANDARD.decode_to_vec(text).ok()?;
-        if bytes.len() * 8 != bits as usize {
+        Bloom::from_le_bytes(&bytes, bits)
+    }
+
+    /// The filter of `bits` bits whose little-endian bytes are `bytes` (as a Parquet extract
+    /// holds it); `None` when their length is not `bits / 8`.
+    pub fn from_le_bytes(bytes: &[u8], bits: u32) -> Option<Bloom> {
+        if bytes.len() * 8 != bits as usize || !bytes.len().is_multiple_of(8) {
             return None;
         }
         let words: Vec<u64> = bytes

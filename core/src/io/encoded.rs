@@ -1,4 +1,5 @@
-//! Reading encoded extracts back (the linkage unit's input), checked against their manifest.
+//! Reading encoded extracts back (the linkage unit's input), CSV or Parquet
+//! ([`ExtractFormat`]), checked against their manifest.
 
 use rustc_hash::FxHashSet;
 use std::fs::File;
@@ -75,6 +76,46 @@ pub struct ReadOptions {
     pub allow_unverified: bool,
 }
 
+/// The file format of an encoded extract: CSV text (hex tokens, base64 filters) or Parquet
+/// (binary columns, see docs/formats.md). Both hold the same records under the same manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExtractFormat {
+    /// CSV text.
+    Csv,
+    /// A Parquet file.
+    Parquet,
+}
+
+impl ExtractFormat {
+    /// The format of an extract to be written to `path`, told by its name, as raw inputs are:
+    /// `.parquet` or `.pq` (any case) is Parquet, any other name CSV.
+    pub fn of_output(path: &Path) -> ExtractFormat {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("parquet" | "pq") => ExtractFormat::Parquet,
+            _ => ExtractFormat::Csv,
+        }
+    }
+
+    /// The format of the extract at `path`: Parquet when its name says so or its first bytes
+    /// are `PAR1` (a CSV extract starts with its header, `record_id`), else CSV.
+    pub fn of_file(path: &Path) -> Result<ExtractFormat> {
+        let mut head = Vec::with_capacity(4);
+        File::open(path)
+            .and_then(|f| f.take(4).read_to_end(&mut head))
+            .map_err(|e| Error::io("read", path, e))?;
+        if head == b"PAR1" {
+            Ok(ExtractFormat::Parquet)
+        } else {
+            Ok(ExtractFormat::of_output(path))
+        }
+    }
+}
+
 /// Reads and checks the encoded extract at `path` against `schema` and its manifest.
 pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Result<EncodedExtract> {
     let mut warnings = Vec::new();
@@ -108,6 +149,60 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
         }
     }
     let layout = Layout::new(schema);
+    let (records, digest) = match ExtractFormat::of_file(path)? {
+        ExtractFormat::Csv => read_csv(path, &layout)?,
+        ExtractFormat::Parquet => {
+            let (records, digest) = std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| hash_file(path));
+                let records = super::encoded_parquet::read_records(path, &layout);
+                let digest = hashing
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Mismatch(altered_message(path))));
+                (records, digest)
+            });
+            let digest = digest?;
+            // A file altered after encoding is refused as such, even when it cannot be read.
+            if let Some(m) = manifest.as_ref().filter(|_| !options.allow_unverified) {
+                if altered(m, &digest.0, digest.1) {
+                    return Err(Error::Mismatch(altered_message(path)));
+                }
+            }
+            (records?, digest)
+        }
+    };
+    if let Some(m) = &manifest {
+        let (hash, bytes) = digest;
+        let problem = if altered(m, &hash, bytes) {
+            Some(altered_message(path))
+        } else if records.len() as u64 != m.counts.encoded {
+            Some(format!(
+                "{} holds {} records but its manifest says {}",
+                path.display(),
+                records.len(),
+                m.counts.encoded
+            ))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            if options.allow_unverified {
+                warnings.push(p);
+            } else {
+                return Err(Error::Mismatch(p));
+            }
+        }
+    }
+    Ok(EncodedExtract {
+        path: path.to_path_buf(),
+        manifest,
+        records,
+        warnings,
+    })
+}
+
+/// Reads the records of the CSV extract at `path` of `layout`; returns them with the file's
+/// BLAKE3 (hex) and size.
+fn read_csv(path: &Path, layout: &Layout) -> Result<(Vec<EncodedRecord>, (String, u64))> {
     let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
     let mut hashing = HashingReader::new(
         super::raw::LineGuard::new(BufReader::with_capacity(1 << 20, file)),
@@ -148,7 +243,7 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
         let mut ids = FxHashSet::default();
         while read(&mut reader, &mut row)? {
             let line = row.position().map(|p| p.line()).unwrap_or(0);
-            let record = parse_row(&layout, &row)
+            let record = parse_row(layout, &row)
                 .map_err(|(field, msg)| Error::input(loc(line).field(field), msg))?;
             if !ids.insert(record.id.clone()) {
                 return Err(Error::input(
@@ -159,37 +254,39 @@ pub fn read_encoded(path: &Path, schema: &Schema, options: ReadOptions) -> Resul
             records.push(record);
         }
     }
-    if let Some(m) = &manifest {
-        let (hash, bytes) = hashing.finish();
-        let problem = if hash != m.output.blake3 || bytes != m.output.bytes {
-            Some(format!(
-                "{} does not match its manifest (size or hash differs): it was altered or truncated after encoding",
-                path.display()
-            ))
-        } else if records.len() as u64 != m.counts.encoded {
-            Some(format!(
-                "{} holds {} records but its manifest says {}",
-                path.display(),
-                records.len(),
-                m.counts.encoded
-            ))
-        } else {
-            None
+    Ok((records, hashing.finish()))
+}
+
+/// Whether the file of BLAKE3 `hash` and size `bytes` is not the one `manifest` describes.
+fn altered(manifest: &Manifest, hash: &str, bytes: u64) -> bool {
+    hash != manifest.output.blake3 || bytes != manifest.output.bytes
+}
+
+/// The refusal of an extract that does not match its manifest.
+fn altered_message(path: &Path) -> String {
+    format!(
+        "{} does not match its manifest (size or hash differs): it was altered or truncated after encoding",
+        path.display()
+    )
+}
+
+/// The BLAKE3 (hex) and size of the file at `path`.
+fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("read", path, e)),
         };
-        if let Some(p) = problem {
-            if options.allow_unverified {
-                warnings.push(p);
-            } else {
-                return Err(Error::Mismatch(p));
-            }
-        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+        bytes += n as u64;
     }
-    Ok(EncodedExtract {
-        path: path.to_path_buf(),
-        manifest,
-        records,
-        warnings,
-    })
+    Ok((hasher.finalize().to_hex().to_string(), bytes))
 }
 
 /// Parses one data row of an encoded extract. Errors name the column.

@@ -3,6 +3,7 @@
 pub(crate) mod atomic;
 pub mod cells;
 pub mod encoded;
+pub(crate) mod encoded_parquet;
 pub mod manifest;
 pub(crate) mod parquet;
 pub(crate) mod raw;

@@ -17,6 +17,8 @@ use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::WRITE_BACK_STEP;
 use crate::io::cells::InputKind;
+use crate::io::encoded::ExtractFormat;
+use crate::io::encoded_parquet::write_chunks;
 use crate::io::manifest::{
     FileRecord, InputRecord, Manifest, RunRecord, FORMAT_NAME, FORMAT_VERSION,
 };
@@ -310,21 +312,36 @@ fn run_pipeline<S: Source>(
     let fields = encoder.schema().fields.len();
     let mut checks = Checks::new(&raw, source.path(), rejects, ids, fields);
     let (file_sink, records) = match sink {
-        Sink::File { out, hash, bytes } => (Some((out, hash, bytes)), None),
+        Sink::File {
+            out,
+            hash,
+            bytes,
+            format,
+        } => (Some((out, hash, bytes, format)), None),
         Sink::Memory(records) => (None, Some(records)),
     };
     let buffers = Buffers::default();
     let end = std::thread::scope(|scope| -> Result<(String, u64)> {
         let buffers = &buffers;
         let (wtx, wrx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
-        let writer = file_sink.map(|(out, hash, bytes)| {
-            scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, WRITE_BACK_STEP))
+        let (ptx, prx) = mpsc::sync_channel::<Vec<EncodedRecord>>(2);
+        let layout = encoder.layout();
+        let writer = file_sink.map(|(out, hash, bytes, format)| match format {
+            ExtractFormat::Csv => (
+                ToFile::Csv(&wtx),
+                scope.spawn(move || write_parts(wrx, out, hash, bytes, buffers, WRITE_BACK_STEP)),
+            ),
+            ExtractFormat::Parquet => (
+                ToFile::Parquet(&ptx),
+                scope.spawn(move || write_chunks(prx, layout, out, hash, bytes)),
+            ),
         });
+        let (to_file, writer) = writer.unzip();
         let mut stages = Stages {
             encoder,
             checks: &mut checks,
             records,
-            to_file: writer.as_ref().map(|_| &wtx),
+            to_file,
             buffers,
             accepted: Vec::new(),
             bytes_read: &|| source.bytes_read(),
@@ -333,6 +350,7 @@ fn run_pipeline<S: Source>(
         let end = source.read(reader, &raw, &mut stages);
         drop(stages);
         drop(wtx);
+        drop(ptx);
         let end = end.map_err(|stop| stop.into_error(remedy))?;
         if let Some(writer) = writer {
             match writer.join() {
@@ -359,6 +377,14 @@ fn run_pipeline<S: Source>(
     Ok(Read { tally, raw, input })
 }
 
+/// The writer thread of a run to a file: CSV rows, or records for a Parquet extract.
+enum ToFile<'s> {
+    /// CSV rows, as parts of bytes.
+    Csv(&'s mpsc::SyncSender<Vec<Vec<u8>>>),
+    /// Records, a chunk at a time.
+    Parquet(&'s mpsc::SyncSender<Vec<EncodedRecord>>),
+}
+
 /// The stages after the source, as it gives them its chunks: the checks, the encoder, the sink.
 struct Stages<'s, 'a> {
     encoder: &'s Encoder,
@@ -366,7 +392,7 @@ struct Stages<'s, 'a> {
     /// The records, when they are kept in memory.
     records: Option<&'s mut Vec<EncodedRecord>>,
     /// The writer thread, when the run writes a file.
-    to_file: Option<&'s mpsc::SyncSender<Vec<Vec<u8>>>>,
+    to_file: Option<ToFile<'s>>,
     buffers: &'s Buffers,
     /// Indices of the accepted rows of the chunk, kept from chunk to chunk.
     accepted: Vec<usize>,
@@ -385,7 +411,7 @@ impl Chunks for Stages<'_, '_> {
         self.checks.admit_chunk(rows, &mut self.accepted)?;
         let tally = &mut self.checks.tally;
         let limits = tally.sampler.limits();
-        let to_csv = self.to_file.is_some();
+        let to_csv = matches!(self.to_file, Some(ToFile::Csv(_)));
         let parts = encode_parallel(
             self.encoder,
             rows,
@@ -394,11 +420,19 @@ impl Chunks for Stages<'_, '_> {
             self.buffers,
             limits,
         );
-        let csv = tally.take_parts(parts, self.records.as_deref_mut());
-        if let Some(writer) = self.to_file {
-            if writer.send(csv).is_err() {
-                return Ok(false); // the writer failed: its error is returned
-            }
+        let mut chunk = Vec::new();
+        let kept = match self.to_file {
+            Some(ToFile::Parquet(_)) => Some(&mut chunk),
+            _ => self.records.as_deref_mut(),
+        };
+        let csv = tally.take_parts(parts, kept);
+        let sent = match self.to_file {
+            Some(ToFile::Csv(writer)) => writer.send(csv).is_ok(),
+            Some(ToFile::Parquet(writer)) => writer.send(chunk).is_ok(),
+            None => true,
+        };
+        if !sent {
+            return Ok(false); // the writer failed: its error is returned
         }
         tally.counts.encoded += self.accepted.len() as u64;
         self.control.report(Progress::encoding(

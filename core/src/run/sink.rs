@@ -9,6 +9,7 @@ use crate::encode::record::write_csv_cell;
 use crate::encode::EncodedRecord;
 use crate::error::{Error, Result};
 use crate::io::atomic::AtomicFile;
+use crate::io::encoded::ExtractFormat;
 use crate::io::manifest::{manifest_path, FileRecord, Manifest};
 use crate::io::raw::RejectReason;
 
@@ -64,11 +65,12 @@ pub struct Encoded {
 
 /// Where accepted rows go.
 pub(super) enum Sink<'a> {
-    /// Encoded CSV rows written to a file, hashed and counted.
+    /// Encoded rows written to a file of `format`, hashed and counted.
     File {
         out: &'a mut AtomicFile,
         hash: &'a mut blake3::Hasher,
         bytes: &'a mut u64,
+        format: ExtractFormat,
     },
     /// Records kept in memory.
     Memory(&'a mut Vec<EncodedRecord>),
@@ -90,13 +92,15 @@ impl Sink<'_> {
 /// asked for, the rejects file. Nothing appears at their paths before [`commit`](Self::commit).
 pub(super) struct OutputFiles {
     out: AtomicFile,
+    format: ExtractFormat,
     rejects: Option<AtomicFile>,
     hash: blake3::Hasher,
     bytes: u64,
 }
 
 impl OutputFiles {
-    /// Starts `output` (with the header of `layout`) and `rejects` (with its header).
+    /// Starts `output` (of the format its name says, [`ExtractFormat::of_output`]; a CSV
+    /// extract with the header of `layout`) and `rejects` (with its header).
     pub(super) fn create(
         layout: &Layout,
         output: &Path,
@@ -112,16 +116,27 @@ impl OutputFiles {
             }
             None => None,
         };
-        let head = header_line(layout);
+        let format = ExtractFormat::of_output(output);
         let mut hash = blake3::Hasher::new();
-        hash.update(&head);
-        out.write_all(&head)?;
+        let mut bytes = 0;
+        if format == ExtractFormat::Csv {
+            let head = header_line(layout);
+            hash.update(&head);
+            out.write_all(&head)?;
+            bytes = head.len() as u64;
+        }
         Ok(OutputFiles {
             out,
+            format,
             rejects,
             hash,
-            bytes: head.len() as u64,
+            bytes,
         })
+    }
+
+    /// The format of the extract being written.
+    pub(super) fn format(&self) -> ExtractFormat {
+        self.format
     }
 
     /// The extract being written with its hash and length so far, and the rejects file.
@@ -143,9 +158,18 @@ impl OutputFiles {
 
     /// Where a run sends accepted and rejected rows.
     pub(super) fn sinks(&mut self) -> (Sink<'_>, RejectSink<'_>) {
+        let format = self.format;
         let (out, hash, bytes, rejects) = self.files();
         let rejects = rejects.map_or(RejectSink::Fail, RejectSink::File);
-        (Sink::File { out, hash, bytes }, rejects)
+        (
+            Sink::File {
+                out,
+                hash,
+                bytes,
+                format,
+            },
+            rejects,
+        )
     }
 
     /// Records the extract written to `output` (its size and hash) and the `rejects` path in

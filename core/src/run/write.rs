@@ -8,6 +8,8 @@ use rayon::prelude::*;
 use crate::encode::layout::Layout;
 use crate::error::{Error, Result};
 use crate::io::atomic::WRITE_BACK_STEP;
+use crate::io::encoded::ExtractFormat;
+use crate::io::encoded_parquet::write_chunks;
 use crate::io::manifest::Manifest;
 
 use crate::encode::EncodedRecord;
@@ -17,7 +19,8 @@ use super::sink::{header_line, write_parts, Buffers, OutputFiles, RejectedRow};
 use crate::control::RunControl;
 
 /// Writes an in-memory extract ([`Encoded`](super::Encoded)'s `records`, `rejected` and
-/// `manifest`) to `output` and its manifest beside it (and the rejected rows to `rejects`): the
+/// `manifest`) to `output` (CSV, or Parquet when its name ends `.parquet` or `.pq`) and its
+/// manifest beside it (and the rejected rows to `rejects`): the
 /// same bytes [`encode_file`](super::encode_file) writes for the same input. Returns the written
 /// manifest. Nothing appears unless every file is complete; a cancel through `control` leaves
 /// nothing behind and returns [`Error::Cancelled`].
@@ -32,6 +35,20 @@ pub fn write_encoded(
 ) -> Result<Manifest> {
     let cancelled = || control.cancelled();
     let mut files = OutputFiles::create(layout, output, rejects)?;
+    if files.format() == ExtractFormat::Parquet {
+        let (out, hash, bytes, rejects_file) = files.files();
+        if let Some(f) = rejects_file {
+            for r in rejected {
+                f.write_all(&r.csv_row())?;
+            }
+        }
+        let chunks = records.chunks(CHUNK_ROWS).take_while(|_| !cancelled());
+        write_chunks(chunks, layout, out, hash, bytes)?;
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
+        return files.commit(manifest.clone(), output, rejects);
+    }
     // Rows are formatted in parallel, chunk by chunk, while a writer thread hashes and writes the
     // previous chunks in order.
     let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
