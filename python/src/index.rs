@@ -218,8 +218,7 @@ impl PyIndex {
     /// `blocks` (entries of the main table after).
     fn compact<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
-            let report =
-                self.with(|index| py.detach(|| index.compact(&RunControl::new())).py())?;
+            let report = self.with(|index| py.detach(|| index.compact(&RunControl::new())).py())?;
             let d = PyDict::new(py);
             d.set_item("moved", report.moved)?;
             d.set_item("blocks", report.blocks)?;
