@@ -50,15 +50,16 @@ pub const INDEX_FORMAT: &str = "pseudolink-person-index";
 pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 /// Entries of the index's table of recent block keys (those of the records added since the last
-/// compaction) above which an add recommends [`PersonIndex::compact`](crate::index::PersonIndex::compact): about 80,000 records, each
-/// having about a dozen block keys. The add itself does not move them (see
+/// compaction) above which an add recommends
+/// [`PersonIndex::compact`](crate::index::PersonIndex::compact): about five monthly adds of
+/// 10,000 records (about 200,000 block keys each). The add itself does not move them (see
 /// [`RECENT_BLOCKS_LIMIT`]).
 pub const RECENT_BLOCKS_BOUND: u64 = 1 << 20;
 
 /// Entries of the table of recent block keys above which an add compacts the index itself
-/// before it commits (8 times [`RECENT_BLOCKS_BOUND`], about 650,000 records): a safety bound
-/// for indexes whose owners never compact, so that lookups, which read that table too, stay
-/// fast. Below it, adds never pay for the move.
+/// before it commits (8 times [`RECENT_BLOCKS_BOUND`], about forty monthly adds of 10,000
+/// records): a safety bound for indexes whose owners never compact, so that lookups, which read
+/// that table too, stay fast. Below it, adds never pay for the move.
 pub const RECENT_BLOCKS_LIMIT: u64 = 8 * RECENT_BLOCKS_BOUND;
 
 /// What an index was made with; fixed at creation except `sources`, which grows.
