@@ -1530,7 +1530,7 @@ fn copy_entries(
             into.insert(k.value(), v.value())
                 .map_err(|e| we(e.into()))?;
             copied += 1;
-            if copied % COMPACT_CHUNK == 0 {
+            if copied.is_multiple_of(COMPACT_CHUNK) {
                 control.check_cancel()?;
                 control.report(Progress::stage("compacting", copied, total));
             }
