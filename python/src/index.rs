@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use pseudolink::index::{AddOptions, Assignment, CreateOptions, PersonIndex};
 use pseudolink::link::LinkOptions;
-use pseudolink::run::Rejects;
+use pseudolink::run::{Rejects, RunControl};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
@@ -128,6 +128,24 @@ impl PyIndex {
                 })
                 .py()
             })?;
+            if report.compacted > 0 || report.compact_recommended {
+                let message = if report.compacted > 0 {
+                    format!(
+                        "the index's recent block keys outgrew {} entries, so this add compacted \
+                         it ({} moved); call compact() after each add to keep adds fast",
+                        pseudolink::index::RECENT_BLOCKS_LIMIT,
+                        report.compacted
+                    )
+                } else {
+                    format!(
+                        "the index holds {} recent block entries (more than {}); call compact() \
+                         before the next add",
+                        report.recent_blocks,
+                        pseudolink::index::RECENT_BLOCKS_BOUND
+                    )
+                };
+                py.import("warnings")?.call_method1("warn", (message,))?;
+            }
             report
                 .assignments
                 .iter()
@@ -189,6 +207,21 @@ impl PyIndex {
             let d = PyDict::new(py);
             d.set_item("removed", report.removed)?;
             d.set_item("splits", py.import("json")?.call_method1("loads", (json,))?)?;
+            Ok(d)
+        })
+    }
+
+    /// Moves the block keys of the records added since the last compaction into the index's
+    /// main blocking table, as `pseudolink index compact` does, so that adds stay fast (`add`
+    /// warns when it is due). Safe at any time (one transaction); persons and assignments do not
+    /// change. Returns a dict: `moved` (entries moved, 0 when there was nothing to do) and
+    /// `blocks` (entries of the main table after).
+    fn compact<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| {
+            let report = self.with(|index| py.detach(|| index.compact(&RunControl::new())).py())?;
+            let d = PyDict::new(py);
+            d.set_item("moved", report.moved)?;
+            d.set_item("blocks", report.blocks)?;
             Ok(d)
         })
     }

@@ -175,3 +175,19 @@ def test_add_sets_bad_rows_aside_in_a_rejects_file(setup, cli, tmp_path):
     first = [r["record_id"] for r in csv.DictReader(b1[:4])]
     assert [r["record_id"] for r in rows] == first
     assert all("already in the index" in r["message"] for r in rows)
+
+
+def test_compact_moves_recent_keys_and_changes_no_person(setup, tmp_path):
+    d, schema_file = setup
+    schema = pseudolink.Schema.from_file(schema_file)
+    with pseudolink.Index.create(
+        tmp_path / "idx", schema, [d / "a.enc.csv", d / "b1.enc.csv"], sources=["a", "b"]
+    ) as index:
+        assert index.compact()["moved"] == 0  # nothing added yet
+        index.add(d / "b2.enc.csv", source="b")
+        before = index.export()
+        done = index.compact()
+        assert done["moved"] > 0
+        assert done["blocks"] > done["moved"]
+        assert index.export() == before
+        assert index.compact() == {"moved": 0, "blocks": done["blocks"]}

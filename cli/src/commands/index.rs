@@ -1,9 +1,12 @@
-//! `pseudolink index create|add|export|remove`: the person index with stable ids.
+//! `pseudolink index create|add|export|remove|compact`: the person index with stable ids.
 
 use std::path::PathBuf;
 
 use pseudolink::control::Progress;
-use pseudolink::index::{AddOptions, CreateOptions, PersonIndex, MERGES_FILE, SPLITS_FILE};
+use pseudolink::index::{
+    AddOptions, CreateOptions, PersonIndex, MERGES_FILE, RECENT_BLOCKS_BOUND, RECENT_BLOCKS_LIMIT,
+    SPLITS_FILE,
+};
 use pseudolink::link::model::Model;
 use pseudolink::link::{
     LinkOptions, DEFAULT_CLUSTER_SUPPORT, DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD,
@@ -24,6 +27,16 @@ pub enum Action {
     Export(ExportArgs),
     /// Withdraw records: they leave no trace in the index.
     Remove(RemoveArgs),
+    /// Move the block keys of recent adds into the main table (keeps adds fast; safe any time).
+    Compact(CompactArgs),
+}
+
+/// Arguments of `pseudolink index compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// The index folder.
+    #[arg(long)]
+    pub index: PathBuf,
 }
 
 /// Arguments of `pseudolink index create`.
@@ -113,6 +126,7 @@ pub fn run(action: &Action) -> Result<()> {
             println!("wrote {} ({n} records)", a.output.display());
             Ok(())
         }
+        Action::Compact(a) => compact(a),
         Action::Remove(a) => {
             let mut index = PersonIndex::open(&a.index)?;
             let report = index.remove(&a.source, &a.record_id)?;
@@ -176,6 +190,42 @@ fn create(a: &CreateArgs) -> Result<()> {
     Ok(())
 }
 
+fn compact(a: &CompactArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut index = PersonIndex::open(&a.index)?;
+    let cancel = cancel_flag();
+    let bar = stage_bar();
+    let progress = |p: Progress| {
+        bar.set_message(p.stage);
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    };
+    let result = index.compact(
+        &pseudolink::run::RunControl::new()
+            .cancel(&cancel)
+            .progress(&progress),
+    );
+    bar.finish_and_clear();
+    let report = result?;
+    if report.moved == 0 {
+        println!(
+            "{}: nothing to compact ({} block entries) ({:.2} s)",
+            a.index.display(),
+            report.blocks,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        println!(
+            "compacted {}: moved {} recent block entries into the main table, now {} ({:.2} s)",
+            a.index.display(),
+            report.moved,
+            report.blocks,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 fn add(a: &AddArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut index = PersonIndex::open(&a.index)?;
@@ -223,6 +273,19 @@ fn add(a: &AddArgs) -> Result<()> {
         println!(
             "splits to review in {}",
             a.index.join(SPLITS_FILE).display()
+        );
+    }
+    if report.compacted > 0 {
+        eprintln!(
+            "warning: the index's recent block keys outgrew {RECENT_BLOCKS_LIMIT} entries, so this add compacted it ({} moved); run `pseudolink index compact --index {}` after each add to keep adds fast",
+            report.compacted,
+            a.index.display()
+        );
+    } else if report.compact_recommended {
+        eprintln!(
+            "warning: the index holds {} recent block entries (more than {RECENT_BLOCKS_BOUND}); run `pseudolink index compact --index {}` before the next add",
+            report.recent_blocks,
+            a.index.display()
         );
     }
     Ok(())

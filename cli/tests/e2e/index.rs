@@ -1,4 +1,4 @@
-//! `pseudolink index`: create, add, export, remove through the binary, and crash safety (the
+//! `pseudolink index`: create, add, export, remove, compact through the binary, and crash safety (the
 //! process killed in the middle of `add` leaves the previous state readable).
 
 use std::io::{BufRead, BufReader};
@@ -258,4 +258,49 @@ fn a_process_killed_during_add_leaves_the_previous_state_readable() {
         .count()
         - 1;
     assert_eq!(after.lines().count(), n_before + n_b2);
+}
+
+#[test]
+fn compact_moves_recent_keys_changes_no_person_and_survives_a_kill() {
+    let (_t, dir) = workspace();
+    data(&dir);
+    create(&dir);
+    // Nothing added yet: nothing to compact.
+    let o = run(&dir, &["index", "compact", "--index", "idx"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("nothing to compact"), "{}", text(&o));
+    let o = add_command(&dir).output().expect("add runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("index compact"), "{}", text(&o));
+    let added = export(&dir);
+    // Killed before its commit: the index is as it was.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pseudolink"))
+        .args(["index", "compact", "--index", "idx"])
+        .current_dir(&dir)
+        .env("PSEUDOLINK_INDEX_TEST_PAUSE", "before-compact-commit")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("compact starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read stderr");
+    assert!(line.contains("paused at before-compact-commit"), "{line}");
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert_eq!(export(&dir), added);
+    // Run whole: moves the recent entries, same persons; a second run has nothing to do.
+    let o = run(&dir, &["index", "compact", "--index", "idx"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("compacted idx: moved "), "{out}");
+    assert!(!out.contains("moved 0 "), "{out}");
+    assert_eq!(export(&dir), added);
+    let o = run(&dir, &["index", "compact", "--index", "idx"]);
+    assert!(text(&o).contains("nothing to compact"), "{}", text(&o));
+    // A folder without an index: an error, named.
+    let o = run(&dir, &["index", "compact", "--index", "nowhere"]);
+    assert!(!o.status.success(), "{}", text(&o));
 }

@@ -6,7 +6,9 @@
 //! records of a new extract to the stored persons with the stored model (see `assign`);
 //! [`PersonIndex::match_record`] asks where one record would go without storing it;
 //! [`PersonIndex::remove`] withdraws records so that no trace of them is left in the index file;
-//! [`PersonIndex::export`] lists every record's person id.
+//! [`PersonIndex::export`] lists every record's person id; [`PersonIndex::compact`] moves the
+//! block keys of the records added since the last compaction into the main blocking table (a
+//! separate step, so that adds stay fast; an add recommends it past [`RECENT_BLOCKS_BOUND`]).
 //!
 //! Invariants:
 //! - a record's person id changes only when its person is merged into an older one, and every
@@ -67,9 +69,15 @@ use crate::schema::Schema;
 use assign::{Context, PersonRef, Planned};
 use store::{
     block_keys, person_id, row_of, store_error, BlockKeys, Counters, Settings, BLOCKS, IDS, MERGES,
-    META, PERSONS, RECENT_BLOCKS, RECENT_BLOCKS_BOUND, RECORDS, SPLITS,
+    META, PERSONS, RECENT_BLOCKS, RECORDS, SPLITS,
 };
-pub use store::{Evidence, Merge, Split, INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_EVIDENCE};
+pub use store::{
+    Evidence, Merge, Split, INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_EVIDENCE, RECENT_BLOCKS_BOUND,
+    RECENT_BLOCKS_LIMIT,
+};
+
+/// Entries moved by [`PersonIndex::compact`] between two progress reports (and cancel checks).
+const COMPACT_CHUNK: u64 = 65_536;
 
 /// Records stored by [`PersonIndex::create`] between two progress reports (and cancel checks).
 const STORE_CHUNK: u32 = 65_536;
@@ -170,6 +178,25 @@ pub struct AddReport {
     /// record id repeated in the extract, or one its source already has in the index (reason
     /// `duplicate_record_id`, field `record_id`). Rows read = assignments + rejected.
     pub rejected: Vec<RejectedRow>,
+    /// Entries of the table of recent block keys after the add (0 if the add compacted).
+    pub recent_blocks: u64,
+    /// Whether that table holds more than [`RECENT_BLOCKS_BOUND`] entries: run
+    /// [`PersonIndex::compact`] (`pseudolink index compact`) before the next add.
+    pub compact_recommended: bool,
+    /// Entries the add moved into the main blocking table itself because the recent table
+    /// outgrew [`RECENT_BLOCKS_LIMIT`] (0 normally: adds leave that to
+    /// [`PersonIndex::compact`]).
+    pub compacted: u64,
+}
+
+/// What [`PersonIndex::compact`] did.
+#[derive(Debug, Clone, Default)]
+pub struct CompactReport {
+    /// Block key entries moved from the recent table into the main blocking table (0: nothing
+    /// to do, and nothing was written).
+    pub moved: u64,
+    /// Entries of the main blocking table after the compaction.
+    pub blocks: u64,
 }
 
 impl AddReport {
@@ -256,6 +283,8 @@ pub struct PersonIndex {
     layout: Layout,
     /// [`RECENT_BLOCKS_BOUND`] (lower in tests).
     recent_bound: u64,
+    /// [`RECENT_BLOCKS_LIMIT`] (lower in tests).
+    recent_limit: u64,
 }
 
 impl fmt::Debug for PersonIndex {
@@ -558,6 +587,7 @@ impl PersonIndex {
             model,
             layout,
             recent_bound: RECENT_BLOCKS_BOUND,
+            recent_limit: RECENT_BLOCKS_LIMIT,
         })
     }
 
@@ -858,10 +888,13 @@ impl PersonIndex {
             for (k, no) in block_entries {
                 new_t.insert(k, no).map_err(|e| we(e.into()))?;
             }
-            let full = new_t.len().map_err(|e| we(e.into()))? > self.recent_bound;
-            if full {
-                copy_entries(&new_t, &mut blk_t, &we)?;
-            }
+            let recent = new_t.len().map_err(|e| we(e.into()))?;
+            let full = recent > self.recent_limit;
+            let compacted = if full {
+                copy_entries(&new_t, &mut blk_t, &RunControl::new(), recent, &we)?
+            } else {
+                0
+            };
             counters.next_person += planned.new_persons;
             let mut meta = txn.open_table(META).map_err(|e| we(e.into()))?;
             meta.insert("settings", json(&settings)?.as_str())
@@ -875,6 +908,9 @@ impl PersonIndex {
                     merges,
                     splits: splits.listed,
                     rejected: Vec::new(),
+                    recent_blocks: if full { 0 } else { recent },
+                    compact_recommended: !full && recent > self.recent_bound,
+                    compacted,
                 },
                 planned,
                 full,
@@ -897,6 +933,62 @@ impl PersonIndex {
         self.counters = counters;
         self.write_logs()?;
         Ok(report)
+    }
+
+    /// Entries of the table of recent block keys: those of the records added since the last
+    /// compaction (see [`PersonIndex::compact`]).
+    pub fn recent_blocks(&self) -> Result<u64> {
+        let re = |e: redb::Error| store_error("read", &self.path, e);
+        let txn = self.db.begin_read().map_err(|e| re(e.into()))?;
+        let t = txn
+            .open_multimap_table(RECENT_BLOCKS)
+            .map_err(|e| re(e.into()))?;
+        t.len().map_err(|e| re(e.into()))
+    }
+
+    /// Moves the block keys of the records added since the last compaction from the small
+    /// recent table into the main blocking table, and empties the recent table. Adds insert
+    /// their keys into the recent table only, so that they stay fast; once it holds more than
+    /// [`RECENT_BLOCKS_BOUND`] entries, an add says so ([`AddReport::compact_recommended`]) and
+    /// this should be run (after each month's add, or nightly). Past [`RECENT_BLOCKS_LIMIT`] an
+    /// add compacts itself.
+    ///
+    /// Persons, ids, assignments and lookups are the same before and after: a key's records are
+    /// those of both tables. Safe to run at any time: one write transaction, so a crash or a kill
+    /// leaves the index as it was before or after, never in between. `control` gives a cancel
+    /// flag (looked at every 65,536 entries: nothing is written and [`Error::Cancelled`]
+    /// returned) and progress (stage `compacting`, `done` of `total` entries moved).
+    pub fn compact(&mut self, control: &RunControl<'_>) -> Result<CompactReport> {
+        let path = self.path.clone();
+        let we = |e: redb::Error| store_error("write", &path, e);
+        let started = std::time::Instant::now();
+        let txn = self.db.begin_write().map_err(|e| we(e.into()))?;
+        let (moved, blocks) = {
+            let new_t = txn
+                .open_multimap_table(RECENT_BLOCKS)
+                .map_err(|e| we(e.into()))?;
+            let mut blk_t = txn.open_multimap_table(BLOCKS).map_err(|e| we(e.into()))?;
+            let total = new_t.len().map_err(|e| we(e.into()))?;
+            if total == 0 {
+                let blocks = blk_t.len().map_err(|e| we(e.into()))?;
+                drop((new_t, blk_t));
+                txn.abort().map_err(|e| we(e.into()))?;
+                return Ok(CompactReport { moved: 0, blocks });
+            }
+            control.report(Progress::stage("compacting", 0, total));
+            let moved = copy_entries(&new_t, &mut blk_t, control, total, &we)?;
+            (moved, blk_t.len().map_err(|e| we(e.into()))?)
+        };
+        txn.delete_multimap_table(RECENT_BLOCKS)
+            .map_err(|e| we(e.into()))?;
+        txn.open_multimap_table(RECENT_BLOCKS)
+            .map_err(|e| we(e.into()))?;
+        control.check_cancel()?;
+        crash_point("before-compact-commit");
+        txn.commit().map_err(|e| we(e.into()))?;
+        control.report(Progress::stage("compacting", moved, moved));
+        control.record("compacting", started.elapsed());
+        Ok(CompactReport { moved, blocks })
     }
 
     /// Checks that an extract with manifest `manifest` may be added (schema, encoding, secret).
@@ -1420,21 +1512,31 @@ impl SplitLog {
     }
 }
 
-/// Inserts every entry of `from` (`recent_blocks`) into `into` (`blocks`), in key order.
+/// Inserts every entry of `from` (`recent_blocks`, `total` entries) into `into` (`blocks`), in
+/// key order, reporting progress and looking at the cancel flag every [`COMPACT_CHUNK`] entries;
+/// returns the entries copied.
 fn copy_entries(
     from: &redb::MultimapTable<u64, u64>,
     into: &mut redb::MultimapTable<u64, u64>,
+    control: &RunControl<'_>,
+    total: u64,
     we: &impl Fn(redb::Error) -> Error,
-) -> Result<()> {
+) -> Result<u64> {
+    let mut copied = 0u64;
     for e in from.iter().map_err(|e| we(e.into()))? {
         let (k, vs) = e.map_err(|e| we(e.into()))?;
         for v in vs {
             let v = v.map_err(|e| we(e.into()))?;
             into.insert(k.value(), v.value())
                 .map_err(|e| we(e.into()))?;
+            copied += 1;
+            if copied.is_multiple_of(COMPACT_CHUNK) {
+                control.check_cancel()?;
+                control.report(Progress::stage("compacting", copied, total));
+            }
         }
     }
-    Ok(())
+    Ok(copied)
 }
 
 /// Moves an index of format version 1 (without `recent_blocks`) to the current version: the

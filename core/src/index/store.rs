@@ -13,8 +13,9 @@
 //! A key's records are those of `blocks` and `recent_blocks` together. `create` fills `blocks`;
 //! `add` inserts into the small `recent_blocks`, whose few pages its hashed keys dirty (in the
 //! large `blocks`, the keys of 10,000 records land on almost every leaf, and the commit writes
-//! and syncs them all), and moves it into `blocks` when it holds more than
-//! [`RECENT_BLOCKS_BOUND`] entries; a rewrite (after a withdrawal) moves it too.
+//! and syncs them all). `compact` moves it into `blocks` (an add recommends it once it holds
+//! more than [`RECENT_BLOCKS_BOUND`] entries, and does it itself only past
+//! [`RECENT_BLOCKS_LIMIT`]); a rewrite (after a withdrawal) moves it too.
 //!
 //! Every change is one write transaction: redb commits it whole or not at all, so a crash leaves
 //! the state of the last commit.
@@ -48,9 +49,18 @@ pub const INDEX_FORMAT: &str = "pseudolink-person-index";
 /// moved to version 2 when it is opened (the table is created, empty).
 pub const INDEX_FORMAT_VERSION: u32 = 2;
 
-/// Entries `recent_blocks` may hold after an add before they are moved into `blocks` (about
-/// 80,000 records: each has about a dozen block keys).
-pub(crate) const RECENT_BLOCKS_BOUND: u64 = 1 << 20;
+/// Entries of the index's table of recent block keys (those of the records added since the last
+/// compaction) above which an add recommends
+/// [`PersonIndex::compact`](crate::index::PersonIndex::compact): about five monthly adds of
+/// 10,000 records (about 200,000 block keys each). The add itself does not move them (see
+/// [`RECENT_BLOCKS_LIMIT`]).
+pub const RECENT_BLOCKS_BOUND: u64 = 1 << 20;
+
+/// Entries of the table of recent block keys above which an add compacts the index itself
+/// before it commits (8 times [`RECENT_BLOCKS_BOUND`], about forty monthly adds of 10,000
+/// records): a safety bound for indexes whose owners never compact, so that lookups, which read
+/// that table too, stay fast. Below it, adds never pay for the move.
+pub const RECENT_BLOCKS_LIMIT: u64 = 8 * RECENT_BLOCKS_BOUND;
 
 /// What an index was made with; fixed at creation except `sources`, which grows.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -515,11 +515,11 @@ fn block_entries(index: &PersonIndex) -> (u64, u64) {
 #[test]
 fn recent_block_keys_give_the_same_persons_and_withdrawal_removes_them() {
     // `one` keeps its adds' block keys in `recent_blocks`; `two` moves them into `blocks` at
-    // every add (as format 1 inserted them): the same persons and merges either way.
+    // every add (past its limit, 0 here): the same persons and merges either way.
     let s = Setup::new(600, 11, 0.1);
     let mut one = s.create("one");
     let mut two = s.create("two");
-    two.recent_bound = 0;
+    two.recent_limit = 0;
     let created = block_entries(&one);
     assert_eq!(created.1, 0, "create fills `blocks` only");
     let extract = read_encoded(&s.path("b2.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
@@ -528,6 +528,9 @@ fn recent_block_keys_give_the_same_persons_and_withdrawal_removes_them() {
         let a = one.add_records("b", part.to_vec(), None).unwrap();
         let b = two.add_records("b", part.to_vec(), None).unwrap();
         assert_eq!(a.assignments, b.assignments);
+        // Past the hard limit the add compacts itself and says so.
+        assert!(b.compacted > 0 && b.recent_blocks == 0 && !b.compact_recommended);
+        assert_eq!(a.compacted, 0);
     }
     assert_eq!(one.export().unwrap(), two.export().unwrap());
     let strip = |m: Vec<Merge>| -> Vec<(String, String)> {
@@ -578,4 +581,83 @@ fn an_index_of_format_1_is_moved_to_format_2_when_opened() {
     drop(index);
     let index = PersonIndex::open(&s.path("idx")).unwrap();
     assert!(block_entries(&index).1 > 0);
+}
+
+#[test]
+fn adds_below_and_above_the_bound_do_not_move_and_compact_changes_no_answer() {
+    let s = Setup::new(600, 13, 0.1);
+    let mut index = s.create("idx");
+    index.recent_bound = 50;
+    let created = block_entries(&index);
+    let extract = read_encoded(&s.path("b2.enc.csv"), &s.schema, ReadOptions::default()).unwrap();
+    let half = extract.records.len() / 2;
+    // Below the bound: kept in `recent_blocks`, no recommendation.
+    let few = index
+        .add_records("b", extract.records[..2].to_vec(), None)
+        .unwrap();
+    assert!(few.recent_blocks > 0 && few.recent_blocks <= 50);
+    assert!(!few.compact_recommended);
+    assert_eq!(few.compacted, 0);
+    assert_eq!(block_entries(&index), (created.0, few.recent_blocks));
+    // Above it: still not moved, but compaction recommended.
+    let more = index
+        .add_records("b", extract.records[2..half].to_vec(), None)
+        .unwrap();
+    assert!(more.recent_blocks > 50);
+    assert!(more.compact_recommended);
+    assert_eq!(more.compacted, 0);
+    assert_eq!(block_entries(&index), (created.0, more.recent_blocks));
+    assert_eq!(index.recent_blocks().unwrap(), more.recent_blocks);
+
+    let before = index.export().unwrap();
+    let probe: Vec<Assignment> = extract.records[half..]
+        .iter()
+        .map(|r| index.match_record("b", r).unwrap())
+        .collect();
+    let progress = std::sync::Mutex::new(Vec::new());
+    let report_progress = |p: crate::control::Progress| progress.lock().unwrap().push(p.done);
+    let report = index
+        .compact(&RunControl::new().progress(&report_progress))
+        .unwrap();
+    assert_eq!(report.moved, more.recent_blocks);
+    assert_eq!(report.blocks, created.0 + more.recent_blocks);
+    assert_eq!(progress.lock().unwrap().last(), Some(&report.moved));
+    assert_eq!(block_entries(&index), (report.blocks, 0));
+    assert_eq!(index.export().unwrap(), before);
+    for (r, p) in extract.records[half..].iter().zip(&probe) {
+        assert_eq!(&index.match_record("b", r).unwrap(), p);
+    }
+    // Nothing left to move: nothing written.
+    assert_eq!(index.compact(&RunControl::new()).unwrap().moved, 0);
+
+    // The rest added to the compacted index and to a copy never compacted: the same persons.
+    let mut other = s.create("other");
+    other.recent_bound = 50;
+    other
+        .add_records("b", extract.records[..2].to_vec(), None)
+        .unwrap();
+    other
+        .add_records("b", extract.records[2..half].to_vec(), None)
+        .unwrap();
+    let a = index
+        .add_records("b", extract.records[half..].to_vec(), None)
+        .unwrap();
+    let b = other
+        .add_records("b", extract.records[half..].to_vec(), None)
+        .unwrap();
+    assert_eq!(a.assignments, b.assignments);
+    assert_eq!(index.export().unwrap(), other.export().unwrap());
+    drop(index);
+    let index = PersonIndex::open(&s.path("idx")).unwrap();
+    assert_eq!(index.recent_blocks().unwrap(), a.recent_blocks);
+
+    // Cancelled: nothing changes.
+    let mut other = other;
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let recent = other.recent_blocks().unwrap();
+    assert!(matches!(
+        other.compact(&RunControl::new().cancel(&cancel)),
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(other.recent_blocks().unwrap(), recent);
 }
