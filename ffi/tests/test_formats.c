@@ -18,29 +18,7 @@
 
 #include "pseudolink.h"
 #include "test_util.h"
-
-static int passed, failed;
-
-static void check_at(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
-
-static void check_rc_at(pl_result got, pl_result want, const char *call, int line) {
-    if (got == want) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d: %s returned %u, expected %u (%s)\n", line, call, (unsigned)got,
-                (unsigned)want, last_error());
-    }
-}
-#define CHECK_RC(call, want) check_rc_at((call), (want), #call, __LINE__)
+#include "check.h"
 
 /* One corpus file and the options it is read with (NULL: not set). */
 struct corpus_case {

@@ -23,18 +23,7 @@
 #include "json.h"
 #include "pseudolink.h"
 #include "test_util.h"
-
-static int passed, failed;
-
-static void check_at(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
+#include "check.h"
 
 /* The last warnings contain `part`. */
 #define CHECK_WARNING(part)                                                                    \
@@ -46,17 +35,6 @@ static void check_at(int ok, const char *what, int line) {
     } while (0)
 
 /* Checks that `got` is `want`; on a mismatch prints the call and its last error message. */
-static void check_rc_at(pl_result got, pl_result want, const char *call, int line) {
-    if (got == want) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d: %s returned %u, expected %u (%s)\n", line, call, (unsigned)got,
-                (unsigned)want, last_error());
-    }
-}
-#define CHECK_RC(call, want) check_rc_at((call), (want), #call, __LINE__)
-
 /* The last error message contains `part`. */
 #define CHECK_MSG(part)                                                                        \
     do {                                                                                       \
