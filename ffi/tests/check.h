@@ -1,7 +1,8 @@
 /*
  * The pass/fail counting of the C test programs (test_pseudolink.c, test_index.c,
- * test_formats.c): CHECK(cond) and CHECK_RC(call, want) count a pass or print the failing line
- * and count a failure; each program prints "N passed, M failed" from `passed` and `failed` last.
+ * test_formats.c, secret_scan.c): CHECK(cond) and CHECK_RC(call, want) count a pass or print
+ * the failing line and count a failure; each program prints "N passed, M failed" from `passed`
+ * and `failed` last.
  * Include it once per program, after test_util.h.
  */
 #ifndef PSEUDOLINK_TEST_CHECK_H

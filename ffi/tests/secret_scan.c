@@ -32,19 +32,9 @@
 #include "json.h"
 #include "pseudolink.h"
 #include "test_util.h"
+#include "check.h"
 
-static int passed, failed;
 static long scanned;
-
-static void check_at(int ok, const char *what, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_at((cond) ? 1 : 0, #cond, __LINE__)
 
 /* ---- the known secret and its forms ---- */
 
