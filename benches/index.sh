@@ -7,7 +7,8 @@
 #     on a and all of b), and both are scored by the a-b pairs their persons imply against the
 #     synthetic truth: precision, recall, F1.
 #  2. speed: an index of agencies a and b of a population of PEOPLE, then `index add` of
-#     ASSIGN records of a third agency (wall-clock time, as `index add` prints it).
+#     months of ASSIGN records of a third agency, before and after an `index compact` (wall and
+#     CPU time, peak memory and load average of every step).
 #
 # Usage: bash benches/index.sh [PEOPLE] [QUALITY_PEOPLE]   (defaults 1000000 and 20000)
 # Environment: MONTHS (6), ASSIGN (10000), OUT (target/bench-index), SPEED=0 to skip part 2,
@@ -77,16 +78,37 @@ echo "merges logged month by month: $(($(wc -l < q/monthly/merges.csv) - 1))," \
      "splits listed: $(($(wc -l < q/monthly/splits.csv) - 1))"
 
 [ "${SPEED:-1}" = 0 ] && exit 0
-echo "== speed: index of $PEOPLE people (agencies a and b), then $ASSIGN records of agency c"
+# Part 2, step by step: an index of agencies a and b; ASSIGN records of agency c added to a
+# fresh copy; 50,000 more (which fill `recent_blocks` past its bound); ASSIGN more before and
+# after `index compact`; ASSIGN more again. Each step prints wall, CPU and peak memory and the
+# load average before it.
+echo "== speed: index of $PEOPLE people (agencies a and b), then months of $ASSIGN records of agency c"
+T() {
+  local name=$1; shift
+  echo "load average before $name: $(cut -d' ' -f1-3 /proc/loadavg)"
+  /usr/bin/time -f "$name: %e s wall, %U s user, %S s sys, %M KB peak" "$@"
+}
 "$PL" synth --people "$PEOPLE" --seed 42 --agencies 3 --out s >/dev/null
 enc s/agency_a.csv s/a.enc.csv
 enc s/agency_b.csv s/b.enc.csv
-head -n "$((ASSIGN + 1))" s/agency_c.csv > s/c_month.csv
-enc s/c_month.csv s/c_month.enc.csv
-/usr/bin/time -f "create: %e s wall, %U s user, %S s sys, %M KB peak" "$PL" index create --schema schema.json \
-    --input s/a.enc.csv --input s/b.enc.csv --source a --source b --output s/index
+# Rows of agency c: month 1, then 50,000, then months 2 and 3.
+rows() { { head -n 1 s/agency_c.csv; tail -n +2 s/agency_c.csv | sed -n "$1,$2p"; } > "s/$3.csv"; }
+rows 1 "$ASSIGN" c1
+rows "$((ASSIGN + 1))" "$((ASSIGN + 50000))" c50
+rows "$((ASSIGN + 50001))" "$((2 * ASSIGN + 50000))" c2
+rows "$((2 * ASSIGN + 50001))" "$((3 * ASSIGN + 50000))" c3
+for f in c1 c50 c2 c3; do enc "s/$f.csv" "s/$f.enc.csv"; done
+T create "$PL" index create --schema schema.json --input s/a.enc.csv --input s/b.enc.csv \
+    --source a --source b --output s/index
 du -sh s/index/index.redb
-/usr/bin/time -f "add: %e s wall, %U s user, %S s sys, %M KB peak" "$PL" index add --index s/index \
-    --input s/c_month.enc.csv --source c --output s/assigned.csv
-cut -d, -f5 s/assigned.csv | tail -n +2 | sort | uniq -c
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+add() { T "$1" "$PL" index add --index "s/$2" --input "s/$3.enc.csv" --source c --output "s/$4.csv"; }
+cp -r s/index s/i1 && sync
+add "add month 1 (fresh copy)" i1 c1 assigned1
+cut -d, -f5 s/assigned1.csv | tail -n +2 | sort | uniq -c
+add "add 50,000 (fills recent_blocks)" i1 c50 assigned50
+cp -r s/i1 s/i2 && sync
+add "add month 2 before compact (copy)" i2 c2 assigned2_before
+T compact "$PL" index compact --index s/i1
+add "add month 2 right after compact" i1 c2 assigned2
+add "add month 3" i1 c3 assigned3
+du -sh s/i1/index.redb
