@@ -41,6 +41,24 @@ pub const HOUSEHOLD_SAMPLE: usize = 20_000;
 /// Resolution of the Dice coefficients in patterns: hundredths.
 pub const DICE_STEPS: u8 = 100;
 
+/// Dice coefficients below this many [`DICE_STEPS`] (0.5) enter a pattern as 0. Random pairs
+/// of values mostly fall below it, and at hundredths their coefficients would make nearly every
+/// pair of a schema with several filters a pattern of its own: 3 million patterns of 31
+/// features for the FEBRL4 schema's five filters, a manifest of 478 MB that took minutes to
+/// read, publishing close to each sampled pair's agreements. A Dice level needs a threshold of
+/// at least 0.5 (`Schema` validation), so no level reads below it.
+pub const DICE_FLOOR: u8 = 50;
+
+/// Most distinct patterns kept per sample. Past it, the Dice steps at or above [`DICE_FLOOR`]
+/// are coarsened (to twentieths, tenths, quarters, then all to the floor) until the patterns
+/// fit: a Dice level then reads its threshold against the step below, which can only
+/// under-count agreeing pairs by the width of a step. Bits alone (present, agree, cross) are
+/// never merged; a schema of 31 features gives some hundreds of bit patterns.
+pub const MAX_PATTERNS: usize = 100_000;
+
+/// The widths tried in turn when a sample has more than [`MAX_PATTERNS`] patterns.
+const COARSER: [u8; 4] = [5, 10, 25, DICE_STEPS - DICE_FLOOR + 1];
+
 /// What is compared in a pair: the schema's fields (both present?), its keys (agree?), its
 /// crossed keys (agree either way round?) and its filters (Dice coefficient).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,16 +208,12 @@ impl Features {
         bits
     }
 
-    /// The Dice hundredths of every filter of two records (255 when a side has none).
+    /// The Dice hundredths of every filter of two records: 0 below [`DICE_FLOOR`], 255 when a
+    /// side has none.
     fn dice(&self, a: &FeatureValues, b: &FeatureValues) -> Vec<u8> {
         (0..self.filters)
             .map(|f| match (a.blooms.get(f), b.blooms.get(f)) {
-                (Some(Some(x)), Some(Some(y))) => {
-                    // Floor of hundredths, nudged so that a Dice of exactly 0.93 is step 93.
-                    ((x.dice(y) * f64::from(DICE_STEPS)) + 1e-9)
-                        .floor()
-                        .clamp(0.0, f64::from(DICE_STEPS)) as u8
-                }
+                (Some(Some(x)), Some(Some(y))) => dice_step(x.dice(y)),
                 _ => u8::MAX,
             })
             .collect()
@@ -243,6 +257,39 @@ impl Features {
             dice: self.dice(a, b),
         }
     }
+}
+
+/// A Dice coefficient as it enters a pattern: the floor of its hundredths (nudged so that a
+/// Dice of exactly 0.93 is step 93), or 0 below [`DICE_FLOOR`].
+pub fn dice_step(dice: f64) -> u8 {
+    let step = ((dice * f64::from(DICE_STEPS)) + 1e-9)
+        .floor()
+        .clamp(0.0, f64::from(DICE_STEPS)) as u8;
+    if step < DICE_FLOOR {
+        0
+    } else {
+        step
+    }
+}
+
+/// Coarsens the Dice steps of `patterns` (see [`MAX_PATTERNS`]) until at most that many remain.
+fn fit_patterns(mut patterns: BTreeMap<Pattern, u64>) -> BTreeMap<Pattern, u64> {
+    for width in COARSER {
+        if patterns.len() <= MAX_PATTERNS {
+            break;
+        }
+        let mut coarse = BTreeMap::new();
+        for (mut p, count) in patterns {
+            for d in &mut p.dice {
+                if *d != u8::MAX && *d >= DICE_FLOOR {
+                    *d = DICE_FLOOR + (*d - DICE_FLOOR) / width * width;
+                }
+            }
+            *coarse.entry(p).or_default() += count;
+        }
+        patterns = coarse;
+    }
+    patterns
 }
 
 /// Whether two sorted lists share a value.
@@ -545,6 +592,8 @@ impl Sampler {
             }
             start = end;
         }
+        let random = fit_patterns(random);
+        let household = fit_patterns(household);
         let pack = |m: BTreeMap<Pattern, u64>| {
             m.into_iter()
                 .map(|(p, count)| PatternCount {
@@ -617,7 +666,8 @@ pub fn household_of(keys: &[Key], values: &[Option<Value>]) -> Option<u64> {
 pub struct PatternCount {
     /// The bits (see [`Features::names`]), in hex.
     pub bits: String,
-    /// Per filter, the Dice coefficient in hundredths (255: a side had none).
+    /// Per filter, the Dice coefficient in hundredths, 0 below [`DICE_FLOOR`] (255: a side had
+    /// none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dice: Vec<u8>,
     /// Pairs.
@@ -670,5 +720,114 @@ impl PairStats {
         sampler
             .finish(schema, &features, None)
             .expect("not cancelled")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dice_steps_are_hundredths_from_the_floor_up() {
+        assert_eq!(dice_step(0.0), 0);
+        assert_eq!(dice_step(0.31), 0);
+        assert_eq!(dice_step(0.499), 0);
+        assert_eq!(dice_step(0.5), 50);
+        assert_eq!(dice_step(0.93), 93);
+        assert_eq!(dice_step(1.0), 100);
+    }
+
+    /// Features of five filters and no keys, over the example schema's fields.
+    fn filters_only(schema: &Schema, filters: usize) -> Features {
+        Features {
+            keys: Vec::new(),
+            crosses: Vec::new(),
+            cross_at: Vec::new(),
+            fields: schema.fields.len(),
+            filters,
+        }
+    }
+
+    /// A filter of 1,024 bits with each bit set with probability 3/10 (a xorshift stream).
+    fn random_bloom(state: &mut u64) -> Bloom {
+        let words = (0..16)
+            .map(|_| {
+                (0..64).fold(0u64, |w, bit| {
+                    *state ^= *state << 13;
+                    *state ^= *state >> 7;
+                    *state ^= *state << 17;
+                    if *state % 10 < 3 {
+                        w | (1 << bit)
+                    } else {
+                        w
+                    }
+                })
+            })
+            .collect();
+        Bloom(words)
+    }
+
+    #[test]
+    fn random_filters_do_not_make_every_pair_its_own_pattern() {
+        // The FEBRL4 regression: five filters per record, Dice of random pairs about 0.3. At
+        // hundredths nearly every one of the 3.1 million pairs was a pattern of its own.
+        let schema = Schema::example();
+        let features = filters_only(&schema, 5);
+        let mut sampler = Sampler::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..RANDOM_SAMPLE as u64 {
+            let blooms = (0..5).map(|_| Some(random_bloom(&mut state))).collect();
+            sampler.offer(SampledRecord {
+                rank: i,
+                household: None,
+                values: FeatureValues {
+                    present: vec![true; schema.fields.len()],
+                    keys: Vec::new(),
+                    blooms,
+                },
+            });
+        }
+        let stats = sampler.finish(&schema, &features, None).unwrap();
+        assert_eq!(stats.random_pairs, 3_123_750);
+        assert_eq!(stats.random.len(), 1, "{:?}", &stats.random[..2]);
+        assert_eq!(stats.random[0].dice, vec![0; 5]);
+        assert_eq!(stats.random[0].count, 3_123_750);
+    }
+
+    #[test]
+    fn too_many_patterns_coarsen_the_dice_steps_and_keep_every_pair() {
+        let mut patterns = BTreeMap::new();
+        for a in DICE_FLOOR..=DICE_STEPS {
+            for b in DICE_FLOOR..=DICE_STEPS {
+                for c in DICE_FLOOR..=DICE_STEPS {
+                    patterns.insert(
+                        Pattern {
+                            bits: 1,
+                            dice: vec![a, b, c, u8::MAX],
+                        },
+                        2u64,
+                    );
+                }
+            }
+        }
+        let before = patterns.len();
+        assert!(before > MAX_PATTERNS);
+        let fitted = fit_patterns(patterns);
+        assert_eq!(fitted.len(), 11 * 11 * 11);
+        assert_eq!(fitted.values().sum::<u64>(), 2 * before as u64);
+        for p in fitted.keys() {
+            assert!(p.dice[..3].iter().all(|d| (d - DICE_FLOOR) % 5 == 0));
+            assert_eq!(p.dice[3], u8::MAX);
+        }
+        // Few enough: unchanged.
+        let small: BTreeMap<Pattern, u64> = [(
+            Pattern {
+                bits: 3,
+                dice: vec![93],
+            },
+            1,
+        )]
+        .into();
+        assert_eq!(fit_patterns(small.clone()), small);
     }
 }

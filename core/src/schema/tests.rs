@@ -303,6 +303,32 @@ fn filters_with_a_context_are_accepted_and_measured() {
     assert_ne!(s.fingerprint(), Schema::example().fingerprint());
 }
 
+/// Dice levels below 0.5 are refused: the pair statistics record random pairs' Dice only from
+/// 0.5 up (`encode::pair_stats::DICE_FLOOR`), so no u could be read for such a level.
+#[test]
+fn dice_levels_below_one_half_are_refused() {
+    let mut v = example_value();
+    v["filters"] = serde_json::json!([{"name": "names", "bits": 1024,
+        "fields": [{"field": "first_name", "hashes": 10}]}]);
+    let levels = v["link"]["comparisons"][0]["levels"]
+        .as_array_mut()
+        .unwrap();
+    levels.push(serde_json::json!({"name": "names_weak", "filter": "names", "dice": 0.45}));
+    let err = Schema::from_json(&v.to_string()).unwrap_err().to_string();
+    assert!(
+        err.contains("link.comparisons[0].levels[") && err.contains("].dice"),
+        "{err}"
+    );
+    assert!(err.contains("threshold 0.45 must be at least 0.5"), "{err}");
+    let last = v["link"]["comparisons"][0]["levels"]
+        .as_array()
+        .unwrap()
+        .len()
+        - 1;
+    v["link"]["comparisons"][0]["levels"][last]["dice"] = serde_json::json!(0.5);
+    Schema::from_json(&v.to_string()).unwrap();
+}
+
 #[test]
 fn invalid_json_is_refused() {
     assert!(matches!(Schema::from_json("{"), Err(Error::Schema { .. })));

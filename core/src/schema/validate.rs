@@ -497,10 +497,15 @@ impl Schema {
             let (Some(t), Some(f)) = (l.dice, &l.filter) else {
                 return Err(Error::schema(p, "a Dice level needs both filter and dice"));
             };
-            if !is_threshold(t) {
+            let floor = f64::from(crate::encode::pair_stats::DICE_FLOOR)
+                / f64::from(crate::encode::pair_stats::DICE_STEPS);
+            if !(is_threshold(t) && t >= floor) {
                 return Err(Error::schema(
                     format!("{p}.dice"),
-                    format!("threshold {t} must be greater than 0 and at most 1"),
+                    format!(
+                        "threshold {t} must be at least {floor} and at most 1 (random pairs \
+                         of values reach Dice coefficients below {floor})"
+                    ),
                 ));
             }
             if !self.filters.iter().any(|x| &x.name == f) {
