@@ -661,3 +661,22 @@ fn adds_below_and_above_the_bound_do_not_move_and_compact_changes_no_answer() {
     ));
     assert_eq!(other.recent_blocks().unwrap(), recent);
 }
+
+#[test]
+fn competing_links_are_refused_until_an_add_can_weigh_them() {
+    let s = Setup::new(200, 5, 0.1);
+    let mut json: serde_json::Value = serde_json::to_value(&s.schema).unwrap();
+    json["link"]["competition"] = serde_json::json!(true);
+    let schema = Schema::from_json(&json.to_string()).unwrap();
+    let options = CreateOptions {
+        inputs: vec![s.path("a.enc.csv"), s.path("b1.enc.csv")],
+        sources: vec!["a".into(), "b".into()],
+        ..CreateOptions::default()
+    };
+    let err = PersonIndex::create(&s.path("idx"), &schema, options)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("link.competition"), "{err}");
+    assert!(!s.path("idx").join(INDEX_FILE).exists());
+}

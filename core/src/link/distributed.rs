@@ -140,6 +140,9 @@ impl PairScorer {
     /// given. Errors when the schema's comparisons cannot be built or the model does not fit the
     /// schema (as `link --model` does).
     pub fn new(schema: &Schema, model: Option<&Model>) -> Result<PairScorer> {
+        if schema.link.competition || model.is_some_and(|m| m.competition.is_some()) {
+            return Err(Error::Invalid(COMPETITION_UNSUPPORTED.into()));
+        }
         let comparator = Comparator::new(schema, false)?;
         let scorer = match model {
             Some(m) => {
@@ -307,6 +310,10 @@ pub struct TrainingInputs {
     /// Distinct candidate pairs (recorded in the model).
     pub candidate_pairs: u64,
 }
+
+/// Why a distributed run refuses competing links: the standings need every scored pair of a
+/// record at once, which the per-pair scoring on executors does not see (not built yet).
+pub const COMPETITION_UNSUPPORTED: &str = "competing links (link.competition, or a model trained with it) are not computed on Spark yet: set link.competition to false in the schema and train without it, or link with the CLI";
 
 /// Trains a model as `link` does without `--model`, from the number of candidate pairs with each
 /// [`PairScorer::patterns`] key (keys of another length are ignored): u from the pair

@@ -48,6 +48,7 @@
 pub(crate) mod block;
 pub(crate) mod clear;
 pub(crate) mod compare;
+pub mod competition;
 #[doc(hidden)]
 pub mod dice;
 pub mod distributed;
@@ -72,6 +73,8 @@ mod reference;
 mod tests;
 
 use std::time::Instant;
+
+use competition::Competition;
 
 use rayon::prelude::*;
 
@@ -261,7 +264,7 @@ pub fn link_pool(
     let review = options.review_threshold;
 
     // With a model given: one pass compares and scores. Otherwise compare, train, then score.
-    let (model, trained, scorer, scored) = match options.model.clone() {
+    let (mut model, trained, scorer, scored) = match options.model.clone() {
         Some(model) => {
             let tf = TermFrequencies::new(&pool, &comparator);
             let scorer = Scorer::new(&model, &comparator, tf);
@@ -400,7 +403,15 @@ pub fn link_pool(
     report("resolving", 0, 0);
     let mut scored = scored;
     scored.par_sort_unstable_by_key(|x| x.0);
-    let (review_pairs, review_weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
+    let (review_pairs, mut review_weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
+    // Competing links: estimated from this run's pairs when training, else the given model's.
+    if trained {
+        model.competition = (schema.link.competition && !pool.is_dedupe())
+            .then(|| Competition::estimate(&pool, &review_pairs, &review_weights));
+    }
+    if let Some(c) = model.competition.as_ref().filter(|_| !pool.is_dedupe()) {
+        c.apply(&pool, &review_pairs, &mut review_weights);
+    }
     let scored = ScoredPairs {
         pairs: &review_pairs,
         weights: &review_weights,

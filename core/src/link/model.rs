@@ -75,6 +75,9 @@ pub struct Model {
     pub comparisons: Vec<ComparisonModel>,
     /// How it was trained.
     pub training: Training,
+    /// The competing-links weights, when the schema's `link.competition` is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub competition: Option<super::competition::Competition>,
 }
 
 /// The parameters of one comparison.
@@ -241,6 +244,7 @@ impl Model {
                 sessions: trained.sessions.clone(),
                 comparisons_not_estimated: trained.not_estimated.clone(),
             },
+            competition: None,
         }
     }
 

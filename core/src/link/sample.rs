@@ -146,6 +146,34 @@ fn add_patterns(
     used
 }
 
+/// Least household comparisons a random pair must agree on, with no other household
+/// comparison disagreeing, to be taken as one person recorded twice (see [`recorded_twice`]).
+pub const RECORDED_TWICE_MIN: usize = 3;
+
+/// Whether a random pair of one extract agrees at some level (not `else`) on every household
+/// comparison both records have, and has at least [`RECORDED_TWICE_MIN`] of them: one person
+/// recorded twice in one extract (its own duplicates, a typo or a missing value aside), not two
+/// strangers. Such pairs are matches, and counting them as strangers' agreement made an exact
+/// NHS number weigh several bits too little: strangers almost never share one, but about one
+/// sampled pair in 300,000 is a duplicate that does (the 20k heavy profile: 99 true pairs
+/// agreeing on the NHS number alone sat at a match probability of 0.90, either side of the
+/// threshold with the secret). Strangers agreeing on first name, surname and date of birth at
+/// once are too few to move any other u.
+fn recorded_twice(comparator: &Comparator, held: &[Option<u64>]) -> bool {
+    let mut agree = 0;
+    for (r, h) in comparator.rules().iter().zip(held) {
+        if !r.household {
+            continue;
+        }
+        match h {
+            Some(h) if *h != 0 => agree += 1,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    agree >= RECORDED_TWICE_MIN
+}
+
 /// Whether a household pair agrees at some level (not `else`) on every household comparison
 /// both records have: likely one person recorded twice (a typo or a nickname aside), not two
 /// people of one household, who differ at least in their first names or dates of birth.
@@ -176,18 +204,34 @@ impl UEstimate {
                 "no extract brings pair statistics (its manifest's pair_stats), which give the u probabilities: link extracts with their manifests, or give a trained model (--model)".into(),
             ));
         }
-        let mut random = empty_counts(comparator);
+        let random_of = |leave_out: bool| {
+            let mut counts = empty_counts(comparator);
+            let mut pairs = 0u64;
+            for s in stats {
+                pairs = pairs.saturating_add(add_patterns(
+                    comparator,
+                    schema,
+                    &s.features,
+                    &s.random,
+                    |held| leave_out && recorded_twice(comparator, held),
+                    &mut counts,
+                ));
+            }
+            (counts, pairs)
+        };
+        let (mut random, mut pairs) = random_of(true);
+        let all: u64 = stats
+            .iter()
+            .map(|s| s.random_pairs)
+            .fold(0, u64::saturating_add);
+        if pairs.saturating_mul(2) < all {
+            // Most pairs look like one person twice: not an extract of distinct people with a few
+            // duplicates (test data of copies, one family), so nothing is left out.
+            (random, pairs) = random_of(false);
+        }
         let mut household = empty_counts(comparator);
-        let (mut pairs, mut household_pairs) = (0u64, 0u64);
+        let mut household_pairs = 0u64;
         for s in stats {
-            pairs = pairs.saturating_add(add_patterns(
-                comparator,
-                schema,
-                &s.features,
-                &s.random,
-                |_| false,
-                &mut random,
-            ));
             household_pairs = household_pairs.saturating_add(add_patterns(
                 comparator,
                 schema,
@@ -226,7 +270,44 @@ impl UEstimate {
                 "the inputs form no pair, so u probabilities cannot be estimated: give at least two records (one per source when linking)".into(),
             ));
         }
-        let random = level_counts(pool, comparator, &sampled, |_| false, cancel)?;
+        let random_of = |leave_out: bool| {
+            level_counts(
+                pool,
+                comparator,
+                &sampled,
+                |v| {
+                    if !leave_out {
+                        return false;
+                    }
+                    let held: Vec<Option<u64>> = comparator
+                        .rules()
+                        .iter()
+                        .zip(v)
+                        .map(|(r, &l)| {
+                            (!is_uncompared(l)).then(|| {
+                                if usize::from(l) < r.tested {
+                                    1u64 << l
+                                } else {
+                                    0
+                                }
+                            })
+                        })
+                        .collect();
+                    recorded_twice(comparator, &held)
+                },
+                cancel,
+            )
+        };
+        let mut random = random_of(true)?;
+        let counted = random
+            .iter()
+            .map(|c| c.iter().sum::<f64>() as u64)
+            .max()
+            .unwrap_or(0);
+        if counted.saturating_mul(2) < sampled.len() as u64 {
+            // As with pair statistics: most pairs one person twice, nothing left out.
+            random = random_of(false)?;
+        }
         let households = household_pairs(pool);
         let household = level_counts(
             pool,

@@ -349,6 +349,11 @@ pub struct LinkSpec {
     /// every rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_rules: Option<Vec<String>>,
+    /// Competing links (linking two or more sources): a pair outranked by another pair of one of
+    /// its records weighs less, a pair whose records have no other plausible partner weighs
+    /// more, by weights estimated from the run (`docs/linking.md`). Off when absent.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub competition: bool,
 }
 
 fn default_max_block() -> usize {
@@ -376,6 +381,7 @@ impl Default for LinkSpec {
             em_tolerance: default_em_tolerance(),
             seed: 0,
             training_rules: None,
+            competition: false,
         }
     }
 }

@@ -527,6 +527,7 @@ impl Schema {
                 em_tolerance: self.link.em_tolerance,
                 seed: self.link.seed,
                 training_rules,
+                competition: false,
             },
         };
         schema.validate()?;

@@ -1,0 +1,273 @@
+//! Competing links: evidence from a pair's neighbours in the scored graph (`link.competition`).
+//!
+//! The Fellegi-Sunter weight of a pair reads the two records alone. But a record of one source
+//! that already links strongly to another record of the other source is, most of the time,
+//! someone else's: two extracts hold one record per person, duplicates aside. On the
+//! synthetic heavy-error profile, of the pairs scored between 0.5 and 0.9, 96% of those whose
+//! records have no other plausible partner are true, and 22% of those outranked by another pair
+//! of one of their records.
+//!
+//! So each pair at or above the review threshold gets a **standing** among the other such pairs
+//! of its two records (a pair `(a, b)` of sources `A` and `B` looks at `a`'s pairs with records
+//! of `B` and `b`'s pairs with records of `A`):
+//! - [`Standing::Alone`]: neither record has another;
+//! - [`Standing::Ahead`]: there are others, none of higher match weight;
+//! - [`Standing::Outranked`]: another has a higher match weight.
+//!
+//! Its m and u are estimated like a comparison's, by one EM step over the same pairs: m from
+//! their match probabilities, u from one minus them, each with half a pair for a standing never
+//! seen; the weight `log2(m / u)` is added to the pair's match weight, once (the standings are
+//! read from the weights before it). The model keeps the three weights, so that a run given the
+//! model (`--model`) adds the same. Deduplicating (one source) has no standing: a person's
+//! duplicates are expected there.
+
+use serde::{Deserialize, Serialize};
+
+use super::pool::{unpack_pair, Pool};
+use super::probability::{clamp_probability, probability};
+
+/// Where a pair stands among the other pairs of its two records (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Neither record has another pair at or above the review threshold with the other's source.
+    Alone,
+    /// There are such pairs, none of higher match weight.
+    Ahead,
+    /// Another pair of one of the two records has a higher match weight.
+    Outranked,
+}
+
+impl Standing {
+    /// All standings, in the order of [`Competition::levels`].
+    pub const ALL: [Standing; 3] = [Standing::Alone, Standing::Ahead, Standing::Outranked];
+
+    /// Its name in the model file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Alone => "alone",
+            Standing::Ahead => "ahead",
+            Standing::Outranked => "outranked",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Standing::Alone => 0,
+            Standing::Ahead => 1,
+            Standing::Outranked => 2,
+        }
+    }
+}
+
+/// m, u and weight of one standing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandingModel {
+    /// [`Standing::name`].
+    pub standing: String,
+    /// Share of the matches among the pairs (weighted by match probability) with this standing.
+    pub m: f64,
+    /// Share of the non-matches likewise.
+    pub u: f64,
+    /// `log2(m / u)`: added to the match weight.
+    pub weight: f64,
+}
+
+/// The competing-links evidence of a model (in the model file as `competition`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Competition {
+    /// One per [`Standing::ALL`], in that order.
+    pub levels: Vec<StandingModel>,
+    /// Pairs the estimate read (those at or above the review threshold).
+    pub pairs: u64,
+}
+
+impl Competition {
+    /// The weight added for `standing` (0 when the model file lacks it).
+    pub fn weight(&self, standing: Standing) -> f64 {
+        self.levels
+            .iter()
+            .find(|l| l.standing == standing.name())
+            .map_or(0.0, |l| l.weight)
+    }
+
+    /// Estimates the standings' m and u from `weights` of `pairs` (packed, pool indices).
+    pub fn estimate(pool: &Pool, pairs: &[u64], weights: &[f64]) -> Competition {
+        let standings = standings(pool, pairs, weights);
+        let mut m = [0.5f64; 3];
+        let mut u = [0.5f64; 3];
+        for (s, w) in standings.iter().zip(weights) {
+            let p = probability(*w);
+            m[s.index()] += p;
+            u[s.index()] += 1.0 - p;
+        }
+        let (tm, tu): (f64, f64) = (m.iter().sum(), u.iter().sum());
+        let levels = Standing::ALL
+            .iter()
+            .map(|s| {
+                let mi = clamp_probability(m[s.index()] / tm);
+                let ui = clamp_probability(u[s.index()] / tu);
+                StandingModel {
+                    standing: s.name().into(),
+                    m: mi,
+                    u: ui,
+                    weight: (mi / ui).log2(),
+                }
+            })
+            .collect();
+        Competition {
+            levels,
+            pairs: pairs.len() as u64,
+        }
+    }
+
+    /// Adds each pair's standing weight to `weights` (standings read before any is added).
+    pub fn apply(&self, pool: &Pool, pairs: &[u64], weights: &mut [f64]) {
+        let standings = standings(pool, pairs, weights);
+        for (w, s) in weights.iter_mut().zip(standings) {
+            *w += self.weight(s);
+        }
+    }
+}
+
+/// The standing of every pair of `pairs` (packed, any order) among the others, by `weights`.
+/// Deduplicating (every record of one source): every pair is [`Standing::Alone`].
+pub fn standings(pool: &Pool, pairs: &[u64], weights: &[f64]) -> Vec<Standing> {
+    // Per record and other source: the best and second-best weights of its pairs.
+    let n_sources = pool.source_sizes().len();
+    if n_sources < 2 || pool.is_dedupe() {
+        return vec![Standing::Alone; pairs.len()];
+    }
+    let slot = |record: u32, other: u16| record as usize * n_sources + usize::from(other);
+    let mut best = vec![(f64::NEG_INFINITY, f64::NEG_INFINITY, 0u32); pool.len() * n_sources];
+    let mut note = |record: u32, other: u16, w: f64| {
+        let b = &mut best[slot(record, other)];
+        if w > b.0 {
+            b.1 = b.0;
+            b.0 = w;
+        } else if w > b.1 {
+            b.1 = w;
+        }
+        b.2 += 1;
+    };
+    for (&p, &w) in pairs.iter().zip(weights) {
+        let (a, b) = unpack_pair(p);
+        note(a, pool.source(b), w);
+        note(b, pool.source(a), w);
+    }
+    pairs
+        .iter()
+        .zip(weights)
+        .map(|(&p, &w)| {
+            let (a, b) = unpack_pair(p);
+            let mut others = false;
+            let mut higher = false;
+            for e in [best[slot(a, pool.source(b))], best[slot(b, pool.source(a))]] {
+                if e.2 > 1 {
+                    others = true;
+                    // The best other pair: the second best when this pair is the best.
+                    let other = if e.0 > w { e.0 } else { e.1 };
+                    higher |= other > w;
+                }
+            }
+            match (others, higher) {
+                (false, _) => Standing::Alone,
+                (true, false) => Standing::Ahead,
+                (true, true) => Standing::Outranked,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::EncodedRecord;
+    use crate::link::pool::pack_pair;
+
+    /// Two sources of three records each (indices 0-2 and 3-5), or one when `dedupe`.
+    fn pool(dedupe: bool) -> Pool {
+        let rec = |p: &str, i: usize| EncodedRecord {
+            id: format!("{p}{i}"),
+            ..EncodedRecord::default()
+        };
+        let sources = if dedupe {
+            vec![("d".into(), (0..6).map(|i| rec("d", i)).collect())]
+        } else {
+            vec![
+                ("l".into(), (0..3).map(|i| rec("a", i)).collect()),
+                ("r".into(), (0..3).map(|i| rec("b", i)).collect()),
+            ]
+        };
+        Pool::new(sources, 0).unwrap()
+    }
+
+    #[test]
+    fn standings_read_the_other_pairs_of_both_records() {
+        let pool = pool(false);
+        // a0-b0 strong, a0-b1 weaker (outranked through a0), a1-b1 weaker still (outranked
+        // through b1), a2-b2 alone; a1-b1 outranks nothing.
+        let pairs = [
+            pack_pair(0, 3),
+            pack_pair(0, 4),
+            pack_pair(1, 4),
+            pack_pair(2, 5),
+        ];
+        let weights = [20.0, 5.0, 2.0, 1.0];
+        assert_eq!(
+            standings(&pool, &pairs, &weights),
+            vec![
+                Standing::Ahead,
+                Standing::Outranked,
+                Standing::Outranked,
+                Standing::Alone
+            ]
+        );
+        // Ties outrank neither.
+        let tied = [7.0, 7.0, 1.0, 1.0];
+        assert_eq!(
+            standings(&pool, &pairs[..2], &tied[..2]),
+            vec![Standing::Ahead, Standing::Ahead]
+        );
+        // Deduplicating: no standing.
+        let one = super::super::pool::Pool::new(vec![("d".into(), Vec::new())], 0).unwrap();
+        assert!(standings(&one, &[], &[]).is_empty());
+        let dedupe = self::pool(true);
+        assert_eq!(
+            standings(&dedupe, &pairs, &weights),
+            vec![Standing::Alone; 4]
+        );
+    }
+
+    #[test]
+    fn estimated_weights_follow_where_the_matches_stand_and_apply_once() {
+        let pool = pool(false);
+        let pairs = [
+            pack_pair(0, 3),
+            pack_pair(0, 4),
+            pack_pair(1, 4),
+            pack_pair(2, 5),
+        ];
+        let weights = [20.0, -3.0, -4.0, 10.0];
+        let c = Competition::estimate(&pool, &pairs, &weights);
+        assert_eq!(c.pairs, 4);
+        assert_eq!(c.levels.len(), 3);
+        // The outranked pairs are unlikely matches, the others likely ones.
+        assert!(c.weight(Standing::Outranked) < 0.0);
+        assert!(c.weight(Standing::Alone) > 0.0);
+        assert!(c.weight(Standing::Ahead) > 0.0);
+        for l in &c.levels {
+            assert!((l.weight - (l.m / l.u).log2()).abs() < 1e-12);
+        }
+        let mut adjusted = weights;
+        c.apply(&pool, &pairs, &mut adjusted);
+        assert_eq!(adjusted[0], 20.0 + c.weight(Standing::Ahead));
+        assert_eq!(adjusted[1], -3.0 + c.weight(Standing::Outranked));
+        assert_eq!(adjusted[3], 10.0 + c.weight(Standing::Alone));
+        // A model file without a standing adds nothing for it.
+        let mut partial = c.clone();
+        partial.levels.retain(|l| l.standing != "alone");
+        assert_eq!(partial.weight(Standing::Alone), 0.0);
+    }
+}
