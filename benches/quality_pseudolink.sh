@@ -54,6 +54,13 @@ best = max(csv.DictReader(open(f"{d}/curve.csv")), key=lambda r: float(r["f1"]))
 print(f"best F1 over thresholds: {float(best['f1']):.4f} at match probability {float(best['threshold']):.6g}")
 sessions = s["model"]["training"]["sessions"]
 print(f"model: lambda {s['model']['lambda']:.3e}; {sessions[-1]['rule']}")
+t = s["model"]["training"]
+n = len(truth)
+cand = t.get("candidate_matches", t["implied_matches"])
+share = t.get("blocking_formed_share", 1.0)
+print(f"implied matches against the {n} true pairs: among the candidates {cand:,.0f} "
+      f"({cand / n - 1:+.1%}); blocking formed {share:.4f} (estimated), so in all "
+      f"{t['implied_matches']:,.0f} ({t['implied_matches'] / n - 1:+.1%})")
 print("calibration: share of true pairs among output rows, by match probability")
 bands = [(0.5, 0.9), (0.9, 0.99), (0.99, 0.9999), (0.9999, 1.01)]
 counts = {b: [0, 0] for b in bands}

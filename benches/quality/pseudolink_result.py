@@ -59,7 +59,10 @@ def main():
         else "",
         "candidate_pairs": summary["blocking"]["candidate_pairs"],
         "lambda": model["lambda"],
-        "implied_matches": model["lambda"] * possible,
+        # The model's total (the matches among the candidate pairs and its estimate of those
+        # blocking missed); λ times the possible pairs for a model without it.
+        "implied_matches": model["training"].get("implied_matches", model["lambda"] * possible),
+        "candidate_matches": model["training"].get("candidate_matches", model["lambda"] * possible),
         "true_pairs": len(truth),
         "bands": bands,
         "em_iterations": model["training"]["em_iterations"],

@@ -191,6 +191,16 @@ fn print_summary(s: &RunSummary, c: &Common) {
             "NOT converged"
         }
     );
+    if let (Some(candidate), Some(share)) = (
+        m.training.candidate_matches,
+        m.training.blocking_formed_share,
+    ) {
+        println!(
+            "implied matches: {candidate:.0} among the candidate pairs; blocking is estimated to form {:.1}% of matches, so {:.0} in all",
+            100.0 * share,
+            m.training.implied_matches
+        );
+    }
     println!(
         "links: {} match, {} review ({}: {} {})",
         s.counts.match_,

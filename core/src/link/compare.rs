@@ -626,6 +626,46 @@ impl Comparator {
         seen
     }
 
+    /// The tested levels of `rule` (bits of level indices) that imply agreement on `key`: key
+    /// levels whose keys, closed under implication, hold it (`first_name` and `soundex` imply
+    /// `first_name.soundex`; `one_edit` does not, though such a pair may agree on it too).
+    pub fn levels_implying(&self, rule: &ComparisonRule, key: Key) -> u64 {
+        let Some(i) = self.keys.iter().position(|k| *k == key) else {
+            return 0;
+        };
+        rule.levels
+            .iter()
+            .take(rule.tested)
+            .enumerate()
+            .filter(|(_, l)| matches!(l, LevelKind::Keys(m) if self.close(*m) & (1u128 << i) != 0))
+            .fold(0u64, |bits, (li, _)| bits | (1u64 << li))
+    }
+
+    /// The tested levels of `rule` (bits) that are crossed levels of keys `a` and `b` (either
+    /// way round).
+    pub fn levels_crossing(&self, rule: &ComparisonRule, a: Key, b: Key) -> u64 {
+        let mask = |k: Key| {
+            self.keys
+                .iter()
+                .position(|x| *x == k)
+                .map_or(0, |i| 1u128 << i)
+        };
+        let (ka, kb) = (mask(a), mask(b));
+        if ka == 0 || kb == 0 {
+            return 0;
+        }
+        rule.levels
+            .iter()
+            .take(rule.tested)
+            .enumerate()
+            .filter(|(_, l)| {
+                matches!(l, LevelKind::Cross(ids) if ids.iter().filter_map(|&i| self.crosses.get(i)).any(|c| {
+                    (c.key_a == ka && c.key_b == kb) || (c.key_a == kb && c.key_b == ka)
+                }))
+            })
+            .fold(0u64, |bits, (li, _)| bits | (1u64 << li))
+    }
+
     /// The comparisons.
     pub fn rules(&self) -> &[ComparisonRule] {
         &self.rules

@@ -17,7 +17,8 @@
 //!    the `dice` kernel on Bloom filters, or `clear` string comparators in cleartext mode;
 //! 4. `sample`, `em` and `train`: the Fellegi-Sunter [`model`]: u from random pairs, m and λ by EM
 //!    over the distinct comparison patterns, optionally with `term_frequency` adjustment (the
-//!    shared probability arithmetic is in `probability`);
+//!    shared probability arithmetic is in `probability`); `formed` estimates the share of
+//!    matches blocking forms, for the implied number of matches;
 //! 5. `resolve`: clusters (default) or a one-to-one assignment;
 //! 6. [`evaluate`]: precision, recall and F1 against known true pairs.
 //!
@@ -55,6 +56,7 @@ pub mod distributed;
 pub(crate) mod em;
 pub mod evaluate;
 mod explain;
+pub(crate) mod formed;
 pub(crate) mod levels;
 mod linkage;
 pub mod model;

@@ -131,8 +131,20 @@ pub struct Training {
     /// The household comparison and its levels, when household-aware.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household: Option<crate::schema::HouseholdSpec>,
-    /// The matches λ implies among the inputs.
+    /// The matches the model implies among the inputs: `candidate_matches` divided by
+    /// `blocking_formed_share` (in models saved before those two fields, λ times the possible
+    /// pairs).
     pub implied_matches: f64,
+    /// The matches λ implies among the candidate pairs (λ times the possible pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_matches: Option<f64>,
+    /// The estimated share of matches that blocking forms (that satisfy some blocking rule),
+    /// from the model's m: the rest are never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking_formed_share: Option<f64>,
+    /// What that estimate assumed, one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocking_formed_assumptions: Vec<String>,
     /// Pairs the inputs can form.
     pub possible_pairs: f64,
     /// Seed of the random sampling.
@@ -230,6 +242,9 @@ impl Model {
                 household_pairs: u.household_pairs,
                 household: schema.link.household.clone(),
                 implied_matches: trained.implied_matches,
+                candidate_matches: Some(trained.candidate_matches),
+                blocking_formed_share: Some(trained.formed_share),
+                blocking_formed_assumptions: trained.formed_assumptions.clone(),
                 possible_pairs: trained.possible_pairs,
                 seed: schema.link.seed,
                 em_iterations: trained.sessions.iter().map(|s| s.iterations).sum(),

@@ -1719,7 +1719,46 @@ fn lambda_lands_near_the_true_number_of_matches() {
     );
     let lambda = linkage.model.lambda;
     let possible = (sources[0].len() * sources[1].len()) as f64;
-    assert!((lambda * possible - implied).abs() < 1.0);
+    let candidate = linkage.model.training.candidate_matches.unwrap_or(f64::NAN);
+    assert!((lambda * possible - candidate).abs() < 1.0);
+}
+
+#[test]
+fn implied_matches_count_the_matches_blocking_misses() {
+    // Two blocking rules only: a true pair without both NHS numbers whose surname or date of
+    // birth differs shares no blocking token, and is never compared.
+    let schema = schema_with(|j| {
+        j["link"]["blocking"] = serde_json::json!([["nhs_number"], ["last_name", "date_of_birth"]]);
+    });
+    let (data, sources) = synth_sources(2000, 17);
+    let truth = data.true_pairs(0, 1);
+    let linkage = linked(&schema, &sources, false);
+    let formed = truth
+        .iter()
+        .filter(|(l, r)| linkage.explain(l, r).is_ok_and(|e| e.candidate))
+        .count() as f64;
+    let truth = truth.len() as f64;
+    let t = &linkage.model.training;
+    let (candidate, share) = (
+        t.candidate_matches.unwrap_or(f64::NAN),
+        t.blocking_formed_share.unwrap_or(f64::NAN),
+    );
+    let shown = format!(
+        "{truth} true pairs, {formed} formed; implied {candidate:.1} among the candidates, share formed {share:.4}, {:.1} in all",
+        t.implied_matches
+    );
+    // Blocking misses a known share, which the matches among the candidates leave out...
+    assert!(formed < 0.92 * truth, "{shown}");
+    assert!(candidate < 0.94 * truth, "{shown}");
+    // ...and the model's estimate of it puts it back.
+    assert!((share - formed / truth).abs() < 0.02, "{shown}");
+    assert!((t.implied_matches - truth).abs() < 0.03 * truth, "{shown}");
+    assert!((t.implied_matches * share - candidate).abs() < 1e-6 * truth);
+    assert!(
+        t.blocking_formed_assumptions.is_empty(),
+        "{:?}",
+        t.blocking_formed_assumptions
+    );
 }
 
 #[test]

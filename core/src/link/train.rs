@@ -15,7 +15,10 @@
 //! possible pairs)`: the number of matches the model itself finds among the candidate pairs,
 //! iterated from the sessions' median estimate until it moves by less than half a match. Matches
 //! that blocking missed are not counted, so λ is slightly low (by the blocking's miss rate,
-//! about 1% on the benchmarks): probabilities err on the side of fewer links.
+//! about 1% on the benchmarks, 6% with heavy errors): probabilities err on the side of fewer
+//! links. λ stays so (scores do not depend on blocking); the **implied matches** reported add
+//! an estimate of the matches blocking missed: the candidate pairs' matches divided by the share
+//! of matches blocking forms, estimated from the model (`formed`).
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +26,7 @@ use crate::schema::Schema;
 
 use super::compare::Comparator;
 use super::em::{self, starting_m, EmFit, Patterns, Session, UTable};
+use super::formed;
 use super::probability::{clamp_probability, P_MAX, P_MIN};
 
 /// One EM session, as the model records it.
@@ -59,8 +63,15 @@ pub struct Trained {
     pub sessions: Vec<SessionReport>,
     /// Comparisons no session estimated.
     pub not_estimated: Vec<String>,
-    /// The matches λ implies among the inputs.
+    /// The matches the model implies among the inputs: `candidate_matches` divided by
+    /// `formed_share`.
     pub implied_matches: f64,
+    /// The matches λ implies among the candidate pairs (λ times the possible pairs).
+    pub candidate_matches: f64,
+    /// The estimated share of matches blocking forms (see the `formed` module).
+    pub formed_share: f64,
+    /// What that estimate assumed, one sentence each.
+    pub formed_assumptions: Vec<String>,
     /// Pairs the inputs can form.
     pub possible_pairs: f64,
 }
@@ -215,8 +226,15 @@ pub fn train(
         .copied()
         .unwrap_or(1.0)
         .max(1.0);
-    let (matches, steps) = fixed_point_matches(patterns, u, &m, possible, start);
+    let ratios = pattern_ratios(patterns, u, &m);
+    let (matches, steps) = fixed_point_matches(&ratios, possible, start);
     let lambda = (matches / possible).clamp(LAMBDA_MIN, 0.5);
+    let prior = (lambda / (1.0 - lambda)).ln();
+    let posterior: Vec<f64> = ratios
+        .iter()
+        .map(|(llr, _)| 1.0 / (1.0 + (-(prior + llr)).exp()))
+        .collect();
+    let formed = formed::formed_share(schema, comparator, patterns, &m, &posterior);
     sessions.push(SessionReport {
         rule: format!(
             "all candidate pairs: {matches:.0} matches among {possible_pairs} possible pairs ({steps} steps from the sessions' median, {start:.0})"
@@ -238,23 +256,18 @@ pub fn train(
         },
         sessions,
         not_estimated,
-        implied_matches: matches,
+        implied_matches: matches / formed.share,
+        candidate_matches: matches,
+        formed_share: formed.share,
+        formed_assumptions: formed.assumptions,
         possible_pairs: possible,
     }
 }
 
-/// The fixed point `M = Σ count × P(match | pattern, λ = M / possible)` over every pattern,
-/// from `start`; returns it and the steps taken (at most 200).
-fn fixed_point_matches(
-    patterns: &Patterns,
-    u: &UTable<'_>,
-    m: &[Vec<f64>],
-    possible: f64,
-    start: f64,
-) -> (f64, u64) {
+/// Each pattern's log likelihood ratio without the prior (natural log), and its count.
+fn pattern_ratios(patterns: &Patterns, u: &UTable<'_>, m: &[Vec<f64>]) -> Vec<(f64, f64)> {
     let ln = |p: f64| clamp_probability(p).ln();
-    // Each pattern's log likelihood ratio without the prior.
-    let ratios: Vec<(f64, f64)> = (0..patterns.len())
+    (0..patterns.len())
         .map(|i| {
             let v = patterns.vector(i);
             let hh = u.one_household(v);
@@ -274,7 +287,12 @@ fn fixed_point_matches(
             }
             (llr, patterns.counts[i] as f64)
         })
-        .collect();
+        .collect()
+}
+
+/// The fixed point `M = Σ count × P(match | pattern, λ = M / possible)` over every pattern's
+/// `ratios` (see [`pattern_ratios`]), from `start`; returns it and the steps taken (at most 200).
+fn fixed_point_matches(ratios: &[(f64, f64)], possible: f64, start: f64) -> (f64, u64) {
     let mut matches = start.min(possible / 2.0);
     for step in 1..=200u64 {
         let lambda = (matches / possible).clamp(LAMBDA_MIN, 0.5);

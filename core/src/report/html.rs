@@ -455,12 +455,25 @@ fn blocking(input: &ReportInput) -> Result<String> {
 fn model(input: &ReportInput) -> Result<String> {
     let m = &input.summary.model;
     let t = &m.training;
+    let expects = match (t.candidate_matches, t.blocking_formed_share) {
+        (Some(candidate), Some(share)) => format!(
+            "the model expects {} matches among the candidate pairs (λ times the {} possible pairs) and, as blocking is estimated to form {}% of matches (the rest share no blocking key, so are never compared or linked), {} matches in all",
+            f(candidate, 1),
+            f(t.possible_pairs, 0),
+            f(100.0 * share, 1),
+            f(t.implied_matches, 1),
+        ),
+        _ => format!(
+            "the model expects {} matches among {} possible pairs",
+            f(t.implied_matches, 1),
+            f(t.possible_pairs, 0)
+        ),
+    };
     let mut out = format!(
-        "<p>λ, the probability that two records from different sources are the same person, is {} (prior weight {}); the model expects {} matches among {} possible pairs. u came from {} ({} pairs); m and λ from EM over {} distinct comparison patterns of {} candidate pairs: {} iterations, {}.</p>\n",
+        "<p>λ, the probability that two records from different sources are the same person, is {} (prior weight {}); {}. u came from {} ({} pairs); m and λ from EM over {} distinct comparison patterns of {} candidate pairs: {} iterations, {}.</p>\n",
         p(m.lambda),
         f(m.prior_weight, 3),
-        f(t.implied_matches, 1),
-        f(t.possible_pairs, 0),
+        expects,
         esc(&t.u_source),
         t.u_pairs,
         t.distinct_patterns,
@@ -650,7 +663,7 @@ fn threshold(input: &ReportInput) -> Result<String> {
         None => (
             sections::expected(&input.links, s.model.training.implied_matches, &grid),
             format!(
-                "No truth given (<code>--truth</code>): these are the model's own expectations. A pair of match probability p is a true match with probability p, so at a threshold the expected true links are the sum of p over the pairs at or above it; precision divides that by the pairs, recall by the {} matches the model expects in all (λ times the possible pairs). They are only as good as the model's calibration (see docs/linking.md).",
+                "No truth given (<code>--truth</code>): these are the model's own expectations. A pair of match probability p is a true match with probability p, so at a threshold the expected true links are the sum of p over the pairs at or above it; precision divides that by the pairs, recall by the {} matches the model expects in all (those among the candidate pairs and those it estimates blocking never formed, which count as missed at every threshold). They are only as good as the model's calibration (see docs/linking.md).",
                 f(s.model.training.implied_matches.max(0.0), 1)
             ),
             "expected by the model",
