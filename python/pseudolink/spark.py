@@ -850,7 +850,7 @@ def _candidate_pairs(
                 .collect()
             )
         )
-        report_rules = [
+        report_rules: list[dict[str, Any]] = [
             {"rule": rule, "pairs": 0, "new_pairs": 0, "blocks": 0, "skipped_blocks": 0}
             for rule, _, _, _ in rules
         ]
