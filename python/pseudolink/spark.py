@@ -430,9 +430,10 @@ def link(
     ``spark.read.parquet(path)``, whose binary columns are read as the CSV's hex and base64);
     other columns are ignored.
 
-    Candidate pairs are formed by joins on the blocking rules' tokens, each pair once (by the
-    first rule forming it), blocks over ``schema``'s ``max_block_size`` skipped and reported;
-    pairs are compared in ``mapInArrow`` by the Rust comparator.
+    Candidate pairs are formed from the blocking rules' tokens (all rules in one shuffle of the
+    tokens), each pair once (by the first rule forming it), blocks over ``schema``'s
+    ``max_block_size`` skipped and reported; pairs are compared in ``mapInArrow`` by the Rust
+    comparator.
 
     ``model`` is the path of a model file (as ``pseudolink link --model`` takes; read on the
     driver). Without one, a model is trained as ``pseudolink link`` trains it: the pairs are
@@ -585,7 +586,6 @@ def _link(
     columns = scorer.columns
     rules = _native.blocking_columns(schema)
     max_block = int(json.loads(schema.to_json())["link"]["max_block_size"])
-    dedupe = len(sources) == 1
 
     # The records of every input: source, position in it, the extract's columns as text.
     parts = []
@@ -609,110 +609,15 @@ def _link(
     records = records.persist()
     persisted = [records]
 
-    # Blocking: per rule, the (token, record) memberships; a block is a token held by records of
-    # two sources (deduplicating: two records); one with more than max_block records of any one
-    # source is skipped.
-    n_sources = len(sources)
-    rule_pairs = []
-    report_rules: list[dict[str, Any]] = []
-    skipped_rows: list[dict[str, Any]] = []
-    for r, (rule, column, is_set, crossed) in enumerate(rules):
-        cell = F.col(f"`{column}`")
-        present = cell.isNotNull() & (cell != "")
-        if crossed is not None:
-            # A crossed rule: the record's two tokens as an unordered pair, when it has both.
-            other = F.col(f"`{crossed}`")
-            present = present & other.isNotNull() & (other != "")
-            key = F.concat(F.least(cell, other), F.greatest(cell, other))
-        elif is_set:
-            width = 16
-            key = F.explode(
-                F.expr(
-                    f"transform(sequence(0, int(length(`{column}`) / {width}) - 1), "
-                    f"i -> substring(`{column}`, i * {width} + 1, {width}))"
-                )
-            )
-        else:
-            key = cell
-        members = (
-            records.filter(present).select("_pl_src", "_pl_pos", key.alias("_pl_key")).distinct()
+    # Blocking, in one pass over all the rules: the candidate pairs, each once, by its first rule.
+    try:
+        candidates, blocking = _candidate_pairs(
+            records, rules, len(sources), max_block, skipped_listed
         )
-        sizes = members.groupBy("_pl_key").agg(
-            *[
-                F.sum(F.when(F.col("_pl_src") == s, 1).otherwise(0)).alias(f"n{s}")
-                for s in range(n_sources)
-            ],
-            F.count(F.lit(1)).alias("n"),
-        )
-        n_with = sum(
-            (F.when(F.col(f"n{s}") > 0, 1).otherwise(0) for s in range(n_sources)), F.lit(0)
-        )
-        is_block = (F.col("n") >= 2) if dedupe else (n_with >= 2)
-        too_big = F.greatest(*[F.col(f"n{s}") for s in range(n_sources)], F.lit(0)) > max_block
-        blocks = sizes.filter(is_block).withColumn("_pl_skip", too_big).persist()
-        persisted.append(blocks)
-        # Pairs a block forms: across sources, or (deduplicating) within its one source.
-        n = F.col("n").cast("long")
-        if dedupe:
-            block_pairs = n * (n - 1) / 2
-        else:
-            squares = sum((F.col(f"n{s}").cast("long") ** 2 for s in range(n_sources)), F.lit(0))
-            block_pairs = (n * n - squares) / 2
-        stats = blocks.agg(
-            F.count(F.lit(1)).alias("blocks"),
-            F.sum(F.col("_pl_skip").cast("long")).alias("skipped"),
-            F.sum(F.when(~F.col("_pl_skip"), block_pairs).otherwise(0)).alias("pairs"),
-        ).collect()[0]
-        for row in (
-            blocks.filter("_pl_skip")
-            .orderBy(F.desc("n"))
-            .limit(skipped_listed)
-            .select(*[f"n{s}" for s in range(n_sources)])
-            .collect()
-        ):
-            skipped_rows.append({"rule": rule, "sizes": [int(x) for x in row]})
-        kept = members.join(blocks.filter(~F.col("_pl_skip")).select("_pl_key"), "_pl_key")
-        a, b = kept.alias("a"), kept.alias("b")
-        if dedupe:
-            cond = F.col("a._pl_pos") < F.col("b._pl_pos")
-        else:
-            cond = F.col("a._pl_src") < F.col("b._pl_src")
-        pairs = (
-            a.join(b, (F.col("a._pl_key") == F.col("b._pl_key")) & cond)
-            .select(
-                F.col("a._pl_src").alias("ls"),
-                F.col("a._pl_pos").alias("lp"),
-                F.col("b._pl_src").alias("rs"),
-                F.col("b._pl_pos").alias("rp"),
-            )
-            .distinct()
-            .withColumn("_pl_rule", F.lit(r))
-        )
-        rule_pairs.append(pairs)
-        report_rules.append(
-            {
-                "rule": rule,
-                "pairs": int(stats["pairs"] or 0),
-                "new_pairs": 0,
-                "blocks": int(stats["blocks"] or 0),
-                "skipped_blocks": int(stats["skipped"] or 0),
-            }
-        )
-    everything = rule_pairs[0]
-    for p in rule_pairs[1:]:
-        everything = everything.unionByName(p)
-    candidates = (
-        everything.groupBy("ls", "lp", "rs", "rp").agg(F.min("_pl_rule").alias("_pl_rule"))
-    ).persist()
+    except BaseException:
+        records.unpersist()
+        raise
     persisted.append(candidates)
-    for row in candidates.groupBy("_pl_rule").count().collect():
-        report_rules[int(row["_pl_rule"])]["new_pairs"] = int(row["count"])
-    skipped_rows.sort(key=lambda x: (-sum(x["sizes"]), [-v for v in x["sizes"]]))
-    blocking: dict[str, Any] = {
-        "candidate_pairs": sum(int(e["new_pairs"]) for e in report_rules),
-        "rules": report_rules,
-        "skipped": skipped_rows,
-    }
 
     # Comparison and scoring on the executors.
     # Positional names: Spark reads a dot in a name as a field of a struct.
@@ -835,6 +740,162 @@ def _link(
             ),
         )
     return SparkLinkage(banded, blocking, model_json, persisted, trained=model is None)
+
+
+def _candidate_pairs(
+    records: Any,
+    rules: list[tuple[str, str, bool, str | None]],
+    n_sources: int,
+    max_block: int,
+    skipped_listed: int,
+) -> tuple[Any, dict[str, Any]]:
+    """The candidate pairs of ``records`` (``_pl_src``, ``_pl_pos`` and the extract's columns as
+    text) under the blocking ``rules`` (as ``_native.blocking_columns`` gives them), in two
+    Spark jobs whatever the number of rules, and the blocking report.
+
+    Each record's tokens of every rule are exploded at once into memberships ``(source,
+    position, rule, token)``; one shuffle by ``(rule, token)`` (a window) counts each block's
+    records per source, and a group by the same key, with no second shuffle, gives each block
+    its sizes and its members. A block is a token held by records of two sources (deduplicating:
+    by two records); one with more than ``max_block`` records of any one source is skipped: its
+    members are not collected, only counted. The first job aggregates the blocks per rule for
+    the report; the second forms each kept block's pairs from its member list (no join) and
+    keeps each pair once, by the least rule forming it. Returns the candidate pairs (``ls``,
+    ``lp``, ``rs``, ``rp``, ``_pl_rule``), persisted, and the report."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    dedupe = n_sources == 1
+    entry = "array<struct<r:int,k:string>>"
+    tokens = []
+    for r, (_, column, is_set, crossed) in enumerate(rules):
+        cell = F.col(f"`{column}`")
+        present = cell.isNotNull() & (cell != "")
+        if crossed is not None:
+            # A crossed rule: the record's two tokens as an unordered pair, when it has both.
+            other = F.col(f"`{crossed}`")
+            present = present & other.isNotNull() & (other != "")
+            key = F.concat(F.least(cell, other), F.greatest(cell, other))
+            held = F.array(F.struct(F.lit(r).alias("r"), key.alias("k")))
+        elif is_set:
+            w = 16
+            held = F.expr(
+                f"transform(sequence(0, int(length(`{column}`) / {w}) - 1), "
+                f"i -> named_struct('r', {r}, 'k', substring(`{column}`, i * {w} + 1, {w})))"
+            )
+        else:
+            held = F.array(F.struct(F.lit(r).alias("r"), cell.alias("k")))
+        tokens.append(F.when(present, held.cast(entry)).otherwise(F.array().cast(entry)))
+    # A record is in a block once, however often a token set repeats the token.
+    members = records.select(
+        "_pl_src", "_pl_pos", F.explode(F.array_distinct(F.concat(*tokens))).alias("_pl_t")
+    ).select(
+        "_pl_src",
+        "_pl_pos",
+        F.col("_pl_t.r").alias("_pl_rule"),
+        F.col("_pl_t.k").alias("_pl_key"),
+    )
+    block = Window.partitionBy("_pl_rule", "_pl_key")
+    sizes = [f"n{s}" for s in range(n_sources)]
+    counted = members.select(
+        "*",
+        *[
+            F.count(F.when(F.col("_pl_src") == s, 1)).over(block).alias(sizes[s])
+            for s in range(n_sources)
+        ],
+    )
+    too_big = F.greatest(*[F.col(x) for x in sizes], F.lit(0)) > max_block
+    # Grouped by the window's key: Spark keeps its partitioning, so this is no second shuffle.
+    n_with = sum((F.when(F.col(x) > 0, 1).otherwise(0) for x in sizes), F.lit(0))
+    blocks = (
+        counted.groupBy("_pl_rule", "_pl_key")
+        .agg(
+            *[F.first(x).alias(x) for x in sizes],
+            F.collect_list(
+                F.when(~too_big, F.struct(F.col("_pl_src").alias("s"), F.col("_pl_pos").alias("p")))
+            ).alias("_pl_m"),
+        )
+        .withColumn("n", sum((F.col(x) for x in sizes), F.lit(0)))
+        .filter((F.col("n") >= 2) if dedupe else (n_with >= 2))
+        .withColumn("_pl_skip", too_big)
+        .persist()
+    )
+    try:
+        # Job 1: the report per rule. Pairs a block forms: across sources, or (deduplicating)
+        # within its one source; skipped blocks, largest first (as the CLI lists them).
+        n = F.col("n").cast("long")
+        if dedupe:
+            block_pairs = n * (n - 1) / 2
+        else:
+            squares = sum((F.col(x).cast("long") ** 2 for x in sizes), F.lit(0))
+            block_pairs = (n * n - squares) / 2
+        largest = F.struct(
+            (-F.col("n")).alias("order"),
+            F.array(*[-F.col(x) for x in sizes]).alias("then"),
+            F.array(*[F.col(x) for x in sizes]).alias("sizes"),
+        )
+        per_rule = _mapped_errors(
+            lambda: (
+                blocks.groupBy("_pl_rule")
+                .agg(
+                    F.count(F.lit(1)).alias("blocks"),
+                    F.sum(F.col("_pl_skip").cast("long")).alias("skipped"),
+                    F.sum(F.when(~F.col("_pl_skip"), block_pairs).otherwise(0)).alias("pairs"),
+                    F.slice(
+                        F.sort_array(F.collect_list(F.when(F.col("_pl_skip"), largest))),
+                        1,
+                        max(0, skipped_listed),
+                    ).alias("largest"),
+                )
+                .collect()
+            )
+        )
+        report_rules: list[dict[str, Any]] = [
+            {"rule": rule, "pairs": 0, "new_pairs": 0, "blocks": 0, "skipped_blocks": 0}
+            for rule, _, _, _ in rules
+        ]
+        skipped: list[dict[str, Any]] = []
+        for row in per_rule:
+            r = int(row["_pl_rule"])
+            report_rules[r]["pairs"] = int(row["pairs"] or 0)
+            report_rules[r]["blocks"] = int(row["blocks"] or 0)
+            report_rules[r]["skipped_blocks"] = int(row["skipped"] or 0)
+            for b in row["largest"] or []:
+                skipped.append({"rule": rules[r][0], "sizes": [int(x) for x in b["sizes"]]})
+        skipped.sort(key=lambda x: (-sum(x["sizes"]), x["rule"], [-v for v in x["sizes"]]))
+        del skipped[max(0, skipped_listed) :]
+
+        # Job 2: each kept block's pairs from its member list, each pair once by its first rule.
+        # Deduplicating, the earlier record first; linking, the earlier input's.
+        cond = (F.col("a.p") < F.col("b.p")) if dedupe else (F.col("a.s") < F.col("b.s"))
+        candidates = (
+            blocks.filter(~F.col("_pl_skip"))
+            .select("_pl_rule", "_pl_m", F.explode("_pl_m").alias("a"))
+            .select("_pl_rule", "a", F.explode("_pl_m").alias("b"))
+            .filter(cond)
+            .groupBy(
+                F.col("a.s").alias("ls"),
+                F.col("a.p").alias("lp"),
+                F.col("b.s").alias("rs"),
+                F.col("b.p").alias("rp"),
+            )
+            .agg(F.min("_pl_rule").alias("_pl_rule"))
+            .persist()
+        )
+        try:
+            for row in _mapped_errors(lambda: candidates.groupBy("_pl_rule").count().collect()):
+                report_rules[int(row["_pl_rule"])]["new_pairs"] = int(row["count"])
+        except BaseException:
+            candidates.unpersist()
+            raise
+    finally:
+        blocks.unpersist()
+    blocking: dict[str, Any] = {
+        "candidate_pairs": sum(int(e["new_pairs"]) for e in report_rules),
+        "rules": report_rules,
+        "skipped": skipped,
+    }
+    return candidates, blocking
 
 
 def _components(edges: Any, max_rounds: int = 64) -> Any:

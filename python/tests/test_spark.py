@@ -223,6 +223,48 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
             assert abs(got[pair]["match_weight"] - row["match_weight"]) < 1e-9
 
 
+def test_skipped_blocks_are_reported_as_the_cli_reports_them(session, files, cli, tmp_path):
+    """Blocks over ``max_block_size`` are skipped: the report per rule, the list of the largest
+    skipped blocks and the links equal the CLI's (the pairs of a skipped block come from later
+    rules, each pair still once). Agency a's first records are repeated under new ids, 2 to 4
+    times, so that their tokens' blocks hold 3 to 5 records of it (the limit here is 3)."""
+    small = json.loads((files / "schema.json").read_text())
+    small["link"]["max_block_size"] = 3
+    schema_file = tmp_path / "small.json"
+    schema_file.write_text(json.dumps(small))
+    schema = pseudolink.Schema.from_file(schema_file)
+    with open(files / "agency_a.enc.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for i, row in enumerate(rows[1:9]):
+        rows += [[f"copy{k}-{row[0]}", *row[1:]] for k in range(2 + i % 3)]
+    a, b = tmp_path / "a.enc.csv", files / "agency_b.enc.csv"
+    with open(a, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    out = tmp_path / "cli.csv"
+    run_cli(cli, "link", "--left", a, "--right", b, "--schema", schema_file, "--output", out,
+            "--model", files / "model.json", "--cluster-support", "0",
+            "--allow-unverified")  # fmt: skip
+    summary = json.loads((tmp_path / "cli.csv.summary.json").read_text())["blocking"]
+    assert summary["skipped_blocks"] > 3
+    result = pls.link(
+        read_csv(session, a, 2), read_csv(session, b, 2), schema, model=str(files / "model.json"),
+        cluster_support=0, skipped_listed=3,
+    )  # fmt: skip
+    try:
+        assert result.blocking["candidate_pairs"] == summary["candidate_pairs"]
+        keys = ("rule", "pairs", "new_pairs", "blocks", "skipped_blocks")
+        assert [[r[k] for k in keys] for r in result.blocking["rules"]] == [
+            [r[k] for k in keys] for r in summary["rules"]
+        ]
+        # The CLI lists the 100 largest: its first three are Spark's three.
+        assert result.blocking["skipped"] == summary["largest_skipped"][:3]
+        assert {p: v[:2] for p, v in spark_rows(result).items()} == {
+            p: v[:2] for p, v in cli_rows(out).items()
+        }
+    finally:
+        result.unpersist()
+
+
 def test_a_parquet_extract_links_as_the_csv_one(session, files, tmp_path):
     """A Parquet encoded extract read by ``spark.read.parquet`` (binary columns) links to the
     links of its CSV form."""
