@@ -816,7 +816,9 @@ mod tests {
         assert_eq!(fitted.len(), 11 * 11 * 11);
         assert_eq!(fitted.values().sum::<u64>(), 2 * before as u64);
         for p in fitted.keys() {
-            assert!(p.dice[..3].iter().all(|d| (d - DICE_FLOOR) % 5 == 0));
+            assert!(p.dice[..3]
+                .iter()
+                .all(|d| (d - DICE_FLOOR).is_multiple_of(5)));
             assert_eq!(p.dice[3], u8::MAX);
         }
         // Few enough: unchanged.

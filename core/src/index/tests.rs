@@ -673,10 +673,10 @@ fn competing_links_are_refused_until_an_add_can_weigh_them() {
         sources: vec!["a".into(), "b".into()],
         ..CreateOptions::default()
     };
-    let err = PersonIndex::create(&s.path("idx"), &schema, options)
-        .err()
-        .expect("refused")
-        .to_string();
+    let Err(err) = PersonIndex::create(&s.path("idx"), &schema, options) else {
+        panic!("an index was created with competing links");
+    };
+    let err = err.to_string();
     assert!(err.contains("link.competition"), "{err}");
     assert!(!s.path("idx").join(INDEX_FILE).exists());
 }
