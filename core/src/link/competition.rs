@@ -203,17 +203,22 @@ mod tests {
         Pool::new(sources, 0).unwrap()
     }
 
+    /// a0-b0, a0-b1, a1-b1, a2-b2 of [`pool`]'s two sources.
+    fn four_pairs() -> [u64; 4] {
+        [
+            pack_pair(0, 3),
+            pack_pair(0, 4),
+            pack_pair(1, 4),
+            pack_pair(2, 5),
+        ]
+    }
+
     #[test]
     fn standings_read_the_other_pairs_of_both_records() {
         let pool = pool(false);
         // a0-b0 strong, a0-b1 weaker (outranked through a0), a1-b1 weaker still (outranked
         // through b1), a2-b2 alone; a1-b1 outranks nothing.
-        let pairs = [
-            pack_pair(0, 3),
-            pack_pair(0, 4),
-            pack_pair(1, 4),
-            pack_pair(2, 5),
-        ];
+        let pairs = four_pairs();
         let weights = [20.0, 5.0, 2.0, 1.0];
         assert_eq!(
             standings(&pool, &pairs, &weights),
@@ -243,12 +248,7 @@ mod tests {
     #[test]
     fn estimated_weights_follow_where_the_matches_stand_and_apply_once() {
         let pool = pool(false);
-        let pairs = [
-            pack_pair(0, 3),
-            pack_pair(0, 4),
-            pack_pair(1, 4),
-            pack_pair(2, 5),
-        ];
+        let pairs = four_pairs();
         let weights = [20.0, -3.0, -4.0, 10.0];
         let c = Competition::estimate(&pool, &pairs, &weights);
         assert_eq!(c.pairs, 4);
