@@ -146,6 +146,16 @@ fn add_patterns(
     used
 }
 
+/// An extract's patterns of random pairs.
+fn random_patterns(s: &PairStats) -> &[PatternCount] {
+    &s.random
+}
+
+/// An extract's patterns of pairs of one household.
+fn household_patterns(s: &PairStats) -> &[PatternCount] {
+    &s.household
+}
+
 /// Least household comparisons a random pair must agree on, with no other household
 /// comparison disagreeing, to be taken as one person recorded twice (see [`recorded_twice`]).
 pub const RECORDED_TWICE_MIN: usize = 3;
@@ -204,7 +214,9 @@ impl UEstimate {
                 "no extract brings pair statistics (its manifest's pair_stats), which give the u probabilities: link extracts with their manifests, or give a trained model (--model)".into(),
             ));
         }
-        let random_of = |leave_out: bool| {
+        // Per extract, its random or household patterns, counted with `skip`.
+        let count = |of: fn(&PairStats) -> &[PatternCount],
+                     skip: &dyn Fn(&[Option<u64>]) -> bool| {
             let mut counts = empty_counts(comparator);
             let mut pairs = 0u64;
             for s in stats {
@@ -212,14 +224,15 @@ impl UEstimate {
                     comparator,
                     schema,
                     &s.features,
-                    &s.random,
-                    |held| leave_out && recorded_twice(comparator, held),
+                    of(s),
+                    skip,
                     &mut counts,
                 ));
             }
             (counts, pairs)
         };
-        let (mut random, mut pairs) = random_of(true);
+        let (mut random, mut pairs) =
+            count(random_patterns, &|held| recorded_twice(comparator, held));
         let all: u64 = stats
             .iter()
             .map(|s| s.random_pairs)
@@ -227,20 +240,10 @@ impl UEstimate {
         if pairs.saturating_mul(2) < all {
             // Most pairs look like one person twice: not an extract of distinct people with a few
             // duplicates (test data of copies, one family), so nothing is left out.
-            (random, pairs) = random_of(false);
+            (random, pairs) = count(random_patterns, &|_| false);
         }
-        let mut household = empty_counts(comparator);
-        let mut household_pairs = 0u64;
-        for s in stats {
-            household_pairs = household_pairs.saturating_add(add_patterns(
-                comparator,
-                schema,
-                &s.features,
-                &s.household,
-                |held| same_person(comparator, held),
-                &mut household,
-            ));
-        }
+        let (household, household_pairs) =
+            count(household_patterns, &|held| same_person(comparator, held));
         if pairs == 0 {
             return Err(Error::Invalid(
                 "the extracts' pair statistics hold no pair (an extract of one record?): u probabilities cannot be estimated; give a trained model (--model)".into(),
