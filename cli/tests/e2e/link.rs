@@ -238,6 +238,19 @@ fn link_evaluate_explain_and_reuse_a_model() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(p.join("again.csv")).unwrap(), links);
     assert_eq!(json(&p, "again.csv.summary.json")["model_source"], "m.json");
+    // The default schema weighs competing links: the explanation shows the standing, the model
+    // keeps its weights, and a model without them links without them, saying so.
+    assert!(stdout.contains("(competing links)"), "{stdout}");
+    let mut model: serde_json::Value = json(&p, "m.json");
+    assert!(model["competition"]["levels"].is_array(), "{model}");
+    model.as_object_mut().unwrap().remove("competition");
+    std::fs::write(p.join("plain.json"), model.to_string()).unwrap();
+    let mut args = LINK.to_vec();
+    args.extend(["--output", "plain.csv", "--model", "plain.json"]);
+    let out = run(&p, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let warnings = json(&p, "plain.csv.summary.json")["warnings"].to_string();
+    assert!(warnings.contains("trained without them"), "{warnings}");
 
     // One-to-one never links a record twice.
     let mut args = LINK.to_vec();

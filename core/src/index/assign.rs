@@ -7,7 +7,8 @@
 //!    guard sees whole persons;
 //! 3. those records and the new ones are pooled ([`Pool`]) by source, as `link` pools its
 //!    inputs, and blocked, compared and scored with the stored model (`block`, `compare`,
-//!    `model::Scorer`);
+//!    `model::Scorer`), competing links included when the model has them (standings among the
+//!    pairs of this pool: a stored record's pairs with records outside it are not seen);
 //! 4. **Clustering** (`resolve::cluster_seeded`): the stored persons are the starting clusters,
 //!    so they can only grow or merge, never split; a merge is refused by the same guard as in
 //!    `link` unless the pairs across the two clusters are mostly supported;
@@ -388,8 +389,9 @@ pub(crate) fn plan(
 }
 
 /// The pairs of `pool` that blocking gives, compared and scored with the stored model, kept when
-/// at or above the review threshold: packed pairs (sorted) and their match weights.
-fn score(ctx: &Context<'_>, pool: &Pool) -> Result<(Vec<u64>, Vec<f64>)> {
+/// at or above the review threshold: packed pairs (sorted) and their match weights, with the
+/// model's competing-links weights added as [`crate::link::link_pool`] adds them.
+pub(crate) fn score(ctx: &Context<'_>, pool: &Pool) -> Result<(Vec<u64>, Vec<f64>)> {
     let comparator = Comparator::new(ctx.schema, false)?;
     ctx.model.check_fits(ctx.schema, &comparator)?;
     let scorer = Scorer::new(
@@ -418,7 +420,13 @@ fn score(ctx: &Context<'_>, pool: &Pool) -> Result<(Vec<u64>, Vec<f64>)> {
         .flatten()
         .collect();
     scored.par_sort_unstable_by_key(|x| x.0);
-    Ok(scored.into_iter().unzip())
+    let (pairs, mut weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
+    // Competing links, as `link` weighs them: standings among the pairs of this pool (the new
+    // records and the whole persons they touch), read before any weight is added.
+    if let Some(c) = ctx.model.competition.as_ref().filter(|_| !pool.is_dedupe()) {
+        c.apply(pool, &pairs, &mut weights);
+    }
+    Ok((pairs, weights))
 }
 
 /// The parts the records `members` of one person (each with its source number) fall into when

@@ -363,16 +363,6 @@ impl PersonIndex {
                 "an index clusters its records: one-to-one assignment is not available".into(),
             ));
         }
-        if schema.link.competition
-            || options
-                .model
-                .as_ref()
-                .is_some_and(|m| m.competition.is_some())
-        {
-            return Err(Error::Invalid(
-                "the person index does not weigh competing links yet (an add sees one new record at a time): set link.competition to false in the schema, and give a model trained without it".into(),
-            ));
-        }
         let path = dir.join(INDEX_FILE);
         if path.exists() {
             return Err(Error::Invalid(format!(

@@ -662,21 +662,81 @@ fn adds_below_and_above_the_bound_do_not_move_and_compact_changes_no_answer() {
     assert_eq!(other.recent_blocks().unwrap(), recent);
 }
 
+/// `Setup`'s schema with competing links on or off.
+fn with_competition(schema: &Schema, on: bool) -> Schema {
+    let mut json: serde_json::Value = serde_json::to_value(schema).unwrap();
+    json["link"]["competition"] = serde_json::json!(on);
+    Schema::from_json(&json.to_string()).unwrap()
+}
+
 #[test]
-fn competing_links_are_refused_until_an_add_can_weigh_them() {
-    let s = Setup::new(200, 5, 0.1);
-    let mut json: serde_json::Value = serde_json::to_value(&s.schema).unwrap();
-    json["link"]["competition"] = serde_json::json!(true);
-    let schema = Schema::from_json(&json.to_string()).unwrap();
+fn an_add_weighs_competing_links_as_link_does_on_its_pool() {
+    use crate::link::competition::{standings, Standing};
+    use crate::link::Pool;
+    let s = Setup::new(300, 5, 0.1);
+    let schema = with_competition(&s.schema, true);
     let options = CreateOptions {
         inputs: vec![s.path("a.enc.csv"), s.path("b1.enc.csv")],
         sources: vec!["a".into(), "b".into()],
         ..CreateOptions::default()
     };
-    let Err(err) = PersonIndex::create(&s.path("idx"), &schema, options) else {
-        panic!("an index was created with competing links");
+    let (index, _) = PersonIndex::create(&s.path("idx"), &schema, options).unwrap();
+    let c = index
+        .model()
+        .competition
+        .clone()
+        .expect("trained with competing links");
+    assert!(c.weight(Standing::Outranked) < 0.0);
+
+    // A pool as an add builds it: stored records of both sources and new ones of b.
+    let read = |f: &str| read_encoded(&s.path(f), &schema, ReadOptions::default()).unwrap();
+    let (a, b1, b2) = (read("a.enc.csv"), read("b1.enc.csv"), read("b2.enc.csv"));
+    let pool = || {
+        let b: Vec<_> = b1.records.iter().chain(&b2.records).cloned().collect();
+        let mut p = Pool::new(
+            vec![("a".into(), a.records.clone()), ("b".into(), b)],
+            index.layout.n_blooms,
+        )
+        .unwrap();
+        p.prepare(&schema);
+        p
     };
-    let err = err.to_string();
-    assert!(err.contains("link.competition"), "{err}");
-    assert!(!s.path("idx").join(INDEX_FILE).exists());
+    let score = |model: &Model| {
+        let ctx = assign::Context {
+            schema: &schema,
+            layout: &index.layout,
+            model,
+            settings: &index.settings,
+            path: &index.path,
+        };
+        assign::score(&ctx, &pool()).unwrap()
+    };
+    let (pairs, weights) = score(index.model());
+    let mut plain = index.model().clone();
+    plain.competition = None;
+    let (plain_pairs, plain_weights) = score(&plain);
+    assert_eq!(pairs, plain_pairs);
+    let standing = standings(&pool(), &pairs, &plain_weights);
+    for ((w, w0), st) in weights.iter().zip(&plain_weights).zip(&standing) {
+        assert_eq!(*w, w0 + c.weight(*st));
+    }
+    assert!(
+        standing.contains(&Standing::Outranked),
+        "some pair is outranked"
+    );
+
+    // `link` with the index's model on the same pool scores the same review pairs alike.
+    let linked = crate::link::link_pool(
+        &schema,
+        pool(),
+        false,
+        LinkOptions {
+            model: Some(index.model().clone()),
+            ..LinkOptions::default()
+        },
+        &RunControl::default(),
+    )
+    .unwrap();
+    assert_eq!(linked.review_pairs, pairs);
+    assert_eq!(linked.review_weights, weights);
 }

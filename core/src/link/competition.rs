@@ -86,10 +86,7 @@ pub struct Competition {
 impl Competition {
     /// The weight added for `standing` (0 when the model file lacks it).
     pub fn weight(&self, standing: Standing) -> f64 {
-        self.levels
-            .iter()
-            .find(|l| l.standing == standing.name())
-            .map_or(0.0, |l| l.weight)
+        self.level(standing).map_or(0.0, |l| l.weight)
     }
 
     /// Estimates the standings' m and u from `weights` of `pairs` (packed, pool indices).
@@ -122,12 +119,19 @@ impl Competition {
         }
     }
 
-    /// Adds each pair's standing weight to `weights` (standings read before any is added).
-    pub fn apply(&self, pool: &Pool, pairs: &[u64], weights: &mut [f64]) {
+    /// Adds each pair's standing weight to `weights` (standings read before any is added), and
+    /// returns the standings.
+    pub fn apply(&self, pool: &Pool, pairs: &[u64], weights: &mut [f64]) -> Vec<Standing> {
         let standings = standings(pool, pairs, weights);
-        for (w, s) in weights.iter_mut().zip(standings) {
-            *w += self.weight(s);
+        for (w, s) in weights.iter_mut().zip(&standings) {
+            *w += self.weight(*s);
         }
+        standings
+    }
+
+    /// The m, u and weight of `standing` (`None` when the model file lacks it).
+    pub fn level(&self, standing: Standing) -> Option<&StandingModel> {
+        self.levels.iter().find(|l| l.standing == standing.name())
     }
 }
 

@@ -6,9 +6,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+use super::competition::StandingModel;
 use super::linkage::Linkage;
 use super::model::Contribution;
 use super::outcome::Band;
+use super::pool::pack_pair;
 use super::probability::probability;
 
 /// The per-field contributions to one pair's match weight.
@@ -28,7 +30,12 @@ pub struct Explanation {
     pub prior_weight: f64,
     /// Per compared field.
     pub comparisons: Vec<Contribution>,
-    /// The match weight: the prior plus every field's weight.
+    /// Competing links (`link.competition`): the pair's standing among the other pairs of its
+    /// records, with its m, u and weight. Only pairs at or above the review threshold have one,
+    /// and only when the model weighs competing links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub competition: Option<StandingModel>,
+    /// The match weight: the prior plus every field's weight, plus the standing's.
     pub match_weight: f64,
     /// `2^w / (1 + 2^w)`.
     pub match_probability: f64,
@@ -37,6 +44,15 @@ pub struct Explanation {
 }
 
 impl Linkage {
+    /// The competing-links standing of the pair of records `a` and `b` (pool indices, any order),
+    /// with its m, u and weight: `None` below the review threshold or when the model does not
+    /// weigh competing links.
+    pub(crate) fn standing_of(&self, a: u32, b: u32) -> Option<&StandingModel> {
+        let i = self.review_pairs.binary_search(&pack_pair(a, b)).ok()?;
+        let standing = self.review_standings.get(i)?;
+        self.model.competition.as_ref()?.level(*standing)
+    }
+
     /// Explains the pair of records `left_id` and `right_id`: with two sources the left id is
     /// looked up in the first and the right id in the second; deduplicating, both in the one
     /// source; with more sources, the left id in the first source that has it and the right id in
@@ -81,7 +97,11 @@ impl Linkage {
         self.comparator.compare(pool, first, second, &mut levels);
         let scorer = self.scorer();
         let comparisons = scorer.contributions(&self.comparator, &levels, first);
-        let weight = scorer.weight(&levels, first);
+        let mut weight = scorer.weight(&levels, first);
+        let competition = self.standing_of(first, second).cloned();
+        if let Some(c) = &competition {
+            weight += c.weight;
+        }
         let candidate = self
             .blocking
             .plan
@@ -105,6 +125,7 @@ impl Linkage {
             candidate,
             prior_weight: scorer.prior_weight(),
             comparisons,
+            competition,
             match_weight: weight,
             match_probability: probability(weight),
             band,
@@ -159,6 +180,13 @@ impl fmt::Display for Explanation {
                 } else {
                     ""
                 }
+            )?;
+        }
+        if let Some(c) = &self.competition {
+            writeln!(
+                f,
+                "  {:<20} {:<26} {:>10.6} {:>10.6} {:>8.3}",
+                "(competing links)", c.standing, c.m, c.u, c.weight
             )?;
         }
         write!(

@@ -30,6 +30,9 @@ pub struct Linkage {
     /// Match weight of each of `review_pairs`.
     #[cfg_attr(not(test), allow(dead_code, reason = "the tests compare runs by them"))]
     pub(crate) review_weights: Vec<f64>,
+    /// Standing of each of `review_pairs` among the others (competing links); empty when the
+    /// model does not weigh them.
+    pub(crate) review_standings: Vec<super::competition::Standing>,
     /// The output rows, sorted by left source and id, then right source and id.
     pub(crate) links: Vec<Link>,
     /// What resolution did.

@@ -411,9 +411,10 @@ pub fn link_pool(
         model.competition = (schema.link.competition && !pool.is_dedupe())
             .then(|| Competition::estimate(&pool, &review_pairs, &review_weights));
     }
-    if let Some(c) = model.competition.as_ref().filter(|_| !pool.is_dedupe()) {
-        c.apply(&pool, &review_pairs, &mut review_weights);
-    }
+    let review_standings = match model.competition.as_ref().filter(|_| !pool.is_dedupe()) {
+        Some(c) => c.apply(&pool, &review_pairs, &mut review_weights),
+        None => Vec::new(),
+    };
     let scored = ScoredPairs {
         pairs: &review_pairs,
         weights: &review_weights,
@@ -436,6 +437,7 @@ pub fn link_pool(
         blocking,
         review_pairs,
         review_weights,
+        review_standings,
         links,
         resolution,
         timings,

@@ -324,28 +324,69 @@ fn check_against_oracle(schema: &Schema, sources: &[Vec<Row>], clear: bool) {
         );
         weights.push(w);
     }
-    // The run kept exactly the pairs reaching the review threshold, with their weights.
+    // The run kept exactly the pairs reaching the review threshold, with their weights (and, when
+    // the model weighs competing links, each one's standing weight, found here by brute force).
     let review = options(&[]).review_threshold;
-    let reaching: Vec<(u64, f64)> = candidates
-        .iter()
-        .filter(|c| probability::probability(c.2) >= review)
-        .map(|c| (c.0, c.2))
+    let reaching: Vec<usize> = (0..candidates.len())
+        .filter(|&i| probability::probability(weights[i]) >= review)
         .collect();
+    let mut adjusted = weights.clone();
+    if let Some(c) = linkage.model.competition.as_ref() {
+        assert!(!linkage.pool.is_dedupe());
+        let pool = &linkage.pool;
+        let mut sums = [[0.5f64; 2]; 3];
+        for &i in &reaching {
+            let (a, b) = unpack_pair(candidates[i].0);
+            let (mut others, mut higher) = (false, false);
+            for &j in reaching.iter().filter(|&&j| j != i) {
+                let (x, y) = unpack_pair(candidates[j].0);
+                let rival = [(a, pool.source(b)), (b, pool.source(a))]
+                    .iter()
+                    .any(|&(r, s)| {
+                        (x == r && pool.source(y) == s) || (y == r && pool.source(x) == s)
+                    });
+                others |= rival;
+                higher |= rival && weights[j] > weights[i];
+            }
+            let standing = match (others, higher) {
+                (false, _) => competition::Standing::Alone,
+                (true, false) => competition::Standing::Ahead,
+                (true, true) => competition::Standing::Outranked,
+            };
+            let k = competition::Standing::ALL
+                .iter()
+                .position(|s| *s == standing)
+                .unwrap();
+            let p = probability::probability(weights[i]);
+            sums[k][0] += p;
+            sums[k][1] += 1.0 - p;
+            adjusted[i] += c.weight(standing);
+        }
+        // Trained here: each standing's m and u are its share of the summed probabilities.
+        let total = |x: usize| sums.iter().map(|s| s[x]).sum::<f64>();
+        for (level, s) in c.levels.iter().zip(&sums) {
+            assert!((level.m - s[0] / total(0)).abs() < 1e-9, "{level:?}");
+            assert!((level.u - s[1] / total(1)).abs() < 1e-9, "{level:?}");
+        }
+    }
     let kept: Vec<(u64, f64)> = linkage
         .review_pairs
         .iter()
         .copied()
         .zip(linkage.review_weights.iter().copied())
         .collect();
-    assert_eq!(kept, reaching);
+    let want_kept: Vec<(u64, f64)> = reaching
+        .iter()
+        .map(|&i| (candidates[i].0, adjusted[i]))
+        .collect();
+    assert_eq!(kept.len(), want_kept.len());
+    for ((p, w), (q, v)) in kept.iter().zip(&want_kept) {
+        assert_eq!(p, q);
+        assert!((w - v).abs() < 1e-9, "pair {p}: weight {w}, oracle {v}");
+    }
     // The links: resolution of the oracle's scored pairs.
     let pairs: Vec<u64> = want.iter().map(|(a, b)| pack_pair(*a, *b)).collect();
-    let (kept_pairs, kept_weights): (Vec<u64>, Vec<f64>) = pairs
-        .iter()
-        .zip(&weights)
-        .filter(|(_, w)| probability::probability(**w) >= review)
-        .map(|(p, w)| (*p, *w))
-        .unzip();
+    let (kept_pairs, kept_weights): (Vec<u64>, Vec<f64>) = want_kept.into_iter().unzip();
     let scored = ScoredPairs {
         pairs: &kept_pairs,
         weights: &kept_weights,
@@ -1529,7 +1570,9 @@ fn term_frequencies_make_a_common_value_count_for_less_in_cleartext() {
     assert_eq!(s.m, q.m);
     assert!(q.weight > s.weight + 3.0, "{} vs {}", q.weight, s.weight);
     for e in [&smith, &quinlan] {
-        let total: f64 = e.prior_weight + e.comparisons.iter().map(|c| c.weight).sum::<f64>();
+        let standing = e.competition.as_ref().map_or(0.0, |c| c.weight);
+        let total: f64 =
+            e.prior_weight + e.comparisons.iter().map(|c| c.weight).sum::<f64>() + standing;
         assert!((total - e.match_weight).abs() < 1e-9);
     }
     // Encoded extracts hold no token of a last name alone: nothing to count.
@@ -1667,8 +1710,9 @@ fn f1_of(linkage: &Linkage, data: &pseudolink_synth::SynthData) -> f64 {
 #[test]
 fn competing_links_are_estimated_saved_and_reused() {
     let (data, sources) = synth_sources(3000, 23);
-    let plain = Schema::example();
+    let plain = schema_with(|j| j["link"]["competition"] = serde_json::json!(false));
     let schema = schema_with(|j| j["link"]["competition"] = serde_json::json!(true));
+    assert_eq!(schema, Schema::example(), "on in the default schema");
     assert_eq!(schema.fingerprint(), plain.fingerprint());
     assert_ne!(schema.link_fingerprint(), plain.link_fingerprint());
     let without = linked(&plain, &sources, false);
@@ -1689,6 +1733,33 @@ fn competing_links_are_estimated_saved_and_reused() {
         .zip(standings)
     {
         assert!((w - v - c.weight(s)).abs() < 1e-9);
+    }
+    // Explanations show the standing and add its weight; below the review threshold, none.
+    let id = |l: &Linkage, i: u32| l.pool.record(i).id.clone();
+    for (k, (&p, &w)) in with
+        .review_pairs
+        .iter()
+        .zip(&with.review_weights)
+        .enumerate()
+    {
+        if k % 50 != 0 {
+            continue;
+        }
+        let (a, b) = unpack_pair(p);
+        let e = with.explain(&id(&with, a), &id(&with, b)).unwrap();
+        let shown = e
+            .competition
+            .as_ref()
+            .expect("a review pair has a standing");
+        assert_eq!(shown.standing, with.review_standings[k].name());
+        assert!(
+            (e.match_weight - w).abs() < 1e-9,
+            "{} against {w}",
+            e.match_weight
+        );
+        assert!(e.to_string().contains("(competing links)"));
+        let e = without.explain(&id(&with, a), &id(&with, b)).unwrap();
+        assert!(e.competition.is_none());
     }
     let (f_with, f_without) = (f1_of(&with, &data), f1_of(&without, &data));
     assert!(f_with >= f_without - 0.002, "{f_with} against {f_without}");

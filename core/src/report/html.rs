@@ -823,6 +823,10 @@ fn waterfall(i: usize, e: &Explanation) -> Result<String> {
         label: format!("{}: {}", c.comparison, c.level),
         add: c.weight,
     }));
+    steps.extend(e.competition.iter().map(|c| Step {
+        label: format!("competing links: {}", c.standing),
+        add: c.weight,
+    }));
     let title = format!(
         "{} ({}) and {} ({})",
         e.left_id, e.left_source, e.right_id, e.right_source
@@ -862,6 +866,17 @@ fn waterfall(i: usize, e: &Explanation) -> Result<String> {
             c.level.clone(),
             c.m.map_or_else(String::new, p),
             c.u.map_or_else(String::new, p),
+            f(c.weight, 3),
+            f(running, 3),
+        ]);
+    }
+    if let Some(c) = &e.competition {
+        running += c.weight;
+        rows.push(vec![
+            "(competing links)".into(),
+            c.standing.clone(),
+            p(c.m),
+            p(c.u),
             f(c.weight, 3),
             f(running, 3),
         ]);

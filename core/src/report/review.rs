@@ -13,6 +13,7 @@ use std::path::Path;
 
 use crate::error::{Error, Location, Result};
 use crate::io::table::Table;
+use crate::link::competition::StandingModel;
 pub use crate::link::evaluate::Decision;
 use crate::link::model::Contribution;
 use crate::link::{Band, Linkage};
@@ -26,6 +27,8 @@ pub struct ReviewRow {
     pub link: LinkRow,
     /// What each comparison found: level, m, u, weight (no value).
     pub comparisons: Vec<Contribution>,
+    /// The pair's competing-links standing and its weight, when the model weighs them.
+    pub competition: Option<StandingModel>,
 }
 
 /// The review-band pairs of `linkage`, in links-file order, each compared again for its levels.
@@ -50,6 +53,7 @@ pub fn review_rows(linkage: &Linkage) -> Vec<ReviewRow> {
             ReviewRow {
                 link: row,
                 comparisons: scorer.contributions(&linkage.comparator, &levels, first),
+                competition: linkage.standing_of(first, second).cloned(),
             }
         })
         .collect()
@@ -57,7 +61,8 @@ pub fn review_rows(linkage: &Linkage) -> Vec<ReviewRow> {
 
 /// Writes the review pack: `left_id,right_id` (and the sources with three or more inputs),
 /// `match_weight,match_probability`, then `COMPARISON_level,COMPARISON_weight` per comparison,
-/// then `decision,note` (empty, for the reviewers), atomically.
+/// then `competing_links_standing,competing_links_weight` when a row has a standing, then
+/// `decision,note` (empty, for the reviewers), atomically.
 pub fn write_review(path: &Path, comparisons: &[String], rows: &[ReviewRow]) -> Result<()> {
     let sources = rows.iter().any(|r| r.link.left_source.is_some());
     let csv_err = |e: csv::Error| Error::Invalid(format!("could not write CSV: {e}"));
@@ -72,6 +77,13 @@ pub fn write_review(path: &Path, comparisons: &[String], rows: &[ReviewRow]) -> 
     for c in comparisons {
         header.push(format!("{c}_level"));
         header.push(format!("{c}_weight"));
+    }
+    let competition = rows.iter().any(|r| r.competition.is_some());
+    if competition {
+        header.extend([
+            "competing_links_standing".into(),
+            "competing_links_weight".into(),
+        ]);
     }
     header.extend(["decision".into(), "note".into()]);
     w.write_record(&header).map_err(csv_err)?;
@@ -90,6 +102,12 @@ pub fn write_review(path: &Path, comparisons: &[String], rows: &[ReviewRow]) -> 
                     cells.push(c.level.clone());
                     cells.push(format!("{:.3}", c.weight));
                 }
+                None => cells.extend([String::new(), String::new()]),
+            }
+        }
+        if competition {
+            match &r.competition {
+                Some(c) => cells.extend([c.standing.clone(), format!("{:.3}", c.weight)]),
                 None => cells.extend([String::new(), String::new()]),
             }
         }

@@ -207,9 +207,14 @@ fn the_review_pack_lists_review_pairs_and_decisions_come_back() {
             (&r.link.left_id, &r.link.right_id),
             (&l.left_id, &l.right_id)
         );
-        // The levels' weights add up to the pair's weight.
-        let total: f64 =
-            summary.model.prior_weight + r.comparisons.iter().map(|c| c.weight).sum::<f64>();
+        // The levels' weights, and the standing's with competing links, add up to the weight.
+        let standing = r
+            .competition
+            .as_ref()
+            .expect("a review pair has a standing");
+        let total: f64 = summary.model.prior_weight
+            + r.comparisons.iter().map(|c| c.weight).sum::<f64>()
+            + standing.weight;
         assert!((total - l.weight).abs() < 1e-4, "{total} {}", l.weight);
     }
     let names: Vec<String> = summary
@@ -224,6 +229,7 @@ fn the_review_pack_lists_review_pairs_and_decisions_come_back() {
     assert!(header.starts_with("left_id,right_id,match_weight,match_probability,"));
     assert!(header.ends_with(",decision,note"));
     assert!(header.contains("date_of_birth_level"), "{header}");
+    assert!(header.contains(",competing_links_standing,competing_links_weight,decision"));
     assert_eq!(text.lines().count(), rows.len() + 1);
 
     // The first pair decided a match, the second not one, the rest left undecided.

@@ -40,6 +40,10 @@ fn role(i: usize, n: usize) -> String {
     }
 }
 
+/// The warning of a run whose schema turns competing links on but whose given model was trained
+/// without them (the model decides: they are not weighed).
+pub const COMPETITION_NOT_IN_MODEL: &str = "the schema turns competing links on (link.competition) but the model was trained without them: they were not weighed in this run; train a new model to weigh them";
+
 /// The warning a cleartext run's summary carries.
 const CLEARTEXT_NOTE: &str = "cleartext mode: the inputs were read in clear; tokens came from an ephemeral secret that was never stored";
 
@@ -492,6 +496,9 @@ fn build_summary(schema: &Schema, linkage: &Linkage, parts: SummaryParts) -> Run
             "EM did not converge in some session ({} iterations in all, at most {} each); the model may be poor",
             linkage.model.training.em_iterations, linkage.model.training.em_max_iterations
         ));
+    }
+    if schema.link.competition && linkage.model.competition.is_none() && !linkage.pool.is_dedupe() {
+        warnings.push(COMPETITION_NOT_IN_MODEL.to_string());
     }
     if !linkage.blocking.skipped.is_empty() {
         warnings.push(format!(
