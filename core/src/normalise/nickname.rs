@@ -68,8 +68,10 @@ pub fn formal_names(name: &str) -> &'static [&'static str] {
 /// A short identifier of the list (16 hex characters of BLAKE3 over its bytes), part of the
 /// encoding fingerprint of a schema that uses the `nickname` transform: another list would give
 /// other encodings.
-pub fn list_id() -> String {
-    blake3::hash(NICKNAME_LIST.as_bytes()).to_hex()[..16].to_string()
+pub fn list_id() -> &'static str {
+    static ID: LazyLock<String> =
+        LazyLock::new(|| blake3::hash(NICKNAME_LIST.as_bytes()).to_hex()[..16].to_string());
+    &ID
 }
 
 #[cfg(test)]
