@@ -38,6 +38,7 @@ __all__ = [
     "encode_table_file",
     "evaluate",
     "link",
+    "links_lone_pair",
     "read_encoded",
     "resolve_component",
     "train_model",
@@ -384,6 +385,7 @@ def competition_standings(
 def competition_model(
     model_json: str, m_sums: list[float], u_sums: list[float], pairs: int
 ) -> str: ...
+def links_lone_pair(cluster_support: float, one_to_one: bool = False) -> bool: ...
 def resolve_component(
     records: list[tuple[int, int, str]],
     pairs: list[tuple[int, int, float]],

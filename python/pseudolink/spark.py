@@ -1192,12 +1192,18 @@ def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Opt
     components ``cluster`` (``node``, ``label``) of the pairs at or above the threshold: each
     component's pairs at or above the review threshold go to the core
     (``_native.resolve_component``) in a grouped ``applyInArrow``; every decision the CLI takes
-    is inside one component. Returns ``node`` and ``label`` (the least node of its cluster)."""
+    is inside one component. A component of two records (nearly all of them: one pair) is
+    resolved in Spark: the core says whether its one pair links (``_native.links_lone_pair``),
+    and its label is then its least record's, as the core would give it; only larger
+    components go to Python. Returns ``node`` and ``label`` (the least node of its cluster)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.types import IntegerType, LongType, StructField, StructType
 
-    lc = cluster.select(F.col("node").alias("ln"), F.col("label").alias("comp"))
-    rc = cluster.select(F.col("node").alias("rn"), F.col("label").alias("rcomp"))
+    sized = cluster.withColumn("_pl_size", F.count(F.lit(1)).over(Window.partitionBy("label")))
+    larger = sized.filter(F.col("_pl_size") > 2)
+    lc = larger.select(F.col("node").alias("ln"), F.col("label").alias("comp"))
+    rc = larger.select(F.col("node").alias("rn"), F.col("label").alias("rcomp"))
     inside = (
         scored.filter(F.col("match_probability") >= F.lit(options.review_threshold))
         .withColumn("ln", F.struct(F.col("ls").alias("s"), F.col("lp").alias("p")))
@@ -1242,10 +1248,15 @@ def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Opt
             return resolve(pa.Table.from_pandas(frame, preserve_index=False)).to_pandas()
 
         groups = grouped.applyInPandas(resolve_pandas, out_schema)
-    return groups.select(
+    resolved = groups.select(
         F.struct(F.col("s"), F.col("p")).alias("node"),
         F.struct(F.col("gs").alias("s"), F.col("gp").alias("p")).alias("label"),
-    ).localCheckpoint()
+    )
+    if _native.links_lone_pair(support, one_to_one):
+        # The component's label is its least node: the least record of the cluster of two.
+        pairs = sized.filter(F.col("_pl_size") == 2).select("node", "label")
+        resolved = resolved.unionByName(pairs)
+    return resolved.localCheckpoint()
 
 
 def _resolve_group(

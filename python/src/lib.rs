@@ -58,6 +58,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::competition_standings, m)?)?;
     m.add_function(wrap_pyfunction!(spark::competes, m)?)?;
     m.add_function(wrap_pyfunction!(spark::competition_model, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::links_lone_pair, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

@@ -427,6 +427,20 @@ pub fn resolve_component(
     })
 }
 
+/// Whether resolving a component of two records (its one pair at or above the threshold) links
+/// them, as `resolve_component` would: one-to-one always, clusters when `cluster_support` is
+/// below 1 (`Resolution::links_lone_pair`).
+#[pyfunction]
+#[pyo3(signature = (cluster_support, one_to_one=false))]
+pub fn links_lone_pair(cluster_support: f64, one_to_one: bool) -> bool {
+    if one_to_one {
+        Resolution::OneToOne
+    } else {
+        Resolution::Clusters(cluster_support)
+    }
+    .links_lone_pair()
+}
+
 /// The blocking rules of `schema`, in order: `(rule, column, is_token_set, crossed_column)` each
 /// (`crossed_column` None unless the rule is crossed).
 #[pyfunction]

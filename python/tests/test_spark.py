@@ -461,6 +461,9 @@ def test_the_guard_and_one_to_one_equal_the_cli(session, files, cli, tmp_path):
     cases: list[tuple[list[str], dict[str, Any]]] = [
         ([], {}),
         (["--cluster-support", "0.95"], {"cluster_support": 0.95}),
+        # No merge passes the guard: the components of two records (resolved in Spark, not by
+        # the core's resolve_component) are not clusters either.
+        (["--cluster-support", "1"], {"cluster_support": 1.0}),
         (["--one-to-one"], {"one_to_one": True}),
     ]
     for n, (flags, kwargs) in enumerate(cases):

@@ -413,6 +413,21 @@ pub enum Resolution {
     OneToOne,
 }
 
+impl Resolution {
+    /// Whether [`resolve_component`] links the two records of a component of two (its one pair
+    /// is at or above the threshold, so at or above the review threshold too), without calling
+    /// it: an engine resolves such components, nearly all of them, where they are. One-to-one
+    /// accepts the pair (neither record is taken); clustering merges the two when the one pair
+    /// across them, supported, is more than the `support` share of the one pair that may be
+    /// compared: when `support` is below 1.
+    pub fn links_lone_pair(self) -> bool {
+        match self {
+            Resolution::OneToOne => true,
+            Resolution::Clusters(support) => 1.0 > support,
+        }
+    }
+}
+
 /// One record of a component: its input (0 first) and position there, and its id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ComponentRecord {
@@ -779,6 +794,56 @@ mod tests {
                 assert!(refused <= linkage.resolution.refused_merges);
             }
         }
+    }
+
+    /// A component of two records: [`Resolution::links_lone_pair`] is what
+    /// [`resolve_component`] decides, linking or deduplicating, whatever the pair's weight at or
+    /// above the threshold.
+    #[test]
+    fn a_lone_pair_resolves_as_the_component_does() {
+        let record = |source: u16, position: u64| ComponentRecord {
+            source,
+            position,
+            id: format!("{source}-{position}"),
+        };
+        let (threshold, review) = (0.9, 0.5);
+        let mut resolutions = vec![Resolution::OneToOne];
+        for support in [0.0, 0.5, 0.95, 0.999_999, 1.0] {
+            resolutions.push(Resolution::Clusters(support));
+        }
+        for resolution in resolutions {
+            for weight in [3.17, 12.0, 60.0] {
+                assert!(probability(weight) >= threshold);
+                for (records, n_sources) in [
+                    (vec![record(1, 4), record(0, 7)], 2),
+                    (vec![record(0, 2), record(0, 9)], 1),
+                ] {
+                    if n_sources == 1 && resolution == Resolution::OneToOne {
+                        continue;
+                    }
+                    for pair in [(0, 1, weight), (1, 0, weight)] {
+                        let groups = resolve_component(
+                            &records,
+                            &[pair],
+                            n_sources,
+                            threshold,
+                            review,
+                            resolution,
+                        )
+                        .unwrap();
+                        let least = if records[0] < records[1] { 0 } else { 1 };
+                        let want = if resolution.links_lone_pair() {
+                            vec![Some(least); 2]
+                        } else {
+                            vec![None; 2]
+                        };
+                        assert_eq!(groups, want, "{resolution:?} {weight} {n_sources}");
+                    }
+                }
+            }
+        }
+        assert!(Resolution::Clusters(0.5).links_lone_pair());
+        assert!(!Resolution::Clusters(1.0).links_lone_pair());
     }
 
     #[test]
