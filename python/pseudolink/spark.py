@@ -1115,6 +1115,11 @@ def _compete(
         )
     )
     persisted.append(adjusted)
+    # The pairs before the standing weights are no longer read: free them now (at scale the
+    # largest table held), not at unpersist().
+    scored.unpersist()
+    if trained:
+        standings.unpersist()
     return model_json, adjusted
 
 
