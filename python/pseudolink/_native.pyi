@@ -27,6 +27,9 @@ __all__ = [
     "__version__",
     "_panic_for_tests",
     "blocking_columns",
+    "competes",
+    "competition_model",
+    "competition_standings",
     "dedupe",
     "encode_arrow",
     "encode_csv",
@@ -35,6 +38,7 @@ __all__ = [
     "encode_table_file",
     "evaluate",
     "link",
+    "links_lone_pair",
     "read_encoded",
     "resolve_component",
     "train_model",
@@ -360,6 +364,7 @@ class PairScorer:
     def score(self, pairs: object, left_prefix: str, right_prefix: str) -> Any: ...
     def patterns(self, pairs: object, left_prefix: str, right_prefix: str) -> Any: ...
     def pattern_weights(self, patterns: list[bytes]) -> list[tuple[float, float]]: ...
+    def compete(self, weights: list[float], standings: list[int]) -> list[tuple[float, float]]: ...
 
 def blocking_columns(schema: Schema) -> list[tuple[str, str, bool, str | None]]: ...
 def train_model(
@@ -369,6 +374,18 @@ def train_model(
     source_sizes: list[int],
     candidate_pairs: int,
 ) -> str: ...
+def competes(schema: Schema, model_json: str | None, n_sources: int) -> bool: ...
+def competition_standings(
+    weights: list[float],
+    left_best: list[float],
+    left_pairs: list[int],
+    right_best: list[float],
+    right_pairs: list[int],
+) -> list[int]: ...
+def competition_model(
+    model_json: str, m_sums: list[float], u_sums: list[float], pairs: int
+) -> str: ...
+def links_lone_pair(cluster_support: float, one_to_one: bool = False) -> bool: ...
 def resolve_component(
     records: list[tuple[int, int, str]],
     pairs: list[tuple[int, int, float]],

@@ -442,6 +442,11 @@ def link(
     input, each a manifest file's path or a manifest as a dict, or None for an input without
     one). The model is in the result's ``model_json``.
 
+    Competing links (the schema's ``link.competition`` when training, or a model that has them;
+    not deduplicating) are weighed as the CLI weighs them: each pair at or above
+    ``review_threshold`` gets its standing's weight, from aggregations over those pairs on the
+    cluster; training estimates the weights on the driver and stores them in the model.
+
     Resolution is the CLI's: clusters of the pairs at or above ``threshold`` with the guard
     against chaining (``cluster_support``, default 0.5 as ``--cluster-support``; 0 gives plain
     connected components), or with ``one_to_one`` (two inputs) a one-to-one assignment, as
@@ -677,6 +682,11 @@ def _link(
             scored = pair_columns.mapInArrow(score, scored_schema).persist()
             persisted.append(scored)
             _mapped_errors(scored.count)
+        # Competing links: the pairs at or above the review threshold get their standing's
+        # weight (estimated here when training, else the given model's), as the CLI adds it.
+        model_json, scored = _compete(
+            scored, schema, model_json, model is None, len(sources), review_threshold, persisted
+        )
     except BaseException:
         for p in persisted:
             p.unpersist()
@@ -1011,6 +1021,144 @@ def _train_and_score(
     return model_json, scored
 
 
+def _compete(
+    scored: Any,
+    schema: _native.Schema,
+    model_json: str,
+    trained: bool,
+    n_sources: int,
+    review_threshold: float,
+    persisted: list[Any],
+) -> tuple[str, Any]:
+    """Competing links (docs/linking.md, "Competing links"), as ``pseudolink link`` weighs them:
+    over the scored pairs at or above the review threshold, one aggregation by (record, other
+    record's source) gives each record's best match weight and number of pairs, joined back to
+    both records of each pair; the core reads each pair's standing from them. Training, the
+    pairs' match probabilities (and one minus them) are summed per standing and the core
+    estimates the model's competing links on the driver (the model's JSON gets them, as the
+    CLI's model file has them). Then each such pair's match weight gets its standing's weight,
+    and its probability follows. Returns the model's JSON and the scored pairs, every pair below
+    the review threshold unchanged. Nothing changes when the run does not weigh competing links
+    (deduplicating; training without ``link.competition``; a model without them)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegerType, StructField, StructType
+
+    if not _native.competes(schema, None if trained else model_json, n_sources):
+        return model_json, scored
+    at_review = F.col("match_probability") >= F.lit(float(review_threshold))
+    pairs = scored.filter(at_review)
+    weight = F.col("match_weight")
+    sides = pairs.select(
+        F.col("ls").alias("s"), F.col("lp").alias("p"), F.col("rs").alias("o"), weight
+    ).unionByName(
+        pairs.select(F.col("rs").alias("s"), F.col("rp").alias("p"), F.col("ls").alias("o"), weight)
+    )
+    best = sides.groupBy("s", "p", "o").agg(
+        F.max("match_weight").alias("best"), F.count(F.lit(1)).alias("n")
+    )
+    left = best.select(
+        F.col("s").alias("ls"),
+        F.col("p").alias("lp"),
+        F.col("o").alias("rs"),
+        F.col("best").alias("_pl_lbest"),
+        F.col("n").alias("_pl_ln"),
+    )
+    right = best.select(
+        F.col("s").alias("rs"),
+        F.col("p").alias("rp"),
+        F.col("o").alias("ls"),
+        F.col("best").alias("_pl_rbest"),
+        F.col("n").alias("_pl_rn"),
+    )
+    columns = scored.columns
+    joined = (
+        pairs.join(left, ["ls", "lp", "rs"])
+        .join(right, ["rs", "rp", "ls"])
+        .select(*columns, "_pl_lbest", "_pl_ln", "_pl_rbest", "_pl_rn")
+    )
+    with_standing = StructType(
+        [*scored.schema.fields, StructField("standing", IntegerType(), False)]
+    )
+    standings = joined.mapInArrow(_standing_partition, with_standing)
+    if trained:
+        standings = standings.persist()
+        persisted.append(standings)
+        sums = _mapped_errors(
+            lambda: (
+                standings.groupBy("standing")
+                .agg(
+                    F.sum("match_probability").alias("m"),
+                    F.sum(F.lit(1.0) - F.col("match_probability")).alias("u"),
+                    F.count(F.lit(1)).alias("n"),
+                )
+                .collect()
+            )
+        )
+        m, u = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+        for r in sums:
+            m[int(r["standing"])] = float(r["m"])
+            u[int(r["standing"])] = float(r["u"])
+        model_json = _native.competition_model(model_json, m, u, sum(int(r["n"]) for r in sums))
+    schema_json = schema.to_json()
+    final = model_json
+
+    def compete(batches: Iterator[Any]) -> Iterator[Any]:
+        return _compete_partition(batches, schema_json, final)
+
+    # Checkpointed (computed now): the plans after it stay shallow, which Spark Connect needs (a
+    # plan is one nested message there, of limited depth).
+    adjusted = _mapped_errors(
+        lambda: (
+            scored.filter(~at_review)
+            .unionByName(standings.mapInArrow(compete, scored.schema))
+            .localCheckpoint()
+        )
+    )
+    persisted.append(adjusted)
+    # The pairs before the standing weights are no longer read: free them now (at scale the
+    # largest table held), not at unpersist().
+    scored.unpersist()
+    if trained:
+        standings.unpersist()
+    return model_json, adjusted
+
+
+def _standing_partition(batches: Iterator[Any]) -> Iterator[Any]:
+    """Runs on an executor: each pair's standing (0 alone, 1 ahead, 2 outranked) from its match
+    weight and its records' best weights and pair counts, by the core."""
+    import pyarrow as pa
+
+    for batch in batches:
+        standings = _native.competition_standings(
+            batch.column("match_weight").to_pylist(),
+            batch.column("_pl_lbest").to_pylist(),
+            batch.column("_pl_ln").to_pylist(),
+            batch.column("_pl_rbest").to_pylist(),
+            batch.column("_pl_rn").to_pylist(),
+        )
+        kept = [c for c in batch.schema.names if not c.startswith("_pl_")]
+        yield pa.RecordBatch.from_arrays(
+            [*[batch.column(c) for c in kept], pa.array(standings, pa.int32())],
+            names=[*kept, "standing"],
+        )
+
+
+def _compete_partition(batches: Iterator[Any], schema_json: str, model_json: str) -> Iterator[Any]:
+    """Runs on an executor: adds each pair's standing weight (the model's competing links) to
+    its match weight, by the core, and gives its probability."""
+    import pyarrow as pa
+
+    scorer = _native.PairScorer(_native.Schema.from_json(schema_json), model_json)
+    for batch in batches:
+        adjusted = scorer.compete(
+            batch.column("match_weight").to_pylist(), batch.column("standing").to_pylist()
+        )
+        columns = {c: batch.column(c) for c in batch.schema.names if c != "standing"}
+        columns["match_weight"] = pa.array([w for w, _ in adjusted], pa.float64())
+        columns["match_probability"] = pa.array([p for _, p in adjusted], pa.float64())
+        yield pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
 def _compared_batches(
     batches: Iterator[Any], columns: list[str], compare: Any, outputs: list[str]
 ) -> Iterator[Any]:
@@ -1049,12 +1197,18 @@ def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Opt
     components ``cluster`` (``node``, ``label``) of the pairs at or above the threshold: each
     component's pairs at or above the review threshold go to the core
     (``_native.resolve_component``) in a grouped ``applyInArrow``; every decision the CLI takes
-    is inside one component. Returns ``node`` and ``label`` (the least node of its cluster)."""
+    is inside one component. A component of two records (nearly all of them: one pair) is
+    resolved in Spark: the core says whether its one pair links (``_native.links_lone_pair``),
+    and its label is then its least record's, as the core would give it; only larger
+    components go to Python. Returns ``node`` and ``label`` (the least node of its cluster)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.types import IntegerType, LongType, StructField, StructType
 
-    lc = cluster.select(F.col("node").alias("ln"), F.col("label").alias("comp"))
-    rc = cluster.select(F.col("node").alias("rn"), F.col("label").alias("rcomp"))
+    sized = cluster.withColumn("_pl_size", F.count(F.lit(1)).over(Window.partitionBy("label")))
+    larger = sized.filter(F.col("_pl_size") > 2)
+    lc = larger.select(F.col("node").alias("ln"), F.col("label").alias("comp"))
+    rc = larger.select(F.col("node").alias("rn"), F.col("label").alias("rcomp"))
     inside = (
         scored.filter(F.col("match_probability") >= F.lit(options.review_threshold))
         .withColumn("ln", F.struct(F.col("ls").alias("s"), F.col("lp").alias("p")))
@@ -1099,10 +1253,15 @@ def _resolve_components(scored: Any, cluster: Any, n_sources: int, options: _Opt
             return resolve(pa.Table.from_pandas(frame, preserve_index=False)).to_pandas()
 
         groups = grouped.applyInPandas(resolve_pandas, out_schema)
-    return groups.select(
+    resolved = groups.select(
         F.struct(F.col("s"), F.col("p")).alias("node"),
         F.struct(F.col("gs").alias("s"), F.col("gp").alias("p")).alias("label"),
-    ).localCheckpoint()
+    )
+    if _native.links_lone_pair(support, one_to_one):
+        # The component's label is its least node: the least record of the cluster of two.
+        pairs = sized.filter(F.col("_pl_size") == 2).select("node", "label")
+        resolved = resolved.unionByName(pairs)
+    return resolved.localCheckpoint()
 
 
 def _resolve_group(

@@ -55,6 +55,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::blocking_columns, m)?)?;
     m.add_function(wrap_pyfunction!(spark::train_model, m)?)?;
     m.add_function(wrap_pyfunction!(spark::resolve_component, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::competition_standings, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::competes, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::competition_model, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::links_lone_pair, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

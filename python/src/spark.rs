@@ -8,10 +8,11 @@ use std::sync::Arc;
 use arrow_array::builder::{BinaryBuilder, Float64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
+use pseudolink::link::competition::{Competition, Standing};
 use pseudolink::link::distributed::{
-    blocking_columns as core_blocking_columns, manifest_pair_stats, probability,
-    resolve_component as core_resolve_component, train_model as core_train_model, ComponentRecord,
-    PairScorer, Resolution, TrainingInputs,
+    blocking_columns as core_blocking_columns, competes as core_competes, manifest_pair_stats,
+    probability, resolve_component as core_resolve_component, train_model as core_train_model,
+    ComponentRecord, PairScorer, Resolution, TrainingInputs,
 };
 use pseudolink::link::model::Model;
 use pseudolink::run::TextColumns;
@@ -167,6 +168,105 @@ impl PyPairScorer {
                 .collect()
         })
     }
+
+    /// The match weight and probability of each pair at or above the review threshold once its
+    /// standing's weight (the model's competing links) is added: `weights` before it,
+    /// `standings` as `competition_standings` gives them. Unchanged without competing links.
+    fn compete(&self, weights: Vec<f64>, standings: Vec<u8>) -> PyResult<Vec<(f64, f64)>> {
+        guard(|| {
+            if weights.len() != standings.len() {
+                return Err(InvalidArgumentError::new_err(format!(
+                    "{} weights for {} standings",
+                    weights.len(),
+                    standings.len()
+                )));
+            }
+            weights
+                .iter()
+                .zip(&standings)
+                .map(|(&w, &s)| {
+                    let w = self.inner.compete(w, standing_of(s)?);
+                    Ok((w, probability(w)))
+                })
+                .collect()
+        })
+    }
+}
+
+/// The standing of its number (its position in `Standing::ALL`).
+fn standing_of(index: u8) -> PyResult<Standing> {
+    Standing::from_index(usize::from(index)).ok_or_else(|| {
+        InvalidArgumentError::new_err(format!("standing {index}: there are 0, 1 and 2"))
+    })
+}
+
+/// The standing (0 alone, 1 ahead, 2 outranked) of each pair at or above the review threshold
+/// from its match weight before any standing weight and its two records' aggregates over those
+/// pairs: for the left record (with the right's source) and the right record (with the left's),
+/// the highest match weight and the number of pairs (`Standing::from_neighbours`).
+#[pyfunction]
+pub fn competition_standings(
+    weights: Vec<f64>,
+    left_best: Vec<f64>,
+    left_pairs: Vec<u64>,
+    right_best: Vec<f64>,
+    right_pairs: Vec<u64>,
+) -> PyResult<Vec<u8>> {
+    guard(|| {
+        let n = weights.len();
+        if [
+            left_best.len(),
+            left_pairs.len(),
+            right_best.len(),
+            right_pairs.len(),
+        ]
+        .iter()
+        .any(|&k| k != n)
+        {
+            return Err(InvalidArgumentError::new_err(
+                "competition_standings: the five lists have different lengths",
+            ));
+        }
+        Ok((0..n)
+            .map(|i| {
+                let neighbours = [
+                    (left_best[i], left_pairs[i]),
+                    (right_best[i], right_pairs[i]),
+                ];
+                Standing::from_neighbours(weights[i], neighbours).index() as u8
+            })
+            .collect())
+    })
+}
+
+/// Whether a run of `n_sources` inputs weighs competing links, as `pseudolink link` decides:
+/// training (no model) when the schema's `link.competition` is on, given a model (its JSON) when
+/// the model has them; deduplicating never.
+#[pyfunction]
+#[pyo3(signature = (schema, model_json, n_sources))]
+pub fn competes(schema: &PySchema, model_json: Option<&str>, n_sources: usize) -> PyResult<bool> {
+    guard(|| {
+        let model = model_json.map(Model::from_json).transpose().py()?;
+        Ok(core_competes(&schema.inner, model.as_ref(), n_sources))
+    })
+}
+
+/// The model (its JSON) with the competing links estimated from sums over the pairs at or above
+/// the review threshold, per standing (0 alone, 1 ahead, 2 outranked): `m_sums` of their match
+/// probabilities before any standing weight, `u_sums` of one minus them, `pairs` their number
+/// (`Competition::from_sums`). Returns the model file's JSON, as `pseudolink link` writes it.
+#[pyfunction]
+pub fn competition_model(
+    model_json: &str,
+    m_sums: [f64; 3],
+    u_sums: [f64; 3],
+    pairs: u64,
+) -> PyResult<String> {
+    guard(|| {
+        let mut model = Model::from_json(model_json).py()?;
+        model.competition = Some(Competition::from_sums(m_sums, u_sums, pairs));
+        Ok(model.to_json())
+    })
 }
 
 impl PyPairScorer {
@@ -325,6 +425,20 @@ pub fn resolve_component(
         )
         .py()
     })
+}
+
+/// Whether resolving a component of two records (its one pair at or above the threshold) links
+/// them, as `resolve_component` would: one-to-one always, clusters when `cluster_support` is
+/// below 1 (`Resolution::links_lone_pair`).
+#[pyfunction]
+#[pyo3(signature = (cluster_support, one_to_one=false))]
+pub fn links_lone_pair(cluster_support: f64, one_to_one: bool) -> bool {
+    if one_to_one {
+        Resolution::OneToOne
+    } else {
+        Resolution::Clusters(cluster_support)
+    }
+    .links_lone_pair()
 }
 
 /// The blocking rules of `schema`, in order: `(rule, column, is_token_set, crossed_column)` each

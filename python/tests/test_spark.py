@@ -68,6 +68,20 @@ def files(tmp_path_factory, synth, cli, vectors):
     return d
 
 
+def assert_same_model(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """The model Spark trained is the CLI's field for field, but for the competing links' m, u
+    and weights, which Spark sums over the pairs in an order of its own: to 1e-9."""
+    got, want = dict(got), dict(want)
+    g, w = got.pop("competition"), want.pop("competition")
+    assert got == want
+    assert w is not None, "the default schema weighs competing links"
+    assert g["pairs"] == w["pairs"]
+    assert [x["standing"] for x in g["levels"]] == [x["standing"] for x in w["levels"]]
+    for x, y in zip(g["levels"], w["levels"], strict=True):
+        for k in ("m", "u", "weight"):
+            assert abs(x[k] - y[k]) < 1e-9, (x, y)
+
+
 def read_csv(session: Any, path: Path, partitions: int = 3) -> Any:
     """A CSV file as Spark reads one (every column a string), in several partitions."""
     df = session.read.csv(str(path), header=True, multiLine=True, escape='"')
@@ -180,7 +194,10 @@ def test_bad_input_raises_the_error_kinds_used_elsewhere(session, files, tmp_pat
 
 
 def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
+    """With the CLI's model (which weighs competing links, as the default schema does): the
+    CLI's links pair for pair, band for band, cluster for cluster, weights to 1e-9."""
     schema = pseudolink.Schema.from_file(files / "schema.json")
+    assert json.loads((files / "model.json").read_text())["competition"] is not None
     # In file order (one partition each), so that clusters are numbered as the CLI numbers them.
     left = read_csv(session, files / "agency_a.enc.csv", 1)
     right = read_csv(session, files / "agency_b.enc.csv", 1)
@@ -217,10 +234,40 @@ def test_link_with_a_model_equals_the_cli_pair_for_pair(session, files):
     )  # fmt: skip
     table = inproc.to_arrow().to_pylist()
     assert len(table) > 100
+    compared = 0
     for row in table:
         pair = (row["left_id"], row["right_id"])
         if pair in got:
+            compared += 1
             assert abs(got[pair]["match_weight"] - row["match_weight"]) < 1e-9
+            assert abs(got[pair]["match_probability"] - row["match_probability"]) < 1e-9
+    assert compared == len(got)
+    result.unpersist()
+
+
+def test_a_model_without_competing_links_links_as_before(session, files, cli, tmp_path):
+    """A model without competing links (trained before them, or with them off): the pairs keep
+    the weights the comparisons give, as the CLI keeps them; with them, some weights move."""
+    model = json.loads((files / "model.json").read_text())
+    model["competition"] = None
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(model))
+    a, b = files / "agency_a.enc.csv", files / "agency_b.enc.csv"
+    out = tmp_path / "cli.csv"
+    run_cli(cli, "link", "--left", a, "--right", b, "--schema", files / "schema.json",
+            "--output", out, "--model", bare, "--review-threshold", "0.3")  # fmt: skip
+    want = cli_rows(out)
+    assert len(want) > 100
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    left, right = read_csv(session, a, 2), read_csv(session, b, 2)
+    got = spark_rows(pls.link(left, right, schema, model=str(bare), review_threshold=0.3))
+    assert {p: v[:2] for p, v in got.items()} == {p: v[:2] for p, v in want.items()}
+    assert clusters_of(got) == clusters_of(want)
+    weighed = spark_rows(
+        pls.link(left, right, schema, model=str(files / "model.json"), review_threshold=0.3)
+    )
+    moved = [p for p in set(got) & set(weighed) if got[p][1] != weighed[p][1]]
+    assert len(moved) > 10
 
 
 def test_skipped_blocks_are_reported_as_the_cli_reports_them(session, files, cli, tmp_path):
@@ -337,8 +384,22 @@ def test_dedupe_and_three_inputs_equal_the_cli(session, files, cli, tmp_path):
             *options)  # fmt: skip
     want = cli_rows(tmp_path / "three.csv")
     assert len(want) > 50
-    got = spark_rows(pls.link([read_csv(session, i, 1) for i in inputs], schema, model=str(model)))
+    frames = [read_csv(session, i, 1) for i in inputs]
+    got = spark_rows(pls.link(frames, schema, model=str(model)))
     assert got == want
+    # Training on the three (competing links estimated per record and other input): the
+    # CLI's model and links.
+    run_cli(cli, "link", *[x for i in inputs for x in ("--input", i)],
+            "--schema", files / "schema.json", "--output", tmp_path / "three_trained.csv",
+            "--save-model", tmp_path / "three_model.json")  # fmt: skip
+    manifests = [str(i) + ".manifest.json" for i in inputs]
+    trained = pls.link(frames, schema, manifests=manifests)
+    assert_same_model(
+        json.loads(trained.model_json), json.loads((tmp_path / "three_model.json").read_text())
+    )
+    want = cli_rows(tmp_path / "three_trained.csv")
+    assert len(want) > 50
+    assert spark_rows(trained) == want
 
 
 def links_csv(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -364,7 +425,8 @@ def test_training_on_spark_gives_the_cli_model_and_links(session, files, synth, 
     assert result.trained
     got_model = json.loads(result.model_json)
     want_model = json.loads((files / "model.json").read_text())
-    assert got_model == want_model
+    # The competing links estimated on Spark: the CLI's, to 1e-9.
+    assert_same_model(got_model, want_model)
     rows = [r.asDict() for r in result.links.collect()]
     got = {(r["left_id"], r["right_id"]): (r["band"], f"{r['match_weight']:.6f}", r["cluster_id"])
            for r in rows}  # fmt: skip
@@ -379,7 +441,9 @@ def test_training_on_spark_gives_the_cli_model_and_links(session, files, synth, 
     # A manifest given as a dict does the same; no manifest at all is refused.
     as_dict = [json.loads(Path(m).read_text()) for m in manifests]
     again = pls.link(left, right, schema, manifests=as_dict)
-    assert json.loads(again.model_json) == want_model
+    assert_same_model(json.loads(again.model_json), want_model)
+    again.unpersist()
+    result.unpersist()
     with pytest.raises(pseudolink.InvalidArgumentError, match="manifests"):
         pls.link(left, right, schema)
     with pytest.raises(pseudolink.FileError):
@@ -397,6 +461,9 @@ def test_the_guard_and_one_to_one_equal_the_cli(session, files, cli, tmp_path):
     cases: list[tuple[list[str], dict[str, Any]]] = [
         ([], {}),
         (["--cluster-support", "0.95"], {"cluster_support": 0.95}),
+        # No merge passes the guard: the components of two records (resolved in Spark, not by
+        # the core's resolve_component) are not clusters either.
+        (["--cluster-support", "1"], {"cluster_support": 1.0}),
         (["--one-to-one"], {"one_to_one": True}),
     ]
     for n, (flags, kwargs) in enumerate(cases):
@@ -475,7 +542,7 @@ def test_spark_connect_runs_encode_and_training(files, synth, tmp_path):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     want_encoded = sorted(tuple(r.values()) for r in csv_rows(files / "agency_a.enc.csv"))
     assert [tuple(r) for r in out["encoded"]] == want_encoded
-    assert out["model"] == json.loads((files / "model.json").read_text())
+    assert_same_model(out["model"], json.loads((files / "model.json").read_text()))
     want = sorted(
         (r["left_id"], r["right_id"], r["band"], r["match_weight"])
         for r in csv_rows(files / "trained.csv")

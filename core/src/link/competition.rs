@@ -50,11 +50,35 @@ impl Standing {
         }
     }
 
-    fn index(self) -> usize {
+    /// Its position in [`Standing::ALL`] (and in [`Competition::levels`]).
+    pub fn index(self) -> usize {
         match self {
             Standing::Alone => 0,
             Standing::Ahead => 1,
             Standing::Outranked => 2,
+        }
+    }
+
+    /// The standing at `index` in [`Standing::ALL`], if any.
+    pub fn from_index(index: usize) -> Option<Standing> {
+        Standing::ALL.get(index).copied()
+    }
+
+    /// The standing of a pair of match weight `weight` from its two records' neighbours: for
+    /// each record (either order), the highest match weight and the number of its pairs at or
+    /// above the review threshold with records of the other record's source, this pair
+    /// included. What [`standings`] gives, from aggregates a distributed engine can compute
+    /// (a group by record and other source): there are others when either record has more than
+    /// this pair; the pair is outranked when either record's best weight is higher than its own
+    /// (a tie outranks nothing). Deduplicating has no standing: do not call it there.
+    pub fn from_neighbours(weight: f64, neighbours: [(f64, u64); 2]) -> Standing {
+        let others = neighbours.iter().any(|&(_, n)| n > 1);
+        // A record with this pair alone has this weight as its best, which is not higher.
+        let higher = neighbours.iter().any(|&(best, n)| n > 1 && best > weight);
+        match (others, higher) {
+            (false, _) => Standing::Alone,
+            (true, false) => Standing::Ahead,
+            (true, true) => Standing::Outranked,
         }
     }
 }
@@ -92,13 +116,28 @@ impl Competition {
     /// Estimates the standings' m and u from `weights` of `pairs` (packed, pool indices).
     pub fn estimate(pool: &Pool, pairs: &[u64], weights: &[f64]) -> Competition {
         let standings = standings(pool, pairs, weights);
-        let mut m = [0.5f64; 3];
-        let mut u = [0.5f64; 3];
+        // Each sum starts at the half pair, then adds the pairs in order.
+        let mut m = [PRIOR; 3];
+        let mut u = [PRIOR; 3];
         for (s, w) in standings.iter().zip(weights) {
             let p = probability(*w);
             m[s.index()] += p;
             u[s.index()] += 1.0 - p;
         }
+        Competition::from_totals(m, u, pairs.len() as u64)
+    }
+
+    /// The competition of sums over the pairs at or above the review threshold, per standing
+    /// (in the order of [`Standing::ALL`]): `m_sums` of their match probabilities (from the
+    /// match weights before any standing weight), `u_sums` of one minus them, `pairs` their
+    /// number. What [`Competition::estimate`] computes, from sums a distributed engine can
+    /// aggregate; the half pair for a standing never seen is added here.
+    pub fn from_sums(m_sums: [f64; 3], u_sums: [f64; 3], pairs: u64) -> Competition {
+        Competition::from_totals(m_sums.map(|s| PRIOR + s), u_sums.map(|s| PRIOR + s), pairs)
+    }
+
+    /// m and u from the sums with the half pair included.
+    fn from_totals(m: [f64; 3], u: [f64; 3], pairs: u64) -> Competition {
         let (tm, tu): (f64, f64) = (m.iter().sum(), u.iter().sum());
         let levels = Standing::ALL
             .iter()
@@ -113,10 +152,7 @@ impl Competition {
                 }
             })
             .collect();
-        Competition {
-            levels,
-            pairs: pairs.len() as u64,
-        }
+        Competition { levels, pairs }
     }
 
     /// Adds each pair's standing weight to `weights` (standings read before any is added), and
@@ -134,6 +170,9 @@ impl Competition {
         self.levels.iter().find(|l| l.standing == standing.name())
     }
 }
+
+/// The pseudo-count of each standing: half a pair.
+const PRIOR: f64 = 0.5;
 
 /// The standing of every pair of `pairs` (packed, any order) among the others, by `weights`.
 /// Deduplicating (every record of one source): every pair is [`Standing::Alone`].
@@ -273,5 +312,128 @@ mod tests {
         let mut partial = c.clone();
         partial.levels.retain(|l| l.standing != "alone");
         assert_eq!(partial.weight(Standing::Alone), 0.0);
+    }
+
+    /// Three sources of four records each (indices 0-3, 4-7, 8-11).
+    fn three_sources() -> Pool {
+        let rec = |s: usize, i: usize| EncodedRecord {
+            id: format!("s{s}r{i}"),
+            ..EncodedRecord::default()
+        };
+        Pool::new(
+            (0..3)
+                .map(|s| (format!("s{s}"), (0..4).map(|i| rec(s, i)).collect()))
+                .collect(),
+            0,
+        )
+        .unwrap()
+    }
+
+    /// [`Standing::from_neighbours`] from each record's best weight and pair count per other
+    /// source, as an engine aggregates them.
+    fn from_aggregates(pool: &Pool, pairs: &[u64], weights: &[f64]) -> Vec<Standing> {
+        let mut agg: std::collections::HashMap<(u32, u16), (f64, u64)> = Default::default();
+        for (&p, &w) in pairs.iter().zip(weights) {
+            let (a, b) = unpack_pair(p);
+            for key in [(a, pool.source(b)), (b, pool.source(a))] {
+                let e = agg.entry(key).or_insert((f64::NEG_INFINITY, 0));
+                e.0 = e.0.max(w);
+                e.1 += 1;
+            }
+        }
+        pairs
+            .iter()
+            .zip(weights)
+            .map(|(&p, &w)| {
+                let (a, b) = unpack_pair(p);
+                let n = [agg[&(a, pool.source(b))], agg[&(b, pool.source(a))]];
+                Standing::from_neighbours(w, n)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn neighbours_give_the_standings_of_four_pairs() {
+        let pool = pool(false);
+        let pairs = four_pairs();
+        for weights in [
+            [20.0, 5.0, 2.0, 1.0],
+            [7.0, 7.0, 1.0, 1.0],
+            [1.0, 2.0, 2.0, 3.0],
+        ] {
+            assert_eq!(
+                from_aggregates(&pool, &pairs, &weights),
+                standings(&pool, &pairs, &weights)
+            );
+        }
+        assert_eq!(
+            Standing::from_neighbours(1.0, [(1.0, 1), (1.0, 1)]),
+            Standing::Alone
+        );
+        assert_eq!(
+            Standing::from_neighbours(1.0, [(1.0, 2), (1.0, 1)]),
+            Standing::Ahead
+        );
+        assert_eq!(
+            Standing::from_neighbours(1.0, [(1.0, 1), (1.5, 3)]),
+            Standing::Outranked
+        );
+        for s in Standing::ALL {
+            assert_eq!(Standing::from_index(s.index()), Some(s));
+        }
+        assert_eq!(Standing::from_index(3), None);
+    }
+
+    proptest::proptest! {
+        /// Over random pairs of three sources (weights from a few values, so that ties are
+        /// common), the standings from the aggregates are those [`standings`] reads.
+        #[test]
+        fn neighbours_agree_with_standings(
+            raw in proptest::collection::vec((0u32..12, 0u32..12, 0usize..5), 0..40)
+        ) {
+            let pool = three_sources();
+            let values = [-2.0, 0.5, 1.0, 3.0, 9.25];
+            let mut seen = std::collections::HashSet::new();
+            let mut pairs = Vec::new();
+            let mut weights = Vec::new();
+            for (a, b, w) in raw {
+                if pool.source(a) == pool.source(b) || !seen.insert(pack_pair(a, b)) {
+                    continue;
+                }
+                pairs.push(pack_pair(a, b));
+                weights.push(values[w]);
+            }
+            proptest::prop_assert_eq!(
+                from_aggregates(&pool, &pairs, &weights),
+                standings(&pool, &pairs, &weights)
+            );
+        }
+    }
+
+    #[test]
+    fn sums_give_the_estimate() {
+        let pool = pool(false);
+        let pairs = four_pairs();
+        let weights = [20.0, -3.0, -4.0, 10.0];
+        let c = Competition::estimate(&pool, &pairs, &weights);
+        // The sums per standing, added in another order (as an engine's aggregation may).
+        let mut m = [0.0; 3];
+        let mut u = [0.0; 3];
+        let s = standings(&pool, &pairs, &weights);
+        for k in (0..4).rev() {
+            let p = probability(weights[k]);
+            m[s[k].index()] += p;
+            u[s[k].index()] += 1.0 - p;
+        }
+        let d = Competition::from_sums(m, u, 4);
+        assert_eq!(d.pairs, c.pairs);
+        for (x, y) in c.levels.iter().zip(&d.levels) {
+            assert_eq!(x.standing, y.standing);
+            assert!((x.weight - y.weight).abs() < 1e-12, "{x:?} {y:?}");
+            assert!((x.m - y.m).abs() < 1e-15 && (x.u - y.u).abs() < 1e-15);
+        }
+        // No pair: every standing has its half pair only.
+        let none = Competition::from_sums([0.0; 3], [0.0; 3], 0);
+        assert!(none.levels.iter().all(|l| l.weight.abs() < 1e-12));
     }
 }

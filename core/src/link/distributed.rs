@@ -18,6 +18,15 @@
 //! training (u from the extracts' pair statistics, m by EM sessions per training rule, λ by fixed
 //! point). Given the same candidate pairs and manifests, the model is the one `link` trains.
 //!
+//! **Competing links** (`link.competition`, [`competition`](super::competition)) read, for each
+//! pair at or above the review threshold, its two records' other such pairs: the engine groups
+//! those pairs by (record, other record's source) for the best match weight and the number of
+//! pairs, joins both records' aggregates back to each pair, and [`Standing::from_neighbours`]
+//! gives its standing, as `link` reads it. Training, the engine sums the pairs' match
+//! probabilities (and one minus them) per standing and [`Competition::from_sums`] gives the
+//! model's weights on the driver; [`PairScorer::compete`] then adds a pair's standing weight.
+//! [`competes`] says whether a run weighs competing links at all.
+//!
 //! **Resolution** splits along the connected components of the pairs at or above the match
 //! threshold: every decision of `link`'s clustering (the guard's merges in weight order) and of
 //! its one-to-one assignment is taken inside one such component, so the engine finds the
@@ -51,6 +60,9 @@ use crate::io::manifest::Manifest;
 use crate::schema::Schema;
 
 use super::compare::Comparator;
+use super::competition::Competition;
+#[cfg(doc)]
+use super::competition::Standing;
 use super::em::{Patterns, UTable};
 use super::model::{Model, Scorer};
 use super::pool::{pack_pair, Pool};
@@ -133,6 +145,7 @@ pub struct PairScorer {
     layout: Layout,
     comparator: Comparator,
     scorer: Option<Scorer>,
+    competition: Option<Competition>,
 }
 
 impl PairScorer {
@@ -140,9 +153,6 @@ impl PairScorer {
     /// given. Errors when the schema's comparisons cannot be built or the model does not fit the
     /// schema (as `link --model` does).
     pub fn new(schema: &Schema, model: Option<&Model>) -> Result<PairScorer> {
-        if schema.link.competition || model.is_some_and(|m| m.competition.is_some()) {
-            return Err(Error::Invalid(COMPETITION_UNSUPPORTED.into()));
-        }
         let comparator = Comparator::new(schema, false)?;
         let scorer = match model {
             Some(m) => {
@@ -157,7 +167,18 @@ impl PairScorer {
             layout: Layout::new(schema),
             comparator,
             scorer,
+            competition: model.and_then(|m| m.competition.clone()),
         })
+    }
+
+    /// The match weight of a pair at or above the review threshold once its standing's weight
+    /// is added (the model's competing links), from its match weight before. `weight` unchanged
+    /// when the model has no competing links; deduplicating, do not call it (`link` adds none).
+    pub fn compete(&self, weight: f64, standing: super::competition::Standing) -> f64 {
+        match &self.competition {
+            Some(c) => weight + c.weight(standing),
+            None => weight,
+        }
     }
 
     /// The names of the comparisons, in the order of a comparison vector.
@@ -311,9 +332,16 @@ pub struct TrainingInputs {
     pub candidate_pairs: u64,
 }
 
-/// Why a distributed run refuses competing links: the standings need every scored pair of a
-/// record at once, which the per-pair scoring on executors does not see (not built yet).
-pub const COMPETITION_UNSUPPORTED: &str = "competing links (link.competition, or a model trained with it) are not computed on Spark yet: set link.competition to false in the schema and train without it, or link with the CLI";
+/// Whether a run of `n_sources` inputs weighs competing links, as `link` decides: training
+/// (no `model`) when the schema's `link.competition` is on, given a model when it has competing
+/// links; deduplicating (one input) never.
+pub fn competes(schema: &Schema, model: Option<&Model>, n_sources: usize) -> bool {
+    n_sources >= 2
+        && match model {
+            Some(m) => m.competition.is_some(),
+            None => schema.link.competition,
+        }
+}
 
 /// Trains a model as `link` does without `--model`, from the number of candidate pairs with each
 /// [`PairScorer::patterns`] key (keys of another length are ignored): u from the pair
@@ -383,6 +411,21 @@ pub enum Resolution {
     Clusters(f64),
     /// One-to-one assignment (two inputs).
     OneToOne,
+}
+
+impl Resolution {
+    /// Whether [`resolve_component`] links the two records of a component of two (its one pair
+    /// is at or above the threshold, so at or above the review threshold too), without calling
+    /// it: an engine resolves such components, nearly all of them, where they are. One-to-one
+    /// accepts the pair (neither record is taken); clustering merges the two when the one pair
+    /// across them, supported, is more than the `support` share of the one pair that may be
+    /// compared: when `support` is below 1.
+    pub fn links_lone_pair(self) -> bool {
+        match self {
+            Resolution::OneToOne => true,
+            Resolution::Clusters(support) => 1.0 > support,
+        }
+    }
 }
 
 /// One record of a component: its input (0 first) and position there, and its id.
@@ -497,28 +540,71 @@ pub fn resolve_component(
 mod tests {
     use super::*;
 
-    /// Every pair `link_pool` scored at or above the review threshold gets the same weight here,
-    /// under the model it trained.
-    #[test]
-    fn pairs_score_as_link_pool_scores_them() {
-        let schema = Schema::example();
-        let (_, sources) = super::super::tests::synth_sources(200, 5);
-        let linkage = super::super::tests::linked(&schema, &sources, false);
-        let scorer = PairScorer::new(&schema, Some(&linkage.model)).unwrap();
+    /// The weights of the pairs `link_pool` scored at or above the review threshold, under the
+    /// model it trained, before any standing weight, and each pair's two records' aggregates
+    /// (best weight and number of pairs with the other record's source) over them.
+    #[allow(clippy::type_complexity)]
+    fn scored_with_neighbours(
+        scorer: &PairScorer,
+        linkage: &super::super::Linkage,
+    ) -> (Vec<f64>, Vec<[(f64, u64); 2]>) {
         let pool = &linkage.pool;
-        let pairs: Vec<(EncodedRecord, EncodedRecord)> = linkage
+        let unpacked: Vec<(u32, u32)> = linkage
             .review_pairs
             .iter()
-            .map(|p| {
-                let (a, b) = super::super::pool::unpack_pair(*p);
-                (pool.record(a).clone(), pool.record(b).clone())
-            })
+            .map(|p| super::super::pool::unpack_pair(*p))
             .collect();
-        assert!(pairs.len() > 100, "{} pairs", pairs.len());
+        let pairs: Vec<(EncodedRecord, EncodedRecord)> = unpacked
+            .iter()
+            .map(|&(a, b)| (pool.record(a).clone(), pool.record(b).clone()))
+            .collect();
         let levels = scorer.compare(pairs).unwrap();
-        for (l, w) in levels.iter().zip(&linkage.review_weights) {
-            assert!((scorer.weight(l).unwrap() - w).abs() < 1e-12);
+        let weights: Vec<f64> = levels.iter().map(|l| scorer.weight(l).unwrap()).collect();
+        let mut agg: HashMap<(u32, u16), (f64, u64)> = HashMap::new();
+        for (&(a, b), &w) in unpacked.iter().zip(&weights) {
+            for key in [(a, pool.source(b)), (b, pool.source(a))] {
+                let e = agg.entry(key).or_insert((f64::NEG_INFINITY, 0));
+                e.0 = e.0.max(w);
+                e.1 += 1;
+            }
         }
+        let neighbours = unpacked
+            .iter()
+            .map(|&(a, b)| [agg[&(a, pool.source(b))], agg[&(b, pool.source(a))]])
+            .collect();
+        (weights, neighbours)
+    }
+
+    /// Every pair `link_pool` scored at or above the review threshold gets the same weight here,
+    /// under the model it trained (with competing links: the schema's default), once its
+    /// standing (from its records' aggregates) adds its weight.
+    #[test]
+    fn pairs_score_as_link_pool_scores_them() {
+        use super::super::competition::Standing;
+        let schema = Schema::example();
+        assert!(schema.link.competition);
+        // More people than the other tests: some pairs outranked.
+        let (_, sources) = super::super::tests::synth_sources(400, 11);
+        let linkage = super::super::tests::linked(&schema, &sources, false);
+        assert!(linkage.model.competition.is_some());
+        assert!(competes(&schema, Some(&linkage.model), 2));
+        assert!(!competes(&schema, Some(&linkage.model), 1));
+        let scorer = PairScorer::new(&schema, Some(&linkage.model)).unwrap();
+        let (weights, neighbours) = scored_with_neighbours(&scorer, &linkage);
+        assert!(weights.len() > 100, "{} pairs", weights.len());
+        let mut standings = [0usize; 3];
+        for ((w, n), want) in weights.iter().zip(&neighbours).zip(&linkage.review_weights) {
+            let standing = Standing::from_neighbours(*w, *n);
+            standings[standing.index()] += 1;
+            assert_eq!(scorer.compete(*w, standing), *want);
+        }
+        assert!(standings.iter().all(|n| *n > 0), "{standings:?}");
+        // Without competing links in the model: the weights unchanged.
+        let mut bare = linkage.model.clone();
+        bare.competition = None;
+        let scorer = PairScorer::new(&schema, Some(&bare)).unwrap();
+        assert_eq!(scorer.compete(1.5, Standing::Outranked), 1.5);
+        assert!(!competes(&schema, Some(&bare), 2));
     }
 
     /// The candidate pairs of a linkage, as record pairs.
@@ -562,7 +648,31 @@ mod tests {
             pair_stats: stats.clone(),
             candidate_pairs: linkage.candidate_pairs(),
         };
-        let model = train_model(&schema, &counts, &inputs).unwrap();
+        let mut model = train_model(&schema, &counts, &inputs).unwrap();
+        assert!(competes(&schema, None, 2));
+        // Competing links: sums per standing of the review pairs' probabilities, before any
+        // standing weight (in an order of their own), give the model's weights.
+        assert!(model.competition.is_none());
+        let scorer = PairScorer::new(&schema, Some(&model)).unwrap();
+        let (weights, neighbours) = scored_with_neighbours(&scorer, &linkage);
+        let (mut m, mut u) = ([0.0; 3], [0.0; 3]);
+        for (w, n) in weights.iter().zip(&neighbours).rev() {
+            let s = super::super::competition::Standing::from_neighbours(*w, *n).index();
+            m[s] += probability(*w);
+            u[s] += 1.0 - probability(*w);
+        }
+        let c = Competition::from_sums(m, u, weights.len() as u64);
+        let want = linkage
+            .model()
+            .competition
+            .clone()
+            .expect("trained with competition");
+        assert_eq!(c.pairs, want.pairs);
+        for (x, y) in c.levels.iter().zip(&want.levels) {
+            assert_eq!(x.standing, y.standing);
+            assert!((x.weight - y.weight).abs() < 1e-9, "{x:?} {y:?}");
+        }
+        model.competition = Some(want);
         assert_eq!(&model, linkage.model());
         // No pattern, or no pair statistics: the errors `link` gives.
         assert!(matches!(
@@ -684,6 +794,56 @@ mod tests {
                 assert!(refused <= linkage.resolution.refused_merges);
             }
         }
+    }
+
+    /// A component of two records: [`Resolution::links_lone_pair`] is what
+    /// [`resolve_component`] decides, linking or deduplicating, whatever the pair's weight at or
+    /// above the threshold.
+    #[test]
+    fn a_lone_pair_resolves_as_the_component_does() {
+        let record = |source: u16, position: u64| ComponentRecord {
+            source,
+            position,
+            id: format!("{source}-{position}"),
+        };
+        let (threshold, review) = (0.9, 0.5);
+        let mut resolutions = vec![Resolution::OneToOne];
+        for support in [0.0, 0.5, 0.95, 0.999_999, 1.0] {
+            resolutions.push(Resolution::Clusters(support));
+        }
+        for resolution in resolutions {
+            for weight in [3.17, 12.0, 60.0] {
+                assert!(probability(weight) >= threshold);
+                for (records, n_sources) in [
+                    (vec![record(1, 4), record(0, 7)], 2),
+                    (vec![record(0, 2), record(0, 9)], 1),
+                ] {
+                    if n_sources == 1 && resolution == Resolution::OneToOne {
+                        continue;
+                    }
+                    for pair in [(0, 1, weight), (1, 0, weight)] {
+                        let groups = resolve_component(
+                            &records,
+                            &[pair],
+                            n_sources,
+                            threshold,
+                            review,
+                            resolution,
+                        )
+                        .unwrap();
+                        let least = if records[0] < records[1] { 0 } else { 1 };
+                        let want = if resolution.links_lone_pair() {
+                            vec![Some(least); 2]
+                        } else {
+                            vec![None; 2]
+                        };
+                        assert_eq!(groups, want, "{resolution:?} {weight} {n_sources}");
+                    }
+                }
+            }
+        }
+        assert!(Resolution::Clusters(0.5).links_lone_pair());
+        assert!(!Resolution::Clusters(1.0).links_lone_pair());
     }
 
     #[test]
