@@ -98,6 +98,10 @@ def test_evaluate_and_explain_match_the_cli(setup, cli, synth, tmp_path):
     assert explained["match_weight"] == pytest.approx(first["match_weight"])
     assert explained["band"] == first["band"]
     assert [c["comparison"] for c in explained["comparisons"]]
+    # The default schema weighs competing links: a linked pair has a standing, counted in.
+    assert explained["competition"]["standing"] in ("alone", "ahead", "outranked")
+    parts = explained["prior_weight"] + sum(c["weight"] for c in explained["comparisons"])
+    assert parts + explained["competition"]["weight"] == pytest.approx(first["match_weight"])
     with pytest.raises(pseudolink.InvalidArgumentError):
         links.explain("no-such-id", first["right_id"])
 
