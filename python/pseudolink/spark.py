@@ -1056,20 +1056,18 @@ def _compete(
     best = sides.groupBy("s", "p", "o").agg(
         F.max("match_weight").alias("best"), F.count(F.lit(1)).alias("n")
     )
-    left = best.select(
-        F.col("s").alias("ls"),
-        F.col("p").alias("lp"),
-        F.col("o").alias("rs"),
-        F.col("best").alias("_pl_lbest"),
-        F.col("n").alias("_pl_ln"),
-    )
-    right = best.select(
-        F.col("s").alias("rs"),
-        F.col("p").alias("rp"),
-        F.col("o").alias("ls"),
-        F.col("best").alias("_pl_rbest"),
-        F.col("n").alias("_pl_rn"),
-    )
+
+    def neighbours(me: str, other: str) -> Any:
+        """``best`` as the columns of one side (``l`` or ``r``) of a pair."""
+        return best.select(
+            F.col("s").alias(f"{me}s"),
+            F.col("p").alias(f"{me}p"),
+            F.col("o").alias(f"{other}s"),
+            F.col("best").alias(f"_pl_{me}best"),
+            F.col("n").alias(f"_pl_{me}n"),
+        )
+
+    left, right = neighbours("l", "r"), neighbours("r", "l")
     columns = scored.columns
     joined = (
         pairs.join(left, ["ls", "lp", "rs"])
