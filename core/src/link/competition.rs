@@ -115,7 +115,11 @@ impl Competition {
 
     /// Estimates the standings' m and u from `weights` of `pairs` (packed, pool indices).
     pub fn estimate(pool: &Pool, pairs: &[u64], weights: &[f64]) -> Competition {
-        let standings = standings(pool, pairs, weights);
+        Competition::from_standings(&standings(pool, pairs, weights), weights)
+    }
+
+    /// [`Competition::estimate`] from the pairs' `standings` already read (one per weight).
+    pub fn from_standings(standings: &[Standing], weights: &[f64]) -> Competition {
         // Each sum starts at the half pair, then adds the pairs in order.
         let mut m = [PRIOR; 3];
         let mut u = [PRIOR; 3];
@@ -124,7 +128,7 @@ impl Competition {
             m[s.index()] += p;
             u[s.index()] += 1.0 - p;
         }
-        Competition::from_totals(m, u, pairs.len() as u64)
+        Competition::from_totals(m, u, weights.len() as u64)
     }
 
     /// The competition of sums over the pairs at or above the review threshold, per standing
@@ -159,10 +163,15 @@ impl Competition {
     /// returns the standings.
     pub fn apply(&self, pool: &Pool, pairs: &[u64], weights: &mut [f64]) -> Vec<Standing> {
         let standings = standings(pool, pairs, weights);
-        for (w, s) in weights.iter_mut().zip(&standings) {
+        self.add_weights(&standings, weights);
+        standings
+    }
+
+    /// Adds the weight of each pair's standing (already read, one per weight) to `weights`.
+    pub fn add_weights(&self, standings: &[Standing], weights: &mut [f64]) {
+        for (w, s) in weights.iter_mut().zip(standings) {
             *w += self.weight(*s);
         }
-        standings
     }
 
     /// The m, u and weight of `standing` (`None` when the model file lacks it).

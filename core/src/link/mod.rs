@@ -407,14 +407,25 @@ pub fn link_pool(
     scored.par_sort_unstable_by_key(|x| x.0);
     let (review_pairs, mut review_weights): (Vec<u64>, Vec<f64>) = scored.into_iter().unzip();
     // Competing links: estimated from this run's pairs when training, else the given model's.
-    if trained {
-        model.competition = (schema.link.competition && !pool.is_dedupe())
-            .then(|| Competition::estimate(&pool, &review_pairs, &review_weights));
-    }
-    let review_standings = match model.competition.as_ref().filter(|_| !pool.is_dedupe()) {
-        Some(c) => c.apply(&pool, &review_pairs, &mut review_weights),
-        None => Vec::new(),
+    // The standings are read once, before any weight is added, for the estimate and the weights.
+    let weighs = !pool.is_dedupe()
+        && if trained {
+            schema.link.competition
+        } else {
+            model.competition.is_some()
+        };
+    let review_standings = if weighs {
+        competition::standings(&pool, &review_pairs, &review_weights)
+    } else {
+        Vec::new()
     };
+    if trained {
+        model.competition =
+            weighs.then(|| Competition::from_standings(&review_standings, &review_weights));
+    }
+    if let Some(c) = model.competition.as_ref().filter(|_| weighs) {
+        c.add_weights(&review_standings, &mut review_weights);
+    }
     let scored = ScoredPairs {
         pairs: &review_pairs,
         weights: &review_weights,
