@@ -12,8 +12,8 @@ pub mod normalise {
 /// One record's encoding: values, tokens, Bloom filters, the column layout, pair statistics.
 pub mod encode {
     pub use crate::encode::{
-        bloom, layout, levels, message, pair_stats, Bloom, EncodedRecord, Encoder, FieldNormaliser,
-        Layout, Scratch, Token, Value,
+        bloom, layout, levels, message, pair_stats, sample_parts, Bloom, EncodedRecord, Encoder,
+        FieldNormaliser, Layout, Scratch, Token, Value,
     };
 }
 

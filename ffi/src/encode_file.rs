@@ -648,6 +648,7 @@ unsafe fn encode(
         sheet: options.sheet,
         columns: column_map_with(options.columns_file.as_deref(), &options.columns)?,
         source: options.source,
+        keep_sample: false,
     };
     let dated = encoder.current();
     let mut control = RunControl::new();

@@ -129,6 +129,7 @@ pub fn run(args: &Args) -> Result<()> {
         sheet: args.sheet.clone(),
         columns: column_map(args)?,
         source: args.source.clone(),
+        keep_sample: false,
     };
     let control = RunControl::new().cancel(&cancel).progress(&progress);
     let started = std::time::Instant::now();

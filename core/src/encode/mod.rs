@@ -9,6 +9,7 @@ pub mod levels;
 pub mod message;
 pub mod pair_stats;
 pub mod record;
+pub mod sample_parts;
 pub mod token;
 pub mod value;
 

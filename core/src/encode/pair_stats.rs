@@ -127,6 +127,18 @@ impl Features {
         }
     }
 
+    /// Features of no keys: `fields` fields and `filters` filters (for tests of the sampling).
+    #[cfg(test)]
+    pub(crate) fn bare(fields: usize, filters: usize) -> Features {
+        Features {
+            keys: Vec::new(),
+            crosses: Vec::new(),
+            cross_at: Vec::new(),
+            fields,
+            filters,
+        }
+    }
+
     /// Features of exactly `keys` (no crosses, no filters): what cleartext linking compares.
     pub fn for_keys(schema: &Schema, keys: Vec<Key>) -> Features {
         Features {
@@ -440,7 +452,7 @@ pub struct Pattern {
 }
 
 /// A sampled record: its rank (hash of its record id), its household hash, its features.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampledRecord {
     /// Hash of the record id: the random sample keeps the smallest.
     pub rank: u64,
@@ -453,8 +465,8 @@ pub struct SampledRecord {
 /// Collects the two samples while records stream past, in bounded memory.
 #[derive(Debug, Clone, Default)]
 pub struct Sampler {
-    random: BTreeMap<(u64, u64), FeatureValues>,
-    household: BTreeMap<(u64, u64), FeatureValues>,
+    random: BTreeMap<(u64, u64), SampledRecord>,
+    household: BTreeMap<(u64, u64), SampledRecord>,
     /// Household hashes at or above this are not kept (halved when the sample is full).
     household_limit: u64,
     seq: u64,
@@ -497,13 +509,9 @@ impl Sampler {
     /// the order of offering, so the samples do not depend on threads.
     pub fn offer(&mut self, record: SampledRecord) {
         self.seq += 1;
-        let SampledRecord {
-            rank,
-            household,
-            values,
-        } = record;
-        if let Some(h) = household.filter(|h| *h < self.household_limit) {
-            self.household.insert((h, self.seq), values.clone());
+        let rank = record.rank;
+        if let Some(h) = record.household.filter(|h| *h < self.household_limit) {
+            self.household.insert((h, self.seq), record.clone());
             while self.household.len() > HOUSEHOLD_SAMPLE {
                 self.household_limit /= 2;
                 let limit = self.household_limit;
@@ -517,11 +525,53 @@ impl Sampler {
                 .next_back()
                 .is_some_and(|&(r, _)| rank < r)
         {
-            self.random.insert((rank, self.seq), values);
+            self.random.insert((rank, self.seq), record);
             if self.random.len() > RANDOM_SAMPLE {
                 self.random.pop_last();
             }
         }
+    }
+
+    /// A sampler whose household sample starts at `level` halvings of its limit (see
+    /// [`Sampler::household_level`]): the sampler of a whole extract encoded in parts, once the
+    /// level of the whole is known ([`super::sample_parts::SampleCut`]).
+    pub fn at_household_level(level: u32) -> Sampler {
+        Sampler {
+            household_limit: u64::MAX.checked_shr(level).unwrap_or(0),
+            ..Sampler::default()
+        }
+    }
+
+    /// How many times the household sample's limit has been halved: it keeps the households
+    /// whose [`household_level`] is at least this.
+    pub fn household_level(&self) -> u32 {
+        self.household_limit.leading_zeros()
+    }
+
+    /// Takes in the records of `other`, a sampler of other records of the same extract: the
+    /// result keeps what one sampler offered both streams would keep (the random sample is the
+    /// records of smallest rank of both; the household limit is the lower of the two, halved
+    /// again while the sample is too large), whatever the order of the merges.
+    pub fn merge(&mut self, other: Sampler) {
+        if other.household_limit < self.household_limit {
+            let limit = other.household_limit;
+            self.household_limit = limit;
+            self.household.retain(|&(h, _), _| h < limit);
+        }
+        for record in other.into_records() {
+            self.offer(record);
+        }
+    }
+
+    /// The records this sampler keeps (each once, though it may be in both samples), in the
+    /// order they were offered: what a part of an extract encoded in parts hands on
+    /// ([`super::sample_parts`]).
+    pub fn into_records(self) -> Vec<SampledRecord> {
+        let mut by_seq: BTreeMap<u64, SampledRecord> = BTreeMap::new();
+        for ((_, seq), record) in self.household.into_iter().chain(self.random) {
+            by_seq.entry(seq).or_insert(record);
+        }
+        by_seq.into_values().collect()
     }
 
     /// Counts the patterns of every pair of the random sample and every pair of one household.
@@ -534,7 +584,7 @@ impl Sampler {
         cancel: Option<&std::sync::atomic::AtomicBool>,
     ) -> Option<PairStats> {
         let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
-        let sample: Vec<&FeatureValues> = self.random.values().collect();
+        let sample: Vec<&FeatureValues> = self.random.values().map(|r| &r.values).collect();
         let random_pairs = (sample.len() * sample.len().saturating_sub(1) / 2) as u64;
         let packed = Packed::new(features, &sample);
         let with_dice = features.filters > 0;
@@ -573,8 +623,11 @@ impl Sampler {
         }
         let mut household: BTreeMap<Pattern, u64> = BTreeMap::new();
         let mut household_pairs = 0u64;
-        let members: Vec<(u64, &FeatureValues)> =
-            self.household.iter().map(|(&(h, _), v)| (h, v)).collect();
+        let members: Vec<(u64, &FeatureValues)> = self
+            .household
+            .iter()
+            .map(|(&(h, _), r)| (h, &r.values))
+            .collect();
         let mut start = 0;
         while start < members.len() {
             let h = members[start].0;
@@ -659,6 +712,14 @@ pub fn household_of(keys: &[Key], values: &[Option<Value>]) -> Option<u64> {
     let mut b = [0u8; 8];
     b.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
     Some(u64::from_le_bytes(b))
+}
+
+/// The household level of a household hash: how many halvings of the household sample's limit
+/// (from `u64::MAX`) still keep it (`h < u64::MAX >> level`); `None` for `u64::MAX`, which no
+/// limit keeps. A sampler at level `k` ([`Sampler::household_level`]) keeps the households of
+/// level `k` or more.
+pub fn household_level(h: u64) -> Option<u32> {
+    h.checked_add(1).map(u64::leading_zeros)
 }
 
 /// One agreement pattern and how many sampled pairs had it.

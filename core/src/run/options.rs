@@ -71,4 +71,9 @@ pub struct EncodeOptions {
     /// The agency's name for this source (`council`), recorded in the manifest; links name
     /// their sources by it.
     pub source: Option<String>,
+    /// Runs into memory only: keep the pair statistics' sample in [`Encoded::sample`](super::Encoded::sample)
+    /// instead of counting its pairs into the manifest (which then has no `pair_stats`). For an
+    /// engine that encodes one extract in parts and counts once for the whole
+    /// ([`crate::internals::encode::sample_parts`]).
+    pub keep_sample: bool,
 }

@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+use crate::encode::pair_stats::Sampler;
 use crate::encode::{EncodedRecord, Encoder};
 use crate::error::{Error, Location, Result};
 use crate::io::atomic::WRITE_BACK_STEP;
@@ -202,8 +203,13 @@ fn to_file<S: Source>(
     options: &EncodeOptions,
     control: &RunControl<'_>,
 ) -> Result<Manifest> {
+    if options.keep_sample {
+        return Err(Error::Invalid(
+            "the pair statistics' sample is kept only by runs into memory: a run to a file counts it into the manifest".into(),
+        ));
+    }
     let mut files = OutputFiles::create(encoder.layout(), output, rejects)?;
-    let manifest = {
+    let (manifest, _) = {
         let (sink, reject_sink) = files.sinks();
         run_to_manifest(encoder, source, ids, sink, reject_sink, options, control)?
     };
@@ -220,21 +226,24 @@ fn run_to_manifest<S: Source>(
     reject_sink: RejectSink<'_>,
     options: &EncodeOptions,
     control: &RunControl<'_>,
-) -> Result<Manifest> {
+) -> Result<(Manifest, Option<Sampler>)> {
     if let Some(name) = &options.source {
         check_source_name(name)?;
     }
     let mut run = RunRecord::start(options.agreement.clone(), options.purpose.clone());
-    let read = control.time(ENCODING, || {
+    let mut read = control.time(ENCODING, || {
         run_pipeline(encoder, source, ids, sink, reject_sink, control)
     })?;
     run.finish();
+    let sample = options
+        .keep_sample
+        .then(|| std::mem::replace(&mut read.tally.sampler, Sampler::new()));
     let mut manifest = control.time(PAIR_STATS, || {
-        build_manifest(encoder, run, read, FileRecord::default(), None, control)
+        build_manifest(encoder, run, read, sample.is_none(), control)
     })?;
     manifest.source = options.source.clone();
     manifest.input.column_map = options.columns.clone();
-    Ok(manifest)
+    Ok((manifest, sample))
 }
 
 /// Refuses a source name that is empty, longer than 64 characters or holds control characters.
@@ -272,7 +281,7 @@ fn to_memory<S: Source>(
     };
     let mut records = Vec::new();
     let mut rejected = Vec::new();
-    let manifest = {
+    let (manifest, sample) = {
         let reject_sink = if keep {
             RejectSink::Keep(&mut rejected)
         } else {
@@ -286,6 +295,7 @@ fn to_memory<S: Source>(
         records,
         rejected,
         manifest,
+        sample,
     })
 }
 
@@ -445,21 +455,25 @@ impl Chunks for Stages<'_, '_> {
     }
 }
 
-/// The manifest of a run that read `read`.
+/// The manifest of a run that read `read`; its pair statistics counted when `count_pairs`.
 fn build_manifest(
     encoder: &Encoder,
     run: RunRecord,
     read: Read,
-    output: FileRecord,
-    rejects: Option<String>,
+    count_pairs: bool,
     control: &RunControl<'_>,
 ) -> Result<Manifest> {
     let schema = encoder.schema();
     let Read { tally, raw, input } = read;
-    let pair_stats = tally
-        .sampler
-        .finish(schema, encoder.features(), control.cancel_flag())
-        .ok_or(Error::Cancelled)?;
+    let pair_stats = if count_pairs {
+        let stats = tally
+            .sampler
+            .finish(schema, encoder.features(), control.cancel_flag())
+            .ok_or(Error::Cancelled)?;
+        Some(stats)
+    } else {
+        None
+    };
     debug_assert_eq!(
         tally.counts.rows_read,
         tally.counts.encoded + tally.counts.rejected
@@ -479,8 +493,8 @@ fn build_manifest(
             .map(|s| s.to_string())
             .collect(),
         input,
-        output,
-        rejects,
+        output: FileRecord::default(),
+        rejects: None,
         counts: tally.counts,
         rejected_by_reason: tally.rejected_by_reason,
         missing: schema
@@ -499,7 +513,7 @@ fn build_manifest(
         ignored_columns: raw.ignored,
         absent_columns: raw.absent,
         run: run.keyed(&encoder.audit_hasher()),
-        pair_stats: Some(pair_stats),
+        pair_stats,
     })
 }
 

@@ -61,6 +61,9 @@ pub struct Encoded {
     pub rejected: Vec<RejectedRow>,
     /// The manifest. Its `output` is empty until the extract is written by [`write_encoded`](super::write_encoded).
     pub manifest: Manifest,
+    /// The pair statistics' sample, when the run kept it
+    /// ([`EncodeOptions::keep_sample`](super::EncodeOptions::keep_sample)).
+    pub sample: Option<crate::internals::encode::pair_stats::Sampler>,
 }
 
 /// Where accepted rows go.

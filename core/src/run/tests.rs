@@ -166,6 +166,45 @@ fn tables_encode_like_the_csv() {
     assert_eq!(from_table.rejected[1].line, 5);
 }
 
+/// A run that keeps its sample leaves the pair statistics out of the manifest, and the sample
+/// counts to the statistics the run would have written. A run to a file refuses to keep it.
+#[test]
+fn a_kept_sample_counts_to_the_manifests_pair_statistics() {
+    let enc = encoder();
+    let none = RunControl::default();
+    let (names, batches) = table();
+    let counted = EncodeOptions {
+        rejects: Rejects::Keep,
+        ..EncodeOptions::default()
+    };
+    let kept = EncodeOptions {
+        keep_sample: true,
+        ..counted.clone()
+    };
+    let whole = encode_table(&enc, &names, &batches, "<rows>", &counted, &none).unwrap();
+    assert!(whole.sample.is_none());
+    let stats = whole.manifest.pair_stats.clone().unwrap();
+    assert!(stats.random_records > 0);
+    let sampled = encode_table(&enc, &names, &batches, "<rows>", &kept, &none).unwrap();
+    assert_eq!(sampled.records, whole.records);
+    assert_eq!(sampled.manifest.pair_stats, None);
+    let sample = sampled.sample.unwrap();
+    assert_eq!(
+        sample.finish(enc.schema(), enc.features(), None).unwrap(),
+        stats
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let to_file = EncodeOptions {
+        rejects: Rejects::File(dir.path().join("rejects.csv")),
+        keep_sample: true,
+        ..EncodeOptions::default()
+    };
+    let err = encode_table_file(&enc, &names, &batches, "<rows>", &out, &to_file, &none);
+    assert!(matches!(err, Err(Error::Invalid(m)) if m.contains("runs into memory")));
+    assert!(!out.exists());
+}
+
 #[test]
 fn without_keeping_rejects_the_first_bad_row_is_an_error_naming_line_and_field() {
     let enc = encoder();
