@@ -32,7 +32,7 @@ PREFIX ?= /usr/local
 BENCH_RECORDS ?= 200000
 BENCH_ROUNDS ?= 5
 
-.PHONY: demo test report-test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test python-bench vectors bench bench-peers fuzz fuzz-build clean
+.PHONY: demo test report-test lint rust-test c-test c-fixtures header header-check c-lib c-install bench-c python-test spark35-test python-bench vectors bench bench-peers fuzz fuzz-build clean
 
 ## Build, generate a synthetic population, encode each agency's extract, link and evaluate.
 demo:
@@ -40,7 +40,7 @@ demo:
 
 ## Every check and test: formatting, lints, Rust unit/property/golden/end-to-end tests, the C
 ## API and the Python wheel's tests.
-test: lint rust-test c-test python-test report-test
+test: lint rust-test c-test python-test spark35-test report-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -214,6 +214,17 @@ python-test:
 	MYPY_CACHE_DIR=$(TARGET_DIR)/mypy-cache $(PY_VENV)/bin/python -m mypy --config-file python/pyproject.toml python/pseudolink python/tests/typing_check.py
 	PSEUDOLINK_REQUIRE_CLI=1 PSEUDOLINK_REQUIRE_EXTRAS=1 PSEUDOLINK_CLI=$(TARGET_DIR)/debug/pseudolink \
 		$(PY_VENV)/bin/python -m pytest -p no:cacheprovider python/tests
+
+## The pseudolink.spark tests again on Spark 3.5 (Databricks and Fabric runtimes still run it;
+## it has no applyInArrow), in a virtual environment of their own, with the wheel python-test
+## built.
+spark35-test:
+	$(PYTHON) -m venv --clear $(PY_VENV)-spark35
+	$(PY_VENV)-spark35/bin/python -m pip install -q --upgrade pip
+	$(PY_VENV)-spark35/bin/python -m pip install -q -r python/requirements-spark35.txt
+	$(PY_VENV)-spark35/bin/python -m pip install -q --no-deps $(PY_WHEELS)/pseudolink-*.whl
+	PSEUDOLINK_REQUIRE_CLI=1 PSEUDOLINK_CLI=$(TARGET_DIR)/debug/pseudolink \
+		$(PY_VENV)-spark35/bin/python -m pytest -p no:cacheprovider python/tests/test_spark.py
 
 ## Python encode benchmark against the CLI (release builds; see docs/benchmarks.md).
 python-bench:

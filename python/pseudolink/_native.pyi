@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn, final
 
 __all__ = [
+    "RANDOM_SAMPLE",
     "CancelledError",
     "EncodedExtract",
     "FileError",
@@ -16,6 +17,7 @@ __all__ = [
     "MismatchError",
     "Model",
     "ModelError",
+    "PairSampler",
     "PairScorer",
     "PseudolinkError",
     "Schema",
@@ -39,8 +41,10 @@ __all__ = [
     "evaluate",
     "link",
     "links_lone_pair",
+    "pair_stats_of_parts",
     "read_encoded",
     "resolve_component",
+    "sample_cut",
     "train_model",
 ]
 
@@ -223,6 +227,7 @@ def encode_arrow(
     sheet: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
+    keep_sample: bool = False,
 ) -> EncodedExtract: ...
 def encode_python(
     data: list[Any] | dict[str, Any],
@@ -395,3 +400,23 @@ def resolve_component(
     cluster_support: float,
     one_to_one: bool = False,
 ) -> list[int | None]: ...
+
+# Pair statistics of an extract encoded in parts (python/src/sample.rs).
+RANDOM_SAMPLE: int
+
+@final
+class PairSampler:
+    """The pair statistics' sample of one part of an extract, gathered batch by batch."""
+
+    def __new__(cls) -> PairSampler: ...
+    def add(self, extract: EncodedExtract) -> None: ...
+    @property
+    def household_level(self) -> int: ...
+    def records(self) -> tuple[list[int], list[int | None], list[bytes]]: ...
+
+def sample_cut(
+    parts_level: int, smallest_ranks: list[int], levels: dict[int, int]
+) -> tuple[int | None, int]: ...
+def pair_stats_of_parts(
+    schema: Schema, rank: int | None, level: int, samples: list[bytes]
+) -> str: ...

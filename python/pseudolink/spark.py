@@ -27,6 +27,10 @@ _LINE = "_pl_line"
 _DUP = "_pl_first_line"
 _KIND = "_pl_kind"
 _MANIFEST = "_pl_manifest"
+# The pair statistics' sampled records: rank key, household level, the record's bytes.
+_RANK = "_pl_rank"
+_LEVEL = "_pl_level"
+_SAMPLE = "_pl_sample"
 _REJECT_COLUMNS = ("line", "reason", "field", "message", "record_id")
 _INPUT_NAME = "<spark.DataFrame>"
 
@@ -38,7 +42,9 @@ class SparkExtract:
     null where a value is missing) and ``rejected`` those of its rejects file (``line``,
     ``reason``, ``field``, ``message``, ``record_id``). Both are lazy DataFrames over one
     persisted encoding pass; ``manifest`` was computed when :func:`encode` returned, so its
-    counts are final: ``rows_read = encoded + rejected``.
+    counts are final: ``rows_read = encoded + rejected``. It holds the extract's pair
+    statistics (``pair_stats``), equal to those ``pseudolink encode`` computes for the same
+    rows, for the linkage unit's training.
     """
 
     def __init__(self, combined: Any, columns: list[str], manifest: dict[str, Any]) -> None:
@@ -152,17 +158,43 @@ def encode(
 
     combined = lined.mapInArrow(run, out_schema).persist()
     try:
-        parts = [
-            json.loads(r[0])
-            for r in _mapped_errors(
-                lambda: combined.filter(F.col(_KIND) == "manifest").select(_MANIFEST).collect()
-            )
-        ]
+        rows = _mapped_errors(
+            lambda: combined.filter(F.col(_KIND) == "manifest").select(_MANIFEST, _LEVEL).collect()
+        )
+        manifest = _merge_manifests([json.loads(r[0]) for r in rows])
+        parts_level = max((int(r[1]) for r in rows), default=0)
+        manifest["pair_stats"] = _pair_stats(combined, schema, parts_level)
     except BaseException:
         combined.unpersist()
         raise
-    manifest = _merge_manifests(parts)
     return SparkExtract(combined, columns, manifest)
+
+
+def _pair_stats(combined: Any, schema: _native.Schema, parts_level: int) -> dict[str, Any]:
+    """The pair statistics of the whole DataFrame from its partitions' sampled records: the
+    core's cut picks the records the CLI's sampler would keep from one stream of every row (the
+    smallest ranks, the households under the limit of the whole), on the cluster; only those
+    (a few thousand) reach the driver, which counts their pairs."""
+    from pyspark.sql import functions as F
+
+    samples = combined.filter(F.col(_KIND) == "sample")
+    ranks = [
+        int(r[0])
+        for r in samples.select(_RANK).orderBy(_RANK).limit(_native.RANDOM_SAMPLE).collect()
+    ]
+    levels = {
+        int(r[0]): int(r[1])
+        for r in samples.filter(F.col(_LEVEL).isNotNull()).groupBy(_LEVEL).count().collect()
+    }
+    rank_cut, level_cut = _native.sample_cut(parts_level, ranks, levels)
+    keep = F.col(_LEVEL) >= F.lit(level_cut)
+    if rank_cut is not None:
+        keep = keep | (F.col(_RANK) <= F.lit(rank_cut))
+    picked = [bytes(r[0]) for r in samples.filter(keep).select(_SAMPLE).collect()]
+    stats: dict[str, Any] = json.loads(
+        _native.pair_stats_of_parts(schema, rank_cut, level_cut, picked)
+    )
+    return stats
 
 
 def _check_input(df: Any, schema: _native.Schema) -> list[str]:
@@ -193,12 +225,22 @@ def _arrow_schema(df: Any) -> Any:
 
 
 def _output_schema(columns: list[str]) -> Any:
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
+    from pyspark.sql.types import (
+        BinaryType,
+        IntegerType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
 
     fields = [StructField(_KIND, StringType(), False), StructField(_LINE, LongType(), True)]
     fields += [StructField(c, StringType(), True) for c in columns]
     fields += [StructField(f"_pl_{c}", StringType(), True) for c in _REJECT_COLUMNS[1:]]
     fields.append(StructField(_MANIFEST, StringType(), True))
+    fields.append(StructField(_RANK, LongType(), True))
+    fields.append(StructField(_LEVEL, IntegerType(), True))
+    fields.append(StructField(_SAMPLE, BinaryType(), True))
     return StructType(fields)
 
 
@@ -211,7 +253,8 @@ def _encode_partition(
     purpose: str | None,
 ) -> Iterator[Any]:
     """Runs on an executor: encodes the batches of one partition and yields the encoded rows, the
-    rejected rows and, last, the partition's manifest."""
+    rejected rows, the records its pair statistics' sampler kept and, last, the partition's
+    manifest (with the sampler's household level)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -219,6 +262,8 @@ def _encode_partition(
     secret = _native.Secret.from_file(secret_file)
     names = [_KIND, _LINE, *columns, *[f"_pl_{c}" for c in _REJECT_COLUMNS[1:]], _MANIFEST]
     out_types = [pa.string(), pa.int64(), *[pa.string()] * (len(names) - 2)]
+    names += [_RANK, _LEVEL, _SAMPLE]
+    out_types += [pa.int64(), pa.int32(), pa.binary()]
     arrow_out = pa.schema([pa.field(n, t) for n, t in zip(names, out_types)])
 
     def batch_of(kind: str, n: int, values: dict[str, Any]) -> Any:
@@ -237,6 +282,7 @@ def _encode_partition(
 
     manifests: list[dict[str, Any]] = []
     duplicates = 0
+    sampler = _native.PairSampler()
     for batch in batches:
         lines = batch.column(_LINE)
         dup_first = batch.column(_DUP)
@@ -271,7 +317,9 @@ def _encode_partition(
             keep_rejected=True,
             agreement=agreement,
             purpose=purpose,
+            keep_sample=True,
         )
+        sampler.add(extract)
         manifests.append(extract.manifest)
         rejected = extract.rejected
         line_list = lines.to_pylist()
@@ -299,13 +347,17 @@ def _encode_partition(
             {c: [] for c in schema.input_columns}, schema, secret, input_name=_INPUT_NAME
         )
         manifests.append(empty.manifest)
+    level = sampler.household_level
+    ranks, levels, samples = sampler.records()
+    if ranks:
+        yield batch_of("sample", len(ranks), {_RANK: ranks, _LEVEL: levels, _SAMPLE: samples})
     merged = _merge_manifests(manifests)
     merged["counts"]["rows_read"] += duplicates
     merged["counts"]["rejected"] += duplicates
     if duplicates:
         by_reason = merged.setdefault("rejected_by_reason", {})
         by_reason["duplicate_record_id"] = by_reason.get("duplicate_record_id", 0) + duplicates
-    yield batch_of("manifest", 1, {_MANIFEST: [json.dumps(merged)]})
+    yield batch_of("manifest", 1, {_MANIFEST: [json.dumps(merged)], _LEVEL: [level]})
 
 
 def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
@@ -318,8 +370,8 @@ def _add_counts(into: dict[str, Any], more: dict[str, Any]) -> None:
 
 def _merge_manifests(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """One manifest for many batches: counts added; the run spans the earliest start to the
-    latest finish. Pair statistics are dropped: they are computed from a sample of a whole
-    extract, which no batch holds."""
+    latest finish. Pair statistics are left out: :func:`encode` counts them for the whole
+    DataFrame from the partitions' samples."""
     if not parts:
         raise _native.InternalError("pseudolink.spark: no partition reported a manifest")
     merged: dict[str, Any] = json.loads(json.dumps(parts[0]))
@@ -338,9 +390,10 @@ def _merge_manifests(parts: list[dict[str, Any]]) -> dict[str, Any]:
         run["finished_at"] = max(ends)
     inputs = merged.get("input") or {}
     inputs["bytes"] = sum(int((p.get("input") or {}).get("bytes") or 0) for p in parts)
+    # No one input file: no hash of its bytes or keyed name (empty, as a manifest holds text).
     for k in ("blake3", "path_keyed"):
         if k in inputs:
-            inputs[k] = None
+            inputs[k] = ""
     merged.pop("pair_stats", None)
     return merged
 

@@ -9,6 +9,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use pseudolink::internals::encode::layout::{Layout, Slot};
+use pseudolink::internals::encode::pair_stats::Sampler;
 use pseudolink::io::encoded::{read_encoded as core_read, ReadOptions};
 use pseudolink::io::text::TextEncoding;
 use pseudolink::io::Manifest;
@@ -50,6 +51,8 @@ pub struct ExtractData {
     /// False when it was read with `allow_unverified` and its manifest was missing or did not
     /// match the file.
     pub verified: bool,
+    /// The pair statistics' sample, when encoded with `keep_sample` and not yet taken.
+    pub sample: Mutex<Option<Sampler>>,
 }
 
 impl ExtractData {
@@ -62,6 +65,7 @@ impl ExtractData {
             manifest: Mutex::new(Some(encoded.manifest)),
             path: None,
             verified: true,
+            sample: Mutex::new(encoded.sample),
         }
     }
 
@@ -86,6 +90,7 @@ impl ExtractData {
             rejected: Vec::new(),
             manifest: Mutex::new(read.manifest),
             path: Some(read.path),
+            sample: Mutex::new(None),
         })
     }
 
@@ -105,6 +110,8 @@ struct Common<'a> {
     progress: bool,
     agreement: Option<String>,
     purpose: Option<String>,
+    /// Keep the pair statistics' sample instead of counting it (`encode_arrow` only).
+    keep_sample: bool,
     input: InputArgs,
 }
 
@@ -149,6 +156,7 @@ impl Common<'_> {
             rejects: Rejects::keep(self.keep_rejected),
             agreement: self.agreement,
             purpose: self.purpose,
+            keep_sample: self.keep_sample,
             ..EncodeOptions::default()
         };
         self.input.apply(&mut options)?;
@@ -188,6 +196,7 @@ pub fn encode_csv(
             progress,
             agreement,
             purpose,
+            keep_sample: false,
             input: InputArgs {
                 encoding,
                 delimiter,
@@ -308,7 +317,7 @@ fn encode_text_table(
 /// Encodes an Arrow table (any object with `__arrow_c_stream__`); `input_name` is recorded in
 /// the manifest.
 #[pyfunction]
-#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None))]
+#[pyo3(signature = (data, schema, secret, *, input_name, keep_rejected=true, progress=false, agreement=None, purpose=None, encoding=None, delimiter=None, sheet=None, columns=None, source=None, keep_sample=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_arrow(
     py: Python<'_>,
@@ -325,6 +334,7 @@ pub fn encode_arrow(
     sheet: Option<String>,
     columns: Option<BTreeMap<String, String>>,
     source: Option<String>,
+    keep_sample: bool,
 ) -> PyResult<PyEncodedExtract> {
     guard(|| {
         let table = arrow_table(py, data)?;
@@ -335,6 +345,7 @@ pub fn encode_arrow(
             progress,
             agreement,
             purpose,
+            keep_sample,
             input: InputArgs {
                 encoding,
                 delimiter,
@@ -376,6 +387,7 @@ pub fn encode_python(
             progress,
             agreement,
             purpose,
+            keep_sample: false,
             input: InputArgs {
                 encoding,
                 delimiter,

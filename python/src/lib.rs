@@ -11,6 +11,7 @@ mod index;
 mod input;
 mod link;
 mod run;
+mod sample;
 mod schema;
 mod secret;
 mod spark;
@@ -59,6 +60,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::competes, m)?)?;
     m.add_function(wrap_pyfunction!(spark::competition_model, m)?)?;
     m.add_function(wrap_pyfunction!(spark::links_lone_pair, m)?)?;
+    m.add_class::<sample::PyPairSampler>()?;
+    m.add_function(wrap_pyfunction!(sample::sample_cut, m)?)?;
+    m.add_function(wrap_pyfunction!(sample::pair_stats_of_parts, m)?)?;
+    m.add(
+        "RANDOM_SAMPLE",
+        pseudolink::internals::encode::pair_stats::RANDOM_SAMPLE,
+    )?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

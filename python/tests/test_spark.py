@@ -110,7 +110,38 @@ def test_encode_equals_the_cli_value_for_value(session, files, synth):
         assert m["missing"] == cli_manifest["missing"]
         for key in ("schema_fingerprint", "key_check_value", "encoding_version", "columns"):
             assert m[key] == cli_manifest[key], key
+        assert m["pair_stats"] == cli_manifest["pair_stats"]
         assert result.rejected.count() == 0
+    finally:
+        result.unpersist()
+
+
+def test_pair_statistics_of_many_partitions_are_the_whole_extracts(session, files):
+    """More rows than the random sample holds, in partitions of unequal sizes: the statistics
+    the driver counts from the partitions' samples are those of encoding every row at once."""
+    schema = pseudolink.Schema.example()
+    firsts, lasts = ["Ann", "Bob", "Cat", "Dan", "Eve", "Fay"], ["Lee", "Kay", "Roe", "Poe"]
+    rows = [
+        {
+            "record_id": f"R{i}",
+            "first_name": firsts[i % 6],
+            "last_name": lasts[(i // 6) % 4],
+            "date_of_birth": f"19{50 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "postcode": f"CV{1 + i // 3 % 9} {i // 3 % 10}AB",
+            "address_line_1": f"{i // 3} High Street",
+        }
+        for i in range(6000)
+    ]
+    ddl = ", ".join(f"{c} string" for c in rows[0])
+    df = session.createDataFrame(rows, ddl).repartition(5)
+    result = pls.encode(df, schema, secret_file=str(files / "k.hex"))
+    try:
+        secret = pseudolink.Secret.from_file(str(files / "k.hex"))
+        whole = pseudolink.encode(rows, schema, secret).manifest["pair_stats"]
+        stats = result.manifest["pair_stats"]
+        assert whole["random_records"] == pseudolink._native.RANDOM_SAMPLE
+        assert whole["household_pairs"] > 0
+        assert stats == whole
     finally:
         result.unpersist()
 
@@ -486,6 +517,39 @@ def test_the_guard_and_one_to_one_equal_the_cli(session, files, cli, tmp_path):
         pls.link(left, right, schema, model=str(model), cluster_support=2)
 
 
+def test_spark_35s_pandas_resolution_equals_the_cli(session, files, cli, tmp_path, monkeypatch):
+    """Spark 3.5 has no ``applyInArrow``: the components then go through ``applyInPandas``.
+    With ``applyInArrow`` taken away, that path gives the CLI's links and clusters."""
+    from pyspark.sql.pandas.group_ops import PandasGroupedOpsMixin
+
+    calls = []
+    apply_in_pandas = PandasGroupedOpsMixin.applyInPandas
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return apply_in_pandas(self, *args, **kwargs)
+
+    monkeypatch.delattr(PandasGroupedOpsMixin, "applyInArrow", raising=False)  # none on 3.5
+    monkeypatch.setattr(PandasGroupedOpsMixin, "applyInPandas", counted)
+    schema = pseudolink.Schema.from_file(files / "schema.json")
+    a, b = files / "agency_a.enc.csv", files / "agency_b.enc.csv"
+    out = tmp_path / "cli.csv"
+    run_cli(cli, "link", "--left", a, "--right", b, "--schema", files / "schema.json",
+            "--output", out, "--model", files / "model.json", "--review-threshold", "0.3",
+            "--cluster-support", "0.95")  # fmt: skip
+    want = cli_rows(out)
+    got = spark_rows(
+        pls.link(
+            read_csv(session, a, 2), read_csv(session, b, 2), schema,
+            model=str(files / "model.json"), review_threshold=0.3, cluster_support=0.95,
+        )
+    )  # fmt: skip
+    assert calls, "the components went through applyInPandas"
+    assert any(len(c) > 2 for c in clusters_of(want)), "a component that needs the resolution"
+    assert {p: v[:2] for p, v in got.items()} == {p: v[:2] for p, v in want.items()}
+    assert clusters_of(got) == clusters_of(want)
+
+
 def clusters_of(rows: dict[tuple[str, str], tuple[str, str, int | None]]) -> set[frozenset[str]]:
     """The clusters of links rows, as sets of (side, id), whatever their numbers."""
     members: dict[int, set[str]] = {}
@@ -514,8 +578,9 @@ schema = pseudolink.Schema.from_file(f"{d}/schema.json")
 read = lambda p: spark.read.csv(p, header=True, multiLine=True, escape='"')
 extract = pls.encode(read(sys.argv[2]), schema, secret_file=f"{d}/k.hex")
 encoded = sorted(tuple(r) for r in extract.encoded.collect())
-left, right = read(f"{d}/agency_a.enc.csv"), read(f"{d}/agency_b.enc.csv")
-manifests = [f"{d}/agency_{x}.enc.csv.manifest.json" for x in "ab"]
+# Linked as encoded on Spark, trained with the pair statistics of pls.encode's manifest.
+left, right = extract.encoded, read(f"{d}/agency_b.enc.csv")
+manifests = [extract.manifest, f"{d}/agency_b.enc.csv.manifest.json"]
 linked = pls.link(left, right, schema, manifests=manifests)
 links = sorted(
     (r["left_id"], r["right_id"], r["band"], f"{r['match_weight']:.6f}")
@@ -528,7 +593,8 @@ spark.stop()
 
 def test_spark_connect_runs_encode_and_training(files, synth, tmp_path):
     """Under Spark Connect (a local server, started from the jars pyspark ships): no
-    sparkContext, no JVM code of ours; encoding and training give what the CLI gives."""
+    sparkContext, no JVM code of ours; encoding, then training on that encoding with its
+    manifest's pair statistics, give what the CLI gives."""
     pytest.importorskip("grpc")
     pytest.importorskip("google.rpc")
     import subprocess
