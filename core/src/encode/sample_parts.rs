@@ -345,42 +345,13 @@ mod tests {
         }
     }
 
-    /// Records in four parts, each through its own sampler then bytes, cut and counted, give
-    /// the statistics of one sampler offered every record: with more than enough records to
-    /// fill both samples, so that every part's limit and the cut matter.
-    #[test]
-    fn parts_give_the_statistics_of_the_whole() {
-        let schema = Schema::example();
-        let features = Features::bare(2, 1);
-        let n = 4 * HOUSEHOLD_SAMPLE as u64;
-        let mut whole = Sampler::new();
-        let mut parts = vec![
-            Sampler::new(),
-            Sampler::new(),
-            Sampler::new(),
-            Sampler::new(),
-        ];
-        for i in 0..n {
-            whole.offer(record(i, n / 3));
-            // Parts of unequal sizes, records out of order.
-            let part = [0usize, 0, 0, 1, 2, 2, 3][(i % 7) as usize];
-            parts[part].offer(record(i, n / 3));
-        }
-        let expected = whole.finish(&schema, &features, None).unwrap();
-        assert!(expected.household_records > 0);
-        assert!(expected.household_records <= HOUSEHOLD_SAMPLE as u64);
-        assert_eq!(expected.random_records, RANDOM_SAMPLE as u64);
-
+    /// The statistics of `parts` handed on as bytes, cut and counted, with `features`.
+    fn through_parts(schema: &Schema, features: &Features, parts: Vec<Sampler>) -> PairStats {
         let parts_level = parts.iter().map(Sampler::household_level).max().unwrap();
-        assert!(parts_level > 0, "a part halved its limit");
-        let handed: Vec<Vec<u8>> = parts
+        let records: Vec<SampledRecord> = parts
             .into_iter()
             .flat_map(Sampler::into_records)
-            .map(|r| r.to_bytes())
-            .collect();
-        let records: Vec<SampledRecord> = handed
-            .iter()
-            .map(|b| SampledRecord::from_bytes(b).unwrap())
+            .map(|r| SampledRecord::from_bytes(&r.to_bytes()).unwrap())
             .collect();
         let mut ranks: Vec<u64> = records.iter().map(|r| r.rank).collect();
         ranks.sort_unstable();
@@ -400,7 +371,44 @@ mod tests {
                 sampler.offer(r);
             }
         }
-        assert_eq!(sampler.finish(&schema, &features, None).unwrap(), expected);
+        sampler.finish(schema, features, None).unwrap()
+    }
+
+    /// Records in four parts, each through its own sampler then bytes, cut and counted, give
+    /// the statistics of one sampler offered every record: with more than enough records to
+    /// fill both samples, so that every part's limit and the cut matter. One part alone too:
+    /// its kept households are then fewer than the sample holds at every level below its own,
+    /// so a cut that ignored the parts' level would take in its random records' households.
+    #[test]
+    fn parts_give_the_statistics_of_the_whole() {
+        let schema = Schema::example();
+        let features = Features::bare(2, 1);
+        let n = 4 * HOUSEHOLD_SAMPLE as u64;
+        let mut whole = Sampler::new();
+        let mut alone = Sampler::new();
+        let mut parts = vec![
+            Sampler::new(),
+            Sampler::new(),
+            Sampler::new(),
+            Sampler::new(),
+        ];
+        for i in 0..n {
+            whole.offer(record(i, n / 3));
+            alone.offer(record(i, n / 3));
+            // Parts of unequal sizes, records out of order.
+            let part = [0usize, 0, 0, 1, 2, 2, 3][(i % 7) as usize];
+            parts[part].offer(record(i, n / 3));
+        }
+        assert!(
+            parts.iter().any(|p| p.household_level() > 0),
+            "a part halved its limit"
+        );
+        let expected = whole.finish(&schema, &features, None).unwrap();
+        assert!(expected.household_records > 0);
+        assert!(expected.household_records <= HOUSEHOLD_SAMPLE as u64);
+        assert_eq!(expected.random_records, RANDOM_SAMPLE as u64);
+        assert_eq!(through_parts(&schema, &features, parts), expected);
+        assert_eq!(through_parts(&schema, &features, vec![alone]), expected);
     }
 
     #[test]
